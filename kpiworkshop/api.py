@@ -1,0 +1,17 @@
+"""The JSON API: gathers the apps' routers under /api/v1/ (OpenAPI at /api/v1/openapi.json)."""
+
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+from kpiworkshop.accounts.api import TokenAuth
+from kpiworkshop.workshops.api import router as workshops_router
+
+api = NinjaAPI(
+    title="kpiworkshop API",
+    version="1",
+    urls_namespace="api",
+    auth=[TokenAuth(), django_auth],
+    description="Read the workshops, proposals and results you may see. Authenticate with "
+    "your session or with a personal token: `Authorization: Bearer kpiw_…`.",
+)
+api.add_router("/", workshops_router)

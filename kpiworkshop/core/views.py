@@ -1,0 +1,65 @@
+from django.conf import settings
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from kpiworkshop.accounts.models import Role
+from kpiworkshop.accounts.selectors import memberships_for_user
+from kpiworkshop.workshops.forms import JoinCodeForm
+from kpiworkshop.workshops.selectors import workshops_for_user
+
+from .htmx import HtmxHttpRequest
+
+
+@require_GET
+def home(request: HtmxHttpRequest) -> HttpResponse:
+    """Signed in: the workshops of your organisations. Otherwise: join with a code, or sign in."""
+    if not request.user.is_authenticated:
+        return render(request, "core/home_public.html", {"form": JoinCodeForm()})
+    memberships = memberships_for_user(user=request.user)
+    context = {
+        "memberships": memberships,
+        "workshops": workshops_for_user(user=request.user),
+        "can_create": any(m.role == Role.FACILITATOR for m in memberships),
+    }
+    return render(request, "core/home.html", context)
+
+
+def _broker_status() -> str:
+    if not settings.CELERY_BROKER_URL:
+        return "eager"
+    from kpiworkshop.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception:  # noqa: BLE001 - any failure means "unreachable" for a health check
+        return "error"
+    return "ok"
+
+
+@never_cache
+@require_GET
+def healthz(request: HtmxHttpRequest) -> JsonResponse:
+    """Database and broker status for load balancers and monitoring. 503 when the database
+    is unreachable or a configured broker is."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = "ok"
+    except Exception:  # noqa: BLE001
+        database = "error"
+    broker = _broker_status()
+    ok = database == "ok" and broker != "error"
+    return JsonResponse(
+        {"status": "ok" if ok else "error", "database": database, "broker": broker},
+        status=200 if ok else 503,
+    )
+
+
+@require_GET
+def trivial(request: HtmxHttpRequest) -> HttpResponse:
+    """The benchmarks' baseline: the cheapest response through the same middleware."""
+    return HttpResponse("ok", content_type="text/plain")

@@ -1,0 +1,77 @@
+"""Reads the workshop pages need, each with its joins, so a page's query count is fixed here."""
+
+from django.db.models import Count, Q
+
+from kpiworkshop.accounts.selectors import memberships_for_user
+from kpiworkshop.core.models import AuditEvent
+
+from .models import Invitation, Participant, Workshop
+
+
+def workshops_for_user(*, user) -> list[Workshop]:
+    """Workshops of every organisation the user belongs to (and none other)."""
+    org_ids = [m.organisation_id for m in memberships_for_user(user=user)]
+    if not org_ids:
+        return []
+    return list(
+        Workshop.objects.for_organisations(org_ids)
+        .select_related("organisation")
+        .with_participant_count()
+        .order_by("organisation__name", "-created_at")
+    )
+
+
+def workshop_get(*, workshop_id: int) -> Workshop | None:
+    return (
+        Workshop.objects.select_related("organisation")
+        .with_participant_count()
+        .filter(pk=workshop_id)
+        .first()
+    )
+
+
+def participant_for(*, workshop: Workshop, user, guest_key: str | None) -> Participant | None:
+    """The participant acting in ``workshop`` for this request: the signed-in user's, else the
+    guest cookie's. None when they have not joined."""
+    if user is not None and user.is_authenticated:
+        found = Participant.objects.filter(workshop=workshop, user=user, is_active=True).first()
+        if found is not None:
+            return found
+    if guest_key:
+        return Participant.objects.filter(
+            workshop=workshop, guest_key=guest_key, is_active=True
+        ).first()
+    return None
+
+
+def invitations_for_workshop(*, workshop: Workshop) -> list[Invitation]:
+    return list(
+        Invitation.objects.filter(workshop=workshop)
+        .annotate(joined_count=Count("joined", distinct=True))
+        .order_by("revoked_at", "-created_at")
+    )
+
+
+def participants_by_role(*, workshop: Workshop) -> list[dict]:
+    return list(
+        Participant.objects.active()
+        .filter(workshop=workshop)
+        .values("role")
+        .annotate(
+            n=Count("id"),
+            guests=Count("id", filter=Q(user__isnull=True)),
+        )
+        .order_by("role")
+    )
+
+
+def participants_for_workshop(*, workshop: Workshop, limit: int = 500) -> list[Participant]:
+    return list(
+        Participant.objects.active().filter(workshop=workshop).order_by("role", "display_name")[
+            :limit
+        ]
+    )
+
+
+def audit_events_for_workshop(*, workshop: Workshop, limit: int = 200) -> list[AuditEvent]:
+    return list(AuditEvent.objects.for_workshop(workshop.pk).select_related("actor")[:limit])

@@ -1,0 +1,428 @@
+"""Every write to workshops, participants and invitations."""
+
+import re
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kpiworkshop.accounts.models import Organisation, Role
+from kpiworkshop.accounts.selectors import membership_for
+from kpiworkshop.core.audit import audit_record
+
+from . import permissions
+from .models import CODE_ALPHABET, STAGE_ORDER, Invitation, Participant, Stage, Workshop
+from .throttle import JoinClient, join_blocked, join_failure_record
+
+MAX_NAME = 60
+#: Roles that steer or decide: joining with them needs an account in the organisation.
+ACCOUNT_ROLES = frozenset({Role.FACILITATOR, Role.LEADERSHIP})
+
+
+def _clean_display_name(name: str) -> str:
+    name = re.sub(r"\s+", " ", (name or "")).strip()
+    # Control characters have no place in a name shown on a projector.
+    name = "".join(ch for ch in name if ch.isprintable())
+    if not name:
+        raise ValidationError({"display_name": _("Please type the name others will see.")})
+    if len(name) > MAX_NAME:
+        raise ValidationError(
+            {"display_name": _("Keep the name under %(n)d characters.") % {"n": MAX_NAME}}
+        )
+    return name
+
+
+# --- Workshops --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def workshop_create(*, user, organisation: Organisation, title: str, purpose: str = "") -> Workshop:
+    """Create a workshop in draft; the creator becomes its first facilitator."""
+    membership = membership_for(user=user, organisation_id=organisation.pk)
+    if membership is None or membership.role != Role.FACILITATOR:
+        raise PermissionDenied(_("Only the organisation's facilitators can create workshops."))
+    workshop = Workshop(
+        organisation=organisation, title=(title or "").strip(), purpose=purpose, created_by=user
+    )
+    workshop.full_clean()
+    workshop.save()
+    facilitator = Participant.objects.create(
+        workshop=workshop, user=user, display_name=str(user)[:MAX_NAME], role=Role.FACILITATOR
+    )
+    audit_record(
+        actor=facilitator,
+        action="workshop.create",
+        organisation_id=organisation.pk,
+        workshop_id=workshop.pk,
+        target=workshop,
+        details={"title": workshop.title},
+    )
+    return workshop
+
+
+@transaction.atomic
+def workshop_update(
+    *, actor: Participant | None, workshop: Workshop, title: str, purpose: str
+) -> Workshop:
+    if not permissions.can_manage(actor, workshop):
+        raise PermissionDenied
+    workshop.title = (title or "").strip()
+    workshop.purpose = purpose or ""
+    workshop.full_clean()
+    workshop.save(update_fields=["title", "purpose", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="workshop.update",
+        organisation_id=workshop.organisation_id,
+        workshop_id=workshop.pk,
+        target=workshop,
+        details={"title": workshop.title},
+    )
+    return workshop
+
+
+@transaction.atomic
+def workshop_set_stage(
+    *, actor: Participant | None, workshop: Workshop, stage: str, expected_stage: str
+) -> Workshop:
+    """Move the workshop one step forward or back.
+
+    Takes a row lock on the workshop (PostgreSQL; SQLite's IMMEDIATE transaction serialises
+    writers) so two facilitators pressing "next" at once move it once: the second sees that
+    the stage is no longer the one their page showed and is told so.
+    """
+    locked = Workshop.objects.select_for_update().get(pk=workshop.pk)
+    if not permissions.can_manage(actor, locked):
+        raise PermissionDenied
+    if stage not in STAGE_ORDER:
+        raise ValidationError(_("Unknown stage."))
+    if locked.stage != expected_stage:
+        raise ValidationError(
+            _("The workshop was moved to “%(stage)s” in the meantime. Check and try again.")
+            % {"stage": locked.get_stage_display()}
+        )
+    previous, following = permissions.stage_moves(locked)
+    if stage not in {previous, following}:
+        raise ValidationError(_("A workshop moves one stage at a time, and never back once published."))
+    old = locked.stage
+    locked.stage = stage
+    locked.stage_changed_at = timezone.now()
+    locked.state_version = F("state_version") + 1
+    locked.save(update_fields=["stage", "stage_changed_at", "state_version", "updated_at"])
+    locked.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action="workshop.stage",
+        organisation_id=locked.organisation_id,
+        workshop_id=locked.pk,
+        target=locked,
+        details={"from": old, "to": stage},
+    )
+    return locked
+
+
+# --- Invitations ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    actor: Participant | None,
+    workshop: Workshop,
+    role: str,
+    label: str = "",
+    expires_in_hours: int | None = None,
+    max_uses: int | None = None,
+) -> Invitation:
+    if not permissions.can_manage(actor, workshop):
+        raise PermissionDenied
+    if role not in Role.values:
+        raise ValidationError({"role": _("Choose a role for the people joining with this code.")})
+    if expires_in_hours is not None and not (1 <= expires_in_hours <= 24 * 90):
+        raise ValidationError({"expires_in_hours": _("Between 1 hour and 90 days.")})
+    if max_uses is not None and not (1 <= max_uses <= 10000):
+        raise ValidationError({"max_uses": _("Between 1 and 10,000 people.")})
+    expires_at = timezone.now() + timedelta(hours=expires_in_hours) if expires_in_hours else None
+    for _attempt in range(5):
+        invitation = Invitation(
+            workshop=workshop,
+            role=role,
+            label=(label or "").strip()[:80],
+            expires_at=expires_at,
+            max_uses=max_uses,
+            created_by=actor.user if actor and actor.user_id else None,
+        )
+        try:
+            with transaction.atomic():
+                invitation.save()
+            break
+        except IntegrityError:  # code collision: draw again
+            continue
+    else:  # pragma: no cover - 25^6 codes make this practically unreachable
+        raise ValidationError(_("Could not draw a free join code. Try again."))
+    audit_record(
+        actor=actor,
+        action="invitation.create",
+        organisation_id=workshop.organisation_id,
+        workshop_id=workshop.pk,
+        target=invitation,
+        details={"role": role, "label": invitation.label, "expires_at": str(expires_at or "")},
+    )
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, actor: Participant | None, invitation: Invitation) -> Invitation:
+    workshop = invitation.workshop
+    if not permissions.can_manage(actor, workshop):
+        raise PermissionDenied
+    if invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="invitation.revoke",
+            organisation_id=workshop.organisation_id,
+            workshop_id=workshop.pk,
+            target=invitation,
+            details={"role": invitation.role},
+        )
+    return invitation
+
+
+# --- Joining ----------------------------------------------------------------------------------
+
+
+def normalise_code(raw: str) -> str:
+    """Accept what people type: any case, with spaces or dashes."""
+    return re.sub(r"[\s\-_.]", "", (raw or "")).upper()
+
+
+def _code_looks_valid(code: str) -> bool:
+    return 4 <= len(code) <= 12 and all(ch in CODE_ALPHABET for ch in code)
+
+
+def invitation_resolve(*, code: str, client: JoinClient) -> Invitation:
+    """Find the usable invitation for a typed code, or raise ValidationError with a message a
+    person can act on. Every failure counts towards the guessing limits."""
+    code = normalise_code(code)
+    if join_blocked(client=client, code=code):
+        raise ValidationError(
+            _("Too many wrong codes from this device. Wait a few minutes, or ask the facilitator for the link or QR code."),
+            code="throttled",
+        )
+    invitation = None
+    if _code_looks_valid(code):
+        invitation = (
+            Invitation.objects.select_related("workshop", "workshop__organisation")
+            .filter(code=code)
+            .first()
+        )
+    if invitation is None:
+        join_failure_record(client=client, code=code)
+        raise ValidationError(
+            _("No workshop has this code. Check it on the screen and try again."), code="unknown"
+        )
+    if invitation.is_revoked:
+        join_failure_record(client=client, code=code)
+        raise ValidationError(
+            _("This code has been withdrawn. Ask the facilitator for a new one."), code="revoked"
+        )
+    if invitation.is_expired:
+        join_failure_record(client=client, code=code)
+        raise ValidationError(
+            _("This code has expired. Ask the facilitator for a new one."), code="expired"
+        )
+    if invitation.workshop.stage == Stage.ARCHIVED:
+        raise ValidationError(_("This workshop is archived and no longer open."), code="archived")
+    return invitation
+
+
+def _check_capacity(invitation: Invitation) -> None:
+    if invitation.max_uses is not None and invitation.joined.count() >= invitation.max_uses:
+        raise ValidationError(
+            _("This code has been used by as many people as the facilitator allowed."),
+            code="full",
+        )
+
+
+@transaction.atomic
+def participant_join_guest(
+    *, invitation: Invitation, guest_key: str, display_name: str
+) -> Participant:
+    """Join as a guest. The same device (guest key) coming back gets its participant back,
+    with the name it types now."""
+    if invitation.role in ACCOUNT_ROLES:
+        raise ValidationError(
+            _("This code is for facilitators and leadership: sign in with your account first."),
+            code="account_required",
+        )
+    name = _clean_display_name(display_name)
+    workshop = invitation.workshop
+    existing = Participant.objects.filter(workshop=workshop, guest_key=guest_key).first()
+    if existing is not None:
+        if existing.display_name != name or not existing.is_active:
+            existing.display_name = name
+            existing.save(update_fields=["display_name", "updated_at"])
+        return existing
+    _check_capacity(invitation)
+    participant = Participant(
+        workshop=workshop,
+        guest_key=guest_key,
+        display_name=name,
+        role=invitation.role,
+        invitation=invitation,
+    )
+    participant.full_clean()
+    participant.save()
+    return participant
+
+
+@transaction.atomic
+def participant_join_member(
+    *, user, workshop: Workshop, invitation: Invitation | None = None
+) -> Participant:
+    """Join with an account. Through an invitation the role is the invitation's; without one
+    the person must belong to the workshop's organisation and joins with their own role."""
+    existing = Participant.objects.filter(workshop=workshop, user=user).first()
+    if existing is not None:
+        return existing
+    if invitation is not None:
+        role = invitation.role
+        if role in ACCOUNT_ROLES and membership_for(
+            user=user, organisation_id=workshop.organisation_id
+        ) is None:
+            raise ValidationError(
+                _("This code is for the organisation's own facilitators and leadership."),
+                code="account_required",
+            )
+        _check_capacity(invitation)
+    else:
+        membership = membership_for(user=user, organisation_id=workshop.organisation_id)
+        if membership is None:
+            raise PermissionDenied
+        if workshop.stage == Stage.ARCHIVED:
+            raise ValidationError(_("This workshop is archived and no longer open."))
+        role = membership.role
+    participant = Participant(
+        workshop=workshop,
+        user=user,
+        display_name=str(user)[:MAX_NAME],
+        role=role,
+        invitation=invitation,
+    )
+    participant.full_clean()
+    participant.save()
+    if role == Role.FACILITATOR:
+        audit_record(
+            actor=participant,
+            action="participant.join_facilitator",
+            organisation_id=workshop.organisation_id,
+            workshop_id=workshop.pk,
+            target=participant,
+        )
+    return participant
+
+
+MAX_EMAILS = 200
+
+
+def _parse_emails(raw: str) -> list[str]:
+    from django.core.validators import validate_email
+
+    found: list[str] = []
+    bad: list[str] = []
+    for item in re.split(r"[\s,;]+", raw or ""):
+        item = item.strip().strip("<>").lower()
+        if not item:
+            continue
+        try:
+            validate_email(item)
+        except ValidationError:
+            bad.append(item)
+            continue
+        if item not in found:
+            found.append(item)
+    if bad:
+        raise ValidationError(
+            {"emails": _("These are not e-mail addresses: %(list)s") % {"list": ", ".join(bad[:5])}}
+        )
+    if not found:
+        raise ValidationError({"emails": _("Type at least one e-mail address.")})
+    if len(found) > MAX_EMAILS:
+        raise ValidationError({"emails": _("At most %(n)d addresses at a time.") % {"n": MAX_EMAILS}})
+    return found
+
+
+@transaction.atomic
+def invitation_send_emails(
+    *, actor: Participant | None, invitation: Invitation, emails: str, join_url: str
+) -> int:
+    """Queue the invitation's link to each address; delivery happens in a task after commit.
+    Returns how many new addresses were queued."""
+    from .models import InvitationEmail
+    from .tasks import deliver_invitation_emails
+
+    workshop = invitation.workshop
+    if not permissions.can_manage(actor, workshop):
+        raise PermissionDenied
+    if not invitation.is_usable:
+        raise ValidationError({"emails": _("This code is revoked or expired; create a new one.")})
+    addresses = _parse_emails(emails)
+    existing = set(
+        InvitationEmail.objects.filter(invitation=invitation, email__in=addresses).values_list(
+            "email", flat=True
+        )
+    )
+    new = [a for a in addresses if a not in existing]
+    InvitationEmail.objects.bulk_create(
+        [InvitationEmail(invitation=invitation, email=a) for a in new]
+    )
+    audit_record(
+        actor=actor,
+        action="invitation.email",
+        organisation_id=workshop.organisation_id,
+        workshop_id=workshop.pk,
+        target=invitation,
+        details={"count": len(new)},
+    )
+    invitation_id = invitation.pk
+    transaction.on_commit(lambda: deliver_invitation_emails.delay(invitation_id, join_url))
+    return len(new)
+
+
+def invitation_emails_deliver(*, invitation_id: int, join_url: str) -> int:
+    """Send every not-yet-sent e-mail of an invitation. Safe to run twice."""
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from .models import InvitationEmail
+
+    invitation = (
+        Invitation.objects.select_related("workshop", "workshop__organisation")
+        .filter(pk=invitation_id)
+        .first()
+    )
+    if invitation is None or not invitation.is_usable:
+        return 0
+    sent = 0
+    pending = list(InvitationEmail.objects.filter(invitation=invitation, sent_at__isnull=True))
+    for row in pending:
+        with transaction.atomic():
+            # Claim the row first so two workers never send the same e-mail.
+            claimed = InvitationEmail.objects.filter(pk=row.pk, sent_at__isnull=True).update(
+                sent_at=timezone.now()
+            )
+            if not claimed:
+                continue
+            with translation.override(translation.get_language() or "en"):
+                context = {"invitation": invitation, "join_url": join_url}
+                subject = render_to_string("workshops/email_invitation_subject.txt", context)
+                body = render_to_string("workshops/email_invitation.txt", context)
+            send_mail(" ".join(subject.split()), body, None, [row.email])
+            sent += 1
+    return sent

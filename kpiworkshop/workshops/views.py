@@ -1,0 +1,440 @@
+"""Workshop pages: thin views (parse, check, call a service or selector, render)."""
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from kpiworkshop.accounts.models import Role
+from kpiworkshop.accounts.selectors import membership_for, memberships_for_user
+from kpiworkshop.core.htmx import HtmxHttpRequest, form_errors_from
+
+from . import permissions, selectors, services
+from .forms import (
+    GuestJoinForm,
+    InvitationForm,
+    JoinCodeForm,
+    StageForm,
+    WorkshopEditForm,
+    WorkshopForm,
+)
+from .guidance import ACTION_LABELS, AUDIT_LABELS, STAGE_HELP
+from .models import STAGE_ORDER, Invitation, Stage, Workshop, new_guest_key
+from .throttle import JoinClient
+
+GUEST_SALT = "kpiw.guest"
+
+
+# --- request helpers --------------------------------------------------------------------------
+
+
+def guest_key_of(request) -> str | None:
+    return request.get_signed_cookie(settings.KPIW_GUEST_COOKIE, default=None, salt=GUEST_SALT)
+
+
+def remember_guest(response: HttpResponse, key: str) -> None:
+    response.set_signed_cookie(
+        settings.KPIW_GUEST_COOKIE,
+        key,
+        salt=GUEST_SALT,
+        max_age=settings.KPIW_GUEST_COOKIE_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+
+
+def join_client_of(request) -> JoinClient:
+    address = request.META.get("REMOTE_ADDR", "")
+    device = guest_key_of(request) or (
+        f"{address}|{request.META.get('HTTP_USER_AGENT', '')[:200]}"
+    )
+    if request.user.is_authenticated:
+        device = f"user:{request.user.pk}"
+    return JoinClient(device=device, address=address)
+
+
+def public_url(request, path: str) -> str:
+    base = settings.SITE_URL.rstrip("/")
+    return f"{base}{path}" if base else request.build_absolute_uri(path)
+
+
+class WorkshopAccess:
+    """Who is looking at a workshop: their participant row (if joined) and membership."""
+
+    def __init__(self, workshop: Workshop, participant, membership):
+        self.workshop = workshop
+        self.participant = participant
+        self.membership = membership
+
+
+def load_workshop(request, pk: int) -> WorkshopAccess:
+    """The workshop and the viewer's standing in it. 404 for anyone who neither joined it nor
+    belongs to its organisation, so other organisations cannot even learn it exists."""
+    workshop = selectors.workshop_get(workshop_id=pk)
+    if workshop is None:
+        raise Http404
+    participant = selectors.participant_for(
+        workshop=workshop, user=request.user, guest_key=guest_key_of(request)
+    )
+    membership = membership_for(user=request.user, organisation_id=workshop.organisation_id)
+    if participant is None and membership is None:
+        raise Http404
+    return WorkshopAccess(workshop, participant, membership)
+
+
+def _stage_context(access: WorkshopAccess) -> dict:
+    workshop, participant = access.workshop, access.participant
+    actions = permissions.allowed_actions(participant, workshop)
+    previous, following = permissions.stage_moves(workshop)
+    return {
+        "workshop": workshop,
+        "participant": participant,
+        "membership": access.membership,
+        "stages": [(s, Stage(s).label, i) for i, s in enumerate(STAGE_ORDER)],
+        "stage_index": workshop.stage_index,
+        "stage_help": STAGE_HELP[workshop.stage],
+        "my_actions": [ACTION_LABELS[a] for a in actions if a in ACTION_LABELS],
+        "can_manage": permissions.can_manage(participant, workshop),
+        "previous_stage": previous and Stage(previous),
+        "next_stage": following and Stage(following),
+        "poll_seconds": settings.KPIW_STATUS_POLL_SECONDS,
+    }
+
+
+# --- pages --------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def workshop_create(request: HtmxHttpRequest) -> HttpResponse:
+    orgs = [m.organisation for m in memberships_for_user(user=request.user) if m.role == Role.FACILITATOR]
+    if not orgs:
+        raise PermissionDenied
+    form = WorkshopForm(request.POST or None, organisations=orgs)
+    if request.method == "POST" and form.is_valid():
+        org = next(o for o in orgs if o.pk == form.cleaned_data["organisation"])
+        try:
+            workshop = services.workshop_create(
+                user=request.user,
+                organisation=org,
+                title=form.cleaned_data["title"],
+                purpose=form.cleaned_data["purpose"],
+            )
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        else:
+            messages.success(request, _("Workshop created. Now invite people."))
+            return redirect("workshops:detail", pk=workshop.pk)
+    return render(request, "workshops/workshop_create.html", {"form": form})
+
+
+@require_GET
+def workshop_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    context = _stage_context(access)
+    if context["can_manage"]:
+        context |= _manage_context(request, access.workshop)
+    context["roles"] = _role_counts(access.workshop)
+    return render(request, "workshops/workshop_detail.html", context)
+
+
+def _role_counts(workshop: Workshop) -> list[dict]:
+    rows = selectors.participants_by_role(workshop=workshop)
+    for row in rows:
+        row["label"] = Role(row["role"]).label
+    return rows
+
+
+def _manage_context(request, workshop: Workshop, invitation_form=None) -> dict:
+    invitations = selectors.invitations_for_workshop(workshop=workshop)
+    for inv in invitations:
+        inv.join_url = public_url(request, reverse("workshops:join_code", args=[inv.code]))
+    return {
+        "invitations": invitations,
+        "invitation_form": invitation_form or InvitationForm(),
+    }
+
+
+@require_GET
+def workshop_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Polled by every participant's page. Unchanged → 204 (htmx keeps the page as it is);
+    changed → the new stage panel, and a ``stageChanged`` event for other widgets."""
+    access = load_workshop(request, pk)
+    if not request.htmx:
+        return redirect("workshops:detail", pk=pk)
+    if request.GET.get("v") == str(access.workshop.state_version):
+        return HttpResponse(status=204)
+    response = render(
+        request, "workshops/workshop_detail.html#stage-panel", _stage_context(access)
+    )
+    return trigger_client_event(response, "stageChanged", {"stage": access.workshop.stage})
+
+
+@require_POST
+def workshop_stage(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    form = StageForm(request.POST)
+    error = None
+    if not form.is_valid():
+        error = _("Choose a stage.")
+    else:
+        try:
+            access.workshop = services.workshop_set_stage(
+                actor=access.participant,
+                workshop=access.workshop,
+                stage=form.cleaned_data["stage"],
+                expected_stage=form.cleaned_data["expected_stage"],
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+            access.workshop.refresh_from_db()
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("workshops:detail", pk=pk)
+    # The stage decides what the whole page offers (forms, lists): reload it, with the error
+    # (if any) shown as a message there.
+    if error:
+        messages.error(request, error)
+    return HttpResponseClientRedirect(reverse("workshops:detail", args=[pk]))
+
+
+@require_http_methods(["GET", "POST"])
+def workshop_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    if not permissions.can_manage(access.participant, access.workshop):
+        raise PermissionDenied
+    workshop = access.workshop
+    form = WorkshopEditForm(
+        request.POST or None, initial={"title": workshop.title, "purpose": workshop.purpose}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.workshop_update(actor=access.participant, workshop=workshop, **form.cleaned_data)
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("workshops:detail", pk=pk)
+    return render(request, "workshops/workshop_edit.html", {"form": form, "workshop": workshop})
+
+
+@require_POST
+def workshop_join_member(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    if not request.user.is_authenticated:
+        raise Http404
+    try:
+        services.participant_join_member(user=request.user, workshop=access.workshop)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("You have joined the workshop."))
+    return redirect("workshops:detail", pk=pk)
+
+
+@require_GET
+def workshop_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    if not permissions.can_see_history(access.participant, access.workshop):
+        raise PermissionDenied
+    events = selectors.audit_events_for_workshop(workshop=access.workshop)
+    for e in events:
+        e.label = AUDIT_LABELS.get(e.action, e.action)
+    return render(
+        request, "workshops/workshop_history.html", {"workshop": access.workshop, "events": events}
+    )
+
+
+@require_GET
+def workshop_participants(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    if not permissions.can_manage(access.participant, access.workshop):
+        raise PermissionDenied
+    context = {
+        "workshop": access.workshop,
+        "participants": selectors.participants_for_workshop(workshop=access.workshop),
+        "roles": _role_counts(access.workshop),
+    }
+    return render(request, "workshops/workshop_participants.html", context)
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+
+@require_POST
+def invitation_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    if not permissions.can_manage(access.participant, access.workshop):
+        raise PermissionDenied
+    form = InvitationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.invitation_create(actor=access.participant, workshop=access.workshop, **form.cleaned_data)
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        else:
+            form = InvitationForm()
+    if not request.htmx:
+        if form.errors:
+            messages.error(request, _("The invitation was not created: check the form."))
+        return redirect(reverse("workshops:detail", args=[pk]) + "#invitations")
+    context = _stage_context(access) | _manage_context(request, access.workshop, form)
+    return render(request, "workshops/workshop_detail.html#invitations", context)
+
+
+def _invitation_for(access: WorkshopAccess, invitation_id: int) -> Invitation:
+    invitation = Invitation.objects.filter(pk=invitation_id, workshop=access.workshop).first()
+    if invitation is None:
+        raise Http404
+    return invitation
+
+
+@require_POST
+def invitation_revoke(request: HtmxHttpRequest, pk: int, invitation_id: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    invitation = _invitation_for(access, invitation_id)
+    services.invitation_revoke(actor=access.participant, invitation=invitation)
+    if not request.htmx:
+        messages.success(request, _("Code %(code)s revoked.") % {"code": invitation.display_code})
+        return redirect(reverse("workshops:detail", args=[pk]) + "#invitations")
+    context = _stage_context(access) | _manage_context(request, access.workshop)
+    return render(request, "workshops/workshop_detail.html#invitations", context)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_email(request: HtmxHttpRequest, pk: int, invitation_id: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    invitation = _invitation_for(access, invitation_id)
+    if not permissions.can_manage(access.participant, access.workshop):
+        raise PermissionDenied
+    error = None
+    if request.method == "POST":
+        join_url = public_url(request, reverse("workshops:join_code", args=[invitation.code]))
+        try:
+            n = services.invitation_send_emails(
+                actor=access.participant,
+                invitation=invitation,
+                emails=request.POST.get("emails", ""),
+                join_url=join_url,
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, _("%(n)d invitation(s) queued for sending.") % {"n": n})
+            return redirect(reverse("workshops:detail", args=[pk]) + "#invitations")
+    return render(
+        request,
+        "workshops/invitation_email.html",
+        {
+            "workshop": access.workshop,
+            "invitation": invitation,
+            "error": error,
+            "emails": request.POST.get("emails", ""),
+        },
+    )
+
+
+@require_GET
+def join_screen(request: HtmxHttpRequest, pk: int, invitation_id: int) -> HttpResponse:
+    """The projector view: the code in huge letters, a QR code, the short link, and how many
+    people have joined so far (polled)."""
+    access = load_workshop(request, pk)
+    if not permissions.can_manage(access.participant, access.workshop):
+        raise PermissionDenied
+    invitation = _invitation_for(access, invitation_id)
+    join_url = public_url(request, reverse("workshops:join_code", args=[invitation.code]))
+    short_url = public_url(request, reverse("workshops:join"))
+    qr = segno.make(join_url, error="m")
+    qr_svg = qr.svg_inline(scale=10, border=2, dark="#000", light="#fff", omitsize=True)
+    context = {
+        "workshop": access.workshop,
+        "invitation": invitation,
+        "join_url": join_url,
+        "short_url": short_url,
+        "qr_svg": mark_safe(qr_svg),  # noqa: S308 - generated by segno from our own URL
+        "joined": access.workshop.participant_count,
+        "poll_seconds": settings.KPIW_STATUS_POLL_SECONDS,
+    }
+    if request.htmx and request.GET.get("fragment") == "count":
+        return render(request, "workshops/join_screen.html#joined-count", context)
+    return render(request, "workshops/join_screen.html", context)
+
+
+# --- joining --------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def join_start(request: HtmxHttpRequest) -> HttpResponse:
+    """Type a code. A valid one goes on to the join page of its invitation."""
+    form = JoinCodeForm(request.POST or request.GET or None)
+    if form.is_bound and form.is_valid():
+        try:
+            invitation = services.invitation_resolve(
+                code=form.cleaned_data["code"], client=join_client_of(request)
+            )
+        except ValidationError as exc:
+            form.add_error("code", exc)
+        else:
+            return redirect("workshops:join_code", code=invitation.code)
+    status = 429 if any(e.code == "throttled" for e in form.errors.as_data().get("code", [])) else 200
+    return render(request, "workshops/join_start.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def join_code(request: HtmxHttpRequest, code: str) -> HttpResponse:
+    """The page a join link or QR code opens: who is inviting, as which role, and a name box."""
+    client = join_client_of(request)
+    try:
+        invitation = services.invitation_resolve(code=code, client=client)
+    except ValidationError as exc:
+        form = JoinCodeForm(initial={"code": code})
+        form.errors["code"] = form.error_class(exc.messages)
+        status = 429 if exc.code == "throttled" else 404 if exc.code == "unknown" else 410
+        return render(request, "workshops/join_start.html", {"form": form}, status=status)
+
+    workshop = invitation.workshop
+    existing = selectors.participant_for(
+        workshop=workshop, user=request.user, guest_key=guest_key_of(request)
+    )
+    if existing is not None and request.method == "GET":
+        return redirect("workshops:detail", pk=workshop.pk)
+
+    guest_form = GuestJoinForm(request.POST or None)
+    error = None
+    if request.method == "POST":
+        if request.user.is_authenticated:
+            try:
+                services.participant_join_member(user=request.user, workshop=workshop, invitation=invitation)
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                return redirect("workshops:detail", pk=workshop.pk)
+        elif guest_form.is_valid():
+            key = guest_key_of(request) or new_guest_key()
+            try:
+                services.participant_join_guest(
+                    invitation=invitation,
+                    guest_key=key,
+                    display_name=guest_form.cleaned_data["display_name"],
+                )
+            except ValidationError as exc:
+                form_errors_from(guest_form, exc)
+            else:
+                response = HttpResponseRedirect(reverse("workshops:detail", args=[workshop.pk]))
+                remember_guest(response, key)
+                return response
+    return render(
+        request,
+        "workshops/join_code.html",
+        {"invitation": invitation, "workshop": workshop, "form": guest_form, "error": error},
+    )
