@@ -1,0 +1,82 @@
+"""Fixtures named by role. ``workshop`` is in the propose stage unless a test moves it."""
+
+import pytest
+
+from kpiworkshop.accounts.models import Role
+
+from .factories import (
+    InvitationFactory,
+    OrganisationFactory,
+    ParticipantFactory,
+    WorkshopFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Join throttling counts failures in the cache: keep tests independent.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def organisation(db):
+    return OrganisationFactory()
+
+
+@pytest.fixture
+def workshop(organisation):
+    return WorkshopFactory(organisation=organisation)
+
+
+@pytest.fixture
+def facilitator(workshop):
+    return ParticipantFactory(workshop=workshop, role=Role.FACILITATOR, display_name="Fran")
+
+
+@pytest.fixture
+def agent(workshop):
+    return ParticipantFactory(workshop=workshop, role=Role.AGENT, display_name="Andrea")
+
+
+@pytest.fixture
+def approver(workshop):
+    return ParticipantFactory(workshop=workshop, role=Role.LEADERSHIP, display_name="Lia")
+
+
+@pytest.fixture
+def guest_customer(workshop):
+    return ParticipantFactory(workshop=workshop, role=Role.CUSTOMER, guest=True, display_name="Chiara")
+
+
+@pytest.fixture
+def other_org_participant(db):
+    """Someone from another organisation, taking part in their own organisation's workshop."""
+    return ParticipantFactory(role=Role.FACILITATOR)
+
+
+@pytest.fixture
+def invitation(workshop):
+    return InvitationFactory(workshop=workshop, role=Role.AGENT)
+
+
+def login(client, participant):
+    """Sign a member participant's user in on the test client."""
+    client.force_login(participant.user)
+    return client
+
+
+def as_guest(client, participant):
+    """Put a guest participant's signed device cookie on the test client."""
+    from django.conf import settings
+    from django.http import HttpResponse
+
+    from kpiworkshop.workshops.views import remember_guest
+
+    response = HttpResponse()
+    remember_guest(response, participant.guest_key)
+    client.cookies[settings.KPIW_GUEST_COOKIE] = response.cookies[settings.KPIW_GUEST_COOKIE].value
+    return client
