@@ -1,0 +1,57 @@
+# kpiworkshop — two commands: `make run` (demo on http://127.0.0.1:8000) and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test lint install install-test migrate seed messages translations pg-test worker-test clean help
+
+help:
+	@echo "make run   - set up (venv, install, migrate, demo data) and serve on http://$(HOST):$(PORT)"
+	@echo "make test  - set up and run lint, migration check and the whole test suite"
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kpiworkshop needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-run: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	@touch $@ $(VENV)/.installed-run
+
+install: $(VENV)/.installed-run
+install-test: $(VENV)/.installed-test
+
+translations: $(VENV)/.installed-run
+	$(PY) manage.py compiletranslations
+
+run: install translations
+	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
+	@echo ""
+	@echo "kpiworkshop is starting on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
+	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install-test translations lint
+	$(PY) manage.py makemigrations --check --dry-run
+	@$(PY) tests/e2e/browser_check.py
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Used by .ci/run: the same suite on PostgreSQL, and the real Redis + Celery worker test.
+pg-test: install-test translations
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+worker-test: install-test translations
+	$(BIN)/pytest -m worker -p no:cacheprovider $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache .ruff_cache
