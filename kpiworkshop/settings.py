@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "kpiworkshop.core",
     "kpiworkshop.accounts",
     "kpiworkshop.workshops",
+    "kpiworkshop.kpis",
 ]
 
 MIDDLEWARE = [

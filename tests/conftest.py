@@ -49,7 +49,9 @@ def approver(workshop):
 
 @pytest.fixture
 def guest_customer(workshop):
-    return ParticipantFactory(workshop=workshop, role=Role.CUSTOMER, guest=True, display_name="Chiara")
+    return ParticipantFactory(
+        workshop=workshop, role=Role.CUSTOMER, guest=True, display_name="Chiara"
+    )
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ class UserFactory(DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: N805
+    def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 
@@ -59,6 +59,7 @@ class ParticipantFactory(DjangoModelFactory):
 
     class Meta:
         model = Participant
+        skip_postgeneration_save = True
 
     class Params:
         guest = factory.Trait(user=None, guest_key=factory.LazyFunction(new_guest_key))
@@ -70,7 +71,7 @@ class ParticipantFactory(DjangoModelFactory):
     role = Role.AGENT
 
     @factory.post_generation
-    def membership(obj, create, extracted, **kwargs):  # noqa: N805
+    def membership(obj, create, extracted, **kwargs):
         # A member participant belongs to the workshop's organisation, with the same role.
         if create and obj.user_id:
             Membership.objects.get_or_create(

@@ -61,9 +61,7 @@ class Workshop(TimeStampedModel):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(stage__in=STAGE_ORDER), name="workshop_stage_valid"
-            ),
+            models.CheckConstraint(condition=Q(stage__in=STAGE_ORDER), name="workshop_stage_valid"),
         ]
         verbose_name = _("workshop")
         verbose_name_plural = _("workshops")
@@ -183,9 +181,7 @@ class Invitation(TimeStampedModel):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(role__in=Role.values), name="invitation_role_valid"
-            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="invitation_role_valid"),
         ]
         verbose_name = _("invitation")
         verbose_name_plural = _("invitations")

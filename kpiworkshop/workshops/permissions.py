@@ -45,9 +45,7 @@ TABLE: dict[Action, dict[str, frozenset[str]]] = {
     # Leadership approves later; by default they do not also vote. A ballot may narrow further.
     Action.VOTE: {S.VOTE: EVERYONE - {R.LEADERSHIP}},
     Action.MAP: {
-        S.MAP: frozenset(
-            {R.FACILITATOR, R.MANAGER, R.STAKEHOLDER, R.SUPERVISOR, R.LEADERSHIP}
-        )
+        S.MAP: frozenset({R.FACILITATOR, R.MANAGER, R.STAKEHOLDER, R.SUPERVISOR, R.LEADERSHIP})
     },
     Action.APPROVE: {S.APPROVE: frozenset({R.LEADERSHIP})},
     # Customers never see fields marked internal-only, whatever the stage.

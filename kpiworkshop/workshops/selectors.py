@@ -67,9 +67,9 @@ def participants_by_role(*, workshop: Workshop) -> list[dict]:
 
 def participants_for_workshop(*, workshop: Workshop, limit: int = 500) -> list[Participant]:
     return list(
-        Participant.objects.active().filter(workshop=workshop).order_by("role", "display_name")[
-            :limit
-        ]
+        Participant.objects.active()
+        .filter(workshop=workshop)
+        .order_by("role", "display_name")[:limit]
     )
 
 

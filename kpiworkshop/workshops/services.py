@@ -106,7 +106,9 @@ def workshop_set_stage(
         )
     previous, following = permissions.stage_moves(locked)
     if stage not in {previous, following}:
-        raise ValidationError(_("A workshop moves one stage at a time, and never back once published."))
+        raise ValidationError(
+            _("A workshop moves one stage at a time, and never back once published.")
+        )
     old = locked.stage
     locked.stage = stage
     locked.stage_changed_at = timezone.now()
@@ -211,7 +213,10 @@ def invitation_resolve(*, code: str, client: JoinClient) -> Invitation:
     code = normalise_code(code)
     if join_blocked(client=client, code=code):
         raise ValidationError(
-            _("Too many wrong codes from this device. Wait a few minutes, or ask the facilitator for the link or QR code."),
+            _(
+                "Too many wrong codes from this device. Wait a few minutes, "
+                "or ask the facilitator for the link or QR code."
+            ),
             code="throttled",
         )
     invitation = None
@@ -292,9 +297,10 @@ def participant_join_member(
         return existing
     if invitation is not None:
         role = invitation.role
-        if role in ACCOUNT_ROLES and membership_for(
-            user=user, organisation_id=workshop.organisation_id
-        ) is None:
+        if (
+            role in ACCOUNT_ROLES
+            and membership_for(user=user, organisation_id=workshop.organisation_id) is None
+        ):
             raise ValidationError(
                 _("This code is for the organisation's own facilitators and leadership."),
                 code="account_required",
@@ -353,7 +359,9 @@ def _parse_emails(raw: str) -> list[str]:
     if not found:
         raise ValidationError({"emails": _("Type at least one e-mail address.")})
     if len(found) > MAX_EMAILS:
-        raise ValidationError({"emails": _("At most %(n)d addresses at a time.") % {"n": MAX_EMAILS}})
+        raise ValidationError(
+            {"emails": _("At most %(n)d addresses at a time.") % {"n": MAX_EMAILS}}
+        )
     return found
 
 

@@ -54,9 +54,7 @@ def remember_guest(response: HttpResponse, key: str) -> None:
 
 def join_client_of(request) -> JoinClient:
     address = request.META.get("REMOTE_ADDR", "")
-    device = guest_key_of(request) or (
-        f"{address}|{request.META.get('HTTP_USER_AGENT', '')[:200]}"
-    )
+    device = guest_key_of(request) or (f"{address}|{request.META.get('HTTP_USER_AGENT', '')[:200]}")
     if request.user.is_authenticated:
         device = f"user:{request.user.pk}"
     return JoinClient(device=device, address=address)
@@ -116,7 +114,11 @@ def _stage_context(access: WorkshopAccess) -> dict:
 @login_required
 @require_http_methods(["GET", "POST"])
 def workshop_create(request: HtmxHttpRequest) -> HttpResponse:
-    orgs = [m.organisation for m in memberships_for_user(user=request.user) if m.role == Role.FACILITATOR]
+    orgs = [
+        m.organisation
+        for m in memberships_for_user(user=request.user)
+        if m.role == Role.FACILITATOR
+    ]
     if not orgs:
         raise PermissionDenied
     form = WorkshopForm(request.POST or None, organisations=orgs)
@@ -173,9 +175,7 @@ def workshop_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return redirect("workshops:detail", pk=pk)
     if request.GET.get("v") == str(access.workshop.state_version):
         return HttpResponse(status=204)
-    response = render(
-        request, "workshops/workshop_detail.html#stage-panel", _stage_context(access)
-    )
+    response = render(request, "workshops/workshop_detail.html#stage-panel", _stage_context(access))
     return trigger_client_event(response, "stageChanged", {"stage": access.workshop.stage})
 
 
@@ -219,7 +219,9 @@ def workshop_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.workshop_update(actor=access.participant, workshop=workshop, **form.cleaned_data)
+            services.workshop_update(
+                actor=access.participant, workshop=workshop, **form.cleaned_data
+            )
         except ValidationError as exc:
             form_errors_from(form, exc)
         else:
@@ -279,7 +281,9 @@ def invitation_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     form = InvitationForm(request.POST)
     if form.is_valid():
         try:
-            services.invitation_create(actor=access.participant, workshop=access.workshop, **form.cleaned_data)
+            services.invitation_create(
+                actor=access.participant, workshop=access.workshop, **form.cleaned_data
+            )
         except ValidationError as exc:
             form_errors_from(form, exc)
         else:
@@ -386,7 +390,9 @@ def join_start(request: HtmxHttpRequest) -> HttpResponse:
             form.add_error("code", exc)
         else:
             return redirect("workshops:join_code", code=invitation.code)
-    status = 429 if any(e.code == "throttled" for e in form.errors.as_data().get("code", [])) else 200
+    status = (
+        429 if any(e.code == "throttled" for e in form.errors.as_data().get("code", [])) else 200
+    )
     return render(request, "workshops/join_start.html", {"form": form}, status=status)
 
 
@@ -414,7 +420,9 @@ def join_code(request: HtmxHttpRequest, code: str) -> HttpResponse:
     if request.method == "POST":
         if request.user.is_authenticated:
             try:
-                services.participant_join_member(user=request.user, workshop=workshop, invitation=invitation)
+                services.participant_join_member(
+                    user=request.user, workshop=workshop, invitation=invitation
+                )
             except ValidationError as exc:
                 error = " ".join(exc.messages)
             else:

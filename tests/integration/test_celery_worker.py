@@ -85,7 +85,10 @@ def test_invitation_emails_are_delivered_by_a_real_worker(worker):
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if InvitationEmail.objects.filter(invitation=invitation, sent_at__isnull=False).count() == 2:
+        if (
+            InvitationEmail.objects.filter(invitation=invitation, sent_at__isnull=False).count()
+            == 2
+        ):
             break
         assert worker["proc"].poll() is None, worker["log"].read_text()
         time.sleep(0.5)

@@ -64,7 +64,11 @@ class Command(BaseCommand):
             first, last = full_name.split(" ", 1)
             user, created = User.objects.get_or_create(
                 username=username,
-                defaults={"first_name": first, "last_name": last, "email": f"{username}@demo.invalid"},
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@demo.invalid",
+                },
             )
             if created or not user.check_password(DEMO_PASSWORD):
                 user.set_password(DEMO_PASSWORD)
@@ -74,7 +78,8 @@ class Command(BaseCommand):
             )
             users[role] = user
         admin, created = User.objects.get_or_create(
-            username="admin", defaults={"is_staff": True, "is_superuser": True, "email": "admin@demo.invalid"}
+            username="admin",
+            defaults={"is_staff": True, "is_superuser": True, "email": "admin@demo.invalid"},
         )
         if created:
             admin.set_password(DEMO_PASSWORD)
@@ -85,7 +90,11 @@ class Command(BaseCommand):
             workshop, _ = Workshop.objects.get_or_create(
                 organisation=org,
                 title=title,
-                defaults={"purpose": purpose, "stage": stage, "created_by": users[Role.FACILITATOR]},
+                defaults={
+                    "purpose": purpose,
+                    "stage": stage,
+                    "created_by": users[Role.FACILITATOR],
+                },
             )
             for role in (Role.FACILITATOR, Role.MANAGER, Role.SUPERVISOR, Role.LEADERSHIP):
                 user = users[role]
@@ -98,7 +107,10 @@ class Command(BaseCommand):
                 inv = Invitation.objects.usable().filter(workshop=workshop, role=role).first()
                 if inv is None:
                     inv = Invitation.objects.create(
-                        workshop=workshop, role=role, label="Demo", created_by=users[Role.FACILITATOR]
+                        workshop=workshop,
+                        role=role,
+                        label="Demo",
+                        created_by=users[Role.FACILITATOR],
                     )
                 codes.append((workshop, inv))
 
@@ -110,6 +122,5 @@ class Command(BaseCommand):
         self.stdout.write("Join codes (open /join/ on a phone, no account needed):")
         for workshop, inv in codes:
             if inv.role != Role.SUPERVISOR:
-                self.stdout.write(
-                    f"  {inv.display_code}  {inv.get_role_display():<10} {workshop.title} [{workshop.get_stage_display()}]"
-                )
+                role, stage = inv.get_role_display(), workshop.get_stage_display()
+                self.stdout.write(f"  {inv.display_code}  {role:<10} {workshop.title} [{stage}]")
