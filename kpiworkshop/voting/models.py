@@ -1,0 +1,209 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kpiworkshop.accounts.models import Role
+from kpiworkshop.core.models import TimeStampedModel
+from kpiworkshop.kpis.models import Proposal
+from kpiworkshop.workshops.models import Participant, Workshop
+
+
+class Method(models.TextChoices):
+    APPROVAL = "approval", _("Approval (yes / no)")
+    DOTS = "dots", _("Dot voting")
+    SCORE = "score", _("Multi-criteria score (1–5)")
+    RANKING = "ranking", _("Ranking (Borda count)")
+
+
+class Visibility(models.TextChoices):
+    ALWAYS = "always", _("Always, while voting")
+    AFTER_VOTING = "after_voting", _("To each person after they have voted")
+    AFTER_CLOSE = "after_close", _("When the round closes")
+    WHEN_REVEALED = "when_revealed", _("When the facilitator reveals them")
+
+
+class BallotState(models.TextChoices):
+    DRAFT = "draft", _("Not opened yet")
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class ItemSource(models.TextChoices):
+    OPEN = "open", _("All open proposals")
+    SHORTLIST = "shortlist", _("The shortlist")
+
+
+#: Default criteria of a multi-criteria ballot (editable per ballot).
+DEFAULT_CRITERIA = [
+    _("Aligned with our goals"),
+    _("Actionable by the people measured"),
+    _("Measurable with data we have"),
+    _("Hard to game"),
+    _("Meaningful to customers"),
+]
+
+SCORE_MIN, SCORE_MAX = 1, 5
+
+
+class Ballot(TimeStampedModel):
+    """A voting round. Once the first vote is in, its method and items are frozen."""
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="ballots")
+    title = models.CharField(_("title"), max_length=150)
+    method = models.CharField(_("method"), max_length=12, choices=Method.choices)
+    state = models.CharField(
+        _("state"), max_length=8, choices=BallotState.choices, default=BallotState.DRAFT
+    )
+    secret = models.BooleanField(
+        _("secret ballot"),
+        default=True,
+        help_text=_("Nobody, the facilitator included, can see who voted what."),
+    )
+    visibility = models.CharField(
+        _("results visible"),
+        max_length=16,
+        choices=Visibility.choices,
+        default=Visibility.WHEN_REVEALED,
+    )
+    eligible_roles = models.JSONField(
+        _("who may vote"), default=list, blank=True, help_text=_("Empty: every role that votes.")
+    )
+    dot_budget = models.PositiveSmallIntegerField(_("dots per person"), default=5)
+    dot_cap = models.PositiveSmallIntegerField(
+        _("maximum dots on one proposal"), null=True, blank=True
+    )
+    reason_required = models.BooleanField(_("a reason is required with each vote"), default=False)
+    duration_minutes = models.PositiveSmallIntegerField(_("timer (minutes)"), null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closes_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    revealed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(method__in=Method.values), name="ballot_method_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=BallotState.values), name="ballot_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(visibility__in=Visibility.values), name="ballot_visibility_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(dot_budget__gte=1) & Q(dot_budget__lte=100), name="ballot_budget_range"
+            ),
+        ]
+        verbose_name = _("ballot")
+        verbose_name_plural = _("ballots")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        """Open for votes now: opened, not closed, and its timer (if any) not run out."""
+        if self.state != BallotState.OPEN:
+            return False
+        return self.closes_at is None or timezone.now() < self.closes_at
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state == BallotState.CLOSED or (
+            self.state == BallotState.OPEN
+            and self.closes_at is not None
+            and timezone.now() >= self.closes_at
+        )
+
+    @property
+    def seconds_left(self) -> int | None:
+        if not self.is_open or self.closes_at is None:
+            return None
+        return max(0, int((self.closes_at - timezone.now()).total_seconds()))
+
+
+class Criterion(models.Model):
+    """What is scored. Every ballot has at least one: the methods other than multi-criteria
+    have a single implicit "overall" criterion, so a vote always names one and the uniqueness
+    of (ballot, participant, proposal, criterion) is a plain constraint."""
+
+    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="criteria")
+    position = models.PositiveSmallIntegerField()
+    label = models.CharField(_("criterion"), max_length=120)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["ballot", "position"], name="criterion_position_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class BallotItem(models.Model):
+    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="items")
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="ballot_items")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["ballot", "proposal"], name="ballot_item_unique")
+        ]
+
+
+class Voter(models.Model):
+    """That a participant took part in a ballot (turnout), never what they chose. Its row is
+    also the lock that keeps a dot budget whole under concurrent requests."""
+
+    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="voters")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    first_voted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ballot", "participant"], name="one_voter_per_ballot")
+        ]
+        indexes = [models.Index(fields=["ballot", "role"], name="voter_ballot_role")]
+
+
+class Vote(models.Model):
+    """One participant's value for one proposal on one criterion of one ballot.
+
+    approval: 1 yes / 0 no · dots: dots given (≥ 1) · score: 1–5 · ranking: rank (1 = first).
+    ``role`` is the voter's role when voting, so results per group are one grouped query.
+    """
+
+    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="votes")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="+")
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="votes")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    value = models.SmallIntegerField()
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ballot", "participant", "proposal", "criterion"], name="one_vote_per_item"
+            ),
+            models.CheckConstraint(
+                condition=Q(value__gte=0) & Q(value__lte=1000), name="vote_value_range"
+            ),
+        ]
+        indexes = [
+            # The tally reads only this index (covering): grouped sums per proposal and role.
+            models.Index(
+                fields=["ballot", "proposal", "role", "criterion", "value"], name="vote_tally"
+            ),
+            models.Index(fields=["ballot", "updated_at"], name="vote_ballot_changed"),
+        ]

@@ -1,0 +1,57 @@
+"""Who may do what with a ballot: the workshop's role × stage table plus the ballot's own
+rules (eligible roles, open or closed, results visibility, secrecy)."""
+
+from kpiworkshop.workshops import permissions as wp
+from kpiworkshop.workshops.models import Participant, Stage
+
+from .models import Ballot, Visibility
+
+#: Stages in which the facilitator may prepare ballots (they open only in the vote stage).
+PREPARE_STAGES = frozenset({Stage.REFINE, Stage.VOTE})
+
+
+def can_manage_ballots(actor: Participant | None, ballot_or_workshop) -> bool:
+    workshop = getattr(ballot_or_workshop, "workshop", ballot_or_workshop)
+    return wp.can_manage(actor, workshop) and workshop.stage in PREPARE_STAGES
+
+
+def is_eligible(actor: Participant | None, ballot: Ballot) -> bool:
+    """May vote in this ballot when it is open: the role votes in this stage, and the ballot
+    admits it."""
+    if not wp.can_vote(actor, ballot.workshop):
+        return False
+    return not ballot.eligible_roles or actor.role in ballot.eligible_roles
+
+
+def can_vote_in(actor: Participant | None, ballot: Ballot) -> bool:
+    return ballot.is_open and is_eligible(actor, ballot)
+
+
+def results_public(ballot: Ballot) -> bool:
+    """May results be shown to the room (the projector board, participants' pages)?"""
+    if ballot.visibility == Visibility.ALWAYS:
+        return ballot.opened_at is not None
+    if ballot.visibility == Visibility.WHEN_REVEALED:
+        return ballot.revealed_at is not None
+    # after_close and after_voting: everyone sees them once the round is over.
+    return ballot.is_closed or ballot.revealed_at is not None
+
+
+def can_see_results(actor: Participant | None, ballot: Ballot, *, has_voted: bool) -> bool:
+    if not wp.can_view(actor, ballot.workshop):
+        return False
+    if wp.can_manage(actor, ballot.workshop) or actor.is_facilitator:
+        return True
+    if ballot.visibility == Visibility.AFTER_VOTING and has_voted:
+        return True
+    return results_public(ballot)
+
+
+def can_see_individual_votes(actor: Participant | None, ballot: Ballot) -> bool:
+    """Who voted what: only in an open (non-secret) ballot, and only the facilitator."""
+    return (
+        not ballot.secret
+        and actor is not None
+        and actor.is_facilitator
+        and wp.can_view(actor, ballot.workshop)
+    )

@@ -1,0 +1,301 @@
+"""Reads for ballots: the tally is one grouped aggregate query over the votes; everything else
+on the results page is arithmetic over its (proposal × role × criterion) rows, never a loop over
+votes."""
+
+import hashlib
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Max, Sum
+
+from kpiworkshop.accounts.models import Role
+from kpiworkshop.kpis.models import Proposal
+from kpiworkshop.workshops.models import Participant, Workshop
+
+from .models import SCORE_MAX, SCORE_MIN, Ballot, BallotItem, Criterion, Method, Vote, Voter
+
+#: Divergence (0–100) from which a proposal is flagged as dividing the groups.
+DIVERGENCE_FLAG = 25
+#: In a secret ballot a group with fewer voters than this is not shown on its own: with one
+#: or two voters, "the customers' result" would be those people's votes.
+MIN_SECRET_GROUP = 3
+
+
+def ballots_for_workshop(*, workshop: Workshop) -> list[Ballot]:
+    return list(
+        Ballot.objects.filter(workshop=workshop)
+        .annotate(
+            item_count=Count("items", distinct=True), voter_count=Count("voters", distinct=True)
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def ballot_get(*, workshop: Workshop, ballot_id: int) -> Ballot | None:
+    ballot = Ballot.objects.filter(workshop=workshop, pk=ballot_id).first()
+    if ballot is not None:
+        ballot.workshop = workshop  # already loaded with its organisation by the caller
+    return ballot
+
+
+def ballot_items(*, ballot: Ballot) -> list[Proposal]:
+    """The ballot's proposals in ballot order, each with its current revision."""
+    items = (
+        BallotItem.objects.filter(ballot=ballot)
+        .select_related("proposal__current_revision")
+        .order_by("position")
+    )
+    return [item.proposal for item in items]
+
+
+def ballot_criteria(*, ballot: Ballot) -> list[Criterion]:
+    return list(Criterion.objects.filter(ballot=ballot).order_by("position"))
+
+
+def my_votes(*, ballot: Ballot, participant: Participant | None) -> dict[tuple[int, int], int]:
+    """{(proposal_id, criterion_id): value} for one person: what their own phone shows."""
+    if participant is None:
+        return {}
+    rows = Vote.objects.filter(ballot=ballot, participant=participant).values_list(
+        "proposal_id", "criterion_id", "value"
+    )
+    return {(p, c): v for p, c, v in rows}
+
+
+def has_voted(*, ballot: Ballot, participant: Participant | None) -> bool:
+    if participant is None:
+        return False
+    return Voter.objects.filter(ballot=ballot, participant=participant).exists()
+
+
+def board_etag(*, ballot: Ballot, extra: str = "") -> str:
+    """Changes whenever anything the live board shows changes: one indexed aggregate."""
+    agg = Vote.objects.filter(ballot=ballot).aggregate(n=Count("id"), last=Max("updated_at"))
+    raw = (
+        f"{ballot.pk}:{ballot.state}:{ballot.is_open}:{ballot.closes_at}:{ballot.revealed_at}:"
+        f"{ballot.updated_at}:{agg['n']}:{agg['last']}:{extra}"
+    )
+    return hashlib.blake2b(raw.encode(), digest_size=12).hexdigest()
+
+
+# --- turnout ----------------------------------------------------------------------------------
+
+
+@dataclass
+class GroupTurnout:
+    role: str
+    label: str
+    voted: int
+    eligible: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.voted / self.eligible) if self.eligible else 0
+
+
+def turnout(*, ballot: Ballot) -> list[GroupTurnout]:
+    """Voters and eligible participants per role: two grouped counts."""
+    voted = dict(
+        Voter.objects.filter(ballot=ballot).values_list("role").annotate(n=Count("id")).order_by()
+    )
+    eligible_qs = (
+        Participant.objects.active()
+        .filter(workshop_id=ballot.workshop_id)
+        .exclude(role__in=[Role.LEADERSHIP])
+    )
+    if ballot.eligible_roles:
+        eligible_qs = eligible_qs.filter(role__in=ballot.eligible_roles)
+    eligible = dict(eligible_qs.values_list("role").annotate(n=Count("id")).order_by())
+    roles = [r for r in Role.values if r in voted or r in eligible]
+    return [
+        GroupTurnout(
+            r, str(Role(r).label), voted.get(r, 0), max(eligible.get(r, 0), voted.get(r, 0))
+        )
+        for r in roles
+    ]
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+@dataclass
+class GroupResult:
+    role: str
+    label: str
+    value: float  # in the method's own unit (yes votes, dots, mean score, Borda points)
+    normalised: float  # 0..1, comparable across groups of different sizes
+
+
+@dataclass
+class ProposalResult:
+    proposal: Proposal
+    value: float
+    normalised: float
+    equal_weight: float
+    votes: int
+    groups: list[GroupResult] = field(default_factory=list)
+    criteria: list[tuple[str, float]] = field(default_factory=list)
+    divergence: int = 0
+    rank: int = 0
+
+    @property
+    def divides(self) -> bool:
+        return self.divergence >= DIVERGENCE_FLAG
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.normalised)
+
+
+@dataclass
+class Results:
+    ballot: Ballot
+    rows: list[ProposalResult]
+    turnout: list[GroupTurnout]
+    voters: int
+    equal_weight: bool
+    roles: list[tuple[str, str]]
+    hidden_groups: int = 0
+
+    @property
+    def divided(self) -> list[ProposalResult]:
+        return sorted((r for r in self.rows if r.divides), key=lambda r: -r.divergence)
+
+
+def tally_rows(*, ballot: Ballot) -> list[dict]:
+    """THE tally: one aggregate query grouped by proposal, role and criterion."""
+    return list(
+        Vote.objects.filter(ballot=ballot)
+        .values("proposal_id", "role", "criterion_id")
+        .annotate(total=Sum("value"), n=Count("id"))
+        .order_by()
+    )
+
+
+def _normalise(
+    method: str, *, total: float, n: int, voters: int, ballot: Ballot, items: int
+) -> float:
+    """A group's (or everyone's) standing for one proposal on a 0..1 scale."""
+    if voters <= 0:
+        return 0.0
+    if method == Method.APPROVAL:
+        return total / voters
+    if method == Method.DOTS:
+        return total / (voters * ballot.dot_budget)
+    if method == Method.SCORE:
+        return ((total / n) - SCORE_MIN) / (SCORE_MAX - SCORE_MIN) if n else 0.0
+    # ranking: Borda points (items - rank) over the most a proposal could get
+    return total / (voters * (items - 1)) if items > 1 else 0.0
+
+
+def results_for_ballot(*, ballot: Ballot, equal_weight: bool = False) -> Results:
+    items = ballot_items(ballot=ballot)
+    n_items = len(items)
+    groups = turnout(ballot=ballot)
+    voters_by_role = {g.role: g.voted for g in groups}
+    total_voters = sum(voters_by_role.values())
+    criteria = {c.pk: c.label for c in ballot_criteria(ballot=ballot)}
+    method = ballot.method
+
+    # (proposal, role) -> [sum, n] and (proposal, criterion) -> [sum, n]
+    by_group: dict[tuple[int, str], list[float]] = {}
+    by_criterion: dict[tuple[int, int], list[float]] = {}
+    for row in tally_rows(ballot=ballot):
+        total = row["total"] or 0
+        if method == Method.RANKING:
+            total = n_items * row["n"] - total  # Borda: rank r earns (items - r) points
+        g = by_group.setdefault((row["proposal_id"], row["role"]), [0, 0])
+        g[0] += total
+        g[1] += row["n"]
+        c = by_criterion.setdefault((row["proposal_id"], row["criterion_id"]), [0, 0])
+        c[0] += total
+        c[1] += row["n"]
+
+    active_roles = [g.role for g in groups if g.voted]
+    shown_roles = [
+        r for r in active_roles if not ballot.secret or voters_by_role[r] >= MIN_SECRET_GROUP
+    ]
+    rows: list[ProposalResult] = []
+    for proposal in items:
+        total = sum(by_group.get((proposal.pk, r), [0, 0])[0] for r in active_roles)
+        n = sum(by_group.get((proposal.pk, r), [0, 0])[1] for r in active_roles)
+        group_results = []
+        for r in shown_roles:
+            g_total, g_n = by_group.get((proposal.pk, r), [0, 0])
+            norm = _normalise(
+                method, total=g_total, n=g_n, voters=voters_by_role[r], ballot=ballot, items=n_items
+            )
+            shown = (g_total / g_n if g_n else 0.0) if method == Method.SCORE else g_total
+            group_results.append(GroupResult(r, str(Role(r).label), shown, norm))
+        overall_norm = _normalise(
+            method, total=total, n=n, voters=total_voters, ballot=ballot, items=n_items
+        )
+        equal = (
+            sum(g.normalised for g in group_results) / len(group_results) if group_results else 0.0
+        )
+        value = (total / n if n else 0.0) if method == Method.SCORE else total
+        norms = [g.normalised for g in group_results]
+        divergence = round(100 * (max(norms) - min(norms))) if len(norms) >= 2 else 0
+        crit = []
+        if method == Method.SCORE:
+            for cid, label in criteria.items():
+                c_total, c_n = by_criterion.get((proposal.pk, cid), [0, 0])
+                crit.append((label, c_total / c_n if c_n else 0.0))
+        rows.append(
+            ProposalResult(
+                proposal=proposal,
+                value=value,
+                normalised=overall_norm,
+                equal_weight=equal,
+                votes=n,
+                groups=group_results,
+                criteria=crit,
+                divergence=divergence,
+            )
+        )
+    key = (
+        (lambda r: (-r.equal_weight, -r.value))
+        if equal_weight
+        else (lambda r: (-r.value, -r.equal_weight))
+    )
+    rows.sort(key=key)
+    for i, row in enumerate(rows, start=1):
+        row.rank = i
+    return Results(
+        ballot=ballot,
+        rows=rows,
+        turnout=groups,
+        voters=total_voters,
+        equal_weight=equal_weight,
+        roles=[(r, str(Role(r).label)) for r in shown_roles],
+        hidden_groups=len(active_roles) - len(shown_roles),
+    )
+
+
+def individual_votes(*, ballot: Ballot) -> list[dict]:
+    """Who voted what, for the facilitator of an OPEN ballot only (callers check
+    permissions.can_see_individual_votes; never call this for a secret ballot)."""
+    if ballot.secret:
+        return []
+    return list(
+        Vote.objects.filter(ballot=ballot)
+        .select_related("participant", "proposal__current_revision", "criterion")
+        .order_by("participant__display_name", "proposal_id", "criterion__position")
+        .values(
+            "participant__display_name",
+            "role",
+            "proposal__current_revision__name",
+            "criterion__label",
+            "value",
+            "reason",
+        )
+    )
+
+
+def reasons_for_ballot(*, ballot: Ballot, limit: int = 200) -> list[dict]:
+    """The reasons given with votes; in a secret ballot without names or roles, which could
+    single a person out."""
+    qs = Vote.objects.filter(ballot=ballot).exclude(reason="").order_by("-updated_at")
+    fields = ["proposal_id", "reason"]
+    if not ballot.secret:
+        fields += ["role", "participant__display_name"]
+    return list(qs.values(*fields)[:limit])

@@ -1,0 +1,425 @@
+"""Every write to ballots and votes.
+
+Integrity rests on the database, not on ``if``s: one vote per (ballot, participant, proposal,
+criterion) is a unique constraint written by upsert; a dot budget is checked under a row lock
+on the voter's row; a vote and the closing of its ballot are serialised by a shared/exclusive
+lock pair on the ballot row (PostgreSQL) or by SQLite's IMMEDIATE transactions.
+"""
+
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kpiworkshop.accounts.models import Role
+from kpiworkshop.core.audit import audit_record
+from kpiworkshop.kpis.models import Proposal, ProposalState
+from kpiworkshop.workshops.models import Participant, Stage, Workshop
+
+from . import permissions
+from .models import (
+    DEFAULT_CRITERIA,
+    SCORE_MAX,
+    SCORE_MIN,
+    Ballot,
+    BallotItem,
+    BallotState,
+    Criterion,
+    ItemSource,
+    Method,
+    Visibility,
+    Vote,
+    Voter,
+)
+
+MAX_CRITERIA = 8
+MAX_REASON = 500
+
+
+def _audit(actor: Participant | None, action: str, ballot: Ballot, **details) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        organisation_id=ballot.workshop.organisation_id,
+        workshop_id=ballot.workshop_id,
+        target=ballot,
+        details=details,
+    )
+
+
+def _proposals_for(workshop: Workshop, source: str) -> list[int]:
+    states = (
+        [ProposalState.SHORTLISTED]
+        if source == ItemSource.SHORTLIST
+        else [ProposalState.OPEN, ProposalState.CHANGES_REQUESTED, ProposalState.SHORTLISTED]
+    )
+    return list(
+        Proposal.objects.filter(workshop=workshop, state__in=states)
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)
+    )
+
+
+def _clean_criteria(method: str, criteria: list[str] | None) -> list[str]:
+    if method != Method.SCORE:
+        return [str(_("Overall"))]
+    labels = [c.strip()[:120] for c in (criteria or []) if c and c.strip()]
+    if not labels:
+        labels = [str(c) for c in DEFAULT_CRITERIA]
+    if len(labels) > MAX_CRITERIA:
+        raise ValidationError({"criteria": _("At most %(n)d criteria.") % {"n": MAX_CRITERIA}})
+    if len(set(labels)) != len(labels):
+        raise ValidationError({"criteria": _("Each criterion must be different.")})
+    return labels
+
+
+def _validate_settings(*, method: str, eligible_roles: list[str], dot_budget: int, dot_cap):
+    if method not in Method.values:
+        raise ValidationError({"method": _("Choose a voting method.")})
+    bad = [r for r in eligible_roles if r not in Role.values]
+    if bad:
+        raise ValidationError({"eligible_roles": _("Unknown role.")})
+    if eligible_roles and set(eligible_roles) <= {Role.LEADERSHIP}:
+        raise ValidationError(
+            {"eligible_roles": _("Leadership approves later and does not vote: add other roles.")}
+        )
+    if method == Method.DOTS:
+        if not 1 <= dot_budget <= 100:
+            raise ValidationError({"dot_budget": _("Between 1 and 100 dots.")})
+        if dot_cap is not None and not 1 <= dot_cap <= dot_budget:
+            raise ValidationError(
+                {"dot_cap": _("The cap must be between 1 and the number of dots per person.")}
+            )
+
+
+@transaction.atomic
+def ballot_create(
+    *,
+    actor: Participant | None,
+    workshop: Workshop,
+    title: str,
+    method: str,
+    item_source: str = ItemSource.OPEN,
+    eligible_roles: list[str] | None = None,
+    secret: bool = True,
+    visibility: str = Visibility.WHEN_REVEALED,
+    dot_budget: int = 5,
+    dot_cap: int | None = None,
+    reason_required: bool = False,
+    duration_minutes: int | None = None,
+    criteria: list[str] | None = None,
+) -> Ballot:
+    if not permissions.can_manage_ballots(actor, workshop):
+        raise PermissionDenied
+    eligible_roles = list(dict.fromkeys(eligible_roles or []))
+    _validate_settings(
+        method=method, eligible_roles=eligible_roles, dot_budget=dot_budget, dot_cap=dot_cap
+    )
+    if visibility not in Visibility.values:
+        raise ValidationError({"visibility": _("Choose when results are shown.")})
+    if duration_minutes is not None and not 1 <= duration_minutes <= 24 * 60:
+        raise ValidationError({"duration_minutes": _("Between 1 minute and 24 hours.")})
+    proposal_ids = _proposals_for(workshop, item_source)
+    if not proposal_ids:
+        raise ValidationError(
+            _("There are no proposals to vote on yet.")
+            if item_source == ItemSource.OPEN
+            else _("The shortlist is empty: shortlist proposals first, or vote on all of them.")
+        )
+    labels = _clean_criteria(method, criteria)
+    ballot = Ballot(
+        workshop=workshop,
+        title=(title or "").strip(),
+        method=method,
+        secret=secret,
+        visibility=visibility,
+        eligible_roles=eligible_roles,
+        dot_budget=dot_budget if method == Method.DOTS else 5,
+        dot_cap=dot_cap if method == Method.DOTS else None,
+        reason_required=reason_required,
+        duration_minutes=duration_minutes,
+        created_by=actor.user if actor and actor.user_id else None,
+    )
+    ballot.full_clean()
+    ballot.save()
+    Criterion.objects.bulk_create(
+        [Criterion(ballot=ballot, position=i, label=label) for i, label in enumerate(labels)]
+    )
+    BallotItem.objects.bulk_create(
+        [
+            BallotItem(ballot=ballot, proposal_id=pid, position=i)
+            for i, pid in enumerate(proposal_ids)
+        ]
+    )
+    _audit(actor, "ballot.create", ballot, method=method, items=len(proposal_ids), secret=secret)
+    return ballot
+
+
+def _lock_ballot(ballot_id: int, *, exclusive: bool) -> Ballot:
+    """Re-read the ballot inside the transaction with a lock: exclusive for state changes,
+    shared for votes (so votes run in parallel, but never across a close). SQLite has no row
+    locks; its IMMEDIATE transactions serialise writers, which gives the same guarantee."""
+    qs = Ballot.objects.select_related("workshop")
+    if connection.vendor == "postgresql":
+        if exclusive:
+            return qs.select_for_update(of=("self",)).get(pk=ballot_id)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM voting_ballot WHERE id = %s FOR SHARE", [ballot_id])
+    return qs.get(pk=ballot_id)
+
+
+@transaction.atomic
+def ballot_open(*, actor: Participant | None, ballot: Ballot) -> Ballot:
+    ballot = _lock_ballot(ballot.pk, exclusive=True)
+    if not permissions.can_manage_ballots(actor, ballot):
+        raise PermissionDenied
+    if ballot.workshop.stage != Stage.VOTE:
+        raise ValidationError(_("Move the workshop to the Vote stage to open a round."))
+    if ballot.state != BallotState.DRAFT:
+        raise ValidationError(_("This round has already been opened."))
+    now = timezone.now()
+    ballot.state = BallotState.OPEN
+    ballot.opened_at = now
+    ballot.closes_at = (
+        now + timedelta(minutes=ballot.duration_minutes) if ballot.duration_minutes else None
+    )
+    ballot.save(update_fields=["state", "opened_at", "closes_at", "updated_at"])
+    _audit(actor, "ballot.open", ballot, closes_at=str(ballot.closes_at or ""))
+    return ballot
+
+
+@transaction.atomic
+def ballot_close(*, actor: Participant | None, ballot: Ballot) -> Ballot:
+    """Close the round. Takes the ballot row exclusively: votes in flight finish first and
+    count; votes arriving after see it closed and are refused. Never half."""
+    ballot = _lock_ballot(ballot.pk, exclusive=True)
+    if not permissions.can_manage_ballots(actor, ballot):
+        raise PermissionDenied
+    if ballot.state == BallotState.CLOSED:
+        return ballot
+    if ballot.state == BallotState.DRAFT:
+        raise ValidationError(_("This round was never opened."))
+    now = timezone.now()
+    ballot.state = BallotState.CLOSED
+    ballot.closed_at = min(now, ballot.closes_at) if ballot.closes_at else now
+    ballot.save(update_fields=["state", "closed_at", "updated_at"])
+    _audit(actor, "ballot.close", ballot)
+    return ballot
+
+
+@transaction.atomic
+def ballot_reveal(*, actor: Participant | None, ballot: Ballot) -> Ballot:
+    ballot = _lock_ballot(ballot.pk, exclusive=True)
+    if not permissions.can_manage_ballots(actor, ballot):
+        raise PermissionDenied
+    if ballot.state == BallotState.DRAFT:
+        raise ValidationError(_("Open the round before revealing its results."))
+    if ballot.revealed_at is None:
+        ballot.revealed_at = timezone.now()
+        ballot.save(update_fields=["revealed_at", "updated_at"])
+        _audit(actor, "ballot.reveal", ballot)
+    return ballot
+
+
+@transaction.atomic
+def ballot_shortlist(*, actor: Participant | None, ballot: Ballot, proposal_ids: list[int]) -> int:
+    """Shortlist the chosen proposals of this ballot: they move on to mapping and approval."""
+    if not permissions.can_manage_ballots(actor, ballot):
+        raise PermissionDenied
+    ids = set(
+        BallotItem.objects.filter(ballot=ballot, proposal_id__in=proposal_ids).values_list(
+            "proposal_id", flat=True
+        )
+    )
+    if not ids:
+        raise ValidationError(_("Choose at least one proposal of this round."))
+    changed = Proposal.objects.filter(
+        pk__in=ids,
+        state__in=[ProposalState.OPEN, ProposalState.CHANGES_REQUESTED],
+    ).update(state=ProposalState.SHORTLISTED, updated_at=timezone.now())
+    _audit(actor, "ballot.shortlist", ballot, proposals=sorted(ids), changed=changed)
+    return changed
+
+
+# --- votes ------------------------------------------------------------------------------------
+
+
+def _check_can_vote(actor: Participant | None, ballot: Ballot) -> None:
+    if not permissions.is_eligible(actor, ballot):
+        raise PermissionDenied(_("You are not invited to vote in this round."))
+    if not ballot.is_open:
+        message = (
+            _("This round is closed: your vote was not recorded.")
+            if ballot.is_closed
+            else _("This round has not opened yet.")
+        )
+        raise ValidationError(message, code="closed")
+
+
+def _clean_reason(ballot: Ballot, reason: str) -> str:
+    reason = " ".join((reason or "").split())[:MAX_REASON]
+    if ballot.reason_required and not reason:
+        raise ValidationError({"reason": _("This round asks for a short reason with each vote.")})
+    return reason
+
+
+def _voter_ensure(ballot: Ballot, actor: Participant, *, lock: bool) -> None:
+    Voter.objects.bulk_create(
+        [Voter(ballot=ballot, participant=actor, role=actor.role)], ignore_conflicts=True
+    )
+    if lock and connection.vendor == "postgresql":
+        # The voter row serialises this person's concurrent requests (their dot budget).
+        list(
+            Voter.objects.select_for_update().filter(ballot=ballot, participant=actor).values("id")
+        )
+
+
+def _upsert(
+    ballot: Ballot, actor: Participant, proposal_id: int, criterion_id: int, value: int, reason: str
+) -> None:
+    Vote.objects.bulk_create(
+        [
+            Vote(
+                ballot=ballot,
+                participant=actor,
+                proposal_id=proposal_id,
+                criterion_id=criterion_id,
+                role=actor.role,
+                value=value,
+                reason=reason,
+                updated_at=timezone.now(),
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["ballot", "participant", "proposal", "criterion"],
+        update_fields=["value", "reason", "updated_at", "role"],
+    )
+
+
+@transaction.atomic
+def vote_cast(
+    *,
+    actor: Participant | None,
+    ballot: Ballot,
+    proposal_id: int,
+    value: int,
+    criterion_id: int | None = None,
+    reason: str = "",
+) -> int | None:
+    """Record (or change) one vote: approval (1 yes / 0 no), dots (how many on this proposal,
+    0 takes them back) or score (1–5 on one criterion). Returns the dots left for dot voting.
+
+    Locks: the ballot row shared (PostgreSQL) so a concurrent close waits for this vote; for
+    dots, the voter's row exclusively so concurrent taps cannot overspend the budget.
+    """
+    ballot = _lock_ballot(ballot.pk, exclusive=False)
+    _check_can_vote(actor, ballot)
+    if ballot.method == Method.RANKING:
+        raise ValidationError(_("Submit a ranking as a whole order."))
+    crit_filter = {"pk": criterion_id} if ballot.method == Method.SCORE else {"position": 0}
+    criterion = (
+        Criterion.objects.filter(
+            ballot=ballot, ballot__items__proposal_id=proposal_id, **crit_filter
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if criterion is None:
+        raise ValidationError(_("This proposal or criterion is not part of this round."))
+    reason = _clean_reason(ballot, reason)
+
+    if ballot.method == Method.APPROVAL:
+        if value not in (0, 1):
+            raise ValidationError(_("Answer yes or no."))
+    elif ballot.method == Method.SCORE:
+        if not SCORE_MIN <= value <= SCORE_MAX:
+            raise ValidationError(
+                _("Give a score from %(lo)d to %(hi)d.") % {"lo": SCORE_MIN, "hi": SCORE_MAX}
+            )
+    elif ballot.method == Method.DOTS:
+        if value < 0:
+            raise ValidationError(_("Dots cannot be negative."))
+        if ballot.dot_cap and value > ballot.dot_cap:
+            raise ValidationError(
+                _("At most %(n)d dots on one proposal in this round.") % {"n": ballot.dot_cap}
+            )
+        _voter_ensure(ballot, actor, lock=True)
+        spent = (
+            Vote.objects.filter(ballot=ballot, participant=actor)
+            .exclude(proposal_id=proposal_id)
+            .aggregate(s=Sum("value"))["s"]
+            or 0
+        )
+        if spent + value > ballot.dot_budget:
+            left = ballot.dot_budget - spent
+            raise ValidationError(
+                _("You have no dots left: take one back from another proposal first.")
+                if left <= 0
+                else _("You have only %(n)d dot(s) left.") % {"n": left},
+                code="budget",
+            )
+        if value == 0:
+            Vote.objects.filter(ballot=ballot, participant=actor, proposal_id=proposal_id).delete()
+        else:
+            _upsert(ballot, actor, proposal_id, criterion, value, reason)
+        return ballot.dot_budget - spent - value
+
+    _voter_ensure(ballot, actor, lock=False)
+    _upsert(ballot, actor, proposal_id, criterion, value, reason)
+    return None
+
+
+@transaction.atomic
+def ranking_submit(
+    *, actor: Participant | None, ballot: Ballot, order: list[int], reason: str = ""
+) -> None:
+    """Replace this person's ranking with ``order`` (proposal ids, first = best). Every item of
+    the ballot must appear exactly once."""
+    ballot = _lock_ballot(ballot.pk, exclusive=False)
+    _check_can_vote(actor, ballot)
+    if ballot.method != Method.RANKING:
+        raise ValidationError(_("This round is not a ranking."))
+    items = set(BallotItem.objects.filter(ballot=ballot).values_list("proposal_id", flat=True))
+    if len(order) != len(set(order)) or set(order) != items:
+        raise ValidationError(_("Rank every proposal of the round exactly once."))
+    reason = _clean_reason(ballot, reason)
+    criterion_id = Criterion.objects.filter(ballot=ballot, position=0).values_list("pk", flat=True)[
+        0
+    ]
+    _voter_ensure(ballot, actor, lock=True)
+    now = timezone.now()
+    Vote.objects.bulk_create(
+        [
+            Vote(
+                ballot=ballot,
+                participant=actor,
+                proposal_id=pid,
+                criterion_id=criterion_id,
+                role=actor.role,
+                value=rank,
+                reason=reason,
+                updated_at=now,
+            )
+            for rank, pid in enumerate(order, start=1)
+        ],
+        update_conflicts=True,
+        unique_fields=["ballot", "participant", "proposal", "criterion"],
+        update_fields=["value", "reason", "updated_at", "role"],
+    )
+
+
+def ranking_move(
+    *, actor: Participant | None, ballot: Ballot, current: list[int], proposal_id: int, offset: int
+) -> list[int]:
+    """Move one proposal up (-1) or down (+1) in ``current`` and save the whole order."""
+    order = list(current)
+    if proposal_id not in order or offset not in (-1, 1):
+        raise ValidationError(_("Choose a proposal to move."))
+    i = order.index(proposal_id)
+    j = max(0, min(len(order) - 1, i + offset))
+    order[i], order[j] = order[j], order[i]
+    ranking_submit(actor=actor, ballot=ballot, order=order)
+    return order
