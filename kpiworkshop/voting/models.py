@@ -158,6 +158,9 @@ class BallotItem(models.Model):
             models.UniqueConstraint(fields=["ballot", "proposal"], name="ballot_item_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.ballot_id}#{self.position}"
+
 
 class Voter(models.Model):
     """That a participant took part in a ballot (turnout), never what they chose. Its row is
@@ -173,6 +176,9 @@ class Voter(models.Model):
             models.UniqueConstraint(fields=["ballot", "participant"], name="one_voter_per_ballot")
         ]
         indexes = [models.Index(fields=["ballot", "role"], name="voter_ballot_role")]
+
+    def __str__(self) -> str:
+        return f"voter {self.participant_id} in ballot {self.ballot_id}"
 
 
 class Vote(models.Model):
@@ -207,3 +213,7 @@ class Vote(models.Model):
             ),
             models.Index(fields=["ballot", "updated_at"], name="vote_ballot_changed"),
         ]
+
+    def __str__(self) -> str:
+        # Deliberately no participant: a vote's text form must not reveal who voted.
+        return f"vote in ballot {self.ballot_id} on proposal {self.proposal_id}"

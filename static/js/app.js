@@ -8,15 +8,49 @@ document.addEventListener("DOMContentLoaded", () => {
       const alert = e.detail.elt.querySelector && e.detail.elt.querySelector("[data-autofocus]");
       if (alert) alert.focus();
     });
-  }
-  document.querySelectorAll("[data-copy]").forEach((btn) => {
-    btn.addEventListener("click", async () => {
-      try {
-        await navigator.clipboard.writeText(btn.dataset.copy);
-        const old = btn.textContent;
-        btn.textContent = btn.dataset.copied || "✓";
-        setTimeout(() => { btn.textContent = old; }, 1500);
-      } catch (_) { /* clipboard unavailable: the link is visible to copy by hand */ }
+    // The polled stage panel replaces itself, live region included, and a live region that is
+    // replaced is not reliably read out. Announce the new stage in the persistent one instead.
+    let stageMoved = false;
+    document.body.addEventListener("stageChanged", () => { stageMoved = true; });
+    document.body.addEventListener("htmx:afterSettle", () => {
+      if (!stageMoved) return;
+      stageMoved = false;
+      const heading = document.getElementById("stage-heading");
+      const announcer = document.getElementById("live-announcer");
+      if (heading && announcer) announcer.textContent = heading.textContent.replace(/\s+/g, " ").trim();
     });
+  }
+  // Delegated, so that buttons swapped in by htmx (a new join code) work too.
+  document.addEventListener("click", async (e) => {
+    const btn = e.target.closest && e.target.closest("[data-copy]");
+    if (!btn || btn.dataset.copying) return;
+    try {
+      await navigator.clipboard.writeText(btn.dataset.copy);
+      // innerHTML, not textContent: keep the visually hidden part of the button's name.
+      const old = btn.innerHTML;
+      btn.dataset.copying = "1";
+      btn.textContent = btn.dataset.copied || "✓";
+      setTimeout(() => { btn.innerHTML = old; delete btn.dataset.copying; }, 1500);
+    } catch (_) { /* clipboard unavailable: the link is visible to copy by hand */ }
   });
+});
+
+// Countdowns: [data-countdown="<ISO end time>"] shows m:ss left, ticking every second.
+function kpiwTickCountdowns() {
+  document.querySelectorAll("[data-countdown]").forEach((el) => {
+    const end = Date.parse(el.dataset.countdown);
+    if (Number.isNaN(end)) return;
+    let s = Math.max(0, Math.round((end - Date.now()) / 1000));
+    const h = Math.floor(s / 3600); s %= 3600;
+    const m = Math.floor(s / 60); const sec = String(s % 60).padStart(2, "0");
+    el.textContent = h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
+  });
+}
+setInterval(kpiwTickCountdowns, 1000);
+
+// A vote was saved: the budget widget learns the dots left from the event, not a new request.
+document.addEventListener("voteCast", (e) => {
+  const left = e.detail && e.detail.remaining;
+  if (left === undefined || left === null) return;
+  document.querySelectorAll("[data-budget-remaining]").forEach((el) => { el.textContent = left; });
 });
