@@ -4,6 +4,8 @@ from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from kpiworkshop.accounts.api import TokenAuth
+from kpiworkshop.kpis.api import router as kpis_router
+from kpiworkshop.voting.api import router as voting_router
 from kpiworkshop.workshops.api import router as workshops_router
 
 api = NinjaAPI(
@@ -15,3 +17,5 @@ api = NinjaAPI(
     "your session or with a personal token: `Authorization: Bearer kpiw_…`.",
 )
 api.add_router("/", workshops_router)
+api.add_router("/", kpis_router)
+api.add_router("/", voting_router)

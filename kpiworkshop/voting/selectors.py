@@ -47,6 +47,17 @@ def ballot_items(*, ballot: Ballot) -> list[Proposal]:
     return [item.proposal for item in items]
 
 
+def ballot_item(*, ballot: Ballot, proposal_id: int | None) -> Proposal | None:
+    if proposal_id is None:
+        return None
+    item = (
+        BallotItem.objects.filter(ballot=ballot, proposal_id=proposal_id)
+        .select_related("proposal__current_revision")
+        .first()
+    )
+    return item.proposal if item else None
+
+
 def ballot_criteria(*, ballot: Ballot) -> list[Criterion]:
     return list(Criterion.objects.filter(ballot=ballot).order_by("position"))
 
@@ -187,13 +198,23 @@ def _normalise(
     return total / (voters * (items - 1)) if items > 1 else 0.0
 
 
-def results_for_ballot(*, ballot: Ballot, equal_weight: bool = False) -> Results:
-    items = ballot_items(ballot=ballot)
+def results_for_ballot(
+    *,
+    ballot: Ballot,
+    equal_weight: bool = False,
+    items: list[Proposal] | None = None,
+    criteria_list: list[Criterion] | None = None,
+) -> Results:
+    """Results of a ballot. Pass ``items`` / ``criteria_list`` when the caller has loaded them
+    already, to save their queries."""
+    items = ballot_items(ballot=ballot) if items is None else items
     n_items = len(items)
     groups = turnout(ballot=ballot)
     voters_by_role = {g.role: g.voted for g in groups}
     total_voters = sum(voters_by_role.values())
-    criteria = {c.pk: c.label for c in ballot_criteria(ballot=ballot)}
+    if criteria_list is None:
+        criteria_list = ballot_criteria(ballot=ballot)
+    criteria = {c.pk: c.label for c in criteria_list}
     method = ballot.method
 
     # (proposal, role) -> [sum, n] and (proposal, criterion) -> [sum, n]

@@ -69,7 +69,9 @@ def ballot_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 # --- the ballot page --------------------------------------------------------------------------
 
 
-def _ballot_context(request, access: WorkshopAccess, ballot: Ballot, **extra) -> dict:
+def _ballot_context(
+    request, access: WorkshopAccess, ballot: Ballot, *, with_results: bool = True, **extra
+) -> dict:
     participant = access.participant
     items = selectors.ballot_items(ballot=ballot)
     mine = selectors.my_votes(ballot=ballot, participant=participant)
@@ -92,7 +94,9 @@ def _ballot_context(request, access: WorkshopAccess, ballot: Ballot, **extra) ->
         ranked = {pid: v for (pid, _c), v in mine.items()}
         cards.sort(key=lambda c: (ranked.get(c["proposal"].pk, 10_000), items.index(c["proposal"])))
     equal = request.GET.get("weights") == "equal"
-    show_results = permissions.can_see_results(participant, ballot, has_voted=voted)
+    show_results = with_results and permissions.can_see_results(
+        participant, ballot, has_voted=voted
+    )
     context = {
         "workshop": access.workshop,
         "participant": participant,
@@ -108,11 +112,13 @@ def _ballot_context(request, access: WorkshopAccess, ballot: Ballot, **extra) ->
         "show_results": show_results,
         "results_public": permissions.results_public(ballot),
         "equal": equal,
-        "results": selectors.results_for_ballot(ballot=ballot, equal_weight=equal)
+        "results": selectors.results_for_ballot(
+            ballot=ballot, equal_weight=equal, items=items, criteria_list=criteria
+        )
         if show_results
         else None,
         "individual": selectors.individual_votes(ballot=ballot)
-        if permissions.can_see_individual_votes(participant, ballot)
+        if with_results and permissions.can_see_individual_votes(participant, ballot)
         else None,
     }
     return context | extra
@@ -176,20 +182,45 @@ def vote_cast(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResponse
         else:
             messages.success(request, _("Vote saved."))
         return redirect(reverse("voting:detail", args=[pk, ballot_id]) + f"#card-{proposal_id}")
-    ballot.refresh_from_db()
-    context = _ballot_context(request, access, ballot)
-    card = next((c for c in context["cards"] if c["proposal"].pk == proposal_id), None)
-    if card is None:
+    context = _card_context(access, ballot, proposal_id)
+    if context is None:
         return HttpResponse(error or "", status=400)
-    context |= {"card": card, "card_error": error, "card_saved": error is None}
+    context |= {"card_error": error, "card_saved": error is None}
     response = render(request, "voting/ballot_detail.html#vote-card", context)
     if error is None:
-        trigger_client_event(
-            response,
-            "voteCast",
-            {"remaining": context["remaining"] if remaining is None else remaining},
-        )
+        left = context["remaining"] if remaining is None else remaining
+        trigger_client_event(response, "voteCast", {"remaining": left})
     return response
+
+
+def _card_context(access: WorkshopAccess, ballot: Ballot, proposal_id: int | None) -> dict | None:
+    """Just what one vote card needs: its proposal, this person's votes, the criteria."""
+    proposal = selectors.ballot_item(ballot=ballot, proposal_id=proposal_id)
+    if proposal is None:
+        return None
+    mine = selectors.my_votes(ballot=ballot, participant=access.participant)
+    criteria = selectors.ballot_criteria(ballot=ballot) if ballot.method == Method.SCORE else []
+    overall = (
+        next((c for p, c in mine if p == proposal.pk), None)
+        if ballot.method != Method.SCORE
+        else None
+    )
+    value = mine.get((proposal.pk, overall)) if overall is not None else None
+    return {
+        "workshop": access.workshop,
+        "ballot": ballot,
+        "can_vote": permissions.can_vote_in(access.participant, ballot),
+        "score_range": range(1, 6),
+        "remaining": ballot.dot_budget - sum(mine.values())
+        if ballot.method == Method.DOTS
+        else None,
+        "card": {
+            "proposal": proposal,
+            "value": value,
+            "dots": range(value or 0),
+            "scores": [(c, mine.get((proposal.pk, c.pk))) for c in criteria],
+        },
+    }
 
 
 @require_POST
@@ -225,7 +256,9 @@ def ranking_save(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpRespo
         else:
             messages.success(request, _("Ranking saved."))
         return redirect("voting:detail", pk=pk, ballot_id=ballot_id)
-    context = _ballot_context(request, access, ballot, ranking_error=error, ranking_saved=not error)
+    context = _ballot_context(
+        request, access, ballot, with_results=False, ranking_error=error, ranking_saved=not error
+    )
     response = render(request, "voting/ballot_detail.html#ranking", context)
     if error is None:
         trigger_client_event(response, "voteCast", {})

@@ -83,7 +83,12 @@ def load_workshop(request, pk: int) -> WorkshopAccess:
     participant = selectors.participant_for(
         workshop=workshop, user=request.user, guest_key=guest_key_of(request)
     )
-    membership = membership_for(user=request.user, organisation_id=workshop.organisation_id)
+    # A participant's page needs no membership lookup; only someone not yet joined does.
+    membership = (
+        None
+        if participant is not None
+        else membership_for(user=request.user, organisation_id=workshop.organisation_id)
+    )
     if participant is None and membership is None:
         raise Http404
     return WorkshopAccess(workshop, participant, membership)

@@ -1,0 +1,176 @@
+"""Read endpoints for ballots and their results, with the same secrecy and visibility rules as
+the pages: results only when the caller may see them; who-voted-what only for the facilitator
+of an open (non-secret) ballot, never for a secret one."""
+
+from datetime import datetime
+
+from django.http import Http404, HttpRequest
+from ninja import Router, Schema
+
+from kpiworkshop.accounts.selectors import membership_for
+from kpiworkshop.workshops import selectors as workshop_selectors
+
+from . import permissions, selectors
+
+router = Router(tags=["voting"])
+
+
+class BallotOut(Schema):
+    id: int
+    title: str
+    method: str
+    state: str
+    is_open: bool
+    secret: bool
+    visibility: str
+    eligible_roles: list[str]
+    opened_at: datetime | None
+    closes_at: datetime | None
+    closed_at: datetime | None
+    items: int
+    voters: int
+
+
+class GroupOut(Schema):
+    role: str
+    value: float
+    normalised: float
+
+
+class RowOut(Schema):
+    rank: int
+    proposal_id: int
+    name: str
+    value: float
+    normalised: float
+    equal_weight: float
+    divergence: int
+    groups: list[GroupOut]
+    criteria: dict[str, float]
+
+
+class TurnoutOut(Schema):
+    role: str
+    voted: int
+    eligible: int
+
+
+class IndividualVoteOut(Schema):
+    participant: str
+    role: str
+    proposal: str
+    criterion: str
+    value: int
+    reason: str
+
+
+class ResultsOut(Schema):
+    ballot: BallotOut
+    voters: int
+    turnout: list[TurnoutOut]
+    rows: list[RowOut]
+    hidden_groups: int
+    individual_votes: list[IndividualVoteOut] | None
+
+
+def _access(request: HttpRequest, workshop_id: int):
+    workshop = workshop_selectors.workshop_get(workshop_id=workshop_id)
+    if workshop is None:
+        raise Http404
+    actor = workshop_selectors.participant_for(workshop=workshop, user=request.auth, guest_key=None)
+    if (
+        actor is None
+        and membership_for(user=request.auth, organisation_id=workshop.organisation_id) is None
+    ):
+        raise Http404
+    return workshop, actor
+
+
+def _ballot_out(b) -> BallotOut:
+    return BallotOut(
+        id=b.pk,
+        title=b.title,
+        method=b.method,
+        state=b.state,
+        is_open=b.is_open,
+        secret=b.secret,
+        visibility=b.visibility,
+        eligible_roles=b.eligible_roles,
+        opened_at=b.opened_at,
+        closes_at=b.closes_at,
+        closed_at=b.closed_at,
+        items=getattr(b, "item_count", 0),
+        voters=getattr(b, "voter_count", 0),
+    )
+
+
+@router.get("/workshops/{workshop_id}/ballots", response=list[BallotOut], summary="Voting rounds")
+def list_ballots(request: HttpRequest, workshop_id: int):
+    workshop, _actor = _access(request, workshop_id)
+    return [_ballot_out(b) for b in selectors.ballots_for_workshop(workshop=workshop)]
+
+
+@router.get(
+    "/workshops/{workshop_id}/ballots/{ballot_id}/results",
+    response={200: ResultsOut, 403: dict},
+    summary="A round's results",
+)
+def ballot_results(
+    request: HttpRequest, workshop_id: int, ballot_id: int, equal_weight: bool = False
+):
+    """Totals per proposal, per stakeholder group, divergence and turnout. 403 while the
+    results are not visible to the caller."""
+    workshop, actor = _access(request, workshop_id)
+    ballot = next(
+        (b for b in selectors.ballots_for_workshop(workshop=workshop) if b.pk == ballot_id), None
+    )
+    if ballot is None:
+        raise Http404
+    ballot.workshop = workshop
+    voted = selectors.has_voted(ballot=ballot, participant=actor)
+    visible = (
+        permissions.can_see_results(actor, ballot, has_voted=voted)
+        if actor is not None
+        else permissions.results_public(ballot)
+    )
+    if not visible:
+        return 403, {"detail": "The results of this round are not shown yet."}
+    results = selectors.results_for_ballot(ballot=ballot, equal_weight=equal_weight)
+    individual = None
+    if permissions.can_see_individual_votes(actor, ballot):
+        individual = [
+            IndividualVoteOut(
+                participant=v["participant__display_name"],
+                role=v["role"],
+                proposal=v["proposal__current_revision__name"] or "",
+                criterion=v["criterion__label"],
+                value=v["value"],
+                reason=v["reason"],
+            )
+            for v in selectors.individual_votes(ballot=ballot)
+        ]
+    return 200, ResultsOut(
+        ballot=_ballot_out(ballot),
+        voters=results.voters,
+        turnout=[
+            TurnoutOut(role=g.role, voted=g.voted, eligible=g.eligible) for g in results.turnout
+        ],
+        rows=[
+            RowOut(
+                rank=r.rank,
+                proposal_id=r.proposal.pk,
+                name=r.proposal.current_revision.name if r.proposal.current_revision else "",
+                value=r.value,
+                normalised=r.normalised,
+                equal_weight=r.equal_weight,
+                divergence=r.divergence,
+                groups=[
+                    GroupOut(role=g.role, value=g.value, normalised=g.normalised) for g in r.groups
+                ],
+                criteria=dict(r.criteria),
+            )
+            for r in results.rows
+        ],
+        hidden_groups=results.hidden_groups,
+        individual_votes=individual,
+    )

@@ -1,0 +1,44 @@
+from kpiworkshop.voting import services
+from kpiworkshop.voting.models import Method
+from tests.conftest import login
+
+
+def test_results_api_respects_visibility_and_secrecy(
+    client, open_ballot, facilitator, agent, people, proposals
+):
+    ballot = open_ballot(Method.APPROVAL, secret=True)
+    for p in people[0]:
+        services.vote_cast(actor=p, ballot=ballot, proposal_id=proposals[0].pk, value=1)
+    url = f"/api/v1/workshops/{ballot.workshop_id}/ballots/{ballot.pk}/results"
+    login(client, agent)
+    assert client.get(url).status_code == 403  # not revealed yet
+    client.logout()
+    login(client, facilitator)
+    body = client.get(url).json()
+    assert body["rows"][0]["value"] == 3
+    assert body["individual_votes"] is None  # secret: never who voted what
+    names = [p.display_name for p in people[0]]
+    assert not any(n in client.get(url).content.decode() for n in names)
+
+
+def test_open_ballot_shows_individual_votes_to_the_facilitator_only(
+    client, open_ballot, facilitator, agent, people, proposals
+):
+    ballot = open_ballot(Method.APPROVAL, secret=False, visibility="always")
+    voter = people[0][0]
+    services.vote_cast(actor=voter, ballot=ballot, proposal_id=proposals[0].pk, value=1)
+    url = f"/api/v1/workshops/{ballot.workshop_id}/ballots/{ballot.pk}/results"
+    login(client, facilitator)
+    votes = client.get(url).json()["individual_votes"]
+    assert [v["participant"] for v in votes] == [voter.display_name]
+    client.logout()
+    login(client, agent)
+    body = client.get(url).json()
+    assert body["individual_votes"] is None
+    assert body["rows"][0]["value"] == 1
+
+
+def test_ballots_api_is_404_for_another_organisation(client, open_ballot, other_org_participant):
+    ballot = open_ballot(Method.DOTS)
+    login(client, other_org_participant)
+    assert client.get(f"/api/v1/workshops/{ballot.workshop_id}/ballots").status_code == 404
