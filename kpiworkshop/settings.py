@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "kpiworkshop.accounts",
     "kpiworkshop.workshops",
     "kpiworkshop.kpis",
+    "kpiworkshop.voting",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +94,10 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": SQLITE_PATH,
+            # Keep each thread's connection: opening one and running the PRAGMAs per request
+            # costs more than most of our pages.
+            "CONN_MAX_AGE": env.int("DB_CONN_MAX_AGE", default=600),
+            "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
@@ -198,6 +203,9 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+# Preloading is hard to undo (browsers ship the list for months) and binds every subdomain, so
+# it stays an explicit opt-in; until an operator opts in, `check --deploy` need not warn.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 if env.bool("DJANGO_BEHIND_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

@@ -22,6 +22,15 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    # The production hasher is slow on purpose; factories set a password for every user.
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture
 def organisation(db):
     return OrganisationFactory()

@@ -15,7 +15,13 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 def render_markdown(text: str | None) -> SafeString:
     if not text:
         return mark_safe("")
-    html = md.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+    html = md.markdown(
+        text,
+        extensions=["tables", "sane_lists"],
+        # Column alignment as an `align` attribute: the allow-list keeps it, inline styles not.
+        extension_configs={"tables": {"use_align_attribute": True}},
+        output_format="html",
+    )
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -5,7 +5,7 @@ votes."""
 import hashlib
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, OuterRef, Subquery, Sum
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.kpis.models import Proposal
@@ -30,8 +30,24 @@ def ballots_for_workshop(*, workshop: Workshop) -> list[Ballot]:
     )
 
 
-def ballot_get(*, workshop: Workshop, ballot_id: int) -> Ballot | None:
-    ballot = Ballot.objects.filter(workshop=workshop, pk=ballot_id).first()
+def ballot_get(*, workshop: Workshop, ballot_id: int, with_activity: bool = False) -> Ballot | None:
+    """One ballot of this workshop. ``with_activity`` adds, in the same query, what the live
+    board's ETag needs: the latest vote time and the number of voters (both index lookups)."""
+    qs = Ballot.objects.filter(workshop=workshop, pk=ballot_id)
+    if with_activity:
+        votes = Vote.objects.filter(ballot=OuterRef("pk")).order_by("-updated_at")
+        voters = (
+            Voter.objects.filter(ballot=OuterRef("pk"))
+            .order_by()
+            .values("ballot")
+            .annotate(n=Count("id"))
+            .values("n")
+        )
+        qs = qs.annotate(
+            last_vote_at=Subquery(votes.values("updated_at")[:1]),
+            voters_n=Subquery(voters),
+        )
+    ballot = qs.first()
     if ballot is not None:
         ballot.workshop = workshop  # already loaded with its organisation by the caller
     return ballot
@@ -79,11 +95,15 @@ def has_voted(*, ballot: Ballot, participant: Participant | None) -> bool:
 
 
 def board_etag(*, ballot: Ballot, extra: str = "") -> str:
-    """Changes whenever anything the live board shows changes: one indexed aggregate."""
-    agg = Vote.objects.filter(ballot=ballot).aggregate(n=Count("id"), last=Max("updated_at"))
+    """Changes whenever anything the live board shows changes. Uses the activity annotations
+    of ``ballot_get(with_activity=True)`` when present, else one indexed query."""
+    if not hasattr(ballot, "last_vote_at"):
+        ballot = Ballot.objects.filter(pk=ballot.pk).annotate(
+            last_vote_at=Max("votes__updated_at"), voters_n=Count("voters", distinct=True)
+        )[0]
     raw = (
         f"{ballot.pk}:{ballot.state}:{ballot.is_open}:{ballot.closes_at}:{ballot.revealed_at}:"
-        f"{ballot.updated_at}:{agg['n']}:{agg['last']}:{extra}"
+        f"{ballot.updated_at}:{ballot.last_vote_at}:{ballot.voters_n}:{extra}"
     )
     return hashlib.blake2b(raw.encode(), digest_size=12).hexdigest()
 

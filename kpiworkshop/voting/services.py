@@ -361,10 +361,9 @@ def vote_cast(
                 else _("You have only %(n)d dot(s) left.") % {"n": left},
                 code="budget",
             )
-        if value == 0:
-            Vote.objects.filter(ballot=ballot, participant=actor, proposal_id=proposal_id).delete()
-        else:
-            _upsert(ballot, actor, proposal_id, criterion, value, reason)
+        # Taking all dots back keeps the row at 0 rather than deleting it, so the latest
+        # updated_at always moves and the live board's ETag notices every change.
+        _upsert(ballot, actor, proposal_id, criterion, value, reason)
         return ballot.dot_budget - spent - value
 
     _voter_ensure(ballot, actor, lock=False)

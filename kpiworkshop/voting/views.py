@@ -356,7 +356,9 @@ def ballot_board(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpRespo
     """The projector view. Its live part is polled every 2 s with If-None-Match: when nothing
     changed the answer is an empty 304 after two small queries."""
     access = load_workshop(request, pk)
-    ballot = _ballot(access, ballot_id)
+    ballot = selectors.ballot_get(workshop=access.workshop, ballot_id=ballot_id, with_activity=True)
+    if ballot is None:
+        raise Http404
     if request.GET.get("fragment") != "live":
         return render(request, "voting/ballot_board.html", _board_context(request, access, ballot))
     etag = '"{}"'.format(

@@ -23,9 +23,11 @@ ACCOUNT_ROLES = frozenset({Role.FACILITATOR, Role.LEADERSHIP})
 
 
 def _clean_display_name(name: str) -> str:
-    name = re.sub(r"\s+", " ", (name or "")).strip()
-    # Control characters have no place in a name shown on a projector.
+    name = re.sub(r"\s+", " ", (name or ""))
+    # Control characters have no place in a name shown on a projector. Strip the spaces only
+    # after removing them, so "\u200b Ada" does not become " Ada".
     name = "".join(ch for ch in name if ch.isprintable())
+    name = re.sub(r" {2,}", " ", name).strip()
     if not name:
         raise ValidationError({"display_name": _("Please type the name others will see.")})
     if len(name) > MAX_NAME:
@@ -71,7 +73,8 @@ def workshop_update(
         raise PermissionDenied
     workshop.title = (title or "").strip()
     workshop.purpose = purpose or ""
-    workshop.full_clean()
+    # created_by is null once its user is deleted (SET_NULL): not the editor's problem.
+    workshop.full_clean(exclude=["created_by"])
     workshop.save(update_fields=["title", "purpose", "updated_at"])
     audit_record(
         actor=actor,
@@ -402,10 +405,17 @@ def invitation_send_emails(
     return len(new)
 
 
+def _render_text(template_name: str, context: dict) -> str:
+    """Render a plain-text template without HTML escaping, so "Rossi & Figli" stays as typed."""
+    from django.template import Context
+    from django.template.loader import get_template
+
+    return get_template(template_name).template.render(Context(context, autoescape=False))
+
+
 def invitation_emails_deliver(*, invitation_id: int, join_url: str) -> int:
     """Send every not-yet-sent e-mail of an invitation. Safe to run twice."""
     from django.core.mail import send_mail
-    from django.template.loader import render_to_string
     from django.utils import translation
 
     from .models import InvitationEmail
@@ -429,8 +439,8 @@ def invitation_emails_deliver(*, invitation_id: int, join_url: str) -> int:
                 continue
             with translation.override(translation.get_language() or "en"):
                 context = {"invitation": invitation, "join_url": join_url}
-                subject = render_to_string("workshops/email_invitation_subject.txt", context)
-                body = render_to_string("workshops/email_invitation.txt", context)
+                subject = _render_text("workshops/email_invitation_subject.txt", context)
+                body = _render_text("workshops/email_invitation.txt", context)
             send_mail(" ".join(subject.split()), body, None, [row.email])
             sent += 1
     return sent

@@ -114,6 +114,11 @@ class Command(BaseCommand):
                     )
                 codes.append((workshop, inv))
 
+        # kpis builds on workshops: imported here so workshops does not depend on it at import.
+        from kpiworkshop.kpis.demo import demo_seed
+
+        demo_seed(organisation=org)
+
         self.stdout.write(self.style.SUCCESS(f"Demo organisation ready: {org.name}"))
         self.stdout.write(f"Sign in at /accounts/login/ with password '{DEMO_PASSWORD}' as:")
         for username, full_name, role in USERS:

@@ -1,0 +1,103 @@
+"""Throughput of the foundation's pages against the trivial view, on a real gunicorn.
+
+    .venv/bin/python benchmarks/pages.py                 # SQLite
+    .venv/bin/python benchmarks/pages.py --db postgres   # PostgreSQL on 127.0.0.1:5432
+
+Seeds a workshop with --participants participants and 4 join codes, then loads each endpoint
+for --duration seconds from --concurrency keep-alive connections. Prints a Markdown table
+(req/s, ratio to the trivial view, latency percentiles, errors) for docs/benchmarks.md.
+"""
+
+import argparse
+import json
+import platform
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import load, make_server, table
+
+SEED = """
+import json
+from django.core import signing
+from django.test import Client
+from kpiworkshop.accounts.models import Membership, Organisation, Role, User
+from kpiworkshop.workshops.models import Invitation, Participant, Workshop, new_guest_key
+from kpiworkshop.workshops import services
+
+org = Organisation.objects.create(name="Bench", slug="bench")
+fac = User.objects.create_user("fac", password="x")
+Membership.objects.create(user=fac, organisation=org, role=Role.FACILITATOR)
+w = services.workshop_create(user=fac, organisation=org, title="Bench workshop")
+roles = [Role.AGENT, Role.CUSTOMER, Role.SUPERVISOR, Role.MANAGER]
+Participant.objects.bulk_create([
+    Participant(workshop=w, guest_key=new_guest_key(), display_name=f"P{i}", role=roles[i % 4])
+    for i in range(N)
+])
+me = Participant.objects.filter(workshop=w, guest_key__isnull=False).first()
+fp = Participant.objects.get(workshop=w, user=fac)
+invs = [services.invitation_create(actor=fp, workshop=w, role=roles[i % 4]) for i in range(4)]
+c = Client()
+c.force_login(fac)
+guest = signing.get_cookie_signer(salt="kpiw_guest" + "kpiw.guest").sign(me.guest_key)
+print(json.dumps({"workshop": w.pk, "version": w.state_version, "session": c.cookies["sessionid"].value,
+                  "guest": guest, "code": invs[0].code, "invitation": invs[0].pk}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--participants", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    server = make_server(args.db)
+    try:
+        out = server.manage("shell", "-c", f"N = {args.participants}\n" + SEED)
+        data = json.loads(out.strip().splitlines()[-1])
+        server.start(workers=args.workers)
+        w = data["workshop"]
+        fac = {"Cookie": f"sessionid={data['session']}"}
+        guest = {"Cookie": f"kpiw_guest={data['guest']}"}
+        htmx = {"HX-Request": "true"}
+        endpoints = [
+            ("trivial view", "/bench/trivial", {}),
+            ("workshop page (facilitator)", f"/w/{w}/", fac),
+            ("workshop page (guest)", f"/w/{w}/", guest),
+            ("stage poll, unchanged (204)", f"/w/{w}/status/?v={data['version']}", guest | htmx),
+            ("stage poll, changed", f"/w/{w}/status/?v=0", guest | htmx),
+            ("join screen (projector)", f"/w/{w}/invitations/{data['invitation']}/screen/", fac),
+            ("join link page", f"/j/{data['code']}/", {}),
+            ("API: workshops", "/api/v1/workshops", fac),
+            ("healthz", "/healthz", {}),
+        ]
+        # Warm-up so every worker has imported everything and opened its connection.
+        for _name, path, headers in endpoints:
+            load(server.port, "warm", lambda i, t, p=path, h=headers: ("GET", p, None, h),
+                 concurrency=2, duration=0.5)  # fmt: skip
+        results = []
+        for name, path, headers in endpoints:
+            results.append(
+                load(
+                    server.port,
+                    name,
+                    lambda i, t, p=path, h=headers: ("GET", p, None, h),
+                    concurrency=args.concurrency,
+                    duration=args.duration,
+                )
+            )
+        print(
+            f"\n{args.db}, gunicorn {args.workers} workers × 4 threads, {args.concurrency} "
+            f"connections, {args.duration:.0f} s per endpoint, {args.participants} participants, "
+            f"Python {platform.python_version()}\n"
+        )
+        print(table(results, results[0]))
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""200 participants voting at once against a real gunicorn, plus the live board's polls.
+
+    .venv/bin/python benchmarks/voting.py                  # SQLite
+    .venv/bin/python benchmarks/voting.py --db postgres    # PostgreSQL on 127.0.0.1:5432
+
+Every simulated participant is a guest with its own device cookie and keep-alive connection;
+all are released together and each spends its dots (--votes taps) on a dot-voting round. Then
+the projector board's live fragment is polled, changed (no If-None-Match) and unchanged (with
+it: 304). The trivial view is measured by the same server in the same run, as the baseline.
+"""
+
+import argparse
+import http.client
+import json
+import platform
+import random
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import Result, load, make_server, table
+
+SEED = """
+import json
+from django.core import signing
+from django.test import Client
+from kpiworkshop.accounts.models import Membership, Organisation, Role, User
+from kpiworkshop.kpis.models import Category, Proposal, Revision
+from kpiworkshop.voting import services as vs
+from kpiworkshop.workshops.models import Participant, Stage, new_guest_key
+from kpiworkshop.workshops import services
+
+org = Organisation.objects.create(name="Bench", slug="bench")
+fac = User.objects.create_user("fac", password="x")
+Membership.objects.create(user=fac, organisation=org, role=Role.FACILITATOR)
+w = services.workshop_create(user=fac, organisation=org, title="Bench workshop")
+w.stage = Stage.VOTE
+w.save()
+fp = Participant.objects.get(workshop=w, user=fac)
+for i in range(PROPOSALS):
+    p = Proposal.objects.create(workshop=w, author=fp)
+    r = Revision.objects.create(proposal=p, number=1, author=fp, name=f"KPI {i}",
+                                measures="What it measures", category=Category.CUSTOMER)
+    p.current_revision = r
+    p.save()
+ballot = vs.ballot_create(actor=fp, workshop=w, title="Dots", method="dots", dot_budget=BUDGET,
+                          visibility="always")
+ballot = vs.ballot_open(actor=fp, ballot=ballot)
+roles = [Role.AGENT, Role.AGENT, Role.CUSTOMER, Role.SUPERVISOR, Role.MANAGER]
+guests = Participant.objects.bulk_create([
+    Participant(workshop=w, guest_key=new_guest_key(), display_name=f"P{i}", role=roles[i % 5])
+    for i in range(N)
+])
+signer = signing.get_cookie_signer(salt="kpiw_guest" + "kpiw.guest")
+c = Client()
+c.force_login(fac)
+print(json.dumps({
+    "workshop": w.pk, "ballot": ballot.pk, "session": c.cookies["sessionid"].value,
+    "proposals": list(ballot.items.values_list("proposal_id", flat=True)),
+    "guests": [signer.sign(g.guest_key) for g in guests],
+}))
+"""
+
+
+def csrf_free_post(path: str, fields: dict, cookie: str) -> tuple:
+    body = "&".join(f"{k}={v}" for k, v in fields.items())
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": cookie,
+        "HX-Request": "true",
+    }
+    return "POST", path, body, headers
+
+
+def voting_storm(port: int, data: dict, votes: int) -> Result:
+    """Each participant in its own thread and connection; all start together."""
+    w, b = data["workshop"], data["ballot"]
+    path = f"/w/{w}/ballots/{b}/vote/"
+    n = len(data["guests"])
+    barrier = threading.Barrier(n)
+    result = Result("vote (200 at once)")
+    lock = threading.Lock()
+
+    def participant(i: int) -> None:
+        rng = random.Random(i)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        cookie = f"kpiw_guest={data['guests'][i]}"
+        mine: dict[int, int] = {}
+        local, errors, statuses = [], 0, {}
+        barrier.wait()
+        for _ in range(votes):
+            pid = rng.choice(data["proposals"])
+            mine[pid] = mine.get(pid, 0) + 1
+            method, p, body, headers = csrf_free_post(
+                path, {"proposal": pid, "value": mine[pid]}, cookie
+            )
+            t0 = time.perf_counter()
+            try:
+                conn.request(method, p, body=body, headers=headers)
+                resp = conn.getresponse()
+                text = resp.read()
+            except (OSError, http.client.HTTPException):
+                errors += 1
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                continue
+            local.append(time.perf_counter() - t0)
+            statuses[resp.status] = statuses.get(resp.status, 0) + 1
+            if resp.status >= 400 or b"alert-danger" in text:
+                errors += 1
+        with lock:
+            result.latencies.extend(local)
+            result.errors += errors
+            for k, v in statuses.items():
+                result.statuses[k] = result.statuses.get(k, 0) + v
+
+    threads = [threading.Thread(target=participant, args=(i,)) for i in range(n)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    result.elapsed = time.monotonic() - t0
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--participants", type=int, default=200)
+    parser.add_argument("--proposals", type=int, default=20)
+    parser.add_argument("--votes", type=int, default=5, help="taps per participant (= dots)")
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    server = make_server(args.db)
+    try:
+        seed = (
+            f"N = {args.participants}\nPROPOSALS = {args.proposals}\nBUDGET = {args.votes}\n" + SEED
+        )
+        data = json.loads(server.manage("shell", "-c", seed).strip().splitlines()[-1])
+        server.start(workers=args.workers)
+        w, b = data["workshop"], data["ballot"]
+        fac = {"Cookie": f"sessionid={data['session']}"}
+        guest = {"Cookie": f"kpiw_guest={data['guests'][0]}", "HX-Request": "true"}
+        board = f"/w/{w}/ballots/{b}/board/?fragment=live"
+
+        def trivial(i, t):
+            return "GET", "/bench/trivial", None, {}
+
+        load(server.port, "warm", trivial, concurrency=4, duration=1)
+        baseline = load(
+            server.port, "trivial view", trivial, concurrency=20, duration=args.duration
+        )
+        storm = voting_storm(server.port, data, args.votes)
+
+        # The board: a fresh poll after every change, and an unchanged one answered 304.
+        conn = http.client.HTTPConnection("127.0.0.1", server.port)
+        conn.request("GET", board, headers=guest)
+        resp = conn.getresponse()
+        resp.read()
+        etag = resp.getheader("ETag")
+        changed = load(server.port, "board poll, changed (200)",
+                       lambda i, t: ("GET", board, None, guest), concurrency=20, duration=args.duration)  # fmt: skip
+        unchanged = load(server.port, "board poll, unchanged (304)",
+                         lambda i, t: ("GET", board, None, guest | {"If-None-Match": etag}),
+                         concurrency=20, duration=args.duration)  # fmt: skip
+        ballot_page = load(server.port, "ballot page (phone)",
+                           lambda i, t: ("GET", f"/w/{w}/ballots/{b}/", None, {"Cookie": guest["Cookie"]}),
+                           concurrency=20, duration=args.duration)  # fmt: skip
+        manage_page = load(server.port, "ballot page (facilitator, results)",
+                           lambda i, t: ("GET", f"/w/{w}/ballots/{b}/", None, fac),
+                           concurrency=20, duration=args.duration)  # fmt: skip
+        print(
+            f"\n{args.db}: gunicorn {args.workers} workers × 4 threads; {args.participants} "
+            f"participants × {args.votes} dot taps on {args.proposals} proposals, all released "
+            f"at once; polls from 20 connections for {args.duration:.0f} s; "
+            f"Python {platform.python_version()}\n"
+        )
+        print(table([baseline, storm, changed, unchanged, ballot_page, manage_page], baseline))
+        print(f"\nvotes recorded without error: {len(storm.latencies) - storm.errors} of "
+              f"{args.participants * args.votes}; wall time of the storm {storm.elapsed:.1f} s")  # fmt: skip
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+from django import forms
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    DEFINITION_FIELDS,
+    Breakdown,
+    Category,
+    Channel,
+    Direction,
+    Frequency,
+    ProposalState,
+    Purpose,
+    Revision,
+    Stance,
+)
+
+BLANK = [("", "—")]
+
+#: How the proposal form groups its fields: the required ones first, the rest folded away.
+FIELDSETS = [
+    ("essentials", _("The essentials"), ["name", "measures", "category"]),
+    (
+        "why",
+        _("Why it matters and how it is computed"),
+        ["why", "numerator", "denominator", "unit"],
+    ),
+    (
+        "targets",
+        _("Direction, baseline and targets"),
+        ["direction", "baseline", "target", "thresholds", "frequency"],
+    ),
+    ("scope", _("Channels, breakdowns and purpose"), ["channels", "breakdowns", "purposes"]),
+    (
+        "use",
+        _("Data, ownership and side effects"),
+        ["data_sources", "owner", "gaming_risks", "counter_metric_text", "training_notes"],
+    ),
+]
+
+
+def _text(name: str, *, long: bool = False, required: bool = False) -> forms.CharField:
+    f = Revision._meta.get_field(name)
+    widget = forms.Textarea(attrs={"rows": 3}) if long else forms.TextInput()
+    return forms.CharField(
+        label=capfirst(f.verbose_name), required=required, max_length=f.max_length, widget=widget
+    )
+
+
+class DefinitionForm(forms.Form):
+    """The fields of one KPI definition. Used to propose, to revise and to suggest."""
+
+    name = _text("name", required=True)
+    measures = _text("measures", long=True, required=True)
+    category = forms.ChoiceField(label=_("Macro-category"), choices=[*BLANK, *Category.choices])
+    why = _text("why", long=True)
+    numerator = _text("numerator", long=True)
+    denominator = _text("denominator", long=True)
+    unit = _text("unit")
+    direction = forms.ChoiceField(
+        label=_("Direction"), choices=[*BLANK, *Direction.choices], required=False
+    )
+    baseline = _text("baseline")
+    target = _text("target")
+    thresholds = _text("thresholds", long=True)
+    frequency = forms.ChoiceField(
+        label=_("Frequency"), choices=[*BLANK, *Frequency.choices], required=False
+    )
+    channels = forms.MultipleChoiceField(
+        label=_("Channels"),
+        choices=Channel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    breakdowns = forms.MultipleChoiceField(
+        label=_("Breakdowns"),
+        choices=Breakdown.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    purposes = forms.MultipleChoiceField(
+        label=_("Purpose"),
+        choices=Purpose.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    data_sources = _text("data_sources")
+    owner = _text("owner")
+    gaming_risks = _text("gaming_risks", long=True)
+    counter_metric_text = _text("counter_metric_text")
+    training_notes = _text("training_notes", long=True)
+    change_note = forms.CharField(label=_("What changed and why"), required=False, max_length=300)
+
+    def definition(self) -> dict:
+        return {f: self.cleaned_data.get(f) for f in DEFINITION_FIELDS}
+
+    def fieldsets(self):
+        return [
+            {"id": key, "legend": legend, "fields": [self[n] for n in names], "open": i == 0}
+            for i, (key, legend, names) in enumerate(FIELDSETS)
+        ]
+
+
+class SuggestionForm(DefinitionForm):
+    reason = forms.CharField(
+        label=_("Why this change"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["change_note"]
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your comment"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    stance = forms.ChoiceField(
+        label=_("Stance"), choices=[("", _("No stance")), *Stance.choices], required=False
+    )
+    parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class BoardFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    category = forms.ChoiceField(
+        label=_("Category"), choices=[("", _("All categories")), *Category.choices], required=False
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=[("", _("All channels")), *Channel.choices], required=False
+    )
+    state = forms.ChoiceField(
+        label=_("State"), choices=[("", _("On the board")), *ProposalState.choices], required=False
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        choices=[("newest", _("Newest")), ("discussed", _("Most discussed"))],
+        required=False,
+    )
+    mine = forms.BooleanField(label=_("Only mine"), required=False)
+
+
+class LibraryFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    category = BoardFilterForm.base_fields["category"]
+    channel = BoardFilterForm.base_fields["channel"]
+
+
+class MergeForm(forms.Form):
+    source = forms.IntegerField(widget=forms.HiddenInput)
+    target = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class InternalFieldsForm(forms.Form):
+    fields_ = forms.MultipleChoiceField(
+        label=_("Internal-only fields (customers do not see them)"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["fields_"].choices = [
+            (n, capfirst(Revision._meta.get_field(n).verbose_name))
+            for n in DEFINITION_FIELDS
+            if n not in {"name", "measures", "category"}
+        ]

@@ -1,0 +1,65 @@
+"""Object-level predicates for proposals, built on the role-by-stage table in
+``workshops.permissions`` (which decides *what* a role may do in a stage); these add *whose*
+proposal it is and in which state."""
+
+from kpiworkshop.workshops import permissions as wp
+from kpiworkshop.workshops.models import STAGE_ORDER, Participant, Stage
+
+from .models import Proposal, ProposalState
+
+#: Stages in which a definition can still change (by its author, or the facilitator).
+EDIT_STAGES = frozenset({Stage.PROPOSE, Stage.REFINE})
+LIVE_STATES = frozenset({ProposalState.OPEN, ProposalState.CHANGES_REQUESTED})
+
+
+def _member(actor: Participant | None, proposal: Proposal) -> bool:
+    return wp.can_view(actor, proposal.workshop)
+
+
+def is_author(actor: Participant | None, proposal: Proposal) -> bool:
+    return actor is not None and actor.pk == proposal.author_id
+
+
+def can_edit(actor: Participant | None, proposal: Proposal) -> bool:
+    """Write a new revision, accept or decline suggestions: the author, or the facilitator in
+    the author's place, while the workshop is proposing or refining."""
+    if not _member(actor, proposal) or proposal.state not in LIVE_STATES:
+        return False
+    if proposal.workshop.stage not in EDIT_STAGES:
+        return False
+    return is_author(actor, proposal) or actor.is_facilitator
+
+
+def can_withdraw(actor: Participant | None, proposal: Proposal) -> bool:
+    return can_edit(actor, proposal)
+
+
+def can_comment_on(actor: Participant | None, proposal: Proposal) -> bool:
+    return wp.can_comment(actor, proposal.workshop) and proposal.state in LIVE_STATES
+
+
+def can_suggest_on(actor: Participant | None, proposal: Proposal) -> bool:
+    return wp.can_suggest(actor, proposal.workshop) and proposal.state in LIVE_STATES
+
+
+def can_support(actor: Participant | None, proposal: Proposal) -> bool:
+    return can_comment_on(actor, proposal)
+
+
+def can_moderate(actor: Participant | None, proposal: Proposal) -> bool:
+    """Hide comments, mark fields internal-only: the facilitator."""
+    return wp.can_manage(actor, proposal.workshop)
+
+
+def can_resolve(actor: Participant | None, proposal: Proposal) -> bool:
+    return can_moderate(actor, proposal) or (
+        is_author(actor, proposal) and wp.can_comment(actor, proposal.workshop)
+    )
+
+
+def can_unmerge(actor: Participant | None, proposal: Proposal) -> bool:
+    """Undo a merge: the facilitator, until voting starts."""
+    workshop = proposal.workshop
+    return wp.can_manage(actor, workshop) and STAGE_ORDER.index(workshop.stage) < STAGE_ORDER.index(
+        Stage.VOTE
+    )

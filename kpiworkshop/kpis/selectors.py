@@ -1,0 +1,332 @@
+"""Reads the proposal pages need, each with its joins, so a page's query count is fixed here.
+
+A proposal that was merged into another shows its comments, suggestions and supporters on the
+proposal it was merged into: every read below takes "the proposal and its merged children"."""
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from django.db.models import (
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import capfirst
+
+from kpiworkshop.workshops.models import Participant, Workshop
+
+from .models import (
+    CHOICE_FIELDS,
+    DEFINITION_FIELDS,
+    LIST_CHOICES,
+    Comment,
+    LibraryKPI,
+    Proposal,
+    ProposalState,
+    Revision,
+    Stance,
+    Suggestion,
+    Support,
+)
+
+SORTS = ("newest", "discussed")
+
+
+class SubqueryCount(Subquery):
+    """COUNT(*) over a subquery's rows: counts without GROUP BY on the outer query."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) _count)"
+    output_field = IntegerField()
+
+
+def _family(outer: str = "pk") -> Q:
+    """Rows of the proposal or of a proposal merged into it."""
+    return Q(proposal=OuterRef(outer)) | Q(proposal__merged_into=OuterRef(outer))
+
+
+def with_counts(qs: QuerySet, actor: Participant | None = None) -> QuerySet:
+    """Annotate comment counts (total and per stance, hidden ones excluded), suggestions open,
+    and distinct supporters, each including merged children; plus whether the actor supports."""
+    visible = Comment.objects.filter(_family(), hidden_at__isnull=True)
+    annotations = {
+        "comment_count": Coalesce(SubqueryCount(visible.values("pk")), Value(0)),
+        "open_suggestion_count": Coalesce(
+            SubqueryCount(Suggestion.objects.filter(_family(), state="open").values("pk")),
+            Value(0),
+        ),
+        # The same person supporting A and B counts once after the merge.
+        "supporter_count": Coalesce(
+            SubqueryCount(Support.objects.filter(_family()).values("participant_id").distinct()),
+            Value(0),
+        ),
+    }
+    for stance in Stance.values:
+        annotations[f"{stance}_count"] = Coalesce(
+            SubqueryCount(visible.filter(stance=stance).values("pk")), Value(0)
+        )
+    if actor is not None:
+        annotations["i_support"] = Exists(Support.objects.filter(_family(), participant=actor))
+    else:
+        annotations["i_support"] = Value(False)
+    return qs.annotate(**annotations)
+
+
+def proposals_for_board(
+    *,
+    workshop: Workshop,
+    actor: Participant | None,
+    category: str = "",
+    channel: str = "",
+    state: str = "",
+    mine: bool = False,
+    q: str = "",
+    sort: str = "newest",
+    limit: int = 500,
+) -> list[Proposal]:
+    """The board: proposals with their current revision and counts, in one query."""
+    qs = Proposal.objects.filter(workshop=workshop).select_related("current_revision", "author")
+    # No state chosen: what is on the board (open and decided), not withdrawn or merged ones.
+    on_board = qs.visible().exclude(state=ProposalState.WITHDRAWN)
+    qs = qs.filter(state=state) if state else on_board
+    if category:
+        qs = qs.filter(current_revision__category=category)
+    if channel:
+        # Channels are a JSON list of plain tokens; the quoted token matches exactly one value.
+        qs = qs.filter(current_revision__channels__icontains=f'"{channel}"')
+    if mine:
+        qs = qs.filter(author=actor) if actor is not None else qs.none()
+    q = (q or "").strip()[:100]
+    if q:
+        qs = qs.filter(
+            Q(current_revision__name__icontains=q) | Q(current_revision__measures__icontains=q)
+        )
+    qs = with_counts(qs, actor)
+    if sort == "discussed":
+        qs = qs.order_by("-comment_count", "-supporter_count", "-created_at", "-id")
+    else:
+        qs = qs.order_by("-created_at", "-id")
+    return list(qs[:limit])
+
+
+def proposal_get(*, workshop: Workshop, proposal_id: int) -> Proposal | None:
+    return (
+        Proposal.objects.filter(workshop=workshop, pk=proposal_id)
+        .select_related("current_revision", "author", "merged_into__current_revision", "workshop")
+        .first()
+    )
+
+
+@dataclass
+class ProposalDetail:
+    proposal: Proposal
+    revisions: list[Revision]
+    comments: list[Comment]  # top level, with ``thread`` replies prefetched
+    suggestions: list[Suggestion]
+    merged_children: list[Proposal] = field(default_factory=list)
+    supporters: list[Participant] = field(default_factory=list)
+
+
+def proposal_detail(*, proposal: Proposal, actor: Participant | None) -> ProposalDetail:
+    """Everything the proposal page shows, merged children's comments, suggestions and
+    supporters included."""
+    counted = with_counts(Proposal.objects.filter(pk=proposal.pk), actor).values(
+        "comment_count",
+        "open_suggestion_count",
+        "supporter_count",
+        "i_support",
+        *[f"{s}_count" for s in Stance.values],
+    )
+    for key, value in counted.first().items():
+        setattr(proposal, key, value)
+    children = list(
+        Proposal.objects.filter(merged_into=proposal).select_related("current_revision", "author")
+    )
+    family = [proposal.pk, *[c.pk for c in children]]
+    revisions = list(
+        Revision.objects.filter(proposal=proposal)
+        .select_related("author", "credited_to")
+        .order_by("-number")
+    )
+    replies = Comment.objects.select_related("author", "hidden_by").order_by("created_at", "id")
+    comments = list(
+        Comment.objects.filter(proposal_id__in=family, parent__isnull=True)
+        .select_related("author", "hidden_by")
+        .prefetch_related(Prefetch("replies", queryset=replies, to_attr="thread"))
+        .order_by("created_at", "id")
+    )
+    suggestions = list(
+        Suggestion.objects.filter(proposal_id__in=family)
+        .select_related("author", "decided_by", "base_revision", "resulting_revision")
+        .order_by("state", "-created_at")
+    )
+    supporters = list(
+        Participant.objects.filter(
+            pk__in=Support.objects.filter(proposal_id__in=family).values("participant_id")
+        ).order_by("display_name")
+    )
+    return ProposalDetail(proposal, revisions, comments, suggestions, children, supporters)
+
+
+def revision_pair(*, proposal: Proposal, a: int, b: int) -> tuple[Revision, Revision] | None:
+    found = {
+        r.number: r
+        for r in Revision.objects.filter(proposal=proposal, number__in=[a, b]).select_related(
+            "author", "credited_to"
+        )
+    }
+    if a not in found or b not in found:
+        return None
+    return found[a], found[b]
+
+
+# --- Diffs ------------------------------------------------------------------------------------
+
+_WORDS = re.compile(r"(\s+)")
+
+
+def word_diff(old: str, new: str) -> SafeString:
+    """Escaped HTML of ``new`` against ``old``, words removed in <del> and added in <ins>."""
+    a, b = _WORDS.split(old or ""), _WORDS.split(new or "")
+    out: list[str] = []
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            out.append(escape("".join(a[i1:i2])))
+            continue
+        if op in ("delete", "replace"):
+            out.append(f"<del>{escape(''.join(a[i1:i2]))}</del>")
+        if op in ("insert", "replace"):
+            out.append(f"<ins>{escape(''.join(b[j1:j2]))}</ins>")
+    return mark_safe("".join(out))  # noqa: S308 - every piece of user text is escaped above
+
+
+def display_value(field_name: str, value) -> str:
+    """A definition value as a reader sees it: labels for choices and lists."""
+    if field_name in LIST_CHOICES:
+        choices = LIST_CHOICES[field_name]
+        return ", ".join(str(choices(v).label) for v in value or [] if v in choices.values)
+    if field_name in CHOICE_FIELDS:
+        choices = dict(Revision._meta.get_field(field_name).choices)
+        return str(choices.get(value, value or ""))
+    return value or ""
+
+
+@dataclass
+class FieldDiff:
+    name: str
+    label: str
+    old: str
+    new: str
+    html: SafeString
+
+
+def revision_diff(a: Revision, b: Revision, *, hidden: frozenset[str] = frozenset()) -> list:
+    """Field-by-field differences from ``a`` to ``b``; fields in ``hidden`` are left out."""
+    diffs = []
+    for name in DEFINITION_FIELDS:
+        if name in hidden:
+            continue
+        old = display_value(name, getattr(a, name))
+        new = display_value(name, getattr(b, name))
+        if old == new:
+            continue
+        label = capfirst(Revision._meta.get_field(name).verbose_name)
+        diffs.append(FieldDiff(name, label, old, new, word_diff(old, new)))
+    return diffs
+
+
+# --- Duplicates ------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+#: Words too common in KPI names to say anything about similarity.
+STOPWORDS = frozenset({
+    "the", "a", "an", "of", "per", "in", "on", "to", "and", "or", "by", "for", "with", "rate",
+    "time", "di", "del", "della", "dei", "delle", "il", "la", "le", "lo", "gli", "e", "o", "con",
+    "da", "tasso", "tempo",
+})  # fmt: skip
+DUPLICATE_THRESHOLD = 0.55
+
+
+def _tokens(text: str) -> set[str]:
+    return {t for t in _TOKEN.findall((text or "").lower()) if t not in STOPWORDS and len(t) > 1}
+
+
+def similarity(a: Revision, b: Revision) -> float:
+    """0..1: token overlap of name and description, blended with character similarity of the
+    names. No external services."""
+    ta, tb = _tokens(f"{a.name} {a.measures}"), _tokens(f"{b.name} {b.measures}")
+    jaccard = len(ta & tb) / len(ta | tb) if ta | tb else 0.0
+    names = difflib.SequenceMatcher(None, a.name.lower(), b.name.lower()).ratio()
+    return round(0.5 * jaccard + 0.5 * names, 3)
+
+
+@dataclass
+class DuplicatePair:
+    first: Proposal
+    second: Proposal
+    score: float
+
+
+def duplicate_pairs(
+    *, workshop: Workshop, threshold: float = DUPLICATE_THRESHOLD
+) -> list[DuplicatePair]:
+    """Pairs of the workshop's open proposals that look like the same KPI, most similar first.
+    The older of a pair comes first: it is the natural one to merge into."""
+    proposals = list(
+        Proposal.objects.filter(workshop=workshop, state=ProposalState.OPEN)
+        .select_related("current_revision", "author")
+        .order_by("created_at", "id")
+    )
+    pairs = []
+    for p, q in combinations(proposals, 2):
+        score = similarity(p.current_revision, q.current_revision)
+        if score >= threshold:
+            pairs.append(DuplicatePair(p, q, score))
+    pairs.sort(key=lambda d: -d.score)
+    return pairs
+
+
+def merged_proposals(*, workshop: Workshop) -> list[Proposal]:
+    return list(
+        Proposal.objects.filter(workshop=workshop, state=ProposalState.MERGED)
+        .select_related("current_revision", "merged_into__current_revision")
+        .order_by("-merged_at")
+    )
+
+
+# --- Library ---------------------------------------------------------------------------------
+
+
+def library_kpis(*, category: str = "", channel: str = "", q: str = "") -> list[LibraryKPI]:
+    qs = LibraryKPI.objects.all()
+    if category:
+        qs = qs.filter(category=category)
+    if channel:
+        qs = qs.filter(channels__icontains=f'"{channel}"')
+    items = list(qs)
+    q = (q or "").strip().lower()[:100]
+    if q:
+        # Search the texts in every language: the library is small (dozens of rows).
+        items = [
+            k
+            for k in items
+            if any(
+                q in (t.get("name", "") + " " + t.get("measures", "")).lower()
+                for t in k.translations.values()
+            )
+        ]
+    return items
+
+
+def library_get(*, slug: str) -> LibraryKPI | None:
+    return LibraryKPI.objects.filter(slug=slug).first()

@@ -1,0 +1,484 @@
+"""Proposal pages: thin views (parse, check, call a service or selector, render)."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+
+from kpiworkshop.core.htmx import HtmxHttpRequest, form_errors_from
+from kpiworkshop.workshops import permissions as wp
+from kpiworkshop.workshops.views import WorkshopAccess, load_workshop
+
+from . import permissions, selectors, services
+from .forms import (
+    BoardFilterForm,
+    CommentForm,
+    DefinitionForm,
+    InternalFieldsForm,
+    LibraryFilterForm,
+    MergeForm,
+    SuggestionForm,
+)
+from .models import DEFINITION_FIELDS, MARKDOWN_FIELDS, Comment, Proposal, Revision, Suggestion
+
+
+def _proposal(access: WorkshopAccess, proposal_id: int) -> Proposal:
+    proposal = selectors.proposal_get(workshop=access.workshop, proposal_id=proposal_id)
+    if proposal is None:
+        raise Http404
+    return proposal
+
+
+def _hidden_fields(access: WorkshopAccess, proposal: Proposal) -> frozenset[str]:
+    """Fields this viewer may not see: internal-only ones, for customers."""
+    if wp.can_see_internal(access.participant, access.workshop):
+        return frozenset()
+    return frozenset(proposal.internal_fields or [])
+
+
+def _error(request, exc: Exception) -> None:
+    text = " ".join(getattr(exc, "messages", [])) or _("You cannot do that here.")
+    messages.error(request, text)
+
+
+# --- board and library ------------------------------------------------------------------------
+
+
+@require_GET
+def proposal_board(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    form = BoardFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    proposals = selectors.proposals_for_board(
+        workshop=access.workshop,
+        actor=access.participant,
+        category=filters.get("category", ""),
+        channel=filters.get("channel", ""),
+        state=filters.get("state", ""),
+        mine=filters.get("mine", False),
+        q=filters.get("q", ""),
+        sort=filters.get("sort") or "newest",
+    )
+    context = {
+        "workshop": access.workshop,
+        "participant": access.participant,
+        "form": form,
+        "proposals": proposals,
+        "can_propose": wp.can_propose(access.participant, access.workshop),
+        "can_merge": wp.can_merge(access.participant, access.workshop),
+    }
+    template = "kpis/proposal_board.html"
+    if request.htmx and request.htmx.target == "proposal-list":
+        template += "#proposal-list"
+    return render(request, template, context)
+
+
+@require_GET
+def library_browse(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    form = LibraryFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    context = {
+        "workshop": access.workshop,
+        "form": form,
+        "kpis": selectors.library_kpis(
+            category=filters.get("category", ""),
+            channel=filters.get("channel", ""),
+            q=filters.get("q", ""),
+        ),
+        "can_propose": wp.can_propose(access.participant, access.workshop),
+    }
+    template = "kpis/library_browse.html"
+    if request.htmx and request.htmx.target == "library-list":
+        template += "#library-list"
+    return render(request, template, context)
+
+
+# --- proposing and revising --------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def proposal_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    if not wp.can_propose(access.participant, access.workshop):
+        raise PermissionDenied
+    slug = request.GET.get("library") or request.POST.get("library") or ""
+    library_kpi = selectors.library_get(slug=slug[:80]) if slug else None
+    initial = services.library_definition(library_kpi=library_kpi) if library_kpi else {}
+    form = DefinitionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            proposal = services.proposal_create(
+                actor=access.participant,
+                workshop=access.workshop,
+                definition=form.definition(),
+                library_kpi=library_kpi,
+                change_note=form.cleaned_data["change_note"],
+            )
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        else:
+            messages.success(request, _("Your KPI proposal is on the board."))
+            return redirect("kpis:detail", pk=pk, proposal_id=proposal.pk)
+    hints = library_kpi.texts() if library_kpi else {}
+    context = {
+        "workshop": access.workshop,
+        "form": form,
+        "library_kpi": library_kpi,
+        "hints": hints,
+        "hidden": frozenset(),
+    }
+    return render(request, "kpis/proposal_form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def proposal_revise(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    proposal = _proposal(access, proposal_id)
+    if not permissions.can_edit(access.participant, proposal):
+        raise PermissionDenied
+    form = DefinitionForm(request.POST or None, initial=proposal.current_revision.definition())
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.proposal_revise(
+                actor=access.participant,
+                proposal=proposal,
+                definition=form.definition(),
+                change_note=form.cleaned_data["change_note"],
+            )
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        else:
+            messages.success(request, _("New revision saved."))
+            return redirect("kpis:detail", pk=pk, proposal_id=proposal.pk)
+    context = {"workshop": access.workshop, "form": form, "proposal": proposal, "hints": {}}
+    context["hidden"] = frozenset()
+    return render(request, "kpis/proposal_form.html", context)
+
+
+@require_POST
+def proposal_withdraw(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    proposal = _proposal(access, proposal_id)
+    services.proposal_withdraw(actor=access.participant, proposal=proposal)
+    messages.success(request, _("Proposal withdrawn."))
+    return redirect("kpis:detail", pk=pk, proposal_id=proposal.pk)
+
+
+# --- the proposal page ---------------------------------------------------------------------------
+
+
+def _detail_context(access: WorkshopAccess, proposal: Proposal, **extra) -> dict:
+    actor = access.participant
+    detail = selectors.proposal_detail(proposal=proposal, actor=actor)
+    hidden = _hidden_fields(access, proposal)
+    revision = proposal.current_revision
+    rows = []
+    for name in DEFINITION_FIELDS:
+        if name in hidden:
+            continue
+        value = selectors.display_value(name, getattr(revision, name))
+        if value:
+            rows.append(
+                {
+                    "name": name,
+                    "label": capfirst(Revision._meta.get_field(name).verbose_name),
+                    "value": value,
+                    "markdown": name in MARKDOWN_FIELDS,
+                    "internal": name in (proposal.internal_fields or []),
+                }
+            )
+    for suggestion in detail.suggestions:
+        suggestion.rows = [
+            {
+                "label": capfirst(Revision._meta.get_field(f).verbose_name),
+                "html": selectors.word_diff(
+                    selectors.display_value(f, getattr(revision, f)),
+                    selectors.display_value(f, v),
+                ),
+            }
+            for f, v in suggestion.changes.items()
+            if f in DEFINITION_FIELDS and f not in hidden
+        ]
+    can_moderate = permissions.can_moderate(actor, proposal)
+    return {
+        "workshop": access.workshop,
+        "participant": actor,
+        "proposal": proposal,
+        "revision": revision,
+        "rows": rows,
+        "detail": detail,
+        "comment_form": extra.get("comment_form") or CommentForm(),
+        "can_edit": permissions.can_edit(actor, proposal),
+        "can_comment": permissions.can_comment_on(actor, proposal),
+        "can_suggest": permissions.can_suggest_on(actor, proposal),
+        "can_support": permissions.can_support(actor, proposal),
+        "can_moderate": can_moderate,
+        "can_resolve": permissions.can_resolve(actor, proposal),
+        "can_unmerge": permissions.can_unmerge(actor, proposal),
+        "internal_form": InternalFieldsForm(initial={"fields_": proposal.internal_fields})
+        if can_moderate
+        else None,
+    }
+
+
+@require_GET
+def proposal_detail(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    proposal = _proposal(access, proposal_id)
+    return render(request, "kpis/proposal_detail.html", _detail_context(access, proposal))
+
+
+def _back_to_detail(request, access, proposal, fragment: str, anchor: str, **extra):
+    if request.htmx:
+        context = _detail_context(access, proposal, **extra)
+        return render(request, f"kpis/proposal_detail.html#{fragment}", context)
+    return redirect(reverse("kpis:detail", args=[access.workshop.pk, proposal.pk]) + anchor)
+
+
+@require_POST
+def comment_create(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    proposal = _proposal(access, proposal_id)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        parent = None
+        if form.cleaned_data["parent"]:
+            parent = Comment.objects.filter(pk=form.cleaned_data["parent"]).first()
+            if parent is None:
+                raise Http404
+        try:
+            services.comment_create(
+                actor=access.participant,
+                proposal=proposal,
+                body=form.cleaned_data["body"],
+                stance=form.cleaned_data["stance"] or None,
+                parent=parent,
+            )
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        else:
+            form = None
+    if form is not None and not request.htmx:
+        messages.error(request, _("Your comment was not posted: %(e)s") % {"e": _form_text(form)})
+    return _back_to_detail(request, access, proposal, "comments", "#comments", comment_form=form)
+
+
+def _form_text(form) -> str:
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
+
+
+def _comment(proposal: Proposal, comment_id: int) -> Comment:
+    comment = Comment.objects.filter(
+        pk=comment_id, proposal__workshop_id=proposal.workshop_id
+    ).first()
+    if comment is None or comment.proposal_id not in {proposal.pk} | set(
+        proposal.merged_children.values_list("pk", flat=True)
+    ):
+        raise Http404
+    return comment
+
+
+@require_POST
+def comment_hide(request: HtmxHttpRequest, pk: int, proposal_id: int, comment_id: int):
+    access = load_workshop(request, pk)
+    proposal = _proposal(access, proposal_id)
+    comment = _comment(proposal, comment_id)
+    try:
+        services.comment_hide(
+            actor=access.participant, comment=comment, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as exc:
+        _error(request, exc)
+    return _back_to_detail(request, access, proposal, "comments", "#comments")
+
+
+@require_POST
+def comment_resolve(request: HtmxHttpRequest, pk: int, proposal_id: int, comment_id: int):
+    access = load_workshop(request, pk)
+    proposal = _proposal(access, proposal_id)
+    services.comment_resolve(actor=access.participant, comment=_comment(proposal, comment_id))
+    return _back_to_detail(request, access, proposal, "comments", "#comments")
+
+
+@require_POST
+def proposal_support(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    proposal = _proposal(access, proposal_id)
+    services.proposal_support(actor=access.participant, proposal=proposal)
+    response = _back_to_detail(request, access, proposal, "support", "#support")
+    return trigger_client_event(response, "proposalSupported") if request.htmx else response
+
+
+@require_POST
+def proposal_internal_fields(request: HtmxHttpRequest, pk: int, proposal_id: int):
+    access = load_workshop(request, pk)
+    proposal = _proposal(access, proposal_id)
+    form = InternalFieldsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.proposal_set_internal_fields(
+                actor=access.participant, proposal=proposal, fields=form.cleaned_data["fields_"]
+            )
+        except ValidationError as exc:
+            _error(request, exc)
+        else:
+            messages.success(request, _("Saved."))
+    return redirect("kpis:detail", pk=pk, proposal_id=proposal.pk)
+
+
+# --- suggestions ------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def suggestion_create(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    proposal = _proposal(access, proposal_id)
+    if not permissions.can_suggest_on(access.participant, proposal):
+        raise PermissionDenied
+    hidden = _hidden_fields(access, proposal)
+    form = SuggestionForm(request.POST or None, initial=proposal.current_revision.definition())
+    if request.method == "POST" and form.is_valid():
+        changes = {k: v for k, v in form.definition().items() if k not in hidden}
+        try:
+            services.suggestion_create(
+                actor=access.participant,
+                proposal=proposal,
+                changes=changes,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        else:
+            messages.success(request, _("Suggestion sent to the author."))
+            return redirect(reverse("kpis:detail", args=[pk, proposal.pk]) + "#suggestions")
+    context = {
+        "workshop": access.workshop,
+        "form": form,
+        "proposal": proposal,
+        "suggesting": True,
+        "hidden": hidden,
+        "hints": {},
+    }
+    return render(request, "kpis/proposal_form.html", context)
+
+
+def _suggestion(proposal: Proposal, suggestion_id: int) -> Suggestion:
+    family = {proposal.pk} | set(proposal.merged_children.values_list("pk", flat=True))
+    suggestion = Suggestion.objects.filter(pk=suggestion_id, proposal_id__in=family).first()
+    if suggestion is None:
+        raise Http404
+    return suggestion
+
+
+@require_POST
+def suggestion_accept(request: HtmxHttpRequest, pk: int, proposal_id: int, suggestion_id: int):
+    access = load_workshop(request, pk)
+    proposal = _proposal(access, proposal_id)
+    suggestion = _suggestion(proposal, suggestion_id)
+    try:
+        services.suggestion_accept(actor=access.participant, suggestion=suggestion)
+    except ValidationError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, _("Suggestion accepted: a new revision was made."))
+    return redirect("kpis:detail", pk=pk, proposal_id=proposal.pk)
+
+
+@require_POST
+def suggestion_decline(request: HtmxHttpRequest, pk: int, proposal_id: int, suggestion_id: int):
+    access = load_workshop(request, pk)
+    proposal = _proposal(access, proposal_id)
+    suggestion = _suggestion(proposal, suggestion_id)
+    try:
+        services.suggestion_decline(
+            actor=access.participant, suggestion=suggestion, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, _("Suggestion declined."))
+    return redirect(reverse("kpis:detail", args=[pk, proposal.pk]) + "#suggestions")
+
+
+# --- revisions --------------------------------------------------------------------------------
+
+
+def _int(value, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+@require_GET
+def revision_diff(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    proposal = _proposal(access, proposal_id)
+    latest = proposal.current_revision.number
+    b = _int(request.GET.get("b"), latest)
+    a = _int(request.GET.get("a"), b - 1)
+    pair = selectors.revision_pair(proposal=proposal, a=a, b=b)
+    if pair is None:
+        raise Http404
+    context = {
+        "workshop": access.workshop,
+        "proposal": proposal,
+        "old": pair[0],
+        "new": pair[1],
+        "diffs": selectors.revision_diff(*pair, hidden=_hidden_fields(access, proposal)),
+    }
+    return render(request, "kpis/revision_diff.html", context)
+
+
+# --- merging ----------------------------------------------------------------------------------
+
+
+@require_GET
+def merge_board(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    if not wp.can_manage(access.participant, access.workshop):
+        raise PermissionDenied
+    context = {
+        "workshop": access.workshop,
+        "pairs": selectors.duplicate_pairs(workshop=access.workshop),
+        "merged": selectors.merged_proposals(workshop=access.workshop),
+        "can_merge": wp.can_merge(access.participant, access.workshop),
+    }
+    return render(request, "kpis/proposal_merge.html", context)
+
+
+@require_POST
+def proposal_merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    form = MergeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose two proposals to merge."))
+        return redirect("kpis:merge", pk=pk)
+    source = _proposal(access, form.cleaned_data["source"])
+    target = _proposal(access, form.cleaned_data["target"])
+    try:
+        services.proposal_merge(actor=access.participant, source=source, target=target)
+    except ValidationError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, _("Merged. The merge can be undone until voting starts."))
+    return redirect("kpis:merge", pk=pk)
+
+
+@require_POST
+def proposal_unmerge(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    proposal = _proposal(access, proposal_id)
+    try:
+        services.proposal_unmerge(actor=access.participant, proposal=proposal)
+    except ValidationError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, _("Merge undone."))
+    return redirect("kpis:merge", pk=pk)

@@ -1,0 +1,35 @@
+from unittest import mock
+
+
+def test_healthz_reports_database_and_eager_broker(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "eager"}
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_healthz_is_503_when_the_database_is_down(client, db):
+    broken = mock.Mock()
+    broken.cursor.side_effect = RuntimeError("database is gone")
+    with mock.patch("kpiworkshop.core.views.connection", broken):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "error", "broker": "eager"}
+
+
+def test_healthz_is_503_when_a_configured_broker_is_unreachable(client, db, settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    with mock.patch("kpiworkshop.celery.app.connection_for_write", side_effect=OSError("refused")):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["broker"] == "error"
+
+
+def test_healthz_only_answers_get(client, db):
+    assert client.post("/healthz").status_code == 405
+
+
+def test_trivial_benchmark_view(client, db):
+    response = client.get("/bench/trivial")
+    assert response.content == b"ok"

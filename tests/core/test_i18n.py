@@ -1,0 +1,49 @@
+import re
+
+from django.urls import reverse
+
+
+def html_lang(response) -> str:
+    match = re.search(r'<html lang="([^"]+)"', response.content.decode())
+    assert match, "no <html lang> on the page"
+    return match.group(1)
+
+
+def test_default_language_is_english(client, db):
+    assert html_lang(client.get("/")) == "en"
+
+
+def test_accept_language_italian_gets_italian(client, db):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="it-IT,it;q=0.9,en;q=0.5")
+    assert html_lang(response) == "it"
+    assert response["Content-Language"] == "it"
+
+
+def test_unsupported_language_falls_back_to_english(client, db):
+    assert html_lang(client.get("/", HTTP_ACCEPT_LANGUAGE="de")) == "en"
+
+
+def test_language_switch_sticks(client, db):
+    response = client.post(reverse("set_language"), {"language": "it", "next": "/join/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/join/"
+    assert html_lang(client.get("/join/")) == "it"
+    # The switch wins over the browser's preference, both ways.
+    assert html_lang(client.get("/join/", HTTP_ACCEPT_LANGUAGE="en")) == "it"
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert html_lang(client.get("/", HTTP_ACCEPT_LANGUAGE="it")) == "en"
+
+
+def test_language_switch_ignores_unknown_language_and_foreign_next(client, db):
+    response = client.post(
+        reverse("set_language"), {"language": "xx", "next": "https://evil.example/"}
+    )
+    assert response.status_code == 302
+    assert "evil.example" not in response["Location"]
+    assert html_lang(client.get("/")) == "en"
+
+
+def test_language_switcher_is_on_every_page(client, db):
+    html = client.get("/join/").content.decode()
+    assert f'action="{reverse("set_language")}"' in html
+    assert 'value="it"' in html

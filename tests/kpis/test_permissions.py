@@ -1,0 +1,69 @@
+"""The proposal predicates as a full grid: every role x every stage, plus outsiders."""
+
+import pytest
+
+from kpiworkshop.accounts.models import Role
+from kpiworkshop.kpis import permissions
+from kpiworkshop.kpis.models import Proposal, ProposalState
+from kpiworkshop.workshops.models import STAGE_ORDER, Participant, Stage, Workshop
+
+EDIT = {Stage.PROPOSE, Stage.REFINE}
+
+
+def _setup(role: str, stage: str, *, author: bool):
+    workshop = Workshop(pk=1, organisation_id=1, stage=stage)
+    actor = Participant(pk=10, workshop_id=1, role=role, is_active=True)
+    proposal = Proposal(pk=5, workshop=workshop, author_id=10 if author else 11)
+    proposal.state = ProposalState.OPEN
+    return actor, proposal
+
+
+@pytest.mark.parametrize("stage", STAGE_ORDER)
+@pytest.mark.parametrize("role", Role.values)
+def test_edit_grid(role, stage):
+    actor, proposal = _setup(role, stage, author=False)
+    assert permissions.can_edit(actor, proposal) == (stage in EDIT and role == Role.FACILITATOR)
+    actor, proposal = _setup(role, stage, author=True)
+    assert permissions.can_edit(actor, proposal) == (stage in EDIT)
+
+
+@pytest.mark.parametrize("stage", STAGE_ORDER)
+@pytest.mark.parametrize("role", Role.values)
+def test_comment_suggest_support_grid(role, stage):
+    actor, proposal = _setup(role, stage, author=False)
+    assert permissions.can_comment_on(actor, proposal) == (stage in EDIT)
+    assert permissions.can_support(actor, proposal) == (stage in EDIT)
+    assert permissions.can_suggest_on(actor, proposal) == (stage == Stage.REFINE)
+
+
+@pytest.mark.parametrize("stage", STAGE_ORDER)
+@pytest.mark.parametrize("role", Role.values)
+def test_moderate_and_unmerge_grid(role, stage):
+    actor, proposal = _setup(role, stage, author=False)
+    facilitator = role == Role.FACILITATOR
+    assert permissions.can_moderate(actor, proposal) == (facilitator and stage != Stage.ARCHIVED)
+    before_vote = STAGE_ORDER.index(stage) < STAGE_ORDER.index(Stage.VOTE)
+    assert permissions.can_unmerge(actor, proposal) == (facilitator and before_vote)
+
+
+@pytest.mark.parametrize("stage", STAGE_ORDER)
+def test_outsiders_and_anonymous_get_nothing(stage):
+    _actor, proposal = _setup(Role.FACILITATOR, stage, author=False)
+    outsider = Participant(pk=10, workshop_id=2, role=Role.FACILITATOR, is_active=True)
+    for actor in (None, outsider):
+        assert not permissions.can_edit(actor, proposal)
+        assert not permissions.can_comment_on(actor, proposal)
+        assert not permissions.can_suggest_on(actor, proposal)
+        assert not permissions.can_moderate(actor, proposal)
+        assert not permissions.can_unmerge(actor, proposal)
+
+
+@pytest.mark.parametrize(
+    "state", [s for s in ProposalState.values if s not in {"open", "changes_requested"}]
+)
+def test_closed_proposals_cannot_be_edited_or_discussed(state):
+    actor, proposal = _setup(Role.FACILITATOR, Stage.REFINE, author=True)
+    proposal.state = state
+    assert not permissions.can_edit(actor, proposal)
+    assert not permissions.can_comment_on(actor, proposal)
+    assert not permissions.can_suggest_on(actor, proposal)
