@@ -128,10 +128,12 @@ def turnout(*, ballot: Ballot) -> list[GroupTurnout]:
     voted = dict(
         Voter.objects.filter(ballot=ballot).values_list("role").annotate(n=Count("id")).order_by()
     )
+    # Leadership does not vote and facilitators run the room: neither is counted as expected
+    # to vote (a facilitator who does vote still shows in the voted count).
     eligible_qs = (
         Participant.objects.active()
         .filter(workshop_id=ballot.workshop_id)
-        .exclude(role__in=[Role.LEADERSHIP])
+        .exclude(role__in=[Role.LEADERSHIP, Role.FACILITATOR])
     )
     if ballot.eligible_roles:
         eligible_qs = eligible_qs.filter(role__in=ballot.eligible_roles)

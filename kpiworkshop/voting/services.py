@@ -159,16 +159,31 @@ def ballot_create(
 
 
 def _lock_ballot(ballot_id: int, *, exclusive: bool) -> Ballot:
-    """Re-read the ballot inside the transaction with a lock: exclusive for state changes,
-    shared for votes (so votes run in parallel, but never across a close). SQLite has no row
-    locks; its IMMEDIATE transactions serialise writers, which gives the same guarantee."""
+    """Re-read the ballot inside the transaction, locked: exclusively for state changes."""
     qs = Ballot.objects.select_related("workshop")
-    if connection.vendor == "postgresql":
-        if exclusive:
-            return qs.select_for_update(of=("self",)).get(pk=ballot_id)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM voting_ballot WHERE id = %s FOR SHARE", [ballot_id])
+    if connection.vendor == "postgresql" and exclusive:
+        return qs.select_for_update(of=("self",)).get(pk=ballot_id)
     return qs.get(pk=ballot_id)
+
+
+def _refresh_for_vote(ballot: Ballot) -> Ballot:
+    """Re-read the ballot's state for a vote, in one query, holding a shared lock on its row
+    (PostgreSQL): votes run in parallel, but a close (exclusive lock) waits for the votes in
+    flight, and votes after it see it closed. SQLite has no row locks; its IMMEDIATE
+    transactions serialise writers, which gives the same guarantee."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT state, closes_at FROM voting_ballot WHERE id = %s FOR SHARE", [ballot.pk]
+            )
+            row = cursor.fetchone()
+    else:
+        row = Ballot.objects.filter(pk=ballot.pk).values_list("state", "closes_at").first()
+    if row is None:
+        raise ValidationError(_("This round no longer exists."))
+    ballot.state, closes_at = row
+    ballot.closes_at = closes_at
+    return ballot
 
 
 @transaction.atomic
@@ -266,15 +281,15 @@ def _clean_reason(ballot: Ballot, reason: str) -> str:
     return reason
 
 
-def _voter_ensure(ballot: Ballot, actor: Participant, *, lock: bool) -> None:
+def _voter_ensure(ballot: Ballot, actor: Participant) -> None:
+    """Record the turnout row. On PostgreSQL the upsert (ON CONFLICT DO UPDATE) also locks the
+    row until commit, which serialises one person's concurrent taps (their dot budget)."""
     Voter.objects.bulk_create(
-        [Voter(ballot=ballot, participant=actor, role=actor.role)], ignore_conflicts=True
+        [Voter(ballot=ballot, participant=actor, role=actor.role)],
+        update_conflicts=True,
+        unique_fields=["ballot", "participant"],
+        update_fields=["role"],
     )
-    if lock and connection.vendor == "postgresql":
-        # The voter row serialises this person's concurrent requests (their dot budget).
-        list(
-            Voter.objects.select_for_update().filter(ballot=ballot, participant=actor).values("id")
-        )
 
 
 def _upsert(
@@ -315,7 +330,7 @@ def vote_cast(
     Locks: the ballot row shared (PostgreSQL) so a concurrent close waits for this vote; for
     dots, the voter's row exclusively so concurrent taps cannot overspend the budget.
     """
-    ballot = _lock_ballot(ballot.pk, exclusive=False)
+    ballot = _refresh_for_vote(ballot)
     _check_can_vote(actor, ballot)
     if ballot.method == Method.RANKING:
         raise ValidationError(_("Submit a ranking as a whole order."))
@@ -346,7 +361,7 @@ def vote_cast(
             raise ValidationError(
                 _("At most %(n)d dots on one proposal in this round.") % {"n": ballot.dot_cap}
             )
-        _voter_ensure(ballot, actor, lock=True)
+        _voter_ensure(ballot, actor)
         spent = (
             Vote.objects.filter(ballot=ballot, participant=actor)
             .exclude(proposal_id=proposal_id)
@@ -366,7 +381,7 @@ def vote_cast(
         _upsert(ballot, actor, proposal_id, criterion, value, reason)
         return ballot.dot_budget - spent - value
 
-    _voter_ensure(ballot, actor, lock=False)
+    _voter_ensure(ballot, actor)
     _upsert(ballot, actor, proposal_id, criterion, value, reason)
     return None
 
@@ -377,7 +392,7 @@ def ranking_submit(
 ) -> None:
     """Replace this person's ranking with ``order`` (proposal ids, first = best). Every item of
     the ballot must appear exactly once."""
-    ballot = _lock_ballot(ballot.pk, exclusive=False)
+    ballot = _refresh_for_vote(ballot)
     _check_can_vote(actor, ballot)
     if ballot.method != Method.RANKING:
         raise ValidationError(_("This round is not a ranking."))
@@ -388,7 +403,7 @@ def ranking_submit(
     criterion_id = Criterion.objects.filter(ballot=ballot, position=0).values_list("pk", flat=True)[
         0
     ]
-    _voter_ensure(ballot, actor, lock=True)
+    _voter_ensure(ballot, actor)
     now = timezone.now()
     Vote.objects.bulk_create(
         [

@@ -114,10 +114,13 @@ class Command(BaseCommand):
                     )
                 codes.append((workshop, inv))
 
-        # kpis builds on workshops: imported here so workshops does not depend on it at import.
-        from kpiworkshop.kpis.demo import demo_seed
+        # kpis and voting build on workshops: imported here so that workshops does not depend
+        # on them at import time. Proposals first, then the voting rounds on them.
+        from kpiworkshop.kpis.demo import demo_seed as kpis_demo_seed
+        from kpiworkshop.voting.demo import demo_seed as voting_demo_seed
 
-        demo_seed(organisation=org)
+        kpis_demo_seed(organisation=org)
+        voting_demo_seed(organisation=org)
 
         self.stdout.write(self.style.SUCCESS(f"Demo organisation ready: {org.name}"))
         self.stdout.write(f"Sign in at /accounts/login/ with password '{DEMO_PASSWORD}' as:")

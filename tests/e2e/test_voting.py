@@ -1,0 +1,133 @@
+"""Voting in a real browser: a phone spends dots while the projector board follows within
+3 s and shows the results once revealed; a ranking is completed with the keyboard only.
+Every page visited goes through ``check_axe``."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from kpiworkshop.accounts.models import Role
+from kpiworkshop.kpis.models import Category, Proposal, Revision
+from kpiworkshop.voting import services
+from kpiworkshop.voting.models import Method, Vote
+from kpiworkshop.workshops.models import Stage
+from tests.factories import (
+    InvitationFactory,
+    MembershipFactory,
+    ParticipantFactory,
+    WorkshopFactory,
+)
+
+from .conftest import check_axe
+from .test_workshop_journey import sign_in
+
+
+def make_proposal(workshop, author, name: str) -> Proposal:
+    proposal = Proposal.objects.create(workshop=workshop, author=author)
+    proposal.current_revision = Revision.objects.create(
+        proposal=proposal, number=1, author=author, name=name,
+        measures=f"What {name} measures", category=Category.CUSTOMER,
+    )  # fmt: skip
+    proposal.save(update_fields=["current_revision"])
+    return proposal
+
+
+@pytest.fixture
+def room(organisation):
+    user = MembershipFactory(organisation=organisation, role=Role.FACILITATOR).user
+    workshop = WorkshopFactory(organisation=organisation, stage=Stage.VOTE)
+    facilitator = ParticipantFactory(workshop=workshop, user=user, role=Role.FACILITATOR)
+    proposals = [
+        make_proposal(workshop, facilitator, name)
+        for name in ("First contact resolution", "Time to reach a human", "Fatigue pulse")
+    ]
+    return workshop, facilitator, proposals
+
+
+def join(page, workshop, name: str) -> None:
+    invitation = InvitationFactory(workshop=workshop, role=Role.AGENT)
+    page.goto(f"/j/{invitation.code}/")
+    page.get_by_label("Your name, as others will see it").fill(name)
+    page.get_by_role("button", name="Join the workshop").click()
+    expect(page).to_have_url(re.compile(rf"/w/{workshop.pk}/$"))
+
+
+def test_phone_spends_dots_and_the_board_follows_then_reveals(room, phone_page, projector_page):
+    workshop, facilitator, proposals = room
+    ballot = services.ballot_create(
+        actor=facilitator, workshop=workshop, title="Dots round", method=Method.DOTS, dot_budget=3
+    )
+    ballot = services.ballot_open(actor=facilitator, ballot=ballot)
+    board_url = f"/w/{workshop.pk}/ballots/{ballot.pk}/board/"
+
+    phone = phone_page
+    join(phone, workshop, "Gina")
+    phone.get_by_role("link", name="Voting rounds").click()
+    phone.get_by_role("link", name="Dots round").click()
+    expect(phone.get_by_text("Dots left: 3 of 3")).to_be_visible()
+    check_axe(phone, name="ballot-dots-phone")
+
+    projector = projector_page
+    sign_in(projector, facilitator.user)
+    projector.goto(board_url)
+    expect(projector.get_by_test_id("turnout")).to_contain_text("0 of 1 have voted")
+    expect(
+        projector.get_by_text("Results will be shown when the facilitator reveals them")
+    ).to_be_visible()
+    check_axe(projector, name="board-before")
+
+    phone.get_by_role("button", name="Give a dot to First contact resolution").click()
+    expect(phone.get_by_text("Dots left: 2 of 3")).to_be_visible()
+    phone.get_by_role("button", name="Give a dot to First contact resolution").click()
+    expect(phone.locator(f"#card-{proposals[0].pk}")).to_contain_text("2 dots")
+    expect(phone.get_by_text("Dots left: 1 of 3")).to_be_visible()
+
+    # The board polls every 2 s: the turnout changes within 3 s, without a reload.
+    expect(projector.get_by_test_id("turnout")).to_contain_text("1 of 1 have voted", timeout=3000)
+
+    control = projector.context.new_page()
+    control.goto(f"/w/{workshop.pk}/ballots/{ballot.pk}/")
+    check_axe(control, name="ballot-facilitator")
+    control.get_by_role("button", name="Reveal results").click()
+    expect(control.get_by_text("Results are now shown to everyone.")).to_be_visible()
+
+    results = projector.get_by_test_id("results")
+    expect(results).to_be_visible(timeout=3000)
+    expect(results).to_contain_text("First contact resolution")
+    expect(results).to_contain_text("2 dots")
+    check_axe(projector, name="board-results")
+    assert Vote.objects.get(ballot=ballot, proposal=proposals[0]).value == 2
+
+
+def test_ranking_is_completed_with_the_keyboard_only(room, projector_page):
+    workshop, facilitator, proposals = room
+    ballot = services.ballot_create(
+        actor=facilitator, workshop=workshop, title="Ranking round", method=Method.RANKING
+    )
+    ballot = services.ballot_open(actor=facilitator, ballot=ballot)
+    page = projector_page
+    join(page, workshop, "Kai")
+    page.goto(f"/w/{workshop.pk}/ballots/{ballot.pk}/")
+    check_axe(page, name="ballot-ranking")
+
+    # Tab to "Move Fatigue pulse up" and press Enter twice: it climbs to first place.
+    target = page.get_by_role("button", name="Move Fatigue pulse up")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if target.evaluate("el => el === document.activeElement"):
+            break
+    else:
+        pytest.fail("could not reach the move button with Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("ranking-saved")).to_be_visible()
+    # htmx keeps focus on the same button after the list is swapped: Enter again.
+    expect(page.get_by_role("button", name="Move Fatigue pulse up")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(".rank-item").first).to_contain_text("Fatigue pulse")
+    check_axe(page, name="ballot-ranking-moved")
+
+    ranks = dict(
+        Vote.objects.filter(ballot=ballot).values_list("proposal__current_revision__name", "value")
+    )
+    assert ranks == {"Fatigue pulse": 1, "First contact resolution": 2, "Time to reach a human": 3}
