@@ -101,7 +101,7 @@ def test_phone_spends_dots_and_the_board_follows_then_reveals(room, phone_page, 
 
 
 def test_ranking_is_completed_with_the_keyboard_only(room, projector_page):
-    workshop, facilitator, proposals = room
+    workshop, facilitator, _proposals = room
     ballot = services.ballot_create(
         actor=facilitator, workshop=workshop, title="Ranking round", method=Method.RANKING
     )
