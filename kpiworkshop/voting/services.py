@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.core.audit import audit_record
@@ -373,7 +374,10 @@ def vote_cast(
             raise ValidationError(
                 _("You have no dots left: take one back from another proposal first.")
                 if left <= 0
-                else _("You have only %(n)d dot(s) left.") % {"n": left},
+                else ngettext(
+                    "You have only %(n)d dot left.", "You have only %(n)d dots left.", left
+                )
+                % {"n": left},
                 code="budget",
             )
         # Taking all dots back keeps the row at 0 rather than deleting it, so the latest

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
@@ -321,7 +321,10 @@ def ballot_shortlist(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpR
     except ValidationError as exc:
         messages.error(request, _messages_of(exc))
     else:
-        messages.success(request, _("%(n)d proposal(s) shortlisted.") % {"n": n})
+        messages.success(
+            request,
+            ngettext("%(n)d proposal shortlisted.", "%(n)d proposals shortlisted.", n) % {"n": n},
+        )
     return redirect("voting:detail", pk=pk, ballot_id=ballot_id)
 
 

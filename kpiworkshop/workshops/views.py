@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
@@ -339,7 +340,15 @@ def invitation_email(request: HtmxHttpRequest, pk: int, invitation_id: int) -> H
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:
-            messages.success(request, _("%(n)d invitation(s) queued for sending.") % {"n": n})
+            messages.success(
+                request,
+                ngettext(
+                    "%(n)d invitation queued for sending.",
+                    "%(n)d invitations queued for sending.",
+                    n,
+                )
+                % {"n": n},
+            )
             return redirect(reverse("workshops:detail", args=[pk]) + "#invitations")
     return render(
         request,
