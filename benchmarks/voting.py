@@ -64,23 +64,30 @@ print(json.dumps({
 """
 
 
+CSRF = "benchmarkcsrfsecret0123456789abc"  # 32 characters: an unmasked CSRF secret
+
+
 def csrf_free_post(path: str, fields: dict, cookie: str) -> tuple:
+    """A form POST as htmx sends it: the CSRF cookie and the same token in X-CSRFToken."""
     body = "&".join(f"{k}={v}" for k, v in fields.items())
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
-        "Cookie": cookie,
+        "Cookie": f"{cookie}; csrftoken={CSRF}",
+        "X-CSRFToken": CSRF,
         "HX-Request": "true",
     }
     return "POST", path, body, headers
 
 
-def voting_storm(port: int, data: dict, votes: int) -> Result:
-    """Each participant in its own thread and connection; all start together."""
+def voting_storm(port: int, data: dict, votes: int, think: float) -> Result:
+    """Each participant in its own thread and connection; all start together. With ``think``
+    > 0 each waits 0.5-1.5 x think seconds before each tap (people read the card), as in a
+    room; with 0 every tap is fired back to back (a worst-case burst)."""
     w, b = data["workshop"], data["ballot"]
     path = f"/w/{w}/ballots/{b}/vote/"
     n = len(data["guests"])
     barrier = threading.Barrier(n)
-    result = Result("vote (200 at once)")
+    result = Result(f"vote ({n} at once, think {think:g} s)")
     lock = threading.Lock()
 
     def participant(i: int) -> None:
@@ -91,6 +98,8 @@ def voting_storm(port: int, data: dict, votes: int) -> Result:
         local, errors, statuses = [], 0, {}
         barrier.wait()
         for _ in range(votes):
+            if think:
+                time.sleep(rng.uniform(0.5, 1.5) * think)
             pid = rng.choice(data["proposals"])
             mine[pid] = mine.get(pid, 0) + 1
             method, p, body, headers = csrf_free_post(
@@ -132,6 +141,9 @@ def main() -> None:
     parser.add_argument("--proposals", type=int, default=20)
     parser.add_argument("--votes", type=int, default=5, help="taps per participant (= dots)")
     parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument(
+        "--think", type=float, default=1.0, help="seconds between a person's taps (0: burst)"
+    )
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
@@ -154,7 +166,7 @@ def main() -> None:
         baseline = load(
             server.port, "trivial view", trivial, concurrency=20, duration=args.duration
         )
-        storm = voting_storm(server.port, data, args.votes)
+        storm = voting_storm(server.port, data, args.votes, args.think)
 
         # The board: a fresh poll after every change, and an unchanged one answered 304.
         conn = http.client.HTTPConnection("127.0.0.1", server.port)

@@ -2,6 +2,7 @@
 
 from django.db.models import Count, Q
 
+from kpiworkshop.accounts.models import Role
 from kpiworkshop.accounts.selectors import memberships_for_user
 from kpiworkshop.core.models import AuditEvent
 
@@ -22,12 +23,16 @@ def workshops_for_user(*, user) -> list[Workshop]:
 
 
 def workshop_get(*, workshop_id: int) -> Workshop | None:
-    return (
-        Workshop.objects.select_related("organisation")
-        .with_participant_count()
-        .filter(pk=workshop_id)
-        .first()
-    )
+    """The workshop with its organisation: what every workshop page loads first, so it stays a
+    plain indexed lookup (pages that show the head count ask ``participant_count``)."""
+    return Workshop.objects.select_related("organisation").filter(pk=workshop_id).first()
+
+
+def participant_count(*, workshop: Workshop, exclude_facilitators: bool = False) -> int:
+    qs = Participant.objects.active().filter(workshop=workshop)
+    if exclude_facilitators:
+        qs = qs.exclude(role=Role.FACILITATOR)
+    return qs.count()
 
 
 def participant_for(*, workshop: Workshop, user, guest_key: str | None) -> Participant | None:
