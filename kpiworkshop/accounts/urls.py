@@ -44,5 +44,5 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("tokens/", views.api_tokens, name="tokens"),
-    path("tokens/<int:token_id>/revoke/", views.api_token_revoke, name="token_revoke"),
+    path("tokens/<id:token_id>/revoke/", views.api_token_revoke, name="token_revoke"),
 ]

@@ -345,7 +345,9 @@ class Comment(TimeStampedModel):
         verbose_name_plural = _("comments")
 
     def __str__(self) -> str:
-        return self.body[:60]
+        # Not the text: this label lands in the audit trail, which must not keep a comment
+        # the facilitator later hides.
+        return f"#{self.pk} ({self.get_stance_display() or _('comment')})"
 
     @property
     def is_hidden(self) -> bool:

@@ -142,13 +142,18 @@ def proposal_revise(request: HtmxHttpRequest, pk: int, proposal_id: int) -> Http
     proposal = _proposal(access, proposal_id)
     if not permissions.can_edit(access.participant, proposal):
         raise PermissionDenied
-    form = DefinitionForm(request.POST or None, initial=proposal.current_revision.definition())
+    current = proposal.current_revision.definition()
+    # A customer who authored a proposal still never sees its internal-only fields: they are
+    # left out of the form and carried over unchanged from the current revision.
+    hidden = _hidden_fields(access, proposal)
+    form = DefinitionForm(request.POST or None, initial=current)
     if request.method == "POST" and form.is_valid():
+        definition = form.definition() | {f: current[f] for f in hidden if f in current}
         try:
             services.proposal_revise(
                 actor=access.participant,
                 proposal=proposal,
-                definition=form.definition(),
+                definition=definition,
                 change_note=form.cleaned_data["change_note"],
             )
         except ValidationError as exc:
@@ -157,7 +162,7 @@ def proposal_revise(request: HtmxHttpRequest, pk: int, proposal_id: int) -> Http
             messages.success(request, _("New revision saved."))
             return redirect("kpis:detail", pk=pk, proposal_id=proposal.pk)
     context = {"workshop": access.workshop, "form": form, "proposal": proposal, "hints": {}}
-    context["hidden"] = frozenset()
+    context["hidden"] = hidden
     return render(request, "kpis/proposal_form.html", context)
 
 
@@ -411,9 +416,10 @@ def suggestion_decline(request: HtmxHttpRequest, pk: int, proposal_id: int, sugg
 
 def _int(value, default: int) -> int:
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return default
+    return number if abs(number) < 2**31 else default  # no column holds more
 
 
 @require_GET

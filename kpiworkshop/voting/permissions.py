@@ -8,10 +8,18 @@ from .models import Ballot, Visibility
 
 #: Stages in which the facilitator may prepare ballots (they open only in the vote stage).
 PREPARE_STAGES = frozenset({Stage.REFINE, Stage.VOTE})
+#: Stages in which existing ballots can still be closed, revealed and shortlisted from: the
+#: facilitator may have moved on to mapping before tidying up the last round.
+RUN_STAGES = frozenset({Stage.REFINE, Stage.VOTE, Stage.MAP})
 
 
 def can_manage_ballots(actor: Participant | None, ballot_or_workshop) -> bool:
-    workshop = getattr(ballot_or_workshop, "workshop", ballot_or_workshop)
+    """Create rounds (and, for a ballot, run it): refine and vote stages, plus map for
+    existing ballots."""
+    if isinstance(ballot_or_workshop, Ballot):
+        workshop = ballot_or_workshop.workshop
+        return wp.can_manage(actor, workshop) and workshop.stage in RUN_STAGES
+    workshop = ballot_or_workshop
     return wp.can_manage(actor, workshop) and workshop.stage in PREPARE_STAGES
 
 

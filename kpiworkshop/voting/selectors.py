@@ -5,7 +5,7 @@ votes."""
 import hashlib
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, OuterRef, Subquery, Sum
+from django.db.models import Count, OuterRef, Subquery, Sum
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.kpis.models import Proposal
@@ -30,23 +30,28 @@ def ballots_for_workshop(*, workshop: Workshop) -> list[Ballot]:
     )
 
 
+def _with_activity(qs):
+    """Annotate the latest vote time and the voter count as subqueries (each an index
+    lookup). Joining votes and voters instead would multiply their rows."""
+    votes = Vote.objects.filter(ballot=OuterRef("pk")).order_by("-updated_at")
+    voters = (
+        Voter.objects.filter(ballot=OuterRef("pk"))
+        .order_by()
+        .values("ballot")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return qs.annotate(
+        last_vote_at=Subquery(votes.values("updated_at")[:1]), voters_n=Subquery(voters)
+    )
+
+
 def ballot_get(*, workshop: Workshop, ballot_id: int, with_activity: bool = False) -> Ballot | None:
     """One ballot of this workshop. ``with_activity`` adds, in the same query, what the live
     board's ETag needs: the latest vote time and the number of voters (both index lookups)."""
     qs = Ballot.objects.filter(workshop=workshop, pk=ballot_id)
     if with_activity:
-        votes = Vote.objects.filter(ballot=OuterRef("pk")).order_by("-updated_at")
-        voters = (
-            Voter.objects.filter(ballot=OuterRef("pk"))
-            .order_by()
-            .values("ballot")
-            .annotate(n=Count("id"))
-            .values("n")
-        )
-        qs = qs.annotate(
-            last_vote_at=Subquery(votes.values("updated_at")[:1]),
-            voters_n=Subquery(voters),
-        )
+        qs = _with_activity(qs)
     ballot = qs.first()
     if ballot is not None:
         ballot.workshop = workshop  # already loaded with its organisation by the caller
@@ -98,9 +103,7 @@ def board_etag(*, ballot: Ballot, extra: str = "") -> str:
     """Changes whenever anything the live board shows changes. Uses the activity annotations
     of ``ballot_get(with_activity=True)`` when present, else one indexed query."""
     if not hasattr(ballot, "last_vote_at"):
-        ballot = Ballot.objects.filter(pk=ballot.pk).annotate(
-            last_vote_at=Max("votes__updated_at"), voters_n=Count("voters", distinct=True)
-        )[0]
+        ballot = _with_activity(Ballot.objects.filter(pk=ballot.pk))[0]
     raw = (
         f"{ballot.pk}:{ballot.state}:{ballot.is_open}:{ballot.closes_at}:{ballot.revealed_at}:"
         f"{ballot.updated_at}:{ballot.last_vote_at}:{ballot.voters_n}:{extra}"
@@ -262,7 +265,7 @@ def results_for_ballot(
         total = sum(by_group.get((proposal.pk, r), [0, 0])[0] for r in active_roles)
         n = sum(by_group.get((proposal.pk, r), [0, 0])[1] for r in active_roles)
         group_results = []
-        for r in shown_roles:
+        for r in active_roles:
             g_total, g_n = by_group.get((proposal.pk, r), [0, 0])
             norm = _normalise(
                 method, total=g_total, n=g_n, voters=voters_by_role[r], ballot=ballot, items=n_items
@@ -272,9 +275,12 @@ def results_for_ballot(
         overall_norm = _normalise(
             method, total=total, n=n, voters=total_voters, ballot=ballot, items=n_items
         )
+        # Equal weights count every group that voted, shown or not; what a secret ballot hides
+        # is a small group's own line (and its part in the divergence), not its weight.
         equal = (
             sum(g.normalised for g in group_results) / len(group_results) if group_results else 0.0
         )
+        group_results = [g for g in group_results if g.role in shown_roles]
         value = (total / n if n else 0.0) if method == Method.SCORE else total
         norms = [g.normalised for g in group_results]
         divergence = round(100 * (max(norms) - min(norms))) if len(norms) >= 2 else 0

@@ -6,12 +6,13 @@ on the voter's row; a vote and the closing of its ballot are serialised by a sha
 lock pair on the ballot row (PostgreSQL) or by SQLite's IMMEDIATE transactions.
 """
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -167,24 +168,41 @@ def _lock_ballot(ballot_id: int, *, exclusive: bool) -> Ballot:
     return qs.get(pk=ballot_id)
 
 
-def _refresh_for_vote(ballot: Ballot) -> Ballot:
-    """Re-read the ballot's state for a vote, in one query, holding a shared lock on its row
-    (PostgreSQL): votes run in parallel, but a close (exclusive lock) waits for the votes in
-    flight, and votes after it see it closed. SQLite has no row locks; its IMMEDIATE
-    transactions serialise writers, which gives the same guarantee."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT state, closes_at FROM voting_ballot WHERE id = %s FOR SHARE", [ballot.pk]
-            )
-            row = cursor.fetchone()
-    else:
-        row = Ballot.objects.filter(pk=ballot.pk).values_list("state", "closes_at").first()
+def _refresh_for_vote(
+    ballot: Ballot, *, proposal_id: int | None = None, criterion_id: int | None = None
+) -> int | None:
+    """Re-read the ballot's state for a vote and find the criterion the vote goes to, in one
+    query, holding a shared lock on the ballot row (PostgreSQL): votes run in parallel, but a
+    close (exclusive lock) waits for the votes in flight, and votes after it see it closed.
+    SQLite has no row locks; its IMMEDIATE transactions serialise writers, which gives the
+    same guarantee.
+
+    Updates ``ballot.state`` / ``ballot.closes_at`` in place and returns the criterion id, or
+    None when the proposal (or criterion) is not part of this ballot."""
+    crit = "c.id = %s" if ballot.method == Method.SCORE else "c.position = 0"
+    params: list = [proposal_id or 0]
+    if ballot.method == Method.SCORE:
+        params.append(criterion_id or 0)
+    params.append(ballot.pk)
+    lock = " FOR SHARE OF b" if connection.vendor == "postgresql" else ""
+    sql = (
+        "SELECT b.state, b.closes_at, c.id FROM voting_ballot b "  # noqa: S608 - no user text
+        "LEFT JOIN voting_ballotitem i ON i.ballot_id = b.id AND i.proposal_id = %s "
+        f"LEFT JOIN voting_criterion c ON c.ballot_id = b.id AND i.id IS NOT NULL AND {crit} "
+        f"WHERE b.id = %s{lock}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
     if row is None:
         raise ValidationError(_("This round no longer exists."))
-    ballot.state, closes_at = row
-    ballot.closes_at = closes_at
-    return ballot
+    state, closes_at, criterion = row
+    if isinstance(closes_at, str):  # SQLite hands back text from a raw query
+        closes_at = parse_datetime(closes_at)
+    if closes_at is not None and timezone.is_naive(closes_at):
+        closes_at = timezone.make_aware(closes_at, UTC)
+    ballot.state, ballot.closes_at = state, closes_at
+    return criterion
 
 
 @transaction.atomic
@@ -331,18 +349,10 @@ def vote_cast(
     Locks: the ballot row shared (PostgreSQL) so a concurrent close waits for this vote; for
     dots, the voter's row exclusively so concurrent taps cannot overspend the budget.
     """
-    ballot = _refresh_for_vote(ballot)
-    _check_can_vote(actor, ballot)
     if ballot.method == Method.RANKING:
-        raise ValidationError(_("Submit a ranking as a whole order."))
-    crit_filter = {"pk": criterion_id} if ballot.method == Method.SCORE else {"position": 0}
-    criterion = (
-        Criterion.objects.filter(
-            ballot=ballot, ballot__items__proposal_id=proposal_id, **crit_filter
-        )
-        .values_list("pk", flat=True)
-        .first()
-    )
+        raise ValidationError(_("Submit a complete ranking of all proposals."))
+    criterion = _refresh_for_vote(ballot, proposal_id=proposal_id, criterion_id=criterion_id)
+    _check_can_vote(actor, ballot)
     if criterion is None:
         raise ValidationError(_("This proposal or criterion is not part of this round."))
     reason = _clean_reason(ballot, reason)
@@ -396,17 +406,15 @@ def ranking_submit(
 ) -> None:
     """Replace this person's ranking with ``order`` (proposal ids, first = best). Every item of
     the ballot must appear exactly once."""
-    ballot = _refresh_for_vote(ballot)
-    _check_can_vote(actor, ballot)
     if ballot.method != Method.RANKING:
         raise ValidationError(_("This round is not a ranking."))
+    # The first proposal of the order finds the ballot's (single) criterion in the same query.
+    criterion_id = _refresh_for_vote(ballot, proposal_id=order[0] if order else None)
+    _check_can_vote(actor, ballot)
     items = set(BallotItem.objects.filter(ballot=ballot).values_list("proposal_id", flat=True))
-    if len(order) != len(set(order)) or set(order) != items:
+    if len(order) != len(set(order)) or set(order) != items or criterion_id is None:
         raise ValidationError(_("Rank every proposal of the round exactly once."))
     reason = _clean_reason(ballot, reason)
-    criterion_id = Criterion.objects.filter(ballot=ballot, position=0).values_list("pk", flat=True)[
-        0
-    ]
     _voter_ensure(ballot, actor)
     now = timezone.now()
     Vote.objects.bulk_create(
@@ -430,7 +438,13 @@ def ranking_submit(
 
 
 def ranking_move(
-    *, actor: Participant | None, ballot: Ballot, current: list[int], proposal_id: int, offset: int
+    *,
+    actor: Participant | None,
+    ballot: Ballot,
+    current: list[int],
+    proposal_id: int,
+    offset: int,
+    reason: str = "",
 ) -> list[int]:
     """Move one proposal up (-1) or down (+1) in ``current`` and save the whole order."""
     order = list(current)
@@ -439,5 +453,5 @@ def ranking_move(
     i = order.index(proposal_id)
     j = max(0, min(len(order) - 1, i + offset))
     order[i], order[j] = order[j], order[i]
-    ranking_submit(actor=actor, ballot=ballot, order=order)
+    ranking_submit(actor=actor, ballot=ballot, order=order, reason=reason)
     return order

@@ -3,10 +3,10 @@ from django.urls import path
 from . import views
 
 app_name = "voting"
-B = "w/<int:pk>/ballots/<int:ballot_id>/"
+B = "w/<id:pk>/ballots/<id:ballot_id>/"
 urlpatterns = [
-    path("w/<int:pk>/ballots/", views.ballot_list, name="list"),
-    path("w/<int:pk>/ballots/new/", views.ballot_create, name="create"),
+    path("w/<id:pk>/ballots/", views.ballot_list, name="list"),
+    path("w/<id:pk>/ballots/new/", views.ballot_create, name="create"),
     path(B, views.ballot_detail, name="detail"),
     path(B + "vote/", views.vote_cast, name="vote"),
     path(B + "rank/", views.ranking_save, name="rank"),

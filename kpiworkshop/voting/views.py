@@ -69,6 +69,20 @@ def ballot_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 # --- the ballot page --------------------------------------------------------------------------
 
 
+def _card_constants(access: WorkshopAccess, ballot: Ballot) -> dict:
+    """What every card shares, computed once per response instead of once per card."""
+    return {
+        "vote_url": reverse("voting:vote", args=[access.workshop.pk, ballot.pk]),
+        "detail_base": reverse("kpis:board", args=[access.workshop.pk]),
+        "label_yes": _("Yes"),
+        "label_no": _("No"),
+        # Completed by the card's heading through aria-labelledby: "Give a dot to <KPI>".
+        "label_give": _("Give a dot to"),
+        "label_take": _("Take a dot back from"),
+        "label_saved": _("Saved."),
+    }
+
+
 def _ballot_context(
     request, access: WorkshopAccess, ballot: Ballot, *, with_results: bool = True, **extra
 ) -> dict:
@@ -84,6 +98,7 @@ def _ballot_context(
     for proposal in items:
         cards.append(
             {
+                "pid": proposal.pk,
                 "proposal": proposal,
                 "value": mine.get((proposal.pk, overall)),
                 "dots": range(mine.get((proposal.pk, overall)) or 0),
@@ -97,7 +112,7 @@ def _ballot_context(
     show_results = with_results and permissions.can_see_results(
         participant, ballot, has_voted=voted
     )
-    context = {
+    context = _card_constants(access, ballot) | {
         "workshop": access.workshop,
         "participant": participant,
         "ballot": ballot,
@@ -117,6 +132,9 @@ def _ballot_context(
         )
         if show_results
         else None,
+        "reasons": selectors.reasons_for_ballot(ballot=ballot)
+        if show_results and ballot.reason_required
+        else None,
         "individual": selectors.individual_votes(ballot=ballot)
         if with_results and permissions.can_see_individual_votes(participant, ballot)
         else None,
@@ -132,10 +150,13 @@ def ballot_detail(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResp
 
 
 def _int(value, default=None):
+    """A posted integer, or ``default`` for anything else (including numbers too large for
+    any database column)."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return default
+    return number if abs(number) < 2**31 else default
 
 
 @require_POST
@@ -182,43 +203,47 @@ def vote_cast(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResponse
         else:
             messages.success(request, _("Vote saved."))
         return redirect(reverse("voting:detail", args=[pk, ballot_id]) + f"#card-{proposal_id}")
-    context = _card_context(access, ballot, proposal_id)
-    if context is None:
-        return HttpResponse(error or "", status=400)
+    if error is None and ballot.method != Method.SCORE:
+        # The value just saved is all the controls need: no query to draw them again.
+        value = _int(request.POST.get("value"))
+        context = _card_constants(access, ballot) | {
+            "workshop": access.workshop,
+            "ballot": ballot,
+            "can_vote": True,
+            "card": {"pid": proposal_id, "value": value, "dots": range(value or 0)},
+        }
+    else:
+        context = _card_context(access, ballot, proposal_id)
+        if context is None:
+            return HttpResponse(error or "", status=400)
     context |= {"card_error": error, "card_saved": error is None}
-    response = render(request, "voting/ballot_detail.html#vote-card", context)
-    if error is None:
-        left = context["remaining"] if remaining is None else remaining
-        trigger_client_event(response, "voteCast", {"remaining": left})
+    # Keep what the person typed as their reason: the controls are redrawn after every tap.
+    context["card"]["reason"] = request.POST.get("reason", "")[:500]
+    response = render(request, "voting/ballot_detail.html#vote-controls", context)
+    if error is None and ballot.method == Method.DOTS:
+        trigger_client_event(response, "voteCast", {"remaining": remaining})
+    elif error is None:
+        trigger_client_event(response, "voteCast", {})
     return response
 
 
 def _card_context(access: WorkshopAccess, ballot: Ballot, proposal_id: int | None) -> dict | None:
-    """Just what one vote card needs: its proposal, this person's votes, the criteria."""
-    proposal = selectors.ballot_item(ballot=ballot, proposal_id=proposal_id)
-    if proposal is None:
+    """One card's controls from the database: after an error, and for scores."""
+    if proposal_id is None or not ballot.items.filter(proposal_id=proposal_id).exists():
         return None
     mine = selectors.my_votes(ballot=ballot, participant=access.participant)
     criteria = selectors.ballot_criteria(ballot=ballot) if ballot.method == Method.SCORE else []
-    overall = (
-        next((c for p, c in mine if p == proposal.pk), None)
-        if ballot.method != Method.SCORE
-        else None
-    )
-    value = mine.get((proposal.pk, overall)) if overall is not None else None
-    return {
+    value = next((v for (p, _c), v in mine.items() if p == proposal_id), None)
+    return _card_constants(access, ballot) | {
         "workshop": access.workshop,
         "ballot": ballot,
         "can_vote": permissions.can_vote_in(access.participant, ballot),
         "score_range": range(1, 6),
-        "remaining": ballot.dot_budget - sum(mine.values())
-        if ballot.method == Method.DOTS
-        else None,
         "card": {
-            "proposal": proposal,
+            "pid": proposal_id,
             "value": value,
             "dots": range(value or 0),
-            "scores": [(c, mine.get((proposal.pk, c.pk))) for c in criteria],
+            "scores": [(c, mine.get((proposal_id, c.pk))) for c in criteria],
         },
     }
 
@@ -240,6 +265,7 @@ def ranking_save(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpRespo
                 current=current,
                 proposal_id=_int(pid, -1),
                 offset=-1 if direction == "up" else 1,
+                reason=request.POST.get("reason", ""),
             )
         else:
             services.ranking_submit(

@@ -78,21 +78,21 @@ class WorkshopAccess:
 def load_workshop(request, pk: int) -> WorkshopAccess:
     """The workshop and the viewer's standing in it. 404 for anyone who neither joined it nor
     belongs to its organisation, so other organisations cannot even learn it exists."""
+    if pk > 2**63 - 1:  # beyond any database's integer: no such workshop
+        raise Http404
+    participant = selectors.participant_with_workshop(
+        workshop_id=pk, user=request.user, guest_key=guest_key_of(request)
+    )
+    if participant is not None:
+        # One query gave both; a participant's page needs no membership lookup.
+        return WorkshopAccess(participant.workshop, participant, None)
     workshop = selectors.workshop_get(workshop_id=pk)
     if workshop is None:
         raise Http404
-    participant = selectors.participant_for(
-        workshop=workshop, user=request.user, guest_key=guest_key_of(request)
-    )
-    # A participant's page needs no membership lookup; only someone not yet joined does.
-    membership = (
-        None
-        if participant is not None
-        else membership_for(user=request.user, organisation_id=workshop.organisation_id)
-    )
-    if participant is None and membership is None:
+    membership = membership_for(user=request.user, organisation_id=workshop.organisation_id)
+    if membership is None:
         raise Http404
-    return WorkshopAccess(workshop, participant, membership)
+    return WorkshopAccess(workshop, None, membership)
 
 
 def _stage_context(access: WorkshopAccess) -> dict:
@@ -257,8 +257,12 @@ def workshop_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not permissions.can_see_history(access.participant, access.workshop):
         raise PermissionDenied
     events = selectors.audit_events_for_workshop(workshop=access.workshop)
+    stage_labels = dict(Stage.choices)
     for e in events:
         e.label = AUDIT_LABELS.get(e.action, e.action)
+        if e.action == "workshop.stage":
+            e.stage_from = stage_labels.get(e.details.get("from"), e.details.get("from"))
+            e.stage_to = stage_labels.get(e.details.get("to"), e.details.get("to"))
     return render(
         request, "workshops/workshop_history.html", {"workshop": access.workshop, "events": events}
     )

@@ -71,7 +71,7 @@ def test_phone_spends_dots_and_the_board_follows_then_reveals(room, phone_page, 
     projector = projector_page
     sign_in(projector, facilitator.user)
     projector.goto(board_url)
-    expect(projector.get_by_test_id("turnout")).to_contain_text("0 of 1 have voted")
+    expect(projector.get_by_test_id("turnout")).to_contain_text("Voted: 0 of 1")
     expect(
         projector.get_by_text("Results will be shown when the facilitator reveals them")
     ).to_be_visible()
@@ -80,11 +80,11 @@ def test_phone_spends_dots_and_the_board_follows_then_reveals(room, phone_page, 
     phone.get_by_role("button", name="Give a dot to First contact resolution").click()
     expect(phone.get_by_text("Dots left: 2 of 3")).to_be_visible()
     phone.get_by_role("button", name="Give a dot to First contact resolution").click()
-    expect(phone.locator(f"#card-{proposals[0].pk}")).to_contain_text("2 dots")
+    expect(phone.locator(f"#controls-{proposals[0].pk}")).to_contain_text("2 dots")
     expect(phone.get_by_text("Dots left: 1 of 3")).to_be_visible()
 
     # The board polls every 2 s: the turnout changes within 3 s, without a reload.
-    expect(projector.get_by_test_id("turnout")).to_contain_text("1 of 1 have voted", timeout=3000)
+    expect(projector.get_by_test_id("turnout")).to_contain_text("Voted: 1 of 1", timeout=3000)
 
     control = projector.context.new_page()
     control.goto(f"/w/{workshop.pk}/ballots/{ballot.pk}/")

@@ -134,7 +134,9 @@ def test_facilitator_creates_workshop_and_shows_join_screen(
         invitation=Invitation.objects.get(code=code),
         role=Role.AGENT,
     )
-    expect(joined).to_contain_text(f"{before + 1} people have joined", timeout=8000)
+    after = before + 1
+    wording = "person has joined" if after == 1 else "people have joined"
+    expect(joined).to_contain_text(f"{after} {wording}", timeout=8000)
 
 
 def test_guest_joins_on_phone_and_follows_stage_without_reload(

@@ -23,7 +23,7 @@ def test_phone_taps_a_dot_and_gets_the_card_back_with_the_budget_event(
     assert "Dots left" in page.content.decode()
     response = client.post(url + "vote/", {"proposal": proposals[0].pk, "value": 1}, **HX)
     assert response.status_code == 200
-    assert f'id="card-{proposals[0].pk}"' in response.content.decode()
+    assert f'id="controls-{proposals[0].pk}"' in response.content.decode()
     assert '"remaining": 2' in response["HX-Trigger"]
     assert Vote.objects.get(ballot=dots, participant=agent).value == 1
 
@@ -84,3 +84,13 @@ def test_results_hidden_from_the_room_until_revealed(client, dots, facilitator, 
     board = client.get(f"/w/{dots.workshop_id}/ballots/{dots.pk}/board/").content.decode()
     assert 'data-testid="results"' in board
     assert "2 dots" in board
+
+
+def test_out_of_range_ids_are_404_not_500(client, dots, facilitator):
+    login(client, facilitator)
+    huge = 10**25
+    w = dots.workshop_id
+    for url in (f"/w/{w}/ballots/{huge}/", f"/w/{w}/ballots/{huge}/board/", f"/w/{w}/proposals/{huge}/"):
+        assert client.get(url).status_code == 404
+    response = client.post(f"/w/{w}/ballots/{dots.pk}/vote/", {"proposal": huge, "value": 1}, **HX)
+    assert response.status_code in (200, 400)
