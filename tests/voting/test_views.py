@@ -90,7 +90,11 @@ def test_out_of_range_ids_are_404_not_500(client, dots, facilitator):
     login(client, facilitator)
     huge = 10**25
     w = dots.workshop_id
-    for url in (f"/w/{w}/ballots/{huge}/", f"/w/{w}/ballots/{huge}/board/", f"/w/{w}/proposals/{huge}/"):
+    for url in (
+        f"/w/{w}/ballots/{huge}/",
+        f"/w/{w}/ballots/{huge}/board/",
+        f"/w/{w}/proposals/{huge}/",
+    ):
         assert client.get(url).status_code == 404
     response = client.post(f"/w/{w}/ballots/{dots.pk}/vote/", {"proposal": huge, "value": 1}, **HX)
     assert response.status_code in (200, 400)
