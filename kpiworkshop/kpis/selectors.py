@@ -296,6 +296,17 @@ def duplicate_pairs(
     return pairs
 
 
+def mergeable_proposals(*, workshop: Workshop) -> list[Proposal]:
+    """Proposals the facilitator may merge by hand: the live ones, oldest first."""
+    return list(
+        Proposal.objects.filter(
+            workshop=workshop, state__in=[ProposalState.OPEN, ProposalState.CHANGES_REQUESTED]
+        )
+        .select_related("current_revision")
+        .order_by("created_at", "id")
+    )
+
+
 def merged_proposals(*, workshop: Workshop) -> list[Proposal]:
     return list(
         Proposal.objects.filter(workshop=workshop, state=ProposalState.MERGED)

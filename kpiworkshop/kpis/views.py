@@ -454,6 +454,7 @@ def merge_board(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "workshop": access.workshop,
         "pairs": selectors.duplicate_pairs(workshop=access.workshop),
         "merged": selectors.merged_proposals(workshop=access.workshop),
+        "mergeable": selectors.mergeable_proposals(workshop=access.workshop),
         "can_merge": wp.can_merge(access.participant, access.workshop),
     }
     return render(request, "kpis/proposal_merge.html", context)
