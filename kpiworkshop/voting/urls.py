@@ -8,6 +8,7 @@ urlpatterns = [
     path("w/<id:pk>/ballots/", views.ballot_list, name="list"),
     path("w/<id:pk>/ballots/new/", views.ballot_create, name="create"),
     path(B, views.ballot_detail, name="detail"),
+    path(B + "status/", views.ballot_status, name="status"),
     path(B + "vote/", views.vote_cast, name="vote"),
     path(B + "rank/", views.ranking_save, name="rank"),
     path(B + "open/", views.ballot_open, name="open"),

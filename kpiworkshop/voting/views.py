@@ -139,6 +139,7 @@ def _ballot_context(
         if with_results and permissions.can_see_individual_votes(participant, ballot)
         else None,
     }
+    context["phase_key"] = _phase_key(ballot)
     return context | extra
 
 
@@ -288,6 +289,27 @@ def ranking_save(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpRespo
     response = render(request, "voting/ballot_detail.html#ranking", context)
     if error is None:
         trigger_client_event(response, "voteCast", {})
+    return response
+
+
+def _phase_key(ballot: Ballot) -> str:
+    """What decides which version of the ballot page a person sees."""
+    return f"{ballot.state}-{int(ballot.is_open)}-{int(ballot.revealed_at is not None)}"
+
+
+@require_GET
+def ballot_status(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResponse:
+    """Polled by the ballot page: 204 while the round is as the page shows it; when it opens,
+    closes or its results are revealed, htmx reloads the page (HX-Refresh). Votes are saved
+    as they are made, so the reload loses nothing."""
+    access = load_workshop(request, pk)
+    ballot = _ballot(access, ballot_id)
+    if not request.htmx:
+        return redirect("voting:detail", pk=pk, ballot_id=ballot_id)
+    if request.GET.get("k") == _phase_key(ballot):
+        return HttpResponse(status=204)
+    response = HttpResponse(status=200)
+    response["HX-Refresh"] = "true"
     return response
 
 

@@ -8,8 +8,7 @@ from .permissions import Action
 STAGE_HELP = {
     Stage.DRAFT: _("The facilitator is preparing the workshop. You can join now; it starts soon."),
     Stage.PROPOSE: _(
-        "Propose the KPIs you think matter: from scratch, from the KPI library, or from the "
-        "current catalogue."
+        "Propose the KPIs you think matter: from scratch or starting from the KPI library."
     ),
     Stage.REFINE: _(
         "Improve the proposals: comment with a stance, suggest edits, spot duplicates."

@@ -98,3 +98,20 @@ def test_out_of_range_ids_are_404_not_500(client, dots, facilitator):
         assert client.get(url).status_code == 404
     response = client.post(f"/w/{w}/ballots/{dots.pk}/vote/", {"proposal": huge, "value": 1}, **HX)
     assert response.status_code in (200, 400)
+
+
+def test_ballot_page_follows_the_round_opening_and_closing(
+    client, vote_workshop, facilitator, people, proposals
+):
+    ballot = services.ballot_create(
+        actor=facilitator, workshop=vote_workshop, title="R", method=Method.APPROVAL
+    )
+    as_guest(client, people[0][0])
+    base = f"/w/{vote_workshop.pk}/ballots/{ballot.pk}/"
+    page = client.get(base).content.decode()
+    key = page.split("status/?k=")[1].split('"')[0]
+    assert client.get(base + f"status/?k={key}", **HX).status_code == 204
+    services.ballot_open(actor=facilitator, ballot=ballot)
+    response = client.get(base + f"status/?k={key}", **HX)
+    assert response["HX-Refresh"] == "true"
+    assert client.get(base + f"status/?k={key}").status_code == 302
