@@ -96,7 +96,7 @@ def test_facilitator_merges_a_duplicate(phone_page, workshop, agent):
     page.get_by_role("link", name="Duplicates and merges").click()
     expect(page.get_by_test_id("duplicate-pair")).to_have_count(1)
     check_axe(page, name="kpi-merge")
-    page.get_by_role("button", name=re.compile("Merge")).click()
+    page.get_by_test_id("duplicate-pair").get_by_role("button", name=re.compile("Merge")).click()
     expect(page.get_by_test_id("merged")).to_contain_text("Repeat contacts rate")
     second.refresh_from_db()
     assert second.state == ProposalState.MERGED and second.merged_into == first
