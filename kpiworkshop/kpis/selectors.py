@@ -29,6 +29,8 @@ from .models import (
     CHOICE_FIELDS,
     DEFINITION_FIELDS,
     LIST_CHOICES,
+    Category,
+    Channel,
     Comment,
     LibraryKPI,
     Proposal,
@@ -319,6 +321,12 @@ def merged_proposals(*, workshop: Workshop) -> list[Proposal]:
 
 
 def library_kpis(*, category: str = "", channel: str = "", q: str = "") -> list[LibraryKPI]:
+    # Only known values reach the database: anything else (a typo, a NUL byte from a hostile
+    # query string, which PostgreSQL refuses outright) simply matches nothing.
+    if (category and category not in Category.values) or (
+        channel and channel not in Channel.values
+    ):
+        return []
     qs = LibraryKPI.objects.all()
     if category:
         qs = qs.filter(category=category)

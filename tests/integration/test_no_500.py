@@ -21,6 +21,11 @@ GARBAGE = [
 ]
 
 
+#: Every query-string parameter a page reads, sent with a NUL byte (PostgreSQL refuses those).
+QUERY_KEYS = ["q", "category", "channel", "state", "sort", "mine", "v", "a", "b", "k",
+              "fragment", "weights", "library", "next", "code"]  # fmt: skip
+
+
 def _routes(resolver=None, prefix=""):
     resolver = resolver or get_resolver()
     for p in resolver.url_patterns:
@@ -85,7 +90,9 @@ def test_no_route_answers_500(client, demo):
         for path in routes:
             if path.endswith("/logout/"):
                 continue
-            for method, data in [("get", None)] + [("post", g) for g in GARBAGE]:
+            hostile_query = {k: "\x00<x>" for k in QUERY_KEYS}
+            tries = [("get", None), ("get", hostile_query)] + [("post", g) for g in GARBAGE]
+            for method, data in tries:
                 for hx in ({}, {"HTTP_HX_REQUEST": "true"}):
                     response = getattr(client, method)(path, data or {}, **hx)
                     if response.status_code >= 500:
