@@ -54,3 +54,25 @@ document.addEventListener("voteCast", (e) => {
   if (left === undefined || left === null) return;
   document.querySelectorAll("[data-budget-remaining]").forEach((el) => { el.textContent = left; });
 });
+
+// A thin progress bar for requests a person started (not the background polls), shown only if
+// the answer takes more than 300 ms.
+(function () {
+  let timer = null;
+  let pending = 0;
+  const polling = (elt) => elt && elt.getAttribute && (elt.getAttribute("hx-trigger") || "").startsWith("every");
+  document.addEventListener("htmx:beforeRequest", (e) => {
+    if (polling(e.detail.elt)) return;
+    pending += 1;
+    if (!timer) timer = setTimeout(() => document.body.classList.add("kpiw-busy"), 300);
+  });
+  document.addEventListener("htmx:afterRequest", (e) => {
+    if (polling(e.detail.elt)) return;
+    pending = Math.max(0, pending - 1);
+    if (pending === 0) {
+      clearTimeout(timer);
+      timer = null;
+      document.body.classList.remove("kpiw-busy");
+    }
+  });
+})();
