@@ -82,6 +82,13 @@ class InvitationForm(forms.Form):
         kwargs.setdefault("prefix", "inv")
         super().__init__(*args, **kwargs)
         self.fields["role"].initial = Role.AGENT
+        # Rendered with the plain templates/_field.html (this form sits on a busy page), so
+        # the widgets carry Bootstrap's classes and their error state themselves.
+        for name, field in self.fields.items():
+            css = "form-select" if name in {"role", "expires_in_hours"} else "form-control"
+            if self.is_bound and name in self.errors:
+                css += " is-invalid"
+            field.widget.attrs["class"] = css
         self.helper = FormHelper()
         self.helper.form_tag = False
 
