@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 from django.db.models import (
+    Count,
     Exists,
     IntegerField,
     OuterRef,
@@ -112,12 +113,67 @@ def proposals_for_board(
         qs = qs.filter(
             Q(current_revision__name__icontains=q) | Q(current_revision__measures__icontains=q)
         )
-    qs = with_counts(qs, actor)
+    proposals = list(qs.order_by("-created_at", "-id")[: limit if sort != "discussed" else None])
+    attach_counts(proposals, workshop=workshop, actor=actor)
     if sort == "discussed":
-        qs = qs.order_by("-comment_count", "-supporter_count", "-created_at", "-id")
-    else:
-        qs = qs.order_by("-created_at", "-id")
-    return list(qs[:limit])
+        proposals.sort(key=lambda p: (-p.comment_count, -p.supporter_count))  # stable: newest next
+        proposals = proposals[:limit]
+    return proposals
+
+
+def _root():
+    """A row's family: the proposal it belongs to, or the one that proposal was merged into."""
+    return Coalesce("proposal__merged_into_id", "proposal_id")
+
+
+def attach_counts(
+    proposals: list[Proposal], *, workshop: Workshop, actor: Participant | None
+) -> None:
+    """Set comment (total and per stance, hidden ones excluded), open-suggestion and distinct
+    supporter counts, merged children included, and ``i_support``, on every proposal.
+
+    Four grouped queries over the workshop, whatever the number of proposals: each row is
+    counted once for its family root, so the cost grows with the rows, not rows × proposals
+    (as correlated subqueries per proposal would)."""
+    comments: dict[int, dict[str, int]] = {}
+    for root, stance, n in (
+        Comment.objects.filter(proposal__workshop=workshop, hidden_at__isnull=True)
+        .annotate(root=_root())
+        .values_list("root", "stance")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        by_stance = comments.setdefault(root, {})
+        by_stance[stance or ""] = by_stance.get(stance or "", 0) + n
+    suggestions = dict(
+        Suggestion.objects.filter(proposal__workshop=workshop, state="open")
+        .annotate(root=_root())
+        .values_list("root")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    supporters = dict(
+        Support.objects.filter(proposal__workshop=workshop)
+        .annotate(root=_root())
+        .values_list("root")
+        .annotate(n=Count("participant_id", distinct=True))
+        .order_by()
+    )
+    mine: set[int] = set()
+    if actor is not None:
+        mine = set(
+            Support.objects.filter(proposal__workshop=workshop, participant=actor)
+            .annotate(root=_root())
+            .values_list("root", flat=True)
+        )
+    for p in proposals:
+        by_stance = comments.get(p.pk, {})
+        p.comment_count = sum(by_stance.values())
+        for stance in Stance.values:
+            setattr(p, f"{stance}_count", by_stance.get(stance, 0))
+        p.open_suggestion_count = suggestions.get(p.pk, 0)
+        p.supporter_count = supporters.get(p.pk, 0)
+        p.i_support = p.pk in mine
 
 
 def proposal_get(*, workshop: Workshop, proposal_id: int) -> Proposal | None:
