@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/pages.py                 # SQLite
     .venv/bin/python benchmarks/pages.py --db postgres   # PostgreSQL on 127.0.0.1:5432
 
-Seeds a workshop with --participants participants and 4 join codes, then loads each endpoint
+Seeds a workshop with --participants participants, 4 join codes and 100 proposals (with
+comments and supporters), then loads each endpoint
 for --duration seconds from --concurrency keep-alive connections. Prints a Markdown table
 (req/s, ratio to the trivial view, latency percentiles, errors) for docs/benchmarks.md.
 """
@@ -37,6 +38,20 @@ Participant.objects.bulk_create([
 me = Participant.objects.filter(workshop=w, guest_key__isnull=False).first()
 fp = Participant.objects.get(workshop=w, user=fac)
 invs = [services.invitation_create(actor=fp, workshop=w, role=roles[i % 4]) for i in range(4)]
+# The proposal board: 100 proposals with comments and supporters.
+from kpiworkshop.kpis.models import Category, Comment, Proposal, Revision, Support
+stances = ["supports", "concern", "question", None]
+people = list(Participant.objects.filter(workshop=w, guest_key__isnull=False)[:20])
+for i in range(100):
+    p = Proposal.objects.create(workshop=w, author=people[i % len(people)])
+    r = Revision.objects.create(proposal=p, number=1, author=p.author, name=f"KPI {i}",
+                                measures="What it measures, in a couple of sentences. " * 3,
+                                category=Category.CUSTOMER, channels=["chat", "voice"])
+    p.current_revision = r
+    p.save()
+    Comment.objects.bulk_create([Comment(proposal=p, author=people[(i + k) % len(people)],
+                                         stance=stances[k % 4], body="A comment") for k in range(3)])
+    Support.objects.bulk_create([Support(proposal=p, participant=people[(i + k) % len(people)]) for k in range(2)])
 c = Client()
 c.force_login(fac)
 guest = signing.get_cookie_signer(salt="kpiw_guest" + "kpiw.guest").sign(me.guest_key)
@@ -69,6 +84,8 @@ def main() -> None:
             ("workshop page (guest)", f"/w/{w}/", guest),
             ("stage poll, unchanged (204)", f"/w/{w}/status/?v={data['version']}", guest | htmx),
             ("stage poll, changed", f"/w/{w}/status/?v=0", guest | htmx),
+            ("proposal board (100 proposals, facilitator)", f"/w/{w}/proposals/", fac),
+            ("proposal board (100 proposals, guest)", f"/w/{w}/proposals/", guest),
             ("join screen (projector)", f"/w/{w}/invitations/{data['invitation']}/screen/", fac),
             ("join link page", f"/j/{data['code']}/", {}),
             ("API: workshops", "/api/v1/workshops", fac),

@@ -95,6 +95,7 @@ def proposals_for_board(
     q: str = "",
     sort: str = "newest",
     limit: int = 500,
+    offset: int = 0,
 ) -> list[Proposal]:
     """The board: proposals with their current revision and counts, in one query."""
     qs = Proposal.objects.filter(workshop=workshop).select_related("current_revision", "author")
@@ -113,12 +114,17 @@ def proposals_for_board(
         qs = qs.filter(
             Q(current_revision__name__icontains=q) | Q(current_revision__measures__icontains=q)
         )
-    proposals = list(qs.order_by("-created_at", "-id")[: limit if sort != "discussed" else None])
+    qs = qs.order_by("-created_at", "-id")
+    if sort != "discussed":
+        proposals = list(qs[offset : offset + limit])
+        attach_counts(proposals, workshop=workshop, actor=actor)
+        return proposals
+    # Most discussed: the counts decide the order, so all are counted (grouped queries), then
+    # sorted and sliced here; a workshop's board holds hundreds of proposals, not millions.
+    proposals = list(qs)
     attach_counts(proposals, workshop=workshop, actor=actor)
-    if sort == "discussed":
-        proposals.sort(key=lambda p: (-p.comment_count, -p.supporter_count))  # stable: newest next
-        proposals = proposals[:limit]
-    return proposals
+    proposals.sort(key=lambda p: (-p.comment_count, -p.supporter_count))  # stable: newest next
+    return proposals[offset : offset + limit]
 
 
 def _root():

@@ -49,11 +49,16 @@ def _error(request, exc: Exception) -> None:
 # --- board and library ------------------------------------------------------------------------
 
 
+#: Proposals per board page: enough to scan on a phone, and the next ones one tap away.
+BOARD_PAGE = 30
+
+
 @require_GET
 def proposal_board(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     access = load_workshop(request, pk)
     form = BoardFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
+    page = min(max(_int(request.GET.get("page"), 1), 1), 1000)
     proposals = selectors.proposals_for_board(
         workshop=access.workshop,
         actor=access.participant,
@@ -63,18 +68,27 @@ def proposal_board(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         mine=filters.get("mine", False),
         q=filters.get("q", ""),
         sort=filters.get("sort") or "newest",
+        offset=(page - 1) * BOARD_PAGE,
+        limit=BOARD_PAGE + 1,  # one more tells whether there is a next page
     )
+    has_more = len(proposals) > BOARD_PAGE
+    query = request.GET.copy()
+    query["page"] = page + 1
     context = {
         "workshop": access.workshop,
         "participant": access.participant,
         "form": form,
-        "proposals": proposals,
+        "proposals": proposals[:BOARD_PAGE],
+        "has_more": has_more,
+        "next_query": query.urlencode(),
         "can_propose": wp.can_propose(access.participant, access.workshop),
         "can_merge": wp.can_merge(access.participant, access.workshop),
     }
     template = "kpis/proposal_board.html"
     if request.htmx and request.htmx.target == "proposal-list":
         template += "#proposal-list"
+    elif request.htmx and request.htmx.target == "board-more":
+        template += "#proposal-cards"
     return render(request, template, context)
 
 

@@ -36,10 +36,26 @@ def test_board_query_count_does_not_grow(client, workshop, agent):
         _make(workshop, agent, n - made)
         made = n
         count, response = _board_queries(client, workshop)
-        assert response.content.decode().count('data-testid="proposal-card"') == n
+        # The board shows 30 at a time, with "Show more" for the rest.
+        assert response.content.decode().count('data-testid="proposal-card"') == min(n, 30)
         counts.append(count)
     assert counts[0] == counts[1] == counts[2], counts
     assert counts[0] <= 12
+
+
+def test_board_pages_by_thirty_with_show_more(client, workshop, agent):
+    login(client, agent)
+    _make(workshop, agent, 65)
+    first = client.get(f"/w/{workshop.pk}/proposals/").content.decode()
+    assert first.count('data-testid="proposal-card"') == 30
+    assert "Show more proposals" in first
+    third = client.get(
+        f"/w/{workshop.pk}/proposals/?page=3", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="board-more"
+    ).content.decode()
+    assert "<html" not in third
+    assert third.count('data-testid="proposal-card"') == 5
+    assert "Show more proposals" not in third
+    assert client.get(f"/w/{workshop.pk}/proposals/?page=x").status_code == 200
 
 
 def test_board_filters_and_htmx_fragment(client, workshop, agent, guest_customer):
