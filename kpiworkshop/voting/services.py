@@ -278,6 +278,27 @@ def ballot_shortlist(*, actor: Participant | None, ballot: Ballot, proposal_ids:
     return changed
 
 
+@transaction.atomic
+def ballot_unshortlist(
+    *, actor: Participant | None, ballot: Ballot, proposal_ids: list[int]
+) -> int:
+    """Take proposals of this ballot off the shortlist (back to open), e.g. after a mistake."""
+    if not permissions.can_manage_ballots(actor, ballot):
+        raise PermissionDenied
+    ids = set(
+        BallotItem.objects.filter(ballot=ballot, proposal_id__in=proposal_ids).values_list(
+            "proposal_id", flat=True
+        )
+    )
+    if not ids:
+        raise ValidationError(_("Choose at least one proposal of this round."))
+    changed = Proposal.objects.filter(pk__in=ids, state=ProposalState.SHORTLISTED).update(
+        state=ProposalState.OPEN, updated_at=timezone.now()
+    )
+    _audit(actor, "ballot.unshortlist", ballot, proposals=sorted(ids), changed=changed)
+    return changed
+
+
 # --- votes ------------------------------------------------------------------------------------
 
 

@@ -360,19 +360,32 @@ def ballot_shortlist(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpR
     )
     form = ShortlistForm(request.POST, ballot_item_ids=[r.proposal.pk for r in results.rows])
     ids: list[int] = []
+    remove = request.POST.get("action") == "remove"
     if form.is_valid():
         ids = list(form.cleaned_data["proposals"])
-        if form.cleaned_data["top"]:
+        # "The top N" only shortlists; taking off always means the ticked ones.
+        if form.cleaned_data["top"] and not remove:
             ids = [r.proposal.pk for r in results.rows[: form.cleaned_data["top"]]]
     try:
-        n = services.ballot_shortlist(actor=access.participant, ballot=ballot, proposal_ids=ids)
+        if remove:
+            n = services.ballot_unshortlist(
+                actor=access.participant, ballot=ballot, proposal_ids=ids
+            )
+        else:
+            n = services.ballot_shortlist(actor=access.participant, ballot=ballot, proposal_ids=ids)
     except ValidationError as exc:
         messages.error(request, _messages_of(exc))
     else:
-        messages.success(
-            request,
-            ngettext("%(n)d proposal shortlisted.", "%(n)d proposals shortlisted.", n) % {"n": n},
+        text = (
+            ngettext(
+                "%(n)d proposal taken off the shortlist.",
+                "%(n)d proposals taken off the shortlist.",
+                n,
+            )
+            if remove
+            else ngettext("%(n)d proposal shortlisted.", "%(n)d proposals shortlisted.", n)
         )
+        messages.success(request, text % {"n": n})
     return redirect("voting:detail", pk=pk, ballot_id=ballot_id)
 
 

@@ -58,4 +58,5 @@ AUDIT_LABELS = {
     "ballot.close": _("closed a voting round"),
     "ballot.reveal": _("revealed the results"),
     "ballot.shortlist": _("shortlisted proposals"),
+    "ballot.unshortlist": _("took proposals off the shortlist"),
 }

@@ -131,3 +131,38 @@ def test_ranking_is_completed_with_the_keyboard_only(room, projector_page):
         Vote.objects.filter(ballot=ballot).values_list("proposal__current_revision__name", "value")
     )
     assert ranks == {"Fatigue pulse": 1, "First contact resolution": 2, "Time to reach a human": 3}
+
+
+def test_scores_are_given_by_tapping_and_the_page_stays_accessible(room, phone_page):
+    workshop, facilitator, proposals = room
+    ballot = services.ballot_create(
+        actor=facilitator,
+        workshop=workshop,
+        title="Score round",
+        method=Method.SCORE,
+        criteria=["Actionable", "Hard to game"],
+        reason_required=True,
+    )
+    ballot = services.ballot_open(actor=facilitator, ballot=ballot)
+    phone = phone_page
+    join(phone, workshop, "Ines")
+    phone.goto(f"/w/{workshop.pk}/ballots/{ballot.pk}/")
+    check_axe(phone, name="ballot-score-phone")
+    card = phone.locator(f"#card-{proposals[1].pk}")
+    card.get_by_label("Your reason (required)").fill("Customers feel it")
+    card.get_by_role("group", name="Actionable").get_by_text("4", exact=True).click()
+    expect(card.get_by_test_id("vote-saved")).to_be_visible()
+    # The reason typed stays in its box after the save, ready for the next criterion.
+    expect(card.get_by_label("Your reason (required)")).to_have_value("Customers feel it")
+    card.get_by_role("group", name="Hard to game").get_by_text("2", exact=True).click()
+    expect(card.get_by_test_id("vote-saved")).to_be_visible()
+    values = sorted(
+        Vote.objects.filter(ballot=ballot, proposal=proposals[1]).values_list(
+            "criterion__label", "value", "reason"
+        )
+    )
+    assert values == [
+        ("Actionable", 4, "Customers feel it"),
+        ("Hard to game", 2, "Customers feel it"),
+    ]
+    check_axe(phone, name="ballot-score-voted")

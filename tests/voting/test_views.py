@@ -115,3 +115,21 @@ def test_ballot_page_follows_the_round_opening_and_closing(
     response = client.get(base + f"status/?k={key}", **HX)
     assert response["HX-Refresh"] == "true"
     assert client.get(base + f"status/?k={key}").status_code == 302
+
+
+def test_facilitator_shortlists_the_top_and_takes_one_off_again(
+    client, open_ballot, facilitator, people, proposals
+):
+    from kpiworkshop.kpis.models import Proposal
+
+    ballot = open_ballot(Method.APPROVAL)
+    services.vote_cast(actor=people[0][0], ballot=ballot, proposal_id=proposals[1].pk, value=1)
+    login(client, facilitator)
+    url = f"/w/{ballot.workshop_id}/ballots/{ballot.pk}/shortlist/"
+    client.post(url, {"top": 2})
+    states = dict(Proposal.objects.values_list("pk", "state"))
+    assert states[proposals[1].pk] == "shortlisted"
+    assert sum(1 for s in states.values() if s == "shortlisted") == 2
+    client.post(url, {"top": 2, "proposals": [proposals[1].pk], "action": "remove"})
+    assert Proposal.objects.get(pk=proposals[1].pk).state == "open"
+    assert Proposal.objects.filter(state="shortlisted").count() == 1
