@@ -150,12 +150,17 @@ def test_scores_are_given_by_tapping_and_the_page_stays_accessible(room, phone_p
     check_axe(phone, name="ballot-score-phone")
     card = phone.locator(f"#card-{proposals[1].pk}")
     card.get_by_label("Your reason (required)").fill("Customers feel it")
-    card.get_by_role("group", name="Actionable").get_by_text("4", exact=True).click()
+    with phone.expect_response(lambda r: r.url.endswith("/vote/")):
+        card.get_by_role("group", name="Actionable").get_by_text("4", exact=True).click()
     expect(card.get_by_test_id("vote-saved")).to_be_visible()
     # The reason typed stays in its box after the save, ready for the next criterion.
     expect(card.get_by_label("Your reason (required)")).to_have_value("Customers feel it")
-    card.get_by_role("group", name="Hard to game").get_by_text("2", exact=True).click()
-    expect(card.get_by_test_id("vote-saved")).to_be_visible()
+    # Wait for this tap's own answer: the "Saved." of the first one is still on screen.
+    with phone.expect_response(lambda r: r.url.endswith("/vote/")):
+        card.get_by_role("group", name="Hard to game").get_by_text("2", exact=True).click()
+    expect(
+        card.get_by_role("group", name="Hard to game").get_by_role("radio", name="2")
+    ).to_be_checked()
     values = sorted(
         Vote.objects.filter(ballot=ballot, proposal=proposals[1]).values_list(
             "criterion__label", "value", "reason"
