@@ -121,9 +121,8 @@ def ballot_results(
     """Totals per proposal, per stakeholder group, divergence and turnout. 403 while the
     results are not visible to the caller."""
     workshop, actor = _access(request, workshop_id)
-    ballot = next(
-        (b for b in selectors.ballots_for_workshop(workshop=workshop) if b.pk == ballot_id), None
-    )
+    found = selectors.ballots_for_workshop(workshop=workshop, ballot_id=ballot_id)
+    ballot = found[0] if found else None
     if ballot is None:
         raise Http404
     ballot.workshop = workshop

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.kpis.models import Proposal
@@ -20,13 +21,27 @@ DIVERGENCE_FLAG = 25
 MIN_SECRET_GROUP = 3
 
 
-def ballots_for_workshop(*, workshop: Workshop) -> list[Ballot]:
+def _count_of(model, **filters):
+    """A correlated COUNT per ballot, as a subquery: joining items and voters in one query
+    would multiply their rows (items x voters) before counting."""
+    return Subquery(
+        model.objects.filter(ballot=OuterRef("pk"), **filters)
+        .order_by()
+        .values("ballot")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+
+
+def ballots_for_workshop(*, workshop: Workshop, ballot_id: int | None = None) -> list[Ballot]:
+    qs = Ballot.objects.filter(workshop=workshop)
+    if ballot_id is not None:
+        qs = qs.filter(pk=ballot_id)
     return list(
-        Ballot.objects.filter(workshop=workshop)
-        .annotate(
-            item_count=Count("items", distinct=True), voter_count=Count("voters", distinct=True)
-        )
-        .order_by("-created_at", "-id")
+        qs.annotate(
+            item_count=Coalesce(_count_of(BallotItem), 0),
+            voter_count=Coalesce(_count_of(Voter), 0),
+        ).order_by("-created_at", "-id")
     )
 
 
