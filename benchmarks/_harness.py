@@ -115,6 +115,13 @@ class Result:
     statuses: dict[int, int] = field(default_factory=dict)
     elapsed: float = 0.0
 
+    def add(self, latencies: list[float], errors: int, statuses: dict[int, int]) -> None:
+        """Merge one thread's figures (called under the caller's lock)."""
+        self.latencies.extend(latencies)
+        self.errors += errors
+        for k, v in statuses.items():
+            self.statuses[k] = self.statuses.get(k, 0) + v
+
     @property
     def rps(self) -> float:
         return len(self.latencies) / self.elapsed if self.elapsed else 0.0
@@ -172,12 +179,14 @@ def load(
             if resp.status >= 500:
                 errors += 1
         with lock:
-            result.latencies.extend(local)
-            result.errors += errors
-            for k, v in statuses.items():
-                result.statuses[k] = result.statuses.get(k, 0) + v
+            result.add(local, errors, statuses)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
+    return run_threads(concurrency, worker, result)
+
+
+def run_threads(n: int, target, result: Result) -> Result:
+    """Start ``target(i)`` for i in 0..n-1 in threads, wait for all, time the whole."""
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
     t0 = time.monotonic()
     for t in threads:
         t.start()

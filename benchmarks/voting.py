@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import Result, load, make_server, table
+from _harness import Result, load, make_server, run_threads, table
 
 SEED = """
 import json
@@ -119,19 +119,9 @@ def voting_storm(port: int, data: dict, votes: int, think: float) -> Result:
             if resp.status >= 400 or b"alert-danger" in text:
                 errors += 1
         with lock:
-            result.latencies.extend(local)
-            result.errors += errors
-            for k, v in statuses.items():
-                result.statuses[k] = result.statuses.get(k, 0) + v
+            result.add(local, errors, statuses)
 
-    threads = [threading.Thread(target=participant, args=(i,)) for i in range(n)]
-    t0 = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    result.elapsed = time.monotonic() - t0
-    return result
+    return run_threads(n, participant, result)
 
 
 def main() -> None:
