@@ -40,6 +40,7 @@ run: install translations
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 test: install-test translations lint
 	$(PY) manage.py makemigrations --check --dry-run

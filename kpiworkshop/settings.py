@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "kpiworkshop.workshops",
     "kpiworkshop.kpis",
     "kpiworkshop.voting",
+    # Last: the project package itself, for commands that span the apps (seed_demo).
+    "kpiworkshop.apps.ProjectConfig",
 ]
 
 MIDDLEWARE = [
@@ -119,8 +121,8 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://kpiworkshop")
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
-LOGOUT_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "workshops:home"
+LOGOUT_REDIRECT_URL = "workshops:home"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

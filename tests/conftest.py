@@ -85,7 +85,7 @@ def as_guest(client, participant):
     from django.conf import settings
     from django.http import HttpResponse
 
-    from kpiworkshop.workshops.views import remember_guest
+    from kpiworkshop.workshops.access import remember_guest
 
     response = HttpResponse()
     remember_guest(response, participant.guest_key)

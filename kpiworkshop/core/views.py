@@ -1,30 +1,10 @@
 from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from kpiworkshop.accounts.models import Role
-from kpiworkshop.accounts.selectors import memberships_for_user
-from kpiworkshop.workshops.forms import JoinCodeForm
-from kpiworkshop.workshops.selectors import workshops_for_user
-
 from .htmx import HtmxHttpRequest
-
-
-@require_GET
-def home(request: HtmxHttpRequest) -> HttpResponse:
-    """Signed in: the workshops of your organisations. Otherwise: join with a code, or sign in."""
-    if not request.user.is_authenticated:
-        return render(request, "core/home_public.html", {"form": JoinCodeForm()})
-    memberships = memberships_for_user(user=request.user)
-    context = {
-        "memberships": memberships,
-        "workshops": workshops_for_user(user=request.user),
-        "can_create": any(m.role == Role.FACILITATOR for m in memberships),
-    }
-    return render(request, "core/home.html", context)
 
 
 def _broker_status() -> str:

@@ -12,7 +12,7 @@ from django_htmx.http import trigger_client_event
 
 from kpiworkshop.core.htmx import HtmxHttpRequest, form_errors_from
 from kpiworkshop.workshops import permissions as wp
-from kpiworkshop.workshops.views import WorkshopAccess, load_workshop
+from kpiworkshop.workshops.access import WorkshopAccess, load_workshop
 
 from . import permissions, selectors, services
 from .forms import (

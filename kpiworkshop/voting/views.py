@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from kpiworkshop.core.htmx import HtmxHttpRequest, form_errors_from
-from kpiworkshop.workshops.views import WorkshopAccess, load_workshop
+from kpiworkshop.workshops.access import WorkshopAccess, load_workshop
 
 from . import permissions, selectors, services
 from .forms import BallotForm, ShortlistForm

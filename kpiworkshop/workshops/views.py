@@ -15,10 +15,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from kpiworkshop.accounts.models import Role
-from kpiworkshop.accounts.selectors import membership_for, memberships_for_user
+from kpiworkshop.accounts.selectors import memberships_for_user
 from kpiworkshop.core.htmx import HtmxHttpRequest, form_errors_from
 
 from . import permissions, selectors, services
+from .access import (
+    WorkshopAccess,
+    guest_key_of,
+    join_client_of,
+    load_workshop,
+    public_url,
+    remember_guest,
+)
 from .forms import (
     GuestJoinForm,
     InvitationForm,
@@ -29,70 +37,20 @@ from .forms import (
 )
 from .guidance import ACTION_LABELS, AUDIT_LABELS, STAGE_HELP
 from .models import STAGE_ORDER, Invitation, Stage, Workshop, new_guest_key
-from .throttle import JoinClient
-
-GUEST_SALT = "kpiw.guest"
 
 
-# --- request helpers --------------------------------------------------------------------------
-
-
-def guest_key_of(request) -> str | None:
-    return request.get_signed_cookie(settings.KPIW_GUEST_COOKIE, default=None, salt=GUEST_SALT)
-
-
-def remember_guest(response: HttpResponse, key: str) -> None:
-    response.set_signed_cookie(
-        settings.KPIW_GUEST_COOKIE,
-        key,
-        salt=GUEST_SALT,
-        max_age=settings.KPIW_GUEST_COOKIE_AGE,
-        httponly=True,
-        samesite="Lax",
-        secure=settings.SESSION_COOKIE_SECURE,
-    )
-
-
-def join_client_of(request) -> JoinClient:
-    address = request.META.get("REMOTE_ADDR", "")
-    device = guest_key_of(request) or (f"{address}|{request.META.get('HTTP_USER_AGENT', '')[:200]}")
-    if request.user.is_authenticated:
-        device = f"user:{request.user.pk}"
-    return JoinClient(device=device, address=address)
-
-
-def public_url(request, path: str) -> str:
-    base = settings.SITE_URL.rstrip("/")
-    return f"{base}{path}" if base else request.build_absolute_uri(path)
-
-
-class WorkshopAccess:
-    """Who is looking at a workshop: their participant row (if joined) and membership."""
-
-    def __init__(self, workshop: Workshop, participant, membership):
-        self.workshop = workshop
-        self.participant = participant
-        self.membership = membership
-
-
-def load_workshop(request, pk: int) -> WorkshopAccess:
-    """The workshop and the viewer's standing in it. 404 for anyone who neither joined it nor
-    belongs to its organisation, so other organisations cannot even learn it exists."""
-    if pk > 2**63 - 1:  # beyond any database's integer: no such workshop
-        raise Http404
-    participant = selectors.participant_with_workshop(
-        workshop_id=pk, user=request.user, guest_key=guest_key_of(request)
-    )
-    if participant is not None:
-        # One query gave both; a participant's page needs no membership lookup.
-        return WorkshopAccess(participant.workshop, participant, None)
-    workshop = selectors.workshop_get(workshop_id=pk)
-    if workshop is None:
-        raise Http404
-    membership = membership_for(user=request.user, organisation_id=workshop.organisation_id)
-    if membership is None:
-        raise Http404
-    return WorkshopAccess(workshop, None, membership)
+@require_GET
+def home(request: HtmxHttpRequest) -> HttpResponse:
+    """Signed in: the workshops of your organisations. Otherwise: join with a code, or sign in."""
+    if not request.user.is_authenticated:
+        return render(request, "workshops/home_public.html", {"form": JoinCodeForm()})
+    memberships = memberships_for_user(user=request.user)
+    context = {
+        "memberships": memberships,
+        "workshops": selectors.workshops_for_user(user=request.user),
+        "can_create": any(m.role == Role.FACILITATOR for m in memberships),
+    }
+    return render(request, "workshops/home.html", context)
 
 
 def _stage_context(access: WorkshopAccess) -> dict:

@@ -706,7 +706,7 @@ def test_workshop_title_and_purpose_with_html_are_escaped(client, organisation):
     for url in [
         detail_url(workshop),
         screen_url(invitation),
-        reverse("core:home"),
+        reverse("workshops:home"),
         reverse("workshops:history", args=[workshop.pk]),
     ]:
         html = page(client.get(url))

@@ -1,0 +1,33 @@
+"""``seed_demo``'s orchestration: each app's ``demo`` module in layer order (DESIGN.md §5).
+
+accounts (organisation, users) → workshops (workshops, participants, join codes) → kpis
+(proposals, comments, suggestions) → voting (rounds and votes). The apps above add theirs here,
+after voting. Every step is idempotent, so the whole is.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from kpiworkshop.accounts import demo as accounts_demo
+from kpiworkshop.accounts.models import Organisation
+from kpiworkshop.kpis import demo as kpis_demo
+from kpiworkshop.voting import demo as voting_demo
+from kpiworkshop.workshops import demo as workshops_demo
+from kpiworkshop.workshops.models import Invitation
+
+
+@dataclass
+class DemoResult:
+    organisation: Organisation
+    codes: list[Invitation]
+
+
+@transaction.atomic
+def seed() -> DemoResult:
+    """Create or refresh the whole demo organisation."""
+    organisation, users = accounts_demo.demo_seed()
+    codes = workshops_demo.demo_seed(organisation=organisation, users=users)
+    kpis_demo.demo_seed(organisation=organisation)
+    voting_demo.demo_seed(organisation=organisation)
+    return DemoResult(organisation=organisation, codes=codes)
