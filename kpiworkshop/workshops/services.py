@@ -18,8 +18,6 @@ from .models import CODE_ALPHABET, STAGE_ORDER, Invitation, Participant, Stage, 
 from .throttle import JoinClient, join_blocked, join_failure_record
 
 MAX_NAME = 60
-#: Roles that steer or decide: joining with them needs an account in the organisation.
-ACCOUNT_ROLES = frozenset({Role.FACILITATOR, Role.LEADERSHIP})
 
 
 def _clean_display_name(name: str) -> str:
@@ -250,7 +248,16 @@ def invitation_resolve(*, code: str, client: JoinClient) -> Invitation:
 
 
 def _check_capacity(invitation: Invitation) -> None:
-    if invitation.max_uses is not None and invitation.joined.count() >= invitation.max_uses:
+    """Refuse when the code has admitted as many people as allowed.
+
+    Call inside the joining transaction: it takes a row lock on the invitation (PostgreSQL;
+    SQLite's IMMEDIATE transactions serialise writers), so simultaneous joins through one code
+    count one after another and never exceed ``max_uses``.
+    """
+    if invitation.max_uses is None:
+        return
+    Invitation.objects.select_for_update().filter(pk=invitation.pk).values_list("pk").first()
+    if invitation.joined.count() >= invitation.max_uses:
         raise ValidationError(
             _("This code has been used by as many people as the facilitator allowed."),
             code="full",
@@ -263,7 +270,7 @@ def participant_join_guest(
 ) -> Participant:
     """Join as a guest. The same device (guest key) coming back gets its participant back,
     with the name it types now."""
-    if invitation.role in ACCOUNT_ROLES:
+    if not permissions.can_join_with_code(None, invitation.role):
         raise ValidationError(
             _("This code is for facilitators and leadership: sign in with your account first."),
             code="account_required",
@@ -300,14 +307,26 @@ def participant_join_member(
         return existing
     if invitation is not None:
         role = invitation.role
-        if (
-            role in ACCOUNT_ROLES
-            and membership_for(user=user, organisation_id=workshop.organisation_id) is None
-        ):
-            raise ValidationError(
-                _("This code is for the organisation's own facilitators and leadership."),
-                code="account_required",
-            )
+        if role in permissions.PRIVILEGED_CODE_ROLES:
+            membership = membership_for(user=user, organisation_id=workshop.organisation_id)
+            if membership is None:
+                raise ValidationError(
+                    _("This code is for the organisation's own facilitators and leadership."),
+                    code="account_required",
+                )
+            if not permissions.can_join_with_code(membership.role, role):
+                raise ValidationError(
+                    _(
+                        "This code is for people whose role in the organisation is "
+                        "%(code_role)s; yours is %(own_role)s, so it does not let you in. "
+                        "Ask the facilitator for the code for your role."
+                    )
+                    % {
+                        "code_role": Role(role).label.lower(),
+                        "own_role": Role(membership.role).label.lower(),
+                    },
+                    code="role_not_allowed",
+                )
         _check_capacity(invitation)
     else:
         membership = membership_for(user=user, organisation_id=workshop.organisation_id)
