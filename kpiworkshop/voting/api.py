@@ -7,8 +7,7 @@ from datetime import datetime
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema
 
-from kpiworkshop.accounts.selectors import membership_for
-from kpiworkshop.workshops import selectors as workshop_selectors
+from kpiworkshop.workshops.access import api_access
 
 from . import permissions, selectors
 
@@ -74,16 +73,8 @@ class ResultsOut(Schema):
 
 
 def _access(request: HttpRequest, workshop_id: int):
-    workshop = workshop_selectors.workshop_get(workshop_id=workshop_id)
-    if workshop is None:
-        raise Http404
-    actor = workshop_selectors.participant_for(workshop=workshop, user=request.auth, guest_key=None)
-    if (
-        actor is None
-        and membership_for(user=request.auth, organisation_id=workshop.organisation_id) is None
-    ):
-        raise Http404
-    return workshop, actor
+    access = api_access(request, workshop_id)
+    return access.workshop, access.participant
 
 
 def _ballot_out(b) -> BallotOut:
