@@ -79,6 +79,15 @@ class Stance(models.TextChoices):
     QUESTION = "question", _("Question")
 
 
+class RevisionNote(models.TextChoices):
+    """Notes the system writes on a revision, stored as a code (plus parameters) and put into
+    words in the reader's language when shown."""
+
+    NONE = "", _("None")
+    FIRST_VERSION = "first_version", _("First version")
+    SUGGESTION_ACCEPTED = "suggestion_accepted", _("Suggestion accepted")
+
+
 class SuggestionState(models.TextChoices):
     OPEN = "open", _("Open")
     ACCEPTED = "accepted", _("Accepted")
@@ -252,7 +261,13 @@ class Revision(models.Model):
     number = models.PositiveIntegerField()
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     author = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    #: What the author wrote about the change (their words, shown as typed).
     change_note = models.CharField(_("change note"), max_length=300, blank=True)
+    #: What the system says about the change, as a code and its parameters (see ``note``).
+    note_code = models.CharField(
+        _("system note"), max_length=32, choices=RevisionNote.choices, blank=True, default=""
+    )
+    note_params = models.JSONField(default=dict, blank=True)
     credited_to = models.ForeignKey(
         Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -298,6 +313,9 @@ class Revision(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["proposal", "number"], name="revision_number_unique"),
             models.CheckConstraint(
+                condition=Q(note_code__in=RevisionNote.values), name="revision_note_code_valid"
+            ),
+            models.CheckConstraint(
                 condition=Q(category__in=Category.values), name="revision_category_valid"
             ),
             models.CheckConstraint(condition=Q(number__gte=1), name="revision_number_positive"),
@@ -310,6 +328,20 @@ class Revision(models.Model):
 
     def definition(self) -> dict:
         return {f: getattr(self, f) for f in DEFINITION_FIELDS}
+
+    @property
+    def note(self) -> str:
+        """The revision's note in the active language: the author's own words if they wrote
+        any, otherwise the system's note rendered from its code."""
+        if self.change_note:
+            return self.change_note
+        if self.note_code == RevisionNote.FIRST_VERSION:
+            return str(_("First version"))
+        if self.note_code == RevisionNote.SUGGESTION_ACCEPTED:
+            return str(_("Suggestion by %(name)s accepted")) % {
+                "name": self.note_params.get("name", "")
+            }
+        return ""
 
 
 class Comment(TimeStampedModel):

@@ -23,6 +23,7 @@ from django.db.models.functions import Coalesce
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
 from kpiworkshop.workshops.models import Participant, Workshop
 
@@ -285,6 +286,32 @@ def display_value(field_name: str, value) -> str:
     return value or ""
 
 
+def field_label(name: str) -> str:
+    """The label people see for a definition field ("What it measures"), in the active
+    language; an unknown name is returned as it is."""
+    if name not in DEFINITION_FIELDS:
+        return name
+    return str(capfirst(Revision._meta.get_field(name).verbose_name))
+
+
+def suggestion_audit_text(event) -> str:
+    """A suggestion in the history: the labels of the fields it changes, in the reader's
+    language. Older events kept the field names in their label, comma separated."""
+    fields = event.details.get("fields")
+    if not isinstance(fields, list):
+        fields = [f.strip() for f in event.target_label.split(",") if f.strip()]
+    return ", ".join(field_label(str(f)) for f in fields)
+
+
+def comment_audit_text(event) -> str:
+    """A comment in the history: its number and stance, in the reader's language."""
+    if "stance" not in event.details:  # older events: the label as it was written
+        return event.target_label
+    stance = event.details.get("stance")
+    label = Stance(stance).label if stance in Stance.values else _("comment")
+    return f"#{event.target_id} ({label})"
+
+
 @dataclass
 class FieldDiff:
     name: str
@@ -304,8 +331,7 @@ def revision_diff(a: Revision, b: Revision, *, hidden: frozenset[str] = frozense
         new = display_value(name, getattr(b, name))
         if old == new:
             continue
-        label = capfirst(Revision._meta.get_field(name).verbose_name)
-        diffs.append(FieldDiff(name, label, old, new, word_diff(old, new)))
+        diffs.append(FieldDiff(name, field_label(name), old, new, word_diff(old, new)))
     return diffs
 
 

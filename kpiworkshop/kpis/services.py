@@ -11,7 +11,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kpiworkshop.core.audit import audit_record
+from kpiworkshop.core.audit import audit_in_workshop
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.models import Participant, Workshop
 
@@ -27,6 +27,7 @@ from .models import (
     ProposalKind,
     ProposalState,
     Revision,
+    RevisionNote,
     Stance,
     Suggestion,
     SuggestionState,
@@ -38,13 +39,12 @@ MAX_REASON = 300
 
 
 def _audit(actor: Participant, action: str, proposal: Proposal, target=None, **details) -> None:
-    audit_record(
+    audit_in_workshop(
         actor=actor,
         action=action,
-        organisation_id=proposal.workshop.organisation_id,
-        workshop_id=proposal.workshop_id,
+        workshop=proposal.workshop,
         target=target if target is not None else proposal,
-        details=details,
+        **details,
     )
 
 
@@ -75,6 +75,8 @@ def _revision_new(
     author: Participant,
     definition: dict[str, Any],
     change_note: str = "",
+    note_code: str = RevisionNote.NONE,
+    note_params: dict[str, Any] | None = None,
     credited_to: Participant | None = None,
     from_suggestion: Suggestion | None = None,
     counter_metric_proposal: Proposal | None = None,
@@ -87,6 +89,8 @@ def _revision_new(
         number=number,
         author=author,
         change_note=(change_note or "").strip()[:300],
+        note_code=note_code,
+        note_params=note_params or {},
         credited_to=credited_to,
         from_suggestion=from_suggestion,
         counter_metric_proposal=counter_metric_proposal,
@@ -102,6 +106,16 @@ def _revision_new(
 def _lock(proposal: Proposal) -> Proposal:
     locked = Proposal.objects.select_for_update().select_related("workshop").get(pk=proposal.pk)
     return locked
+
+
+def _lock_many(ids: list[int]) -> list[Proposal]:
+    """Row-lock several proposals in ascending id order (the one order every caller uses)."""
+    return list(
+        Proposal.objects.select_for_update()
+        .select_related("workshop")
+        .filter(pk__in=sorted(set(ids)))
+        .order_by("pk")
+    )
 
 
 # --- Library -----------------------------------------------------------------------------------
@@ -209,7 +223,8 @@ def proposal_create(
         proposal=proposal,
         author=actor,
         definition=clean,
-        change_note=change_note or _("First version"),
+        change_note=change_note,
+        note_code=RevisionNote.FIRST_VERSION,
     )
     _audit(
         actor,
@@ -292,8 +307,12 @@ def proposal_support(*, actor: Participant | None, proposal: Proposal) -> bool:
 def proposal_merge(*, actor: Participant | None, source: Proposal, target: Proposal) -> Proposal:
     """Merge ``source`` (B) into ``target`` (A): B becomes merged and points to A. Nothing is
     moved: selectors show B's comments, suggestions and supporters on A, so an undo restores B
-    as it was. Takes row locks on both proposals."""
-    source, target = _lock(source), _lock(target)
+    as it was. Takes row locks on both proposals, always in id order: two opposite merges at
+    once then queue on the same first row instead of each holding the other's (a deadlock)."""
+    locked = {p.pk: p for p in _lock_many([source.pk, target.pk])}
+    if len(locked) < 2:
+        raise ValidationError(_("Choose two different proposals of this workshop."))
+    source, target = locked[source.pk], locked[target.pk]
     if not wp.can_merge(actor, target.workshop):
         raise PermissionDenied(_("Only the facilitator merges, in the refine stage."))
     if source.pk == target.pk or source.workshop_id != target.workshop_id:
@@ -383,7 +402,14 @@ def comment_hide(*, actor: Participant | None, comment: Comment, reason: str) ->
     comment.hidden_reason = reason[:MAX_REASON]
     comment.hidden_by = actor
     comment.save(update_fields=["hidden_at", "hidden_reason", "hidden_by", "updated_at"])
-    _audit(actor, "comment.hide", proposal, target=comment, reason=comment.hidden_reason)
+    _audit(
+        actor,
+        "comment.hide",
+        proposal,
+        target=comment,
+        stance=comment.stance,
+        reason=comment.hidden_reason,
+    )
     return comment
 
 
@@ -395,7 +421,14 @@ def comment_resolve(*, actor: Participant | None, comment: Comment) -> Comment:
         raise PermissionDenied
     comment.resolved_at = None if comment.resolved_at else timezone.now()
     comment.save(update_fields=["resolved_at", "updated_at"])
-    _audit(actor, "comment.resolve", proposal, target=comment, resolved=bool(comment.resolved_at))
+    _audit(
+        actor,
+        "comment.resolve",
+        proposal,
+        target=comment,
+        stance=comment.stance,
+        resolved=bool(comment.resolved_at),
+    )
     return comment
 
 
@@ -464,7 +497,8 @@ def suggestion_accept(*, actor: Participant | None, suggestion: Suggestion) -> R
         proposal=proposal,
         author=actor,
         definition=definition,
-        change_note=_("Suggestion by %(name)s accepted") % {"name": suggestion.author.display_name},
+        note_code=RevisionNote.SUGGESTION_ACCEPTED,
+        note_params={"name": suggestion.author.display_name},
         credited_to=suggestion.author,
         from_suggestion=suggestion,
         counter_metric_proposal=current.counter_metric_proposal,
@@ -476,7 +510,14 @@ def suggestion_accept(*, actor: Participant | None, suggestion: Suggestion) -> R
     suggestion.save(
         update_fields=["state", "decided_by", "decided_at", "resulting_revision", "updated_at"]
     )
-    _audit(actor, "suggestion.accept", proposal, target=suggestion, revision=revision.number)
+    _audit(
+        actor,
+        "suggestion.accept",
+        proposal,
+        target=suggestion,
+        fields=sorted(suggestion.changes),
+        revision=revision.number,
+    )
     return revision
 
 
@@ -497,5 +538,12 @@ def suggestion_decline(
     suggestion.save(
         update_fields=["state", "decided_by", "decided_at", "decline_reason", "updated_at"]
     )
-    _audit(actor, "suggestion.decline", proposal, target=suggestion, reason=reason[:MAX_REASON])
+    _audit(
+        actor,
+        "suggestion.decline",
+        proposal,
+        target=suggestion,
+        fields=sorted(suggestion.changes),
+        reason=reason[:MAX_REASON],
+    )
     return suggestion

@@ -5,7 +5,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
@@ -24,7 +23,7 @@ from .forms import (
     MergeForm,
     SuggestionForm,
 )
-from .models import DEFINITION_FIELDS, MARKDOWN_FIELDS, Comment, Proposal, Revision, Suggestion
+from .models import DEFINITION_FIELDS, MARKDOWN_FIELDS, Comment, Proposal, Suggestion
 
 
 def _proposal(access: WorkshopAccess, proposal_id: int) -> Proposal:
@@ -36,9 +35,7 @@ def _proposal(access: WorkshopAccess, proposal_id: int) -> Proposal:
 
 def _hidden_fields(access: WorkshopAccess, proposal: Proposal) -> frozenset[str]:
     """Fields this viewer may not see: internal-only ones, for customers."""
-    if wp.can_see_internal(access.participant, access.workshop):
-        return frozenset()
-    return frozenset(proposal.internal_fields or [])
+    return permissions.hidden_fields(access.participant, proposal, access.membership)
 
 
 def _error(request, exc: Exception) -> None:
@@ -206,7 +203,7 @@ def _detail_context(access: WorkshopAccess, proposal: Proposal, **extra) -> dict
             rows.append(
                 {
                     "name": name,
-                    "label": capfirst(Revision._meta.get_field(name).verbose_name),
+                    "label": selectors.field_label(name),
                     "value": value,
                     "markdown": name in MARKDOWN_FIELDS,
                     "internal": name in (proposal.internal_fields or []),
@@ -215,7 +212,7 @@ def _detail_context(access: WorkshopAccess, proposal: Proposal, **extra) -> dict
     for suggestion in detail.suggestions:
         suggestion.rows = [
             {
-                "label": capfirst(Revision._meta.get_field(f).verbose_name),
+                "label": selectors.field_label(f),
                 "html": selectors.word_diff(
                     selectors.display_value(f, getattr(revision, f)),
                     selectors.display_value(f, v),

@@ -35,7 +35,7 @@ from .forms import (
     WorkshopEditForm,
     WorkshopForm,
 )
-from .guidance import ACTION_LABELS, AUDIT_LABELS, STAGE_HELP
+from .guidance import ACTION_LABELS, STAGE_HELP
 from .models import STAGE_ORDER, Invitation, Stage, Workshop, new_guest_key
 
 
@@ -214,13 +214,7 @@ def workshop_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     access = load_workshop(request, pk)
     if not permissions.can_see_history(access.participant, access.workshop):
         raise PermissionDenied
-    events = selectors.audit_events_for_workshop(workshop=access.workshop)
-    stage_labels = dict(Stage.choices)
-    for e in events:
-        e.label = AUDIT_LABELS.get(e.action, e.action)
-        if e.action == "workshop.stage":
-            e.stage_from = stage_labels.get(e.details.get("from"), e.details.get("from"))
-            e.stage_to = stage_labels.get(e.details.get("to"), e.details.get("to"))
+    events = selectors.history_for_workshop(workshop=access.workshop)
     return render(
         request, "workshops/workshop_history.html", {"workshop": access.workshop, "events": events}
     )

@@ -239,3 +239,28 @@ def test_permission_denied_views_return_403(client, workshop, guest_customer, pr
     assert client.get(f"/w/{workshop.pk}/proposals/{proposal.pk}/edit/").status_code == 403
     assert client.post(f"/w/{workshop.pk}/proposals/{proposal.pk}/withdraw/").status_code == 403
     assert client.get(f"/w/{workshop.pk}/proposals/999999/").status_code == 404
+
+
+def test_system_revision_notes_are_shown_in_the_readers_language(workshop, agent, facilitator):
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import translation
+
+    # Written while the actors worked in Italian; read by someone in English.
+    with translation.override("it"):
+        p = services.proposal_create(actor=agent, workshop=workshop, definition=DEFINITION)
+        workshop.stage = Stage.REFINE
+        workshop.save()
+        s = services.suggestion_create(actor=facilitator, proposal=p, changes={"unit": "%"})
+        services.suggestion_accept(actor=agent, suggestion=s)
+    url = reverse("kpis:detail", args=[workshop.pk, p.pk])
+    english = Client(HTTP_ACCEPT_LANGUAGE="en")
+    english.force_login(agent.user)
+    html = english.get(url).content.decode()
+    assert "First version" in html and "Prima versione" not in html
+    assert "Suggestion by Fran accepted" in html
+    italian = Client(HTTP_ACCEPT_LANGUAGE="it")
+    italian.force_login(agent.user)
+    html = italian.get(url).content.decode()
+    assert "Prima versione" in html
+    assert "Accettata la modifica suggerita da Fran" in html
