@@ -6,6 +6,7 @@ missing.
 """
 
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -61,6 +62,16 @@ class RedisServer:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"redis-server did not start on {self.port}")
             time.sleep(0.05)
+
+    def pause(self) -> None:
+        """SIGSTOP: connections are still accepted by the kernel but nothing answers, the way a
+        hung or unreachable-by-firewall Redis behaves (worse than a refused connection)."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
         if self.proc is None:
