@@ -6,7 +6,6 @@ proposal it was merged into: every read below takes "the proposal and its merged
 import difflib
 import re
 from dataclasses import dataclass, field
-from itertools import combinations
 
 from django.db.models import (
     Count,
@@ -34,6 +33,7 @@ from .models import (
     Category,
     Channel,
     Comment,
+    DuplicateCandidate,
     LibraryKPI,
     Proposal,
     ProposalState,
@@ -42,6 +42,7 @@ from .models import (
     Suggestion,
     Support,
 )
+from .similarity import DUPLICATE_THRESHOLD
 
 SORTS = ("newest", "discussed")
 
@@ -337,28 +338,6 @@ def revision_diff(a: Revision, b: Revision, *, hidden: frozenset[str] = frozense
 
 # --- Duplicates ------------------------------------------------------------------------------
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-#: Words too common in KPI names to say anything about similarity.
-STOPWORDS = frozenset({
-    "the", "a", "an", "of", "per", "in", "on", "to", "and", "or", "by", "for", "with", "rate",
-    "time", "di", "del", "della", "dei", "delle", "il", "la", "le", "lo", "gli", "e", "o", "con",
-    "da", "tasso", "tempo",
-})  # fmt: skip
-DUPLICATE_THRESHOLD = 0.55
-
-
-def _tokens(text: str) -> set[str]:
-    return {t for t in _TOKEN.findall((text or "").lower()) if t not in STOPWORDS and len(t) > 1}
-
-
-def similarity(a: Revision, b: Revision) -> float:
-    """0..1: token overlap of name and description, blended with character similarity of the
-    names. No external services."""
-    ta, tb = _tokens(f"{a.name} {a.measures}"), _tokens(f"{b.name} {b.measures}")
-    jaccard = len(ta & tb) / len(ta | tb) if ta | tb else 0.0
-    names = difflib.SequenceMatcher(None, a.name.lower(), b.name.lower()).ratio()
-    return round(0.5 * jaccard + 0.5 * names, 3)
-
 
 @dataclass
 class DuplicatePair:
@@ -371,19 +350,21 @@ def duplicate_pairs(
     *, workshop: Workshop, threshold: float = DUPLICATE_THRESHOLD
 ) -> list[DuplicatePair]:
     """Pairs of the workshop's open proposals that look like the same KPI, most similar first.
-    The older of a pair comes first: it is the natural one to merge into."""
-    proposals = list(
-        Proposal.objects.filter(workshop=workshop, state=ProposalState.OPEN)
-        .select_related("current_revision", "author")
-        .order_by("created_at", "id")
+    The older of a pair comes first: it is the natural one to merge into. One query: the
+    pairs were found when each revision was written (``services._duplicates_refresh``)."""
+    candidates = (
+        DuplicateCandidate.objects.filter(
+            workshop=workshop,
+            first__state=ProposalState.OPEN,
+            second__state=ProposalState.OPEN,
+            score__gte=threshold,
+        )
+        .select_related(
+            "first__current_revision", "first__author", "second__current_revision", "second__author"
+        )
+        .order_by("-score", "first_id", "second_id")
     )
-    pairs = []
-    for p, q in combinations(proposals, 2):
-        score = similarity(p.current_revision, q.current_revision)
-        if score >= threshold:
-            pairs.append(DuplicatePair(p, q, score))
-    pairs.sort(key=lambda d: -d.score)
-    return pairs
+    return [DuplicatePair(c.first, c.second, c.score) for c in candidates]
 
 
 def mergeable_proposals(*, workshop: Workshop) -> list[Proposal]:
