@@ -374,6 +374,8 @@ def mergeable_proposals(*, workshop: Workshop) -> list[Proposal]:
             workshop=workshop, state__in=[ProposalState.OPEN, ProposalState.CHANGES_REQUESTED]
         )
         .select_related("current_revision")
+        # Two lists of every live proposal on the page: only what an option shows.
+        .only("id", "created_at", "current_revision__id", "current_revision__name")
         .order_by("created_at", "id")
     )
 

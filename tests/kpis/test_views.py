@@ -206,7 +206,11 @@ def test_suggest_accept_and_diff_pages(client, workshop, agent, facilitator, pro
     client.post(f"/w/{workshop.pk}/proposals/{proposal.pk}/suggestions/{s.pk}/accept/")
     assert Revision.objects.filter(proposal=proposal).count() == 2
     diff = client.get(f"/w/{workshop.pk}/proposals/{proposal.pk}/diff/?a=1&b=2").content.decode()
-    assert "<ins>excluding transfers</ins>" in diff or "excluding" in diff
+    # What a reader sees: the words taken out struck through, the new ones marked inserted,
+    # under the field's label.
+    assert "Denominator (in words)" in diff
+    assert "<del>closed</del><ins>excluding</ins>" in diff
+    assert "<del>in the period</del><ins>transfers</ins>" in diff
     assert client.get(f"/w/{workshop.pk}/proposals/{proposal.pk}/diff/?a=x&b=99").status_code == 404
 
 
@@ -264,3 +268,11 @@ def test_system_revision_notes_are_shown_in_the_readers_language(workshop, agent
     html = italian.get(url).content.decode()
     assert "Prima versione" in html
     assert "Accettata la modifica suggerita da Fran" in html
+
+
+def test_an_empty_proposal_form_post_shows_what_is_required(client, workshop, agent):
+    login(client, agent)
+    response = client.post(f"/w/{workshop.pk}/proposals/new/", {})
+    assert response.status_code == 200
+    assert "is-invalid" in response.content.decode()
+    assert Proposal.objects.count() == 0
