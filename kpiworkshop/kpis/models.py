@@ -307,6 +307,9 @@ class Revision(models.Model):
     )
     counter_metric_text = models.CharField(_("counter-metric"), max_length=200, blank=True)
     training_notes = models.TextField(_("training notes"), blank=True)
+    #: The distinctive words of name and description (``similarity.signature``), computed
+    #: once when the revision is written, so duplicate detection never re-reads the texts.
+    signature = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ["proposal", "number"]
@@ -440,3 +443,31 @@ class Support(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant_id} → {self.proposal_id}"
+
+
+class DuplicateCandidate(models.Model):
+    """Two proposals of a workshop whose current revisions look like the same KPI.
+
+    Written by the service that makes a revision (it compares the new revision with the
+    workshop's other proposals once), read by the merge page in one query: duplicate detection
+    costs one comparison per proposal at write time instead of every pair on every page load.
+    ``first`` is always the older (lower id) of the two."""
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="+")
+    first = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="duplicate_pair_unique"),
+            models.CheckConstraint(
+                condition=Q(first__lt=models.F("second")), name="duplicate_pair_ordered"
+            ),
+        ]
+        indexes = [models.Index(fields=["workshop", "-score"], name="duplicate_workshop_score")]
+        verbose_name = _("possible duplicate")
+        verbose_name_plural = _("possible duplicates")
+
+    def __str__(self) -> str:
+        return f"{self.first_id} ~ {self.second_id} ({self.score:.2f})"

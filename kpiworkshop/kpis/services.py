@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,13 +15,14 @@ from kpiworkshop.core.audit import audit_in_workshop
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.models import Participant, Workshop
 
-from . import permissions
+from . import permissions, similarity
 from .models import (
     CHOICE_FIELDS,
     DEFINITION_FIELDS,
     LIST_CHOICES,
     Category,
     Comment,
+    DuplicateCandidate,
     LibraryKPI,
     Proposal,
     ProposalKind,
@@ -96,11 +97,42 @@ def _revision_new(
         counter_metric_proposal=counter_metric_proposal,
         **definition,
     )
+    revision.signature = similarity.signature(revision.name, revision.measures)
     revision.full_clean(exclude=["proposal", "from_suggestion", "counter_metric_proposal"])
     revision.save()
     proposal.current_revision = revision
     proposal.save(update_fields=["current_revision", "updated_at"])
+    _duplicates_refresh(proposal=proposal, revision=revision)
     return revision
+
+
+def _duplicates_refresh(*, proposal: Proposal, revision: Revision) -> None:
+    """Compare a proposal's new current revision with every other proposal of its workshop
+    and store the pairs that look like the same KPI. Merged, withdrawn and drafted proposals
+    are compared too (a merge can be undone); the merge page shows only open pairs.
+
+    Takes a row lock on the workshop first, so two proposals written at the same moment are
+    compared in turn and the second sees the first (PostgreSQL; SQLite serialises writers)."""
+    list(Workshop.objects.select_for_update().filter(pk=proposal.workshop_id).values_list("pk"))
+    DuplicateCandidate.objects.filter(Q(first=proposal) | Q(second=proposal)).delete()
+    mine = frozenset(revision.signature)
+    threshold = similarity.DUPLICATE_THRESHOLD
+    others = (
+        Proposal.objects.filter(workshop_id=proposal.workshop_id, current_revision__isnull=False)
+        .exclude(pk=proposal.pk)
+        .values_list("pk", "current_revision__name", "current_revision__signature")
+    )
+    found = []
+    for other_id, name, tokens in others:
+        score = similarity.score(mine, revision.name, frozenset(tokens or ()), name, threshold)
+        if score >= threshold:
+            first, second = sorted((proposal.pk, other_id))
+            found.append(
+                DuplicateCandidate(
+                    workshop_id=proposal.workshop_id, first_id=first, second_id=second, score=score
+                )
+            )
+    DuplicateCandidate.objects.bulk_create(found)
 
 
 def _lock(proposal: Proposal) -> Proposal:

@@ -139,32 +139,28 @@ def ballot_results(
             )
             for v in selectors.individual_votes(ballot=ballot)
         ]
-    return Status(
-        200,
-        ResultsOut(
-            ballot=_ballot_out(ballot),
-            voters=results.voters,
-            turnout=[
-                TurnoutOut(role=g.role, voted=g.voted, eligible=g.eligible) for g in results.turnout
-            ],
-            rows=[
-                RowOut(
-                    rank=r.rank,
-                    proposal_id=r.proposal.pk,
-                    name=r.proposal.current_revision.name if r.proposal.current_revision else "",
-                    value=r.value,
-                    normalised=r.normalised,
-                    equal_weight=r.equal_weight,
-                    divergence=r.divergence,
-                    groups=[
-                        GroupOut(role=g.role, value=g.value, normalised=g.normalised)
-                        for g in r.groups
-                    ],
-                    criteria=dict(r.criteria),
-                )
-                for r in results.rows
-            ],
-            hidden_groups=results.hidden_groups,
-            individual_votes=individual,
-        ),
+    return ResultsOut(  # 200
+        ballot=_ballot_out(ballot),
+        voters=results.voters,
+        turnout=[
+            TurnoutOut(role=g.role, voted=g.voted, eligible=g.eligible) for g in results.turnout
+        ],
+        rows=[
+            RowOut(
+                rank=r.rank,
+                proposal_id=r.proposal.pk,
+                name=r.proposal.current_revision.name if r.proposal.current_revision else "",
+                value=r.value,
+                normalised=r.normalised,
+                equal_weight=r.equal_weight,
+                divergence=r.divergence,
+                groups=[
+                    GroupOut(role=g.role, value=g.value, normalised=g.normalised) for g in r.groups
+                ],
+                criteria=dict(r.criteria),
+            )
+            for r in results.rows
+        ],
+        hidden_groups=results.hidden_groups,
+        individual_votes=individual,
     )

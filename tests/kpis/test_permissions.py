@@ -104,3 +104,48 @@ def test_hidden_fields_follow_the_predicate(role):
     expected = frozenset({"owner", "why"}) if role == Role.CUSTOMER else frozenset()
     assert permissions.hidden_fields(participant, proposal) == expected
     assert permissions.hidden_fields(None, proposal) == frozenset({"owner", "why"})
+
+
+# --- resolving comments and withdrawing proposals ---------------------------------------------
+
+
+@pytest.mark.parametrize("stage", STAGE_ORDER)
+@pytest.mark.parametrize("role", Role.values)
+def test_resolve_grid(role, stage):
+    facilitator = role == Role.FACILITATOR
+    # Someone else's proposal: only the facilitator, while the workshop is not archived.
+    actor, proposal = _setup(role, stage, author=False)
+    assert permissions.can_resolve(actor, proposal) == (facilitator and stage != Stage.ARCHIVED)
+    # Their own proposal: the author too, while comments are open (propose, refine).
+    actor, proposal = _setup(role, stage, author=True)
+    expected = (facilitator and stage != Stage.ARCHIVED) or stage in EDIT
+    assert permissions.can_resolve(actor, proposal) == expected
+
+
+@pytest.mark.parametrize("stage", STAGE_ORDER)
+@pytest.mark.parametrize("role", Role.values)
+def test_withdraw_grid(role, stage):
+    actor, proposal = _setup(role, stage, author=False)
+    assert permissions.can_withdraw(actor, proposal) == (stage in EDIT and role == Role.FACILITATOR)
+    actor, proposal = _setup(role, stage, author=True)
+    assert permissions.can_withdraw(actor, proposal) == (stage in EDIT)
+
+
+@pytest.mark.parametrize("stage", STAGE_ORDER)
+def test_outsiders_and_anonymous_never_resolve_or_withdraw(stage):
+    _actor, proposal = _setup(Role.FACILITATOR, stage, author=False)
+    # Another workshop's facilitator, even with the author's participant id.
+    outsider = Participant(pk=11, workshop_id=2, role=Role.FACILITATOR, is_active=True)
+    inactive = Participant(pk=11, workshop_id=1, role=Role.FACILITATOR, is_active=False)
+    for actor in (None, outsider, inactive):
+        assert not permissions.can_resolve(actor, proposal)
+        assert not permissions.can_withdraw(actor, proposal)
+
+
+@pytest.mark.parametrize(
+    "state", [s for s in ProposalState.values if s not in {"open", "changes_requested"}]
+)
+def test_decided_proposals_cannot_be_withdrawn(state):
+    actor, proposal = _setup(Role.AGENT, Stage.REFINE, author=True)
+    proposal.state = state
+    assert not permissions.can_withdraw(actor, proposal)
