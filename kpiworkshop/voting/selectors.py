@@ -107,6 +107,74 @@ def my_votes(*, ballot: Ballot, participant: Participant | None) -> dict[tuple[i
     return {(p, c): v for p, c, v in rows}
 
 
+@dataclass
+class BallotCards:
+    """What one person's ballot page shows of their own votes."""
+
+    items: list[Proposal]
+    criteria: list[Criterion]
+    cards: list[dict]
+    has_voted: bool
+    dots_spent: int
+
+
+def ballot_cards(*, ballot: Ballot, participant: Participant | None) -> BallotCards:
+    """The ballot's proposals as cards with this person's own votes on them (a ranking in
+    their order, unranked ones last), and whether they have voted."""
+    items = ballot_items(ballot=ballot)
+    criteria = ballot_criteria(ballot=ballot)
+    mine = my_votes(ballot=ballot, participant=participant)
+    overall = criteria[0].pk if criteria else None
+    cards = [
+        {
+            "pid": proposal.pk,
+            "proposal": proposal,
+            "value": mine.get((proposal.pk, overall)),
+            "dots": range(mine.get((proposal.pk, overall)) or 0),
+            "scores": [(c, mine.get((proposal.pk, c.pk))) for c in criteria],
+        }
+        for proposal in items
+    ]
+    if ballot.method == Method.RANKING:
+        ranked = {pid: v for (pid, _c), v in mine.items()}
+        position = {p.pk: i for i, p in enumerate(items)}
+        cards.sort(key=lambda c: (ranked.get(c["pid"], 10_000), position[c["pid"]]))
+    return BallotCards(
+        items=items,
+        criteria=criteria,
+        cards=cards,
+        has_voted=bool(mine) or has_voted(ballot=ballot, participant=participant),
+        dots_spent=sum(mine.values()) if ballot.method == Method.DOTS else 0,
+    )
+
+
+def ballot_card(
+    *, ballot: Ballot, participant: Participant | None, proposal_id: int
+) -> dict | None:
+    """One card's controls with this person's votes on it, or None when the proposal is not
+    on this ballot."""
+    if not BallotItem.objects.filter(ballot=ballot, proposal_id=proposal_id).exists():
+        return None
+    criteria = ballot_criteria(ballot=ballot) if ballot.method == Method.SCORE else []
+    mine = (
+        {
+            c: v
+            for c, v in Vote.objects.filter(
+                ballot=ballot, participant=participant, proposal_id=proposal_id
+            ).values_list("criterion_id", "value")
+        }
+        if participant is not None
+        else {}
+    )
+    value = next(iter(mine.values()), None)
+    return {
+        "pid": proposal_id,
+        "value": value,
+        "dots": range(value or 0),
+        "scores": [(c, mine.get(c.pk)) for c in criteria],
+    }
+
+
 def has_voted(*, ballot: Ballot, participant: Participant | None) -> bool:
     if participant is None:
         return False

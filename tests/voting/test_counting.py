@@ -44,7 +44,7 @@ def test_dots_totals_and_budget(open_ballot, proposals, people):
     assert left == 2
     left = services.vote_cast(actor=agents[0], ballot=ballot, proposal_id=nps.pk, value=2)
     assert left == 0
-    with pytest.raises(ValidationError, match="no dots left"):
+    with pytest.raises(ValidationError, match="You have 0 dots left"):
         services.vote_cast(actor=agents[0], ballot=ballot, proposal_id=aht.pk, value=1)
     with pytest.raises(ValidationError, match="At most 3"):
         services.vote_cast(actor=agents[1], ballot=ballot, proposal_id=aht.pk, value=4)
@@ -186,3 +186,25 @@ def test_secret_ballot_merges_small_groups_into_an_other_groups_line(
     assert other.label == "Other groups (Manager, Supervisor)"
     assert results.hidden_groups == 2
     assert results.can_weigh_equally
+
+
+def test_score_card_cast_is_all_or_nothing(open_ballot, proposals, people):
+    agent = people[0][0]
+    ballot = open_ballot(Method.SCORE, criteria=["Actionable", "Hard to game"])
+    actionable, gaming = Criterion.objects.filter(ballot=ballot).order_by("position")
+    services.score_card_cast(
+        actor=agent, ballot=ballot, proposal_id=proposals[0].pk, scores={actionable.pk: 3}
+    )
+    with pytest.raises(ValidationError, match="from 1 to 5"):
+        services.score_card_cast(
+            actor=agent,
+            ballot=ballot,
+            proposal_id=proposals[0].pk,
+            scores={actionable.pk: 5, gaming.pk: 6},
+        )
+    with pytest.raises(ValidationError, match="at least one criterion"):
+        services.score_card_cast(actor=agent, ballot=ballot, proposal_id=proposals[0].pk, scores={})
+    # the earlier score stands, untouched; nothing else was written
+    assert list(Vote.objects.filter(ballot=ballot).values_list("criterion_id", "value")) == [
+        (actionable.pk, 3)
+    ]
