@@ -121,9 +121,18 @@ def _html_dir():
     return HTML_DIR
 
 
+# An htmx fragment is checked inside <template>, where any element (a <tr>, an <li>) may stand.
+FRAGMENT_SHELL = (
+    b'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>fragment</title>'
+    b"</head><body><template>%s</template></body></html>"
+)
+
+
 def _save_document(response, folder: Path) -> None:
-    """Keep the HTML the server sent for a page (not the DOM after scripts), once per content."""
-    if response.request.resource_type != "document":
+    """Keep the HTML the server sent (not the DOM after scripts) for each page and each htmx
+    fragment, once per distinct body."""
+    fragment = response.request.headers.get("hx-request") == "true"
+    if response.request.resource_type != "document" and not fragment:
         return
     if not response.headers.get("content-type", "").startswith("text/html"):
         return
@@ -131,9 +140,16 @@ def _save_document(response, folder: Path) -> None:
         body = response.body()
     except Exception:  # a redirect or a page navigated away before its body was read
         return
+    if fragment and body.lstrip()[:9].lower() == b"<!doctype":
+        fragment = False  # a whole page answered to htmx (e.g. after a redirect): as it is
+    if fragment:
+        if not body.strip():
+            return
+        body = FRAGMENT_SHELL % body
     path = response.url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0] or "home"
     digest = hashlib.sha1(body, usedforsecurity=False).hexdigest()[:10]
-    target = folder / f"{_safe_name(path)}-{digest}.html"
+    kind = "fragment-" if fragment else ""
+    target = folder / f"{kind}{_safe_name(path)}-{digest}.html"
     if not target.exists():
         target.write_bytes(body)
         SAVED_HTML.append(target)
