@@ -90,3 +90,23 @@ def test_join_page_has_the_code_field_focused(phone_page):
     phone_page.goto("/join/")
     expect(phone_page.get_by_label("Join code")).to_be_focused()
     check_axe(phone_page, name="join")
+
+
+def test_polls_pause_while_the_tab_is_hidden(phone_page, member_workshop, settings):
+    """The stage panel polls every few seconds, but not from a phone in someone's pocket."""
+    settings.KPIW_STATUS_POLL_SECONDS = 1
+    user, workshop = member_workshop
+    page = phone_page
+    sign_in(page, user)
+    page.goto(f"/w/{workshop.pk}/")
+    polls = []
+    page.on("request", lambda r: polls.append(r.url) if "/status/" in r.url else None)
+    page.wait_for_timeout(2500)
+    assert polls, "the stage panel does not poll while visible"
+    page.evaluate(
+        "Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true})"
+    )
+    page.wait_for_timeout(300)  # a request already under way may still finish
+    polls.clear()
+    page.wait_for_timeout(2500)
+    assert polls == []
