@@ -24,8 +24,15 @@ $(VENV)/.installed-test: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
 	@touch $@ $(VENV)/.installed-run
 
+# The Nu HTML Checker (vnu-jar, run with the system Java 17) for the e2e HTML validity check:
+# from the npm registry into node_modules/ (git-ignored), exact version from package-lock.json,
+# no install scripts (its postinstall would look for a Java download).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
 install: $(VENV)/.installed-run
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test node_modules/.installed
 
 translations: $(VENV)/.installed-run
 	$(PY) manage.py compiletranslations
@@ -56,4 +63,4 @@ worker-test: install-test translations
 	$(BIN)/pytest -m worker -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache .ruff_cache

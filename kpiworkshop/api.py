@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from kpiworkshop.accounts.api import TokenAuth
+from kpiworkshop.api_docs import AccessibleDocs
 from kpiworkshop.kpis.api import router as kpis_router
 from kpiworkshop.voting.api import router as voting_router
 from kpiworkshop.workshops.api import router as workshops_router
@@ -13,6 +14,7 @@ api = NinjaAPI(
     version="1",
     urls_namespace="api",
     auth=[TokenAuth(), django_auth],
+    docs=AccessibleDocs(),
     description="Read the workshops, proposals and results you may see. Authenticate with "
     "your session or with a personal token: `Authorization: Bearer kpiw_…`.",
 )

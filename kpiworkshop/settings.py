@@ -8,6 +8,7 @@ CELERY_BROKER_URL and CACHE_URL; see docs/operations.md.
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -145,7 +147,9 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- I18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("it", _("Italian"))]
+# en-gb shares the English texts (no catalogue of its own) but has its own date formats, so a
+# British browser reads 30/11/2026, not 11/30/2026. The language switch offers EN and IT only.
+LANGUAGES = [("en", _("English")), ("en-gb", _("English (UK)")), ("it", _("Italian"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = env("KPIW_TIME_ZONE", default="Europe/Rome")
@@ -260,6 +264,26 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 if env.bool("DJANGO_BEHIND_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (django-csp; docs/operations.md). Nothing inline: no <script> or
+# <style> blocks, no style="" attributes, no eval (htmx is configured without it in base.html).
+# Bootstrap's CSS draws its checkboxes and selects with data: SVG images, hence img-src data:.
+# Enforced unless KPIW_CSP_REPORT_ONLY is set; DEBUG defaults to report-only so that Django's
+# debug pages (inline styles and scripts) still render.
+CSP_DIRECTIVES = {
+    "default-src": [SELF],
+    "script-src": [SELF],
+    "style-src": [SELF],
+    "img-src": [SELF, "data:"],
+    "object-src": [NONE],
+    "base-uri": [SELF],
+    "form-action": [SELF],
+    "frame-ancestors": [NONE],
+}
+if env.bool("KPIW_CSP_REPORT_ONLY", default=DEBUG):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": CSP_DIRECTIVES}
+else:
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": CSP_DIRECTIVES}
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,5 @@
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Field, Layout
+from crispy_forms.layout import Layout
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +25,9 @@ class WorkshopForm(forms.Form):
             self.fields["organisation"].initial = self.fields["organisation"].choices[0][0]
         self.helper = FormHelper()
         self.helper.form_tag = False
-        self.helper.layout = Layout("organisation", Field("title", autofocus=True), "purpose")
+        # On the widget, not crispy's Field(autofocus=True), which writes autofocus="True".
+        self.fields["title"].widget.attrs["autofocus"] = True
+        self.helper.layout = Layout("organisation", "title", "purpose")
 
 
 class WorkshopEditForm(forms.Form):
@@ -109,8 +111,11 @@ class JoinCodeForm(forms.Form):
         help_text=_("The six characters shown on the screen, e.g. K7P 3QX."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, autofocus: bool = False, **kwargs):
+        """``autofocus`` where the code is what the page is for (``/join/``), not on home."""
         super().__init__(*args, **kwargs)
+        if autofocus:
+            self.fields["code"].widget.attrs["autofocus"] = True
         self.helper = FormHelper()
         self.helper.form_tag = False
 

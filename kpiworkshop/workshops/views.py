@@ -352,7 +352,7 @@ def join_screen(request: HtmxHttpRequest, pk: int, invitation_id: int) -> HttpRe
 @require_http_methods(["GET", "POST"])
 def join_start(request: HtmxHttpRequest) -> HttpResponse:
     """Type a code. A valid one goes on to the join page of its invitation."""
-    form = JoinCodeForm(request.POST or request.GET or None)
+    form = JoinCodeForm(request.POST or request.GET or None, autofocus=True)
     if form.is_bound and form.is_valid():
         try:
             invitation = services.invitation_resolve(
@@ -375,7 +375,7 @@ def join_code(request: HtmxHttpRequest, code: str) -> HttpResponse:
     try:
         invitation = services.invitation_resolve(code=code, client=client)
     except ValidationError as exc:
-        form = JoinCodeForm(initial={"code": code})
+        form = JoinCodeForm(initial={"code": code}, autofocus=True)
         form.errors["code"] = form.error_class(exc.messages)
         status = 429 if exc.code == "throttled" else 404 if exc.code == "unknown" else 410
         return render(request, "workshops/join_start.html", {"form": form}, status=status)

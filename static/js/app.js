@@ -1,8 +1,30 @@
 // Small progressive enhancements; every page works without this file.
+
+// A background poll (hx-trigger="every …"), as opposed to a request a person started.
+function polling(elt) {
+  return Boolean(elt && elt.getAttribute && (elt.getAttribute("hx-trigger") || "").startsWith("every"));
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   if (window.htmx) {
     // 204 = "nothing changed": keep what is on screen.
     htmx.config.defaultSwapStyle = "outerHTML";
+    // htmx's trigger filters ("every 3s [cond]") need eval, which the Content-Security-Policy
+    // forbids; these two rules stand in for them. Polls wait while the tab is hidden, and
+    // a form marked data-trigger-on="radio" is sent only by a change of one of its radios.
+    document.body.addEventListener("htmx:confirm", (e) => {
+      const elt = e.detail.elt;
+      if (polling(elt) && document.visibilityState !== "visible") {
+        e.preventDefault();
+        return;
+      }
+      const only = elt.dataset && elt.dataset.triggerOn;
+      const source = e.detail.triggeringEvent && e.detail.triggeringEvent.target;
+      if (only && e.detail.triggeringEvent && e.detail.triggeringEvent.type === "change"
+          && !(source && source.type === only)) {
+        e.preventDefault();
+      }
+    });
     // Move focus to swapped-in error messages so screen readers announce them.
     document.body.addEventListener("htmx:afterSwap", (e) => {
       const alert = e.detail.elt.querySelector && e.detail.elt.querySelector("[data-autofocus]");
@@ -60,7 +82,6 @@ document.addEventListener("voteCast", (e) => {
 (function () {
   let timer = null;
   let pending = 0;
-  const polling = (elt) => elt && elt.getAttribute && (elt.getAttribute("hx-trigger") || "").startsWith("every");
   document.addEventListener("htmx:beforeRequest", (e) => {
     if (polling(e.detail.elt)) return;
     pending += 1;

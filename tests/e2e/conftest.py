@@ -8,8 +8,10 @@ to ``test-artifacts/``.
 """
 
 import functools
+import hashlib
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,18 @@ CHROMIUM_ARGS = [
 ]
 # Impacts that fail a test; "minor" and "moderate" findings are left to review.
 AXE_FAILING_IMPACTS = {"serious", "critical"}
+# Every HTML document the browser loads in this session is saved here, and the Nu HTML Checker
+# validates the lot in one JVM at the end of the e2e run (test_html_validity.py).
+HTML_DIR = ARTIFACTS / "html"
+SAVED_HTML: list[Path] = []
+# Chromium reports each blocked script, style or eval on the console; the init script also
+# logs every `securitypolicyviolation` event (report-only ones too) in one recognisable form.
+CSP_PREFIX = "CSP violation:"
+CSP_LISTENER = (
+    "document.addEventListener('securitypolicyviolation', (e) => console.error("
+    f"'{CSP_PREFIX} ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + "
+    "' at ' + e.sourceFile + ':' + e.lineNumber));"
+)
 
 # Playwright's sync API keeps an event loop running in the main thread, and Django refuses
 # ORM calls from a thread with a running loop unless told it is safe (it is: the loop only
@@ -47,6 +61,8 @@ def _in_e2e(item) -> bool:
 
 def pytest_collection_modifyitems(config, items):
     # This hook sees the whole session's items, not only this directory's.
+    # The HTML validity check reads what the journeys saved: it runs after all of them.
+    items.sort(key=lambda item: item.get_closest_marker("after_journeys") is not None)
     skip = None
     if os.environ.get("KPIW_SKIP_BROWSER") == "1":
         skip = pytest.mark.skip(reason="KPIW_SKIP_BROWSER=1: browser tests skipped")
@@ -97,15 +113,70 @@ def _safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:120]
 
 
+@pytest.fixture(scope="session")
+def _html_dir():
+    shutil.rmtree(HTML_DIR, ignore_errors=True)
+    HTML_DIR.mkdir(parents=True)
+    SAVED_HTML.clear()
+    return HTML_DIR
+
+
+# An htmx fragment is checked inside <template>, where any element (a <tr>, an <li>) may stand.
+FRAGMENT_SHELL = (
+    b'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>fragment</title>'
+    b"</head><body><template>%s</template></body></html>"
+)
+
+
+def _save_document(response, folder: Path) -> None:
+    """Keep the HTML the server sent (not the DOM after scripts) for each page and each htmx
+    fragment, once per distinct body."""
+    fragment = response.request.headers.get("hx-request") == "true"
+    if response.request.resource_type != "document" and not fragment:
+        return
+    if not response.headers.get("content-type", "").startswith("text/html"):
+        return
+    try:
+        body = response.body()
+    except Exception:  # a redirect or a page navigated away before its body was read
+        return
+    if fragment and body.lstrip()[:9].lower() == b"<!doctype":
+        fragment = False  # a whole page answered to htmx (e.g. after a redirect): as it is
+    if fragment:
+        if not body.strip():
+            return
+        body = FRAGMENT_SHELL % body
+    path = response.url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0] or "home"
+    digest = hashlib.sha1(body, usedforsecurity=False).hexdigest()[:10]
+    kind = "fragment-" if fragment else ""
+    target = folder / f"{kind}{_safe_name(path)}-{digest}.html"
+    if not target.exists():
+        target.write_bytes(body)
+        SAVED_HTML.append(target)
+
+
 @pytest.fixture
-def _new_context(browser, live_server, request):
-    """Factory of fresh browser contexts whose pages are screenshotted if the test fails."""
+def _new_context(browser, live_server, request, _html_dir):
+    """Factory of fresh browser contexts whose pages are screenshotted if the test fails.
+
+    Every context fails its test on any Content-Security-Policy violation, and saves each HTML
+    document it loads for the validity check.
+    """
     contexts = []
+    violations: list[str] = []
+
+    def on_console(message) -> None:
+        text = message.text
+        if text.startswith(CSP_PREFIX) or "Content Security Policy" in text:
+            violations.append(f"{message.page.url if message.page else '?'}: {text}")
 
     def make(name: str, **options):
         context = browser.new_context(base_url=live_server.url, **options)
         context.set_default_timeout(10_000)
         context.kpiw_name = name
+        context.add_init_script(CSP_LISTENER)
+        context.on("console", on_console)
+        context.on("response", lambda response: _save_document(response, _html_dir))
         contexts.append(context)
         return context
 
@@ -123,6 +194,11 @@ def _new_context(browser, live_server, request):
                 else:
                     print(f"screenshot of the failure: {path}")
         context.close()
+    if violations and not failed:
+        pytest.fail(
+            "Content-Security-Policy violations in the browser:\n" + "\n".join(violations),
+            pytrace=False,
+        )
 
 
 @pytest.fixture

@@ -155,7 +155,13 @@ def test_scores_are_given_by_tapping_and_the_page_stays_accessible(room, phone_p
     phone.goto(f"/w/{workshop.pk}/ballots/{ballot.pk}/")
     check_axe(phone, name="ballot-score-phone")
     card = phone.locator(f"#card-{proposals[1].pk}")
+    sent = []
+    phone.on("request", lambda r: sent.append(r.url) if r.url.endswith("/vote/") else None)
     card.get_by_label("Your reason (required)").fill("Customers feel it")
+    # Leaving the reason box fires "change" on the form: only a score's change sends it.
+    card.get_by_label("Your reason (required)").press("Tab")
+    phone.wait_for_timeout(400)
+    assert sent == []
     with phone.expect_response(lambda r: r.url.endswith("/vote/")):
         card.get_by_role("group", name="Actionable").get_by_text("4", exact=True).click()
     expect(card.get_by_test_id("vote-saved")).to_be_visible()
