@@ -580,3 +580,15 @@ def link_comment_create(
         goal_link=goal_link, audience_link=audience_link, author=actor, stance=stance, body=body
     )
     return comment
+
+
+@transaction.atomic
+def breakdowns_save(
+    *, actor: Participant | None, proposal: Proposal, values: dict[str, list[str]]
+) -> None:
+    """Replace the breakdowns of every dimension given, all or nothing."""
+    for dimension in Dimension.values:
+        if dimension in values:
+            breakdowns_set(
+                actor=actor, proposal=proposal, dimension=dimension, values=values[dimension]
+            )
