@@ -97,6 +97,12 @@ class KpiRow:
     goal_links: list[GoalLink] = field(default_factory=list)
     audience_links: list[AudienceLink] = field(default_factory=list)
     breakdowns: dict[str, list[ReportingBreakdown]] = field(default_factory=dict)
+    #: Definition fields this viewer may not see (internal-only ones, for customers).
+    hidden: frozenset = frozenset()
+
+    @property
+    def show_counter_metric(self) -> bool:
+        return "counter_metric_text" not in self.hidden
 
     @property
     def revision(self):
@@ -147,14 +153,19 @@ def _comments_prefetch() -> Prefetch:
     )
 
 
-def map_rows(*, workshop: Workshop, proposal_ids: list[int] | None = None) -> list[KpiRow]:
+def map_rows(
+    *, workshop: Workshop, proposal_ids: list[int] | None = None, see_internal: bool = True
+) -> list[KpiRow]:
     """Every KPI on the map with its goal links, audience links (each with its comments) and
     breakdowns. Six queries whatever the size; ``proposal_ids`` narrows to some KPIs."""
     kpis = _kpis(workshop)
     if proposal_ids is not None:
         kpis = [p for p in kpis if p.pk in set(proposal_ids)]
     ids = [p.pk for p in kpis]
-    rows = {p.pk: KpiRow(p) for p in kpis}
+    rows = {
+        p.pk: KpiRow(p, hidden=frozenset() if see_internal else frozenset(p.internal_fields or []))
+        for p in kpis
+    }
     if not ids:
         return []
     # The counter-metric proposal's name is its current revision's: one join deeper.

@@ -20,7 +20,6 @@ from kpiworkshop.core.htmx import HtmxHttpRequest, form_errors_from
 from kpiworkshop.kpis.models import LibraryKPI
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.access import WorkshopAccess, load_workshop
-from kpiworkshop.workshops.models import STAGE_ORDER, Stage
 
 from . import permissions, selectors, services
 from .forms import (
@@ -41,7 +40,7 @@ COVERAGE_POLL_SECONDS = 5
 def _load(request, pk: int) -> WorkshopAccess:
     """The workshop, if its map is open to read (Map stage and after)."""
     access = load_workshop(request, pk)
-    if STAGE_ORDER.index(access.workshop.stage) < STAGE_ORDER.index(Stage.MAP):
+    if not permissions.map_open(access.workshop):
         raise Http404
     return access
 
@@ -77,7 +76,9 @@ def map_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     access = _load(request, pk)
     services.defaults_ensure(organisation=access.workshop.organisation)
     context = _flags(access) | {
-        "rows": selectors.map_rows(workshop=access.workshop),
+        "rows": selectors.map_rows(
+            workshop=access.workshop, see_internal=_can_see_internal(access)
+        ),
         "goals": selectors.goals_for(organisation_id=access.workshop.organisation_id),
         "audiences": selectors.audience_summaries(workshop=access.workshop),
     }
@@ -91,7 +92,9 @@ def _auto(proposal_id: int) -> str:
 
 def _kpi_context(access: WorkshopAccess, proposal_id: int, **forms) -> dict:
     workshop = access.workshop
-    rows = selectors.map_rows(workshop=workshop, proposal_ids=[proposal_id])
+    rows = selectors.map_rows(
+        workshop=workshop, proposal_ids=[proposal_id], see_internal=_can_see_internal(access)
+    )
     if not rows:
         raise Http404
     context = _flags(access) | {"row": rows[0], "comment_form": LinkCommentForm()}
@@ -133,7 +136,11 @@ def kpi_page(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpRespons
     asks for the editor (``#kpi-editor``) or, with ``?card=1``, the map's read-only card."""
     access = _load(request, pk)
     if request.htmx and request.GET.get("card"):
-        rows = selectors.map_rows(workshop=access.workshop, proposal_ids=[proposal_id])
+        rows = selectors.map_rows(
+            workshop=access.workshop,
+            proposal_ids=[proposal_id],
+            see_internal=_can_see_internal(access),
+        )
         if not rows:
             raise Http404
         return render(request, "mapping/map.html#kpi-card", _flags(access) | {"row": rows[0]})
