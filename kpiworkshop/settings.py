@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "kpiworkshop.workshops",
     "kpiworkshop.kpis",
     "kpiworkshop.voting",
+    "kpiworkshop.mapping",
     # Last: the project package itself, for commands that span the apps (seed_demo).
     "kpiworkshop.apps.ProjectConfig",
 ]
