@@ -12,14 +12,13 @@ from django.utils.translation import gettext as _
 from kpiworkshop.accounts.models import Organisation, Role
 from kpiworkshop.accounts.selectors import membership_for
 from kpiworkshop.core.audit import audit_record
+from kpiworkshop.core.outbox import OutboxRetry, current_claim_until, outbox_add
 
 from . import permissions
 from .models import CODE_ALPHABET, STAGE_ORDER, Invitation, Participant, Stage, Workshop
 from .throttle import JoinClient, join_blocked, join_failure_record
 
 MAX_NAME = 60
-#: Roles that steer or decide: joining with them needs an account in the organisation.
-ACCOUNT_ROLES = frozenset({Role.FACILITATOR, Role.LEADERSHIP})
 
 
 def _clean_display_name(name: str) -> str:
@@ -250,7 +249,16 @@ def invitation_resolve(*, code: str, client: JoinClient) -> Invitation:
 
 
 def _check_capacity(invitation: Invitation) -> None:
-    if invitation.max_uses is not None and invitation.joined.count() >= invitation.max_uses:
+    """Refuse when the code has admitted as many people as allowed.
+
+    Call inside the joining transaction: it takes a row lock on the invitation (PostgreSQL;
+    SQLite's IMMEDIATE transactions serialise writers), so simultaneous joins through one code
+    count one after another and never exceed ``max_uses``.
+    """
+    if invitation.max_uses is None:
+        return
+    Invitation.objects.select_for_update().filter(pk=invitation.pk).values_list("pk").first()
+    if invitation.joined.count() >= invitation.max_uses:
         raise ValidationError(
             _("This code has been used by as many people as the facilitator allowed."),
             code="full",
@@ -263,7 +271,7 @@ def participant_join_guest(
 ) -> Participant:
     """Join as a guest. The same device (guest key) coming back gets its participant back,
     with the name it types now."""
-    if invitation.role in ACCOUNT_ROLES:
+    if not permissions.can_join_with_code(None, invitation.role):
         raise ValidationError(
             _("This code is for facilitators and leadership: sign in with your account first."),
             code="account_required",
@@ -300,14 +308,26 @@ def participant_join_member(
         return existing
     if invitation is not None:
         role = invitation.role
-        if (
-            role in ACCOUNT_ROLES
-            and membership_for(user=user, organisation_id=workshop.organisation_id) is None
-        ):
-            raise ValidationError(
-                _("This code is for the organisation's own facilitators and leadership."),
-                code="account_required",
-            )
+        if role in permissions.PRIVILEGED_CODE_ROLES:
+            membership = membership_for(user=user, organisation_id=workshop.organisation_id)
+            if membership is None:
+                raise ValidationError(
+                    _("This code is for the organisation's own facilitators and leadership."),
+                    code="account_required",
+                )
+            if not permissions.can_join_with_code(membership.role, role):
+                raise ValidationError(
+                    _(
+                        "This code is for people whose role in the organisation is "
+                        "%(code_role)s; yours is %(own_role)s, so it does not let you in. "
+                        "Ask the facilitator for the code for your role."
+                    )
+                    % {
+                        "code_role": Role(role).label.lower(),
+                        "own_role": Role(membership.role).label.lower(),
+                    },
+                    code="role_not_allowed",
+                )
         _check_capacity(invitation)
     else:
         membership = membership_for(user=user, organisation_id=workshop.organisation_id)
@@ -372,8 +392,11 @@ def _parse_emails(raw: str) -> list[str]:
 def invitation_send_emails(
     *, actor: Participant | None, invitation: Invitation, emails: str, join_url: str
 ) -> int:
-    """Queue the invitation's link to each address; delivery happens in a task after commit.
-    Returns how many new addresses were queued."""
+    """Queue the invitation's link to each address. Returns how many new addresses were queued.
+
+    The addresses and the outbox row that sends them are written in this transaction; a worker
+    delivers them after the commit (kpiworkshop/core/outbox.py), so a broker outage delays the
+    e-mails but neither fails this request nor loses them."""
     from .models import InvitationEmail
     from .tasks import deliver_invitation_emails
 
@@ -400,8 +423,12 @@ def invitation_send_emails(
         target=invitation,
         details={"count": len(new)},
     )
-    invitation_id = invitation.pk
-    transaction.on_commit(lambda: deliver_invitation_emails.delay(invitation_id, join_url))
+    if new:
+        outbox_add(
+            task=deliver_invitation_emails.name,
+            key=f"invitation:{invitation.pk}",
+            payload={"invitation_id": invitation.pk, "join_url": join_url},
+        )
     return len(new)
 
 
@@ -414,8 +441,14 @@ def _render_text(template_name: str, context: dict) -> str:
 
 
 def invitation_emails_deliver(*, invitation_id: int, join_url: str) -> int:
-    """Send every not-yet-sent e-mail of an invitation. Safe to run twice."""
+    """Send every not-yet-sent e-mail of an invitation; returns how many this run sent.
+
+    Safe to run twice, and at once: each address is claimed in its own short write (a claim
+    that lapses with the outbox row's, ``current_claim_until``), sent outside any transaction
+    so no database lock waits on the mail server, then marked sent. An address that another
+    run still holds makes this run ask the outbox to come back (``OutboxRetry``)."""
     from django.core.mail import send_mail
+    from django.db.models import Q
     from django.utils import translation
 
     from .models import InvitationEmail
@@ -427,20 +460,28 @@ def invitation_emails_deliver(*, invitation_id: int, join_url: str) -> int:
     )
     if invitation is None or not invitation.is_usable:
         return 0
+    with translation.override(translation.get_language() or "en"):
+        context = {"invitation": invitation, "join_url": join_url}
+        subject = " ".join(_render_text("workshops/email_invitation_subject.txt", context).split())
+        body = _render_text("workshops/email_invitation.txt", context)
+    unsent = InvitationEmail.objects.filter(invitation=invitation, sent_at__isnull=True)
     sent = 0
-    pending = list(InvitationEmail.objects.filter(invitation=invitation, sent_at__isnull=True))
-    for row in pending:
-        with transaction.atomic():
-            # Claim the row first so two workers never send the same e-mail.
-            claimed = InvitationEmail.objects.filter(pk=row.pk, sent_at__isnull=True).update(
-                sent_at=timezone.now()
-            )
-            if not claimed:
-                continue
-            with translation.override(translation.get_language() or "en"):
-                context = {"invitation": invitation, "join_url": join_url}
-                subject = _render_text("workshops/email_invitation_subject.txt", context)
-                body = _render_text("workshops/email_invitation.txt", context)
-            send_mail(" ".join(subject.split()), body, None, [row.email])
-            sent += 1
+    for row_id, address in list(unsent.values_list("pk", "email")):
+        now = timezone.now()
+        claimed = (
+            unsent.filter(pk=row_id)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .update(claimed_until=current_claim_until())
+        )
+        if not claimed:
+            continue
+        try:
+            send_mail(subject, body, None, [address])
+        except Exception:
+            unsent.filter(pk=row_id).update(claimed_until=None)  # the next attempt sends it
+            raise
+        unsent.filter(pk=row_id).update(sent_at=timezone.now(), claimed_until=None)
+        sent += 1
+    if unsent.exists():
+        raise OutboxRetry(f"invitation {invitation_id}: addresses held by another run")
     return sent

@@ -793,3 +793,15 @@ def test_workshop_create_page_is_for_facilitators(client, organisation):
     assert client.get(reverse("workshops:create")).status_code == 403
     client.logout()
     assert client.get(reverse("workshops:create")).status_code == 302
+
+
+def test_agent_member_with_a_facilitator_code_is_told_and_joins_as_nothing(client, workshop):
+    agent = MembershipFactory(organisation=workshop.organisation, role=Role.AGENT).user
+    code = InvitationFactory(workshop=workshop, role=Role.FACILITATOR)
+    client.force_login(agent)
+    response = client.post(reverse("workshops:join_code", args=[code.code]))
+    assert response.status_code == 200
+    assert "does not let you in" in page(response)
+    assert not Participant.objects.filter(workshop=workshop, user=agent).exists()
+    # The page it lands on next offers no facilitator controls either.
+    assert 'data-testid="stage-controls"' not in page(client.get(detail_url(workshop)))
