@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "kpiworkshop.workshops",
     "kpiworkshop.kpis",
     "kpiworkshop.voting",
+    "kpiworkshop.mapping",
     "kpiworkshop.catalog",
     # Last: the project package itself, for commands that span the apps (seed_demo).
     "kpiworkshop.apps.ProjectConfig",

@@ -1,0 +1,1 @@
+"""The Map stage's pages (filled in below as they land)."""
