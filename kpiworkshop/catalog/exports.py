@@ -10,6 +10,7 @@ import csv
 import io
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import nh3
 from django.core.files.base import ContentFile
@@ -167,7 +168,13 @@ def release_document(
     }
     if audience:
         entries = [e for e in entries if audience in {a.get("slug") for a in e.audiences or []}]
-    uid_names = {str(e.kpi_uid): plain(e.name) for e in entries}
+        # An audience's pack lists only its own KPIs' changes (retirements stay: they are
+        # news for everyone).
+        shown = {str(e.kpi_uid) for e in entries}
+        log = log | {
+            "added": [c for c in log.get("added", []) if c["kpi_uid"] in shown],
+            "changed": [c for c in log.get("changed", []) if c["kpi_uid"] in shown],
+        }
     return {
         "schema_version": JSON_SCHEMA_VERSION,
         "organisation": plain(release.organisation.name),
@@ -203,16 +210,14 @@ def release_document(
             entry_document(e, release.language, status.get(str(e.kpi_uid), "unchanged"))
             for e in entries
         ],
-        "_names": uid_names,
     }
 
 
-def _clean_doc(doc: dict) -> dict:
-    return {k: v for k, v in doc.items() if not k.startswith("_")}
+SCHEMA_PATH = Path(__file__).parent / "schema" / "catalog-release.schema.json"
 
 
 def render_json(doc: dict) -> bytes:
-    return json.dumps(_clean_doc(doc), ensure_ascii=False, indent=2).encode()
+    return json.dumps(doc, ensure_ascii=False, indent=2).encode()
 
 
 def render_csv(doc: dict) -> bytes:

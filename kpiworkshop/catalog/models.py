@@ -7,6 +7,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kpiworkshop.accounts.models import Organisation
 from kpiworkshop.core.models import TimeStampedModel
@@ -15,7 +16,7 @@ from kpiworkshop.workshops.models import Participant, Workshop
 
 
 class Decision(models.TextChoices):
-    APPROVE = "approve", _("Approve")
+    APPROVE = "approve", pgettext_lazy("decision", "Approve")
     PILOT = "pilot", _("Approve as a pilot")
     CHANGES = "changes", _("Request changes")
     REJECT = "reject", _("Reject")

@@ -14,6 +14,7 @@ from kpiworkshop.kpis.models import (
     ProposalState,
     Revision,
 )
+from kpiworkshop.mapping.models import AudienceLink, GoalLink
 from kpiworkshop.voting.models import Ballot, BallotState
 from kpiworkshop.voting.selectors import results_for_ballot
 from kpiworkshop.workshops.models import Participant, Workshop
@@ -167,9 +168,37 @@ def _vote_summaries(workshop: Workshop) -> dict[int, list[dict]]:
     return out
 
 
+def _slug(obj) -> str:
+    return obj.key or f"{obj._meta.model_name[0]}{obj.pk}"
+
+
 def _links(proposal_ids: list[int]) -> tuple[dict[int, list], dict[int, list]]:
-    """Goal and audience links per proposal, from the mapping stage."""
-    return {}, {}
+    """Goal and audience links per proposal, from the mapping stage (names in the active
+    language: the caller snapshots them in the release's language)."""
+    goals: dict[int, list] = {}
+    for link in GoalLink.objects.filter(proposal_id__in=proposal_ids).select_related("goal"):
+        goals.setdefault(link.proposal_id, []).append(
+            {
+                "slug": _slug(link.goal),
+                "name": link.goal.label,
+                "kind": link.strength,
+                "why": link.why,
+            }
+        )
+    audiences: dict[int, list] = {}
+    for link in AudienceLink.objects.filter(proposal_id__in=proposal_ids).select_related(
+        "audience"
+    ):
+        audiences.setdefault(link.proposal_id, []).append(
+            {
+                "slug": _slug(link.audience),
+                "name": link.audience.label,
+                "kind": link.relation,
+                "cadence": link.cadence,
+                "where": link.where_shown,
+            }
+        )
+    return goals, audiences
 
 
 def approved_snapshots(*, workshop: Workshop) -> list[dict]:

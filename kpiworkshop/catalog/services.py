@@ -2,7 +2,9 @@
 KPI after a request for changes, and publishing a release.
 
 Publishing is split in two: ``release_publish`` (the request) writes the claim row
-(``PublishJob``, one per workshop by a database constraint) and enqueues the task after commit;
+(``PublishJob``, one per workshop by a database constraint) and an outbox row in the same
+transaction (kpiworkshop/core/outbox.py), so the task runs after the commit, even across a
+broker outage;
 ``release_build`` (the task's body) builds the release, its entries and its exports in ONE
 transaction under a row lock on the claim row, so a double click, two facilitators, a task run
 twice or a worker killed half-way all end with exactly one release (``CatalogRelease.job`` is
@@ -19,11 +21,12 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.core.audit import audit_record
+from kpiworkshop.core.outbox import outbox_add
 from kpiworkshop.kpis import services as kpi_services
 from kpiworkshop.kpis.models import Proposal, ProposalKind, ProposalState
 from kpiworkshop.workshops import permissions as wp
@@ -42,6 +45,7 @@ from .models import (
     PublishState,
     TrainingNotes,
 )
+from .tasks import publish_release
 from .versioning import changelog_compute, version_next
 
 log = logging.getLogger(__name__)
@@ -265,15 +269,6 @@ def publish_blockers(*, workshop: Workshop, language: str) -> list[str]:
     return missing
 
 
-def _enqueue(job_id: int) -> None:
-    from .tasks import publish_release
-
-    try:
-        publish_release.delay(job_id)
-    except Exception:  # broker down: the job stays queued; pressing Publish again re-sends it
-        log.exception("could not enqueue publish job %s", job_id)
-
-
 @transaction.atomic
 def release_publish(
     *,
@@ -326,8 +321,9 @@ def release_publish(
         raise ValidationError(_("This workshop is already published."))
     # A queued or running job is shared: the second click gets the same progress bar.
     _audit(actor, "catalog.publish", workshop, target=workshop, language=language)
-    job_id = job.pk
-    transaction.on_commit(lambda: _enqueue(job_id))
+    # The outbox row commits with the claim row; a worker runs the build after the commit
+    # (or, with no broker, this process does, once the transaction is over).
+    outbox_add(task=publish_release.name, key=f"publish:{job.pk}", payload={"job_id": job.pk})
     return job
 
 
@@ -385,7 +381,8 @@ def release_build(*, job_id: int) -> CatalogRelease | None:
             workshop = Workshop.objects.select_for_update().get(pk=job.workshop_id)
             _progress(job.pk, 10, "entries")
             previous = selectors.release_current(organisation_id=workshop.organisation_id)
-            entries, retired = _snapshot(workshop, job.language, previous)
+            with translation.override(job.language):  # goal and audience names
+                entries, retired = _snapshot(workshop, job.language, previous)
             old = selectors.entry_dicts(release=previous)
             changelog = changelog_compute(old, entries, retired_reasons=retired)
             major, minor = version_next(

@@ -19,6 +19,7 @@ from kpiworkshop.core.htmx import HtmxHttpRequest, form_errors_from
 from kpiworkshop.kpis.models import DEFINITION_FIELDS, MARKDOWN_FIELDS, Channel, Proposal, Revision
 from kpiworkshop.kpis.models import Category as KpiCategory
 from kpiworkshop.kpis.selectors import display_value
+from kpiworkshop.mapping.models import Relation, Strength
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.access import WorkshopAccess, guest_key_of, load_workshop
 
@@ -394,6 +395,7 @@ def entry_detail(request: HtmxHttpRequest, org: str, version: str, kpi: str) -> 
             "history": history,
             "role_labels": dict(Role.choices),
             "decision_labels": dict(Decision.choices),
+            "relation_labels": dict(Relation.choices) | dict(Strength.choices),
             "note_labels": dict(note_labels()),
             "category_label": dict(KpiCategory.choices).get(entry.category, entry.category),
         },
