@@ -138,8 +138,10 @@ def test_export_command_refuses_unknown_release(published, tmp_path):
     from django.core.management import CommandError
 
     with pytest.raises(CommandError):
-        call_command("export_catalog", "7.7", "--format", "csv", "--output",
-                     str(tmp_path / "x.csv"), "--organisation", published.organisation.slug)  # fmt: skip
+        call_command(
+            "export_catalog", "7.7", "--format", "csv", "--output", str(tmp_path / "x.csv"),
+            "--organisation", published.organisation.slug,
+        )  # fmt: skip
 
 
 def test_a_release_version_exists_once(published):

@@ -23,7 +23,7 @@ def test_first_release_is_1_0():
 
 def test_added_kpi_or_text_change_is_minor():
     old = [entry("a")]
-    assert version_next((1, 0), changelog_compute(old, old + [entry("b", "NPS")])) == (1, 1)
+    assert version_next((1, 0), changelog_compute(old, [*old, entry("b", "NPS")])) == (1, 1)
     log = changelog_compute(old, [entry("a", measures="better words")])
     assert log.changed[0]["fields"] == [{"field": "measures", "old": "m", "new": "better words"}]
     assert version_next((1, 3), log) == (1, 4)
