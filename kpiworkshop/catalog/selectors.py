@@ -3,7 +3,7 @@ joins so a page's query count does not grow with the number of KPIs."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 
 from kpiworkshop.accounts.models import Membership
 from kpiworkshop.kpis.models import (
@@ -338,7 +338,7 @@ def reader_for(*, user, guest_key: str | None, organisation_id: int) -> Reader |
 def releases_for(*, organisation_id: int) -> list[CatalogRelease]:
     return list(
         CatalogRelease.objects.filter(organisation_id=organisation_id)
-        .select_related("workshop")
+        .select_related("workshop", "previous")
         .order_by("-major", "-minor")
     )
 
@@ -360,7 +360,7 @@ def release_get(*, organisation_id: int, version: str) -> CatalogRelease | None:
         return None
     return (
         CatalogRelease.objects.filter(organisation_id=organisation_id, major=major, minor=minor)
-        .select_related("workshop", "organisation")
+        .select_related("workshop", "organisation", "previous")
         .first()
     )
 
@@ -452,6 +452,15 @@ def entry_history(*, organisation_id: int, kpi_uid: str) -> list[CatalogEntry]:
         .select_related("release")
         .defer("search_text")
         .order_by("-release__major", "-release__minor")
+    )
+
+
+def entry_counts(*, release_ids: list[int]) -> dict[int, int]:
+    return dict(
+        CatalogEntry.objects.filter(release_id__in=release_ids)
+        .values_list("release_id")
+        .annotate(n=Count("id"))
+        .order_by()
     )
 
 
