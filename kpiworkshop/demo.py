@@ -2,8 +2,7 @@
 
 accounts (organisation, users) → workshops (workshops, participants, join codes) → kpis
 (proposals, comments, suggestions) → voting (rounds and votes) → mapping (goals, audiences, a
-workshop in Map). The apps above add theirs here, after mapping. Every step is idempotent, so
-the whole is.
+workshop in Map) → catalog (the published releases). Every step is idempotent, so the whole is.
 """
 
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from django.db import transaction
 
 from kpiworkshop.accounts import demo as accounts_demo
 from kpiworkshop.accounts.models import Organisation
+from kpiworkshop.catalog import demo as catalog_demo
 from kpiworkshop.kpis import demo as kpis_demo
 from kpiworkshop.mapping import demo as mapping_demo
 from kpiworkshop.voting import demo as voting_demo
@@ -33,4 +33,5 @@ def seed() -> DemoResult:
     kpis_demo.demo_seed(organisation=organisation)
     voting_demo.demo_seed(organisation=organisation)
     mapping_demo.demo_seed(organisation=organisation)
+    catalog_demo.demo_seed(organisation=organisation)
     return DemoResult(organisation=organisation, codes=codes)

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "kpiworkshop.kpis",
     "kpiworkshop.voting",
     "kpiworkshop.mapping",
+    "kpiworkshop.catalog",
     # Last: the project package itself, for commands that span the apps (seed_demo).
     "kpiworkshop.apps.ProjectConfig",
 ]
