@@ -11,7 +11,7 @@ from tests.conftest import login
 def test_results_api_raises_no_deprecation_warning(
     client, open_ballot, facilitator, agent, people, proposals
 ):
-    ballot = open_ballot(Method.APPROVAL, secret=True)
+    ballot = open_ballot(Method.APPROVAL, secret=False)
     services.vote_cast(actor=people[0][0], ballot=ballot, proposal_id=proposals[0].pk, value=1)
     url = f"/api/v1/workshops/{ballot.workshop_id}/ballots/{ballot.pk}/results"
     with warnings.catch_warnings(record=True) as caught:
