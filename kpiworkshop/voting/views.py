@@ -126,14 +126,17 @@ def _ballot_context(
 def ballot_detail(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResponse:
     access = load_workshop(request, pk)
     ballot = _ballot(access, ballot_id)
-    return render(request, "voting/ballot_detail.html", _ballot_context(request, access, ballot))
+    template = "voting/ballot_detail.html"
+    if request.htmx and request.GET.get("fragment") == "results":
+        template += "#results-section"  # after a person's first vote (voteCast)
+    return render(request, template, _ballot_context(request, access, ballot))
 
 
 @require_POST
 def vote_cast(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResponse:
     """One tap: approval yes/no, one dot more or less, or a score card. htmx gets the card's
-    controls back (and, for dots, a ``voteCast`` event with the dots left, which the budget
-    counter listens for); a plain form post gets the page."""
+    controls back and a ``voteCast`` event (with the dots left for dot voting); a plain form
+    post gets the page."""
     access = load_workshop(request, pk)
     ballot = _ballot(access, ballot_id)
     form = VoteForm(request.POST, method=ballot.method)
@@ -195,7 +198,9 @@ def vote_cast(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResponse
     # Keep what the person typed as their reason: the controls are redrawn after every tap.
     context["card"]["reason"] = request.POST.get("reason", "")[:500]
     response = render(request, "voting/ballot_detail.html#vote-controls", context)
-    if error is None and ballot.method == Method.DOTS:
+    if error is None:
+        # Heard by the dots counter (the dots left) and, until the first vote, by the results
+        # section (hx-trigger="voteCast from:body").
         trigger_client_event(response, "voteCast", {"remaining": remaining})
     return response
 
@@ -235,7 +240,10 @@ def ranking_save(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpRespo
     context = _ballot_context(
         request, access, ballot, with_results=False, ranking_error=error, ranking_saved=not error
     )
-    return render(request, "voting/ballot_detail.html#ranking", context)
+    response = render(request, "voting/ballot_detail.html#ranking", context)
+    if error is None:
+        trigger_client_event(response, "voteCast", {})  # the results section follows it
+    return response
 
 
 def _phase_key(ballot: Ballot) -> str:

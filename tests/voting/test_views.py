@@ -247,3 +247,38 @@ def test_full_score_card_saves_every_score_and_shows_them(client, score_card, pe
     assert dict(
         Vote.objects.filter(ballot=ballot, participant=agent).values_list("criterion_id", "value")
     ) == {actionable.pk: 4, gaming.pk: 2}
+
+
+def test_results_shown_after_voting_appear_after_the_first_vote_without_a_reload(
+    client, open_ballot, people, proposals
+):
+    ballot = open_ballot(Method.APPROVAL, secret=False, visibility="after_voting")
+    agent = people[0][0]
+    as_guest(client, agent)
+    base = f"/w/{ballot.workshop_id}/ballots/{ballot.pk}/"
+    page = client.get(base).content.decode()
+    assert 'data-testid="results"' not in page
+    assert 'hx-trigger="voteCast from:body"' in page  # the results section waits for a vote
+    response = client.post(base + "vote/", {"proposal": proposals[0].pk, "value": 1}, **HX)
+    assert "voteCast" in response["HX-Trigger"]
+    fragment = client.get(base + "?fragment=results", **HX).content.decode()
+    assert fragment.strip().startswith('<div id="results-section"')
+    assert 'data-testid="results"' in fragment
+    assert "voteCast from:body" not in fragment  # voted: it stops listening
+    assert "<html" not in fragment
+
+
+@pytest.mark.parametrize("method", [Method.SCORE, Method.RANKING])
+def test_score_and_ranking_saves_announce_the_vote(client, open_ballot, people, proposals, method):
+    ballot = open_ballot(method, secret=False)
+    as_guest(client, people[0][0])
+    base = f"/w/{ballot.workshop_id}/ballots/{ballot.pk}/"
+    if method == Method.SCORE:
+        crit = ballot.criteria.first()
+        response = client.post(
+            base + "vote/", {"proposal": proposals[0].pk, f"score-{crit.pk}": 3}, **HX
+        )
+    else:
+        response = client.post(base + "rank/", {"order": [p.pk for p in proposals]}, **HX)
+    assert response.status_code == 200
+    assert "voteCast" in response["HX-Trigger"]
