@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from kpiworkshop.core.htmx import HtmxHttpRequest, error_text, form_errors_from
+from kpiworkshop.core.htmx import HtmxHttpRequest, form_errors_from
 from kpiworkshop.workshops.access import WorkshopAccess, load_workshop
 
 from . import permissions, selectors, services
@@ -29,7 +29,7 @@ def _ballot(access: WorkshopAccess, ballot_id: int) -> Ballot:
 
 
 def _messages_of(exc: Exception) -> str:
-    return error_text(exc)  # the one reading of service errors, shared with every app
+    return " ".join(getattr(exc, "messages", [])) or _("You cannot do that here.")
 
 
 # --- list and create --------------------------------------------------------------------------
