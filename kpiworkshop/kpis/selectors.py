@@ -321,8 +321,14 @@ def duplicate_pairs(
             second__state=ProposalState.OPEN,
             score__gte=threshold,
         )
-        .select_related(
-            "first__current_revision", "first__author", "second__current_revision", "second__author"
+        .select_related("first__current_revision", "second__current_revision")
+        # A pair shows two names and two links: nothing else is read (a page lists hundreds).
+        .only(
+            "score",
+            "first__state",
+            "first__current_revision__name",
+            "second__state",
+            "second__current_revision__name",
         )
         .order_by("-score", "first_id", "second_id")
     )

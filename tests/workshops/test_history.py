@@ -72,3 +72,23 @@ def test_history_falls_back_to_field_names_of_older_events(workshop, facilitator
     )
     html = _history(facilitator, workshop, EN)
     assert "What it measures, Owner" in html
+
+
+def test_history_query_count_does_not_grow(workshop, facilitator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_ACCEPT_LANGUAGE=EN)
+    client.force_login(facilitator.user)
+    url = reverse("workshops:history", args=[workshop.pk])
+    counts = []
+    made = 0
+    for n in (1, 10, 100):
+        for _i in range(made, n):
+            services.invitation_create(actor=facilitator, workshop=workshop, role="agent")
+        made = n
+        with CaptureQueriesContext(connection) as ctx:
+            html = client.get(url).content.decode()
+        assert html.count("(Agent)") == n
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1] == counts[2], counts
