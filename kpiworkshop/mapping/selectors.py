@@ -8,7 +8,17 @@ Python, so the count never grows with the number of KPIs, goals, audiences or li
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, Prefetch, Q, QuerySet
+from django.db.models import (
+    Count,
+    Exists,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -140,10 +150,6 @@ class KpiRow:
     def relation(self, relation: str) -> list[AudienceLink]:
         return [a for a in self.audience_links if a.relation == relation]
 
-    @property
-    def comment_count(self) -> int:
-        return sum(len(link.comment_list) for link in [*self.goal_links, *self.audience_links])
-
 
 def _comments_prefetch() -> Prefetch:
     return Prefetch(
@@ -154,13 +160,23 @@ def _comments_prefetch() -> Prefetch:
 
 
 def map_rows(
-    *, workshop: Workshop, proposal_ids: list[int] | None = None, see_internal: bool = True
+    *,
+    workshop: Workshop,
+    proposal_ids: list[int] | None = None,
+    see_internal: bool = True,
+    detail: bool = False,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[KpiRow]:
-    """Every KPI on the map with its goal links, audience links (each with its comments) and
-    breakdowns. Six queries whatever the size; ``proposal_ids`` narrows to some KPIs."""
+    """Every KPI on the map with its goal links, audience links and breakdowns; each link
+    carries ``n_comments``, and with ``detail`` its comments and who made it. Four to seven
+    queries whatever the size; ``proposal_ids`` narrows to some KPIs, ``offset``/``limit`` to
+    a page of them (in the map's order)."""
     kpis = _kpis(workshop)
     if proposal_ids is not None:
         kpis = [p for p in kpis if p.pk in set(proposal_ids)]
+    if limit is not None:
+        kpis = kpis[offset : offset + limit]
     ids = [p.pk for p in kpis]
     rows = {
         p.pk: KpiRow(p, hidden=frozenset() if see_internal else frozenset(p.internal_fields or []))
@@ -182,20 +198,27 @@ def map_rows(
             rev = p.current_revision
             if rev and rev.counter_metric_proposal_id:
                 rev.counter_metric_proposal.shown_name = names.get(rev.counter_metric_proposal_id)
-    for link in (
+    goal_links = (
         GoalLink.objects.filter(proposal_id__in=ids)
-        .select_related("goal", "created_by")
-        .prefetch_related(_comments_prefetch())
-    ):
+        .select_related("goal")
+        .annotate(n_comments=Count("comments"))
+    )
+    audience_links = (
+        AudienceLink.objects.filter(proposal_id__in=ids)
+        .select_related("audience")
+        .annotate(n_comments=Count("comments"))
+        .order_by("audience__order", "relation", "id")
+    )
+    if detail:
+        goal_links = goal_links.select_related("created_by").prefetch_related(_comments_prefetch())
+        audience_links = audience_links.select_related("created_by").prefetch_related(
+            _comments_prefetch()
+        )
+    for link in goal_links:
         rows[link.proposal_id].goal_links.append(link)
     for row in rows.values():
         row.goal_links.sort(key=lambda g: (g.strength != Strength.PRIMARY, g.goal.order, g.pk))
-    for link in (
-        AudienceLink.objects.filter(proposal_id__in=ids)
-        .select_related("audience", "created_by")
-        .prefetch_related(_comments_prefetch())
-        .order_by("audience__order", "relation", "id")
-    ):
+    for link in audience_links:
         rows[link.proposal_id].audience_links.append(link)
     for b in ReportingBreakdown.objects.filter(proposal_id__in=ids).order_by("dimension", "value"):
         rows[b.proposal_id].breakdowns.setdefault(b.dimension, []).append(b)
@@ -247,7 +270,9 @@ class Coverage:
 
 
 def _kpi_url(workshop: Workshop, proposal_id: int) -> str:
-    return reverse("mapping:kpi", args=[workshop.pk, proposal_id])
+    # One reverse() per page, not one per flagged KPI.
+    base = reverse("mapping:kpi", args=[workshop.pk, 1])[: -len("1/")]
+    return f"{base}{proposal_id}/"
 
 
 def coverage_for_workshop(*, workshop: Workshop) -> Coverage:
@@ -544,6 +569,57 @@ def coverage_for_workshop(*, workshop: Workshop) -> Coverage:
         act_counts=act_counts,
         breakdown_coverage=breakdown_coverage,
     )
+
+
+def coverage_version(*, workshop: Workshop) -> str:
+    """A stamp that changes whenever anything the coverage view shows changes: links,
+    breakdowns, the KPIs' revisions and states, the organisation's goals and audiences, the
+    threshold. One query; the view caches its fragment under it."""
+    proposals = Proposal.objects.filter(workshop=workshop)
+    org = workshop.organisation_id
+
+    def agg(qs, expression):
+        return Subquery(qs.order_by().values(_k=Value(1)).annotate(v=expression).values("v")[:1])
+
+    row = Workshop.objects.filter(pk=workshop.pk).annotate(
+        p=agg(proposals, Max("updated_at")),
+        pc=agg(proposals, Count("pk")),
+        # Shortlisting is a bulk update (no updated_at): count the states that map.
+        ps=agg(proposals.filter(state__in=MAPPED_STATES), Count("pk")),
+        r=agg(proposals, Max("current_revision_id")),
+        g=agg(GoalLink.objects.filter(proposal__workshop=workshop), Max("updated_at")),
+        gc=agg(GoalLink.objects.filter(proposal__workshop=workshop), Count("pk")),
+        a=agg(AudienceLink.objects.filter(proposal__workshop=workshop), Max("updated_at")),
+        ac=agg(AudienceLink.objects.filter(proposal__workshop=workshop), Count("pk")),
+        b=agg(ReportingBreakdown.objects.filter(proposal__workshop=workshop), Max("pk")),
+        bc=agg(ReportingBreakdown.objects.filter(proposal__workshop=workshop), Count("pk")),
+        go=agg(BusinessGoal.objects.filter(organisation_id=org), Max("updated_at")),
+        goc=agg(BusinessGoal.objects.filter(organisation_id=org), Count("pk")),
+        au=agg(Audience.objects.filter(organisation_id=org), Max("updated_at")),
+        auc=agg(Audience.objects.filter(organisation_id=org), Count("pk")),
+        lim=Subquery(
+            MapSettings.objects.filter(workshop=OuterRef("pk")).values("act_on_limit")[:1]
+        ),
+    )
+    values = row.values_list(
+        "stage",
+        "p",
+        "pc",
+        "ps",
+        "r",
+        "g",
+        "gc",
+        "a",
+        "ac",
+        "b",
+        "bc",
+        "go",
+        "goc",
+        "au",
+        "auc",
+        "lim",
+    ).first()
+    return "|".join(str(v) for v in values or ())
 
 
 # --- One audience ------------------------------------------------------------------------------
