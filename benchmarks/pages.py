@@ -123,7 +123,7 @@ def main() -> None:
                 fac | htmx | {"HX-Target": "coverage"},
             ),
             ("audience view (100 KPIs)", f"/w/{m}/map/audiences/{data['audience']}/", fac),
-            ("map page (100 KPI cards)", f"/w/{m}/map/", fac),
+            ("map page (first 20 of 100 KPIs)", f"/w/{m}/map/", fac),
             ("API: workshops", "/api/v1/workshops", fac),
             ("healthz", "/healthz", {}),
         ]

@@ -8,17 +8,8 @@ Python, so the count never grows with the number of KPIs, goals, audiences or li
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import (
-    Count,
-    Exists,
-    Max,
-    OuterRef,
-    Prefetch,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
-)
+from django.db import connection
+from django.db.models import Count, Exists, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -57,12 +48,28 @@ def mapped_proposals(*, workshop: Workshop) -> QuerySet:
     )
 
 
-def _kpis(workshop: Workshop) -> list[Proposal]:
-    return list(
-        mapped_proposals(workshop=workshop)
-        .select_related("current_revision", "current_revision__counter_metric_proposal")
-        .order_by("id")
-    )
+#: What the map and the coverage read of a KPI (not its long texts).
+KPI_FIELDS = [
+    "id",
+    "workshop_id",
+    "state",
+    "internal_fields",
+    "current_revision__id",
+    "current_revision__number",
+    "current_revision__name",
+    "current_revision__category",
+    "current_revision__channels",
+    "current_revision__purposes",
+    "current_revision__counter_metric_text",
+    "current_revision__counter_metric_proposal_id",
+]
+
+
+def _kpis(workshop: Workshop, ids: list[int] | None = None) -> list[Proposal]:
+    qs = mapped_proposals(workshop=workshop)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return list(qs.select_related("current_revision").only(*KPI_FIELDS).order_by("id"))
 
 
 def goals_for(*, organisation_id: int, active_only: bool = True) -> list[BusinessGoal]:
@@ -131,8 +138,7 @@ class KpiRow:
     def counter_metric_shown(self) -> str:
         rev = self.revision
         if rev.counter_metric_proposal_id:
-            other = rev.counter_metric_proposal
-            return getattr(other, "shown_name", None) or f"#{other.pk}"
+            return getattr(rev, "counter_name", None) or f"#{rev.counter_metric_proposal_id}"
         return rev.counter_metric_text
 
     @property
@@ -172,11 +178,15 @@ def map_rows(
     carries ``n_comments``, and with ``detail`` its comments and who made it. Four to seven
     queries whatever the size; ``proposal_ids`` narrows to some KPIs, ``offset``/``limit`` to
     a page of them (in the map's order)."""
-    kpis = _kpis(workshop)
-    if proposal_ids is not None:
-        kpis = [p for p in kpis if p.pk in set(proposal_ids)]
     if limit is not None:
-        kpis = kpis[offset : offset + limit]
+        # The page's ids first (one narrow query), then only their rows.
+        page = list(
+            mapped_proposals(workshop=workshop)
+            .order_by("id")
+            .values_list("pk", flat=True)[offset : offset + limit]
+        )
+        proposal_ids = page if proposal_ids is None else [i for i in page if i in proposal_ids]
+    kpis = _kpis(workshop, proposal_ids)
     ids = [p.pk for p in kpis]
     rows = {
         p.pk: KpiRow(p, hidden=frozenset() if see_internal else frozenset(p.internal_fields or []))
@@ -197,7 +207,7 @@ def map_rows(
         for p in kpis:
             rev = p.current_revision
             if rev and rev.counter_metric_proposal_id:
-                rev.counter_metric_proposal.shown_name = names.get(rev.counter_metric_proposal_id)
+                rev.counter_name = names.get(rev.counter_metric_proposal_id)
     goal_links = (
         GoalLink.objects.filter(proposal_id__in=ids)
         .select_related("goal")
@@ -574,52 +584,39 @@ def coverage_for_workshop(*, workshop: Workshop) -> Coverage:
 def coverage_version(*, workshop: Workshop) -> str:
     """A stamp that changes whenever anything the coverage view shows changes: links,
     breakdowns, the KPIs' revisions and states, the organisation's goals and audiences, the
-    threshold. One query; the view caches its fragment under it."""
-    proposals = Proposal.objects.filter(workshop=workshop)
-    org = workshop.organisation_id
-
-    def agg(qs, expression):
-        return Subquery(qs.order_by().values(_k=Value(1)).annotate(v=expression).values("v")[:1])
-
-    row = Workshop.objects.filter(pk=workshop.pk).annotate(
-        p=agg(proposals, Max("updated_at")),
-        pc=agg(proposals, Count("pk")),
-        # Shortlisting is a bulk update (no updated_at): count the states that map.
-        ps=agg(proposals.filter(state__in=MAPPED_STATES), Count("pk")),
-        r=agg(proposals, Max("current_revision_id")),
-        g=agg(GoalLink.objects.filter(proposal__workshop=workshop), Max("updated_at")),
-        gc=agg(GoalLink.objects.filter(proposal__workshop=workshop), Count("pk")),
-        a=agg(AudienceLink.objects.filter(proposal__workshop=workshop), Max("updated_at")),
-        ac=agg(AudienceLink.objects.filter(proposal__workshop=workshop), Count("pk")),
-        b=agg(ReportingBreakdown.objects.filter(proposal__workshop=workshop), Max("pk")),
-        bc=agg(ReportingBreakdown.objects.filter(proposal__workshop=workshop), Count("pk")),
-        go=agg(BusinessGoal.objects.filter(organisation_id=org), Max("updated_at")),
-        goc=agg(BusinessGoal.objects.filter(organisation_id=org), Count("pk")),
-        au=agg(Audience.objects.filter(organisation_id=org), Max("updated_at")),
-        auc=agg(Audience.objects.filter(organisation_id=org), Count("pk")),
-        lim=Subquery(
-            MapSettings.objects.filter(workshop=OuterRef("pk")).values("act_on_limit")[:1]
-        ),
-    )
-    values = row.values_list(
-        "stage",
-        "p",
-        "pc",
-        "ps",
-        "r",
-        "g",
-        "gc",
-        "a",
-        "ac",
-        "b",
-        "bc",
-        "go",
-        "goc",
-        "au",
-        "auc",
-        "lim",
-    ).first()
-    return "|".join(str(v) for v in values or ())
+    threshold. One query of scalar subqueries, written out because the ORM took longer to
+    compile it than the database to answer it; the view caches its fragment under it."""
+    p = Proposal._meta.db_table
+    g = GoalLink._meta.db_table
+    a = AudienceLink._meta.db_table
+    b = ReportingBreakdown._meta.db_table
+    go = BusinessGoal._meta.db_table
+    au = Audience._meta.db_table
+    ms = MapSettings._meta.db_table
+    in_workshop = f"proposal_id IN (SELECT id FROM {p} WHERE workshop_id = %(w)s)"  # noqa: S608
+    mapped = ", ".join(f"'{state}'" for state in sorted(MAPPED_STATES))
+    sql = f"""
+        SELECT
+          (SELECT COUNT(*) FROM {p} WHERE workshop_id = %(w)s),
+          (SELECT MAX(updated_at) FROM {p} WHERE workshop_id = %(w)s),
+          (SELECT MAX(current_revision_id) FROM {p} WHERE workshop_id = %(w)s),
+          (SELECT COUNT(*) FROM {p} WHERE workshop_id = %(w)s AND state IN ({mapped})),
+          (SELECT COUNT(*) FROM {g} WHERE {in_workshop}),
+          (SELECT MAX(updated_at) FROM {g} WHERE {in_workshop}),
+          (SELECT COUNT(*) FROM {a} WHERE {in_workshop}),
+          (SELECT MAX(updated_at) FROM {a} WHERE {in_workshop}),
+          (SELECT COUNT(*) FROM {b} WHERE {in_workshop}),
+          (SELECT MAX(id) FROM {b} WHERE {in_workshop}),
+          (SELECT COUNT(*) FROM {go} WHERE organisation_id = %(o)s),
+          (SELECT MAX(updated_at) FROM {go} WHERE organisation_id = %(o)s),
+          (SELECT COUNT(*) FROM {au} WHERE organisation_id = %(o)s),
+          (SELECT MAX(updated_at) FROM {au} WHERE organisation_id = %(o)s),
+          (SELECT act_on_limit FROM {ms} WHERE workshop_id = %(w)s)
+    """  # noqa: S608 - table names from the models, values as parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"w": workshop.pk, "o": workshop.organisation_id})
+        row = cursor.fetchone()
+    return "|".join(str(v) for v in (workshop.stage, *row))
 
 
 # --- One audience ------------------------------------------------------------------------------
