@@ -211,12 +211,12 @@ def map_rows(
     goal_links = (
         GoalLink.objects.filter(proposal_id__in=ids)
         .select_related("goal")
-        .annotate(n_comments=Count("comments"))
+        .annotate(n_comments=Count("comments", filter=Q(comments__hidden_at__isnull=True)))
     )
     audience_links = (
         AudienceLink.objects.filter(proposal_id__in=ids)
         .select_related("audience")
-        .annotate(n_comments=Count("comments"))
+        .annotate(n_comments=Count("comments", filter=Q(comments__hidden_at__isnull=True)))
         .order_by("audience__order", "relation", "id")
     )
     if detail:
@@ -700,6 +700,19 @@ def link_get(*, workshop: Workshop, kind: str, link_id: int):
     return (
         model.objects.filter(pk=link_id, proposal__workshop=workshop)
         .select_related("proposal__workshop", "proposal__current_revision")
+        .first()
+    )
+
+
+def link_comment_get(*, workshop: Workshop, proposal_id: int, comment_id: int):
+    """A comment on a link of this workshop's KPI ``proposal_id``, or None."""
+    return (
+        LinkComment.objects.filter(pk=comment_id)
+        .filter(
+            Q(goal_link__proposal_id=proposal_id, goal_link__proposal__workshop=workshop)
+            | Q(audience_link__proposal_id=proposal_id, audience_link__proposal__workshop=workshop)
+        )
+        .select_related("goal_link__proposal__workshop", "audience_link__proposal__workshop")
         .first()
     )
 

@@ -357,6 +357,28 @@ def link_comment(
     return _after_change(request, access, proposal_id, error=error)
 
 
+@require_POST
+def link_comment_hide(
+    request: HtmxHttpRequest, pk: int, proposal_id: int, comment_id: int
+) -> HttpResponse:
+    access = _load(request, pk)
+    comment = selectors.link_comment_get(
+        workshop=access.workshop, proposal_id=proposal_id, comment_id=comment_id
+    )
+    if comment is None:
+        raise Http404
+    if not permissions.can_configure(access.participant, access.workshop):
+        raise PermissionDenied
+    error = ""
+    try:
+        services.link_comment_hide(
+            actor=access.participant, comment=comment, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as exc:
+        error = _errors(exc)
+    return _after_change(request, access, proposal_id, error=error)
+
+
 # --- coverage ----------------------------------------------------------------------------------
 
 
