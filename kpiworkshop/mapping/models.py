@@ -447,10 +447,20 @@ class LinkComment(TimeStampedModel):
     author = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
     stance = models.CharField(_("stance"), max_length=10, choices=Stance.choices)
     body = models.TextField(_("comment"), max_length=2000)
+    #: The facilitator hides a comment with a reason (it stays in the database and the trail).
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    hidden_by = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(hidden_at__isnull=True) | ~Q(hidden_reason=""),
+                name="linkcomment_hidden_has_reason",
+            ),
             models.CheckConstraint(
                 condition=(Q(goal_link__isnull=False) & Q(audience_link__isnull=True))
                 | (Q(goal_link__isnull=True) & Q(audience_link__isnull=False)),

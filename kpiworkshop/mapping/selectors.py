@@ -8,7 +8,8 @@ Python, so the count never grows with the number of KPIs, goals, audiences or li
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Exists, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -47,12 +48,28 @@ def mapped_proposals(*, workshop: Workshop) -> QuerySet:
     )
 
 
-def _kpis(workshop: Workshop) -> list[Proposal]:
-    return list(
-        mapped_proposals(workshop=workshop)
-        .select_related("current_revision", "current_revision__counter_metric_proposal")
-        .order_by("id")
-    )
+#: What the map and the coverage read of a KPI (not its long texts).
+KPI_FIELDS = [
+    "id",
+    "workshop_id",
+    "state",
+    "internal_fields",
+    "current_revision__id",
+    "current_revision__number",
+    "current_revision__name",
+    "current_revision__category",
+    "current_revision__channels",
+    "current_revision__purposes",
+    "current_revision__counter_metric_text",
+    "current_revision__counter_metric_proposal_id",
+]
+
+
+def _kpis(workshop: Workshop, ids: list[int] | None = None) -> list[Proposal]:
+    qs = mapped_proposals(workshop=workshop)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return list(qs.select_related("current_revision").only(*KPI_FIELDS).order_by("id"))
 
 
 def goals_for(*, organisation_id: int, active_only: bool = True) -> list[BusinessGoal]:
@@ -121,8 +138,7 @@ class KpiRow:
     def counter_metric_shown(self) -> str:
         rev = self.revision
         if rev.counter_metric_proposal_id:
-            other = rev.counter_metric_proposal
-            return getattr(other, "shown_name", None) or f"#{other.pk}"
+            return getattr(rev, "counter_name", None) or f"#{rev.counter_metric_proposal_id}"
         return rev.counter_metric_text
 
     @property
@@ -140,10 +156,6 @@ class KpiRow:
     def relation(self, relation: str) -> list[AudienceLink]:
         return [a for a in self.audience_links if a.relation == relation]
 
-    @property
-    def comment_count(self) -> int:
-        return sum(len(link.comment_list) for link in [*self.goal_links, *self.audience_links])
-
 
 def _comments_prefetch() -> Prefetch:
     return Prefetch(
@@ -154,13 +166,27 @@ def _comments_prefetch() -> Prefetch:
 
 
 def map_rows(
-    *, workshop: Workshop, proposal_ids: list[int] | None = None, see_internal: bool = True
+    *,
+    workshop: Workshop,
+    proposal_ids: list[int] | None = None,
+    see_internal: bool = True,
+    detail: bool = False,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[KpiRow]:
-    """Every KPI on the map with its goal links, audience links (each with its comments) and
-    breakdowns. Six queries whatever the size; ``proposal_ids`` narrows to some KPIs."""
-    kpis = _kpis(workshop)
-    if proposal_ids is not None:
-        kpis = [p for p in kpis if p.pk in set(proposal_ids)]
+    """Every KPI on the map with its goal links, audience links and breakdowns; each link
+    carries ``n_comments``, and with ``detail`` its comments and who made it. Four to seven
+    queries whatever the size; ``proposal_ids`` narrows to some KPIs, ``offset``/``limit`` to
+    a page of them (in the map's order)."""
+    if limit is not None:
+        # The page's ids first (one narrow query), then only their rows.
+        page = list(
+            mapped_proposals(workshop=workshop)
+            .order_by("id")
+            .values_list("pk", flat=True)[offset : offset + limit]
+        )
+        proposal_ids = page if proposal_ids is None else [i for i in page if i in proposal_ids]
+    kpis = _kpis(workshop, proposal_ids)
     ids = [p.pk for p in kpis]
     rows = {
         p.pk: KpiRow(p, hidden=frozenset() if see_internal else frozenset(p.internal_fields or []))
@@ -181,21 +207,28 @@ def map_rows(
         for p in kpis:
             rev = p.current_revision
             if rev and rev.counter_metric_proposal_id:
-                rev.counter_metric_proposal.shown_name = names.get(rev.counter_metric_proposal_id)
-    for link in (
+                rev.counter_name = names.get(rev.counter_metric_proposal_id)
+    goal_links = (
         GoalLink.objects.filter(proposal_id__in=ids)
-        .select_related("goal", "created_by")
-        .prefetch_related(_comments_prefetch())
-    ):
+        .select_related("goal")
+        .annotate(n_comments=Count("comments", filter=Q(comments__hidden_at__isnull=True)))
+    )
+    audience_links = (
+        AudienceLink.objects.filter(proposal_id__in=ids)
+        .select_related("audience")
+        .annotate(n_comments=Count("comments", filter=Q(comments__hidden_at__isnull=True)))
+        .order_by("audience__order", "relation", "id")
+    )
+    if detail:
+        goal_links = goal_links.select_related("created_by").prefetch_related(_comments_prefetch())
+        audience_links = audience_links.select_related("created_by").prefetch_related(
+            _comments_prefetch()
+        )
+    for link in goal_links:
         rows[link.proposal_id].goal_links.append(link)
     for row in rows.values():
         row.goal_links.sort(key=lambda g: (g.strength != Strength.PRIMARY, g.goal.order, g.pk))
-    for link in (
-        AudienceLink.objects.filter(proposal_id__in=ids)
-        .select_related("audience", "created_by")
-        .prefetch_related(_comments_prefetch())
-        .order_by("audience__order", "relation", "id")
-    ):
+    for link in audience_links:
         rows[link.proposal_id].audience_links.append(link)
     for b in ReportingBreakdown.objects.filter(proposal_id__in=ids).order_by("dimension", "value"):
         rows[b.proposal_id].breakdowns.setdefault(b.dimension, []).append(b)
@@ -247,7 +280,9 @@ class Coverage:
 
 
 def _kpi_url(workshop: Workshop, proposal_id: int) -> str:
-    return reverse("mapping:kpi", args=[workshop.pk, proposal_id])
+    # One reverse() per page, not one per flagged KPI.
+    base = reverse("mapping:kpi", args=[workshop.pk, 1])[: -len("1/")]
+    return f"{base}{proposal_id}/"
 
 
 def coverage_for_workshop(*, workshop: Workshop) -> Coverage:
@@ -546,6 +581,44 @@ def coverage_for_workshop(*, workshop: Workshop) -> Coverage:
     )
 
 
+def coverage_version(*, workshop: Workshop) -> str:
+    """A stamp that changes whenever anything the coverage view shows changes: links,
+    breakdowns, the KPIs' revisions and states, the organisation's goals and audiences, the
+    threshold. One query of scalar subqueries, written out because the ORM took longer to
+    compile it than the database to answer it; the view caches its fragment under it."""
+    p = Proposal._meta.db_table
+    g = GoalLink._meta.db_table
+    a = AudienceLink._meta.db_table
+    b = ReportingBreakdown._meta.db_table
+    go = BusinessGoal._meta.db_table
+    au = Audience._meta.db_table
+    ms = MapSettings._meta.db_table
+    in_workshop = f"proposal_id IN (SELECT id FROM {p} WHERE workshop_id = %(w)s)"  # noqa: S608
+    mapped = ", ".join(f"'{state}'" for state in sorted(MAPPED_STATES))
+    sql = f"""
+        SELECT
+          (SELECT COUNT(*) FROM {p} WHERE workshop_id = %(w)s),
+          (SELECT MAX(updated_at) FROM {p} WHERE workshop_id = %(w)s),
+          (SELECT MAX(current_revision_id) FROM {p} WHERE workshop_id = %(w)s),
+          (SELECT COUNT(*) FROM {p} WHERE workshop_id = %(w)s AND state IN ({mapped})),
+          (SELECT COUNT(*) FROM {g} WHERE {in_workshop}),
+          (SELECT MAX(updated_at) FROM {g} WHERE {in_workshop}),
+          (SELECT COUNT(*) FROM {a} WHERE {in_workshop}),
+          (SELECT MAX(updated_at) FROM {a} WHERE {in_workshop}),
+          (SELECT COUNT(*) FROM {b} WHERE {in_workshop}),
+          (SELECT MAX(id) FROM {b} WHERE {in_workshop}),
+          (SELECT COUNT(*) FROM {go} WHERE organisation_id = %(o)s),
+          (SELECT MAX(updated_at) FROM {go} WHERE organisation_id = %(o)s),
+          (SELECT COUNT(*) FROM {au} WHERE organisation_id = %(o)s),
+          (SELECT MAX(updated_at) FROM {au} WHERE organisation_id = %(o)s),
+          (SELECT act_on_limit FROM {ms} WHERE workshop_id = %(w)s)
+    """  # noqa: S608 - table names from the models, values as parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"w": workshop.pk, "o": workshop.organisation_id})
+        row = cursor.fetchone()
+    return "|".join(str(v) for v in (workshop.stage, *row))
+
+
 # --- One audience ------------------------------------------------------------------------------
 
 
@@ -627,6 +700,19 @@ def link_get(*, workshop: Workshop, kind: str, link_id: int):
     return (
         model.objects.filter(pk=link_id, proposal__workshop=workshop)
         .select_related("proposal__workshop", "proposal__current_revision")
+        .first()
+    )
+
+
+def link_comment_get(*, workshop: Workshop, proposal_id: int, comment_id: int):
+    """A comment on a link of this workshop's KPI ``proposal_id``, or None."""
+    return (
+        LinkComment.objects.filter(pk=comment_id)
+        .filter(
+            Q(goal_link__proposal_id=proposal_id, goal_link__proposal__workshop=workshop)
+            | Q(audience_link__proposal_id=proposal_id, audience_link__proposal__workshop=workshop)
+        )
+        .select_related("goal_link__proposal__workshop", "audience_link__proposal__workshop")
         .first()
     )
 

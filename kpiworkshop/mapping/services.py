@@ -10,7 +10,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, OuterRef, Subquery
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kpiworkshop.accounts.models import Organisation
@@ -596,6 +596,27 @@ def link_comment_create(
     comment = LinkComment.objects.create(
         goal_link=goal_link, audience_link=audience_link, author=actor, stance=stance, body=body
     )
+    _audit(actor, "link_comment.create", workshop, comment, proposal=link.proposal_id)
+    return comment
+
+
+@transaction.atomic
+def link_comment_hide(
+    *, actor: Participant | None, comment: LinkComment, reason: str
+) -> LinkComment:
+    """The facilitator hides a comment on a link, saying why; the text stays out of the
+    trail."""
+    comment = LinkComment.objects.select_for_update().get(pk=comment.pk)
+    link = comment.goal_link or comment.audience_link
+    workshop = link.proposal.workshop
+    if not permissions.can_configure(actor, workshop):
+        raise PermissionDenied(_("Only the facilitator can hide comments."))
+    reason = _text(reason, limit=300, field="reason", required=True)
+    comment.hidden_at = timezone.now()
+    comment.hidden_reason = reason
+    comment.hidden_by = actor
+    comment.save(update_fields=["hidden_at", "hidden_reason", "hidden_by", "updated_at"])
+    _audit(actor, "link_comment.hide", workshop, comment, reason=reason)
     return comment
 
 

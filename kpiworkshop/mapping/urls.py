@@ -20,6 +20,7 @@ urlpatterns = [
     path(K + "audiences/", views.audience_link_add, name="audience_link_add"),
     path(K + "breakdowns/", views.breakdowns_save, name="breakdowns"),
     path(K + "counter-metric/", views.counter_metric_save, name="counter_metric"),
+    path(K + "comments/<id:comment_id>/hide/", views.link_comment_hide, name="comment_hide"),
     path(
         K + "goal-links/<id:link_id>/remove/",
         views.link_remove,

@@ -11,6 +11,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
@@ -35,6 +36,7 @@ from .forms import (
 from .models import Audience, BusinessGoal
 
 COVERAGE_POLL_SECONDS = 5
+MAP_PAGE = 20
 
 
 def _load(request, pk: int) -> WorkshopAccess:
@@ -71,14 +73,36 @@ def _flags(access: WorkshopAccess) -> dict:
 # --- the map -----------------------------------------------------------------------------------
 
 
+def _page(request) -> int:
+    try:
+        page = int(request.GET.get("page", 1))
+    except (TypeError, ValueError):
+        return 1
+    return min(max(page, 1), 1000)
+
+
 @require_GET
 def map_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The map, MAP_PAGE cards at a time: "Show more" appends the next ones with htmx, or is a
+    plain link to the next page without JavaScript."""
     access = _load(request, pk)
-    services.defaults_ensure(organisation=access.workshop.organisation)
+    page = _page(request)
+    rows = selectors.map_rows(
+        workshop=access.workshop,
+        see_internal=_can_see_internal(access),
+        offset=(page - 1) * MAP_PAGE,
+        limit=MAP_PAGE + 1,  # one more tells whether there is a next page
+    )
     context = _flags(access) | {
-        "rows": selectors.map_rows(
-            workshop=access.workshop, see_internal=_can_see_internal(access)
-        ),
+        "rows": rows[:MAP_PAGE],
+        "has_more": len(rows) > MAP_PAGE,
+        "next_page": page + 1,
+    }
+    if request.htmx and request.htmx.target == "map-more":
+        return render(request, "mapping/map.html#kpi-list", context)
+    services.defaults_ensure(organisation=access.workshop.organisation)
+    context |= {
+        "kpi_count": selectors.mapped_proposals(workshop=access.workshop).count(),
         "goals": selectors.goals_for(organisation_id=access.workshop.organisation_id),
         "audiences": selectors.audience_summaries(workshop=access.workshop),
     }
@@ -93,7 +117,10 @@ def _auto(proposal_id: int) -> str:
 def _kpi_context(access: WorkshopAccess, proposal_id: int, **forms) -> dict:
     workshop = access.workshop
     rows = selectors.map_rows(
-        workshop=workshop, proposal_ids=[proposal_id], see_internal=_can_see_internal(access)
+        workshop=workshop,
+        proposal_ids=[proposal_id],
+        see_internal=_can_see_internal(access),
+        detail=True,
     )
     if not rows:
         raise Http404
@@ -330,6 +357,28 @@ def link_comment(
     return _after_change(request, access, proposal_id, error=error)
 
 
+@require_POST
+def link_comment_hide(
+    request: HtmxHttpRequest, pk: int, proposal_id: int, comment_id: int
+) -> HttpResponse:
+    access = _load(request, pk)
+    comment = selectors.link_comment_get(
+        workshop=access.workshop, proposal_id=proposal_id, comment_id=comment_id
+    )
+    if comment is None:
+        raise Http404
+    if not permissions.can_configure(access.participant, access.workshop):
+        raise PermissionDenied
+    error = ""
+    try:
+        services.link_comment_hide(
+            actor=access.participant, comment=comment, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as exc:
+        error = _errors(exc)
+    return _after_change(request, access, proposal_id, error=error)
+
+
 # --- coverage ----------------------------------------------------------------------------------
 
 
@@ -355,13 +404,19 @@ def coverage(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Saved."))
                 return redirect("mapping:coverage", pk=pk)
-    cov = selectors.coverage_for_workshop(workshop=access.workshop)
+    workshop = access.workshop
+    # The fragment is cached under a stamp of everything it shows (one query); the coverage
+    # itself is computed only when the template misses the cache.
+    cov = SimpleLazyObject(lambda: selectors.coverage_for_workshop(workshop=workshop))
     context = _flags(access) | {
         "cov": cov,
+        "version": selectors.coverage_version(workshop=workshop),
         "poll_seconds": COVERAGE_POLL_SECONDS,
-        "settings_form": settings_form
-        or MapSettingsForm(initial={"act_on_limit": cov.act_on_limit}),
     }
+    if context["can_configure"]:
+        context["settings_form"] = settings_form or MapSettingsForm(
+            initial={"act_on_limit": selectors.act_on_limit(workshop=workshop)}
+        )
     template = "mapping/coverage.html"
     if request.htmx and request.htmx.target == "coverage":
         template += "#coverage"

@@ -72,4 +72,6 @@ AUDIT_LABELS = {
     "breakdowns.set": _("set a KPI's breakdowns"),
     "counter_metric.set": _("set a KPI's counter-metric"),
     "map_settings.update": _("changed the coverage checks"),
+    "link_comment.create": _("commented on a KPI's link"),
+    "link_comment.hide": _("hid a comment on a KPI's link"),
 }

@@ -247,3 +247,63 @@ def test_guest_coverage_query_count(client, map_workshop, manager, guest_custome
         build(map_workshop, manager, n)
         counts.append(count(client, reverse("mapping:coverage", args=[map_workshop.pk])))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_coverage_query_count_on_a_cache_miss_does_not_grow(client, map_workshop, manager, htmx):
+    from django.core.cache import cache
+
+    login(client, manager)
+    kw = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "coverage"} if htmx else {}
+    counts = []
+    for n in (1, 10, 100):
+        map_workshop.proposals.all().delete()
+        build(map_workshop, manager, n)
+        cache.clear()
+        counts.append(count(client, reverse("mapping:coverage", args=[map_workshop.pk]), **kw))
+    assert counts[0] == counts[1] == counts[2], counts
+    assert counts[0] <= 14, counts
+
+
+def test_cached_coverage_follows_every_change(client, map_workshop, manager, goal, audience):
+    from kpiworkshop.mapping import services
+
+    kpi = make_kpi(map_workshop, manager)
+    login(client, manager)
+    url = reverse("mapping:coverage", args=[map_workshop.pk])
+    fragment = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "coverage"}
+
+    def failing():
+        import re
+
+        body = client.get(url, **fragment).content.decode()
+        return set(re.findall(r'data-check="(\w+)" data-ok="0"', body))
+
+    first = failing()
+    assert {"kpi_goal", "kpi_primary", "acts", "counter"} <= first
+    assert failing() == first  # a hit
+    hit = count(client, url, **fragment)
+    link = services.goal_link_set(actor=manager, proposal=kpi, goal_id=goal.pk)
+    assert "kpi_goal" not in failing() and "kpi_primary" in failing()
+    services.goal_link_set(actor=manager, proposal=kpi, goal_id=goal.pk, strength="primary")
+    assert "kpi_primary" not in failing()
+    services.goal_link_remove(actor=manager, link=link)
+    assert {"kpi_goal", "kpi_primary"} <= failing()
+    services.audience_link_set(
+        actor=manager, proposal=kpi, audience_id=audience.pk, relation="acts"
+    )
+    assert "acts" not in failing()
+    services.counter_metric_set(actor=manager, proposal=kpi, text="Repeat contacts")
+    assert "counter" not in failing()
+    MapSettings.objects.create(workshop=map_workshop, act_on_limit=1)
+    assert "overload" not in failing()
+    second = make_kpi(map_workshop, manager, "Second")
+    services.audience_link_set(
+        actor=manager, proposal=second, audience_id=audience.pk, relation="acts"
+    )
+    assert "overload" in failing()
+    # A hit costs only the stamp: fewer queries than computing.
+    from django.core.cache import cache
+
+    cache.clear()
+    assert hit < count(client, url, **fragment)

@@ -8,7 +8,13 @@ from django.urls import reverse
 
 from kpiworkshop.accounts.models import User
 from kpiworkshop.kpis.models import Proposal
-from kpiworkshop.mapping.models import Audience, AudienceLink, BusinessGoal, GoalLink
+from kpiworkshop.mapping.models import (
+    Audience,
+    AudienceLink,
+    BusinessGoal,
+    GoalLink,
+    LinkComment,
+)
 from kpiworkshop.workshops.models import Participant, Stage, Workshop
 from tests.conftest import as_guest
 
@@ -21,6 +27,7 @@ GARBAGE = [
     {"handler": ["robot", "chatbot"], "channel": "\x00", "request_type": "," * 5000},
     {"library": "../../etc", "text": "t" * 500, "act_on_limit": "-5", "stance": "angry"},
     {"place": "moon", "place_note": "\x00", "level": "galactic", "is_active": "maybe"},
+    {"reason": "r" * 5000},
 ]
 
 
@@ -35,6 +42,7 @@ def demo(db):
         "goal_id": BusinessGoal.objects.filter(organisation=workshop.organisation).first().pk,
         "audience_id": Audience.objects.filter(organisation=workshop.organisation).first().pk,
         "link_id": GoalLink.objects.filter(proposal=proposal).first().pk,
+        "comment_id": LinkComment.objects.first().pk,
     }
 
 

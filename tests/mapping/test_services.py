@@ -282,3 +282,33 @@ def test_map_settings_bounds(map_workshop, facilitator, manager):
         ).act_on_limit
         == 5
     )
+
+
+def test_facilitator_hides_a_link_comment_with_a_reason(
+    kpi, manager, agent, facilitator, goal, client
+):
+    from django.urls import reverse
+
+    from kpiworkshop.mapping.models import LinkComment
+    from tests.conftest import login
+
+    link = services.goal_link_set(actor=manager, proposal=kpi, goal_id=goal.pk)
+    comment = services.link_comment_create(
+        actor=agent, goal_link=link, stance="concern", body="Rude words"
+    )
+    assert AuditEvent.objects.filter(action="link_comment.create").exists()
+    with pytest.raises(PermissionDenied):
+        services.link_comment_hide(actor=manager, comment=comment, reason="x")
+    with pytest.raises(ValidationError):
+        services.link_comment_hide(actor=facilitator, comment=comment, reason="  ")
+    url = reverse("mapping:comment_hide", args=[kpi.workshop_id, kpi.pk, comment.pk])
+    login(client, facilitator)
+    response = client.post(url, {"reason": "Offensive"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Rude words" not in body and "Offensive" in body
+    comment = LinkComment.objects.get()
+    assert comment.hidden_by == facilitator
+    assert AuditEvent.objects.get(action="link_comment.hide").details == {"reason": "Offensive"}
+    other = reverse("mapping:comment_hide", args=[kpi.workshop_id, kpi.pk + 1, comment.pk])
+    assert client.post(other, {"reason": "x"}).status_code == 404

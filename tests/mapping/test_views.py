@@ -274,3 +274,20 @@ def test_settings_change_threshold(client, map_workshop, facilitator, manager):
     assert client.post(url, {"act_on_limit": 0}).status_code == 400
     assert client.post(url, {"act_on_limit": 3}).status_code == 302
     assert map_workshop.map_settings.act_on_limit == 3
+
+
+def test_map_page_shows_twenty_cards_then_more(client, map_workshop, manager):
+    from tests.mapping.conftest import make_kpi
+
+    for i in range(25):
+        make_kpi(map_workshop, manager, f"KPI {i:02d}")
+    login(client, manager)
+    url = reverse("mapping:map", args=[map_workshop.pk])
+    body = client.get(url).content.decode()
+    assert body.count('data-testid="kpi-card"') == 20
+    assert "25 KPIs to map" in body
+    assert 'href="?page=2"' in body
+    more = client.get(url + "?page=2", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="map-more")
+    assert more.content.decode().count('data-testid="kpi-card"') == 5
+    assert "<html" not in more.content.decode()
+    assert client.get(url + "?page=abc").status_code == 200
