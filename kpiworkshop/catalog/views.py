@@ -91,6 +91,7 @@ def _approval_context(request, access: WorkshopAccess, **extra) -> dict:
         "progress": services.publish_progress(job=job) if job else None,
         "poll_seconds": PROGRESS_POLL_SECONDS,
         "today": timezone.localdate(),
+        "role_labels": dict(Role.choices),
     } | extra
 
 

@@ -276,3 +276,25 @@ def test_catalogue_page_for_50_kpis_is_under_100_kb(client, organisation):
     response = client.get(_url(release))
     assert response.status_code == 200
     assert len(response.content) < 100 * 1024, len(response.content)
+
+
+@pytest.mark.parametrize("n", [1, 10, 100])
+def test_approval_board_query_count_does_not_grow(
+    client, n, django_assert_num_queries, approve_workshop, agent, approvers
+):
+    from kpiworkshop.mapping.models import AudienceLink
+    from tests.factories import AudienceFactory
+
+    audience = AudienceFactory(organisation=approve_workshop.organisation, name="Agents")
+    for i in range(n):
+        p = make_proposal(approve_workshop, agent, f"KPI {i}")
+        AudienceLink.objects.create(
+            proposal=p, audience=audience, relation="sees", created_by=agent
+        )
+    login(client, approvers[0])
+    url = reverse("catalog:approve", args=[approve_workshop.pk])
+    client.get(url)
+    with django_assert_num_queries(13):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert response.content.decode().count("Record decision") == n
