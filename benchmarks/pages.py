@@ -78,6 +78,18 @@ for i in range(100):
     ReportingBreakdown.objects.create(proposal=p, dimension="channel", value="chat", created_by=mfp)
     ReportingBreakdown.objects.create(proposal=p, dimension="handler", value="chatbot", created_by=mfp)
     LinkComment.objects.create(goal_link=g, author=mfp, stance="concern", body="Hm")
+# The catalogue: a published release of 100 KPIs (entries as the publish task writes them).
+import datetime
+from kpiworkshop.catalog.models import CatalogEntry, CatalogRelease
+crel = CatalogRelease.objects.create(organisation=org, major=1, minor=0, language="en",
+                                    effective_date=datetime.date(2026, 1, 1), published_by_name="Fran")
+CatalogEntry.objects.bulk_create([
+    CatalogEntry(release=crel, position=i, name=f"KPI {i}", category="customer",
+                 definition={"measures": "What it measures, in a couple of sentences. " * 3},
+                 channels=["chat", "voice"], training_notes={"en": {"how_to_read": "x"}},
+                 audiences=[{"slug": "agents", "name": "Agents", "kind": "sees"}],
+                 goals=[{"slug": "loyalty", "name": "Loyalty", "kind": "primary"}])
+    for i in range(100)])
 c = Client()
 c.force_login(fac)
 c.get(f"/w/{mw.pk}/map/")  # the first visit creates the default goals and audiences
@@ -124,6 +136,12 @@ def main() -> None:
             ),
             ("audience view (100 KPIs)", f"/w/{m}/map/audiences/{data['audience']}/", fac),
             ("map page (first 20 of 100 KPIs)", f"/w/{m}/map/", fac),
+            ("catalogue (100 KPIs, member)", "/o/bench/catalogue/", fac),
+            (
+                "catalogue filtered to an audience (member)",
+                "/o/bench/catalogue/?audience=agents",
+                fac,
+            ),
             ("API: workshops", "/api/v1/workshops", fac),
             ("healthz", "/healthz", {}),
         ]

@@ -10,9 +10,11 @@ from kpiworkshop.kpis.models import (
     DEFINITION_FIELDS,
     Category,
     Channel,
+    Comment,
     Proposal,
     ProposalState,
     Revision,
+    Stance,
 )
 from kpiworkshop.mapping.models import AudienceLink, GoalLink
 from kpiworkshop.voting.models import Ballot, BallotState
@@ -77,6 +79,10 @@ class ApprovalRow:
     decisions: list[Approval]
     contributors: frozenset[int]
     languages_with_notes: set[str] = field(default_factory=set)
+    goals: list[dict] = field(default_factory=list)
+    audiences: list[dict] = field(default_factory=list)
+    votes: list[dict] = field(default_factory=list)
+    open_concerns: int = 0
 
     @property
     def current(self) -> list[Approval]:
@@ -102,14 +108,38 @@ def approval_rows(*, workshop: Workshop) -> list[ApprovalRow]:
         .order_by("state", "created_at", "id")
     )
     ids = [p.pk for p in proposals]
+    for p in proposals:
+        p.workshop = workshop  # the permission predicates read it: no query per row
     contributors = _contributors_by_proposal(ids, {p.pk: p.author_id for p in proposals})
     notes: dict[int, set[str]] = {}
     for pid, lang in TrainingNotes.objects.filter(proposal_id__in=ids).values_list(
         "proposal_id", "language"
     ):
         notes.setdefault(pid, set()).add(lang)
+    goals, audiences = _links(ids)
+    votes = _vote_summaries(workshop) if ids else {}
+    concerns = dict(
+        Comment.objects.filter(
+            proposal_id__in=ids,
+            stance=Stance.CONCERN,
+            hidden_at__isnull=True,
+            resolved_at__isnull=True,
+        )
+        .values_list("proposal_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     return [
-        ApprovalRow(p, list(p.approvals.all()), contributors[p.pk], notes.get(p.pk, set()))
+        ApprovalRow(
+            p,
+            list(p.approvals.all()),
+            contributors[p.pk],
+            notes.get(p.pk, set()),
+            goals.get(p.pk, []),
+            audiences.get(p.pk, []),
+            votes.get(p.pk, []),
+            concerns.get(p.pk, 0),
+        )
         for p in proposals
     ]
 
@@ -409,10 +439,20 @@ def _matches(entry: CatalogEntry, f: Filters) -> bool:
     return True
 
 
-def entries_for(*, release: CatalogRelease, filters: Filters | None = None) -> list[CatalogEntry]:
+#: What the catalogue list does not show: left in the database for the list page.
+LIST_DEFERRED = ("training_notes", "decisions", "votes", "internal_fields", "proposal")
+
+
+def entries_for(
+    *, release: CatalogRelease, filters: Filters | None = None, full: bool = True
+) -> list[CatalogEntry]:
     """The release's entries, filtered: one query (the JSON lists are filtered in Python, the
-    same on SQLite and PostgreSQL; a release holds hundreds of KPIs, not millions)."""
-    entries = list(CatalogEntry.objects.filter(release=release).order_by("position", "id"))
+    same on SQLite and PostgreSQL; a release holds hundreds of KPIs, not millions). ``full``
+    False leaves out what a list does not show."""
+    qs = CatalogEntry.objects.filter(release=release).order_by("position", "id")
+    if not full:
+        qs = qs.defer(*LIST_DEFERRED)
+    entries = list(qs)
     return filter_entries(entries, filters)
 
 

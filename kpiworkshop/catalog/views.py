@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -90,6 +91,7 @@ def _approval_context(request, access: WorkshopAccess, **extra) -> dict:
         "progress": services.publish_progress(job=job) if job else None,
         "poll_seconds": PROGRESS_POLL_SECONDS,
         "today": timezone.localdate(),
+        "role_labels": dict(Role.choices),
     } | extra
 
 
@@ -325,12 +327,8 @@ def _shown_definition(entry, internal: bool) -> list[tuple[str, str, bool]]:
 
 def _catalogue_page(request, access: CatalogueAccess, release, *, is_current: bool) -> HttpResponse:
     filters = selectors.clean_filters(request.GET)
-    all_entries = selectors.entries_for(release=release) if release else []
-    entries = (
-        (selectors.entries_for(release=release, filters=filters) if release else [])
-        if filters.active
-        else all_entries
-    )
+    all_entries = selectors.entries_for(release=release, full=False) if release else []
+    entries = selectors.filter_entries(all_entries, filters)
     context = {
         "organisation": access.organisation,
         "release": release,
@@ -347,9 +345,17 @@ def _catalogue_page(request, access: CatalogueAccess, release, *, is_current: bo
         "category_labels": dict(KpiCategory.choices),
     }
     template = "catalog/catalogue.html"
-    if request.htmx and request.htmx.target == "catalogue-results":
+    if (
+        request.htmx
+        and request.htmx.target == "catalogue-results"
+        and not request.htmx.history_restore_request
+    ):
         template += "#catalogue-results"
-    return render(request, template, context)
+    response = render(request, template, context)
+    # The fragment and the page share a URL (the filters are pushed to the address bar): the
+    # browser's back button must never be served the fragment from its cache.
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
 
 
 @require_GET
