@@ -152,7 +152,7 @@ def test_review_workshop_refused_without_a_release(organisation):
 def test_review_workshop_publishes_keep_change_retire(
     organisation, django_capture_on_commit_callbacks
 ):
-    release, fac, reader, workshop = _review_workshop(organisation)
+    release, fac, _reader, workshop = _review_workshop(organisation)
     facilitator = Participant.objects.get(workshop=workshop, user=fac)
     by_name = {p.current_revision.name: p for p in Proposal.objects.filter(workshop=workshop)}
     with pytest.raises(ValidationError):  # retiring needs a reason
@@ -204,7 +204,7 @@ def test_review_workshop_publishes_keep_change_retire(
 
 
 def test_review_board_shows_feedback(client, organisation):
-    release, fac, reader, workshop = _review_workshop(organisation)
+    release, fac, _reader, workshop = _review_workshop(organisation)
     entry = release.entries.get(name="FCR")
     Feedback.objects.create(entry=entry, person="u:9", role="agent", answer=Answer.UNCLEAR)
     client.force_login(fac)
