@@ -25,6 +25,7 @@ from kpiworkshop.kpis.models import (
     Direction,
     Frequency,
 )
+from kpiworkshop.mapping.models import Relation, Strength
 
 from .models import CatalogEntry, CatalogRelease, Decision, Export, ExportFormat, new_export_token
 
@@ -115,11 +116,21 @@ def entry_document(entry: CatalogEntry, language: str, change: str = "") -> dict
         "gaming_risks": text.get("gaming_risks", ""),
         "counter_metric": plain(entry.counter_metric),
         "goals": [
-            {"slug": g.get("slug", ""), "name": plain(g.get("name")), "kind": g.get("kind", "")}
+            {
+                "slug": g.get("slug", ""),
+                "name": plain(g.get("name")),
+                "kind": g.get("kind", ""),
+                "kind_label": _label(Strength, g.get("kind", "")),
+            }
             for g in entry.goals or []
         ],
         "audiences": [
-            {"slug": a.get("slug", ""), "name": plain(a.get("name")), "kind": a.get("kind", "")}
+            {
+                "slug": a.get("slug", ""),
+                "name": plain(a.get("name")),
+                "kind": a.get("kind", ""),
+                "kind_label": _label(Relation, a.get("kind", "")),
+            }
             for a in entry.audiences or []
         ],
         "pilot_until": entry.pilot_until.isoformat() if entry.pilot_until else None,

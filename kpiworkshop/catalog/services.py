@@ -82,7 +82,7 @@ def _audit(actor, action: str, workshop: Workshop, target=None, **details) -> No
 
 def _lock_proposal(proposal: Proposal) -> Proposal:
     return (
-        Proposal.objects.select_for_update()
+        Proposal.objects.select_for_update(of=("self",))
         .select_related("workshop", "current_revision")
         .get(pk=proposal.pk)
     )
@@ -392,7 +392,11 @@ def release_build(*, job_id: int) -> CatalogRelease | None:
     from .exports import exports_build  # PDF machinery loads only where it runs
 
     with transaction.atomic():
-        job = PublishJob.objects.select_for_update().select_related("workshop").get(pk=job_id)
+        job = (
+            PublishJob.objects.select_for_update(of=("self",))
+            .select_related("workshop")
+            .get(pk=job_id)
+        )
         if job.state == PublishState.DONE:
             return CatalogRelease.objects.filter(job=job).first()
         PublishJob.objects.filter(pk=job.pk).update(
@@ -401,7 +405,11 @@ def release_build(*, job_id: int) -> CatalogRelease | None:
     try:
         with transaction.atomic():
             # Locked again for the whole build: a second worker waits here, then finds DONE.
-            job = PublishJob.objects.select_for_update().select_related("workshop").get(pk=job_id)
+            job = (
+                PublishJob.objects.select_for_update(of=("self",))
+                .select_related("workshop")
+                .get(pk=job_id)
+            )
             if job.state == PublishState.DONE:
                 return CatalogRelease.objects.filter(job=job).first()
             workshop = Workshop.objects.select_for_update().get(pk=job.workshop_id)

@@ -7,6 +7,7 @@ A = "w/<id:pk>/approve/"
 C = "o/<slug:org>/catalogue/"
 urlpatterns = [
     path(A, views.approval_board, name="approve"),
+    path("w/<id:pk>/catalogue/", views.workshop_catalogue, name="workshop_catalogue"),
     path(A + "quorum/", views.quorum_set, name="quorum"),
     path(A + "publish/", views.publish, name="publish"),
     path(A + "publish/status/", views.publish_status, name="publish_status"),

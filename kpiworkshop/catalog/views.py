@@ -266,6 +266,20 @@ def publish_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 # --- the catalogue ----------------------------------------------------------------------------
 
 
+@require_GET
+def workshop_catalogue(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """From a workshop's page to its organisation's catalogue (the release it published, when
+    there is one)."""
+    access = load_workshop(request, pk)
+    release = access.workshop.releases.order_by("-major", "-minor").first()
+    slug = Organisation.objects.values_list("slug", flat=True).get(
+        pk=access.workshop.organisation_id
+    )
+    if release is None:
+        return redirect("catalog:current", org=slug)
+    return redirect("catalog:release", org=slug, version=release.version)
+
+
 class CatalogueAccess:
     def __init__(self, organisation: Organisation, reader):
         self.organisation = organisation

@@ -69,3 +69,9 @@ def publish(workshop, facilitator, language="en", **kwargs):
         effective_date=kwargs.pop("effective_date", datetime.date(2026, 1, 1)),
         **kwargs,
     )
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Exports are written to storage: keep them out of the working tree."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")

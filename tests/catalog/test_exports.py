@@ -88,8 +88,7 @@ def test_json_validates_against_its_schema(published):
     assert doc["schema_version"] == "1.0"
     assert doc["version"] == "1.0" and doc["language"] == "it"
     fcr = next(e for e in doc["entries"] if e["name"] == "Risoluzione al primo contatto")
-    assert fcr["goals"] == [{"slug": f"b{fcr['goals'][0]['slug'][1:]}", "name": "Churn",
-                             "kind": "primary"}]  # fmt: skip
+    assert fcr["goals"][0]["name"] == "Churn" and fcr["goals"][0]["kind"] == "primary"
     assert fcr["audiences"][0]["slug"] == "front-line"
     assert fcr["decisions"][0]["decision_label"] == "Approva"  # in the release's language
     assert "baseline" not in json.dumps(fcr) or fcr.get("baseline") == ""

@@ -238,3 +238,15 @@ def test_catalogue_page_query_count_does_not_grow(
     with django_assert_num_queries(7):
         response = client.get(_url(release))
     assert response.status_code == 200
+
+
+def test_workshop_page_links_to_approval_and_to_its_release(
+    client, release, approve_workshop, agent
+):
+    login(client, agent)
+    page = client.get(reverse("workshops:detail", args=[approve_workshop.pk])).content.decode()
+    link = reverse("catalog:workshop_catalogue", args=[approve_workshop.pk])
+    assert link in page
+    response = client.get(link)
+    assert response.status_code == 302
+    assert response["Location"] == _url(release, "catalog:release", "1.0")
