@@ -35,3 +35,6 @@ urlpatterns += [
     path("w/<id:pk>/review/", views.review_board, name="review_board"),
     path("w/<id:pk>/review/<id:proposal_id>/kind/", views.review_kind, name="review_kind"),
 ]
+urlpatterns += [
+    path(C + "<str:version>/datastack/<str:fmt>/", views.datastack_download, name="datastack"),
+]
