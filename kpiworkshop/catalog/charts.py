@@ -17,7 +17,7 @@ from kpiworkshop.kpis.models import Direction
 WIDTH, HEIGHT = 320, 160
 LEFT, RIGHT, TOP, BOTTOM = 40, 8, 8, 22
 
-_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
+_NUMBER = re.compile(r"(?<!\d)-?\d+(?:[.,]\d+)?")
 
 
 def first_number(text) -> Decimal | None:
@@ -69,13 +69,21 @@ def chart_build(*, definition: dict, measurements: list) -> Chart:
     target = first_number(definition.get("target"))
     bands = threshold_numbers(definition.get("thresholds"))
     direction = definition.get("direction") or ""
+    if direction == Direction.RANGE and len(bands) < 2:
+        # "15–25%": a range KPI's target is its band when no thresholds are written.
+        bands = threshold_numbers(definition.get("target"))
+    # Without a written baseline, progress is measured from the first value (the starting
+    # point the source articles ask to track from).
+    reference = (
+        baseline if baseline is not None else (measurements[0].value if measurements else None)
+    )
     points = [
-        Point(m.period, m.value, _good(m.value, baseline, target, direction, bands))
+        Point(m.period, m.value, _good(m.value, reference, target, direction, bands))
         for m in measurements
     ]
     improving = points[-1].good if points else None
     svg = _svg(points, baseline, target, bands) if points else SafeString("")
-    return Chart(svg, points, baseline, target, bands, direction, improving, _summary(points))
+    return Chart(svg, points, reference, target, bands, direction, improving, _summary(points))
 
 
 def _summary(points: list[Point]) -> str:
