@@ -215,3 +215,20 @@ def test_review_board_shows_feedback(client, organisation):
     start = client.post(reverse("catalog:review_start", args=[organisation.slug]))
     assert start.status_code == 302
     assert start["Location"] == reverse("catalog:review_board", args=[workshop.pk])
+
+
+def test_facilitator_home_says_the_review_is_due_with_flagged_kpis(client, organisation):
+    release = make_release(organisation)
+    entry = release.entries.first()
+    EntryReview.objects.create(
+        entry=entry, next_review=datetime.date.today() + datetime.timedelta(days=5)
+    )
+    for i in range(3):
+        Feedback.objects.create(entry=entry, person=f"u:{i}", role="agent", answer=Answer.WRONG)
+    fac, _r = member(organisation, Role.FACILITATOR)
+    client.force_login(fac)
+    html = client.get("/").content.decode()
+    assert "Catalogue review due in 5 days — 1 KPI flagged by the people who use it" in html
+    agent, _a = member(organisation, Role.AGENT)
+    client.force_login(agent)
+    assert "Catalogue review" not in client.get("/").content.decode()
