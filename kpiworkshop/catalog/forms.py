@@ -170,3 +170,18 @@ class ReviewKindForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
     )
+
+
+class ReviewSettingsForm(forms.Form):
+    interval_months = forms.IntegerField(
+        label=_("Review every (months)"),
+        min_value=1,
+        max_value=36,
+        widget=forms.NumberInput(attrs={"class": "form-control", "inputmode": "numeric"}),
+    )
+    remind_days_before = forms.IntegerField(
+        label=_("Remind this many days before"),
+        min_value=0,
+        max_value=90,
+        widget=forms.NumberInput(attrs={"class": "form-control", "inputmode": "numeric"}),
+    )

@@ -38,3 +38,4 @@ urlpatterns += [
 urlpatterns += [
     path(C + "<str:version>/datastack/<str:fmt>/", views.datastack_download, name="datastack"),
 ]
+urlpatterns += [path(R + "settings/", views.review_settings, name="review_settings")]

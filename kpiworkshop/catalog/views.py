@@ -512,6 +512,7 @@ from .forms import (  # noqa: E402
     FeedbackForm,
     HideForm,
     ReviewKindForm,
+    ReviewSettingsForm,
     ValueForm,
     ValuesImportForm,
 )
@@ -744,6 +745,7 @@ def reviews(request: HtmxHttpRequest, org: str) -> HttpResponse:
     release = selectors.release_current(organisation_id=access.organisation.pk)
     today = timezone.localdate()
     rows = selectors.reviews_for(organisation_id=access.organisation.pk)
+    settings_row = selectors.review_settings_for(organisation_id=access.organisation.pk)
     return render(
         request,
         "catalog/review_schedule.html",
@@ -753,7 +755,13 @@ def reviews(request: HtmxHttpRequest, org: str) -> HttpResponse:
             "rows": [(r, r.days(today), -r.days(today)) for r in rows],
             "flagged": selectors.flagged_entries(release=release) if release else [],
             "review_workshop": selectors.review_workshop_for(release=release),
-            "settings_row": selectors.review_settings_for(organisation_id=access.organisation.pk),
+            "settings_row": settings_row,
+            "settings_form": ReviewSettingsForm(
+                initial={
+                    "interval_months": settings_row.interval_months,
+                    "remind_days_before": settings_row.remind_days_before,
+                }
+            ),
         },
     )
 
@@ -831,3 +839,25 @@ def datastack_download(request: HtmxHttpRequest, org: str, version: str, fmt: st
     )
     response["Content-Disposition"] = f'attachment; filename="{datastack_filename(release, fmt)}"'
     return response
+
+
+@require_POST
+def review_settings(request: HtmxHttpRequest, org: str) -> HttpResponse:
+    access = _load_catalogue(request, org)
+    if not permissions.can_manage_reviews(access.reader, access.organisation.pk):
+        raise Http404
+    form = ReviewSettingsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.review_settings_save(
+                reader=access.reader,
+                user=request.user,
+                organisation_id=access.organisation.pk,
+                **form.cleaned_data,
+            )
+            messages.success(request, _("Saved."))
+        except ValidationError as exc:
+            messages.error(request, _messages_of(exc))
+    else:
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    return redirect(reverse("catalog:reviews", args=[org]))

@@ -232,3 +232,21 @@ def test_facilitator_home_says_the_review_is_due_with_flagged_kpis(client, organ
     agent, _a = member(organisation, Role.AGENT)
     client.force_login(agent)
     assert "Catalogue review" not in client.get("/").content.decode()
+
+
+def test_review_settings_saved_by_facilitator_and_checked(client, organisation):
+    make_release(organisation)
+    fac, _r = member(organisation, Role.FACILITATOR)
+    client.force_login(fac)
+    url = reverse("catalog:review_settings", args=[organisation.slug])
+    assert client.post(url, {"interval_months": "6", "remind_days_before": "7"}).status_code == 302
+    row = ReviewSettings.objects.get(organisation=organisation)
+    assert (row.interval_months, row.remind_days_before) == (6, 7)
+    client.post(url, {"interval_months": "99", "remind_days_before": "7"})
+    row.refresh_from_db()
+    assert row.interval_months == 6
+    agent, _a = member(organisation, Role.AGENT)
+    client.force_login(agent)
+    assert client.post(url, {"interval_months": "1", "remind_days_before": "1"}).status_code == 404
+    row.refresh_from_db()
+    assert row.interval_months == 6
