@@ -166,3 +166,16 @@ def test_entry_page_queries_do_not_grow_with_answers_and_values(
 
 
 QUERIES = 13
+
+
+def test_guest_participant_answers_once_per_device(client, organisation, release, guest_customer):
+    from tests.conftest import as_guest
+
+    entry = release.entries.first()
+    as_guest(client, guest_customer)
+    url = reverse("catalog:feedback", args=[organisation.slug, "1.0", entry.kpi_uid])
+    assert client.post(url, {"answer": "unclear"}, HTTP_HX_REQUEST="true").status_code == 200
+    assert client.post(url, {"answer": "helps"}, HTTP_HX_REQUEST="true").status_code == 200
+    row = Feedback.objects.get(entry=entry)
+    assert row.person == f"g:{guest_customer.guest_key}"
+    assert (row.answer, row.role) == ("helps", Role.CUSTOMER)
