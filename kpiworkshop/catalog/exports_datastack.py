@@ -144,7 +144,11 @@ def render_dbt(release: CatalogRelease) -> bytes:
         f"# KPI catalogue {doc['version']} of {doc['organisation']}, for dbt's Semantic Layer.\n"
         "# Each metric names the measure(s) it expects; define them in your semantic models.\n"
     )
-    body = yaml.safe_dump({"metrics": metrics}, allow_unicode=True, sort_keys=False, width=100)
+    # libyaml's emitter where PyYAML has it (its wheels do): ten times the pure-Python one.
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    body = yaml.dump(
+        {"metrics": metrics}, Dumper=dumper, allow_unicode=True, sort_keys=False, width=100
+    )
     return (header + body).encode()
 
 

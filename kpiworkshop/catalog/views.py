@@ -551,6 +551,7 @@ def review_entry_context(request, access: CatalogueAccess, release, entry, **for
     see_comments = permissions.can_see_feedback_comments(access.reader, org_id)
     values = selectors.measurements_for(organisation_id=org_id, kpi_uid=entry.kpi_uid)
     overall = [m for m in values if not m.breakdown]
+    chart = chart_build(definition=entry.definition or {}, measurements=overall)
     may_record = permissions.can_record_values(access.reader, org_id, entry.audiences)
     may_manage = permissions.can_manage_reviews(access.reader, org_id)
     own_review = None
@@ -568,8 +569,8 @@ def review_entry_context(request, access: CatalogueAccess, release, entry, **for
         "fb_answer_labels": dict(Answer.choices),
         "fb_comments": selectors.feedback_comments(entry=entry) if see_comments else [],
         "fb_can_hide": permissions.can_moderate_feedback(access.reader, org_id),
-        "chart": chart_build(definition=entry.definition or {}, measurements=overall),
-        "values": values,
+        "chart": chart,
+        "values": _value_rows(values, chart),
         "value_form": forms.get("value_form") or (ValueForm() if may_record else None),
         "import_form": forms.get("import_form") or (ValuesImportForm() if may_record else None),
         "import_errors": forms.get("import_errors") or [],
@@ -577,6 +578,12 @@ def review_entry_context(request, access: CatalogueAccess, release, entry, **for
         "may_manage_reviews": may_manage,
         "review_form": EntryReviewForm(initial={"next_review": own_review}) if may_manage else None,
     }
+
+
+def _value_rows(values, chart) -> list[tuple]:
+    """(measurement, better than the baseline: True / False / None) for the table."""
+    good = {p.period: p.good for p in chart.points}
+    return [(m, None if m.breakdown else good.get(m.period)) for m in values]
 
 
 def _render_entry(request, access, release, entry, fragment: str = "", status=200, **forms):
