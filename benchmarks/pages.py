@@ -52,6 +52,18 @@ for i in range(100):
     Comment.objects.bulk_create([Comment(proposal=p, author=people[(i + k) % len(people)],
                                          stance=stances[k % 4], body="A comment") for k in range(3)])
     Support.objects.bulk_create([Support(proposal=p, participant=people[(i + k) % len(people)]) for k in range(2)])
+# The catalogue: a published release of 100 KPIs (entries as the publish task writes them).
+import datetime
+from kpiworkshop.catalog.models import CatalogEntry, CatalogRelease
+rel = CatalogRelease.objects.create(organisation=org, major=1, minor=0, language="en",
+                                    effective_date=datetime.date(2026, 1, 1), published_by_name="Fran")
+CatalogEntry.objects.bulk_create([
+    CatalogEntry(release=rel, position=i, name=f"KPI {i}", category="customer",
+                 definition={"measures": "What it measures, in a couple of sentences. " * 3},
+                 channels=["chat", "voice"], training_notes={"en": {"how_to_read": "x"}},
+                 audiences=[{"slug": "agents", "name": "Agents", "kind": "sees"}],
+                 goals=[{"slug": "loyalty", "name": "Loyalty", "kind": "primary"}])
+    for i in range(100)])
 c = Client()
 c.force_login(fac)
 guest = signing.get_cookie_signer(salt="kpiw_guest" + "kpiw.guest").sign(me.guest_key)
@@ -88,6 +100,12 @@ def main() -> None:
             ("proposal board (100 proposals, guest)", f"/w/{w}/proposals/", guest),
             ("join screen (projector)", f"/w/{w}/invitations/{data['invitation']}/screen/", fac),
             ("join link page", f"/j/{data['code']}/", {}),
+            ("catalogue (100 KPIs, member)", "/o/bench/catalogue/", fac),
+            (
+                "catalogue filtered to an audience (member)",
+                "/o/bench/catalogue/?audience=agents",
+                fac,
+            ),
             ("API: workshops", "/api/v1/workshops", fac),
             ("healthz", "/healthz", {}),
         ]

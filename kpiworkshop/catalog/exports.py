@@ -16,6 +16,7 @@ import nh3
 from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from kpiworkshop.accounts.models import Role
@@ -27,7 +28,14 @@ from kpiworkshop.kpis.models import (
 )
 from kpiworkshop.mapping.models import Relation, Strength
 
-from .models import CatalogEntry, CatalogRelease, Decision, Export, ExportFormat, new_export_token
+from .models import (
+    CatalogEntry,
+    CatalogRelease,
+    Decision,
+    Export,
+    ExportFormat,
+    new_export_token,
+)
 
 #: Bumped when the JSON document changes shape (schema/catalog-release.schema.json).
 JSON_SCHEMA_VERSION = "1.0"
@@ -346,18 +354,65 @@ def _no_network(url: str, *args, **kwargs):
     raise ValueError(f"no network access while building a PDF: {url[:80]}")
 
 
-def render_pdf(doc: dict) -> bytes:
+def _css_string(text: str) -> SafeString:
+    """Text as a CSS string literal that cannot close the string nor the <style> element."""
+    escaped = "".join(c if c.isalnum() or c in " .,-·:()" else f"\\{ord(c):x} " for c in text)
+    return mark_safe(f'"{escaped}"')  # noqa: S308 - every other character is escaped
+
+
+def _pdf_document(doc: dict, *, cover_only: bool = False):
+    """The laid-out WeasyPrint document (not yet written)."""
     from weasyprint import HTML  # heavy: loaded only where PDFs are built
 
+    footer = f"{_('KPI catalogue')} {doc['version']} · {doc['organisation']}"
     html = render_to_string(
         "catalog/export_pack.html",
         {
             "doc": doc,
             "definition_labels": _definition_labels(),
             "note_labels": note_labels(),
+            "cover_only": cover_only,
+            "footer_css": _css_string(footer[:120]),
         },
     )
-    return HTML(string=html, url_fetcher=_no_network).write_pdf()
+    return HTML(string=html, url_fetcher=_no_network).render()
+
+
+def render_pdf(doc: dict) -> bytes:
+    return _pdf_document(doc).write_pdf()
+
+
+def _chapters(document) -> tuple[dict[str, list], list]:
+    """The pages of each KPI chapter (by kpi_uid) and of the closing changelog."""
+    chapters: dict[str, list] = {}
+    current = None
+    for page in document.pages:
+        starts = [a for a in page.anchors if a.startswith("kpi-")]
+        if "changes" in page.anchors:
+            current = "changes"
+        elif starts:
+            current = starts[0][4:]
+        if current is not None:
+            chapters.setdefault(current, []).append(page)
+    changes = chapters.pop("changes", [])
+    return chapters, changes
+
+
+def render_audience_pdf(doc: dict, whole) -> bytes:
+    """An audience's pack: its own cover, contents and changelog, and the chapters of its
+    KPIs taken from the whole pack's laid-out pages (no second layout of the chapters)."""
+    chapters, _changes = _chapters(whole)
+    own = _pdf_document(doc, cover_only=True)
+    front, own_changes = [], []
+    seen_changes = False
+    for page in own.pages:
+        seen_changes = seen_changes or "changes" in page.anchors
+        (own_changes if seen_changes else front).append(page)
+    pages = list(front)
+    for e in doc["entries"]:
+        pages.extend(chapters.get(e["kpi_uid"], []))
+    pages.extend(own_changes)
+    return own.copy(pages).write_pdf()
 
 
 RENDERERS = {
@@ -381,6 +436,22 @@ def export_render(*, release: CatalogRelease, fmt: str, audience: str = "", entr
         return RENDERERS[fmt](doc)
 
 
+def _export_save(release, fmt: str, audience: str, audience_name: str, data: bytes) -> Export:
+    token = new_export_token()
+    export = Export(
+        release=release,
+        format=fmt,
+        audience=audience,
+        audience_name=audience_name,
+        token=token,
+        size=len(data),
+    )
+    # The stored name carries the random token too: guessing it gives nothing.
+    export.file.save(f"{release.organisation_id}/{token}.{fmt}", ContentFile(data), save=False)
+    export.save()
+    return export
+
+
 def release_audiences(entries: list[CatalogEntry]) -> list[tuple[str, str]]:
     seen: dict[str, str] = {}
     for e in entries:
@@ -394,27 +465,31 @@ def exports_build(
     *, release: CatalogRelease, on_progress: Callable[[int], None] | None = None
 ) -> list[Export]:
     """Every export of a release: the four formats for the whole catalogue, and a PDF pack
-    per audience. Runs inside the publish transaction: a failure leaves no Export rows."""
+    per audience. Runs inside the publish transaction: a failure leaves no Export rows (files
+    already written stay unreferenced under random names)."""
     entries = list(CatalogEntry.objects.filter(release=release).order_by("position", "id"))
-    jobs = [(fmt, "", "") for fmt in ExportFormat.values] + [
-        (ExportFormat.PDF, slug, name) for slug, name in release_audiences(entries)
-    ]
+    audiences = release_audiences(entries)
+    steps = 4 + len(audiences)
     built = []
-    for i, (fmt, audience, audience_name) in enumerate(jobs):
-        data = export_render(release=release, fmt=fmt, audience=audience, entries=entries)
-        token = new_export_token()
-        export = Export(
-            release=release,
-            format=fmt,
-            audience=audience,
-            audience_name=audience_name,
-            token=token,
-            size=len(data),
-        )
-        # The stored name carries the random token too: guessing it gives nothing.
-        export.file.save(f"{release.organisation_id}/{token}.{fmt}", ContentFile(data), save=False)
-        export.save()
-        built.append(export)
+
+    def done():
         if on_progress:
-            on_progress(round(55 * (i + 1) / len(jobs)))
+            on_progress(round(55 * len(built) / steps))
+
+    with translation.override(release.language):
+        doc = release_document(release, entries)
+        for fmt in (ExportFormat.CSV, ExportFormat.JSON, ExportFormat.MD):
+            built.append(_export_save(release, fmt, "", "", RENDERERS[fmt](doc)))
+            done()
+        whole = _pdf_document(doc)
+        built.append(_export_save(release, ExportFormat.PDF, "", "", whole.write_pdf()))
+        done()
+        for slug, name in audiences:
+            part = release_document(release, entries, audience=slug)
+            built.append(
+                _export_save(
+                    release, ExportFormat.PDF, slug, name, render_audience_pdf(part, whole)
+                )
+            )
+            done()
     return built

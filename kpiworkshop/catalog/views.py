@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -347,9 +348,17 @@ def _catalogue_page(request, access: CatalogueAccess, release, *, is_current: bo
         "category_labels": dict(KpiCategory.choices),
     }
     template = "catalog/catalogue.html"
-    if request.htmx and request.htmx.target == "catalogue-results":
+    if (
+        request.htmx
+        and request.htmx.target == "catalogue-results"
+        and not request.htmx.history_restore_request
+    ):
         template += "#catalogue-results"
-    return render(request, template, context)
+    response = render(request, template, context)
+    # The fragment and the page share a URL (the filters are pushed to the address bar): the
+    # browser's back button must never be served the fragment from its cache.
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
 
 
 @require_GET

@@ -107,8 +107,13 @@ def outbox_wake(*, item_id: int) -> bool:
 
     try:
         outbox_process.apply_async(args=[item_id], retry=False)
-    except Exception:
-        log.warning("outbox: could not send the wake-up for item %s; the sweep will", item_id)
+    except Exception as exc:
+        log.warning(
+            "outbox: could not send the wake-up for item %s (%s: %s); the sweep will",
+            item_id,
+            type(exc).__name__,
+            exc,
+        )
         return False
     return True
 

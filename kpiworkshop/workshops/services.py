@@ -16,7 +16,7 @@ from kpiworkshop.core.outbox import OutboxRetry, current_claim_until, outbox_add
 
 from . import permissions
 from .models import CODE_ALPHABET, STAGE_ORDER, Invitation, Participant, Stage, Workshop
-from .throttle import JoinClient, join_blocked, join_failure_record
+from .throttle import JoinClient, join_failure_record, join_throttle_check
 
 MAX_NAME = 60
 
@@ -213,7 +213,13 @@ def invitation_resolve(*, code: str, client: JoinClient) -> Invitation:
     """Find the usable invitation for a typed code, or raise ValidationError with a message a
     person can act on. Every failure counts towards the guessing limits."""
     code = normalise_code(code)
-    if join_blocked(client=client, code=code):
+    throttle = join_throttle_check(client=client, code=code)
+
+    def count_failure() -> None:
+        if throttle != "unavailable":  # the cache just timed out: do not wait for it twice
+            join_failure_record(client=client, code=code)
+
+    if throttle == "blocked":
         raise ValidationError(
             _(
                 "Too many wrong codes from this device. Wait a few minutes, "
@@ -229,17 +235,17 @@ def invitation_resolve(*, code: str, client: JoinClient) -> Invitation:
             .first()
         )
     if invitation is None:
-        join_failure_record(client=client, code=code)
+        count_failure()
         raise ValidationError(
             _("No workshop has this code. Check it on the screen and try again."), code="unknown"
         )
     if invitation.is_revoked:
-        join_failure_record(client=client, code=code)
+        count_failure()
         raise ValidationError(
             _("This code has been withdrawn. Ask the facilitator for a new one."), code="revoked"
         )
     if invitation.is_expired:
-        join_failure_record(client=client, code=code)
+        count_failure()
         raise ValidationError(
             _("This code has expired. Ask the facilitator for a new one."), code="expired"
         )

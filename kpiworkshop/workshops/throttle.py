@@ -46,16 +46,23 @@ def _limits(client: JoinClient, code: str) -> list[tuple[str, int]]:
     return buckets
 
 
-def join_blocked(*, client: JoinClient, code: str) -> bool:
-    """Has this device, address or code failed too often lately? False when the cache is
-    unreachable (fail open, see the module docstring)."""
+def join_throttle_check(*, client: JoinClient, code: str) -> str:
+    """ "blocked" when this device, address or code has failed too often lately, "ok" when not,
+    "unavailable" when the cache cannot be reached (fail open, see the module docstring; the
+    caller then skips counting this attempt, so a dead cache costs one timeout, not two)."""
     limits = _limits(client, code)
     try:
         values = cache.get_many([k for k, _ in limits])
     except Exception:
         log.warning("join throttle: cache unreachable, letting the attempt through")
-        return False
-    return any(values.get(k, 0) >= limit for k, limit in limits)
+        return "unavailable"
+    return "blocked" if any(values.get(k, 0) >= limit for k, limit in limits) else "ok"
+
+
+def join_blocked(*, client: JoinClient, code: str) -> bool:
+    """Has this device, address or code failed too often lately? False when the cache is
+    unreachable."""
+    return join_throttle_check(client=client, code=code) == "blocked"
 
 
 def join_failure_record(*, client: JoinClient, code: str) -> None:

@@ -196,13 +196,12 @@ def test_crash_half_way_leaves_nothing_and_retry_gives_one_release(
         language="en",
         effective_date=datetime.date(2026, 1, 1),
     )
-    real = exports.render_pdf
+    real = exports._pdf_document
 
-    def crash(doc):
+    def crash(doc, **kwargs):  # dies half-way: CSV, JSON and Markdown are built already
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(exports, "render_pdf", crash)
-    monkeypatch.setitem(exports.RENDERERS, "pdf", crash)
+    monkeypatch.setattr(exports, "_pdf_document", crash)
     with pytest.raises(RuntimeError):
         services.release_build(job_id=job.pk)
     job.refresh_from_db()
@@ -211,7 +210,7 @@ def test_crash_half_way_leaves_nothing_and_retry_gives_one_release(
     assert not CatalogRelease.objects.exists()
     assert not CatalogEntry.objects.exists()
     assert not Export.objects.exists()
-    monkeypatch.setitem(exports.RENDERERS, "pdf", real)
+    monkeypatch.setattr(exports, "_pdf_document", real)
     services.release_build(job_id=job.pk)
     services.release_build(job_id=job.pk)
     assert CatalogRelease.objects.count() == 1

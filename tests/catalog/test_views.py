@@ -250,3 +250,29 @@ def test_workshop_page_links_to_approval_and_to_its_release(
     response = client.get(link)
     assert response.status_code == 302
     assert response["Location"] == _url(release, "catalog:release", "1.0")
+
+
+def test_catalogue_page_for_50_kpis_is_under_100_kb(client, organisation):
+    from kpiworkshop.catalog.models import CatalogEntry
+
+    release = CatalogRelease.objects.create(
+        organisation=organisation, major=1, minor=0, language="en",
+        effective_date=datetime.date(2026, 1, 1), published_by_name="Fran",
+    )  # fmt: skip
+    CatalogEntry.objects.bulk_create(
+        [
+            CatalogEntry(
+                release=release, position=i, name=f"Key performance indicator number {i}",
+                category="customer", definition={"measures": "What it measures. " * 20},
+                training_notes={}, channels=["voice", "chat"],
+                audiences=[{"slug": "agents", "name": "Agents", "kind": "sees"},
+                           {"slug": "team_leaders", "name": "Team leaders", "kind": "acts"}],
+            )
+            for i in range(50)
+        ]
+    )  # fmt: skip
+    member = MembershipFactory(organisation=organisation, role=Role.AGENT)
+    client.force_login(member.user)
+    response = client.get(_url(release))
+    assert response.status_code == 200
+    assert len(response.content) < 100 * 1024, len(response.content)

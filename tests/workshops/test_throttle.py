@@ -1,6 +1,7 @@
 """The join throttle when its cache is unreachable: it fails open, fast, and never 500s."""
 
 import time
+from unittest import mock
 
 import pytest
 from django.conf import settings
@@ -9,7 +10,12 @@ from django.urls import reverse
 
 from kpiworkshop.workshops import services
 from kpiworkshop.workshops.models import Participant
-from kpiworkshop.workshops.throttle import JoinClient, join_blocked, join_failure_record
+from kpiworkshop.workshops.throttle import (
+    JoinClient,
+    join_blocked,
+    join_failure_record,
+    join_throttle_check,
+)
 
 DEAD_REDIS = {
     "default": {
@@ -29,6 +35,7 @@ def test_throttle_fails_open_when_the_cache_is_down(dead_cache, caplog):
     device = JoinClient(device="phone", address="10.0.0.1")
     join_failure_record(client=device, code="ABCDEF")
     assert join_blocked(client=device, code="ABCDEF") is False
+    assert join_throttle_check(client=device, code="ABCDEF") == "unavailable"
     assert "cache unreachable" in caplog.text
 
 
@@ -52,3 +59,13 @@ def test_join_pages_answer_fast_without_the_cache(dead_cache, client, invitation
     assert right.status_code == 302
     assert Participant.objects.filter(invitation=invitation, display_name="Ada").exists()
     assert elapsed < 1.0
+
+
+def test_a_wrong_code_waits_for_a_dead_cache_once(dead_cache):
+    device = JoinClient(device="phone", address="10.0.0.1")
+    with (
+        mock.patch("kpiworkshop.workshops.services.join_failure_record") as record,
+        pytest.raises(ValidationError),
+    ):
+        services.invitation_resolve(code="ZZZZZZ", client=device)
+    assert not record.called

@@ -1,0 +1,117 @@
+"""Approval and the catalogue in a real browser: leadership decides on a tablet, the
+facilitator writes training notes and publishes, an agent on a 360 px phone opens the
+catalogue filtered to agents, reads a KPI's training notes and downloads the PDF pack. Every
+page visited goes through ``check_axe``."""
+
+import pytest
+from playwright.sync_api import expect
+
+from kpiworkshop.accounts.models import Role
+from kpiworkshop.catalog.models import CatalogRelease
+from kpiworkshop.kpis.models import Category, Proposal, ProposalState, Revision
+from kpiworkshop.mapping.models import AudienceLink
+from kpiworkshop.workshops.models import Stage
+from tests.factories import AudienceFactory, MembershipFactory, ParticipantFactory, WorkshopFactory
+
+from .conftest import check_axe
+from .test_workshop_journey import sign_in
+
+
+@pytest.fixture
+def tablet_page(_new_context):
+    context = _new_context("tablet", viewport={"width": 820, "height": 1180}, has_touch=True)
+    return context.new_page()
+
+
+@pytest.fixture
+def desk_page(_new_context):
+    return _new_context("desk", viewport={"width": 1280, "height": 900}).new_page()
+
+
+def _kpi(workshop, author, name):
+    p = Proposal.objects.create(workshop=workshop, author=author, state=ProposalState.SHORTLISTED)
+    rev = Revision.objects.create(
+        proposal=p, number=1, author=author, name=name, measures=f"What {name} measures",
+        category=Category.CUSTOMER, numerator="Solved", denominator="All", unit="%",
+    )  # fmt: skip
+    Proposal.objects.filter(pk=p.pk).update(current_revision=rev)
+    p.refresh_from_db()
+    return p
+
+
+def test_approve_on_a_tablet_publish_and_read_on_a_phone(
+    organisation, tablet_page, desk_page, phone_page
+):
+    workshop = WorkshopFactory(organisation=organisation, stage=Stage.APPROVE)
+    lead = MembershipFactory(organisation=organisation, role=Role.LEADERSHIP).user
+    fac = MembershipFactory(organisation=organisation, role=Role.FACILITATOR).user
+    agent = MembershipFactory(organisation=organisation, role=Role.AGENT).user
+    ParticipantFactory(workshop=workshop, user=lead, role=Role.LEADERSHIP)
+    facilitator = ParticipantFactory(workshop=workshop, user=fac, role=Role.FACILITATOR)
+    author = ParticipantFactory(workshop=workshop, role=Role.MANAGER)
+    fcr = _kpi(workshop, author, "First contact resolution")
+    _kpi(workshop, author, "Time to reach a human")
+    agents = AudienceFactory(organisation=organisation, name="Agents", key="agents")
+    AudienceLink.objects.create(
+        proposal=fcr, audience=agents, relation="sees", created_by=facilitator
+    )
+
+    # Leadership decides on a tablet, with reasons.
+    page = tablet_page
+    sign_in(page, lead)
+    page.goto(f"/w/{workshop.pk}/approve/")
+    check_axe(page, name="approval board (tablet)")
+    for name, reason in (
+        ("First contact resolution", "Customers want one contact."),
+        ("Time to reach a human", "Nobody should be trapped in the bot."),
+    ):
+        card = page.locator("li.card", has=page.get_by_role("heading", name=name))
+        card.get_by_label("Approve", exact=True).check()
+        card.get_by_label("Reason").fill(reason)
+        card.get_by_role("button", name="Record decision").click()
+        expect(card.get_by_test_id("state")).to_have_text("Approved")
+    check_axe(page, name="approval board after deciding")
+
+    # The facilitator writes the training notes and publishes.
+    page = desk_page
+    sign_in(page, fac)
+    page.goto(f"/w/{workshop.pk}/approve/")
+    expect(page.get_by_test_id("lacking-notes")).to_contain_text("2 approved KPIs")
+    for name in ("First contact resolution", "Time to reach a human"):
+        page.get_by_role("link", name=f"Training notes — {name}").click()
+        check_axe(page, name="training notes form")
+        page.get_by_label("How to read it").fill(f"How to read {name}: the share solved.")
+        page.get_by_label("What to do when it moves").fill("Look at the reasons first.")
+        page.get_by_label("Pitfalls and gaming").fill("Closing tickets early inflates it.")
+        page.get_by_label("Worked example").fill("80 of 100: 80%.")
+        page.get_by_role("button", name="Save training notes").click()
+        expect(page.get_by_text("Training notes saved.")).to_be_visible()
+    page.get_by_label("Release notes").fill("Our first agreed catalogue.")
+    page.get_by_role("button", name="Publish", exact=True).click()
+    progress = page.get_by_test_id("publish-progress")
+    expect(progress).to_contain_text("Release 1.0 is published.", timeout=60_000)
+    check_axe(page, name="published")
+    assert CatalogRelease.objects.count() == 1
+
+    # An agent on a phone: the catalogue filtered to agents, a KPI's training notes, the PDF.
+    page = phone_page
+    sign_in(page, agent)
+    page.goto(f"/o/{organisation.slug}/catalogue/")
+    check_axe(page, name="catalogue (phone)")
+    page.get_by_label("Audience").select_option(label="Agents")
+    results = page.locator("#catalogue-results")
+    expect(results).to_contain_text("1 KPI of 2")
+    expect(results).not_to_contain_text("Time to reach a human")
+    results.get_by_role("link", name="First contact resolution").click()
+    expect(page.get_by_test_id("note-how_to_read")).to_contain_text(
+        "How to read First contact resolution"
+    )
+    check_axe(page, name="catalogue entry (phone)")
+    page.go_back()
+    page.get_by_text("Download").click()
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Training pack (PDF)").click()
+    download = info.value
+    assert download.suggested_filename == "kpi-catalogue-1.0.pdf"
+    with open(download.path(), "rb") as f:
+        assert f.read(5) == b"%PDF-"
