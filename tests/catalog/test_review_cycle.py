@@ -250,3 +250,12 @@ def test_review_settings_saved_by_facilitator_and_checked(client, organisation):
     assert client.post(url, {"interval_months": "1", "remind_days_before": "1"}).status_code == 404
     row.refresh_from_db()
     assert row.interval_months == 6
+
+
+def test_review_proposal_page_shows_its_kind_and_links_to_the_feedback(client, organisation):
+    _release, fac, _reader, workshop = _review_workshop(organisation)
+    proposal = Proposal.objects.filter(workshop=workshop).first()
+    client.force_login(fac)
+    html = client.get(reverse("kpis:detail", args=[workshop.pk, proposal.pk])).content.decode()
+    assert "Keep a catalogue KPI" in html
+    assert reverse("catalog:review_board", args=[workshop.pk]) in html
