@@ -1008,3 +1008,22 @@ def review_proposal_set_kind(
     item.save(update_fields=["reason"])
     _audit(actor, "catalog.review_kind", proposal.workshop, target=proposal, kind=kind)
     return proposal
+
+
+def review_ballot_create(*, actor: Participant | None, workshop: Workshop):
+    """A review workshop's "keep, change or retire?" round: a multi-criteria ballot over its
+    open proposals with the three criteria Keep it / Change it / Retire it (1–5 each), so the
+    results per stakeholder group, the divergence signal and secrecy work as in any round."""
+    from kpiworkshop.voting import services as voting_services
+    from kpiworkshop.voting.models import Method
+
+    if not ReviewCycle.objects.filter(workshop=workshop).exists():
+        raise ValidationError(_("This is not a review workshop."))
+    with translation.override(
+        ReviewCycle.objects.filter(workshop=workshop).values_list("release__language", flat=True)[0]
+    ):
+        title = _("Keep, change or retire?")
+        criteria = [_("Keep it as it is"), _("Change it"), _("Retire it")]
+    return voting_services.ballot_create(
+        actor=actor, workshop=workshop, title=title, method=Method.SCORE, criteria=criteria
+    )

@@ -39,3 +39,4 @@ urlpatterns += [
     path(C + "<str:version>/datastack/<str:fmt>/", views.datastack_download, name="datastack"),
 ]
 urlpatterns += [path(R + "settings/", views.review_settings, name="review_settings")]
+urlpatterns += [path("w/<id:pk>/review/ballot/", views.review_ballot, name="review_ballot")]

@@ -515,6 +515,8 @@ def export_download(request: HtmxHttpRequest, org: str, token: str) -> HttpRespo
 
 # --- review cycles, feedback, measured values (issue 10) ---------------------------------------
 
+from kpiworkshop.voting import permissions as voting_permissions  # noqa: E402
+
 from .charts import chart_build  # noqa: E402
 from .forms import (  # noqa: E402
     EntryReviewForm,
@@ -812,6 +814,9 @@ def review_board(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "participant": access.participant,
             "kind_labels": {"keep": _("Keep"), "change": _("Change"), "retire": _("Retire")},
+            "can_ballot": voting_permissions.can_manage_ballots(
+                access.participant, access.workshop
+            ),
             "can_edit": access.participant is not None
             and access.participant.is_facilitator
             and access.workshop.stage in ("propose", "refine"),
@@ -877,3 +882,14 @@ def review_settings(request: HtmxHttpRequest, org: str) -> HttpResponse:
     else:
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
     return redirect(reverse("catalog:reviews", args=[org]))
+
+
+@require_POST
+def review_ballot(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    try:
+        ballot = services.review_ballot_create(actor=access.participant, workshop=access.workshop)
+    except (PermissionDenied, ValidationError) as exc:
+        messages.error(request, _messages_of(exc))
+        return redirect(reverse("catalog:review_board", args=[pk]))
+    return redirect(reverse("voting:detail", args=[pk, ballot.pk]))

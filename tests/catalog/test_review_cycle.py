@@ -259,3 +259,28 @@ def test_review_proposal_page_shows_its_kind_and_links_to_the_feedback(client, o
     html = client.get(reverse("kpis:detail", args=[workshop.pk, proposal.pk])).content.decode()
     assert "Keep a catalogue KPI" in html
     assert reverse("catalog:review_board", args=[workshop.pk]) in html
+
+
+def test_keep_change_retire_round_over_the_review_proposals(client, organisation):
+    from kpiworkshop.voting.models import Ballot, Method
+
+    _release, fac, _reader, workshop = _review_workshop(organisation)
+    facilitator = Participant.objects.get(workshop=workshop, user=fac)
+    with pytest.raises(PermissionDenied):  # proposing stage: rounds are prepared from refine
+        services.review_ballot_create(actor=facilitator, workshop=workshop)
+    workshop.stage = Stage.VOTE
+    workshop.save(update_fields=["stage"])
+    client.force_login(fac)
+    response = client.post(reverse("catalog:review_ballot", args=[workshop.pk]))
+    ballot = Ballot.objects.get(workshop=workshop)
+    assert response.status_code == 302 and str(ballot.pk) in response["Location"]
+    assert ballot.method == Method.SCORE
+    assert list(ballot.criteria.order_by("position").values_list("label", flat=True)) == [
+        "Keep it as it is",
+        "Change it",
+        "Retire it",
+    ]
+    assert ballot.items.count() == 3
+    other = ParticipantFactory(role=Role.FACILITATOR)
+    with pytest.raises(ValidationError):  # not a review workshop
+        services.review_ballot_create(actor=other, workshop=other.workshop)
