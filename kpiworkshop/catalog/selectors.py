@@ -635,13 +635,23 @@ def reviews_to_remind(*, today: datetime.date) -> list[DueReview]:
     ):
         recipients.setdefault(org_id, []).append(user_id)
     by_release = {r.pk: r for r in releases}
+    # A review already under way (its workshop started) needs no reminder.
+    started = set(
+        ReviewCycle.objects.filter(release_id__in=list(by_release)).values_list(
+            "release_id", flat=True
+        )
+    )
     due: list[DueReview] = []
     for release in releases:
+        if release.pk in started:
+            continue
         if release.next_review:
             due.append(DueReview(release.pk, release.version, None, "", release.next_review))
-    for release_id, entry_id, date in EntryReview.objects.filter(
-        entry__release_id__in=list(by_release)
-    ).values_list("entry__release_id", "entry_id", "next_review"):
+    for release_id, entry_id, date in (
+        EntryReview.objects.filter(entry__release_id__in=list(by_release))
+        .exclude(entry__release_id__in=started)
+        .values_list("entry__release_id", "entry_id", "next_review")
+    ):
         due.append(DueReview(release_id, by_release[release_id].version, entry_id, "", date))
     out = []
     for d in due:

@@ -284,3 +284,11 @@ def test_keep_change_retire_round_over_the_review_proposals(client, organisation
     other = ParticipantFactory(role=Role.FACILITATOR)
     with pytest.raises(ValidationError):  # not a review workshop
         services.review_ballot_create(actor=other, workshop=other.workshop)
+
+
+def test_no_reminder_once_the_review_workshop_is_started(organisation):
+    release = make_release(organisation, next_review=datetime.date(2000, 1, 1))
+    fac, reader = member(organisation, Role.FACILITATOR)
+    services.review_workshop_start(reader=reader, user=fac, organisation_id=organisation.pk)
+    assert services.review_reminders_send(today=datetime.date(2026, 1, 1)) == 0
+    assert not ReviewReminder.objects.filter(release=release).exists()
