@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/pages.py --db postgres   # PostgreSQL on 127.0.0.1:5432
 
 Seeds a workshop with --participants participants, 4 join codes and 100 proposals (with
-comments and supporters), then loads each endpoint
+comments and supporters), and a workshop in the Map stage with 100 mapped KPIs, 12 goals and
+10 audiences, then loads each endpoint
 for --duration seconds from --concurrency keep-alive connections. Prints a Markdown table
 (req/s, ratio to the trivial view, latency percentiles, errors) for docs/benchmarks.md.
 """
@@ -52,13 +53,38 @@ for i in range(100):
     Comment.objects.bulk_create([Comment(proposal=p, author=people[(i + k) % len(people)],
                                          stance=stances[k % 4], body="A comment") for k in range(3)])
     Support.objects.bulk_create([Support(proposal=p, participant=people[(i + k) % len(people)]) for k in range(2)])
+# The Map stage: 100 shortlisted KPIs, 12 goals, 10 audiences, each KPI with a primary and a
+# secondary goal, three audience links, two breakdowns, a comment on a link.
+from kpiworkshop.mapping.models import (Audience, AudienceLink, BusinessGoal, GoalLink,
+                                        LinkComment, ReportingBreakdown)
+mw = services.workshop_create(user=fac, organisation=org, title="Bench map")
+Workshop.objects.filter(pk=mw.pk).update(stage="map")
+mfp = Participant.objects.get(workshop=mw, user=fac)
+goals = [BusinessGoal.objects.create(organisation=org, name=f"Goal {i}", order=i) for i in range(12)]
+auds = [Audience.objects.create(organisation=org, name=f"Audience {i}", order=i) for i in range(10)]
+cats = ["technical", "economic", "customer", "employee"]
+for i in range(100):
+    p = Proposal.objects.create(workshop=mw, author=mfp, state="shortlisted")
+    p.current_revision = Revision.objects.create(proposal=p, number=1, author=mfp, name=f"KPI {i}",
+                                                 measures="What it measures.", category=cats[i % 4],
+                                                 channels=["chat", "voice"], purposes=["steer"],
+                                                 counter_metric_text="x" if i % 3 else "")
+    p.save()
+    g = GoalLink.objects.create(proposal=p, goal=goals[i % 12], strength="primary", created_by=mfp)
+    GoalLink.objects.create(proposal=p, goal=goals[(i + 5) % 12], strength="secondary", created_by=mfp)
+    for k, rel in enumerate(["sees", "acts", "accountable"]):
+        AudienceLink.objects.create(proposal=p, audience=auds[(i + k) % 10], relation=rel,
+                                    created_by=mfp)
+    ReportingBreakdown.objects.create(proposal=p, dimension="channel", value="chat", created_by=mfp)
+    ReportingBreakdown.objects.create(proposal=p, dimension="handler", value="chatbot", created_by=mfp)
+    LinkComment.objects.create(goal_link=g, author=mfp, stance="concern", body="Hm")
 # The catalogue: a published release of 100 KPIs (entries as the publish task writes them).
 import datetime
 from kpiworkshop.catalog.models import CatalogEntry, CatalogRelease
-rel = CatalogRelease.objects.create(organisation=org, major=1, minor=0, language="en",
+crel = CatalogRelease.objects.create(organisation=org, major=1, minor=0, language="en",
                                     effective_date=datetime.date(2026, 1, 1), published_by_name="Fran")
 CatalogEntry.objects.bulk_create([
-    CatalogEntry(release=rel, position=i, name=f"KPI {i}", category="customer",
+    CatalogEntry(release=crel, position=i, name=f"KPI {i}", category="customer",
                  definition={"measures": "What it measures, in a couple of sentences. " * 3},
                  channels=["chat", "voice"], training_notes={"en": {"how_to_read": "x"}},
                  audiences=[{"slug": "agents", "name": "Agents", "kind": "sees"}],
@@ -66,8 +92,9 @@ CatalogEntry.objects.bulk_create([
     for i in range(100)])
 c = Client()
 c.force_login(fac)
+c.get(f"/w/{mw.pk}/map/")  # the first visit creates the default goals and audiences
 guest = signing.get_cookie_signer(salt="kpiw_guest" + "kpiw.guest").sign(me.guest_key)
-print(json.dumps({"workshop": w.pk, "version": w.state_version, "session": c.cookies["sessionid"].value,
+print(json.dumps({"workshop": w.pk, "map": mw.pk, "audience": auds[1].pk, "version": w.state_version, "session": c.cookies["sessionid"].value,
                   "guest": guest, "code": invs[0].code, "invitation": invs[0].pk}))
 """
 
@@ -87,6 +114,7 @@ def main() -> None:
         data = json.loads(out.strip().splitlines()[-1])
         server.start(workers=args.workers)
         w = data["workshop"]
+        m = data["map"]
         fac = {"Cookie": f"sessionid={data['session']}"}
         guest = {"Cookie": f"kpiw_guest={data['guest']}"}
         htmx = {"HX-Request": "true"}
@@ -100,6 +128,14 @@ def main() -> None:
             ("proposal board (100 proposals, guest)", f"/w/{w}/proposals/", guest),
             ("join screen (projector)", f"/w/{w}/invitations/{data['invitation']}/screen/", fac),
             ("join link page", f"/j/{data['code']}/", {}),
+            ("coverage view (100 KPIs, 12 goals, 10 audiences)", f"/w/{m}/map/coverage/", fac),
+            (
+                "coverage poll fragment (100 KPIs)",
+                f"/w/{m}/map/coverage/",
+                fac | htmx | {"HX-Target": "coverage"},
+            ),
+            ("audience view (100 KPIs)", f"/w/{m}/map/audiences/{data['audience']}/", fac),
+            ("map page (first 20 of 100 KPIs)", f"/w/{m}/map/", fac),
             ("catalogue (100 KPIs, member)", "/o/bench/catalogue/", fac),
             (
                 "catalogue filtered to an audience (member)",

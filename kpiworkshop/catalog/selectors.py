@@ -417,10 +417,20 @@ def _matches(entry: CatalogEntry, f: Filters) -> bool:
     return True
 
 
-def entries_for(*, release: CatalogRelease, filters: Filters | None = None) -> list[CatalogEntry]:
+#: What the catalogue list does not show: left in the database for the list page.
+LIST_DEFERRED = ("training_notes", "decisions", "votes", "internal_fields", "proposal")
+
+
+def entries_for(
+    *, release: CatalogRelease, filters: Filters | None = None, full: bool = True
+) -> list[CatalogEntry]:
     """The release's entries, filtered: one query (the JSON lists are filtered in Python, the
-    same on SQLite and PostgreSQL; a release holds hundreds of KPIs, not millions)."""
-    entries = list(CatalogEntry.objects.filter(release=release).order_by("position", "id"))
+    same on SQLite and PostgreSQL; a release holds hundreds of KPIs, not millions). ``full``
+    False leaves out what a list does not show."""
+    qs = CatalogEntry.objects.filter(release=release).order_by("position", "id")
+    if not full:
+        qs = qs.defer(*LIST_DEFERRED)
+    entries = list(qs)
     return filter_entries(entries, filters)
 
 

@@ -326,12 +326,8 @@ def _shown_definition(entry, internal: bool) -> list[tuple[str, str, bool]]:
 
 def _catalogue_page(request, access: CatalogueAccess, release, *, is_current: bool) -> HttpResponse:
     filters = selectors.clean_filters(request.GET)
-    all_entries = selectors.entries_for(release=release) if release else []
-    entries = (
-        (selectors.entries_for(release=release, filters=filters) if release else [])
-        if filters.active
-        else all_entries
-    )
+    all_entries = selectors.entries_for(release=release, full=False) if release else []
+    entries = selectors.filter_entries(all_entries, filters)
     context = {
         "organisation": access.organisation,
         "release": release,

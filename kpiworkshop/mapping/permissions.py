@@ -17,11 +17,10 @@ FALLBACK_STATES = frozenset({ProposalState.OPEN})
 CATALOGUE_KEEPERS = frozenset({Role.FACILITATOR, Role.LEADERSHIP})
 
 
-def can_see_map(actor: Participant | None, workshop: Workshop) -> bool:
-    """The map, coverage and audience pages: everyone in the workshop, from Map onwards."""
-    return wp.can_view(actor, workshop) and STAGE_ORDER.index(workshop.stage) >= STAGE_ORDER.index(
-        Stage.MAP
-    )
+def map_open(workshop: Workshop) -> bool:
+    """The map, coverage and audience pages exist from the Map stage on; who may read them
+    is who may see the workshop (its participants and its organisation's members)."""
+    return STAGE_ORDER.index(workshop.stage) >= STAGE_ORDER.index(Stage.MAP)
 
 
 def can_map(actor: Participant | None, workshop: Workshop) -> bool:

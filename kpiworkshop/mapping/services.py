@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Count, Max, OuterRef, Subquery
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -102,7 +102,24 @@ def _english(text) -> str:
 def defaults_ensure(*, organisation: Organisation) -> tuple[int, int]:
     """Create the default goals and audiences an organisation lacks (by key). Idempotent; a
     default the organisation retired or renamed is left as it is. Returns (goals, audiences)
-    created."""
+    created. One query when nothing is missing (pages call it on every visit)."""
+    counts = Organisation.objects.filter(pk=organisation.pk).annotate(
+        n_goals=Subquery(
+            BusinessGoal.objects.filter(organisation=OuterRef("pk"), key__in=list(DEFAULT_GOALS))
+            .values("organisation")
+            .annotate(n=Count("pk"))
+            .values("n")
+        ),
+        n_audiences=Subquery(
+            Audience.objects.filter(organisation=OuterRef("pk"), key__in=list(DEFAULT_AUDIENCES))
+            .values("organisation")
+            .annotate(n=Count("pk"))
+            .values("n")
+        ),
+    )
+    have = counts.values_list("n_goals", "n_audiences").first()
+    if have and have[0] == len(DEFAULT_GOALS) and have[1] == len(DEFAULT_AUDIENCES):
+        return 0, 0
     have_goals = dict(
         BusinessGoal.objects.filter(organisation=organisation)
         .exclude(key="")
@@ -580,3 +597,15 @@ def link_comment_create(
         goal_link=goal_link, audience_link=audience_link, author=actor, stance=stance, body=body
     )
     return comment
+
+
+@transaction.atomic
+def breakdowns_save(
+    *, actor: Participant | None, proposal: Proposal, values: dict[str, list[str]]
+) -> None:
+    """Replace the breakdowns of every dimension given, all or nothing."""
+    for dimension in Dimension.values:
+        if dimension in values:
+            breakdowns_set(
+                actor=actor, proposal=proposal, dimension=dimension, values=values[dimension]
+            )
