@@ -34,4 +34,5 @@ def seed() -> DemoResult:
     voting_demo.demo_seed(organisation=organisation)
     mapping_demo.demo_seed(organisation=organisation)
     catalog_demo.demo_seed(organisation=organisation)
+    catalog_demo.review_demo_seed(organisation=organisation)
     return DemoResult(organisation=organisation, codes=codes)

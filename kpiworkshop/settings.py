@@ -219,7 +219,12 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {
         "task": "kpiworkshop.core.tasks.outbox_sweep",
         "schedule": env.float("KPIW_OUTBOX_SWEEP_SECONDS", default=60.0),
-    }
+    },
+    # Catalogue review reminders (issue 10): idempotent, so running it often costs nothing.
+    "catalog-review-reminders": {
+        "task": "kpiworkshop.catalog.tasks.review_reminders_send",
+        "schedule": env.float("KPIW_REVIEW_REMINDER_SECONDS", default=3600.0),
+    },
 }
 
 # --- Outbox (kpiworkshop/core/outbox.py) -----------------------------------------------------

@@ -208,3 +208,28 @@ def export_file(request: HttpRequest, org: str, token: str):
     except OSError as exc:
         raise Http404 from exc
     return FileResponse(handle, as_attachment=True, filename=export.filename)
+
+
+# --- review cycles, feedback, measured values (issue 10): the data-stack exports ---------------
+
+
+@router.get(
+    P + "/releases/{version}/datastack/{fmt}",
+    url_name="catalogue_datastack",
+    summary="The release as dbt Semantic Layer YAML (dbt) or OpenMetadata metrics (openmetadata)",
+    response={200: None},
+)
+def datastack_export(request: HttpRequest, org: str, version: str, fmt: str):
+    from django.http import HttpResponse
+
+    from .exports_datastack import DATASTACK_FORMATS, datastack_filename, datastack_render
+
+    organisation, _reader = _access(request, org)
+    release = _release(organisation, version)
+    if fmt not in DATASTACK_FORMATS:
+        raise Http404
+    response = HttpResponse(
+        datastack_render(release=release, fmt=fmt), content_type=DATASTACK_FORMATS[fmt][2]
+    )
+    response["Content-Disposition"] = f'attachment; filename="{datastack_filename(release, fmt)}"'
+    return response

@@ -425,6 +425,10 @@ RENDERERS = {
 
 def export_render(*, release: CatalogRelease, fmt: str, audience: str = "", entries=None) -> bytes:
     """One export's bytes (also used by ``export_catalog``)."""
+    if fmt in ("dbt", "openmetadata"):  # issue 10: the data-stack formats, built on demand
+        from .exports_datastack import datastack_render
+
+        return datastack_render(release=release, fmt=fmt)
     if entries is None:
         entries = list(CatalogEntry.objects.filter(release=release).order_by("position", "id"))
     with translation.override(release.language):

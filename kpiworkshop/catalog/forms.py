@@ -88,3 +88,100 @@ class PublishForm(forms.Form):
         required=False,
         help_text=_("Retiring a KPI or changing a formula, unit or direction makes one anyway."),
     )
+
+
+# --- review cycles, feedback, measured values (issue 10) ---------------------------------------
+
+from .models import Answer  # noqa: E402
+
+
+class FeedbackForm(forms.Form):
+    answer = forms.ChoiceField(
+        label=_("Is this KPI helping you do a good job?"),
+        choices=Answer.choices,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+    )
+
+
+class HideForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why hide it?"),
+        max_length=300,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
+
+
+class ValueForm(forms.Form):
+    period = forms.CharField(
+        label=_("Period"),
+        max_length=10,
+        help_text=_("A date, or a month as year-month."),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+    )
+    value = forms.CharField(
+        label=_("Value"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"class": "form-control", "inputmode": "decimal"}),
+    )
+    breakdown = forms.CharField(
+        label=_("Breakdown (optional)"),
+        required=False,
+        max_length=60,
+        help_text=_("E.g. a channel; leave empty for the overall value."),
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
+
+
+class ValuesImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_("Columns: period, value and optionally breakdown; first line is the header."),
+        widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".csv,text/csv"}),
+    )
+
+
+class EntryReviewForm(forms.Form):
+    next_review = forms.DateField(
+        label=_("Next review of this KPI"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+    )
+
+
+class ReviewKindForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Proposal"),
+        choices=[
+            ("keep", _("Keep")),
+            ("change", _("Change")),
+            ("retire", _("Retire")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reason (required to retire)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+    )
+
+
+class ReviewSettingsForm(forms.Form):
+    interval_months = forms.IntegerField(
+        label=_("Review every (months)"),
+        min_value=1,
+        max_value=36,
+        widget=forms.NumberInput(attrs={"class": "form-control", "inputmode": "numeric"}),
+    )
+    remind_days_before = forms.IntegerField(
+        label=_("Remind this many days before"),
+        min_value=0,
+        max_value=90,
+        widget=forms.NumberInput(attrs={"class": "form-control", "inputmode": "numeric"}),
+    )

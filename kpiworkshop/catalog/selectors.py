@@ -1,11 +1,12 @@
 """Reads for the approval page, the publish task and the catalogue pages. Each function owns its
 joins so a page's query count does not grow with the number of KPIs."""
 
+import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, Q
 
-from kpiworkshop.accounts.models import Membership
+from kpiworkshop.accounts.models import Membership, Role
 from kpiworkshop.kpis.models import (
     DEFINITION_FIELDS,
     Category,
@@ -23,13 +24,20 @@ from kpiworkshop.workshops.models import Participant, Workshop
 
 from .models import (
     APPROVING,
+    Answer,
     Approval,
     ApprovalPolicy,
     CatalogEntry,
     CatalogRelease,
     Decision,
+    EntryReview,
     Export,
+    Feedback,
+    Measurement,
     PublishJob,
+    ReviewCycle,
+    ReviewItem,
+    ReviewSettings,
     TrainingNotes,
 )
 from .permissions import Reader
@@ -512,3 +520,240 @@ def export_get(*, token: str) -> Export | None:
     if not token or len(token) > 32:
         return None
     return Export.objects.filter(token=token).select_related("release").first()
+
+
+# --- review cycles, feedback, measured values (issue 10) ---------------------------------------
+
+#: Share of "unclear" and "wrong behaviour" answers from which a KPI counts as flagged.
+FLAG_SHARE = 1 / 3
+
+
+@dataclass
+class FeedbackSummary:
+    total: int = 0
+    by_answer: dict[str, int] = field(default_factory=dict)
+    #: [(role, {answer: n}, total)] for roles with answers
+    by_role: list[tuple[str, dict[str, int], int]] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> bool:
+        doubtful = self.by_answer.get(Answer.UNCLEAR, 0) + self.by_answer.get(Answer.WRONG, 0)
+        return self.total > 0 and doubtful / self.total >= FLAG_SHARE
+
+    def rows(self) -> list[tuple[str, str, int]]:
+        """(answer, label, count) in the question's order."""
+        return [(a, str(label), self.by_answer.get(a, 0)) for a, label in Answer.choices]
+
+
+def feedback_summaries(*, entry_ids: list[int]) -> dict[int, FeedbackSummary]:
+    """Counts per answer and per role for several entries, in one grouped query."""
+    out: dict[int, FeedbackSummary] = {pk: FeedbackSummary() for pk in entry_ids}
+    per_role: dict[int, dict[str, dict[str, int]]] = {}
+    for entry_id, role, answer, n in (
+        Feedback.objects.filter(entry_id__in=entry_ids)
+        .values_list("entry_id", "role", "answer")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        summary = out[entry_id]
+        summary.total += n
+        summary.by_answer[answer] = summary.by_answer.get(answer, 0) + n
+        per_role.setdefault(entry_id, {}).setdefault(role, {})[answer] = n
+    order = {r: i for i, r in enumerate(Role.values)}
+    for entry_id, roles in per_role.items():
+        out[entry_id].by_role = sorted(
+            ((r, counts, sum(counts.values())) for r, counts in roles.items()),
+            key=lambda row: order.get(row[0], 99),
+        )
+    return out
+
+
+def feedback_of(*, entry: CatalogEntry, person: str) -> Feedback | None:
+    if not person:
+        return None
+    return Feedback.objects.filter(entry=entry, person=person).first()
+
+
+FEEDBACK_COMMENTS_SHOWN = 20
+
+
+def feedback_comments(*, entry: CatalogEntry, limit: int = FEEDBACK_COMMENTS_SHOWN) -> list:
+    """The latest comments (hidden ones included, marked, for the facilitator's page)."""
+    return list(Feedback.objects.filter(entry=entry).exclude(comment="")[:limit])
+
+
+def measurements_for(*, organisation_id: int, kpi_uid) -> list[Measurement]:
+    """Every value of one KPI across releases, oldest first."""
+    return list(
+        Measurement.objects.filter(organisation_id=organisation_id, kpi_uid=kpi_uid).order_by(
+            "period", "breakdown"
+        )
+    )
+
+
+def review_settings_for(*, organisation_id: int) -> ReviewSettings:
+    return ReviewSettings.objects.filter(organisation_id=organisation_id).first() or ReviewSettings(
+        organisation_id=organisation_id
+    )
+
+
+@dataclass
+class DueReview:
+    release_id: int
+    version: str
+    entry_id: int | None
+    name: str
+    due: datetime.date
+    recipient_ids: list[int] = field(default_factory=list)
+    kpi_uid: str = ""
+    flagged: bool = False
+
+    def days(self, today: datetime.date) -> int:
+        return (self.due - today).days
+
+
+def _current_releases(organisation_id: int | None = None) -> list[CatalogRelease]:
+    qs = CatalogRelease.objects.order_by("organisation_id", "-major", "-minor")
+    if organisation_id is not None:
+        qs = qs.filter(organisation_id=organisation_id)
+    seen, out = set(), []
+    for release in qs.only("pk", "organisation_id", "major", "minor", "next_review"):
+        if release.organisation_id not in seen:
+            seen.add(release.organisation_id)
+            out.append(release)
+    return out
+
+
+def reviews_for(*, organisation_id: int) -> list[DueReview]:
+    """The current release's review and its entries' own review dates, soonest first."""
+    releases = _current_releases(organisation_id)
+    if not releases:
+        return []
+    release = releases[0]
+    out = []
+    if release.next_review:
+        out.append(DueReview(release.pk, release.version, None, "", release.next_review))
+    for row in EntryReview.objects.filter(entry__release=release).select_related("entry"):
+        out.append(
+            DueReview(
+                release.pk,
+                release.version,
+                row.entry_id,
+                row.entry.name,
+                row.next_review,
+                kpi_uid=str(row.entry.kpi_uid),
+            )
+        )
+    return sorted(out, key=lambda d: (d.due, d.name))
+
+
+def flagged_entries(*, release: CatalogRelease) -> list[CatalogEntry]:
+    entries = list(CatalogEntry.objects.filter(release=release).only("pk", "name", "kpi_uid"))
+    summaries = feedback_summaries(entry_ids=[e.pk for e in entries])
+    return [e for e in entries if summaries[e.pk].flagged]
+
+
+def reviews_to_remind(*, today: datetime.date) -> list[DueReview]:
+    """Every due review of every organisation's current release whose reminder window has
+    opened (``remind_days_before`` ahead; overdue ones too), with the facilitators to tell."""
+    releases = _current_releases()
+    if not releases:
+        return []
+    org_ids = [r.organisation_id for r in releases]
+    lead = dict(
+        ReviewSettings.objects.filter(organisation_id__in=org_ids).values_list(
+            "organisation_id", "remind_days_before"
+        )
+    )
+    recipients: dict[int, list[int]] = {}
+    for org_id, user_id in (
+        Membership.objects.active()
+        .filter(organisation_id__in=org_ids, role=Role.FACILITATOR, user__is_active=True)
+        .exclude(user__email="")
+        .values_list("organisation_id", "user_id")
+        .order_by("user_id")
+    ):
+        recipients.setdefault(org_id, []).append(user_id)
+    by_release = {r.pk: r for r in releases}
+    # A review already under way (its workshop started) needs no reminder.
+    started = set(
+        ReviewCycle.objects.filter(release_id__in=list(by_release)).values_list(
+            "release_id", flat=True
+        )
+    )
+    due: list[DueReview] = []
+    for release in releases:
+        if release.pk in started:
+            continue
+        if release.next_review:
+            due.append(DueReview(release.pk, release.version, None, "", release.next_review))
+    for release_id, entry_id, date in (
+        EntryReview.objects.filter(entry__release_id__in=list(by_release))
+        .exclude(entry__release_id__in=started)
+        .values_list("entry__release_id", "entry_id", "next_review")
+    ):
+        due.append(DueReview(release_id, by_release[release_id].version, entry_id, "", date))
+    out = []
+    for d in due:
+        org_id = by_release[d.release_id].organisation_id
+        if d.due - datetime.timedelta(days=lead.get(org_id, 14)) <= today:
+            d.recipient_ids = recipients.get(org_id, [])
+            out.append(d)
+    return out
+
+
+def review_workshop_for(*, release: CatalogRelease | None) -> Workshop | None:
+    if release is None:
+        return None
+    cycle = ReviewCycle.objects.filter(release=release).select_related("workshop").first()
+    return cycle.workshop if cycle else None
+
+
+@dataclass
+class ReviewRow:
+    proposal: Proposal
+    item: ReviewItem
+    feedback: FeedbackSummary
+    latest: Measurement | None
+    concerns: int
+
+
+def review_rows(*, workshop: Workshop) -> list[ReviewRow]:
+    """The review workshop's proposals about catalogue entries, with each entry's feedback,
+    its latest value and its open concerns; a fixed number of queries."""
+    from kpiworkshop.kpis.models import Comment, Stance
+
+    items = list(
+        ReviewItem.objects.filter(proposal__workshop=workshop)
+        .select_related("proposal", "proposal__current_revision", "entry")
+        .order_by("entry__position", "entry_id")
+    )
+    summaries = feedback_summaries(entry_ids=[i.entry_id for i in items])
+    uids = [i.entry.kpi_uid for i in items]
+    latest: dict = {}
+    for m in Measurement.objects.filter(
+        organisation_id=workshop.organisation_id, kpi_uid__in=uids, breakdown=""
+    ).order_by("kpi_uid", "-period"):
+        latest.setdefault(m.kpi_uid, m)
+    # Open concerns on the review proposal and on the proposal the entry was published from.
+    sources = {i.proposal_id for i in items} | {
+        i.entry.proposal_id for i in items if i.entry.proposal_id
+    }
+    concerns = dict(
+        Comment.objects.filter(
+            proposal__in=sources, stance=Stance.CONCERN, resolved_at__isnull=True
+        )
+        .values_list("proposal_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return [
+        ReviewRow(
+            proposal=i.proposal,
+            item=i,
+            feedback=summaries[i.entry_id],
+            latest=latest.get(i.entry.kpi_uid),
+            concerns=concerns.get(i.proposal_id, 0) + concerns.get(i.entry.proposal_id, 0),
+        )
+        for i in items
+    ]

@@ -11,9 +11,13 @@ twice or a worker killed half-way all end with exactly one release (``CatalogRel
 unique, and so is the version) and a failed build leaves nothing behind.
 """
 
+import calendar
+import csv
 import datetime
+import io
 import logging
 import uuid
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -21,8 +25,10 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import override as translation_override
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.core.audit import audit_record
@@ -36,13 +42,21 @@ from . import permissions, selectors
 from .models import (
     APPROVING,
     NOTE_FIELDS,
+    Answer,
     Approval,
     ApprovalPolicy,
     CatalogEntry,
     CatalogRelease,
     Decision,
+    EntryReview,
+    Feedback,
+    Measurement,
     PublishJob,
     PublishState,
+    ReviewCycle,
+    ReviewItem,
+    ReviewReminder,
+    ReviewSettings,
     TrainingNotes,
 )
 from .tasks import publish_release
@@ -288,7 +302,11 @@ def release_publish(
     if language not in dict(settings.LANGUAGES):
         raise ValidationError({"language": _("Choose a language.")})
     effective_date = effective_date or timezone.localdate()
-    if next_review is not None and next_review <= effective_date:
+    if next_review is None:  # issue 10: the organisation's review interval
+        next_review = review_default_date(
+            organisation_id=workshop.organisation_id, after=effective_date
+        )
+    if next_review <= effective_date:
         raise ValidationError({"next_review": _("The next review comes after the release.")})
     release_notes = (release_notes or "").strip()
     if len(release_notes) > MAX_RELEASE_NOTES:
@@ -354,6 +372,14 @@ def _snapshot(workshop: Workshop, language: str, previous: CatalogRelease | None
                 carried.pop(uid)
                 retired[uid] = item["retire_reason"]
             continue
+        # Issue 10: a kept KPI is carried over unchanged; a changed one keeps the goal and
+        # audience links of its entry unless the review workshop mapped it anew.
+        if proposal.kind == ProposalKind.KEEP and uid in carried:
+            continue
+        if uid in carried:
+            for key in ("goals", "audiences"):
+                if not item.get(key):
+                    item[key] = carried[uid].get(key, [])
         item["kpi_uid"] = uid or str(uuid.uuid4())
         carried.pop(item["kpi_uid"], None)
         fresh.append(item)
@@ -477,3 +503,527 @@ def _entry_order(entry: dict):
 
 def _entry_fields(entry: dict) -> dict:
     return {k: entry.get(k) for k in ENTRY_FIELDS if k in entry}
+
+
+# --- review cycles, feedback, measured values (issue 10) ---------------------------------------
+
+MAX_FEEDBACK_COMMENT = 1000
+MAX_HIDE_REASON = 300
+MAX_BREAKDOWN = 60
+#: A value may be entered for a period up to this many days ahead (a month being closed early).
+FUTURE_DAYS = 31
+MAX_CSV_BYTES = 1_000_000
+MAX_CSV_ROWS = 5000
+
+
+def _org_audit(actor, action: str, organisation_id: int, target=None, **details) -> None:
+    audit_record(
+        actor=actor, action=action, organisation_id=organisation_id, target=target, details=details
+    )
+
+
+def _is_current(entry: CatalogEntry) -> bool:
+    current = selectors.release_current(organisation_id=entry.release.organisation_id)
+    return current is not None and current.pk == entry.release_id
+
+
+# feedback ------------------------------------------------------------------------------------
+
+
+def feedback_answer(
+    *, reader: permissions.Reader | None, person: str, entry: CatalogEntry, answer: str, comment=""
+) -> Feedback:
+    """Answer (or change the answer to) "Is this KPI helping you do a good job?". An upsert on
+    the (entry, person) key: any number of identical concurrent answers leave one row."""
+    organisation_id = entry.release.organisation_id
+    if not person or not permissions.can_give_feedback(
+        reader, organisation_id, is_current=_is_current(entry)
+    ):
+        raise PermissionDenied(_("Only people of the organisation answer, on the current release."))
+    if answer not in Answer.values:
+        raise ValidationError({"answer": _("Choose an answer.")})
+    comment = (comment or "").strip()
+    if len(comment) > MAX_FEEDBACK_COMMENT:
+        raise ValidationError(
+            {"comment": _("At most %(n)d characters.") % {"n": MAX_FEEDBACK_COMMENT}}
+        )
+    row = Feedback(
+        entry=entry, person=person[:80], role=reader.role, answer=answer, comment=comment
+    )
+    # INSERT … ON CONFLICT (entry, person) DO UPDATE: one statement, no read-then-write race.
+    # A comment hidden by a facilitator stays hidden when its author edits it.
+    Feedback.objects.bulk_create(
+        [row],
+        update_conflicts=True,
+        unique_fields=["entry", "person"],
+        update_fields=["answer", "comment", "role", "updated_at"],
+    )
+    return Feedback.objects.get(entry=entry, person=row.person)
+
+
+@transaction.atomic
+def feedback_hide(
+    *, reader: permissions.Reader | None, user, feedback: Feedback, reason: str
+) -> Feedback:
+    """Hide a feedback comment from every page, with a reason (audited). The answer still
+    counts."""
+    feedback = (
+        Feedback.objects.select_for_update().select_related("entry__release").get(pk=feedback.pk)
+    )
+    organisation_id = feedback.entry.release.organisation_id
+    if not permissions.can_moderate_feedback(reader, organisation_id):
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the comment is hidden.")})
+    if len(reason) > MAX_HIDE_REASON:
+        raise ValidationError({"reason": _("At most %(n)d characters.") % {"n": MAX_HIDE_REASON}})
+    feedback.hidden_reason = reason
+    feedback.save(update_fields=["hidden_reason"])
+    _org_audit(user, "catalog.feedback_hide", organisation_id, target=feedback, reason=reason)
+    return feedback
+
+
+# measured values -----------------------------------------------------------------------------
+
+
+def _check_values_allowed(reader, entry: CatalogEntry) -> None:
+    if not permissions.can_record_values(reader, entry.release.organisation_id, entry.audiences):
+        raise PermissionDenied(
+            _("Only the KPI's accountable audience and the facilitators enter its values.")
+        )
+
+
+def parse_value(raw) -> Decimal:
+    """A number as people type it: ``12.5``, ``12,5``, ``1 234,5``, ``85%``."""
+    text = str(raw or "").strip().replace("\u00a0", "").replace(" ", "").rstrip("%")
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, ValueError):
+        raise ValidationError(_("“%(v)s” is not a number.") % {"v": str(raw)[:40]}) from None
+    if not value.is_finite() or abs(value) >= Decimal(10) ** 14:
+        raise ValidationError(_("“%(v)s” is not a number.") % {"v": str(raw)[:40]})
+    return value.quantize(Decimal("0.0001"))
+
+
+def parse_period(raw) -> datetime.date:
+    """A date (``2026-03-31``) or a month (``2026-03``, read as its first day)."""
+    if isinstance(raw, datetime.date):
+        period = raw
+    else:
+        text = str(raw or "").strip()
+        try:
+            if len(text) == 7:
+                period = datetime.date.fromisoformat(text + "-01")
+            else:
+                period = datetime.date.fromisoformat(text)
+        except ValueError:
+            raise ValidationError(
+                _("“%(v)s” is not a date (year-month-day or year-month).") % {"v": text[:40]}
+            ) from None
+    if period > timezone.localdate() + datetime.timedelta(days=FUTURE_DAYS):
+        raise ValidationError(_("%(d)s is too far in the future.") % {"d": period.isoformat()})
+    if period.year < 1990:
+        raise ValidationError(_("%(d)s is too far in the past.") % {"d": period.isoformat()})
+    return period
+
+
+def _clean_breakdown(raw) -> str:
+    text = " ".join(str(raw or "").split())
+    if len(text) > MAX_BREAKDOWN:
+        raise ValidationError(_("A breakdown has at most %(n)d characters.") % {"n": MAX_BREAKDOWN})
+    return text
+
+
+@transaction.atomic
+def measurement_record(
+    *,
+    reader: permissions.Reader | None,
+    user,
+    entry: CatalogEntry,
+    period,
+    value,
+    breakdown: str = "",
+) -> Measurement:
+    """One measured value of a KPI for a period. A second value for the same period (and
+    breakdown) is refused by the unique key, with a message."""
+    _check_values_allowed(reader, entry)
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    for field, parse, raw in (
+        ("period", parse_period, period),
+        ("value", parse_value, value),
+        ("breakdown", _clean_breakdown, breakdown),
+    ):
+        try:
+            clean[field] = parse(raw)
+        except ValidationError as exc:
+            errors[field] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    measurement = Measurement(
+        organisation_id=entry.release.organisation_id,
+        kpi_uid=entry.kpi_uid,
+        entry=entry,
+        entered_by_name=_name_of(user),
+        **clean,
+    )
+    try:
+        with transaction.atomic():
+            measurement.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"period": [_("There is already a value for %(d)s.") % {"d": clean["period"]}]}
+        ) from None
+    _org_audit(
+        user,
+        "catalog.value",
+        entry.release.organisation_id,
+        target=measurement,
+        period=clean["period"].isoformat(),
+        value=str(clean["value"]),
+    )
+    return measurement
+
+
+def _name_of(user) -> str:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ""
+    return (getattr(user, "display_name", "") or user.get_username())[:150]
+
+
+@transaction.atomic
+def measurements_import_csv(
+    *, reader: permissions.Reader | None, user, entry: CatalogEntry, data: bytes
+) -> int:
+    """Import values from CSV (header ``period,value[,breakdown]``; comma or semicolon). Every
+    row is checked first; any bad row is reported with its line number and nothing of the file
+    is saved. Returns the number of values saved."""
+    _check_values_allowed(reader, entry)
+    if len(data) > MAX_CSV_BYTES:
+        raise ValidationError(_("The file is larger than 1 MB."))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError(_("The file is not UTF-8 text.")) from None
+    if not text.strip():
+        raise ValidationError(_("The file is empty."))
+    try:
+        dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader_csv = csv.reader(io.StringIO(text), dialect)
+    header = [h.strip().lower() for h in next(reader_csv, [])]
+    if "period" not in header or "value" not in header:
+        raise ValidationError(_("Line 1: the header must name the columns period and value."))
+    col = {name: header.index(name) for name in ("period", "value", "breakdown") if name in header}
+    existing = set(
+        Measurement.objects.filter(
+            organisation_id=entry.release.organisation_id, kpi_uid=entry.kpi_uid
+        ).values_list("period", "breakdown")
+    )
+    seen: dict[tuple, int] = {}
+    rows: list[Measurement] = []
+    errors: list[str] = []
+    for cells in reader_csv:
+        line = reader_csv.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        if len(rows) + len(errors) >= MAX_CSV_ROWS:
+            errors.append(_("More than %(n)d rows.") % {"n": MAX_CSV_ROWS})
+            break
+
+        def cell(name, cells=cells):
+            i = col.get(name)
+            return cells[i] if i is not None and i < len(cells) else ""
+
+        try:
+            period = parse_period(cell("period"))
+            value = parse_value(cell("value"))
+            breakdown = _clean_breakdown(cell("breakdown"))
+        except ValidationError as exc:
+            errors.append(_("Line %(n)d: %(m)s") % {"n": line, "m": " ".join(exc.messages)})
+            continue
+        key = (period, breakdown)
+        if key in existing:
+            errors.append(
+                _("Line %(n)d: there is already a value for %(d)s.") % {"n": line, "d": period}
+            )
+            continue
+        if key in seen:
+            errors.append(
+                _("Line %(n)d: %(d)s is also on line %(m)d.")
+                % {"n": line, "d": period, "m": seen[key]}
+            )
+            continue
+        seen[key] = line
+        rows.append(
+            Measurement(
+                organisation_id=entry.release.organisation_id,
+                kpi_uid=entry.kpi_uid,
+                entry=entry,
+                period=period,
+                value=value,
+                breakdown=breakdown,
+                entered_by_name=_name_of(user),
+            )
+        )
+    if errors:
+        raise ValidationError(errors)
+    if not rows:
+        raise ValidationError(_("The file has no values."))
+    try:
+        with transaction.atomic():
+            Measurement.objects.bulk_create(rows, batch_size=500)
+    except IntegrityError:  # a value entered meanwhile for one of these periods
+        raise ValidationError(
+            _("Some of these periods got a value meanwhile; nothing was saved.")
+        ) from None
+    _org_audit(
+        user, "catalog.values_import", entry.release.organisation_id, target=entry, rows=len(rows)
+    )
+    return len(rows)
+
+
+# review schedule and reminders ----------------------------------------------------------------
+
+
+def review_default_date(*, organisation_id: int, after: datetime.date) -> datetime.date:
+    """The next review of a release effective on ``after``: the organisation's interval later
+    (3 months by default), on the same day of the month or the month's last day."""
+    months = (
+        ReviewSettings.objects.filter(organisation_id=organisation_id)
+        .values_list("interval_months", flat=True)
+        .first()
+        or 3
+    )
+    month0 = after.month - 1 + months
+    year, month = after.year + month0 // 12, month0 % 12 + 1
+    day = min(after.day, calendar.monthrange(year, month)[1])
+    return datetime.date(year, month, day)
+
+
+@transaction.atomic
+def review_settings_save(
+    *, reader, user, organisation_id: int, interval_months: int, remind_days_before: int
+) -> ReviewSettings:
+    if not permissions.can_manage_reviews(reader, organisation_id):
+        raise PermissionDenied
+    errors = {}
+    if not isinstance(interval_months, int) or not 1 <= interval_months <= 36:
+        errors["interval_months"] = [_("Between 1 and 36 months.")]
+    if not isinstance(remind_days_before, int) or not 0 <= remind_days_before <= 90:
+        errors["remind_days_before"] = [_("Between 0 and 90 days.")]
+    if errors:
+        raise ValidationError(errors)
+    settings_row, _c = ReviewSettings.objects.update_or_create(
+        organisation_id=organisation_id,
+        defaults={"interval_months": interval_months, "remind_days_before": remind_days_before},
+    )
+    _org_audit(user, "catalog.review_settings", organisation_id, interval=interval_months)
+    return settings_row
+
+
+@transaction.atomic
+def entry_review_set(
+    *, reader, user, entry: CatalogEntry, next_review: datetime.date | None
+) -> EntryReview | None:
+    """An entry's own next-review date (None: the release's date applies)."""
+    organisation_id = entry.release.organisation_id
+    if not permissions.can_manage_reviews(reader, organisation_id):
+        raise PermissionDenied
+    if next_review is None:
+        EntryReview.objects.filter(entry=entry).delete()
+        _org_audit(user, "catalog.entry_review", organisation_id, target=entry, date=None)
+        return None
+    if next_review <= entry.release.effective_date:
+        raise ValidationError({"next_review": _("The next review comes after the release.")})
+    row, _c = EntryReview.objects.update_or_create(
+        entry=entry, defaults={"next_review": next_review}
+    )
+    _org_audit(
+        user, "catalog.entry_review", organisation_id, target=entry, date=next_review.isoformat()
+    )
+    return row
+
+
+def review_reminders_send(*, today: datetime.date | None = None) -> int:
+    """Write one reminder per due review per facilitator of its organisation, and queue its
+    e-mail in the outbox. Idempotent: the reminder's unique key makes a second run (or a
+    second worker at the same time) write nothing. Returns the number of new reminders."""
+    today = today or timezone.localdate()
+    created = 0
+    for due in selectors.reviews_to_remind(today=today):
+        for user_id in due.recipient_ids:
+            try:
+                with transaction.atomic():
+                    reminder = ReviewReminder.objects.create(
+                        release_id=due.release_id,
+                        entry_id=due.entry_id,
+                        entry_key=due.entry_id or 0,
+                        due=due.due,
+                        recipient_id=user_id,
+                    )
+                    outbox_add(
+                        task="kpiworkshop.catalog.tasks.review_reminder_deliver",
+                        key=f"review-reminder:{reminder.pk}",
+                        payload={"reminder_id": reminder.pk},
+                    )
+            except IntegrityError:
+                continue  # already reminded (this run's twin, or an earlier run)
+            created += 1
+    return created
+
+
+def review_reminder_deliver(*, reminder_id: int) -> bool:
+    """Send one reminder's e-mail (run from the outbox). The ``sent_at`` claim is taken in one
+    conditional UPDATE, so a repeated run sends nothing; a failed send releases it."""
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    now = timezone.now()
+    if not ReviewReminder.objects.filter(pk=reminder_id, sent_at__isnull=True).update(sent_at=now):
+        return False
+    reminder = ReviewReminder.objects.select_related(
+        "release__organisation", "entry", "recipient"
+    ).get(pk=reminder_id)
+    if not reminder.recipient.email:
+        return False
+    try:
+        with translation.override(reminder.release.language):
+            context = {
+                "reminder": reminder,
+                "release": reminder.release,
+                "entry": reminder.entry,
+                "url": settings.SITE_URL.rstrip("/")
+                + reverse("catalog:reviews", args=[reminder.release.organisation.slug]),
+            }
+            subject = " ".join(
+                render_to_string("catalog/review_reminder_subject.txt", context).split()
+            )
+            body = render_to_string("catalog/review_reminder_email.txt", context)
+        send_mail(subject, body, None, [reminder.recipient.email])
+    except Exception:
+        ReviewReminder.objects.filter(pk=reminder_id).update(sent_at=None)
+        raise
+    return True
+
+
+# the review workshop --------------------------------------------------------------------------
+
+
+def review_workshop_start(*, reader, user, organisation_id: int):
+    """Open a review workshop on the current release: every entry becomes a ``keep`` proposal
+    (with its definition and training notes), which participants may turn into ``change`` or
+    ``retire``. One per release (``ReviewCycle``): starting twice returns the same workshop."""
+    from kpiworkshop.accounts.models import Organisation
+    from kpiworkshop.workshops import services as workshop_services
+
+    if not permissions.can_manage_reviews(reader, organisation_id):
+        raise PermissionDenied(_("Only the organisation's facilitators start a review."))
+    with transaction.atomic():
+        organisation = Organisation.objects.select_for_update().get(pk=organisation_id)
+        release = selectors.release_current(organisation_id=organisation_id)
+        if release is None:
+            raise ValidationError(_("There is no published catalogue to review yet."))
+        existing = ReviewCycle.objects.filter(release=release).select_related("workshop").first()
+        if existing is not None:
+            return existing.workshop
+        with translation_override(release.language):
+            title = _("Review of KPI catalogue %(v)s") % {"v": release.version}
+            first_note = _("From catalogue %(v)s") % {"v": release.version}
+        workshop = workshop_services.workshop_create(
+            user=user, organisation=organisation, title=title
+        )
+        facilitator = Participant.objects.get(workshop=workshop, user=user)
+        workshop_services.workshop_set_stage(
+            actor=facilitator, workshop=workshop, stage=Stage.PROPOSE, expected_stage=Stage.DRAFT
+        )
+        workshop.refresh_from_db()
+        for entry in selectors.entries_for(release=release):
+            definition = dict(entry.definition or {}) | {
+                "name": entry.name,
+                "category": entry.category,
+            }
+            if not definition.get("measures"):
+                definition["measures"] = entry.name
+            if entry.counter_metric and not definition.get("counter_metric_text"):
+                definition["counter_metric_text"] = entry.counter_metric
+            proposal = kpi_services.proposal_create(
+                actor=facilitator,
+                workshop=workshop,
+                definition=definition,
+                kind=ProposalKind.KEEP,
+                catalog_entry_id=entry.pk,
+                change_note=first_note[:300],
+            )
+            if entry.internal_fields:
+                Proposal.objects.filter(pk=proposal.pk).update(
+                    internal_fields=list(entry.internal_fields)
+                )
+            ReviewItem.objects.create(proposal=proposal, entry=entry)
+            TrainingNotes.objects.bulk_create(
+                [
+                    TrainingNotes(
+                        proposal=proposal,
+                        language=lang,
+                        **{f: (notes or {}).get(f, "") or "-" for f in NOTE_FIELDS},
+                    )
+                    for lang, notes in (entry.training_notes or {}).items()
+                    if lang in dict(settings.LANGUAGES)
+                ]
+            )
+        ReviewCycle.objects.create(release=release, workshop=workshop)
+        _audit(
+            facilitator, "catalog.review_start", workshop, target=release, version=release.version
+        )
+        return workshop
+
+
+@transaction.atomic
+def review_proposal_set_kind(
+    *, actor: Participant | None, proposal: Proposal, kind: str, reason: str = ""
+) -> Proposal:
+    """Turn a review proposal into keep, change or retire. A retire needs a reason; a change
+    then gets its new revision like any proposal."""
+    from kpiworkshop.kpis import permissions as kpi_permissions
+
+    proposal = _lock_proposal(proposal)
+    item = ReviewItem.objects.filter(proposal=proposal).first()
+    if item is None or not kpi_permissions.can_edit(actor, proposal):
+        raise PermissionDenied(_("Only the author or the facilitator can change this proposal."))
+    if kind not in (ProposalKind.KEEP, ProposalKind.CHANGE, ProposalKind.RETIRE):
+        raise ValidationError({"kind": _("Choose keep, change or retire.")})
+    reason = (reason or "").strip()
+    if kind == ProposalKind.RETIRE and not reason:
+        raise ValidationError({"reason": _("Say why this KPI should be retired.")})
+    if len(reason) > MAX_REASON:
+        raise ValidationError({"reason": _("At most %(n)d characters.") % {"n": MAX_REASON}})
+    proposal.kind = kind
+    proposal.save(update_fields=["kind", "updated_at"])
+    item.reason = reason if kind == ProposalKind.RETIRE else ""
+    item.save(update_fields=["reason"])
+    _audit(actor, "catalog.review_kind", proposal.workshop, target=proposal, kind=kind)
+    return proposal
+
+
+def review_ballot_create(*, actor: Participant | None, workshop: Workshop):
+    """A review workshop's "keep, change or retire?" round: a multi-criteria ballot over its
+    open proposals with the three criteria Keep it / Change it / Retire it (1–5 each), so the
+    results per stakeholder group, the divergence signal and secrecy work as in any round."""
+    from kpiworkshop.voting import services as voting_services
+    from kpiworkshop.voting.models import Method
+
+    if not ReviewCycle.objects.filter(workshop=workshop).exists():
+        raise ValidationError(_("This is not a review workshop."))
+    with translation.override(
+        ReviewCycle.objects.filter(workshop=workshop).values_list("release__language", flat=True)[0]
+    ):
+        title = _("Keep, change or retire?")
+        criteria = [_("Keep it as it is"), _("Change it"), _("Retire it")]
+    return voting_services.ballot_create(
+        actor=actor, workshop=workshop, title=title, method=Method.SCORE, criteria=criteria
+    )

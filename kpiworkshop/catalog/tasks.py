@@ -16,3 +16,22 @@ def publish_release(job_id: int) -> int | None:
     except OperationalError as exc:  # database busy or gone: the build rolled back
         raise OutboxRetry(str(exc), seconds=5) from exc
     return release.pk if release else None
+
+
+# --- review cycles, feedback, measured values (issue 10) ---------------------------------------
+
+
+@shared_task
+def review_reminders_send() -> int:
+    """Celery beat entry point (``manage.py send_review_reminders`` without beat)."""
+    from .services import review_reminders_send as send
+
+    return send()
+
+
+@shared_task
+def review_reminder_deliver(reminder_id: int) -> bool:
+    """One reminder's e-mail, run from the outbox."""
+    from .services import review_reminder_deliver as deliver
+
+    return deliver(reminder_id=reminder_id)

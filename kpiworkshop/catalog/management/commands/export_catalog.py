@@ -1,4 +1,5 @@
-"""``python manage.py export_catalog RELEASE --format {pdf,csv,json,md} [--audience SLUG]
+"""``python manage.py export_catalog RELEASE --format {pdf,csv,json,md,dbt,openmetadata}
+[--audience SLUG]
 --output FILE`` (DESIGN.md §7). RELEASE is a version ("1.1") or "current"."""
 
 from pathlib import Path
@@ -15,7 +16,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("release", help='a version such as "1.1", or "current"')
-        parser.add_argument("--format", required=True, choices=ExportFormat.values)
+        parser.add_argument(
+            "--format", required=True, choices=[*ExportFormat.values, "dbt", "openmetadata"]
+        )
         parser.add_argument("--audience", default="", help="an audience slug (PDF pack)")
         parser.add_argument("--output", required=True, help="the file to write ('-': stdout)")
         parser.add_argument(
@@ -34,6 +37,8 @@ class Command(BaseCommand):
         if release is None:
             raise CommandError(f"No release {version} in {organisation.slug}.")
         audience = options["audience"]
+        if audience and options["format"] in ("dbt", "openmetadata"):
+            raise CommandError("--audience is for the PDF pack, not the data-stack formats.")
         if audience:
             entries = selectors.entries_for(release=release)
             if audience not in dict(exports.release_audiences(entries)):
