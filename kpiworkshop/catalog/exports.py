@@ -19,7 +19,6 @@ from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from kpiworkshop.accounts.models import Role
 from kpiworkshop.kpis.models import (
     LIST_CHOICES,
     Category,
@@ -36,6 +35,7 @@ from .models import (
     ExportFormat,
     new_export_token,
 )
+from .selectors import vote_group_label
 
 #: Bumped when the JSON document changes shape (schema/catalog-release.schema.json).
 JSON_SCHEMA_VERSION = "1.0"
@@ -164,7 +164,7 @@ def entry_document(entry: CatalogEntry, language: str, change: str = "") -> dict
                 "groups": [
                     {
                         "role": g.get("role", ""),
-                        "label": _label(Role, g.get("role", "")),
+                        "label": vote_group_label(g),
                         "percent": g.get("percent"),
                     }
                     for g in v.get("groups") or []

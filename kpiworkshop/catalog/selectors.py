@@ -5,6 +5,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, Q
+from django.utils.translation import gettext as _
 
 from kpiworkshop.accounts.models import Membership, Role
 from kpiworkshop.kpis.models import (
@@ -19,7 +20,7 @@ from kpiworkshop.kpis.models import (
 )
 from kpiworkshop.mapping.models import AudienceLink, GoalLink
 from kpiworkshop.voting.models import Ballot, BallotState
-from kpiworkshop.voting.selectors import results_for_ballot
+from kpiworkshop.voting.selectors import OTHER_GROUPS, results_for_ballot
 from kpiworkshop.workshops.models import Participant, Workshop
 
 from .models import (
@@ -182,13 +183,14 @@ def publish_job_for(*, workshop: Workshop) -> PublishJob | None:
 def _vote_summaries(workshop: Workshop) -> dict[int, list[dict]]:
     """Per proposal, each closed round's result: overall and per stakeholder group, as the
     voting app shows them (groups too small to be shown in a secret ballot are left out, and
-    then so is the overall figure, so the hidden group cannot be derived by subtraction)."""
+    merged into an "other groups" line, and a round with too few voters shows no figure: the
+    voting app's small-group rule, ``voting.selectors.result_blocks``)."""
     out: dict[int, list[dict]] = {}
     for ballot in Ballot.objects.filter(workshop=workshop, state=BallotState.CLOSED).order_by(
         "created_at", "id"
     ):
         results = results_for_ballot(ballot=ballot)
-        hide_overall = ballot.secret and results.hidden_groups > 0
+        hide_overall = results.withheld
         for row in results.rows:
             out.setdefault(row.proposal.pk, []).append(
                 {
@@ -199,7 +201,12 @@ def _vote_summaries(workshop: Workshop) -> dict[int, list[dict]]:
                     "percent": None if hide_overall else row.percent,
                     "divergence": row.divergence,
                     "groups": [
-                        {"role": g.role, "percent": round(100 * g.normalised)} for g in row.groups
+                        {
+                            "role": g.role,
+                            "roles": list(g.roles),
+                            "percent": round(100 * g.normalised),
+                        }
+                        for g in row.groups
                     ],
                 }
             )
@@ -757,3 +764,20 @@ def review_rows(*, workshop: Workshop) -> list[ReviewRow]:
         )
         for i in items
     ]
+
+
+def vote_group_label(group: dict) -> str:
+    """The reader's-language label of a snapshotted vote group: a role, or the "other groups"
+    line a secret ballot merges its small groups into (with the roles it holds)."""
+    role = group.get("role", "")
+    if role == OTHER_GROUPS:
+        names = ", ".join(_role_label(r) for r in group.get("roles") or [])
+        return _("Other groups (%(groups)s)") % {"groups": names} if names else _("Other groups")
+    return _role_label(role)
+
+
+def _role_label(role: str) -> str:
+    try:
+        return str(Role(role).label)
+    except ValueError:
+        return role or ""

@@ -91,7 +91,6 @@ def _approval_context(request, access: WorkshopAccess, **extra) -> dict:
         "progress": services.publish_progress(job=job) if job else None,
         "poll_seconds": PROGRESS_POLL_SECONDS,
         "today": timezone.localdate(),
-        "role_labels": dict(Role.choices),
     } | extra
 
 
@@ -413,7 +412,6 @@ def entry_detail(request: HtmxHttpRequest, org: str, version: str, kpi: str) -> 
             if language in (entry.training_notes or {})
             else release.language,
             "history": history,
-            "role_labels": dict(Role.choices),
             "decision_labels": dict(Decision.choices),
             "relation_labels": dict(Relation.choices) | dict(Strength.choices),
             "note_labels": dict(note_labels()),

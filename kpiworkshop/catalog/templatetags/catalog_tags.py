@@ -15,3 +15,11 @@ def get_item(mapping, key):
 @register.filter(name="is_list")
 def is_list(value) -> bool:
     return isinstance(value, list | tuple)
+
+
+@register.filter(name="vote_group_label")
+def vote_group_label_filter(group: dict) -> str:
+    """A snapshotted vote group's label in the reader's language (see the selector)."""
+    from kpiworkshop.catalog.selectors import vote_group_label
+
+    return vote_group_label(group)
