@@ -128,8 +128,10 @@ def can_join_with_code(membership_role: str | None, code_role: str) -> bool:
 def stage_moves(workshop: Workshop) -> tuple[str | None, str | None]:
     """(previous, next) stages a facilitator may move to from here.
 
-    Forward one step at a time; back one step until published. A published workshop can only
-    be archived; an archived one stays archived.
+    Forward one step at a time; back one step until published. Approve → Published is not a
+    move: only publishing the catalogue release gets there (a published workshop without its
+    release would promise a catalogue that is not there). A published workshop can only be
+    archived; an archived one stays archived.
     """
     i = STAGE_ORDER.index(workshop.stage)
     if workshop.stage == S.ARCHIVED:
@@ -137,5 +139,5 @@ def stage_moves(workshop: Workshop) -> tuple[str | None, str | None]:
     if workshop.stage == S.PUBLISHED:
         return None, S.ARCHIVED
     prev_stage = STAGE_ORDER[i - 1] if i > 0 else None
-    next_stage = STAGE_ORDER[i + 1]
+    next_stage = None if workshop.stage == S.APPROVE else STAGE_ORDER[i + 1]
     return prev_stage, next_stage

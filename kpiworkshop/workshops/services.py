@@ -97,6 +97,10 @@ def workshop_set_stage(
             % {"stage": locked.get_stage_display()}
         )
     previous, following = permissions.stage_moves(locked)
+    if locked.stage == Stage.APPROVE and stage == Stage.PUBLISHED:
+        raise ValidationError(
+            _("A workshop is published by publishing its catalogue release, on the Approval page.")
+        )
     if stage not in {previous, following}:
         raise ValidationError(
             _("A workshop moves one stage at a time, and never back once published.")

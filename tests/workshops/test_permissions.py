@@ -158,7 +158,7 @@ MOVES = {
     Stage.REFINE: (Stage.PROPOSE, Stage.VOTE),
     Stage.VOTE: (Stage.REFINE, Stage.MAP),
     Stage.MAP: (Stage.VOTE, Stage.APPROVE),
-    Stage.APPROVE: (Stage.MAP, Stage.PUBLISHED),
+    Stage.APPROVE: (Stage.MAP, None),  # only publishing the release moves on
     Stage.PUBLISHED: (None, Stage.ARCHIVED),
     Stage.ARCHIVED: (None, None),
 }

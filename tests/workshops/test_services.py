@@ -164,6 +164,19 @@ def test_published_workshop_never_goes_back_but_can_be_archived(workshop, facili
     assert moved.stage == Stage.ARCHIVED
 
 
+def test_approve_is_left_for_published_only_by_publishing_the_release(workshop, facilitator):
+    Workshop.objects.filter(pk=workshop.pk).update(stage=Stage.APPROVE)
+    with pytest.raises(ValidationError):
+        services.workshop_set_stage(
+            actor=facilitator,
+            workshop=workshop,
+            stage=Stage.PUBLISHED,
+            expected_stage=Stage.APPROVE,
+        )
+    workshop.refresh_from_db()
+    assert workshop.stage == Stage.APPROVE
+
+
 @pytest.mark.parametrize("target", [Stage.PUBLISHED, Stage.APPROVE, Stage.DRAFT])
 def test_archived_workshop_stays_archived(workshop, facilitator, target):
     Workshop.objects.filter(pk=workshop.pk).update(stage=Stage.ARCHIVED)
