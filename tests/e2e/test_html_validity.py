@@ -1,7 +1,8 @@
 """Every page the browser journeys visited is valid HTML (Nu HTML Checker, one JVM for all).
 
-The journeys' contexts save each HTML document they load (conftest ``_save_document``); this
-test runs last (``after_journeys``) and validates them. The one message filtered out is vnu's
+The journeys' contexts save each HTML page and each htmx fragment they load (conftest
+``_save_document``; a fragment inside ``<template>`` of a minimal page); this test runs last
+(``after_journeys``) and validates them. The one message filtered out is vnu's
 "Attribute “hx-…” not allowed": we keep htmx's documented ``hx-*`` attributes (the project's
 conventions, tests and app.js use them) rather than ``data-hx-*``; the filter is anchored on
 that exact message, so any other error on an element carrying hx-* still fails.
