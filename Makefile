@@ -54,7 +54,8 @@ test: install-test translations lint
 	@$(PY) tests/e2e/browser_check.py
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Used by .ci/run: the same suite on PostgreSQL, and the real Redis + Celery worker test.
+# Used by .ci/run: the same suite on PostgreSQL, and the worker group (real Redis + Celery
+# workers; the fault tests start and stop their own redis-server).
 pg-test: install-test translations
 	$(BIN)/pytest $(PYTEST_ARGS)
 

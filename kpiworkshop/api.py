@@ -5,7 +5,9 @@ from ninja.security import django_auth
 
 from kpiworkshop.accounts.api import TokenAuth
 from kpiworkshop.api_docs import AccessibleDocs
+from kpiworkshop.catalog.api import router as catalog_router
 from kpiworkshop.kpis.api import router as kpis_router
+from kpiworkshop.mapping.api import router as mapping_router
 from kpiworkshop.voting.api import router as voting_router
 from kpiworkshop.workshops.api import router as workshops_router
 
@@ -21,3 +23,5 @@ api = NinjaAPI(
 api.add_router("/", workshops_router)
 api.add_router("/", kpis_router)
 api.add_router("/", voting_router)
+api.add_router("/", mapping_router)
+api.add_router("/", catalog_router)

@@ -1,8 +1,8 @@
 """``seed_demo``'s orchestration: each app's ``demo`` module in layer order (DESIGN.md §5).
 
 accounts (organisation, users) → workshops (workshops, participants, join codes) → kpis
-(proposals, comments, suggestions) → voting (rounds and votes). The apps above add theirs here,
-after voting. Every step is idempotent, so the whole is.
+(proposals, comments, suggestions) → voting (rounds and votes) → mapping (goals, audiences, a
+workshop in Map) → catalog (the published releases). Every step is idempotent, so the whole is.
 """
 
 from dataclasses import dataclass
@@ -11,7 +11,9 @@ from django.db import transaction
 
 from kpiworkshop.accounts import demo as accounts_demo
 from kpiworkshop.accounts.models import Organisation
+from kpiworkshop.catalog import demo as catalog_demo
 from kpiworkshop.kpis import demo as kpis_demo
+from kpiworkshop.mapping import demo as mapping_demo
 from kpiworkshop.voting import demo as voting_demo
 from kpiworkshop.workshops import demo as workshops_demo
 from kpiworkshop.workshops.models import Invitation
@@ -30,4 +32,6 @@ def seed() -> DemoResult:
     codes = workshops_demo.demo_seed(organisation=organisation, users=users)
     kpis_demo.demo_seed(organisation=organisation)
     voting_demo.demo_seed(organisation=organisation)
+    mapping_demo.demo_seed(organisation=organisation)
+    catalog_demo.demo_seed(organisation=organisation)
     return DemoResult(organisation=organisation, codes=codes)

@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -45,6 +47,8 @@ INSTALLED_APPS = [
     "kpiworkshop.workshops",
     "kpiworkshop.kpis",
     "kpiworkshop.voting",
+    "kpiworkshop.mapping",
+    "kpiworkshop.catalog",
     # Last: the project package itself, for commands that span the apps (seed_demo).
     "kpiworkshop.apps.ProjectConfig",
 ]
@@ -118,7 +122,18 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (rate limits, throttles). Use Redis in production: CACHE_URL=redis://… -----------
+# The cache is an optimisation, never a dependency of correctness (docs/operations.md, "When
+# Redis or a worker fails"): a dead Redis must cost milliseconds, not seconds, so connections
+# and reads time out fast and a failed command is not retried inside the request.
+KPIW_REDIS_TIMEOUT = env.float("KPIW_REDIS_TIMEOUT", default=0.25)
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://kpiworkshop")}
+KPIW_REDIS_CACHE_OPTIONS = {
+    "socket_connect_timeout": KPIW_REDIS_TIMEOUT,
+    "socket_timeout": KPIW_REDIS_TIMEOUT,
+    "retry": Retry(NoBackoff(), 0),
+}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"].setdefault("OPTIONS", {}).update(KPIW_REDIS_CACHE_OPTIONS)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -182,12 +197,49 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="kpiworkshop")
+# Publishing a message must never hold a request: short connection and socket timeouts, no
+# retry loop. A message that cannot be sent is not lost: the work is a row in the outbox
+# (kpiworkshop/core/outbox.py) and the sweep below sends it again.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1.0),
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+    # An unacknowledged message (its worker was killed) is redelivered after this long; the
+    # outbox sweep usually runs the work sooner, once the row's claim has expired.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+}
+CELERY_TASK_PUBLISH_RETRY = False
+# Nothing reads task results: the database rows are the results.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {
+        "task": "kpiworkshop.core.tasks.outbox_sweep",
+        "schedule": env.float("KPIW_OUTBOX_SWEEP_SECONDS", default=60.0),
+    }
+}
+
+# --- Outbox (kpiworkshop/core/outbox.py) -----------------------------------------------------
+# A claimed row is left alone this long; after that a killed worker's row is picked up again.
+# It outlasts the hard task time limit, so a running task is never doubled.
+KPIW_OUTBOX_LEASE_SECONDS = env.int(
+    "KPIW_OUTBOX_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60
+)
+# The sweep leaves rows younger than this to their own wake-up message.
+KPIW_OUTBOX_SWEEP_GRACE_SECONDS = env.int("KPIW_OUTBOX_SWEEP_GRACE_SECONDS", default=30)
+KPIW_OUTBOX_MAX_ATTEMPTS = env.int("KPIW_OUTBOX_MAX_ATTEMPTS", default=8)
 
 # --- Forms ----------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- Product settings -------------------------------------------------------------------------
+# Secret ballots: a stakeholder group with fewer voters is never shown on its own (and nothing
+# shown lets its votes be derived); see voting.selectors.result_blocks. Never below 2.
+KPIW_SECRET_MIN_GROUP = max(2, env.int("KPIW_SECRET_MIN_GROUP", default=3))
 KPIW_JOIN_MAX_FAILURES_PER_DEVICE = env.int("KPIW_JOIN_MAX_FAILURES_PER_DEVICE", default=10)
 KPIW_JOIN_MAX_FAILURES_PER_ADDRESS = env.int("KPIW_JOIN_MAX_FAILURES_PER_ADDRESS", default=60)
 KPIW_JOIN_MAX_FAILURES_PER_CODE = env.int("KPIW_JOIN_MAX_FAILURES_PER_CODE", default=30)

@@ -13,6 +13,8 @@ urlpatterns = [
     path("", include("kpiworkshop.workshops.urls")),
     path("", include("kpiworkshop.kpis.urls")),
     path("", include("kpiworkshop.voting.urls")),
+    path("", include("kpiworkshop.mapping.urls")),
+    path("", include("kpiworkshop.catalog.urls")),
     path("accounts/", include("kpiworkshop.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -22,6 +22,16 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    # LocaleMiddleware activates the request's language in the thread and leaves it there: a
+    # test that sent an Italian request must not make the next test's plain calls Italian.
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing():
     # The production hasher is slow on purpose; factories set a password for every user.

@@ -87,3 +87,25 @@ class InvitationFactory(DjangoModelFactory):
 
     workshop = factory.SubFactory(WorkshopFactory)
     role = Role.AGENT
+
+
+# --- mapping -------------------------------------------------------------------------------------
+
+
+class BusinessGoalFactory(DjangoModelFactory):
+    class Meta:
+        model = "mapping.BusinessGoal"
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Goal {n}")
+    order = factory.Sequence(lambda n: n)
+
+
+class AudienceFactory(DjangoModelFactory):
+    class Meta:
+        model = "mapping.Audience"
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Audience {n}")
+    level = "team"
+    order = factory.Sequence(lambda n: n)

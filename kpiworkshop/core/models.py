@@ -55,3 +55,54 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
+
+
+class OutboxItemQuerySet(models.QuerySet):
+    def pending(self) -> "OutboxItemQuerySet":
+        return self.filter(done_at__isnull=True)
+
+    def runnable(self, now) -> "OutboxItemQuerySet":
+        """Due, not done, not claimed (or its claim has expired), attempts left."""
+        return self.pending().filter(
+            models.Q(claimed_until__isnull=True) | models.Q(claimed_until__lt=now),
+            due_at__lte=now,
+            attempts__lt=settings.KPIW_OUTBOX_MAX_ATTEMPTS,
+        )
+
+
+class OutboxItem(models.Model):
+    """One piece of background work that must happen: the source of truth for it.
+
+    Written in the same transaction as the change that needs it, so the work exists exactly
+    when the change does; the Celery message that follows is only a wake-up. ``task`` is a
+    registered Celery task name and ``payload`` its keyword arguments (ids, never model
+    instances). See ``kpiworkshop.core.outbox`` for the life of a row.
+    """
+
+    task = models.CharField(max_length=200)
+    key = models.CharField(max_length=200, blank=True, db_index=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    due_at = models.DateTimeField()
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    objects = OutboxItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(done_at__isnull=True),
+                name="outbox_pending_due",
+            )
+        ]
+        verbose_name = _("outbox item")
+        verbose_name_plural = _("outbox items")
+
+    def __str__(self) -> str:
+        state = "done" if self.done_at else f"attempts {self.attempts}"
+        return f"{self.task} {self.key} ({state})"

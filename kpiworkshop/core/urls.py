@@ -5,5 +5,6 @@ from . import views
 app_name = "core"
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("bench/trivial", views.trivial, name="trivial"),
 ]

@@ -5,10 +5,9 @@ of an open (non-secret) ballot, never for a secret one."""
 from datetime import datetime
 
 from django.http import Http404, HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
-from kpiworkshop.accounts.selectors import membership_for
-from kpiworkshop.workshops import selectors as workshop_selectors
+from kpiworkshop.workshops.access import api_access
 
 from . import permissions, selectors
 
@@ -32,7 +31,8 @@ class BallotOut(Schema):
 
 
 class GroupOut(Schema):
-    role: str
+    role: str  # a role, or "other": the small groups of a secret ballot merged into one line
+    roles: list[str]
     value: float
     normalised: float
 
@@ -70,20 +70,13 @@ class ResultsOut(Schema):
     turnout: list[TurnoutOut]
     rows: list[RowOut]
     hidden_groups: int
+    withheld: bool
     individual_votes: list[IndividualVoteOut] | None
 
 
 def _access(request: HttpRequest, workshop_id: int):
-    workshop = workshop_selectors.workshop_get(workshop_id=workshop_id)
-    if workshop is None:
-        raise Http404
-    actor = workshop_selectors.participant_for(workshop=workshop, user=request.auth, guest_key=None)
-    if (
-        actor is None
-        and membership_for(user=request.auth, organisation_id=workshop.organisation_id) is None
-    ):
-        raise Http404
-    return workshop, actor
+    access = api_access(request, workshop_id)
+    return access.workshop, access.participant
 
 
 def _ballot_out(b) -> BallotOut:
@@ -133,7 +126,7 @@ def ballot_results(
         else permissions.results_public(ballot)
     )
     if not visible:
-        return 403, {"detail": "The results of this round are not shown yet."}
+        return Status(403, {"detail": "The results of this round are not shown yet."})
     results = selectors.results_for_ballot(ballot=ballot, equal_weight=equal_weight)
     individual = None
     if permissions.can_see_individual_votes(actor, ballot):
@@ -148,8 +141,14 @@ def ballot_results(
             )
             for v in selectors.individual_votes(ballot=ballot)
         ]
-    return 200, ResultsOut(
-        ballot=_ballot_out(ballot),
+    return results_out(results=results, individual=individual)  # 200
+
+
+def results_out(*, results, individual: list[IndividualVoteOut] | None = None) -> ResultsOut:
+    """The results as the API shows them: only what ``selectors.results_for_ballot`` computed,
+    so the secret-ballot rule there holds here too."""
+    return ResultsOut(
+        ballot=_ballot_out(results.ballot),
         voters=results.voters,
         turnout=[
             TurnoutOut(role=g.role, voted=g.voted, eligible=g.eligible) for g in results.turnout
@@ -164,12 +163,16 @@ def ballot_results(
                 equal_weight=r.equal_weight,
                 divergence=r.divergence,
                 groups=[
-                    GroupOut(role=g.role, value=g.value, normalised=g.normalised) for g in r.groups
+                    GroupOut(
+                        role=g.role, roles=list(g.roles), value=g.value, normalised=g.normalised
+                    )
+                    for g in r.groups
                 ],
                 criteria=dict(r.criteria),
             )
             for r in results.rows
         ],
         hidden_groups=results.hidden_groups,
+        withheld=results.withheld,
         individual_votes=individual,
     )

@@ -1,10 +1,17 @@
+import re
+
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kpiworkshop.accounts.models import Role
 
-from .models import DEFAULT_CRITERIA, ItemSource, Method, Visibility
+from .models import DEFAULT_CRITERIA, SCORE_MAX, SCORE_MIN, ItemSource, Method, Visibility
+
+#: Posted integers beyond this are refused before reaching any database column.
+_INT_LIMIT = 2**31 - 1
+_SCORE_FIELD = re.compile(r"score-(\d{1,18})")
+
 
 VOTING_ROLES = [(r.value, r.label) for r in Role if r != Role.LEADERSHIP]
 
@@ -74,8 +81,80 @@ class ShortlistForm(forms.Form):
     top = forms.IntegerField(
         label=_("Shortlist the top"), min_value=1, max_value=500, required=False
     )
-    proposals = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
+    proposals = forms.TypedMultipleChoiceField(coerce=int, required=False)
 
-    def __init__(self, *args, ballot_item_ids=(), **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["proposals"].choices = [(i, i) for i in ballot_item_ids]
+        self.fields["proposals"].valid_value = lambda value: True  # the service checks the ids
+
+    def clean_proposals(self) -> list[int]:
+        return [i for i in self.cleaned_data["proposals"] if abs(i) <= _INT_LIMIT]
+
+
+class VoteForm(forms.Form):
+    """One tap on a ballot card: the proposal and its value (approval, dots) or, for a
+    multi-criteria card, every ``score-<criterion id>`` the card posts (``cleaned_data["scores"]``
+    as {criterion id: score})."""
+
+    proposal = forms.IntegerField(
+        min_value=1, max_value=_INT_LIMIT, error_messages={"required": _("Choose a proposal.")}
+    )
+    value = forms.IntegerField(required=False, min_value=-_INT_LIMIT, max_value=_INT_LIMIT)
+    reason = forms.CharField(required=False, strip=False)
+
+    def __init__(self, *args, method: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.method = method
+
+    def clean(self):
+        data = super().clean()
+        if self.method == Method.SCORE:
+            scores = {}
+            for key in self.data:
+                match = _SCORE_FIELD.fullmatch(key)
+                if not match:
+                    continue
+                try:
+                    scores[int(match.group(1))] = int(self.data[key])
+                except (TypeError, ValueError):
+                    raise forms.ValidationError(
+                        _("Give a score from %(lo)d to %(hi)d.")
+                        % {"lo": SCORE_MIN, "hi": SCORE_MAX}
+                    ) from None
+            data["scores"] = scores
+        elif data.get("value") is None and "value" not in self.errors:
+            self.add_error("value", _("Choose a value."))
+        return data
+
+    def error_text(self) -> str:
+        """The form's errors as one sentence for a card's alert."""
+        return " ".join(str(e) for errors in self.errors.values() for e in errors)
+
+
+class RankingForm(forms.Form):
+    """A whole order (``order``: proposal ids, best first), or one move of it: ``move`` is
+    ``up:<proposal id>`` or ``down:<proposal id>``."""
+
+    order = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    move = forms.RegexField(regex=r"^(up|down):\d{1,9}$", required=False)
+    reason = forms.CharField(required=False, strip=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["order"].valid_value = lambda value: True  # any ids: the service checks them
+
+    def clean_order(self) -> list[int]:
+        return [i for i in self.cleaned_data["order"] if abs(i) <= _INT_LIMIT]
+
+    def clean(self):
+        data = super().clean()
+        move = data.get("move") or ""
+        direction, _sep, pid = move.partition(":")
+        data["move_proposal"] = int(pid) if pid else None
+        data["move_offset"] = -1 if direction == "up" else 1
+        return data
+
+    def error_text(self) -> str:
+        if "move" in self.errors:
+            return str(_("Choose a proposal to move."))
+        return str(_("Rank every proposal of the round exactly once."))

@@ -10,7 +10,7 @@ from datetime import UTC, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -21,7 +21,7 @@ from kpiworkshop.core.audit import audit_record
 from kpiworkshop.kpis.models import Proposal, ProposalState
 from kpiworkshop.workshops.models import Participant, Stage, Workshop
 
-from . import permissions
+from . import permissions, selectors
 from .models import (
     DEFAULT_CRITERIA,
     SCORE_MAX,
@@ -169,20 +169,25 @@ def _lock_ballot(ballot_id: int, *, exclusive: bool) -> Ballot:
 
 
 def _refresh_for_vote(
-    ballot: Ballot, *, proposal_id: int | None = None, criterion_id: int | None = None
-) -> int | None:
-    """Re-read the ballot's state for a vote and find the criterion the vote goes to, in one
+    ballot: Ballot, *, proposal_id: int | None = None, criterion_ids: list[int] | None = None
+) -> set[int]:
+    """Re-read the ballot's state for a vote and find the criteria the vote goes to, in one
     query, holding a shared lock on the ballot row (PostgreSQL): votes run in parallel, but a
     close (exclusive lock) waits for the votes in flight, and votes after it see it closed.
     SQLite has no row locks; its IMMEDIATE transactions serialise writers, which gives the
     same guarantee.
 
-    Updates ``ballot.state`` / ``ballot.closes_at`` in place and returns the criterion id, or
-    None when the proposal (or criterion) is not part of this ballot."""
-    crit = "c.id = %s" if ballot.method == Method.SCORE else "c.position = 0"
+    ``criterion_ids`` are the criteria of a multi-criteria vote; the other methods vote on the
+    ballot's single criterion. Updates ``ballot.state`` / ``ballot.closes_at`` in place and
+    returns the ids of the criteria found: empty when the proposal is not part of this ballot,
+    and without the ids that are not this ballot's criteria."""
     params: list = [proposal_id or 0]
     if ballot.method == Method.SCORE:
-        params.append(criterion_id or 0)
+        ids = [int(c) for c in criterion_ids or []] or [0]
+        crit = "c.id IN ({})".format(", ".join(["%s"] * len(ids)))
+        params.extend(ids)
+    else:
+        crit = "c.position = 0"
     params.append(ballot.pk)
     lock = " FOR SHARE OF b" if connection.vendor == "postgresql" else ""
     sql = (
@@ -193,16 +198,16 @@ def _refresh_for_vote(
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
+        rows = cursor.fetchall()
+    if not rows:
         raise ValidationError(_("This round no longer exists."))
-    state, closes_at, criterion = row
+    state, closes_at, _criterion = rows[0]
     if isinstance(closes_at, str):  # SQLite hands back text from a raw query
         closes_at = parse_datetime(closes_at)
     if closes_at is not None and timezone.is_naive(closes_at):
         closes_at = timezone.make_aware(closes_at, UTC)
     ballot.state, ballot.closes_at = state, closes_at
-    return criterion
+    return {row[2] for row in rows if row[2] is not None}
 
 
 @transaction.atomic
@@ -259,10 +264,22 @@ def ballot_reveal(*, actor: Participant | None, ballot: Ballot) -> Ballot:
 
 
 @transaction.atomic
-def ballot_shortlist(*, actor: Participant | None, ballot: Ballot, proposal_ids: list[int]) -> int:
-    """Shortlist the chosen proposals of this ballot: they move on to mapping and approval."""
+def ballot_shortlist(
+    *,
+    actor: Participant | None,
+    ballot: Ballot,
+    proposal_ids: list[int] = (),
+    top: int | None = None,
+    equal_weight: bool = False,
+) -> int:
+    """Shortlist the chosen proposals of this ballot, or with ``top`` the first N of its
+    results in the order the facilitator sees (by equal weights when ``equal_weight``): they
+    move on to mapping and approval."""
     if not permissions.can_manage_ballots(actor, ballot):
         raise PermissionDenied
+    if top:
+        rows = selectors.results_for_ballot(ballot=ballot, equal_weight=equal_weight).rows
+        proposal_ids = [row.proposal.pk for row in rows[:top]]
     ids = set(
         BallotItem.objects.filter(ballot=ballot, proposal_id__in=proposal_ids).values_list(
             "proposal_id", flat=True
@@ -332,9 +349,13 @@ def _voter_ensure(ballot: Ballot, actor: Participant) -> None:
     )
 
 
-def _upsert(
-    ballot: Ballot, actor: Participant, proposal_id: int, criterion_id: int, value: int, reason: str
+def _votes_upsert(
+    ballot: Ballot, actor: Participant, values: list[tuple[int, int, int]], reason: str
 ) -> None:
+    """THE vote write: insert or replace (proposal, criterion, value) rows of one person, one
+    statement. The unique constraint on (ballot, participant, proposal, criterion) makes a
+    repeated or concurrent tap replace the vote, never add one."""
+    now = timezone.now()
     Vote.objects.bulk_create(
         [
             Vote(
@@ -345,13 +366,21 @@ def _upsert(
                 role=actor.role,
                 value=value,
                 reason=reason,
-                updated_at=timezone.now(),
+                updated_at=now,
             )
+            for proposal_id, criterion_id, value in values
         ],
         update_conflicts=True,
         unique_fields=["ballot", "participant", "proposal", "criterion"],
         update_fields=["value", "reason", "updated_at", "role"],
     )
+
+
+def _dots_refusal(left: int) -> str:
+    """What the phone says when a dot does not fit: the dots left, as its counter shows them."""
+    if left <= 0:
+        return _("You have 0 dots left: take one back from another proposal first.")
+    return ngettext("You have %(n)d dot left.", "You have %(n)d dots left.", left) % {"n": left}
 
 
 @transaction.atomic
@@ -365,60 +394,85 @@ def vote_cast(
     reason: str = "",
 ) -> int | None:
     """Record (or change) one vote: approval (1 yes / 0 no), dots (how many on this proposal,
-    0 takes them back) or score (1–5 on one criterion). Returns the dots left for dot voting.
+    0 takes them back) or score (1–5 on one criterion, see ``score_card_cast``). Returns the
+    dots left for dot voting.
 
     Locks: the ballot row shared (PostgreSQL) so a concurrent close waits for this vote; for
     dots, the voter's row exclusively so concurrent taps cannot overspend the budget.
     """
     if ballot.method == Method.RANKING:
         raise ValidationError(_("Submit a complete ranking of all proposals."))
-    criterion = _refresh_for_vote(ballot, proposal_id=proposal_id, criterion_id=criterion_id)
+    if ballot.method == Method.SCORE:
+        score_card_cast(
+            actor=actor,
+            ballot=ballot,
+            proposal_id=proposal_id,
+            scores={criterion_id or 0: value},
+            reason=reason,
+        )
+        return None
+    found = _refresh_for_vote(ballot, proposal_id=proposal_id)
     _check_can_vote(actor, ballot)
-    if criterion is None:
+    if not found:
         raise ValidationError(_("This proposal or criterion is not part of this round."))
+    (criterion,) = found
     reason = _clean_reason(ballot, reason)
 
     if ballot.method == Method.APPROVAL:
         if value not in (0, 1):
             raise ValidationError(_("Answer yes or no."))
-    elif ballot.method == Method.SCORE:
-        if not SCORE_MIN <= value <= SCORE_MAX:
-            raise ValidationError(
-                _("Give a score from %(lo)d to %(hi)d.") % {"lo": SCORE_MIN, "hi": SCORE_MAX}
-            )
-    elif ballot.method == Method.DOTS:
-        if value < 0:
-            raise ValidationError(_("Dots cannot be negative."))
-        if ballot.dot_cap and value > ballot.dot_cap:
-            raise ValidationError(
-                _("At most %(n)d dots on one proposal in this round.") % {"n": ballot.dot_cap}
-            )
         _voter_ensure(ballot, actor)
-        spent = (
-            Vote.objects.filter(ballot=ballot, participant=actor)
-            .exclude(proposal_id=proposal_id)
-            .aggregate(s=Sum("value"))["s"]
-            or 0
-        )
-        if spent + value > ballot.dot_budget:
-            left = ballot.dot_budget - spent
-            raise ValidationError(
-                _("You have no dots left: take one back from another proposal first.")
-                if left <= 0
-                else ngettext(
-                    "You have only %(n)d dot left.", "You have only %(n)d dots left.", left
-                )
-                % {"n": left},
-                code="budget",
-            )
-        # Taking all dots back keeps the row at 0 rather than deleting it, so the latest
-        # updated_at always moves and the live board's ETag notices every change.
-        _upsert(ballot, actor, proposal_id, criterion, value, reason)
-        return ballot.dot_budget - spent - value
+        _votes_upsert(ballot, actor, [(proposal_id, criterion, value)], reason)
+        return None
 
+    if value < 0:
+        raise ValidationError(_("Dots cannot be negative."))
+    if ballot.dot_cap and value > ballot.dot_cap:
+        raise ValidationError(
+            _("At most %(n)d dots on one proposal in this round.") % {"n": ballot.dot_cap}
+        )
     _voter_ensure(ballot, actor)
-    _upsert(ballot, actor, proposal_id, criterion, value, reason)
-    return None
+    spent = Vote.objects.filter(ballot=ballot, participant=actor).aggregate(
+        all=Sum("value"), here=Sum("value", filter=Q(proposal_id=proposal_id))
+    )
+    others = (spent["all"] or 0) - (spent["here"] or 0)
+    if others + value > ballot.dot_budget:
+        raise ValidationError(_dots_refusal(ballot.dot_budget - (spent["all"] or 0)), code="budget")
+    # Taking all dots back keeps the row at 0 rather than deleting it, so the latest
+    # updated_at always moves and the live board's ETag notices every change.
+    _votes_upsert(ballot, actor, [(proposal_id, criterion, value)], reason)
+    return ballot.dot_budget - others - value
+
+
+@transaction.atomic
+def score_card_cast(
+    *,
+    actor: Participant | None,
+    ballot: Ballot,
+    proposal_id: int,
+    scores: dict[int, int],
+    reason: str = "",
+) -> None:
+    """Record (or change) one person's scores of one proposal, {criterion id: 1–5}: all of
+    them or none. An empty card, a criterion of another ballot or one score out of range
+    refuses the whole card and changes nothing. Locks as ``vote_cast``."""
+    if ballot.method != Method.SCORE:
+        raise ValidationError(_("This round is not a multi-criteria score."))
+    found = _refresh_for_vote(ballot, proposal_id=proposal_id, criterion_ids=list(scores))
+    _check_can_vote(actor, ballot)
+    if not scores:
+        raise ValidationError(_("Choose a score for at least one criterion."))
+    if len(found) != len(scores):
+        raise ValidationError(_("This proposal or criterion is not part of this round."))
+    if any(not SCORE_MIN <= value <= SCORE_MAX for value in scores.values()):
+        raise ValidationError(
+            _("Give a score from %(lo)d to %(hi)d.") % {"lo": SCORE_MIN, "hi": SCORE_MAX}
+        )
+    reason = _clean_reason(ballot, reason)
+    _voter_ensure(ballot, actor)
+    _votes_upsert(
+        ballot, actor, [(proposal_id, cid, value) for cid, value in sorted(scores.items())], reason
+    )
 
 
 @transaction.atomic
@@ -430,31 +484,19 @@ def ranking_submit(
     if ballot.method != Method.RANKING:
         raise ValidationError(_("This round is not a ranking."))
     # The first proposal of the order finds the ballot's (single) criterion in the same query.
-    criterion_id = _refresh_for_vote(ballot, proposal_id=order[0] if order else None)
+    found = _refresh_for_vote(ballot, proposal_id=order[0] if order else None)
     _check_can_vote(actor, ballot)
     items = set(BallotItem.objects.filter(ballot=ballot).values_list("proposal_id", flat=True))
-    if len(order) != len(set(order)) or set(order) != items or criterion_id is None:
+    if len(order) != len(set(order)) or set(order) != items or not found:
         raise ValidationError(_("Rank every proposal of the round exactly once."))
+    (criterion_id,) = found
     reason = _clean_reason(ballot, reason)
     _voter_ensure(ballot, actor)
-    now = timezone.now()
-    Vote.objects.bulk_create(
-        [
-            Vote(
-                ballot=ballot,
-                participant=actor,
-                proposal_id=pid,
-                criterion_id=criterion_id,
-                role=actor.role,
-                value=rank,
-                reason=reason,
-                updated_at=now,
-            )
-            for rank, pid in enumerate(order, start=1)
-        ],
-        update_conflicts=True,
-        unique_fields=["ballot", "participant", "proposal", "criterion"],
-        update_fields=["value", "reason", "updated_at", "role"],
+    _votes_upsert(
+        ballot,
+        actor,
+        [(pid, criterion_id, rank) for rank, pid in enumerate(order, start=1)],
+        reason,
     )
 
 

@@ -15,7 +15,7 @@ from kpiworkshop.core.htmx import HtmxHttpRequest, form_errors_from
 from kpiworkshop.workshops.access import WorkshopAccess, load_workshop
 
 from . import permissions, selectors, services
-from .forms import BallotForm, ShortlistForm
+from .forms import BallotForm, RankingForm, ShortlistForm, VoteForm
 from .models import Ballot, Method
 
 BOARD_POLL_SECONDS = 2
@@ -87,59 +87,38 @@ def _ballot_context(
     request, access: WorkshopAccess, ballot: Ballot, *, with_results: bool = True, **extra
 ) -> dict:
     participant = access.participant
-    items = selectors.ballot_items(ballot=ballot)
-    mine = selectors.my_votes(ballot=ballot, participant=participant)
-    criteria = selectors.ballot_criteria(ballot=ballot)
-    voted = bool(mine) or selectors.has_voted(ballot=ballot, participant=participant)
-    can_vote = permissions.can_vote_in(participant, ballot)
-    spent = sum(mine.values()) if ballot.method == Method.DOTS else 0
-    overall = criteria[0].pk if criteria else None
-    cards = []
-    for proposal in items:
-        cards.append(
-            {
-                "pid": proposal.pk,
-                "proposal": proposal,
-                "value": mine.get((proposal.pk, overall)),
-                "dots": range(mine.get((proposal.pk, overall)) or 0),
-                "scores": [(c, mine.get((proposal.pk, c.pk))) for c in criteria],
-            }
-        )
-    if ballot.method == Method.RANKING:
-        ranked = {pid: v for (pid, _c), v in mine.items()}
-        cards.sort(key=lambda c: (ranked.get(c["proposal"].pk, 10_000), items.index(c["proposal"])))
+    mine = selectors.ballot_cards(ballot=ballot, participant=participant)
     equal = request.GET.get("weights") == "equal"
     show_results = with_results and permissions.can_see_results(
-        participant, ballot, has_voted=voted
+        participant, ballot, has_voted=mine.has_voted
     )
+    show_individual = with_results and permissions.can_see_individual_votes(participant, ballot)
     context = _card_constants(access, ballot) | {
         "workshop": access.workshop,
         "participant": participant,
         "ballot": ballot,
-        "cards": cards,
-        "criteria": criteria,
+        "cards": mine.cards,
+        "criteria": mine.criteria,
         "score_range": range(1, 6),
-        "can_vote": can_vote,
+        "can_vote": permissions.can_vote_in(participant, ballot),
         "is_eligible": permissions.is_eligible(participant, ballot),
-        "has_voted": voted,
-        "remaining": ballot.dot_budget - spent,
+        "has_voted": mine.has_voted,
+        "remaining": ballot.dot_budget - mine.dots_spent,
         "can_manage": permissions.can_manage_ballots(participant, ballot),
         "show_results": show_results,
         "results_public": permissions.results_public(ballot),
         "equal": equal,
         "results": selectors.results_for_ballot(
-            ballot=ballot, equal_weight=equal, items=items, criteria_list=criteria
+            ballot=ballot, equal_weight=equal, items=mine.items, criteria_list=mine.criteria
         )
         if show_results
         else None,
         "reasons": selectors.reasons_for_ballot(ballot=ballot)
         if show_results and ballot.reason_required
         else None,
-        "individual": selectors.individual_votes(ballot=ballot)
-        if with_results and permissions.can_see_individual_votes(participant, ballot)
-        else None,
+        "individual": selectors.individual_votes(ballot=ballot) if show_individual else None,
+        "phase_key": _phase_key(ballot),
     }
-    context["phase_key"] = _phase_key(ballot)
     return context | extra
 
 
@@ -147,106 +126,83 @@ def _ballot_context(
 def ballot_detail(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResponse:
     access = load_workshop(request, pk)
     ballot = _ballot(access, ballot_id)
-    return render(request, "voting/ballot_detail.html", _ballot_context(request, access, ballot))
-
-
-def _int(value, default=None):
-    """A posted integer, or ``default`` for anything else (including numbers too large for
-    any database column)."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return default
-    return number if abs(number) < 2**31 else default
+    template = "voting/ballot_detail.html"
+    if request.htmx and request.GET.get("fragment") == "results":
+        template += "#results-section"  # after a person's first vote (voteCast)
+    return render(request, template, _ballot_context(request, access, ballot))
 
 
 @require_POST
 def vote_cast(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResponse:
-    """One tap: approval yes/no, one dot more or less, or a score. htmx gets the card back
-    (and a ``voteCast`` event with the dots left); a plain form post gets the page."""
+    """One tap: approval yes/no, one dot more or less, or a score card. htmx gets the card's
+    controls back and a ``voteCast`` event (with the dots left for dot voting); a plain form
+    post gets the page."""
     access = load_workshop(request, pk)
     ballot = _ballot(access, ballot_id)
-    proposal_id = _int(request.POST.get("proposal"))
-    error = None
-    remaining = None
+    form = VoteForm(request.POST, method=ballot.method)
+    error = remaining = None
     try:
-        if proposal_id is None:
-            raise ValidationError(_("Choose a proposal."))
+        if not form.is_valid():
+            raise ValidationError(form.error_text())
+        data = form.cleaned_data
         if ballot.method == Method.SCORE:
-            # A card posts every criterion it has a score for.
-            for criterion in selectors.ballot_criteria(ballot=ballot):
-                score = _int(request.POST.get(f"score-{criterion.pk}"))
-                if score is not None:
-                    services.vote_cast(
-                        actor=access.participant,
-                        ballot=ballot,
-                        proposal_id=proposal_id,
-                        criterion_id=criterion.pk,
-                        value=score,
-                        reason=request.POST.get("reason", ""),
-                    )
+            services.score_card_cast(
+                actor=access.participant,
+                ballot=ballot,
+                proposal_id=data["proposal"],
+                scores=data["scores"],
+                reason=data["reason"],
+            )
         else:
-            value = _int(request.POST.get("value"))
-            if value is None:
-                raise ValidationError(_("Choose a value."))
             remaining = services.vote_cast(
                 actor=access.participant,
                 ballot=ballot,
-                proposal_id=proposal_id,
-                value=value,
-                reason=request.POST.get("reason", ""),
+                proposal_id=data["proposal"],
+                value=data["value"],
+                reason=data["reason"],
             )
     except (ValidationError, PermissionDenied) as exc:
         error = _messages_of(exc)
+    proposal_id = form.cleaned_data.get("proposal") if hasattr(form, "cleaned_data") else None
     if not request.htmx:
         if error:
             messages.error(request, error)
         else:
             messages.success(request, _("Vote saved."))
-        return redirect(reverse("voting:detail", args=[pk, ballot_id]) + f"#card-{proposal_id}")
+        anchor = f"#card-{proposal_id}" if proposal_id else ""
+        return redirect(reverse("voting:detail", args=[pk, ballot_id]) + anchor)
+    context = _card_constants(access, ballot) | {"workshop": access.workshop, "ballot": ballot}
     if error is None and ballot.method != Method.SCORE:
         # The value just saved is all the controls need: no query to draw them again.
-        value = _int(request.POST.get("value"))
-        context = _card_constants(access, ballot) | {
-            "workshop": access.workshop,
-            "ballot": ballot,
+        value = form.cleaned_data["value"]
+        context |= {
             "can_vote": True,
             "card": {"pid": proposal_id, "value": value, "dots": range(value or 0)},
         }
     else:
-        context = _card_context(access, ballot, proposal_id)
-        if context is None:
+        card = (
+            selectors.ballot_card(
+                ballot=ballot, participant=access.participant, proposal_id=proposal_id
+            )
+            if proposal_id
+            else None
+        )
+        if card is None:
             return HttpResponse(error or "", status=400)
+        context |= {
+            "card": card,
+            "can_vote": permissions.can_vote_in(access.participant, ballot),
+            "score_range": range(1, 6),
+        }
     context |= {"card_error": error, "card_saved": error is None}
     # Keep what the person typed as their reason: the controls are redrawn after every tap.
     context["card"]["reason"] = request.POST.get("reason", "")[:500]
     response = render(request, "voting/ballot_detail.html#vote-controls", context)
-    if error is None and ballot.method == Method.DOTS:
+    if error is None:
+        # Heard by the dots counter (the dots left) and, until the first vote, by the results
+        # section (hx-trigger="voteCast from:body").
         trigger_client_event(response, "voteCast", {"remaining": remaining})
-    elif error is None:
-        trigger_client_event(response, "voteCast", {})
     return response
-
-
-def _card_context(access: WorkshopAccess, ballot: Ballot, proposal_id: int | None) -> dict | None:
-    """One card's controls from the database: after an error, and for scores."""
-    if proposal_id is None or not ballot.items.filter(proposal_id=proposal_id).exists():
-        return None
-    mine = selectors.my_votes(ballot=ballot, participant=access.participant)
-    criteria = selectors.ballot_criteria(ballot=ballot) if ballot.method == Method.SCORE else []
-    value = next((v for (p, _c), v in mine.items() if p == proposal_id), None)
-    return _card_constants(access, ballot) | {
-        "workshop": access.workshop,
-        "ballot": ballot,
-        "can_vote": permissions.can_vote_in(access.participant, ballot),
-        "score_range": range(1, 6),
-        "card": {
-            "pid": proposal_id,
-            "value": value,
-            "dots": range(value or 0),
-            "scores": [(c, mine.get((proposal_id, c.pk))) for c in criteria],
-        },
-    }
 
 
 @require_POST
@@ -254,26 +210,24 @@ def ranking_save(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpRespo
     """Move one proposal up or down (tap or keyboard), or save a whole order."""
     access = load_workshop(request, pk)
     ballot = _ballot(access, ballot_id)
-    current = [i for i in (_int(x) for x in request.POST.getlist("order")) if i is not None]
+    form = RankingForm(request.POST)
     error = None
     try:
-        move = request.POST.get("move", "")
-        if move:
-            direction, _sep, pid = move.partition(":")
+        if not form.is_valid():
+            raise ValidationError(form.error_text())
+        data = form.cleaned_data
+        if data["move_proposal"] is not None:
             services.ranking_move(
                 actor=access.participant,
                 ballot=ballot,
-                current=current,
-                proposal_id=_int(pid, -1),
-                offset=-1 if direction == "up" else 1,
-                reason=request.POST.get("reason", ""),
+                current=data["order"],
+                proposal_id=data["move_proposal"],
+                offset=data["move_offset"],
+                reason=data["reason"],
             )
         else:
             services.ranking_submit(
-                actor=access.participant,
-                ballot=ballot,
-                order=current,
-                reason=request.POST.get("reason", ""),
+                actor=access.participant, ballot=ballot, order=data["order"], reason=data["reason"]
             )
     except (ValidationError, PermissionDenied) as exc:
         error = _messages_of(exc)
@@ -288,7 +242,7 @@ def ranking_save(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpRespo
     )
     response = render(request, "voting/ballot_detail.html#ranking", context)
     if error is None:
-        trigger_client_event(response, "voteCast", {})
+        trigger_client_event(response, "voteCast", {})  # the results section follows it
     return response
 
 
@@ -353,26 +307,25 @@ def ballot_reveal(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResp
 def ballot_shortlist(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResponse:
     access = load_workshop(request, pk)
     ballot = _ballot(access, ballot_id)
-    if not permissions.can_manage_ballots(access.participant, ballot):
-        raise PermissionDenied
-    results = selectors.results_for_ballot(
-        ballot=ballot, equal_weight=request.POST.get("weights") == "equal"
-    )
-    form = ShortlistForm(request.POST, ballot_item_ids=[r.proposal.pk for r in results.rows])
-    ids: list[int] = []
+    form = ShortlistForm(request.POST)
     remove = request.POST.get("action") == "remove"
-    if form.is_valid():
-        ids = list(form.cleaned_data["proposals"])
-        # "The top N" only shortlists; taking off always means the ticked ones.
-        if form.cleaned_data["top"] and not remove:
-            ids = [r.proposal.pk for r in results.rows[: form.cleaned_data["top"]]]
     try:
+        if not form.is_valid():
+            raise ValidationError(_("Choose at least one proposal of this round."))
+        ids = form.cleaned_data["proposals"]
         if remove:
+            # "The top N" only shortlists; taking off always means the ticked ones.
             n = services.ballot_unshortlist(
                 actor=access.participant, ballot=ballot, proposal_ids=ids
             )
         else:
-            n = services.ballot_shortlist(actor=access.participant, ballot=ballot, proposal_ids=ids)
+            n = services.ballot_shortlist(
+                actor=access.participant,
+                ballot=ballot,
+                proposal_ids=ids,
+                top=form.cleaned_data["top"],
+                equal_weight=request.POST.get("weights") == "equal",
+            )
     except ValidationError as exc:
         messages.error(request, _messages_of(exc))
     else:

@@ -208,11 +208,15 @@ class Invitation(TimeStampedModel):
 
 class InvitationEmail(TimeStampedModel):
     """One address an invitation was sent to. ``sent_at`` makes delivery idempotent: the task
-    sends only rows not yet sent, so a retried or duplicated task mails nobody twice."""
+    sends only rows not yet sent, so a retried or duplicated task mails nobody twice.
+    ``claimed_until`` is a sender's claim on the row while it talks to the mail server, outside
+    any transaction; a sender killed meanwhile leaves a claim that lapses, and the row is sent
+    by the next run."""
 
     invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="emails")
     email = models.EmailField()
     sent_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -107,6 +107,24 @@ def allowed_actions(actor: Participant | None, workshop: Workshop) -> list[Actio
     return [a for a in Action if allowed(actor, a, workshop)]
 
 
+#: Join codes for roles that steer or decide. Joining with one needs an account in the
+#: organisation whose own role is that role (see ``can_join_with_code``).
+PRIVILEGED_CODE_ROLES = frozenset({R.FACILITATOR, R.LEADERSHIP})
+
+
+def can_join_with_code(membership_role: str | None, code_role: str) -> bool:
+    """May someone whose role in the workshop's organisation is ``membership_role`` (None: a
+    guest, or an account outside the organisation) join through a code for ``code_role``?
+
+    Ordinary codes admit anyone who holds them. A privileged code (facilitator, leadership)
+    admits only a member whose own organisation role is that same role: a code passed on to an
+    agent never makes them a facilitator, and a facilitator's code never lets them approve.
+    """
+    if code_role not in PRIVILEGED_CODE_ROLES:
+        return True
+    return membership_role == code_role
+
+
 def stage_moves(workshop: Workshop) -> tuple[str | None, str | None]:
     """(previous, next) stages a facilitator may move to from here.
 

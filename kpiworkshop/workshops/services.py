@@ -11,15 +11,14 @@ from django.utils.translation import gettext as _
 
 from kpiworkshop.accounts.models import Organisation, Role
 from kpiworkshop.accounts.selectors import membership_for
-from kpiworkshop.core.audit import audit_record
+from kpiworkshop.core.audit import audit_in_workshop
+from kpiworkshop.core.outbox import OutboxRetry, current_claim_until, outbox_add
 
 from . import permissions
 from .models import CODE_ALPHABET, STAGE_ORDER, Invitation, Participant, Stage, Workshop
-from .throttle import JoinClient, join_blocked, join_failure_record
+from .throttle import JoinClient, join_failure_record, join_throttle_check
 
 MAX_NAME = 60
-#: Roles that steer or decide: joining with them needs an account in the organisation.
-ACCOUNT_ROLES = frozenset({Role.FACILITATOR, Role.LEADERSHIP})
 
 
 def _clean_display_name(name: str) -> str:
@@ -54,13 +53,8 @@ def workshop_create(*, user, organisation: Organisation, title: str, purpose: st
     facilitator = Participant.objects.create(
         workshop=workshop, user=user, display_name=str(user)[:MAX_NAME], role=Role.FACILITATOR
     )
-    audit_record(
-        actor=facilitator,
-        action="workshop.create",
-        organisation_id=organisation.pk,
-        workshop_id=workshop.pk,
-        target=workshop,
-        details={"title": workshop.title},
+    audit_in_workshop(
+        actor=facilitator, action="workshop.create", workshop=workshop, title=workshop.title
     )
     return workshop
 
@@ -76,13 +70,8 @@ def workshop_update(
     # created_by is null once its user is deleted (SET_NULL): not the editor's problem.
     workshop.full_clean(exclude=["created_by"])
     workshop.save(update_fields=["title", "purpose", "updated_at"])
-    audit_record(
-        actor=actor,
-        action="workshop.update",
-        organisation_id=workshop.organisation_id,
-        workshop_id=workshop.pk,
-        target=workshop,
-        details={"title": workshop.title},
+    audit_in_workshop(
+        actor=actor, action="workshop.update", workshop=workshop, title=workshop.title
     )
     return workshop
 
@@ -118,13 +107,9 @@ def workshop_set_stage(
     locked.state_version = F("state_version") + 1
     locked.save(update_fields=["stage", "stage_changed_at", "state_version", "updated_at"])
     locked.refresh_from_db()
-    audit_record(
-        actor=actor,
-        action="workshop.stage",
-        organisation_id=locked.organisation_id,
-        workshop_id=locked.pk,
-        target=locked,
-        details={"from": old, "to": stage},
+    # "from" is a Python keyword: the details go in as a mapping.
+    audit_in_workshop(
+        actor=actor, action="workshop.stage", workshop=locked, **{"from": old, "to": stage}
     )
     return locked
 
@@ -168,13 +153,14 @@ def invitation_create(
             continue
     else:  # pragma: no cover - 25^6 codes make this practically unreachable
         raise ValidationError(_("Could not draw a free join code. Try again."))
-    audit_record(
+    audit_in_workshop(
         actor=actor,
         action="invitation.create",
-        organisation_id=workshop.organisation_id,
-        workshop_id=workshop.pk,
+        workshop=workshop,
         target=invitation,
-        details={"role": role, "label": invitation.label, "expires_at": str(expires_at or "")},
+        role=role,
+        label=invitation.label,
+        expires_at=str(expires_at or ""),
     )
     return invitation
 
@@ -187,13 +173,12 @@ def invitation_revoke(*, actor: Participant | None, invitation: Invitation) -> I
     if invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at", "updated_at"])
-        audit_record(
+        audit_in_workshop(
             actor=actor,
             action="invitation.revoke",
-            organisation_id=workshop.organisation_id,
-            workshop_id=workshop.pk,
+            workshop=workshop,
             target=invitation,
-            details={"role": invitation.role},
+            role=invitation.role,
         )
     return invitation
 
@@ -214,7 +199,13 @@ def invitation_resolve(*, code: str, client: JoinClient) -> Invitation:
     """Find the usable invitation for a typed code, or raise ValidationError with a message a
     person can act on. Every failure counts towards the guessing limits."""
     code = normalise_code(code)
-    if join_blocked(client=client, code=code):
+    throttle = join_throttle_check(client=client, code=code)
+
+    def count_failure() -> None:
+        if throttle != "unavailable":  # the cache just timed out: do not wait for it twice
+            join_failure_record(client=client, code=code)
+
+    if throttle == "blocked":
         raise ValidationError(
             _(
                 "Too many wrong codes from this device. Wait a few minutes, "
@@ -230,17 +221,17 @@ def invitation_resolve(*, code: str, client: JoinClient) -> Invitation:
             .first()
         )
     if invitation is None:
-        join_failure_record(client=client, code=code)
+        count_failure()
         raise ValidationError(
             _("No workshop has this code. Check it on the screen and try again."), code="unknown"
         )
     if invitation.is_revoked:
-        join_failure_record(client=client, code=code)
+        count_failure()
         raise ValidationError(
             _("This code has been withdrawn. Ask the facilitator for a new one."), code="revoked"
         )
     if invitation.is_expired:
-        join_failure_record(client=client, code=code)
+        count_failure()
         raise ValidationError(
             _("This code has expired. Ask the facilitator for a new one."), code="expired"
         )
@@ -250,7 +241,16 @@ def invitation_resolve(*, code: str, client: JoinClient) -> Invitation:
 
 
 def _check_capacity(invitation: Invitation) -> None:
-    if invitation.max_uses is not None and invitation.joined.count() >= invitation.max_uses:
+    """Refuse when the code has admitted as many people as allowed.
+
+    Call inside the joining transaction: it takes a row lock on the invitation (PostgreSQL;
+    SQLite's IMMEDIATE transactions serialise writers), so simultaneous joins through one code
+    count one after another and never exceed ``max_uses``.
+    """
+    if invitation.max_uses is None:
+        return
+    Invitation.objects.select_for_update().filter(pk=invitation.pk).values_list("pk").first()
+    if invitation.joined.count() >= invitation.max_uses:
         raise ValidationError(
             _("This code has been used by as many people as the facilitator allowed."),
             code="full",
@@ -263,7 +263,7 @@ def participant_join_guest(
 ) -> Participant:
     """Join as a guest. The same device (guest key) coming back gets its participant back,
     with the name it types now."""
-    if invitation.role in ACCOUNT_ROLES:
+    if not permissions.can_join_with_code(None, invitation.role):
         raise ValidationError(
             _("This code is for facilitators and leadership: sign in with your account first."),
             code="account_required",
@@ -300,14 +300,26 @@ def participant_join_member(
         return existing
     if invitation is not None:
         role = invitation.role
-        if (
-            role in ACCOUNT_ROLES
-            and membership_for(user=user, organisation_id=workshop.organisation_id) is None
-        ):
-            raise ValidationError(
-                _("This code is for the organisation's own facilitators and leadership."),
-                code="account_required",
-            )
+        if role in permissions.PRIVILEGED_CODE_ROLES:
+            membership = membership_for(user=user, organisation_id=workshop.organisation_id)
+            if membership is None:
+                raise ValidationError(
+                    _("This code is for the organisation's own facilitators and leadership."),
+                    code="account_required",
+                )
+            if not permissions.can_join_with_code(membership.role, role):
+                raise ValidationError(
+                    _(
+                        "This code is for people whose role in the organisation is "
+                        "%(code_role)s; yours is %(own_role)s, so it does not let you in. "
+                        "Ask the facilitator for the code for your role."
+                    )
+                    % {
+                        "code_role": Role(role).label.lower(),
+                        "own_role": Role(membership.role).label.lower(),
+                    },
+                    code="role_not_allowed",
+                )
         _check_capacity(invitation)
     else:
         membership = membership_for(user=user, organisation_id=workshop.organisation_id)
@@ -326,11 +338,10 @@ def participant_join_member(
     participant.full_clean()
     participant.save()
     if role == Role.FACILITATOR:
-        audit_record(
+        audit_in_workshop(
             actor=participant,
             action="participant.join_facilitator",
-            organisation_id=workshop.organisation_id,
-            workshop_id=workshop.pk,
+            workshop=workshop,
             target=participant,
         )
     return participant
@@ -372,8 +383,11 @@ def _parse_emails(raw: str) -> list[str]:
 def invitation_send_emails(
     *, actor: Participant | None, invitation: Invitation, emails: str, join_url: str
 ) -> int:
-    """Queue the invitation's link to each address; delivery happens in a task after commit.
-    Returns how many new addresses were queued."""
+    """Queue the invitation's link to each address. Returns how many new addresses were queued.
+
+    The addresses and the outbox row that sends them are written in this transaction; a worker
+    delivers them after the commit (kpiworkshop/core/outbox.py), so a broker outage delays the
+    e-mails but neither fails this request nor loses them."""
     from .models import InvitationEmail
     from .tasks import deliver_invitation_emails
 
@@ -392,16 +406,20 @@ def invitation_send_emails(
     InvitationEmail.objects.bulk_create(
         [InvitationEmail(invitation=invitation, email=a) for a in new]
     )
-    audit_record(
+    audit_in_workshop(
         actor=actor,
         action="invitation.email",
-        organisation_id=workshop.organisation_id,
-        workshop_id=workshop.pk,
+        workshop=workshop,
         target=invitation,
-        details={"count": len(new)},
+        count=len(new),
+        role=invitation.role,
     )
-    invitation_id = invitation.pk
-    transaction.on_commit(lambda: deliver_invitation_emails.delay(invitation_id, join_url))
+    if new:
+        outbox_add(
+            task=deliver_invitation_emails.name,
+            key=f"invitation:{invitation.pk}",
+            payload={"invitation_id": invitation.pk, "join_url": join_url},
+        )
     return len(new)
 
 
@@ -414,8 +432,14 @@ def _render_text(template_name: str, context: dict) -> str:
 
 
 def invitation_emails_deliver(*, invitation_id: int, join_url: str) -> int:
-    """Send every not-yet-sent e-mail of an invitation. Safe to run twice."""
+    """Send every not-yet-sent e-mail of an invitation; returns how many this run sent.
+
+    Safe to run twice, and at once: each address is claimed in its own short write (a claim
+    that lapses with the outbox row's, ``current_claim_until``), sent outside any transaction
+    so no database lock waits on the mail server, then marked sent. An address that another
+    run still holds makes this run ask the outbox to come back (``OutboxRetry``)."""
     from django.core.mail import send_mail
+    from django.db.models import Q
     from django.utils import translation
 
     from .models import InvitationEmail
@@ -427,20 +451,28 @@ def invitation_emails_deliver(*, invitation_id: int, join_url: str) -> int:
     )
     if invitation is None or not invitation.is_usable:
         return 0
+    with translation.override(translation.get_language() or "en"):
+        context = {"invitation": invitation, "join_url": join_url}
+        subject = " ".join(_render_text("workshops/email_invitation_subject.txt", context).split())
+        body = _render_text("workshops/email_invitation.txt", context)
+    unsent = InvitationEmail.objects.filter(invitation=invitation, sent_at__isnull=True)
     sent = 0
-    pending = list(InvitationEmail.objects.filter(invitation=invitation, sent_at__isnull=True))
-    for row in pending:
-        with transaction.atomic():
-            # Claim the row first so two workers never send the same e-mail.
-            claimed = InvitationEmail.objects.filter(pk=row.pk, sent_at__isnull=True).update(
-                sent_at=timezone.now()
-            )
-            if not claimed:
-                continue
-            with translation.override(translation.get_language() or "en"):
-                context = {"invitation": invitation, "join_url": join_url}
-                subject = _render_text("workshops/email_invitation_subject.txt", context)
-                body = _render_text("workshops/email_invitation.txt", context)
-            send_mail(" ".join(subject.split()), body, None, [row.email])
-            sent += 1
+    for row_id, address in list(unsent.values_list("pk", "email")):
+        now = timezone.now()
+        claimed = (
+            unsent.filter(pk=row_id)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .update(claimed_until=current_claim_until())
+        )
+        if not claimed:
+            continue
+        try:
+            send_mail(subject, body, None, [address])
+        except Exception:
+            unsent.filter(pk=row_id).update(claimed_until=None)  # the next attempt sends it
+            raise
+        unsent.filter(pk=row_id).update(sent_at=timezone.now(), claimed_until=None)
+        sent += 1
+    if unsent.exists():
+        raise OutboxRetry(f"invitation {invitation_id}: addresses held by another run")
     return sent

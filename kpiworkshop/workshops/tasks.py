@@ -1,11 +1,10 @@
 from celery import shared_task
 
 
-@shared_task(bind=True, max_retries=3, default_retry_delay=30, acks_late=True)
-def deliver_invitation_emails(self, invitation_id: int, join_url: str) -> int:
+@shared_task(acks_late=True)
+def deliver_invitation_emails(invitation_id: int, join_url: str) -> int:
+    """Run from the outbox (``invitation_send_emails`` queues it): retries, backoff and
+    picking the work up after a crash are the outbox's; the service is idempotent."""
     from .services import invitation_emails_deliver
 
-    try:
-        return invitation_emails_deliver(invitation_id=invitation_id, join_url=join_url)
-    except OSError as exc:  # SMTP unreachable: try again later, rows not yet sent stay pending
-        raise self.retry(exc=exc) from exc
+    return invitation_emails_deliver(invitation_id=invitation_id, join_url=join_url)

@@ -6,13 +6,23 @@ address, and per code typed. A room of 200 phones behind one Wi-Fi address that 
 right code never fails, so it never fills a bucket; one device typing guesses is stopped after
 a few, and a whole address only after many. The address bucket is generous because a venue's
 phones share it.
+
+When the cache is unreachable the throttle *fails open*, deliberately: the attempt goes through
+and a warning is logged. Failing closed would lock every room out of joining for as long as
+Redis is down, while failing open only lets a guesser try more codes for that time, out of
+25^6 (about 244 million), against a code that is also usually limited in time and people. The
+cache's short socket timeouts (settings) keep the cost of a dead Redis to milliseconds, and a
+request makes at most two attempts at it.
 """
 
 import hashlib
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,17 +46,35 @@ def _limits(client: JoinClient, code: str) -> list[tuple[str, int]]:
     return buckets
 
 
+def join_throttle_check(*, client: JoinClient, code: str) -> str:
+    """ "blocked" when this device, address or code has failed too often lately, "ok" when not,
+    "unavailable" when the cache cannot be reached (fail open, see the module docstring; the
+    caller then skips counting this attempt, so a dead cache costs one timeout, not two)."""
+    limits = _limits(client, code)
+    try:
+        values = cache.get_many([k for k, _ in limits])
+    except Exception:
+        log.warning("join throttle: cache unreachable, letting the attempt through")
+        return "unavailable"
+    return "blocked" if any(values.get(k, 0) >= limit for k, limit in limits) else "ok"
+
+
 def join_blocked(*, client: JoinClient, code: str) -> bool:
-    values = cache.get_many([k for k, _ in _limits(client, code)])
-    return any(values.get(k, 0) >= limit for k, limit in _limits(client, code))
+    """Has this device, address or code failed too often lately? False when the cache is
+    unreachable."""
+    return join_throttle_check(client=client, code=code) == "blocked"
 
 
 def join_failure_record(*, client: JoinClient, code: str) -> None:
+    """Count a failed attempt in each bucket. Gives up quietly at the first cache error."""
     window = settings.KPIW_JOIN_FAILURE_WINDOW
-    for key, _limit in _limits(client, code):
-        # add() is a no-op when the key exists, so the window starts at the first failure.
-        cache.add(key, 0, timeout=window)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
+    try:
+        for key, _limit in _limits(client, code):
+            # add() is a no-op when the key exists, so the window starts at the first failure.
+            cache.add(key, 0, timeout=window)
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.set(key, 1, timeout=window)
+    except Exception:
+        log.warning("join throttle: cache unreachable, failed attempt not counted")

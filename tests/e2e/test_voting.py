@@ -55,8 +55,14 @@ def join(page, workshop, name: str) -> None:
 
 def test_phone_spends_dots_and_the_board_follows_then_reveals(room, phone_page, projector_page):
     workshop, facilitator, proposals = room
+    # An open ballot: a secret one shows no figure until three people have voted.
     ballot = services.ballot_create(
-        actor=facilitator, workshop=workshop, title="Dots round", method=Method.DOTS, dot_budget=3
+        actor=facilitator,
+        workshop=workshop,
+        title="Dots round",
+        method=Method.DOTS,
+        dot_budget=3,
+        secret=False,
     )
     ballot = services.ballot_open(actor=facilitator, ballot=ballot)
     board_url = f"/w/{workshop.pk}/ballots/{ballot.pk}/board/"
@@ -177,3 +183,52 @@ def test_scores_are_given_by_tapping_and_the_page_stays_accessible(room, phone_p
         ("Hard to game", 2, "Customers feel it"),
     ]
     check_axe(phone, name="ballot-score-voted")
+
+
+def test_secret_round_shows_small_groups_only_merged_and_stays_accessible(
+    room, projector_page, phone_page
+):
+    """A secret round: with 2 voters nothing but the turnout; then 3 agents and 3 customers
+    get their own lines and 2 supervisors + 1 manager share "Other groups"."""
+    workshop, facilitator, proposals = room
+    ballot = services.ballot_create(
+        actor=facilitator,
+        workshop=workshop,
+        title="Secret round",
+        method=Method.APPROVAL,
+        secret=True,
+        visibility="always",
+    )
+    ballot = services.ballot_open(actor=facilitator, ballot=ballot)
+    roles = [Role.AGENT] * 3 + [Role.CUSTOMER] * 3 + [Role.SUPERVISOR] * 2 + [Role.MANAGER]
+    voters = [ParticipantFactory(workshop=workshop, role=r, guest=True) for r in roles]
+
+    def vote(person, yes):
+        services.vote_cast(actor=person, ballot=ballot, proposal_id=proposals[0].pk, value=yes)
+
+    vote(voters[0], 1)
+    vote(voters[3], 0)
+    projector = projector_page
+    sign_in(projector, facilitator.user)
+    projector.goto(f"/w/{workshop.pk}/ballots/{ballot.pk}/board/")
+    results = projector.get_by_test_id("results")
+    expect(results).to_contain_text("results appear once at least 3 people have voted")
+    expect(projector.get_by_role("link", name="Weigh every group equally")).to_have_count(0)
+    check_axe(projector, name="board-secret-withheld")
+
+    for i, person in enumerate(voters):
+        if i not in (0, 3):
+            vote(person, i % 2)
+    # The board follows within its 2 s poll.
+    expect(results).to_contain_text("Other groups (Manager, Supervisor)", timeout=3000)
+    expect(results).to_contain_text("shown together as “Other groups”")
+    check_axe(projector, name="board-secret-merged")
+    projector.get_by_role("link", name="Weigh every group equally").click()
+    expect(projector.get_by_test_id("results")).to_contain_text("· ")
+    check_axe(projector, name="board-secret-equal")
+
+    phone = phone_page
+    sign_in(phone, facilitator.user)
+    phone.goto(f"/w/{workshop.pk}/ballots/{ballot.pk}/")
+    expect(phone.get_by_test_id("results")).to_contain_text("Other groups (Manager, Supervisor)")
+    check_axe(phone, name="ballot-secret-merged-phone")

@@ -44,3 +44,23 @@ def test_api_library(client, agent, library_kpi):
     assert [k["slug"] for k in data] == [library_kpi.slug]
     assert data[0]["name"] == "First contact resolution"
     assert LibraryKPI.objects.count() == 1
+
+
+def test_proposals_api_query_count_does_not_grow(client, workshop, agent):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, agent)
+    counts = []
+    made = 0
+    for n in (1, 10, 100):
+        for i in range(made, n):
+            services.proposal_create(
+                actor=agent, workshop=workshop, definition=DEFINITION | {"name": f"KPI {i}"}
+            )
+        made = n
+        with CaptureQueriesContext(connection) as ctx:
+            data = client.get(f"/api/v1/workshops/{workshop.pk}/proposals").json()
+        assert len(data) == n
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1] == counts[2], counts

@@ -42,3 +42,31 @@ def test_ballots_api_is_404_for_another_organisation(client, open_ballot, other_
     ballot = open_ballot(Method.DOTS)
     login(client, other_org_participant)
     assert client.get(f"/api/v1/workshops/{ballot.workshop_id}/ballots").status_code == 404
+
+
+def test_results_api_applies_the_small_group_rule(
+    client, open_ballot, facilitator, vote_workshop, people, proposals
+):
+    from kpiworkshop.accounts.models import Role
+    from tests.factories import ParticipantFactory
+
+    agents, _customers = people
+    ballot = open_ballot(Method.APPROVAL, secret=True, visibility="always")
+    url = f"/api/v1/workshops/{ballot.workshop_id}/ballots/{ballot.pk}/results"
+    login(client, facilitator)
+    for p in agents[:2]:
+        services.vote_cast(actor=p, ballot=ballot, proposal_id=proposals[0].pk, value=1)
+    body = client.get(url).json()
+    assert (body["withheld"], body["rows"], body["voters"]) == (True, [], 2)
+    services.vote_cast(actor=agents[2], ballot=ballot, proposal_id=proposals[0].pk, value=0)
+    stakeholder = ParticipantFactory(workshop=vote_workshop, role=Role.STAKEHOLDER, guest=True)
+    services.vote_cast(actor=stakeholder, ballot=ballot, proposal_id=proposals[0].pk, value=1)
+    for query in ("", "?equal_weight=true"):
+        body = client.get(url + query).json()
+        # 3 agents + 1 stakeholder: the agents' line would give the stakeholder away
+        assert body["withheld"] is False
+        assert body["hidden_groups"] == 2
+        assert all(row["groups"] == [] for row in body["rows"])
+        first = next(r for r in body["rows"] if r["proposal_id"] == proposals[0].pk)
+        assert first["value"] == 3
+        assert first["equal_weight"] == first["normalised"]

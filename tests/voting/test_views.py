@@ -9,7 +9,7 @@ HX = {"HTTP_HX_REQUEST": "true"}
 
 @pytest.fixture
 def dots(open_ballot):
-    return open_ballot(Method.DOTS, dot_budget=3)
+    return open_ballot(Method.DOTS, dot_budget=3, secret=False)
 
 
 def test_phone_taps_a_dot_and_gets_the_card_back_with_the_budget_event(
@@ -34,22 +34,39 @@ def test_overspending_shows_a_message_and_changes_nothing(client, dots, people, 
     url = f"/w/{dots.workshop_id}/ballots/{dots.pk}/vote/"
     client.post(url, {"proposal": proposals[0].pk, "value": 3}, **HX)
     response = client.post(url, {"proposal": proposals[1].pk, "value": 1}, **HX)
-    assert "no dots left" in response.content.decode()
+    assert "You have 0 dots left" in response.content.decode()
     assert "HX-Trigger" not in response
     assert Vote.objects.filter(ballot=dots, participant=agent).count() == 1
 
 
-def test_garbage_vote_posts_never_500(client, dots, people, proposals):
+@pytest.mark.parametrize(
+    ("data", "message", "htmx_status"),
+    [
+        # Nothing that names a card of this round: no card to redraw, the message alone.
+        ({}, "Choose a proposal.", 400),
+        ({"proposal": "x"}, "Enter a whole number.", 400),
+        ({"proposal": 999999, "value": 1}, "not part of this round", 400),
+        ({"proposal": 10**25, "value": 1}, "less than or equal to", 400),
+        # A card of this round with a bad value: the card comes back with the message on it.
+        ({"proposal": 0, "value": "lots"}, "Enter a whole number.", 200),
+        ({"proposal": 0}, "Choose a value.", 200),
+        ({"proposal": 0, "value": -1}, "Dots cannot be negative.", 200),
+    ],
+    ids=["empty", "not-a-number", "not-on-ballot", "huge", "value-garbage", "no-value", "negative"],
+)
+def test_garbage_vote_posts_get_a_message_and_change_nothing(
+    client, dots, people, proposals, data, message, htmx_status
+):
+    data = {k: (proposals[0].pk if k == "proposal" and v == 0 else v) for k, v in data.items()}
     as_guest(client, people[0][0])
     url = f"/w/{dots.workshop_id}/ballots/{dots.pk}/vote/"
-    for data in (
-        {},
-        {"proposal": "x"},
-        {"proposal": proposals[0].pk, "value": "lots"},
-        {"proposal": 999999, "value": 1},
-    ):
-        assert client.post(url, data).status_code in (302, 400)
-        assert client.post(url, data, **HX).status_code in (200, 400)
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert message in client.get(response["Location"]).content.decode()
+    response = client.post(url, data, **HX)
+    assert response.status_code == htmx_status
+    assert message in response.content.decode()
+    assert "HX-Trigger" not in response
     assert not Vote.objects.exists()
 
 
@@ -97,7 +114,7 @@ def test_out_of_range_ids_are_404_not_500(client, dots, facilitator):
     ):
         assert client.get(url).status_code == 404
     response = client.post(f"/w/{w}/ballots/{dots.pk}/vote/", {"proposal": huge, "value": 1}, **HX)
-    assert response.status_code in (200, 400)
+    assert response.status_code == 400
 
 
 def test_ballot_page_follows_the_round_opening_and_closing(
@@ -122,7 +139,7 @@ def test_facilitator_shortlists_the_top_and_takes_one_off_again(
 ):
     from kpiworkshop.kpis.models import Proposal
 
-    ballot = open_ballot(Method.APPROVAL)
+    ballot = open_ballot(Method.APPROVAL, secret=False)
     services.vote_cast(actor=people[0][0], ballot=ballot, proposal_id=proposals[1].pk, value=1)
     login(client, facilitator)
     url = f"/w/{ballot.workshop_id}/ballots/{ballot.pk}/shortlist/"
@@ -133,3 +150,135 @@ def test_facilitator_shortlists_the_top_and_takes_one_off_again(
     client.post(url, {"top": 2, "proposals": [proposals[1].pk], "action": "remove"})
     assert Proposal.objects.get(pk=proposals[1].pk).state == "open"
     assert Proposal.objects.filter(state="shortlisted").count() == 1
+
+
+def test_dots_refusal_states_the_dots_left_as_the_counter_does(client, dots, people, proposals):
+    agent = people[0][0]
+    as_guest(client, agent)
+    base = f"/w/{dots.workshop_id}/ballots/{dots.pk}/"
+    client.post(base + "vote/", {"proposal": proposals[0].pk, "value": 2}, **HX)
+    client.post(base + "vote/", {"proposal": proposals[1].pk, "value": 1}, **HX)
+    assert (
+        "Dots left: <strong data-budget-remaining>0</strong> of 3"
+        in client.get(base).content.decode()
+    )
+    # A second dot on the proposal that has one: 0 left, as the counter says (not "only 1").
+    refused = client.post(base + "vote/", {"proposal": proposals[1].pk, "value": 2}, **HX)
+    assert "You have 0 dots left" in refused.content.decode()
+    assert "HX-Trigger" not in refused
+    italian = client.post(
+        base + "vote/", {"proposal": proposals[2].pk, "value": 1}, HTTP_ACCEPT_LANGUAGE="it", **HX
+    ).content.decode()
+    assert "Ti restano 0 punti" in italian
+    page = client.get(base, HTTP_ACCEPT_LANGUAGE="it").content.decode()
+    assert "Punti rimasti: <strong data-budget-remaining>0</strong> su 3" in page
+    # Take one back: 1 left, and a 3-dot jump elsewhere is refused with that figure.
+    client.post(base + "vote/", {"proposal": proposals[0].pk, "value": 1}, **HX)
+    refused = client.post(base + "vote/", {"proposal": proposals[2].pk, "value": 3}, **HX)
+    assert "You have 1 dot left." in refused.content.decode()
+    assert sorted(Vote.objects.filter(participant=agent).values_list("value", flat=True)) == [1, 1]
+
+
+@pytest.fixture
+def score_card(open_ballot):
+    ballot = open_ballot(Method.SCORE, criteria=["Actionable", "Hard to game"], secret=False)
+    return ballot, list(ballot.criteria.order_by("position"))
+
+
+def test_score_card_with_one_invalid_score_saves_nothing(client, score_card, people, proposals):
+    ballot, (actionable, gaming) = score_card
+    agent = people[0][0]
+    as_guest(client, agent)
+    url = f"/w/{ballot.workshop_id}/ballots/{ballot.pk}/vote/"
+    for bad in ("9", "0", "lots"):
+        data = {"proposal": proposals[0].pk, f"score-{actionable.pk}": 4, f"score-{gaming.pk}": bad}
+        response = client.post(url, data, **HX)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Give a score from 1 to 5." in html
+        assert 'data-testid="vote-saved"' not in html
+        assert "HX-Trigger" not in response
+    assert not Vote.objects.filter(ballot=ballot).exists()
+    assert not ballot.voters.exists()
+
+
+def test_score_card_with_another_ballots_criterion_saves_nothing(
+    client, score_card, open_ballot, people, proposals
+):
+    ballot, (actionable, _gaming) = score_card
+    other = open_ballot(Method.SCORE, criteria=["Elsewhere"])
+    as_guest(client, people[0][0])
+    url = f"/w/{ballot.workshop_id}/ballots/{ballot.pk}/vote/"
+    foreign = other.criteria.get().pk
+    data = {"proposal": proposals[0].pk, f"score-{actionable.pk}": 4, f"score-{foreign}": 3}
+    response = client.post(url, data, **HX)
+    assert "not part of this round" in response.content.decode()
+    assert not Vote.objects.exists()
+
+
+def test_empty_score_card_is_refused_without_saved_or_event(client, score_card, people, proposals):
+    ballot, _criteria = score_card
+    as_guest(client, people[0][0])
+    url = f"/w/{ballot.workshop_id}/ballots/{ballot.pk}/vote/"
+    response = client.post(url, {"proposal": proposals[0].pk}, **HX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Choose a score for at least one criterion." in html
+    assert 'data-testid="vote-saved"' not in html
+    assert "HX-Trigger" not in response
+    assert not ballot.voters.exists()
+    # Without JavaScript: the page again with the error, not "Vote saved."
+    response = client.post(url, {"proposal": proposals[0].pk}, follow=True)
+    html = response.content.decode()
+    assert "Choose a score for at least one criterion." in html
+    assert "Vote saved." not in html
+
+
+def test_full_score_card_saves_every_score_and_shows_them(client, score_card, people, proposals):
+    ballot, (actionable, gaming) = score_card
+    agent = people[0][0]
+    as_guest(client, agent)
+    url = f"/w/{ballot.workshop_id}/ballots/{ballot.pk}/vote/"
+    data = {"proposal": proposals[0].pk, f"score-{actionable.pk}": 4, f"score-{gaming.pk}": 2}
+    response = client.post(url, data, **HX)
+    html = response.content.decode()
+    assert 'data-testid="vote-saved"' in html
+    assert f'id="s-{proposals[0].pk}-{gaming.pk}-2" value="2" checked' in html
+    assert dict(
+        Vote.objects.filter(ballot=ballot, participant=agent).values_list("criterion_id", "value")
+    ) == {actionable.pk: 4, gaming.pk: 2}
+
+
+def test_results_shown_after_voting_appear_after_the_first_vote_without_a_reload(
+    client, open_ballot, people, proposals
+):
+    ballot = open_ballot(Method.APPROVAL, secret=False, visibility="after_voting")
+    agent = people[0][0]
+    as_guest(client, agent)
+    base = f"/w/{ballot.workshop_id}/ballots/{ballot.pk}/"
+    page = client.get(base).content.decode()
+    assert 'data-testid="results"' not in page
+    assert 'hx-trigger="voteCast from:body"' in page  # the results section waits for a vote
+    response = client.post(base + "vote/", {"proposal": proposals[0].pk, "value": 1}, **HX)
+    assert "voteCast" in response["HX-Trigger"]
+    fragment = client.get(base + "?fragment=results", **HX).content.decode()
+    assert fragment.strip().startswith('<div id="results-section"')
+    assert 'data-testid="results"' in fragment
+    assert "voteCast from:body" not in fragment  # voted: it stops listening
+    assert "<html" not in fragment
+
+
+@pytest.mark.parametrize("method", [Method.SCORE, Method.RANKING])
+def test_score_and_ranking_saves_announce_the_vote(client, open_ballot, people, proposals, method):
+    ballot = open_ballot(method, secret=False)
+    as_guest(client, people[0][0])
+    base = f"/w/{ballot.workshop_id}/ballots/{ballot.pk}/"
+    if method == Method.SCORE:
+        crit = ballot.criteria.first()
+        response = client.post(
+            base + "vote/", {"proposal": proposals[0].pk, f"score-{crit.pk}": 3}, **HX
+        )
+    else:
+        response = client.post(base + "rank/", {"order": [p.pk for p in proposals]}, **HX)
+    assert response.status_code == 200
+    assert "voteCast" in response["HX-Trigger"]

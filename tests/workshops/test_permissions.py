@@ -133,6 +133,25 @@ def test_fixture_roles_follow_the_grid_in_the_propose_stage(
     assert not permissions.can_approve(approver, workshop)
 
 
+# Who may join through a code of each role: the holder's own organisation role (None: a guest or
+# an account outside the organisation) against the code's role. Privileged codes admit only
+# their own role; every other code admits anyone who holds it.
+PRIVILEGED = {Role.FACILITATOR, Role.LEADERSHIP}
+
+
+@pytest.mark.parametrize("code_role", Role.values, ids=str)
+@pytest.mark.parametrize("own_role", [*Role.values, None], ids=lambda r: str(r or "guest"))
+def test_join_code_grid(own_role, code_role):
+    want = code_role not in PRIVILEGED or own_role == code_role
+    assert permissions.can_join_with_code(own_role, code_role) is want
+
+
+@pytest.mark.parametrize("own_role", [Role.AGENT, Role.CUSTOMER, Role.MANAGER, None], ids=str)
+def test_escalation_through_a_facilitator_code_is_refused(own_role):
+    assert not permissions.can_join_with_code(own_role, Role.FACILITATOR)
+    assert not permissions.can_join_with_code(own_role, Role.LEADERSHIP)
+
+
 MOVES = {
     Stage.DRAFT: (None, Stage.PROPOSE),
     Stage.PROPOSE: (Stage.DRAFT, Stage.REFINE),

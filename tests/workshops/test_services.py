@@ -499,11 +499,40 @@ def test_account_role_code_needs_membership_of_the_organisation(workshop, role):
     with pytest.raises(ValidationError) as exc_info:
         services.participant_join_member(user=outsider, workshop=workshop, invitation=invitation)
     assert error_code(exc_info) == "account_required"
-    insider = MembershipFactory(organisation=workshop.organisation, role=Role.AGENT).user
+    insider = MembershipFactory(organisation=workshop.organisation, role=role).user
     joined = services.participant_join_member(
         user=insider, workshop=workshop, invitation=invitation
     )
     assert joined.role == role
+
+
+@pytest.mark.parametrize("code_role", [Role.FACILITATOR, Role.LEADERSHIP])
+@pytest.mark.parametrize(
+    "own_role", [r for r in Role.values if r not in {Role.FACILITATOR, Role.LEADERSHIP}]
+)
+def test_member_with_an_ordinary_role_holding_a_privileged_code_joins_as_nothing(
+    workshop, code_role, own_role
+):
+    member = MembershipFactory(organisation=workshop.organisation, role=own_role).user
+    invitation = InvitationFactory(workshop=workshop, role=code_role)
+    with pytest.raises(ValidationError) as exc_info:
+        services.participant_join_member(user=member, workshop=workshop, invitation=invitation)
+    assert error_code(exc_info) == "role_not_allowed"
+    assert "Ask the facilitator for the code for your role" in exc_info.value.messages[0]
+    assert not Participant.objects.filter(workshop=workshop, user=member).exists()
+    assert not events(workshop, "participant.join_facilitator")
+
+
+def test_facilitator_and_leadership_codes_do_not_stand_in_for_each_other(workshop):
+    facilitator = MembershipFactory(organisation=workshop.organisation, role=Role.FACILITATOR)
+    leader = MembershipFactory(organisation=workshop.organisation, role=Role.LEADERSHIP)
+    leadership_code = InvitationFactory(workshop=workshop, role=Role.LEADERSHIP)
+    facilitator_code = InvitationFactory(workshop=workshop, role=Role.FACILITATOR)
+    for user, code in [(facilitator.user, leadership_code), (leader.user, facilitator_code)]:
+        with pytest.raises(ValidationError) as exc_info:
+            services.participant_join_member(user=user, workshop=workshop, invitation=code)
+        assert error_code(exc_info) == "role_not_allowed"
+    assert not Participant.objects.filter(workshop=workshop).exists()
 
 
 def test_member_join_honours_max_uses(workshop):
@@ -636,7 +665,7 @@ def test_send_emails_queues_and_delivers_after_commit(
     assert "\n" not in message.subject
     assert InvitationEmail.objects.filter(sent_at__isnull=True).count() == 0
     [event] = events(workshop, "invitation.email")
-    assert event.details == {"count": 3}
+    assert event.details == {"count": 3, "role": invitation.role}
 
 
 def test_nothing_is_sent_before_commit(facilitator, invitation, django_capture_on_commit_callbacks):

@@ -1,0 +1,416 @@
+"""The release's exports: the PDF training pack (whole and per audience), CSV, JSON and
+Markdown, built by the publish task and kept in Django's storage.
+
+Every export is in the release's language and is safe to hand to anyone in the organisation:
+fields marked internal-only are left out, vote figures are totals and per-group results only
+(never names), text is the sanitised text, and CSV cells cannot start a spreadsheet formula.
+"""
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import nh3
+from django.core.files.base import ContentFile
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from kpiworkshop.accounts.models import Role
+from kpiworkshop.kpis.models import (
+    LIST_CHOICES,
+    Category,
+    Direction,
+    Frequency,
+)
+from kpiworkshop.mapping.models import Relation, Strength
+
+from .models import CatalogEntry, CatalogRelease, Decision, Export, ExportFormat, new_export_token
+
+#: Bumped when the JSON document changes shape (schema/catalog-release.schema.json).
+JSON_SCHEMA_VERSION = "1.0"
+
+#: CSV columns, in order (docs/facilitator-guide.md lists what each holds).
+CSV_COLUMNS = [
+    "kpi_uid", "name", "category", "measures", "why", "numerator", "denominator", "unit",
+    "direction", "baseline", "target", "thresholds", "frequency", "data_sources", "channels",
+    "breakdowns", "purposes", "owner", "gaming_risks", "counter_metric", "goals", "audiences",
+    "pilot_until", "how_to_read", "when_it_moves", "pitfalls", "worked_example", "decisions",
+    "change",
+]  # fmt: skip
+NOTE_KEYS = ["how_to_read", "when_it_moves", "pitfalls", "worked_example"]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def plain(text) -> str:
+    """User text with any HTML removed (the sanitised text), for CSV, JSON and Markdown."""
+    if text is None:
+        return ""
+    return (
+        nh3.clean(str(text), tags=set())
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", '"')
+        .replace("&#39;", "'")
+    )
+
+
+def neutralise(cell: str) -> str:
+    """A spreadsheet reads a cell starting with = + - @ as a formula: prefix a quote."""
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
+def _label(choices, value: str) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value or ""
+
+
+def _list_labels(field: str, values) -> list[str]:
+    return [_label(LIST_CHOICES[field], v) for v in values or []]
+
+
+def _notes(entry: CatalogEntry, language: str) -> dict:
+    notes = entry.training_notes or {}
+    chosen = notes.get(language) or next(iter(notes.values()), {})
+    return {k: plain(chosen.get(k, "")) for k in NOTE_KEYS}
+
+
+def _decision_label(value: str) -> str:
+    return _label(Decision, value)
+
+
+def entry_document(entry: CatalogEntry, language: str, change: str = "") -> dict:
+    """One entry as the exports show it (internal-only fields left out), in the active
+    language."""
+    d = dict(entry.definition or {})
+    for f in entry.internal_fields or []:
+        d.pop(f, None)
+    text = {k: plain(v) for k, v in d.items() if not isinstance(v, list)}
+    return {
+        "kpi_uid": str(entry.kpi_uid),
+        "name": plain(entry.name),
+        "category": entry.category,
+        "category_label": _label(Category, entry.category),
+        "measures": text.get("measures", ""),
+        "why": text.get("why", ""),
+        "numerator": text.get("numerator", ""),
+        "denominator": text.get("denominator", ""),
+        "unit": text.get("unit", ""),
+        "direction": d.get("direction", ""),
+        "direction_label": _label(Direction, d.get("direction", "")),
+        "baseline": text.get("baseline", ""),
+        "target": text.get("target", ""),
+        "thresholds": text.get("thresholds", ""),
+        "frequency": d.get("frequency", ""),
+        "frequency_label": _label(Frequency, d.get("frequency", "")),
+        "data_sources": text.get("data_sources", ""),
+        "channels": _list_labels("channels", d.get("channels")),
+        "breakdowns": _list_labels("breakdowns", d.get("breakdowns")),
+        "purposes": _list_labels("purposes", d.get("purposes")),
+        "owner": text.get("owner", ""),
+        "gaming_risks": text.get("gaming_risks", ""),
+        "counter_metric": plain(entry.counter_metric),
+        "goals": [
+            {
+                "slug": g.get("slug", ""),
+                "name": plain(g.get("name")),
+                "kind": g.get("kind", ""),
+                "kind_label": _label(Strength, g.get("kind", "")),
+            }
+            for g in entry.goals or []
+        ],
+        "audiences": [
+            {
+                "slug": a.get("slug", ""),
+                "name": plain(a.get("name")),
+                "kind": a.get("kind", ""),
+                "kind_label": _label(Relation, a.get("kind", "")),
+            }
+            for a in entry.audiences or []
+        ],
+        "pilot_until": entry.pilot_until.isoformat() if entry.pilot_until else None,
+        "training_notes": _notes(entry, language),
+        "decisions": [
+            {
+                "decision": x.get("decision"),
+                "decision_label": _decision_label(x.get("decision", "")),
+                "reason": plain(x.get("reason")),
+                "approver": plain(x.get("approver")),
+                "pilot_until": x.get("pilot_until"),
+                "current": bool(x.get("current")),
+            }
+            for x in entry.decisions or []
+        ],
+        "votes": [
+            {
+                "ballot": plain(v.get("ballot")),
+                "method": v.get("method", ""),
+                "secret": bool(v.get("secret")),
+                "percent": v.get("percent"),
+                "voters": v.get("voters"),
+                "groups": [
+                    {
+                        "role": g.get("role", ""),
+                        "label": _label(Role, g.get("role", "")),
+                        "percent": g.get("percent"),
+                    }
+                    for g in v.get("groups") or []
+                ],
+            }
+            for v in entry.votes or []
+        ],
+        "change": change,
+    }
+
+
+def release_document(
+    release: CatalogRelease, entries: list[CatalogEntry], *, audience: str = ""
+) -> dict:
+    """The whole release as one document (the JSON export; the other formats render it).
+    Call inside ``translation.override(release.language)``."""
+    log = release.changelog or {}
+    status = {c["kpi_uid"]: "added" for c in log.get("added", [])} | {
+        c["kpi_uid"]: "changed" for c in log.get("changed", [])
+    }
+    if audience:
+        entries = [e for e in entries if audience in {a.get("slug") for a in e.audiences or []}]
+        # An audience's pack lists only its own KPIs' changes (retirements stay: they are
+        # news for everyone).
+        shown = {str(e.kpi_uid) for e in entries}
+        log = log | {
+            "added": [c for c in log.get("added", []) if c["kpi_uid"] in shown],
+            "changed": [c for c in log.get("changed", []) if c["kpi_uid"] in shown],
+        }
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "organisation": plain(release.organisation.name),
+        "version": release.version,
+        "language": release.language,
+        "effective_date": release.effective_date.isoformat(),
+        "next_review": release.next_review.isoformat() if release.next_review else None,
+        "published_at": release.published_at.isoformat(),
+        "published_by": plain(release.published_by_name),
+        "workshop": plain(release.workshop.title) if release.workshop else None,
+        "release_notes": plain(release.release_notes),
+        "audience": audience or None,
+        "changelog": {
+            "previous_version": release.previous.version if release.previous else None,
+            "added": [
+                {"kpi_uid": c["kpi_uid"], "name": plain(c["name"])} for c in log.get("added", [])
+            ],
+            "changed": [
+                {
+                    "kpi_uid": c["kpi_uid"],
+                    "name": plain(c["name"]),
+                    "fields": [f["field"] for f in c["fields"]],
+                }
+                for c in log.get("changed", [])
+            ],
+            "retired": [
+                {"kpi_uid": c["kpi_uid"], "name": plain(c["name"]), "reason": plain(c["reason"])}
+                for c in log.get("retired", [])
+            ],
+            "unchanged": log.get("unchanged", 0),
+        },
+        "entries": [
+            entry_document(e, release.language, status.get(str(e.kpi_uid), "unchanged"))
+            for e in entries
+        ],
+    }
+
+
+SCHEMA_PATH = Path(__file__).parent / "schema" / "catalog-release.schema.json"
+
+
+def render_json(doc: dict) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, indent=2).encode()
+
+
+def render_csv(doc: dict) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for e in doc["entries"]:
+        notes = e["training_notes"]
+        row = {
+            **{k: e.get(k, "") for k in CSV_COLUMNS},
+            "category": e["category_label"],
+            "direction": e["direction_label"],
+            "frequency": e["frequency_label"],
+            "channels": "; ".join(e["channels"]),
+            "breakdowns": "; ".join(e["breakdowns"]),
+            "purposes": "; ".join(e["purposes"]),
+            "goals": "; ".join(g["name"] for g in e["goals"]),
+            "audiences": "; ".join(a["name"] for a in e["audiences"]),
+            "pilot_until": e["pilot_until"] or "",
+            **{k: notes.get(k, "") for k in NOTE_KEYS},
+            "decisions": " | ".join(
+                f"{d['decision_label']}: {d['reason']} ({d['approver']})"
+                for d in e["decisions"]
+                if d["current"]
+            ),
+        }
+        writer.writerow([neutralise(str(row.get(k) or "")) for k in CSV_COLUMNS])
+    # The BOM makes spreadsheets read the file as UTF-8 (accents right).
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _md_block(text: str) -> str:
+    return text.strip() + "\n\n" if text.strip() else ""
+
+
+def render_markdown_export(doc: dict) -> bytes:
+    out = [f"# {_('KPI catalogue')} {doc['version']} — {doc['organisation']}\n\n"]
+    out.append(f"{_('Effective from')}: {doc['effective_date']}\n\n")
+    if doc["next_review"]:
+        out.append(f"{_('Next review')}: {doc['next_review']}\n\n")
+    out.append(_md_block(doc["release_notes"]))
+    out.append(f"## {_('Changes')}\n\n")
+    out.append(_changelog_md(doc["changelog"]))
+    for e in doc["entries"]:
+        out.append(f"## {e['name']}\n\n")
+        out.append(f"*{e['category_label']}*\n\n")
+        for key, label in _definition_labels():
+            value = e.get(key)
+            if isinstance(value, list):
+                value = ", ".join(value)
+            if value:
+                out.append(f"**{label}:** {value}\n\n")
+        if e["goals"]:
+            out.append(f"**{_('Goals')}:** {', '.join(g['name'] for g in e['goals'])}\n\n")
+        if e["audiences"]:
+            out.append(f"**{_('Audiences')}:** {', '.join(a['name'] for a in e['audiences'])}\n\n")
+        out.append(f"### {_('Training notes')}\n\n")
+        for key, label in note_labels():
+            out.append(f"**{label}**\n\n{_md_block(e['training_notes'].get(key, ''))}")
+        out.append(f"### {_('How it was decided')}\n\n")
+        for d in e["decisions"]:
+            if d["current"]:
+                out.append(f"- {d['decision_label']} — {d['approver']}: {d['reason']}\n")
+        for v in e["votes"]:
+            groups = ", ".join(f"{g['label']} {g['percent']}%" for g in v["groups"])
+            overall = f"{v['percent']}%" if v["percent"] is not None else "—"
+            out.append(f"- {v['ballot']}: {overall}" + (f" ({groups})" if groups else "") + "\n")
+        out.append("\n")
+    return "".join(out).encode()
+
+
+def _changelog_md(log: dict) -> str:
+    lines = []
+    for c in log["added"]:
+        lines.append(f"- {_('Added')}: {c['name']}\n")
+    for c in log["changed"]:
+        lines.append(f"- {_('Changed')}: {c['name']} ({', '.join(c['fields'])})\n")
+    for c in log["retired"]:
+        lines.append(f"- {_('Retired')}: {c['name']} — {c['reason']}\n")
+    lines.append(f"- {_('Unchanged')}: {log['unchanged']}\n\n")
+    return "".join(lines)
+
+
+def _definition_labels() -> list[tuple[str, str]]:
+    return [
+        ("measures", _("What it measures")),
+        ("why", _("Why it matters")),
+        ("numerator", _("Numerator")),
+        ("denominator", _("Denominator")),
+        ("unit", _("Unit")),
+        ("direction_label", _("Direction")),
+        ("baseline", _("Baseline")),
+        ("target", _("Target")),
+        ("thresholds", _("Thresholds")),
+        ("frequency_label", _("Frequency")),
+        ("data_sources", _("Data sources")),
+        ("channels", _("Channels")),
+        ("owner", _("Owner")),
+        ("gaming_risks", _("Gaming risks and unintended effects")),
+        ("counter_metric", _("Counter-metric")),
+        ("pilot_until", _("Pilot until")),
+    ]
+
+
+def note_labels() -> list[tuple[str, str]]:
+    return [
+        ("how_to_read", _("How to read it")),
+        ("when_it_moves", _("What to do when it moves")),
+        ("pitfalls", _("Pitfalls and gaming")),
+        ("worked_example", _("Worked example")),
+    ]
+
+
+def _no_network(url: str, *args, **kwargs):
+    raise ValueError(f"no network access while building a PDF: {url[:80]}")
+
+
+def render_pdf(doc: dict) -> bytes:
+    from weasyprint import HTML  # heavy: loaded only where PDFs are built
+
+    html = render_to_string(
+        "catalog/export_pack.html",
+        {
+            "doc": doc,
+            "definition_labels": _definition_labels(),
+            "note_labels": note_labels(),
+        },
+    )
+    return HTML(string=html, url_fetcher=_no_network).write_pdf()
+
+
+RENDERERS = {
+    ExportFormat.PDF: render_pdf,
+    ExportFormat.CSV: render_csv,
+    ExportFormat.JSON: render_json,
+    ExportFormat.MD: render_markdown_export,
+}
+
+
+def export_render(*, release: CatalogRelease, fmt: str, audience: str = "", entries=None) -> bytes:
+    """One export's bytes (also used by ``export_catalog``)."""
+    if entries is None:
+        entries = list(CatalogEntry.objects.filter(release=release).order_by("position", "id"))
+    with translation.override(release.language):
+        doc = release_document(release, entries, audience=audience)
+        return RENDERERS[fmt](doc)
+
+
+def release_audiences(entries: list[CatalogEntry]) -> list[tuple[str, str]]:
+    seen: dict[str, str] = {}
+    for e in entries:
+        for a in e.audiences or []:
+            if a.get("slug"):
+                seen.setdefault(a["slug"], a.get("name", a["slug"]))
+    return sorted(seen.items())
+
+
+def exports_build(
+    *, release: CatalogRelease, on_progress: Callable[[int], None] | None = None
+) -> list[Export]:
+    """Every export of a release: the four formats for the whole catalogue, and a PDF pack
+    per audience. Runs inside the publish transaction: a failure leaves no Export rows."""
+    entries = list(CatalogEntry.objects.filter(release=release).order_by("position", "id"))
+    jobs = [(fmt, "", "") for fmt in ExportFormat.values] + [
+        (ExportFormat.PDF, slug, name) for slug, name in release_audiences(entries)
+    ]
+    built = []
+    for i, (fmt, audience, audience_name) in enumerate(jobs):
+        data = export_render(release=release, fmt=fmt, audience=audience, entries=entries)
+        token = new_export_token()
+        export = Export(
+            release=release,
+            format=fmt,
+            audience=audience,
+            audience_name=audience_name,
+            token=token,
+            size=len(data),
+        )
+        # The stored name carries the random token too: guessing it gives nothing.
+        export.file.save(f"{release.organisation_id}/{token}.{fmt}", ContentFile(data), save=False)
+        export.save()
+        built.append(export)
+        if on_progress:
+            on_progress(round(55 * (i + 1) / len(jobs)))
+    return built

@@ -1,0 +1,298 @@
+"""Approval decisions, training notes, and the organisation's published catalogue: immutable
+releases of entry snapshots, their exports, and the claim row that makes publishing idempotent."""
+
+import secrets
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from kpiworkshop.accounts.models import Organisation
+from kpiworkshop.core.models import TimeStampedModel
+from kpiworkshop.kpis.models import Proposal, Revision
+from kpiworkshop.workshops.models import Participant, Workshop
+
+
+class Decision(models.TextChoices):
+    APPROVE = "approve", pgettext_lazy("decision", "Approve")
+    PILOT = "pilot", _("Approve as a pilot")
+    CHANGES = "changes", _("Request changes")
+    REJECT = "reject", _("Reject")
+
+
+#: Decisions that count towards the quorum.
+APPROVING = frozenset({Decision.APPROVE, Decision.PILOT})
+
+
+class ApprovalPolicy(models.Model):
+    """A workshop's quorum: how many approving decisions make a KPI approved (default 1)."""
+
+    workshop = models.OneToOneField(
+        Workshop, on_delete=models.CASCADE, related_name="approval_policy"
+    )
+    quorum = models.PositiveSmallIntegerField(_("approvals needed"), default=1)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quorum__gte=1) & Q(quorum__lte=50), name="approval_quorum_range"
+            )
+        ]
+        verbose_name = _("approval policy")
+        verbose_name_plural = _("approval policies")
+
+    def __str__(self) -> str:
+        return f"{self.workshop_id}: {self.quorum}"
+
+
+class Approval(models.Model):
+    """One approver's decision on one revision of a shortlisted proposal. A request for changes
+    supersedes every current decision on the proposal (``superseded_at``), so the revised KPI
+    needs new decisions; the old ones stay as history."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="approvals")
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="+")
+    approver = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(_("decision"), max_length=8, choices=Decision.choices)
+    reason = models.TextField(_("reason"))
+    pilot_until = models.DateField(_("pilot until"), null=True, blank=True)
+    created_at = models.DateTimeField(_("decided"), auto_now_add=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision__in=Decision.values), name="approval_decision_valid"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="approval_has_reason"),
+            models.CheckConstraint(
+                condition=(Q(decision=Decision.PILOT) & Q(pilot_until__isnull=False))
+                | (~Q(decision=Decision.PILOT) & Q(pilot_until__isnull=True)),
+                name="approval_pilot_has_date",
+            ),
+            # Deciding twice is refused by the database, not by an ``if``.
+            models.UniqueConstraint(
+                fields=["proposal", "approver"],
+                condition=Q(superseded_at__isnull=True),
+                name="one_current_decision_per_approver",
+            ),
+        ]
+        verbose_name = _("approval decision")
+        verbose_name_plural = _("approval decisions")
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} #{self.proposal_id}"
+
+
+class TrainingNotes(TimeStampedModel):
+    """How to read a KPI, what to do when it moves, its pitfalls and a worked example, in one
+    language. An approved KPI needs them in the release's language before it is published."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="notes")
+    language = models.CharField(_("language"), max_length=8)
+    how_to_read = models.TextField(_("how to read it"))
+    when_it_moves = models.TextField(_("what to do when it moves"))
+    pitfalls = models.TextField(_("pitfalls and gaming"))
+    worked_example = models.TextField(_("worked example"))
+
+    class Meta:
+        ordering = ["proposal", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "language"], name="one_training_notes_per_language"
+            )
+        ]
+        verbose_name = _("training notes")
+        verbose_name_plural = _("training notes")
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id} ({self.language})"
+
+    def as_dict(self) -> dict:
+        return {f: getattr(self, f) for f in NOTE_FIELDS}
+
+
+NOTE_FIELDS = ["how_to_read", "when_it_moves", "pitfalls", "worked_example"]
+
+
+class PublishState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Building")
+    DONE = "done", _("Published")
+    FAILED = "failed", _("Failed")
+
+
+class PublishJob(TimeStampedModel):
+    """The claim row: the source of truth for one workshop's publishing. One per workshop
+    (a database constraint), so a double click or two facilitators at once share it; the task
+    locks it, and the release it builds points back to it with a unique key."""
+
+    workshop = models.OneToOneField(Workshop, on_delete=models.CASCADE, related_name="publish_job")
+    requested_by = models.ForeignKey(
+        Participant, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=8, choices=PublishState.choices)
+    language = models.CharField(max_length=8)
+    major = models.BooleanField(default=False)
+    release_notes = models.TextField(blank=True)
+    effective_date = models.DateField()
+    next_review = models.DateField(null=True, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    step = models.CharField(max_length=40, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=PublishState.values), name="publishjob_state_valid"
+            ),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="publishjob_progress"),
+        ]
+        verbose_name = _("publish job")
+        verbose_name_plural = _("publish jobs")
+
+    def __str__(self) -> str:
+        return f"{self.workshop_id}: {self.state}"
+
+
+class CatalogRelease(models.Model):
+    """One published, immutable version of an organisation's KPI catalogue."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="catalog_releases"
+    )
+    major = models.PositiveIntegerField()
+    minor = models.PositiveIntegerField()
+    workshop = models.ForeignKey(
+        Workshop, null=True, blank=True, on_delete=models.SET_NULL, related_name="releases"
+    )
+    job = models.OneToOneField(
+        PublishJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="release"
+    )
+    previous = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    language = models.CharField(_("language"), max_length=8)
+    effective_date = models.DateField(_("effective from"))
+    next_review = models.DateField(_("next review"), null=True, blank=True)
+    release_notes = models.TextField(_("release notes"), blank=True)
+    published_at = models.DateTimeField(_("published"), auto_now_add=True)
+    published_by_name = models.CharField(_("published by"), max_length=150)
+    #: {kpi_uid: reason} for the KPIs this release retired.
+    retired = models.JSONField(default=dict, blank=True)
+    #: The changelog against ``previous``, computed once at publishing (see changelog.py).
+    changelog = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-major", "-minor"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "major", "minor"], name="one_release_per_version"
+            ),
+            models.CheckConstraint(
+                condition=Q(major__gte=1) | Q(minor__gte=1), name="release_version_positive"
+            ),
+        ]
+        verbose_name = _("catalogue release")
+        verbose_name_plural = _("catalogue releases")
+
+    def __str__(self) -> str:
+        return self.version
+
+    @property
+    def version(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+
+class CatalogEntry(models.Model):
+    """One KPI as published in one release: a snapshot, never edited. ``kpi_uid`` stays the
+    same across releases, so history and diffs follow one KPI."""
+
+    release = models.ForeignKey(CatalogRelease, on_delete=models.CASCADE, related_name="entries")
+    kpi_uid = models.UUIDField(default=uuid.uuid4)
+    position = models.PositiveIntegerField(default=0)
+    proposal = models.ForeignKey(
+        Proposal, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=150)
+    category = models.CharField(_("macro-category"), max_length=16)
+    #: The revision's definition fields (kpis.models.DEFINITION_FIELDS).
+    definition = models.JSONField(default=dict)
+    #: Field names customers never see.
+    internal_fields = models.JSONField(default=list, blank=True)
+    channels = models.JSONField(default=list, blank=True)
+    #: [{"slug", "name", "kind", "why"}]
+    goals = models.JSONField(default=list, blank=True)
+    #: [{"slug", "name", "kind", "cadence", "where"}]
+    audiences = models.JSONField(default=list, blank=True)
+    counter_metric = models.CharField(_("counter-metric"), max_length=200, blank=True)
+    #: {language: {how_to_read, when_it_moves, pitfalls, worked_example}}
+    training_notes = models.JSONField(default=dict)
+    #: [{"decision", "reason", "approver", "role", "pilot_until", "at"}]
+    decisions = models.JSONField(default=list, blank=True)
+    pilot_until = models.DateField(null=True, blank=True)
+    #: [{"ballot", "method", "secret", "percent", "voters", "groups": [{role, label, percent}]}]
+    votes = models.JSONField(default=list, blank=True)
+    search_text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["release", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["release", "kpi_uid"], name="one_entry_per_kpi"),
+        ]
+        indexes = [models.Index(fields=["kpi_uid"], name="entry_kpi_uid")]
+        verbose_name = _("catalogue entry")
+        verbose_name_plural = _("catalogue entries")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExportFormat(models.TextChoices):
+    PDF = "pdf", "PDF"
+    CSV = "csv", "CSV"
+    JSON = "json", "JSON"
+    MD = "md", "Markdown"
+
+
+def new_export_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+class Export(models.Model):
+    """A file built for a release (whole, or for one audience), kept in Django's storage under
+    an unguessable name and served only through a permission-checked view."""
+
+    release = models.ForeignKey(CatalogRelease, on_delete=models.CASCADE, related_name="exports")
+    format = models.CharField(max_length=4, choices=ExportFormat.choices)
+    audience = models.CharField(max_length=80, blank=True)
+    audience_name = models.CharField(max_length=150, blank=True)
+    token = models.CharField(max_length=32, unique=True, default=new_export_token)
+    file = models.FileField(upload_to="catalog/", max_length=255)
+    size = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["release", "format", "audience"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["release", "format", "audience"], name="one_export_per_kind"
+            ),
+            models.CheckConstraint(
+                condition=Q(format__in=ExportFormat.values), name="export_format_valid"
+            ),
+        ]
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+
+    def __str__(self) -> str:
+        return f"{self.release_id} {self.format} {self.audience}"
+
+    @property
+    def filename(self) -> str:
+        suffix = f"-{self.audience}" if self.audience else ""
+        return f"kpi-catalogue-{self.release.version}{suffix}.{self.format}"

@@ -1,0 +1,474 @@
+"""Reads for the approval page, the publish task and the catalogue pages. Each function owns its
+joins so a page's query count does not grow with the number of KPIs."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Prefetch, Q
+
+from kpiworkshop.accounts.models import Membership
+from kpiworkshop.kpis.models import (
+    DEFINITION_FIELDS,
+    Category,
+    Channel,
+    Proposal,
+    ProposalState,
+    Revision,
+)
+from kpiworkshop.mapping.models import AudienceLink, GoalLink
+from kpiworkshop.voting.models import Ballot, BallotState
+from kpiworkshop.voting.selectors import results_for_ballot
+from kpiworkshop.workshops.models import Participant, Workshop
+
+from .models import (
+    APPROVING,
+    Approval,
+    ApprovalPolicy,
+    CatalogEntry,
+    CatalogRelease,
+    Decision,
+    Export,
+    PublishJob,
+    TrainingNotes,
+)
+from .permissions import Reader
+
+# --- approval ---------------------------------------------------------------------------------
+
+
+def quorum_for(*, workshop: Workshop) -> int:
+    policy = ApprovalPolicy.objects.filter(workshop=workshop).first()
+    return policy.quorum if policy else 1
+
+
+def contributor_ids(*, proposal: Proposal) -> frozenset[int]:
+    """The author, every revision's author and every credited suggester."""
+    ids = {proposal.author_id}
+    for author_id, credited_id in Revision.objects.filter(proposal=proposal).values_list(
+        "author_id", "credited_to_id"
+    ):
+        ids.add(author_id)
+        if credited_id:
+            ids.add(credited_id)
+    return frozenset(ids)
+
+
+def _contributors_by_proposal(proposal_ids: list[int], authors: dict[int, int]) -> dict:
+    out: dict[int, set[int]] = {pid: {authors[pid]} for pid in proposal_ids}
+    for pid, author_id, credited_id in Revision.objects.filter(
+        proposal_id__in=proposal_ids
+    ).values_list("proposal_id", "author_id", "credited_to_id"):
+        out[pid].add(author_id)
+        if credited_id:
+            out[pid].add(credited_id)
+    return {pid: frozenset(ids) for pid, ids in out.items()}
+
+
+APPROVAL_STATES = [
+    ProposalState.SHORTLISTED,
+    ProposalState.APPROVED,
+    ProposalState.REJECTED,
+    ProposalState.CHANGES_REQUESTED,
+]
+
+
+@dataclass
+class ApprovalRow:
+    proposal: Proposal
+    decisions: list[Approval]
+    contributors: frozenset[int]
+    languages_with_notes: set[str] = field(default_factory=set)
+
+    @property
+    def current(self) -> list[Approval]:
+        return [d for d in self.decisions if d.superseded_at is None]
+
+    @property
+    def approvals(self) -> int:
+        return sum(1 for d in self.current if d.decision in APPROVING)
+
+
+def approval_rows(*, workshop: Workshop) -> list[ApprovalRow]:
+    """The shortlist with its decisions, contributors and training-note languages: four
+    queries whatever its length."""
+    proposals = list(
+        Proposal.objects.filter(workshop=workshop, state__in=APPROVAL_STATES)
+        .select_related("current_revision", "author")
+        .prefetch_related(
+            Prefetch(
+                "approvals",
+                queryset=Approval.objects.select_related("approver").order_by("created_at", "id"),
+            )
+        )
+        .order_by("state", "created_at", "id")
+    )
+    ids = [p.pk for p in proposals]
+    contributors = _contributors_by_proposal(ids, {p.pk: p.author_id for p in proposals})
+    notes: dict[int, set[str]] = {}
+    for pid, lang in TrainingNotes.objects.filter(proposal_id__in=ids).values_list(
+        "proposal_id", "language"
+    ):
+        notes.setdefault(pid, set()).add(lang)
+    return [
+        ApprovalRow(p, list(p.approvals.all()), contributors[p.pk], notes.get(p.pk, set()))
+        for p in proposals
+    ]
+
+
+def approved_proposals(*, workshop: Workshop) -> list[Proposal]:
+    return list(
+        Proposal.objects.filter(workshop=workshop, state=ProposalState.APPROVED)
+        .select_related("current_revision")
+        .order_by("created_at", "id")
+    )
+
+
+def proposals_with_notes(*, workshop: Workshop, language: str) -> set[int]:
+    return set(
+        TrainingNotes.objects.filter(proposal__workshop=workshop, language=language).values_list(
+            "proposal_id", flat=True
+        )
+    )
+
+
+def notes_for(*, proposal: Proposal) -> dict[str, TrainingNotes]:
+    return {n.language: n for n in TrainingNotes.objects.filter(proposal=proposal)}
+
+
+def publish_job_for(*, workshop: Workshop) -> PublishJob | None:
+    return PublishJob.objects.filter(workshop=workshop).first()
+
+
+# --- snapshots for the publish task ------------------------------------------------------------
+
+
+def _vote_summaries(workshop: Workshop) -> dict[int, list[dict]]:
+    """Per proposal, each closed round's result: overall and per stakeholder group, as the
+    voting app shows them (groups too small to be shown in a secret ballot are left out, and
+    then so is the overall figure, so the hidden group cannot be derived by subtraction)."""
+    out: dict[int, list[dict]] = {}
+    for ballot in Ballot.objects.filter(workshop=workshop, state=BallotState.CLOSED).order_by(
+        "created_at", "id"
+    ):
+        results = results_for_ballot(ballot=ballot)
+        hide_overall = ballot.secret and results.hidden_groups > 0
+        for row in results.rows:
+            out.setdefault(row.proposal.pk, []).append(
+                {
+                    "ballot": ballot.title,
+                    "method": ballot.method,
+                    "secret": ballot.secret,
+                    "voters": None if hide_overall else results.voters,
+                    "percent": None if hide_overall else row.percent,
+                    "divergence": row.divergence,
+                    "groups": [
+                        {"role": g.role, "percent": round(100 * g.normalised)} for g in row.groups
+                    ],
+                }
+            )
+    return out
+
+
+def _slug(obj) -> str:
+    return obj.key or f"{obj._meta.model_name[0]}{obj.pk}"
+
+
+def _links(proposal_ids: list[int]) -> tuple[dict[int, list], dict[int, list]]:
+    """Goal and audience links per proposal, from the mapping stage (names in the active
+    language: the caller snapshots them in the release's language)."""
+    goals: dict[int, list] = {}
+    for link in GoalLink.objects.filter(proposal_id__in=proposal_ids).select_related("goal"):
+        goals.setdefault(link.proposal_id, []).append(
+            {
+                "slug": _slug(link.goal),
+                "name": link.goal.label,
+                "kind": link.strength,
+                "why": link.why,
+            }
+        )
+    audiences: dict[int, list] = {}
+    for link in AudienceLink.objects.filter(proposal_id__in=proposal_ids).select_related(
+        "audience"
+    ):
+        audiences.setdefault(link.proposal_id, []).append(
+            {
+                "slug": _slug(link.audience),
+                "name": link.audience.label,
+                "kind": link.relation,
+                "cadence": link.cadence,
+                "where": link.where_shown,
+            }
+        )
+    return goals, audiences
+
+
+def approved_snapshots(*, workshop: Workshop) -> list[dict]:
+    """Every approved KPI of the workshop as an entry snapshot (a dict, ``_proposal`` kept for
+    the caller)."""
+    proposals = list(
+        Proposal.objects.filter(workshop=workshop, state=ProposalState.APPROVED)
+        .select_related("current_revision", "current_revision__counter_metric_proposal")
+        .select_related("current_revision__counter_metric_proposal__current_revision")
+        .prefetch_related(
+            "notes",
+            Prefetch(
+                "approvals",
+                queryset=Approval.objects.select_related("approver").order_by("created_at", "id"),
+            ),
+        )
+        .order_by("created_at", "id")
+    )
+    votes = _vote_summaries(workshop)
+    goals, audiences = _links([p.pk for p in proposals])
+    out = []
+    for p in proposals:
+        rev = p.current_revision
+        definition = {f: getattr(rev, f) for f in DEFINITION_FIELDS}
+        definition.pop("training_notes", None)
+        counter = rev.counter_metric_text
+        cm = rev.counter_metric_proposal
+        if not counter and cm is not None and cm.current_revision is not None:
+            counter = cm.current_revision.name
+        decisions = [
+            {
+                "decision": d.decision,
+                "reason": d.reason,
+                "approver": d.approver.display_name,
+                "pilot_until": d.pilot_until.isoformat() if d.pilot_until else None,
+                "at": d.created_at.isoformat(),
+                "current": d.superseded_at is None,
+            }
+            for d in p.approvals.all()
+        ]
+        current = [d for d in p.approvals.all() if d.superseded_at is None]
+        pilots = [d.pilot_until for d in current if d.decision == Decision.PILOT]
+        notes = {n.language: n.as_dict() for n in p.notes.all()}
+        search = " ".join(
+            [rev.name, rev.measures, rev.why, rev.owner, rev.data_sources, counter]
+        ).lower()
+        out.append(
+            {
+                "_proposal": p,
+                "proposal_id": p.pk,
+                "name": rev.name,
+                "category": rev.category,
+                "definition": definition,
+                "internal_fields": list(p.internal_fields or []),
+                "channels": list(rev.channels or []),
+                "goals": goals.get(p.pk, []),
+                "audiences": audiences.get(p.pk, []),
+                "counter_metric": counter,
+                "training_notes": notes,
+                "decisions": decisions,
+                "pilot_until": min(pilots).isoformat() if pilots else None,
+                "votes": votes.get(p.pk, []),
+                "search_text": search,
+                "retire_reason": "; ".join(d.reason for d in current if d.decision in APPROVING),
+            }
+        )
+    return out
+
+
+def entry_as_dict(entry: CatalogEntry) -> dict:
+    return {
+        "kpi_uid": str(entry.kpi_uid),
+        "proposal_id": entry.proposal_id,
+        "name": entry.name,
+        "category": entry.category,
+        "definition": entry.definition,
+        "internal_fields": entry.internal_fields,
+        "channels": entry.channels,
+        "goals": entry.goals,
+        "audiences": entry.audiences,
+        "counter_metric": entry.counter_metric,
+        "training_notes": entry.training_notes,
+        "decisions": entry.decisions,
+        "pilot_until": entry.pilot_until.isoformat() if entry.pilot_until else None,
+        "votes": entry.votes,
+        "search_text": entry.search_text,
+    }
+
+
+def entry_dicts(*, release: CatalogRelease | None) -> list[dict]:
+    if release is None:
+        return []
+    return [entry_as_dict(e) for e in CatalogEntry.objects.filter(release=release)]
+
+
+def kpi_uids_by_entry_id(*, release: CatalogRelease | None) -> dict[int, str]:
+    """Entry ids of *any* release of the organisation mapped to their KPI identity, so a
+    proposal that refers to an entry of an older release still finds its KPI."""
+    if release is None:
+        return {}
+    return {
+        pk: str(uid)
+        for pk, uid in CatalogEntry.objects.filter(
+            release__organisation_id=release.organisation_id
+        ).values_list("pk", "kpi_uid")
+    }
+
+
+# --- readers and the catalogue ------------------------------------------------------------------
+
+
+def reader_for(*, user, guest_key: str | None, organisation_id: int) -> Reader | None:
+    """How the person belongs to the organisation: an active membership, else an active
+    participant of one of its workshops (by account or guest device key)."""
+    if user.is_authenticated:
+        membership = (
+            Membership.objects.active()
+            .filter(user=user, organisation_id=organisation_id)
+            .values_list("role", flat=True)
+            .first()
+        )
+        if membership:
+            return Reader(organisation_id, membership)
+    who = Q(user=user) if user.is_authenticated else Q(pk__in=[])
+    if guest_key:
+        who |= Q(guest_key=guest_key)
+    role = (
+        Participant.objects.active()
+        .filter(who, workshop__organisation_id=organisation_id)
+        .order_by("pk")
+        .values_list("role", flat=True)
+        .first()
+    )
+    return Reader(organisation_id, role) if role else None
+
+
+def releases_for(*, organisation_id: int) -> list[CatalogRelease]:
+    return list(
+        CatalogRelease.objects.filter(organisation_id=organisation_id)
+        .select_related("workshop", "previous")
+        .order_by("-major", "-minor")
+    )
+
+
+def release_current(*, organisation_id: int) -> CatalogRelease | None:
+    return (
+        CatalogRelease.objects.filter(organisation_id=organisation_id)
+        .order_by("-major", "-minor")
+        .first()
+    )
+
+
+def release_get(*, organisation_id: int, version: str) -> CatalogRelease | None:
+    try:
+        major, minor = (int(x) for x in version.split("."))
+    except ValueError:
+        return None
+    if not (0 <= major < 2**31 and 0 <= minor < 2**31):
+        return None
+    return (
+        CatalogRelease.objects.filter(organisation_id=organisation_id, major=major, minor=minor)
+        .select_related("workshop", "organisation", "previous")
+        .first()
+    )
+
+
+@dataclass
+class Filters:
+    audience: str = ""
+    goal: str = ""
+    category: str = ""
+    channel: str = ""
+    q: str = ""
+
+    @property
+    def active(self) -> bool:
+        return any([self.audience, self.goal, self.category, self.channel, self.q])
+
+
+def clean_filters(params) -> Filters:
+    """Filters from a query string; unknown values match nothing rather than everything."""
+
+    def get(key: str, limit: int = 80) -> str:
+        return (params.get(key) or "").replace("\x00", "").strip()[:limit]
+
+    return Filters(
+        audience=get("audience"),
+        goal=get("goal"),
+        category=get("category"),
+        channel=get("channel"),
+        q=get("q", 100),
+    )
+
+
+def _matches(entry: CatalogEntry, f: Filters) -> bool:
+    if f.category and entry.category != f.category:
+        return False
+    if f.channel and f.channel not in (entry.channels or []):
+        return False
+    if f.audience and f.audience not in {a.get("slug") for a in entry.audiences or []}:
+        return False
+    if f.goal and f.goal not in {g.get("slug") for g in entry.goals or []}:
+        return False
+    if f.q:
+        words = f.q.lower().split()
+        if not all(w in entry.search_text for w in words):
+            return False
+    return True
+
+
+def entries_for(*, release: CatalogRelease, filters: Filters | None = None) -> list[CatalogEntry]:
+    """The release's entries, filtered: one query (the JSON lists are filtered in Python, the
+    same on SQLite and PostgreSQL; a release holds hundreds of KPIs, not millions)."""
+    entries = list(CatalogEntry.objects.filter(release=release).order_by("position", "id"))
+    return filter_entries(entries, filters)
+
+
+def filter_entries(entries: list[CatalogEntry], filters: Filters | None) -> list[CatalogEntry]:
+    if filters is None or not filters.active:
+        return entries
+    if filters.category and filters.category not in Category.values:
+        return []
+    if filters.channel and filters.channel not in Channel.values:
+        return []
+    return [e for e in entries if _matches(e, filters)]
+
+
+def facets(entries: list[CatalogEntry]) -> dict:
+    """Audiences and goals present in the release, for the filter menus."""
+    audiences: dict[str, str] = {}
+    goals: dict[str, str] = {}
+    for e in entries:
+        for a in e.audiences or []:
+            audiences.setdefault(a.get("slug", ""), a.get("name", ""))
+        for g in e.goals or []:
+            goals.setdefault(g.get("slug", ""), g.get("name", ""))
+    return {
+        "audiences": sorted(audiences.items(), key=lambda x: x[1].lower()),
+        "goals": sorted(goals.items(), key=lambda x: x[1].lower()),
+    }
+
+
+def entry_get(*, release: CatalogRelease, kpi_uid: str) -> CatalogEntry | None:
+    return CatalogEntry.objects.filter(release=release, kpi_uid=kpi_uid).first()
+
+
+def entry_history(*, organisation_id: int, kpi_uid: str) -> list[CatalogEntry]:
+    """The KPI across every release it appears in, newest first."""
+    return list(
+        CatalogEntry.objects.filter(release__organisation_id=organisation_id, kpi_uid=kpi_uid)
+        .select_related("release")
+        .defer("search_text")
+        .order_by("-release__major", "-release__minor")
+    )
+
+
+def entry_counts(*, release_ids: list[int]) -> dict[int, int]:
+    return dict(
+        CatalogEntry.objects.filter(release_id__in=release_ids)
+        .values_list("release_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+
+
+def exports_for(*, release: CatalogRelease) -> list[Export]:
+    return list(Export.objects.filter(release=release).order_by("format", "audience"))
+
+
+def export_get(*, token: str) -> Export | None:
+    if not token or len(token) > 32:
+        return None
+    return Export.objects.filter(token=token).select_related("release").first()

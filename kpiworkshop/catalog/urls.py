@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import views
+
+app_name = "catalog"
+A = "w/<id:pk>/approve/"
+C = "o/<slug:org>/catalogue/"
+urlpatterns = [
+    path(A, views.approval_board, name="approve"),
+    path("w/<id:pk>/catalogue/", views.workshop_catalogue, name="workshop_catalogue"),
+    path(A + "quorum/", views.quorum_set, name="quorum"),
+    path(A + "publish/", views.publish, name="publish"),
+    path(A + "publish/status/", views.publish_status, name="publish_status"),
+    path(A + "<id:proposal_id>/decide/", views.approval_decide, name="decide"),
+    path(A + "<id:proposal_id>/notes/", views.notes_edit, name="notes"),
+    path(A + "<id:proposal_id>/revise/", views.proposal_resubmit, name="resubmit"),
+    path(C, views.catalogue_current, name="current"),
+    path(C + "releases/", views.release_list, name="releases"),
+    path(C + "diff/", views.release_diff, name="diff"),
+    path(C + "exports/<str:token>/", views.export_download, name="export"),
+    path(C + "<str:version>/", views.release_detail, name="release"),
+    path(C + "<str:version>/kpi/<str:kpi>/", views.entry_detail, name="entry"),
+]

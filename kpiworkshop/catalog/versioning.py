@@ -1,0 +1,93 @@
+"""The version rule and the changelog, as pure functions over entry snapshots (dicts), so they
+are tested on hand-built releases without a database.
+
+Retiring a KPI or changing its formula (numerator, denominator), unit or direction makes a major
+version; anything else a minor one. The first release is 1.0.
+"""
+
+from dataclasses import dataclass, field
+
+#: Definition fields whose change breaks comparisons with past figures.
+MAJOR_FIELDS = ("numerator", "denominator", "unit", "direction")
+#: Fields compared entry by entry (the definition's fields plus the links and notes).
+COMPARED = ("definition", "goals", "audiences", "counter_metric", "training_notes", "pilot_until")
+
+
+@dataclass
+class FieldChange:
+    field: str
+    old: object
+    new: object
+
+
+@dataclass
+class Changelog:
+    added: list[dict] = field(default_factory=list)  # [{"kpi_uid", "name"}]
+    changed: list[dict] = field(default_factory=list)  # [{"kpi_uid","name","fields":[…]}]
+    retired: list[dict] = field(default_factory=list)  # [{"kpi_uid","name","reason"}]
+    unchanged: int = 0
+
+    @property
+    def is_major(self) -> bool:
+        if self.retired:
+            return True
+        return any(c["field"] in MAJOR_FIELDS for e in self.changed for c in e["fields"])
+
+    def as_dict(self) -> dict:
+        return {
+            "added": self.added,
+            "changed": self.changed,
+            "retired": self.retired,
+            "unchanged": self.unchanged,
+        }
+
+
+def _flatten(entry: dict) -> dict:
+    flat = dict(entry.get("definition") or {})
+    for key in COMPARED[1:]:
+        flat[key] = entry.get(key)
+    return flat
+
+
+def changelog_compute(
+    old: list[dict], new: list[dict], *, retired_reasons: dict[str, str] | None = None
+) -> Changelog:
+    """Compare two releases' entries (each a dict with ``kpi_uid``, ``name``, ``definition``
+    and the fields of COMPARED) field by field."""
+    retired_reasons = retired_reasons or {}
+    old_by = {str(e["kpi_uid"]): e for e in old}
+    new_by = {str(e["kpi_uid"]): e for e in new}
+    log = Changelog()
+    for uid, entry in new_by.items():
+        before = old_by.get(uid)
+        if before is None:
+            log.added.append({"kpi_uid": uid, "name": entry["name"]})
+            continue
+        a, b = _flatten(before), _flatten(entry)
+        fields = [
+            {"field": k, "old": a.get(k), "new": b.get(k)}
+            for k in dict.fromkeys([*a, *b])
+            if a.get(k) != b.get(k)
+        ]
+        if fields:
+            log.changed.append({"kpi_uid": uid, "name": entry["name"], "fields": fields})
+        else:
+            log.unchanged += 1
+    for uid, entry in old_by.items():
+        if uid not in new_by:
+            log.retired.append(
+                {"kpi_uid": uid, "name": entry["name"], "reason": retired_reasons.get(uid, "")}
+            )
+    return log
+
+
+def version_next(
+    previous: tuple[int, int] | None, changelog: Changelog, *, raise_major: bool = False
+) -> tuple[int, int]:
+    """The next version after ``previous`` (None: this is the first release)."""
+    if previous is None:
+        return (1, 0)
+    major, minor = previous
+    if raise_major or changelog.is_major:
+        return (major + 1, 0)
+    return (major, minor + 1)

@@ -1,0 +1,503 @@
+"""The approve stage (decisions, training notes, quorum, publishing with progress) and the
+organisation's catalogue pages (current release, releases, a KPI with its history, the diff of
+two releases, exports)."""
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from kpiworkshop.accounts.models import Organisation, Role
+from kpiworkshop.core.htmx import HtmxHttpRequest, form_errors_from
+from kpiworkshop.kpis.models import DEFINITION_FIELDS, MARKDOWN_FIELDS, Channel, Proposal, Revision
+from kpiworkshop.kpis.models import Category as KpiCategory
+from kpiworkshop.kpis.selectors import display_value
+from kpiworkshop.mapping.models import Relation, Strength
+from kpiworkshop.workshops import permissions as wp
+from kpiworkshop.workshops.access import WorkshopAccess, guest_key_of, load_workshop
+
+from . import permissions, selectors, services
+from .exports import note_labels
+from .forms import DecisionForm, NotesForm, PublishForm, QuorumForm, ResubmitForm
+from .models import NOTE_FIELDS, Decision, PublishState
+from .versioning import changelog_compute
+
+PROGRESS_POLL_SECONDS = 1
+
+
+def _messages_of(exc: Exception) -> str:
+    return " ".join(getattr(exc, "messages", [])) or _("You cannot do that here.")
+
+
+def _proposal(access: WorkshopAccess, proposal_id: int) -> Proposal:
+    proposal = (
+        Proposal.objects.filter(workshop=access.workshop, pk=proposal_id)
+        .select_related("current_revision", "workshop")
+        .first()
+    )
+    if proposal is None:
+        raise Http404
+    return proposal
+
+
+# --- the approve stage ------------------------------------------------------------------------
+
+
+def _approval_context(request, access: WorkshopAccess, **extra) -> dict:
+    workshop = access.workshop
+    actor = access.participant
+    language = get_language() or "en"
+    rows = selectors.approval_rows(workshop=workshop)
+    can_manage = wp.can_manage(actor, workshop)
+    job = selectors.publish_job_for(workshop=workshop)
+    for row in rows:
+        row.can_decide = permissions.can_decide(actor, row.proposal, row.contributors)
+        row.is_mine = permissions.is_contributor(actor, row.contributors)
+        row.decided = any(d.approver_id == (actor.pk if actor else None) for d in row.current)
+        row.can_notes = permissions.can_write_notes(actor, row.proposal)
+        row.can_resubmit = permissions.can_resubmit(actor, row.proposal)
+    undecided = [r for r in rows if r.proposal.state == "shortlisted"]
+    approved = [r for r in rows if r.proposal.state == "approved"]
+    lacking = [r for r in approved if language not in r.languages_with_notes]
+    can_publish = permissions.can_publish(actor, workshop)
+    return {
+        "workshop": workshop,
+        "participant": actor,
+        "rows": rows,
+        "undecided": undecided,
+        "approved": approved,
+        "lacking_notes": lacking,
+        "quorum": selectors.quorum_for(workshop=workshop),
+        "can_manage": can_manage,
+        "can_approve": wp.can_approve(actor, workshop),
+        "can_publish": can_publish,
+        "quorum_form": QuorumForm(initial={"quorum": selectors.quorum_for(workshop=workshop)})
+        if permissions.can_set_quorum(actor, workshop)
+        else None,
+        "publish_form": PublishForm(
+            initial={"language": language, "effective_date": timezone.localdate()}
+        )
+        if can_publish
+        else None,
+        "job": job,
+        "progress": services.publish_progress(job=job) if job else None,
+        "poll_seconds": PROGRESS_POLL_SECONDS,
+        "today": timezone.localdate(),
+    } | extra
+
+
+@require_GET
+def approval_board(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    if not wp.can_view(access.participant, access.workshop) and access.membership is None:
+        raise Http404
+    return render(request, "catalog/approval_board.html", _approval_context(request, access))
+
+
+@require_POST
+def approval_decide(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    proposal = _proposal(access, proposal_id)
+    form = DecisionForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            services.approval_decide(
+                actor=access.participant, proposal=proposal, **form.cleaned_data
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            error = _messages_of(exc)
+    else:
+        error = " ".join(str(e) for errs in form.errors.values() for e in errs)
+    if request.htmx:
+        context = _approval_context(request, access)
+        row = next((r for r in context["rows"] if r.proposal.pk == proposal.pk), None)
+        if row is None:
+            raise Http404
+        response = render(
+            request,
+            "catalog/approval_board.html#approval-row",
+            context | {"row": row, "error": error, "posted": request.POST},
+        )
+        response["HX-Trigger"] = "decisionMade"
+        return response
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("Decision recorded."))
+    return redirect(reverse("catalog:approve", args=[pk]) + f"#kpi-{proposal.pk}")
+
+
+@require_POST
+def quorum_set(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    form = QuorumForm(request.POST)
+    if form.is_valid():
+        try:
+            services.approval_set_quorum(
+                actor=access.participant,
+                workshop=access.workshop,
+                quorum=form.cleaned_data["quorum"],
+            )
+            messages.success(request, _("Quorum saved."))
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _messages_of(exc))
+    else:
+        messages.error(request, _("Between 1 and 50 approvals."))
+    return redirect("catalog:approve", pk=pk)
+
+
+@require_http_methods(["GET", "POST"])
+def notes_edit(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    proposal = _proposal(access, proposal_id)
+    if not permissions.can_write_notes(access.participant, proposal):
+        raise PermissionDenied
+    language = request.GET.get("language") or request.POST.get("language") or get_language()
+    if language not in dict(_languages()):
+        language = "en"
+    existing = selectors.notes_for(proposal=proposal).get(language)
+    form = NotesForm(request.POST or None, initial=existing.as_dict() if existing else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.training_notes_save(
+                actor=access.participant, proposal=proposal, language=language, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        else:
+            messages.success(request, _("Training notes saved."))
+            return redirect(reverse("catalog:approve", args=[pk]) + f"#kpi-{proposal.pk}")
+    return render(
+        request,
+        "catalog/notes_form.html",
+        {
+            "workshop": access.workshop,
+            "proposal": proposal,
+            "form": form,
+            "language": language,
+            "languages": _languages(),
+        },
+    )
+
+
+def _languages():
+    from django.conf import settings
+
+    return settings.LANGUAGES
+
+
+@require_http_methods(["GET", "POST"])
+def proposal_resubmit(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    proposal = _proposal(access, proposal_id)
+    if not permissions.can_resubmit(access.participant, proposal):
+        raise PermissionDenied
+    rev = proposal.current_revision
+    initial = {
+        f: getattr(rev, f) for f in ("name", "measures", "numerator", "denominator", "target")
+    }
+    form = ResubmitForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        note = data.pop("change_note")
+        try:
+            services.proposal_resubmit(
+                actor=access.participant, proposal=proposal, definition=data, change_note=note
+            )
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        else:
+            messages.success(request, _("Revised and back on the shortlist for a new decision."))
+            return redirect("catalog:approve", pk=pk)
+    requests = [a for a in proposal.approvals.select_related("approver") if a.decision == "changes"]
+    return render(
+        request,
+        "catalog/resubmit_form.html",
+        {"workshop": access.workshop, "proposal": proposal, "form": form, "requests": requests},
+    )
+
+
+@require_POST
+def publish(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    form = PublishForm(request.POST)
+    if form.is_valid():
+        try:
+            services.release_publish(
+                actor=access.participant, workshop=access.workshop, **form.cleaned_data
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _messages_of(exc))
+        else:
+            messages.info(request, _("Publishing started."))
+    else:
+        messages.error(request, _("Check the release's dates and language."))
+    return redirect(reverse("catalog:approve", args=[pk]) + "#publish")
+
+
+@require_GET
+def publish_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    if not wp.can_view(access.participant, access.workshop) and access.membership is None:
+        raise Http404
+    job = selectors.publish_job_for(workshop=access.workshop)
+    if job is None:
+        raise Http404
+    context = {
+        "workshop": access.workshop,
+        "job": job,
+        "progress": services.publish_progress(job=job),
+        "poll_seconds": PROGRESS_POLL_SECONDS,
+    }
+    response = render(request, "catalog/approval_board.html#publish-progress", context)
+    if job.state in (PublishState.DONE, PublishState.FAILED):
+        response["HX-Trigger"] = "publishFinished"
+    return response
+
+
+# --- the catalogue ----------------------------------------------------------------------------
+
+
+@require_GET
+def workshop_catalogue(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """From a workshop's page to its organisation's catalogue (the release it published, when
+    there is one)."""
+    access = load_workshop(request, pk)
+    release = access.workshop.releases.order_by("-major", "-minor").first()
+    slug = Organisation.objects.values_list("slug", flat=True).get(
+        pk=access.workshop.organisation_id
+    )
+    if release is None:
+        return redirect("catalog:current", org=slug)
+    return redirect("catalog:release", org=slug, version=release.version)
+
+
+class CatalogueAccess:
+    def __init__(self, organisation: Organisation, reader):
+        self.organisation = organisation
+        self.reader = reader
+        self.internal = permissions.can_see_internal(reader)
+
+
+def _load_catalogue(request, org: str) -> CatalogueAccess:
+    """The organisation and the reader's standing: 404 for anyone outside it, so another
+    organisation cannot even learn that the catalogue exists."""
+    organisation = Organisation.objects.filter(slug=org[:60]).first()
+    if organisation is None:
+        raise Http404
+    reader = selectors.reader_for(
+        user=request.user, guest_key=guest_key_of(request), organisation_id=organisation.pk
+    )
+    if not permissions.can_read_catalogue(reader, organisation.pk):
+        raise Http404
+    return CatalogueAccess(organisation, reader)
+
+
+def _release(access: CatalogueAccess, version: str):
+    release = selectors.release_get(organisation_id=access.organisation.pk, version=version)
+    if release is None:
+        raise Http404
+    return release
+
+
+def _shown_definition(entry, internal: bool) -> list[tuple[str, str, bool]]:
+    """(label, shown value, is Markdown) for each definition field the reader may see."""
+    hidden = set() if internal else set(entry.internal_fields or [])
+    rows = []
+    for name in DEFINITION_FIELDS:
+        if name in hidden or name in ("name", "training_notes", "category"):
+            continue
+        value = (entry.definition or {}).get(name)
+        if not value:
+            continue
+        label = Revision._meta.get_field(name).verbose_name
+        rows.append((str(label), display_value(name, value), name in MARKDOWN_FIELDS))
+    return rows
+
+
+def _catalogue_page(request, access: CatalogueAccess, release, *, is_current: bool) -> HttpResponse:
+    filters = selectors.clean_filters(request.GET)
+    all_entries = selectors.entries_for(release=release) if release else []
+    entries = (
+        (selectors.entries_for(release=release, filters=filters) if release else [])
+        if filters.active
+        else all_entries
+    )
+    context = {
+        "organisation": access.organisation,
+        "release": release,
+        "entries": entries,
+        "total": len(all_entries),
+        "filters": filters,
+        "facets": selectors.facets(all_entries),
+        "categories": KpiCategory.choices,
+        "channels": Channel.choices,
+        "exports": selectors.exports_for(release=release) if release else [],
+        "is_current": is_current,
+        "internal": access.internal,
+        "language": get_language(),
+        "category_labels": dict(KpiCategory.choices),
+    }
+    template = "catalog/catalogue.html"
+    if request.htmx and request.htmx.target == "catalogue-results":
+        template += "#catalogue-results"
+    return render(request, template, context)
+
+
+@require_GET
+def catalogue_current(request: HtmxHttpRequest, org: str) -> HttpResponse:
+    access = _load_catalogue(request, org)
+    release = selectors.release_current(organisation_id=access.organisation.pk)
+    return _catalogue_page(request, access, release, is_current=True)
+
+
+@require_GET
+def release_detail(request: HtmxHttpRequest, org: str, version: str) -> HttpResponse:
+    access = _load_catalogue(request, org)
+    release = _release(access, version)
+    current = selectors.release_current(organisation_id=access.organisation.pk)
+    return _catalogue_page(request, access, release, is_current=release == current)
+
+
+@require_GET
+def release_list(request: HtmxHttpRequest, org: str) -> HttpResponse:
+    access = _load_catalogue(request, org)
+    releases = selectors.releases_for(organisation_id=access.organisation.pk)
+    return render(
+        request,
+        "catalog/release_list.html",
+        {"organisation": access.organisation, "releases": releases},
+    )
+
+
+@require_GET
+def entry_detail(request: HtmxHttpRequest, org: str, version: str, kpi: str) -> HttpResponse:
+    access = _load_catalogue(request, org)
+    release = _release(access, version)
+    try:
+        kpi_uid = str(uuid.UUID(kpi))
+    except ValueError as exc:
+        raise Http404 from exc
+    entry = selectors.entry_get(release=release, kpi_uid=kpi_uid)
+    if entry is None:
+        raise Http404
+    language = get_language() or "en"
+    notes = (entry.training_notes or {}).get(language) or (entry.training_notes or {}).get(
+        release.language, {}
+    )
+    history = selectors.entry_history(organisation_id=access.organisation.pk, kpi_uid=kpi_uid)
+    return render(
+        request,
+        "catalog/entry_detail.html",
+        {
+            "organisation": access.organisation,
+            "release": release,
+            "entry": entry,
+            "definition": _shown_definition(entry, access.internal),
+            "notes": [(f, notes.get(f, "")) for f in NOTE_FIELDS],
+            "notes_language": language
+            if language in (entry.training_notes or {})
+            else release.language,
+            "history": history,
+            "role_labels": dict(Role.choices),
+            "decision_labels": dict(Decision.choices),
+            "relation_labels": dict(Relation.choices) | dict(Strength.choices),
+            "note_labels": dict(note_labels()),
+            "category_label": dict(KpiCategory.choices).get(entry.category, entry.category),
+        },
+    )
+
+
+@require_GET
+def release_diff(request: HtmxHttpRequest, org: str) -> HttpResponse:
+    access = _load_catalogue(request, org)
+    releases = selectors.releases_for(organisation_id=access.organisation.pk)
+    a = request.GET.get("a", "")[:24]
+    b = request.GET.get("b", "")[:24]
+    old = new = None
+    log = None
+    error = None
+    if a or b:
+        old = selectors.release_get(organisation_id=access.organisation.pk, version=a)
+        new = selectors.release_get(organisation_id=access.organisation.pk, version=b)
+        if old is None or new is None:
+            error = _("Choose two releases of this catalogue.")
+        else:
+            old_entries = selectors.entry_dicts(release=old)
+            new_entries = selectors.entry_dicts(release=new)
+            hidden = set() if access.internal else _internal_of(old_entries + new_entries)
+            reasons = {}
+            for r in releases:
+                if (old.major, old.minor) < (r.major, r.minor) <= (new.major, new.minor):
+                    reasons |= r.retired or {}
+            log = changelog_compute(old_entries, new_entries, retired_reasons=reasons)
+            for c in log.changed:
+                c["fields"] = [
+                    f | {"field": _field_label(f["field"]), "old": _shown(f["field"], f["old"]),
+                         "new": _shown(f["field"], f["new"])}
+                    for f in c["fields"]
+                    if f["field"] not in hidden
+                ]  # fmt: skip
+    elif len(releases) >= 2:
+        old, new = releases[1], releases[0]
+        return redirect(reverse("catalog:diff", args=[org]) + f"?a={old.version}&b={new.version}")
+    return render(
+        request,
+        "catalog/release_diff.html",
+        {
+            "organisation": access.organisation,
+            "releases": releases,
+            "old": old,
+            "new": new,
+            "log": log,
+            "error": error,
+        },
+    )
+
+
+def _field_label(name: str) -> str:
+    if name in DEFINITION_FIELDS:
+        return str(Revision._meta.get_field(name).verbose_name)
+    return {
+        "goals": _("Goals"),
+        "audiences": _("Who sees it and who acts"),
+        "counter_metric": _("Counter-metric"),
+        "training_notes": _("Training notes"),
+        "pilot_until": _("Pilot until"),
+    }.get(name, name)
+
+
+def _shown(name: str, value) -> str:
+    if name in DEFINITION_FIELDS:
+        return display_value(name, value)
+    if name in ("goals", "audiences"):
+        return ", ".join(str(x.get("name", "")) for x in value or [])
+    if name == "training_notes":
+        return " · ".join(sorted((value or {}).keys())).upper()
+    return "" if value is None else str(value)
+
+
+def _internal_of(entries: list[dict]) -> set[str]:
+    return {f for e in entries for f in e.get("internal_fields") or []}
+
+
+@require_GET
+def export_download(request: HtmxHttpRequest, org: str, token: str) -> HttpResponse:
+    """Served through this view on every download, never from a public URL."""
+    access = _load_catalogue(request, org)
+    export = selectors.export_get(token=token)
+    if export is None or export.release.organisation_id != access.organisation.pk:
+        raise Http404
+    try:
+        handle = export.file.open("rb")
+    except (FileNotFoundError, OSError) as exc:
+        raise Http404 from exc
+    return FileResponse(handle, as_attachment=True, filename=export.filename)

@@ -1,0 +1,199 @@
+"""Transactional outbox: background work that is never lost, and happens once in effect.
+
+Use it for any work a request starts but must not wait for (e-mails, publishing a release,
+review reminders)::
+
+    from kpiworkshop.core.outbox import outbox_add
+
+    @transaction.atomic
+    def invitation_send_emails(...):
+        ...  # the change itself
+        outbox_add(
+            task=deliver_invitation_emails.name,   # a registered Celery task's name
+            key=f"invitation:{invitation.pk}",     # what it is about, for people and queries
+            payload={"invitation_id": invitation.pk, "join_url": join_url},  # its kwargs
+        )
+
+How a row lives:
+
+1. ``outbox_add`` writes an ``OutboxItem`` in the caller's transaction: the work exists if and
+   only if the change committed. After the commit it sends a *wake-up* message
+   (``core.tasks.outbox_process`` with the row id). If the broker is down the wake-up is
+   logged and dropped; the row is still there.
+2. ``outbox_run`` (what a wake-up does, in a worker) *claims* the row with one conditional
+   UPDATE — due, not done, not claimed or claim expired — so one runner wins however many
+   wake-ups arrive. The claim expires after ``KPIW_OUTBOX_LEASE_SECONDS`` (longer than the
+   hard task time limit): a worker killed mid-task leaves a claim that lapses and the row is
+   picked up again. The task is then called in-process with the payload, outside any
+   transaction, and the row is marked done. An exception records the error and makes the row
+   due again later (backing off); ``OutboxRetry`` asks for a plain later retry.
+3. ``outbox_sweep`` (Celery beat every ``KPIW_OUTBOX_SWEEP_SECONDS``; ``manage.py sweep_outbox``
+   where there is no beat) finds rows that are due and unclaimed and older than
+   ``KPIW_OUTBOX_SWEEP_GRACE_SECONDS``, and sends their wake-ups again (or, with
+   ``run=True``, runs them in the calling process). Work queued before or during a broker
+   outage therefore runs when it is back; a message lost with Redis's memory costs nothing.
+
+A task run from the outbox must be idempotent in effect: running it again after a crash must
+not repeat what already happened. Claim the unit of effect in a short transaction (a row per
+e-mail, a release's state) before doing it, and use ``current_claim_until()`` as that claim's
+expiry so it lapses together with the outbox row's.
+
+The outbox knows tasks only by name, so core imports nothing from the apps.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import OutboxItem
+
+log = logging.getLogger(__name__)
+
+_claim_until: contextvars.ContextVar[datetime | None] = contextvars.ContextVar(
+    "outbox_claim_until", default=None
+)
+
+
+class OutboxRetry(Exception):
+    """Raised by a task run from the outbox: "not finished, run me again in ``seconds``"."""
+
+    def __init__(self, reason: str = "", seconds: float = 30):
+        super().__init__(reason)
+        self.seconds = seconds
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.KPIW_OUTBOX_LEASE_SECONDS)
+
+
+def current_claim_until() -> datetime:
+    """When the claim on the outbox row being run lapses (now + lease outside the outbox).
+    Claims a task takes on its own rows should expire then too, so that whoever picks the
+    row up after a crash finds them free."""
+    return _claim_until.get() or timezone.now() + _lease()
+
+
+def outbox_add(
+    *, task: str, key: str = "", payload: dict | None = None, delay_seconds: float = 0
+) -> OutboxItem:
+    """Record work to do once the caller's transaction commits, and wake a worker then.
+
+    Call it inside the ``transaction.atomic`` block of the change that needs the work.
+    ``payload`` holds JSON values only (ids, not model instances)."""
+    item = OutboxItem.objects.create(
+        task=task,
+        key=key[:200],
+        payload=payload or {},
+        due_at=timezone.now() + timedelta(seconds=delay_seconds),
+    )
+    if not delay_seconds:
+        item_id = item.pk
+        transaction.on_commit(lambda: outbox_wake(item_id=item_id), robust=True)
+    return item
+
+
+def outbox_wake(*, item_id: int) -> bool:
+    """Send the wake-up message for a row. Never raises and never waits long (the broker's
+    timeouts are short, see settings): if the broker is unreachable the sweep sends it again
+    later. In the embedded set-up (no broker) this runs the row at once, in-process."""
+    from .tasks import outbox_process
+
+    try:
+        outbox_process.apply_async(args=[item_id], retry=False)
+    except Exception as exc:
+        log.warning(
+            "outbox: could not send the wake-up for item %s (%s: %s); the sweep will",
+            item_id,
+            type(exc).__name__,
+            exc,
+        )
+        return False
+    return True
+
+
+def outbox_run(*, item_id: int) -> str:
+    """Claim a row and run its task here. Returns "done", "retry", "failed" or "skipped"
+    (someone else holds it, it is done, not due yet, or out of attempts).
+
+    Must be called outside a transaction: the claim and the result are committed on their
+    own, and the task's slow parts (SMTP, rendering) hold no database lock."""
+    from kpiworkshop.celery import app
+
+    now = timezone.now()
+    until = now + _lease()
+    claimed = (
+        OutboxItem.objects.runnable(now)
+        .filter(pk=item_id)
+        .update(claimed_until=until, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return "skipped"
+    item = OutboxItem.objects.get(pk=item_id)
+    token = _claim_until.set(until)
+    try:
+        if item.task not in app.tasks:  # outside a worker, apps' tasks modules load lazily
+            app.loader.import_default_modules()
+        task = app.tasks[item.task]
+        task(**item.payload)
+    except OutboxRetry as retry:
+        OutboxItem.objects.filter(pk=item_id).update(
+            claimed_until=None,
+            due_at=timezone.now() + timedelta(seconds=retry.seconds),
+            last_error=f"retry: {retry}"[:2000],
+        )
+        return "retry"
+    except Exception as exc:
+        backoff = min(3600, 30 * 2 ** max(0, item.attempts - 1))
+        log.exception("outbox: %s (item %s) failed, attempt %s", item.task, item.pk, item.attempts)
+        OutboxItem.objects.filter(pk=item_id).update(
+            claimed_until=None,
+            due_at=timezone.now() + timedelta(seconds=backoff),
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        return "failed"
+    finally:
+        _claim_until.reset(token)
+    OutboxItem.objects.filter(pk=item_id).update(
+        done_at=timezone.now(), claimed_until=None, last_error=""
+    )
+    return "done"
+
+
+def outbox_sweep(*, run: bool = False, grace_seconds: float | None = None, limit: int = 500) -> int:
+    """Wake (or, with ``run``, run here) every row that is due, unclaimed and older than the
+    grace period. Returns how many rows were woken or run. Safe to run anywhere, any number
+    of times at once: claims decide who runs a row."""
+    grace = settings.KPIW_OUTBOX_SWEEP_GRACE_SECONDS if grace_seconds is None else grace_seconds
+    now = timezone.now()
+    ids = list(
+        OutboxItem.objects.runnable(now - timedelta(seconds=grace))
+        .order_by("due_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    handled = 0
+    for item_id in ids:
+        if run:
+            outbox_run(item_id=item_id)
+        elif not outbox_wake(item_id=item_id):
+            break  # the broker is down: the next sweep tries again
+        handled += 1
+    return handled
+
+
+def outbox_counts() -> dict[str, int]:
+    """Pending, stuck (out of attempts) and claimed rows, for operators and /healthz-style
+    checks."""
+    now = timezone.now()
+    pending = OutboxItem.objects.pending()
+    return {
+        "pending": pending.count(),
+        "claimed": pending.filter(claimed_until__gte=now).count(),
+        "stuck": pending.filter(attempts__gte=settings.KPIW_OUTBOX_MAX_ATTEMPTS).count(),
+    }

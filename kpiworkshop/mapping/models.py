@@ -1,0 +1,467 @@
+"""The Map stage: an organisation's business goals and audiences, and the links that tie each
+shortlisted KPI (a proposal, described by its current revision) to them.
+
+Goals and audiences belong to the organisation and outlive a workshop. The default sets carry a
+stable ``key``; their names are stored in English and translated on display for as long as
+nobody renames them (a renamed default shows its stored name in every language).
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kpiworkshop.accounts.models import Organisation
+from kpiworkshop.core.models import TimeStampedModel
+from kpiworkshop.kpis.models import Channel, Proposal, Stance
+from kpiworkshop.workshops.models import Participant, Workshop
+
+# --- Default sets (from the source articles) -----------------------------------------------------
+
+#: key -> (parent key, name, description). Order is the order shown.
+DEFAULT_GOALS: dict[str, tuple[str, object, object]] = {
+    "revenue": (
+        "",
+        _("Grow revenue and cross/up-selling"),
+        _("Contacts that sell, keep or upgrade a customer's products."),
+    ),
+    "loyalty": (
+        "",
+        _("Increase loyalty"),
+        _("Customers who would recommend us and stay (NPS, satisfaction)."),
+    ),
+    "churn": (
+        "loyalty",
+        _("Reduce churn and retain customers"),
+        _("Fewer customers lost after a contact; win-back of those about to leave."),
+    ),
+    "cost": (
+        "",
+        _("Reduce repeat contacts and cost to serve"),
+        _("Solve it the first time, on the right channel, at a sustainable cost."),
+    ),
+    "selfcare": (
+        "",
+        _("Increase self-care adoption"),
+        _("Customers who solve simple requests by themselves, with the chatbot or the app."),
+    ),
+    "employee": (
+        "",
+        _("Improve employee experience and retention"),
+        _("Agents who are supported, trained and stay."),
+    ),
+    "risk": (
+        "",
+        _("Prevent risks and catch opportunities"),
+        _("Complaints, compliance and reputation risks seen early; ideas from the front line."),
+    ),
+}
+
+
+class AudienceLevel(models.TextChoices):
+    INDIVIDUAL = "individual", _("Individual")
+    TEAM = "team", _("Team")
+    SITE = "site", _("Site / department")
+    EXECUTIVE = "executive", _("Executive")
+
+
+#: key -> (level, name, description)
+DEFAULT_AUDIENCES: dict[str, tuple[str, object, object]] = {
+    "agents": (
+        AudienceLevel.INDIVIDUAL,
+        _("Agents"),
+        _("The people who answer customers, in house."),
+    ),
+    "team_leaders": (
+        AudienceLevel.TEAM,
+        _("Team leaders"),
+        _("Supervisors who coach a team day by day."),
+    ),
+    "cc_managers": (
+        AudienceLevel.SITE,
+        _("Contact-centre managers"),
+        _("Who runs a site or the whole contact centre."),
+    ),
+    "cx_leadership": (
+        AudienceLevel.EXECUTIVE,
+        _("CX leadership"),
+        _("Customer-experience and customer-service directors."),
+    ),
+    "planning": (
+        AudienceLevel.SITE,
+        _("Planning / WFM"),
+        _("Forecasting, scheduling and real-time management."),
+    ),
+    "digital": (
+        AudienceLevel.SITE,
+        _("Digital / self-care team"),
+        _("Who runs the chatbot, the app and the self-care pages."),
+    ),
+    "outsourced": (
+        AudienceLevel.TEAM,
+        _("Outsourced partners"),
+        _("Partner companies that handle contacts for us."),
+    ),
+    "customers": (
+        AudienceLevel.INDIVIDUAL,
+        _("Customers"),
+        _("For published service levels."),
+    ),
+}
+
+
+class OrganisationOwnedQuerySet(models.QuerySet):
+    def for_organisation(self, organisation_id: int) -> "OrganisationOwnedQuerySet":
+        return self.filter(organisation_id=organisation_id)
+
+    def active(self) -> "OrganisationOwnedQuerySet":
+        return self.filter(is_active=True)
+
+
+class BusinessGoal(TimeStampedModel):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="business_goals"
+    )
+    #: Stable identity of a default goal ("churn"); blank for the organisation's own goals.
+    key = models.SlugField(max_length=40, blank=True)
+    name = models.CharField(_("name"), max_length=150)
+    description = models.TextField(_("description"), blank=True, max_length=2000)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+        verbose_name=_("part of"),
+    )
+    order = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = OrganisationOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "key"],
+                condition=~Q(key=""),
+                name="businessgoal_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("id")), name="businessgoal_not_own_parent"
+            ),
+        ]
+        verbose_name = _("business goal")
+        verbose_name_plural = _("business goals")
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name to show, in the reader's language for an unchanged default."""
+        return shown_text(self.key, self.name, DEFAULT_GOALS, 1)
+
+    @property
+    def description_shown(self) -> str:
+        return shown_text(self.key, self.description, DEFAULT_GOALS, 2)
+
+
+class Audience(TimeStampedModel):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="audiences"
+    )
+    key = models.SlugField(max_length=40, blank=True)
+    name = models.CharField(_("name"), max_length=150)
+    description = models.TextField(_("description"), blank=True, max_length=2000)
+    level = models.CharField(
+        _("level"), max_length=12, choices=AudienceLevel.choices, default=AudienceLevel.TEAM
+    )
+    order = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = OrganisationOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "key"], condition=~Q(key=""), name="audience_key_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=AudienceLevel.values), name="audience_level_valid"
+            ),
+        ]
+        verbose_name = _("audience")
+        verbose_name_plural = _("audiences")
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return shown_text(self.key, self.name, DEFAULT_AUDIENCES, 1)
+
+    @property
+    def description_shown(self) -> str:
+        return shown_text(self.key, self.description, DEFAULT_AUDIENCES, 2)
+
+
+def english(text) -> str:
+    """A lazy default text in English (how defaults are stored)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        return str(text)
+
+
+def shown_text(key: str, stored: str, defaults: dict, index: int) -> str:
+    if key and key in defaults:
+        original = defaults[key][index]
+        if stored == english(original):
+            return str(original)
+    return stored
+
+
+# --- Links ---------------------------------------------------------------------------------------
+
+
+class Strength(models.TextChoices):
+    PRIMARY = "primary", _("Primary")
+    SECONDARY = "secondary", _("Secondary")
+
+
+class GoalLink(TimeStampedModel):
+    """A KPI serves a goal: at most one primary goal per KPI."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="goal_links")
+    goal = models.ForeignKey(BusinessGoal, on_delete=models.PROTECT, related_name="links")
+    strength = models.CharField(
+        _("strength"), max_length=10, choices=Strength.choices, default=Strength.SECONDARY
+    )
+    why = models.CharField(_("why"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="+", verbose_name=_("linked by")
+    )
+
+    class Meta:
+        ordering = ["proposal", "goal__order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "goal"], name="goallink_once_per_goal"),
+            models.UniqueConstraint(
+                fields=["proposal"],
+                condition=Q(strength="primary"),
+                name="goallink_one_primary",
+            ),
+            models.CheckConstraint(
+                condition=Q(strength__in=Strength.values), name="goallink_strength_valid"
+            ),
+        ]
+        verbose_name = _("goal link")
+        verbose_name_plural = _("goal links")
+
+    def __str__(self) -> str:
+        return f"#{self.proposal_id} → {self.goal} ({self.get_strength_display()})"
+
+
+class Relation(models.TextChoices):
+    SEES = "sees", _("Sees")
+    ACTS = "acts", _("Acts on")
+    ACCOUNTABLE = "accountable", _("Accountable")
+
+
+class Cadence(models.TextChoices):
+    REALTIME = "realtime", _("Real time")
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+
+
+class Place(models.TextChoices):
+    WALLBOARD = "wallboard", _("Wallboard")
+    DASHBOARD = "dashboard", _("Personal dashboard")
+    TEAM_REVIEW = "team_review", _("Team review")
+    REPORT = "report", _("Management report")
+    OTHER = "other", _("Elsewhere")
+
+
+class AudienceLink(TimeStampedModel):
+    """Who sees a KPI, who acts on it, who is accountable: at most one accountable per KPI."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="audience_links")
+    audience = models.ForeignKey(Audience, on_delete=models.PROTECT, related_name="links")
+    relation = models.CharField(_("relation"), max_length=12, choices=Relation.choices)
+    cadence = models.CharField(
+        _("cadence"), max_length=10, choices=Cadence.choices, default=Cadence.WEEKLY
+    )
+    place = models.CharField(_("where"), max_length=12, choices=Place.choices, blank=True)
+    #: Free text for "where" beyond the usual places ("the Monday huddle").
+    place_note = models.CharField(_("where (in words)"), max_length=120, blank=True)
+    created_by = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="+", verbose_name=_("linked by")
+    )
+
+    class Meta:
+        ordering = ["proposal", "audience__order", "relation", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "audience", "relation"], name="audiencelink_once"
+            ),
+            models.UniqueConstraint(
+                fields=["proposal"],
+                condition=Q(relation="accountable"),
+                name="audiencelink_one_accountable",
+            ),
+            models.CheckConstraint(
+                condition=Q(relation__in=Relation.values), name="audiencelink_relation_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(cadence__in=Cadence.values), name="audiencelink_cadence_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(place="") | Q(place__in=Place.values), name="audiencelink_place_valid"
+            ),
+        ]
+        verbose_name = _("audience link")
+        verbose_name_plural = _("audience links")
+
+    def __str__(self) -> str:
+        return f"#{self.proposal_id} → {self.audience} ({self.get_relation_display()})"
+
+    @property
+    def where_shown(self) -> str:
+        if self.place and self.place != Place.OTHER:
+            label = str(self.get_place_display())
+            return f"{label} · {self.place_note}" if self.place_note else label
+        return self.place_note
+
+
+# --- Breakdowns ----------------------------------------------------------------------------------
+
+
+class Dimension(models.TextChoices):
+    HANDLER = "handler", _("Who handled it")
+    CHANNEL = "channel", _("Channel")
+    REQUEST_TYPE = "request_type", _("Request type")
+    IDENTITY = "identity", _("Customer identity")
+
+
+class Handler(models.TextChoices):
+    CHATBOT = "chatbot", _("Chatbot")
+    CHATBOT_AGENT = "chatbot_agent", _("Chatbot + agent")
+    INHOUSE = "inhouse_agent", _("In-house agent")
+    OUTSOURCED = "outsourced_agent", _("Outsourced agent")
+    EXPERT_CUSTOMER = "expert_customer", _("Expert customer / crowd")
+
+
+class Identity(models.TextChoices):
+    REGISTERED = "registered", _("Registered customer")
+    PROSPECT = "prospect", _("Prospect / lead")
+    UNIDENTIFIED = "unidentified", _("Unidentified user")
+
+
+#: The values a dimension takes; a dimension missing here takes free text (request types).
+DIMENSION_VALUES: dict[str, type[models.TextChoices]] = {
+    Dimension.HANDLER: Handler,
+    Dimension.CHANNEL: Channel,
+    Dimension.IDENTITY: Identity,
+}
+
+
+class ReportingBreakdown(models.Model):
+    """One value a KPI must be reported by: (handler, outsourced_agent), (channel, chat),
+    (request_type, "billing")."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="breakdowns")
+    dimension = models.CharField(_("breakdown"), max_length=16, choices=Dimension.choices)
+    value = models.CharField(_("value"), max_length=80)
+    created_by = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["proposal", "dimension", "value"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "dimension", "value"], name="breakdown_value_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(dimension__in=Dimension.values), name="breakdown_dimension_valid"
+            ),
+            models.CheckConstraint(condition=~Q(value=""), name="breakdown_value_not_blank"),
+        ]
+        verbose_name = _("reporting breakdown")
+        verbose_name_plural = _("reporting breakdowns")
+
+    def __str__(self) -> str:
+        return f"{self.get_dimension_display()}: {self.value_shown}"
+
+    @property
+    def value_shown(self) -> str:
+        choices = DIMENSION_VALUES.get(self.dimension)
+        if choices is not None and self.value in choices.values:
+            return str(choices(self.value).label)
+        return self.value
+
+
+# --- Per workshop --------------------------------------------------------------------------------
+
+DEFAULT_ACT_ON_LIMIT = 7
+
+
+class MapSettings(models.Model):
+    """A workshop's thresholds for the coverage checks (absent row = defaults)."""
+
+    workshop = models.OneToOneField(Workshop, on_delete=models.CASCADE, related_name="map_settings")
+    act_on_limit = models.PositiveSmallIntegerField(
+        _("most KPIs one audience should act on"),
+        default=DEFAULT_ACT_ON_LIMIT,
+        help_text=_("Above this, an audience is flagged as overloaded."),
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(act_on_limit__gte=1) & Q(act_on_limit__lte=100),
+                name="mapsettings_limit_range",
+            ),
+        ]
+        verbose_name = _("map settings")
+        verbose_name_plural = _("map settings")
+
+    def __str__(self) -> str:
+        return f"{self.workshop} ({self.act_on_limit})"
+
+
+# --- Participation -------------------------------------------------------------------------------
+
+
+class LinkComment(TimeStampedModel):
+    """Anyone in the Map stage may comment on a link ("this is not something we can act on")."""
+
+    goal_link = models.ForeignKey(
+        GoalLink, null=True, blank=True, on_delete=models.CASCADE, related_name="comments"
+    )
+    audience_link = models.ForeignKey(
+        AudienceLink, null=True, blank=True, on_delete=models.CASCADE, related_name="comments"
+    )
+    author = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    stance = models.CharField(_("stance"), max_length=10, choices=Stance.choices)
+    body = models.TextField(_("comment"), max_length=2000)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(goal_link__isnull=False) & Q(audience_link__isnull=True))
+                | (Q(goal_link__isnull=True) & Q(audience_link__isnull=False)),
+                name="linkcomment_one_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(stance__in=Stance.values), name="linkcomment_stance_valid"
+            ),
+        ]
+        verbose_name = _("comment on a link")
+        verbose_name_plural = _("comments on links")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} ({self.get_stance_display()})"

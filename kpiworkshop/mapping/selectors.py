@@ -1,0 +1,643 @@
+"""Reads of the Map stage: the map itself, the coverage checks, an audience's preview.
+
+Each function loads what its page shows in a fixed number of queries (one per kind of row:
+KPIs, goals, audiences, goal links, audience links, breakdowns, comments), then assembles in
+Python, so the count never grows with the number of KPIs, goals, audiences or links.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, Prefetch, Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from kpiworkshop.kpis.models import Category, Channel, Proposal, Purpose
+from kpiworkshop.workshops.models import Workshop
+
+from .models import (
+    DEFAULT_ACT_ON_LIMIT,
+    Audience,
+    AudienceLink,
+    BusinessGoal,
+    Cadence,
+    Dimension,
+    GoalLink,
+    Handler,
+    Identity,
+    LinkComment,
+    MapSettings,
+    Relation,
+    ReportingBreakdown,
+    Strength,
+)
+from .permissions import FALLBACK_STATES, MAPPED_STATES
+
+#: Above this share of technical/operational KPIs the scorecard is flagged as productivity-only.
+TECHNICAL_SHARE_LIMIT = 0.5
+
+
+def mapped_proposals(*, workshop: Workshop) -> QuerySet:
+    """The KPIs on a workshop's map: the shortlist (and what came of it); when nothing was
+    shortlisted, every open proposal. One query."""
+    shortlist = Proposal.objects.filter(workshop=workshop, state__in=MAPPED_STATES)
+    return Proposal.objects.filter(workshop=workshop).filter(
+        Q(state__in=MAPPED_STATES) | (Q(state__in=FALLBACK_STATES) & ~Exists(shortlist))
+    )
+
+
+def _kpis(workshop: Workshop) -> list[Proposal]:
+    return list(
+        mapped_proposals(workshop=workshop)
+        .select_related("current_revision", "current_revision__counter_metric_proposal")
+        .order_by("id")
+    )
+
+
+def goals_for(*, organisation_id: int, active_only: bool = True) -> list[BusinessGoal]:
+    """The organisation's goals in tree order: each top-level goal, then its sub-goals."""
+    qs = BusinessGoal.objects.filter(organisation_id=organisation_id)
+    if active_only:
+        qs = qs.filter(is_active=True)
+    goals = list(qs.order_by("order", "id"))
+    top = [g for g in goals if g.parent_id is None or g.parent_id not in {x.pk for x in goals}]
+    children = defaultdict(list)
+    for g in goals:
+        if g not in top:
+            children[g.parent_id].append(g)
+    ordered = []
+    for g in top:
+        g.depth = 0
+        ordered.append(g)
+        for c in children.get(g.pk, []):
+            c.depth = 1
+            ordered.append(c)
+    return ordered
+
+
+def audiences_for(*, organisation_id: int, active_only: bool = True) -> list[Audience]:
+    qs = Audience.objects.filter(organisation_id=organisation_id)
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return list(qs.order_by("order", "id"))
+
+
+def act_on_limit(*, workshop: Workshop) -> int:
+    row = MapSettings.objects.filter(workshop=workshop).values_list("act_on_limit", flat=True)
+    return next(iter(row), DEFAULT_ACT_ON_LIMIT)
+
+
+# --- The map ---------------------------------------------------------------------------------
+
+
+@dataclass
+class KpiRow:
+    proposal: Proposal
+    goal_links: list[GoalLink] = field(default_factory=list)
+    audience_links: list[AudienceLink] = field(default_factory=list)
+    breakdowns: dict[str, list[ReportingBreakdown]] = field(default_factory=dict)
+    #: Definition fields this viewer may not see (internal-only ones, for customers).
+    hidden: frozenset = frozenset()
+
+    @property
+    def show_counter_metric(self) -> bool:
+        return "counter_metric_text" not in self.hidden
+
+    @property
+    def revision(self):
+        return self.proposal.current_revision
+
+    @property
+    def pk(self) -> int:
+        return self.proposal.pk
+
+    @property
+    def has_counter_metric(self) -> bool:
+        rev = self.revision
+        return bool(rev.counter_metric_proposal_id or rev.counter_metric_text)
+
+    @property
+    def counter_metric_shown(self) -> str:
+        rev = self.revision
+        if rev.counter_metric_proposal_id:
+            other = rev.counter_metric_proposal
+            return getattr(other, "shown_name", None) or f"#{other.pk}"
+        return rev.counter_metric_text
+
+    @property
+    def primary_goal(self) -> GoalLink | None:
+        return next((g for g in self.goal_links if g.strength == Strength.PRIMARY), None)
+
+    @property
+    def breakdown_list(self) -> list[tuple[str, list[ReportingBreakdown]]]:
+        return [
+            (Dimension(d).label, self.breakdowns[d])
+            for d in Dimension.values
+            if d in self.breakdowns
+        ]
+
+    def relation(self, relation: str) -> list[AudienceLink]:
+        return [a for a in self.audience_links if a.relation == relation]
+
+    @property
+    def comment_count(self) -> int:
+        return sum(len(link.comment_list) for link in [*self.goal_links, *self.audience_links])
+
+
+def _comments_prefetch() -> Prefetch:
+    return Prefetch(
+        "comments",
+        queryset=LinkComment.objects.select_related("author").order_by("created_at", "id"),
+        to_attr="comment_list",
+    )
+
+
+def map_rows(
+    *, workshop: Workshop, proposal_ids: list[int] | None = None, see_internal: bool = True
+) -> list[KpiRow]:
+    """Every KPI on the map with its goal links, audience links (each with its comments) and
+    breakdowns. Six queries whatever the size; ``proposal_ids`` narrows to some KPIs."""
+    kpis = _kpis(workshop)
+    if proposal_ids is not None:
+        kpis = [p for p in kpis if p.pk in set(proposal_ids)]
+    ids = [p.pk for p in kpis]
+    rows = {
+        p.pk: KpiRow(p, hidden=frozenset() if see_internal else frozenset(p.internal_fields or []))
+        for p in kpis
+    }
+    if not ids:
+        return []
+    # The counter-metric proposal's name is its current revision's: one join deeper.
+    counters = {
+        p.current_revision.counter_metric_proposal_id
+        for p in kpis
+        if p.current_revision and p.current_revision.counter_metric_proposal_id
+    }
+    if counters:
+        names = dict(
+            Proposal.objects.filter(pk__in=counters).values_list("pk", "current_revision__name")
+        )
+        for p in kpis:
+            rev = p.current_revision
+            if rev and rev.counter_metric_proposal_id:
+                rev.counter_metric_proposal.shown_name = names.get(rev.counter_metric_proposal_id)
+    for link in (
+        GoalLink.objects.filter(proposal_id__in=ids)
+        .select_related("goal", "created_by")
+        .prefetch_related(_comments_prefetch())
+    ):
+        rows[link.proposal_id].goal_links.append(link)
+    for row in rows.values():
+        row.goal_links.sort(key=lambda g: (g.strength != Strength.PRIMARY, g.goal.order, g.pk))
+    for link in (
+        AudienceLink.objects.filter(proposal_id__in=ids)
+        .select_related("audience", "created_by")
+        .prefetch_related(_comments_prefetch())
+        .order_by("audience__order", "relation", "id")
+    ):
+        rows[link.proposal_id].audience_links.append(link)
+    for b in ReportingBreakdown.objects.filter(proposal_id__in=ids).order_by("dimension", "value"):
+        rows[b.proposal_id].breakdowns.setdefault(b.dimension, []).append(b)
+    return list(rows.values())
+
+
+# --- Coverage ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Check:
+    key: str
+    label: str
+    ok: bool
+    detail: str = ""
+    #: (text, url) pairs: each flag is a link to the place that fixes it.
+    items: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Coverage:
+    workshop: Workshop
+    kpis: list[Proposal]
+    goals: list[BusinessGoal]
+    audiences: list[Audience]
+    #: goal id -> proposal id -> "primary" | "secondary"
+    matrix: dict[int, dict[int, str]]
+    #: [(goal, [mark per KPI in ``kpis`` order])]
+    matrix_rows: list[tuple[BusinessGoal, list[str]]]
+    #: [(goal, [(proposal, mark)])]: the phone's list instead of the matrix
+    goal_lists: list
+    categories: list[dict]
+    checks: list[Check]
+    act_on_limit: int
+    act_counts: list[dict]
+    breakdown_coverage: list[dict]
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for c in self.checks if c.ok)
+
+    @property
+    def total(self) -> int:
+        return len(self.checks)
+
+    @property
+    def complete(self) -> bool:
+        return self.passed == self.total
+
+
+def _kpi_url(workshop: Workshop, proposal_id: int) -> str:
+    return reverse("mapping:kpi", args=[workshop.pk, proposal_id])
+
+
+def coverage_for_workshop(*, workshop: Workshop) -> Coverage:
+    """The coverage view: the goal × KPI matrix and every check, in seven queries whatever the
+    number of KPIs, goals, audiences or links."""
+    kpis = _kpis(workshop)  # 1
+    ids = [p.pk for p in kpis]
+    goals = goals_for(organisation_id=workshop.organisation_id)  # 2
+    audiences = audiences_for(organisation_id=workshop.organisation_id)  # 3
+    limit = act_on_limit(workshop=workshop)  # 4
+    goal_links = list(
+        GoalLink.objects.filter(proposal_id__in=ids).values_list(
+            "proposal_id", "goal_id", "strength"
+        )
+    )  # 5
+    audience_links = list(
+        AudienceLink.objects.filter(proposal_id__in=ids).values_list(
+            "proposal_id", "audience_id", "relation"
+        )
+    )  # 6
+    breakdowns = list(
+        ReportingBreakdown.objects.filter(proposal_id__in=ids).values_list(
+            "proposal_id", "dimension", "value"
+        )
+    )  # 7
+    map_url = reverse("mapping:map", args=[workshop.pk])
+    goal_ids = {g.pk for g in goals}
+
+    def name(p: Proposal) -> str:
+        return p.current_revision.name if p.current_revision else f"#{p.pk}"
+
+    matrix: dict[int, dict[int, str]] = defaultdict(dict)
+    for pid, gid, strength in goal_links:
+        matrix[gid][pid] = strength
+    matrix_rows = [(g, [matrix[g.pk].get(p.pk, "") for p in kpis]) for g in goals]
+
+    checks: list[Check] = []
+
+    # 1. Goals nobody measures (a sub-goal's KPI counts for its parent too).
+    measured = {gid for gid in matrix if matrix[gid]}
+    for g in goals:
+        if g.pk in measured and g.parent_id in goal_ids:
+            measured.add(g.parent_id)
+    for g in goals:
+        g.measured = g.pk in measured
+    unmeasured = [g for g in goals if not g.measured]
+    checks.append(
+        Check(
+            "goals",
+            _("Every goal is measured by at least one KPI"),
+            not unmeasured,
+            ngettext("%(n)d goal has no KPI.", "%(n)d goals have no KPI.", len(unmeasured))
+            % {"n": len(unmeasured)},
+            [(g.label, f"{map_url}#goals") for g in unmeasured],
+        )
+    )
+    linked = {pid for pid, _g, _s in goal_links if _g in goal_ids}
+    primary = {pid for pid, _g, s in goal_links if s == Strength.PRIMARY and _g in goal_ids}
+    for p in kpis:
+        p.has_goal = p.pk in linked
+    goal_lists = [
+        (g, [(p, matrix[g.pk][p.pk]) for p in kpis if p.pk in matrix[g.pk]]) for g in goals
+    ]
+
+    def kpi_check(key, label, failing, detail):
+        checks.append(
+            Check(
+                key,
+                label,
+                not failing,
+                detail(len(failing)) % {"n": len(failing)},
+                [(name(p), _kpi_url(workshop, p.pk)) for p in failing],
+            )
+        )
+
+    # 2-3. KPIs that serve no goal; KPIs without a primary goal.
+    kpi_check(
+        "kpi_goal",
+        _("Every KPI serves a goal"),
+        [p for p in kpis if p.pk not in linked],
+        lambda n: ngettext(
+            "%(n)d KPI serves no goal.",
+            "%(n)d KPIs serve no goal.",
+            n,
+        ),
+    )
+    kpi_check(
+        "kpi_primary",
+        _("Every KPI has a primary goal"),
+        [p for p in kpis if p.pk not in primary],
+        lambda n: ngettext(
+            "%(n)d KPI has no primary goal.",
+            "%(n)d KPIs have no primary goal.",
+            n,
+        ),
+    )
+
+    # 4-5. Macro-categories: none empty, and not a productivity-only scorecard.
+    by_category = Counter(p.current_revision.category for p in kpis if p.current_revision)
+    board = reverse("kpis:board", args=[workshop.pk])
+    categories = [
+        {
+            "value": c.value,
+            "label": c.label,
+            "count": by_category.get(c.value, 0),
+            "share": round(100 * by_category.get(c.value, 0) / len(kpis)) if kpis else 0,
+        }
+        for c in Category
+    ]
+    empty = [c for c in categories if not c["count"]]
+    checks.append(
+        Check(
+            "categories",
+            _("Every macro-category has a KPI"),
+            not empty,
+            ngettext(
+                "%(n)d macro-category is empty.", "%(n)d macro-categories are empty.", len(empty)
+            )
+            % {"n": len(empty)},
+            [(str(c["label"]), f"{board}?category={c['value']}") for c in empty],
+        )
+    )
+    technical = by_category.get(Category.TECHNICAL, 0)
+    heavy = bool(kpis) and technical / len(kpis) > TECHNICAL_SHARE_LIMIT
+    checks.append(
+        Check(
+            "balance",
+            _("Not a productivity-only scorecard"),
+            not heavy,
+            _(
+                "%(n)d of %(total)d KPIs are technical/operational: balance them with "
+                "customer, employee and economic ones."
+            )
+            % {"n": technical, "total": len(kpis)}
+            if heavy
+            else "",
+            [(str(Category.TECHNICAL.label), f"{board}?category={Category.TECHNICAL}")]
+            if heavy
+            else [],
+        )
+    )
+
+    # 6. Audiences asked to act on too many KPIs.
+    acts = Counter(aid for _p, aid, rel in audience_links if rel == Relation.ACTS)
+    act_counts = [
+        {"audience": a, "count": acts.get(a.pk, 0), "over": acts.get(a.pk, 0) > limit}
+        for a in audiences
+    ]
+    over = [row for row in act_counts if row["over"]]
+    checks.append(
+        Check(
+            "overload",
+            _("No audience acts on more than %(n)d KPIs") % {"n": limit},
+            not over,
+            _(
+                "Nobody can act on more than %(n)d KPIs at once: the rest are not steered, "
+                "they are watched."
+            )
+            % {"n": limit}
+            if over
+            else "",
+            [
+                (
+                    _("%(audience)s acts on %(n)d")
+                    % {"audience": row["audience"].label, "n": row["count"]},
+                    reverse("mapping:audience", args=[workshop.pk, row["audience"].pk]),
+                )
+                for row in over
+            ],
+        )
+    )
+
+    # 7-9. Who acts, who is accountable, who sees.
+    relations: dict[str, set[int]] = defaultdict(set)
+    for pid, _a, rel in audience_links:
+        relations[rel].add(pid)
+    kpi_check(
+        "acts",
+        _("Every KPI has someone who acts on it"),
+        [p for p in kpis if p.pk not in relations[Relation.ACTS]],
+        lambda n: ngettext(
+            "%(n)d KPI nobody acts on.",
+            "%(n)d KPIs nobody acts on.",
+            n,
+        ),
+    )
+    kpi_check(
+        "accountable",
+        _("Every KPI has an accountable audience"),
+        [p for p in kpis if p.pk not in relations[Relation.ACCOUNTABLE]],
+        lambda n: ngettext(
+            "%(n)d KPI has nobody accountable.",
+            "%(n)d KPIs have nobody accountable.",
+            n,
+        ),
+    )
+    kpi_check(
+        "sees",
+        _("Every KPI is seen by someone"),
+        [p for p in kpis if p.pk not in relations[Relation.SEES]],
+        lambda n: ngettext(
+            "%(n)d KPI is seen by nobody.",
+            "%(n)d KPIs are seen by nobody.",
+            n,
+        ),
+    )
+
+    # 10. Counter-metrics.
+    kpi_check(
+        "counter",
+        _("Every KPI has a balancing counter-metric"),
+        [
+            p
+            for p in kpis
+            if p.current_revision
+            and not (
+                p.current_revision.counter_metric_proposal_id
+                or p.current_revision.counter_metric_text
+            )
+        ],
+        lambda n: ngettext(
+            "%(n)d KPI has no counter-metric.",
+            "%(n)d KPIs have no counter-metric.",
+            n,
+        ),
+    )
+
+    # 11. Control only.
+    kpi_check(
+        "control",
+        _("No KPI serves control only"),
+        [
+            p
+            for p in kpis
+            if p.current_revision and set(p.current_revision.purposes or []) == {Purpose.CONTROL}
+        ],
+        lambda n: ngettext(
+            "%(n)d KPI only controls: say how it steers work or supports people.",
+            "%(n)d KPIs only control: say how they steer work or support people.",
+            n,
+        ),
+    )
+
+    # 12-14. Breakdown values nobody reports by.
+    reported: dict[str, set[str]] = defaultdict(set)
+    for _p, dim, value in breakdowns:
+        reported[dim].add(value)
+    used_channels = {c for p in kpis if p.current_revision for c in p.current_revision.channels}
+    channel_values = [c for c in Channel if c.value in used_channels] or list(Channel)
+    breakdown_coverage = []
+    for key, dim, values, label in (
+        ("channels", Dimension.CHANNEL, channel_values, _("Every channel in use is reported")),
+        ("handlers", Dimension.HANDLER, list(Handler), _("Every kind of handler is reported")),
+        (
+            "identity",
+            Dimension.IDENTITY,
+            list(Identity),
+            _("Every kind of customer identity is reported"),
+        ),
+    ):
+        missing = [v for v in values if v.value not in reported[dim]]
+        breakdown_coverage.append(
+            {
+                "dimension": Dimension(dim).label,
+                "values": [(v.label, v.value in reported[dim]) for v in values],
+            }
+        )
+        checks.append(
+            Check(
+                key,
+                label,
+                not missing,
+                ngettext(
+                    "%(n)d value no KPI is broken down by.",
+                    "%(n)d values no KPI is broken down by.",
+                    len(missing),
+                )
+                % {"n": len(missing)},
+                [(str(v.label), f"{map_url}#breakdowns") for v in missing],
+            )
+        )
+
+    return Coverage(
+        workshop=workshop,
+        kpis=kpis,
+        goals=goals,
+        audiences=audiences,
+        matrix=matrix,
+        matrix_rows=matrix_rows,
+        goal_lists=goal_lists,
+        categories=categories,
+        checks=checks,
+        act_on_limit=limit,
+        act_counts=act_counts,
+        breakdown_coverage=breakdown_coverage,
+    )
+
+
+# --- One audience ------------------------------------------------------------------------------
+
+
+@dataclass
+class AudienceView:
+    audience: Audience
+    #: [(cadence label, [link, …])] for "sees", "acts on" and "accountable"
+    sees: list[tuple[str, list[AudienceLink]]]
+    acts: list[tuple[str, list[AudienceLink]]]
+    accountable: list[AudienceLink]
+    act_on_limit: int
+
+    @property
+    def act_count(self) -> int:
+        return sum(len(links) for _c, links in self.acts)
+
+
+def audience_get(*, workshop: Workshop, audience_id: int) -> Audience | None:
+    return Audience.objects.filter(pk=audience_id, organisation_id=workshop.organisation_id).first()
+
+
+def audience_view(*, workshop: Workshop, audience: Audience) -> AudienceView:
+    """What an audience will see and must act on in this workshop's map, grouped by cadence.
+    Two queries whatever the size."""
+    ids = mapped_proposals(workshop=workshop).values("pk")
+    links = list(
+        AudienceLink.objects.filter(audience=audience, proposal_id__in=ids)
+        .select_related("proposal__current_revision")
+        .order_by("proposal__current_revision__name", "id")
+    )
+    limit = act_on_limit(workshop=workshop)
+
+    def grouped(relation: str) -> list[tuple[str, list[AudienceLink]]]:
+        by_cadence: dict[str, list[AudienceLink]] = defaultdict(list)
+        for link in links:
+            if link.relation == relation:
+                by_cadence[link.cadence].append(link)
+        return [(c.label, by_cadence[c.value]) for c in Cadence if by_cadence.get(c.value)]
+
+    return AudienceView(
+        audience=audience,
+        sees=grouped(Relation.SEES),
+        acts=grouped(Relation.ACTS),
+        accountable=[link for link in links if link.relation == Relation.ACCOUNTABLE],
+        act_on_limit=limit,
+    )
+
+
+def audience_summaries(*, workshop: Workshop) -> list[dict]:
+    """Each audience with how many KPIs it sees, acts on, is accountable for. Two queries."""
+    audiences = audiences_for(organisation_id=workshop.organisation_id)
+    ids = mapped_proposals(workshop=workshop).values("pk")
+    counts = Counter(
+        AudienceLink.objects.filter(proposal_id__in=ids).values_list("audience_id", "relation")
+    )
+    return [
+        {
+            "audience": a,
+            "sees": counts.get((a.pk, Relation.SEES), 0),
+            "acts": counts.get((a.pk, Relation.ACTS), 0),
+            "accountable": counts.get((a.pk, Relation.ACCOUNTABLE), 0),
+        }
+        for a in audiences
+    ]
+
+
+def proposal_for_map(*, workshop: Workshop, proposal_id: int) -> Proposal | None:
+    return (
+        mapped_proposals(workshop=workshop)
+        .filter(pk=proposal_id)
+        .select_related("current_revision", "workshop")
+        .first()
+    )
+
+
+def link_get(*, workshop: Workshop, kind: str, link_id: int):
+    """A goal or audience link of a KPI of this workshop, or None."""
+    model = GoalLink if kind == "goal" else AudienceLink
+    return (
+        model.objects.filter(pk=link_id, proposal__workshop=workshop)
+        .select_related("proposal__workshop", "proposal__current_revision")
+        .first()
+    )
+
+
+def counter_metric_choices(*, workshop: Workshop, exclude_id: int) -> list[tuple[int, str]]:
+    """The workshop's other visible KPIs, by name, for the counter-metric form. One query."""
+    return list(
+        Proposal.objects.visible()
+        .filter(workshop=workshop)
+        .exclude(pk=exclude_id)
+        .exclude(state="withdrawn")
+        .order_by("current_revision__name")
+        .values_list("pk", "current_revision__name")
+    )

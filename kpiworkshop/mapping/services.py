@@ -1,0 +1,611 @@
+"""Every write of the Map stage. Keyword-only, permission-checked, transactional, audited.
+
+Ids that come from a request (a goal, an audience, a counter-metric proposal) are looked up
+inside the acting workshop's organisation: an id of another organisation raises the model's
+``DoesNotExist`` (views answer 404), it is never linked.
+"""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, OuterRef, Subquery
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from kpiworkshop.accounts.models import Organisation
+from kpiworkshop.core.audit import audit_record
+from kpiworkshop.kpis.models import DEFINITION_FIELDS, LibraryKPI, Proposal, Revision, Stance
+from kpiworkshop.workshops.models import Participant, Workshop
+
+from . import permissions
+from .models import (
+    DEFAULT_AUDIENCES,
+    DEFAULT_GOALS,
+    DIMENSION_VALUES,
+    Audience,
+    AudienceLevel,
+    AudienceLink,
+    BusinessGoal,
+    Cadence,
+    Dimension,
+    GoalLink,
+    LinkComment,
+    MapSettings,
+    Place,
+    Relation,
+    ReportingBreakdown,
+    Strength,
+)
+
+MAX_WHY = 300
+MAX_NAME = 150
+MAX_DESCRIPTION = 2000
+MAX_PLACE_NOTE = 120
+MAX_VALUE = 80
+MAX_VALUES = 30
+MAX_COMMENT = 2000
+
+
+def _audit(actor: Participant, action: str, workshop: Workshop, target=None, **details) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        organisation_id=workshop.organisation_id,
+        workshop_id=workshop.pk,
+        target=target,
+        details=details,
+    )
+
+
+def _text(value: Any, *, limit: int, field: str, required: bool = False) -> str:
+    text = ("" if value is None else str(value)).replace("\x00", "").strip()
+    if required and not text:
+        raise ValidationError({field: _("This field is required.")})
+    if len(text) > limit:
+        raise ValidationError(
+            {field: _("At most %(limit)d characters, please.") % {"limit": limit}}
+        )
+    return text
+
+
+def _choice(value: Any, choices, *, field: str, blank: bool = False) -> str:
+    value = "" if value is None else str(value)
+    if blank and value == "":
+        return ""
+    if value not in choices.values:
+        raise ValidationError({field: _("Choose from the list.")})
+    return value
+
+
+def _mapped(actor: Participant | None, proposal: Proposal) -> Proposal:
+    """Lock the proposal and check it takes part in this workshop's map and the actor may map."""
+    from .selectors import mapped_proposals
+
+    locked = Proposal.objects.select_for_update().select_related("workshop").get(pk=proposal.pk)
+    if not permissions.can_map_proposal(actor, locked):
+        raise PermissionDenied(_("You cannot map KPIs in this workshop now."))
+    if not mapped_proposals(workshop=locked.workshop).filter(pk=locked.pk).exists():
+        raise ValidationError(_("This KPI is not on this workshop's map."))
+    return locked
+
+
+# --- Defaults ------------------------------------------------------------------------------------
+
+
+def _english(text) -> str:
+    with translation.override("en"):
+        return str(text)
+
+
+@transaction.atomic
+def defaults_ensure(*, organisation: Organisation) -> tuple[int, int]:
+    """Create the default goals and audiences an organisation lacks (by key). Idempotent; a
+    default the organisation retired or renamed is left as it is. Returns (goals, audiences)
+    created. One query when nothing is missing (pages call it on every visit)."""
+    counts = Organisation.objects.filter(pk=organisation.pk).annotate(
+        n_goals=Subquery(
+            BusinessGoal.objects.filter(organisation=OuterRef("pk"), key__in=list(DEFAULT_GOALS))
+            .values("organisation")
+            .annotate(n=Count("pk"))
+            .values("n")
+        ),
+        n_audiences=Subquery(
+            Audience.objects.filter(organisation=OuterRef("pk"), key__in=list(DEFAULT_AUDIENCES))
+            .values("organisation")
+            .annotate(n=Count("pk"))
+            .values("n")
+        ),
+    )
+    have = counts.values_list("n_goals", "n_audiences").first()
+    if have and have[0] == len(DEFAULT_GOALS) and have[1] == len(DEFAULT_AUDIENCES):
+        return 0, 0
+    have_goals = dict(
+        BusinessGoal.objects.filter(organisation=organisation)
+        .exclude(key="")
+        .values_list("key", "pk")
+    )
+    goals_created = 0
+    for order, (key, (parent_key, name, description)) in enumerate(DEFAULT_GOALS.items()):
+        if key in have_goals:
+            continue
+        goal = BusinessGoal.objects.create(
+            organisation=organisation,
+            key=key,
+            name=_english(name),
+            description=_english(description),
+            parent_id=have_goals.get(parent_key) if parent_key else None,
+            order=(order + 1) * 10,
+        )
+        have_goals[key] = goal.pk
+        goals_created += 1
+    have_audiences = set(
+        Audience.objects.filter(organisation=organisation)
+        .exclude(key="")
+        .values_list("key", flat=True)
+    )
+    audiences_created = 0
+    for order, (key, (level, name, description)) in enumerate(DEFAULT_AUDIENCES.items()):
+        if key in have_audiences:
+            continue
+        Audience.objects.create(
+            organisation=organisation,
+            key=key,
+            name=_english(name),
+            description=_english(description),
+            level=level,
+            order=(order + 1) * 10,
+        )
+        audiences_created += 1
+    return goals_created, audiences_created
+
+
+# --- Goals and audiences -------------------------------------------------------------------------
+
+
+def _next_order(model, organisation_id: int) -> int:
+    top = model.objects.filter(organisation_id=organisation_id).aggregate(m=Max("order"))["m"]
+    return (top or 0) + 10
+
+
+@transaction.atomic
+def goal_save(
+    *,
+    actor: Participant | None,
+    workshop: Workshop,
+    goal: BusinessGoal | None = None,
+    name: str,
+    description: str = "",
+    parent_id: int | None = None,
+    order: int | None = None,
+    is_active: bool = True,
+) -> BusinessGoal:
+    """Create a goal (``goal`` None) or change one of the workshop's organisation."""
+    if not permissions.can_manage_goals(actor, workshop):
+        raise PermissionDenied(_("Only the facilitator and leadership keep the goals."))
+    org_id = workshop.organisation_id
+    if goal is not None:
+        goal = BusinessGoal.objects.select_for_update().get(pk=goal.pk, organisation_id=org_id)
+    name = _text(name, limit=MAX_NAME, field="name", required=True)
+    description = _text(description, limit=MAX_DESCRIPTION, field="description")
+    parent = None
+    if parent_id:
+        parent = BusinessGoal.objects.get(pk=parent_id, organisation_id=org_id)
+        # A short tree: a goal and its sub-goals, no deeper, no cycles.
+        if goal is not None and parent.pk == goal.pk:
+            raise ValidationError({"parent_id": _("A goal cannot be part of itself.")})
+        if parent.parent_id is not None:
+            raise ValidationError(
+                {"parent_id": _("Choose a top-level goal: the tree is two levels deep.")}
+            )
+        if goal is not None and goal.children.exists():
+            raise ValidationError(
+                {"parent_id": _("This goal has sub-goals of its own; it stays at the top.")}
+            )
+    created = goal is None
+    if created:
+        goal = BusinessGoal(organisation_id=org_id, order=_next_order(BusinessGoal, org_id))
+    changes = {}
+    for attr, value in (
+        ("name", name),
+        ("description", description),
+        ("parent", parent),
+        ("is_active", bool(is_active)),
+    ):
+        if getattr(goal, attr) != value:
+            changes[attr] = str(value) if attr != "is_active" else value
+            setattr(goal, attr, value)
+    if order is not None:
+        if not 0 <= int(order) <= 100000:
+            raise ValidationError({"order": _("Enter a number between 0 and 100000.")})
+        goal.order = int(order)
+    goal.full_clean(exclude=["organisation", "parent"])
+    goal.save()
+    _audit(actor, "goal.create" if created else "goal.update", workshop, goal, **changes)
+    return goal
+
+
+@transaction.atomic
+def audience_save(
+    *,
+    actor: Participant | None,
+    workshop: Workshop,
+    audience: Audience | None = None,
+    name: str,
+    description: str = "",
+    level: str = AudienceLevel.TEAM,
+    order: int | None = None,
+    is_active: bool = True,
+) -> Audience:
+    if not permissions.can_manage_goals(actor, workshop):
+        raise PermissionDenied(_("Only the facilitator and leadership keep the audiences."))
+    org_id = workshop.organisation_id
+    if audience is not None:
+        audience = Audience.objects.select_for_update().get(pk=audience.pk, organisation_id=org_id)
+    name = _text(name, limit=MAX_NAME, field="name", required=True)
+    description = _text(description, limit=MAX_DESCRIPTION, field="description")
+    level = _choice(level, AudienceLevel, field="level")
+    created = audience is None
+    if created:
+        audience = Audience(organisation_id=org_id, order=_next_order(Audience, org_id))
+    changes = {}
+    for attr, value in (
+        ("name", name),
+        ("description", description),
+        ("level", level),
+        ("is_active", bool(is_active)),
+    ):
+        if getattr(audience, attr) != value:
+            changes[attr] = value
+            setattr(audience, attr, value)
+    if order is not None:
+        if not 0 <= int(order) <= 100000:
+            raise ValidationError({"order": _("Enter a number between 0 and 100000.")})
+        audience.order = int(order)
+    audience.full_clean(exclude=["organisation"])
+    audience.save()
+    _audit(
+        actor, "audience.create" if created else "audience.update", workshop, audience, **changes
+    )
+    return audience
+
+
+# --- Links ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def goal_link_set(
+    *,
+    actor: Participant | None,
+    proposal: Proposal,
+    goal_id: int,
+    strength: str = Strength.SECONDARY,
+    why: str = "",
+) -> GoalLink:
+    """Link a KPI to a goal, or change the link's strength and why. At most one primary goal
+    per KPI: asking for a second is refused with the name of the first. Takes the proposal's
+    row lock."""
+    proposal = _mapped(actor, proposal)
+    workshop = proposal.workshop
+    goal = BusinessGoal.objects.get(
+        pk=goal_id, organisation_id=workshop.organisation_id, is_active=True
+    )
+    strength = _choice(strength, Strength, field="strength")
+    why = _text(why, limit=MAX_WHY, field="why")
+    if strength == Strength.PRIMARY:
+        other = (
+            GoalLink.objects.filter(proposal=proposal, strength=Strength.PRIMARY)
+            .exclude(goal=goal)
+            .select_related("goal")
+            .first()
+        )
+        if other is not None:
+            raise ValidationError(
+                {
+                    "strength": _(
+                        "This KPI already has a primary goal (%(goal)s). Make that one "
+                        "secondary first."
+                    )
+                    % {"goal": other.goal.label}
+                }
+            )
+    link = GoalLink.objects.filter(proposal=proposal, goal=goal).first()
+    created = link is None
+    if created:
+        link = GoalLink(proposal=proposal, goal=goal, created_by=actor)
+    link.strength = strength
+    link.why = why
+    try:
+        with transaction.atomic():
+            link.save()
+    except IntegrityError as exc:  # a concurrent primary slipped in between check and write
+        raise ValidationError({"strength": _("This KPI already has a primary goal.")}) from exc
+    _audit(
+        actor,
+        "goal_link.create" if created else "goal_link.update",
+        workshop,
+        link,
+        proposal=proposal.pk,
+        goal=goal.pk,
+        strength=strength,
+    )
+    return link
+
+
+@transaction.atomic
+def goal_link_remove(*, actor: Participant | None, link: GoalLink) -> None:
+    proposal = _mapped(actor, link.proposal)
+    link = GoalLink.objects.select_related("goal").get(pk=link.pk, proposal=proposal)
+    _audit(
+        actor, "goal_link.remove", proposal.workshop, link, proposal=proposal.pk, goal=link.goal_id
+    )
+    link.delete()
+
+
+@transaction.atomic
+def audience_link_set(
+    *,
+    actor: Participant | None,
+    proposal: Proposal,
+    audience_id: int,
+    relation: str,
+    cadence: str = Cadence.WEEKLY,
+    place: str = "",
+    place_note: str = "",
+) -> AudienceLink:
+    """Say that an audience sees, acts on or is accountable for a KPI, with cadence and
+    place. At most one accountable audience per KPI. Takes the proposal's row lock."""
+    proposal = _mapped(actor, proposal)
+    workshop = proposal.workshop
+    audience = Audience.objects.get(
+        pk=audience_id, organisation_id=workshop.organisation_id, is_active=True
+    )
+    relation = _choice(relation, Relation, field="relation")
+    cadence = _choice(cadence, Cadence, field="cadence")
+    place = _choice(place, Place, field="place", blank=True)
+    place_note = _text(place_note, limit=MAX_PLACE_NOTE, field="place_note")
+    if relation == Relation.ACCOUNTABLE:
+        other = (
+            AudienceLink.objects.filter(proposal=proposal, relation=Relation.ACCOUNTABLE)
+            .exclude(audience=audience)
+            .select_related("audience")
+            .first()
+        )
+        if other is not None:
+            raise ValidationError(
+                {
+                    "relation": _(
+                        "%(audience)s is already accountable for this KPI. One audience is "
+                        "accountable; remove that link first."
+                    )
+                    % {"audience": other.audience.label}
+                }
+            )
+    link = AudienceLink.objects.filter(
+        proposal=proposal, audience=audience, relation=relation
+    ).first()
+    created = link is None
+    if created:
+        link = AudienceLink(
+            proposal=proposal, audience=audience, relation=relation, created_by=actor
+        )
+    link.cadence = cadence
+    link.place = place
+    link.place_note = place_note
+    try:
+        with transaction.atomic():
+            link.save()
+    except IntegrityError as exc:
+        raise ValidationError(
+            {"relation": _("Another audience is already accountable for this KPI.")}
+        ) from exc
+    _audit(
+        actor,
+        "audience_link.create" if created else "audience_link.update",
+        workshop,
+        link,
+        proposal=proposal.pk,
+        audience=audience.pk,
+        relation=relation,
+        cadence=cadence,
+    )
+    return link
+
+
+@transaction.atomic
+def audience_link_remove(*, actor: Participant | None, link: AudienceLink) -> None:
+    proposal = _mapped(actor, link.proposal)
+    link = AudienceLink.objects.get(pk=link.pk, proposal=proposal)
+    _audit(
+        actor,
+        "audience_link.remove",
+        proposal.workshop,
+        link,
+        proposal=proposal.pk,
+        audience=link.audience_id,
+        relation=link.relation,
+    )
+    link.delete()
+
+
+@transaction.atomic
+def breakdowns_set(
+    *,
+    actor: Participant | None,
+    proposal: Proposal,
+    dimension: str,
+    values: list[str],
+) -> list[ReportingBreakdown]:
+    """Replace the values a KPI must be reported by along one dimension. Fixed dimensions
+    take their listed values; request types are free labels. Takes the proposal's row lock."""
+    proposal = _mapped(actor, proposal)
+    dimension = _choice(dimension, Dimension, field="dimension")
+    choices = DIMENSION_VALUES.get(dimension)
+    clean: list[str] = []
+    for raw in values or []:
+        value = _text(raw, limit=MAX_VALUE, field="values")
+        if not value:
+            continue
+        if choices is not None and value not in choices.values:
+            raise ValidationError({"values": _("Choose from the list.")})
+        if value.casefold() not in {v.casefold() for v in clean}:
+            clean.append(value)
+    if len(clean) > MAX_VALUES:
+        raise ValidationError(
+            {"values": _("At most %(limit)d values, please.") % {"limit": MAX_VALUES}}
+        )
+    rows = ReportingBreakdown.objects.filter(proposal=proposal, dimension=dimension)
+    existing = {b.value: b for b in rows}
+    removed = [v for v in existing if v not in clean]
+    added = [v for v in clean if v not in existing]
+    if not removed and not added:
+        return [existing[v] for v in clean]
+    ReportingBreakdown.objects.filter(
+        proposal=proposal, dimension=dimension, value__in=removed
+    ).delete()
+    ReportingBreakdown.objects.bulk_create(
+        [
+            ReportingBreakdown(proposal=proposal, dimension=dimension, value=v, created_by=actor)
+            for v in added
+        ]
+    )
+    _audit(
+        actor,
+        "breakdowns.set",
+        proposal.workshop,
+        proposal,
+        dimension=dimension,
+        added=added,
+        removed=removed,
+    )
+    return list(ReportingBreakdown.objects.filter(proposal=proposal, dimension=dimension))
+
+
+@transaction.atomic
+def counter_metric_set(
+    *,
+    actor: Participant | None,
+    proposal: Proposal,
+    counter_proposal_id: int | None = None,
+    library_slug: str = "",
+    text: str = "",
+) -> Revision:
+    """Set a KPI's balancing counter-metric: another KPI of the workshop, a KPI of the library,
+    or words. Revisions are immutable, so this writes a new revision (credited to the actor)
+    that differs from the current one only in the counter-metric. Nothing given clears it.
+    Takes the proposal's row lock."""
+    proposal = _mapped(actor, proposal)
+    current = proposal.current_revision
+    counter = None
+    counter_text = ""
+    given = [bool(counter_proposal_id), bool(library_slug), bool((text or "").strip())]
+    if sum(given) > 1:
+        raise ValidationError(
+            _("Choose one counter-metric: a KPI of the workshop, of the library, or in words.")
+        )
+    if counter_proposal_id:
+        counter = (
+            Proposal.objects.visible()
+            .filter(workshop=proposal.workshop)
+            .get(pk=counter_proposal_id)
+        )
+        if counter.pk == proposal.pk:
+            raise ValidationError(_("A KPI cannot balance itself."))
+    elif library_slug:
+        library = LibraryKPI.objects.get(slug=str(library_slug)[:80])
+        # The library KPI's name in the language of whoever chose it: a revision stores text.
+        counter_text = library.name[:200]
+    else:
+        counter_text = _text(text, limit=200, field="text")
+    if current.counter_metric_proposal_id == (counter.pk if counter else None) and (
+        current.counter_metric_text == counter_text
+    ):
+        raise ValidationError(_("Nothing changed."))
+    number = (proposal.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
+    definition = {f: getattr(current, f) for f in DEFINITION_FIELDS}
+    definition["counter_metric_text"] = counter_text
+    revision = Revision(
+        proposal=proposal,
+        number=number,
+        author=actor,
+        # Like the other notes the kpis services write: in the actor's language.
+        change_note=_("Counter-metric set while mapping"),
+        credited_to=actor,
+        counter_metric_proposal=counter,
+        **definition,
+    )
+    revision.full_clean(exclude=["proposal", "from_suggestion", "counter_metric_proposal"])
+    revision.save()
+    proposal.current_revision = revision
+    proposal.save(update_fields=["current_revision", "updated_at"])
+    _audit(
+        actor,
+        "counter_metric.set",
+        proposal.workshop,
+        proposal,
+        number=number,
+        counter=counter.pk if counter else None,
+        library=library_slug or None,
+    )
+    return revision
+
+
+@transaction.atomic
+def map_settings_update(
+    *, actor: Participant | None, workshop: Workshop, act_on_limit: int
+) -> MapSettings:
+    if not permissions.can_configure(actor, workshop):
+        raise PermissionDenied(_("Only the facilitator changes the coverage checks."))
+    try:
+        limit = int(act_on_limit)
+    except (TypeError, ValueError):
+        raise ValidationError({"act_on_limit": _("Enter a whole number.")}) from None
+    if not 1 <= limit <= 100:
+        raise ValidationError({"act_on_limit": _("Enter a number between 1 and 100.")})
+    settings_row, _created = MapSettings.objects.select_for_update().get_or_create(
+        workshop=workshop
+    )
+    if settings_row.act_on_limit != limit:
+        old = settings_row.act_on_limit
+        settings_row.act_on_limit = limit
+        settings_row.save(update_fields=["act_on_limit"])
+        _audit(actor, "map_settings.update", workshop, settings_row, old=old, new=limit)
+    return settings_row
+
+
+# --- Comments on links ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def link_comment_create(
+    *,
+    actor: Participant | None,
+    goal_link: GoalLink | None = None,
+    audience_link: AudienceLink | None = None,
+    stance: str,
+    body: str,
+) -> LinkComment:
+    link = goal_link if goal_link is not None else audience_link
+    if link is None or (goal_link is not None and audience_link is not None):
+        raise ValidationError(_("Comment on one link."))
+    workshop = link.proposal.workshop
+    if not permissions.can_comment_on_link(actor, workshop):
+        raise PermissionDenied(_("Comments on links are open during the Map stage."))
+    stance = _choice(stance, Stance, field="stance")
+    body = _text(body, limit=MAX_COMMENT, field="body", required=True)
+    comment = LinkComment.objects.create(
+        goal_link=goal_link, audience_link=audience_link, author=actor, stance=stance, body=body
+    )
+    return comment
+
+
+@transaction.atomic
+def breakdowns_save(
+    *, actor: Participant | None, proposal: Proposal, values: dict[str, list[str]]
+) -> None:
+    """Replace the breakdowns of every dimension given, all or nothing."""
+    for dimension in Dimension.values:
+        if dimension in values:
+            breakdowns_set(
+                actor=actor, proposal=proposal, dimension=dimension, values=values[dimension]
+            )

@@ -1,0 +1,71 @@
+import datetime
+
+import pytest
+
+from kpiworkshop.accounts.models import Role
+from kpiworkshop.catalog import services
+from kpiworkshop.catalog.models import Decision
+from kpiworkshop.kpis.models import Category, Proposal, ProposalState, Revision
+from kpiworkshop.workshops.models import Stage
+from tests.factories import ParticipantFactory
+
+NOTES = {
+    "how_to_read": "Share of contacts solved at the first touch.",
+    "when_it_moves": "Look at the repeat contacts by reason.",
+    "pitfalls": "Closing tickets early inflates it.",
+    "worked_example": "80 of 100 contacts solved first time: 80%.",
+}
+
+
+def make_proposal(workshop, author, name, state=ProposalState.SHORTLISTED, **fields) -> Proposal:
+    proposal = Proposal.objects.create(workshop=workshop, author=author, state=state)
+    rev = Revision.objects.create(
+        proposal=proposal,
+        number=1,
+        author=author,
+        name=name,
+        measures=f"How we measure {name}",
+        category=fields.pop("category", Category.CUSTOMER),
+        **{"numerator": "Contacts solved", "denominator": "All contacts", "unit": "%"} | fields,
+    )
+    proposal.current_revision = rev
+    proposal.save(update_fields=["current_revision"])
+    return proposal
+
+
+@pytest.fixture
+def approve_workshop(workshop):
+    workshop.stage = Stage.APPROVE
+    workshop.save(update_fields=["stage"])
+    return workshop
+
+
+@pytest.fixture
+def approvers(approve_workshop):
+    return [
+        ParticipantFactory(workshop=approve_workshop, role=Role.LEADERSHIP, display_name=n)
+        for n in ("Lia", "Marco", "Sara")
+    ]
+
+
+@pytest.fixture
+def shortlist(approve_workshop, agent):
+    return [make_proposal(approve_workshop, agent, n) for n in ("FCR", "NPS", "AHT")]
+
+
+def approve_all(proposals, approver, facilitator, language="en"):
+    for p in proposals:
+        services.approval_decide(
+            actor=approver, proposal=p, decision=Decision.APPROVE, reason="Clear and useful."
+        )
+        services.training_notes_save(actor=facilitator, proposal=p, language=language, **NOTES)
+
+
+def publish(workshop, facilitator, language="en", **kwargs):
+    return services.release_publish(
+        actor=facilitator,
+        workshop=workshop,
+        language=language,
+        effective_date=kwargs.pop("effective_date", datetime.date(2026, 1, 1)),
+        **kwargs,
+    )

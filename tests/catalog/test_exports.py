@@ -1,0 +1,189 @@
+import csv
+import io
+import json
+
+import jsonschema
+import pytest
+from django.core.management import call_command
+from django.db import IntegrityError, transaction
+from pypdf import PdfReader
+
+from kpiworkshop.accounts.models import Role
+from kpiworkshop.catalog import exports, services
+from kpiworkshop.catalog.models import CatalogEntry, CatalogRelease, Decision, Export
+from kpiworkshop.kpis.models import Proposal, ProposalKind
+from kpiworkshop.mapping.models import AudienceLink, GoalLink
+from kpiworkshop.workshops.models import Stage
+from tests.factories import (
+    AudienceFactory,
+    BusinessGoalFactory,
+    ParticipantFactory,
+    WorkshopFactory,
+)
+
+from .conftest import NOTES, approve_all, make_proposal, publish
+
+IT_NOTES = {
+    "how_to_read": "Quota di contatti risolti al primo contatto.",
+    "when_it_moves": "Guarda i ricontatti per motivo.",
+    "pitfalls": "Chiudere i ticket in fretta lo gonfia.",
+    "worked_example": "80 contatti su 100 risolti subito: 80%.",
+}
+
+
+@pytest.fixture
+def published(
+    approve_workshop,
+    organisation,
+    facilitator,
+    agent,
+    approvers,
+    django_capture_on_commit_callbacks,
+):
+    fcr = make_proposal(approve_workshop, agent, "Risoluzione al primo contatto")
+    bad = make_proposal(approve_workshop, agent, '=HYPERLINK("http://x")<b>bold</b>')
+    Proposal.objects.filter(pk=fcr.pk).update(internal_fields=["baseline"])
+    rev = fcr.current_revision
+    rev.baseline = "INTERNAL-ONLY-42"
+    rev.save()
+    agents = AudienceFactory(organisation=organisation, name="Front line", key="front-line")
+    churn = BusinessGoalFactory(organisation=organisation, name="Churn", key="")
+    GoalLink.objects.create(proposal=fcr, goal=churn, strength="primary", created_by=facilitator)
+    AudienceLink.objects.create(
+        proposal=fcr, audience=agents, relation="sees", created_by=facilitator
+    )
+    approve_all([fcr, bad], approvers[0], facilitator, language="it")
+    services.training_notes_save(actor=facilitator, proposal=fcr, language="it", **IT_NOTES)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(approve_workshop, facilitator, language="it")
+    return CatalogRelease.objects.get()
+
+
+def _read(export: Export) -> bytes:
+    with export.file.open("rb") as f:
+        return f.read()
+
+
+def test_csv_has_bom_columns_and_neutralised_formulas(published):
+    data = _read(Export.objects.get(release=published, format="csv"))
+    assert data.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert list(rows[0].keys()) == exports.CSV_COLUMNS
+    names = {r["name"] for r in rows}
+    assert "Risoluzione al primo contatto" in names
+    assert '\'=HYPERLINK("http://x")bold' in names  # formula neutralised, HTML stripped
+    fcr = next(r for r in rows if r["name"] == "Risoluzione al primo contatto")
+    assert fcr["how_to_read"] == IT_NOTES["how_to_read"]
+    assert fcr["audiences"] == "Front line" and fcr["goals"] == "Churn"
+    assert "INTERNAL-ONLY-42" not in data.decode("utf-8-sig")
+    for row in rows:
+        for cell in row.values():
+            assert not cell.startswith(("=", "+", "-", "@")), cell
+
+
+def test_json_validates_against_its_schema(published):
+    doc = json.loads(_read(Export.objects.get(release=published, format="json")))
+    schema = json.loads(exports.SCHEMA_PATH.read_text())
+    jsonschema.validate(doc, schema, format_checker=jsonschema.FormatChecker())
+    assert doc["schema_version"] == "1.0"
+    assert doc["version"] == "1.0" and doc["language"] == "it"
+    fcr = next(e for e in doc["entries"] if e["name"] == "Risoluzione al primo contatto")
+    assert fcr["goals"][0]["name"] == "Churn" and fcr["goals"][0]["kind"] == "primary"
+    assert fcr["audiences"][0]["slug"] == "front-line"
+    assert fcr["decisions"][0]["decision_label"] == "Approva"  # in the release's language
+    assert "baseline" not in json.dumps(fcr) or fcr.get("baseline") == ""
+
+
+def test_markdown_export_is_in_the_release_language(published):
+    text = _read(Export.objects.get(release=published, format="md")).decode()
+    assert text.startswith("# Catalogo KPI 1.0")
+    assert IT_NOTES["pitfalls"] in text
+    assert "<b>" not in text
+
+
+def test_pdf_text_has_names_and_italian_notes(published):
+    reader = PdfReader(
+        io.BytesIO(_read(Export.objects.get(release=published, format="pdf", audience="")))
+    )
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Catalogo KPI 1.0" in text
+    assert "Risoluzione al primo contatto" in text
+    assert "Chiudere i ticket in fretta lo gonfia." in text
+    assert "Come leggerlo" in text  # headings in Italian
+    assert "INTERNAL-ONLY-42" not in text
+
+
+def test_per_audience_pack_holds_only_its_kpis(published):
+    export = Export.objects.get(release=published, format="pdf", audience="front-line")
+    reader = PdfReader(io.BytesIO(_read(export)))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Risoluzione al primo contatto" in text
+    assert "HYPERLINK" not in text
+
+
+def test_export_command_writes_each_format(published, tmp_path):
+    for fmt in ("csv", "json", "md", "pdf"):
+        out = tmp_path / f"c.{fmt}"
+        call_command("export_catalog", "1.0", "--format", fmt, "--output", str(out),
+                     "--organisation", published.organisation.slug)  # fmt: skip
+        assert out.stat().st_size > 100
+    out = tmp_path / "agents.pdf"
+    call_command("export_catalog", "1.0", "--format", "pdf", "--audience", "front-line",
+                 "--output", str(out), "--organisation", published.organisation.slug)  # fmt: skip
+    assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_export_command_refuses_unknown_release(published, tmp_path):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError):
+        call_command(
+            "export_catalog", "7.7", "--format", "csv", "--output", str(tmp_path / "x.csv"),
+            "--organisation", published.organisation.slug,
+        )  # fmt: skip
+
+
+def test_a_release_version_exists_once(published):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CatalogRelease.objects.create(
+            organisation=published.organisation, major=1, minor=0, language="en",
+            effective_date=published.effective_date, published_by_name="x",
+        )  # fmt: skip
+
+
+def test_second_release_changes_and_retires_with_stable_identity(
+    published, organisation, django_capture_on_commit_callbacks
+):
+    """A review workshop changes one KPI and retires the other: 2.0 (a retirement is major),
+    the changed KPI keeps its identity and history."""
+    fcr_entry = published.entries.get(name="Risoluzione al primo contatto")
+    other = published.entries.exclude(pk=fcr_entry.pk).get()
+    review = WorkshopFactory(organisation=organisation, stage=Stage.APPROVE)
+    fac = ParticipantFactory(workshop=review, role=Role.FACILITATOR)
+    boss = ParticipantFactory(workshop=review, role=Role.LEADERSHIP)
+    change = make_proposal(review, fac, "Risoluzione al primo contatto", target="85%")
+    retire = make_proposal(review, fac, other.name)
+    Proposal.objects.filter(pk=change.pk).update(
+        kind=ProposalKind.CHANGE, catalog_entry_id=fcr_entry.pk
+    )
+    Proposal.objects.filter(pk=retire.pk).update(
+        kind=ProposalKind.RETIRE, catalog_entry_id=other.pk
+    )
+    services.approval_decide(actor=boss, proposal=change, decision=Decision.APPROVE, reason="ok")
+    services.approval_decide(
+        actor=boss, proposal=retire, decision=Decision.APPROVE, reason="Nobody uses it."
+    )
+    services.training_notes_save(actor=fac, proposal=change, language="en", **NOTES)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(review, fac, language="en")
+    second = CatalogRelease.objects.exclude(pk=published.pk).get()
+    assert second.version == "2.0"
+    assert second.previous_id == published.pk
+    assert [c["reason"] for c in second.changelog["retired"]] == ["Nobody uses it."]
+    changed = second.changelog["changed"][0]
+    assert changed["kpi_uid"] == str(fcr_entry.kpi_uid)
+    assert "target" in {f["field"] for f in changed["fields"]}
+    assert CatalogEntry.objects.filter(kpi_uid=fcr_entry.kpi_uid).count() == 2
+    # The first release is untouched.
+    published.refresh_from_db()
+    assert published.entries.count() == 2

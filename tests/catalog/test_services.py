@@ -1,0 +1,218 @@
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from kpiworkshop.catalog import services
+from kpiworkshop.catalog.models import (
+    Approval,
+    CatalogEntry,
+    CatalogRelease,
+    Decision,
+    Export,
+    PublishJob,
+    PublishState,
+)
+from kpiworkshop.core.models import AuditEvent
+from kpiworkshop.kpis.models import ProposalState, Revision
+from kpiworkshop.workshops.models import Stage
+
+from .conftest import NOTES, approve_all, make_proposal, publish
+
+
+def _decide(approver, proposal, decision=Decision.APPROVE, **kw):
+    return services.approval_decide(
+        actor=approver, proposal=proposal, decision=decision, reason=kw.pop("reason", "Why"), **kw
+    )
+
+
+def test_one_approval_approves_with_default_quorum(shortlist, approvers):
+    _decide(approvers[0], shortlist[0])
+    shortlist[0].refresh_from_db()
+    assert shortlist[0].state == ProposalState.APPROVED
+    assert AuditEvent.objects.filter(action="approval.decide").count() == 1
+
+
+def test_quorum_of_two_needs_two_approvers(approve_workshop, facilitator, shortlist, approvers):
+    services.approval_set_quorum(actor=facilitator, workshop=approve_workshop, quorum=2)
+    _decide(approvers[0], shortlist[0])
+    shortlist[0].refresh_from_db()
+    assert shortlist[0].state == ProposalState.SHORTLISTED
+    _decide(approvers[1], shortlist[0], Decision.PILOT, pilot_until=datetime.date(2099, 1, 1))
+    shortlist[0].refresh_from_db()
+    assert shortlist[0].state == ProposalState.APPROVED
+
+
+def test_rejected_when_quorum_can_no_longer_be_reached(
+    approve_workshop, facilitator, shortlist, approvers
+):
+    services.approval_set_quorum(actor=facilitator, workshop=approve_workshop, quorum=2)
+    _decide(approvers[0], shortlist[0], Decision.REJECT)
+    shortlist[0].refresh_from_db()
+    assert shortlist[0].state == ProposalState.SHORTLISTED  # two others could still approve
+    _decide(approvers[1], shortlist[0], Decision.REJECT)
+    shortlist[0].refresh_from_db()
+    assert shortlist[0].state == ProposalState.REJECTED
+
+
+def test_deciding_twice_is_refused_and_changes_nothing(approve_workshop, shortlist, approvers):
+    from kpiworkshop.catalog.models import ApprovalPolicy
+
+    ApprovalPolicy.objects.create(workshop=approve_workshop, quorum=3)
+    _decide(approvers[0], shortlist[0])
+    with pytest.raises(ValidationError):
+        _decide(approvers[0], shortlist[0], Decision.REJECT)
+    assert Approval.objects.filter(proposal=shortlist[0]).count() == 1
+
+
+def test_reason_is_required(shortlist, approvers):
+    with pytest.raises(ValidationError):
+        _decide(approvers[0], shortlist[0], reason="   ")
+    assert not Approval.objects.exists()
+
+
+def test_pilot_needs_a_future_date(shortlist, approvers):
+    with pytest.raises(ValidationError):
+        _decide(approvers[0], shortlist[0], Decision.PILOT)
+    with pytest.raises(ValidationError):
+        _decide(approvers[0], shortlist[0], Decision.PILOT, pilot_until=datetime.date(2000, 1, 1))
+    assert not Approval.objects.exists()
+
+
+def test_no_self_approval_for_author_coauthor_or_credited(approve_workshop, approvers, agent):
+    mine = make_proposal(approve_workshop, approvers[0], "Mine")
+    with pytest.raises(PermissionDenied):
+        _decide(approvers[0], mine)
+    # A co-author (wrote a revision) and a credited suggester cannot decide either.
+    other = make_proposal(approve_workshop, agent, "Theirs")
+    Revision.objects.create(
+        proposal=other, number=2, author=approvers[1], credited_to=approvers[2], name="Theirs 2",
+        measures="m", category="customer",
+    )  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        _decide(approvers[1], other)
+    with pytest.raises(PermissionDenied):
+        _decide(approvers[2], other)
+    assert not Approval.objects.exists()
+
+
+def test_only_leadership_in_approve_stage_decides(workshop, agent, facilitator, approver):
+    proposal = make_proposal(workshop, agent, "FCR")  # workshop still in propose
+    with pytest.raises(PermissionDenied):
+        _decide(approver, proposal)
+    workshop.stage = Stage.APPROVE
+    workshop.save()
+    for person in (agent, facilitator):
+        with pytest.raises(PermissionDenied):
+            _decide(person, proposal)
+
+
+def test_request_changes_reopens_and_clears_decisions(
+    approve_workshop, facilitator, shortlist, approvers, agent
+):
+    services.approval_set_quorum(actor=facilitator, workshop=approve_workshop, quorum=2)
+    _decide(approvers[0], shortlist[0])
+    _decide(approvers[1], shortlist[0], Decision.CHANGES, reason="Say which channels.")
+    shortlist[0].refresh_from_db()
+    assert shortlist[0].state == ProposalState.CHANGES_REQUESTED
+    assert not Approval.objects.filter(superseded_at__isnull=True).exists()
+    with pytest.raises(ValidationError):  # nothing to decide until it is revised
+        _decide(approvers[2], shortlist[0])
+    services.proposal_resubmit(
+        actor=agent,
+        proposal=shortlist[0],
+        definition={"channels": ["voice", "chat"]},
+        change_note="Voice and chat only.",
+    )
+    shortlist[0].refresh_from_db()
+    assert shortlist[0].state == ProposalState.SHORTLISTED
+    assert shortlist[0].current_revision.number == 2
+    _decide(approvers[0], shortlist[0])  # the first approver decides again, on the revision
+    _decide(approvers[1], shortlist[0])
+    shortlist[0].refresh_from_db()
+    assert shortlist[0].state == ProposalState.APPROVED
+
+
+def test_publish_refused_with_nothing_approved_or_notes_missing(
+    approve_workshop, facilitator, shortlist, approvers
+):
+    with pytest.raises(ValidationError):
+        publish(approve_workshop, facilitator)
+    _decide(approvers[0], shortlist[0])
+    with pytest.raises(ValidationError) as info:
+        publish(approve_workshop, facilitator)
+    assert "FCR" in " ".join(info.value.messages)
+    assert not PublishJob.objects.exists()
+
+
+def test_publish_builds_one_release_with_entries_and_exports(
+    approve_workshop, facilitator, shortlist, approvers, django_capture_on_commit_callbacks
+):
+    approve_all(shortlist[:2], approvers[0], facilitator)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = publish(approve_workshop, facilitator)
+    job.refresh_from_db()
+    assert job.state == PublishState.DONE, job.error
+    release = CatalogRelease.objects.get()
+    assert release.version == "1.0"
+    assert sorted(release.entries.values_list("name", flat=True)) == ["FCR", "NPS"]
+    entry = release.entries.get(name="FCR")
+    assert entry.training_notes["en"] == NOTES
+    assert entry.decisions[0]["reason"] == "Clear and useful."
+    assert set(Export.objects.values_list("format", flat=True)) == {"pdf", "csv", "json", "md"}
+    approve_workshop.refresh_from_db()
+    assert approve_workshop.stage == Stage.PUBLISHED
+
+
+def test_publish_twice_and_task_run_twice_give_one_release(
+    approve_workshop, facilitator, shortlist, approvers, django_capture_on_commit_callbacks
+):
+    approve_all(shortlist[:1], approvers[0], facilitator)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        job1 = publish(approve_workshop, facilitator)
+        job2 = publish(approve_workshop, facilitator)  # a double click shares the job
+    assert job1.pk == job2.pk
+    for cb in callbacks:
+        cb()
+    services.release_build(job_id=job1.pk)  # a duplicate message
+    assert CatalogRelease.objects.count() == 1
+    assert Export.objects.filter(format="csv").count() == 1
+    approve_workshop.refresh_from_db()
+    with pytest.raises(PermissionDenied):  # published: nothing more to publish here
+        publish(approve_workshop, facilitator)
+    assert CatalogRelease.objects.count() == 1
+
+
+def test_crash_half_way_leaves_nothing_and_retry_gives_one_release(
+    approve_workshop, facilitator, shortlist, approvers, monkeypatch
+):
+    from kpiworkshop.catalog import exports
+
+    approve_all(shortlist[:2], approvers[0], facilitator)
+    job = PublishJob.objects.create(
+        workshop=approve_workshop,
+        requested_by=facilitator,
+        state=PublishState.QUEUED,
+        language="en",
+        effective_date=datetime.date(2026, 1, 1),
+    )
+    real = exports.render_pdf
+
+    def crash(doc):
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(exports, "render_pdf", crash)
+    monkeypatch.setitem(exports.RENDERERS, "pdf", crash)
+    with pytest.raises(RuntimeError):
+        services.release_build(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.state == PublishState.FAILED
+    assert "worker killed" in job.error
+    assert not CatalogRelease.objects.exists()
+    assert not CatalogEntry.objects.exists()
+    assert not Export.objects.exists()
+    monkeypatch.setitem(exports.RENDERERS, "pdf", real)
+    services.release_build(job_id=job.pk)
+    services.release_build(job_id=job.pk)
+    assert CatalogRelease.objects.count() == 1
+    assert CatalogEntry.objects.count() == 2

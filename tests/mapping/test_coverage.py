@@ -1,0 +1,249 @@
+"""The coverage checks on hand-built workshops: each flag fires when it should and not
+otherwise. And the coverage, audience and map pages cost the same number of queries with 1,
+10 and 100 KPIs, goals, audiences and links."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from kpiworkshop.mapping.models import (
+    AudienceLink,
+    GoalLink,
+    Handler,
+    Identity,
+    LinkComment,
+    MapSettings,
+    ReportingBreakdown,
+)
+from kpiworkshop.mapping.selectors import coverage_for_workshop
+from tests.conftest import as_guest, login
+from tests.factories import AudienceFactory, BusinessGoalFactory
+
+from .conftest import make_kpi
+
+
+def checks(workshop) -> dict[str, bool]:
+    return {c.key: c.ok for c in coverage_for_workshop(workshop=workshop).checks}
+
+
+def complete_map(workshop, author, goal, audience):
+    """Four KPIs, one per macro-category, each fully mapped: every check passes."""
+    kpis = [
+        make_kpi(workshop, author, f"KPI {c}", category=c, counter_text="balanced by X")
+        for c in ("technical", "economic", "customer", "employee")
+    ]
+    for p in kpis:
+        p.current_revision.channels = ["voice"]
+        p.current_revision.save()
+        GoalLink.objects.create(proposal=p, goal=goal, strength="primary", created_by=author)
+        for rel in ("sees", "acts", "accountable"):
+            AudienceLink.objects.create(
+                proposal=p, audience=audience, relation=rel, created_by=author
+            )
+    for value in ["voice"]:
+        ReportingBreakdown.objects.create(
+            proposal=kpis[0], dimension="channel", value=value, created_by=author
+        )
+    for value in Handler.values:
+        ReportingBreakdown.objects.create(
+            proposal=kpis[0], dimension="handler", value=value, created_by=author
+        )
+    for value in Identity.values:
+        ReportingBreakdown.objects.create(
+            proposal=kpis[1], dimension="identity", value=value, created_by=author
+        )
+    return kpis
+
+
+def test_complete_map_passes_every_check(map_workshop, manager, goal, audience):
+    complete_map(map_workshop, manager, goal, audience)
+    cov = coverage_for_workshop(workshop=map_workshop)
+    assert cov.passed == cov.total == 14
+    assert cov.complete
+
+
+def test_each_gap_fails_only_its_own_check(map_workshop, manager, goal, audience):
+    kpis = complete_map(map_workshop, manager, goal, audience)
+    # A goal nobody measures.
+    lonely = BusinessGoalFactory(organisation=map_workshop.organisation, name="Lonely goal")
+    result = checks(map_workshop)
+    assert [k for k, ok in result.items() if not ok] == ["goals"]
+    cov = coverage_for_workshop(workshop=map_workshop)
+    assert cov.checks[0].items[0][0] == "Lonely goal"
+    lonely.is_active = False
+    lonely.save()
+    assert all(checks(map_workshop).values())
+
+    # A KPI without its primary goal (still serving a goal as secondary).
+    GoalLink.objects.filter(proposal=kpis[0]).update(strength="secondary")
+    assert [k for k, ok in checks(map_workshop).items() if not ok] == ["kpi_primary"]
+    GoalLink.objects.filter(proposal=kpis[0]).delete()
+    assert [k for k, ok in checks(map_workshop).items() if not ok] == ["kpi_goal", "kpi_primary"]
+    GoalLink.objects.create(proposal=kpis[0], goal=goal, strength="primary", created_by=manager)
+
+    # Nobody accountable, nobody acting, nobody seeing.
+    for rel, key in (("accountable", "accountable"), ("acts", "acts"), ("sees", "sees")):
+        link = AudienceLink.objects.get(proposal=kpis[2], relation=rel)
+        link.delete()
+        assert [k for k, ok in checks(map_workshop).items() if not ok] == [key]
+        AudienceLink.objects.create(
+            proposal=kpis[2], audience=audience, relation=rel, created_by=manager
+        )
+
+    # No counter-metric.
+    rev = kpis[3].current_revision
+    rev.counter_metric_text = ""
+    rev.save()
+    assert [k for k, ok in checks(map_workshop).items() if not ok] == ["counter"]
+    rev.counter_metric_proposal = kpis[0]
+    rev.save()
+    assert all(checks(map_workshop).values())
+
+    # Control only.
+    rev.purposes = ["control"]
+    rev.save()
+    assert [k for k, ok in checks(map_workshop).items() if not ok] == ["control"]
+    rev.purposes = ["control", "support"]
+    rev.save()
+    assert all(checks(map_workshop).values())
+
+
+def test_empty_category_and_technical_heavy_scorecard(map_workshop, manager, goal, audience):
+    kpis = complete_map(map_workshop, manager, goal, audience)
+    rev = kpis[3].current_revision  # the employee one becomes technical
+    rev.category = "technical"
+    rev.save()
+    result = checks(map_workshop)
+    assert not result["categories"]
+    assert result["balance"]  # 2 of 4 technical: half, not more
+    rev = kpis[2].current_revision
+    rev.category = "technical"
+    rev.save()
+    result = checks(map_workshop)
+    assert not result["balance"]
+    cov = coverage_for_workshop(workshop=map_workshop)
+    counts = {c["value"]: c["count"] for c in cov.categories}
+    assert counts == {"technical": 3, "economic": 1, "customer": 0, "employee": 0}
+
+
+def test_overloaded_audience_uses_the_workshop_threshold(map_workshop, manager, goal, audience):
+    complete_map(map_workshop, manager, goal, audience)
+    assert checks(map_workshop)["overload"]  # 4 acts, default limit 7
+    MapSettings.objects.create(workshop=map_workshop, act_on_limit=3)
+    cov = coverage_for_workshop(workshop=map_workshop)
+    overload = next(c for c in cov.checks if c.key == "overload")
+    assert not overload.ok
+    assert "acts on 4" in overload.items[0][0]
+    assert [k for k, ok in checks(map_workshop).items() if not ok] == ["overload"]
+
+
+def test_breakdown_values_nobody_reports(map_workshop, manager, goal, audience):
+    kpis = complete_map(map_workshop, manager, goal, audience)
+    ReportingBreakdown.objects.filter(dimension="handler", value="outsourced_agent").delete()
+    cov = coverage_for_workshop(workshop=map_workshop)
+    handlers = next(c for c in cov.checks if c.key == "handlers")
+    assert not handlers.ok
+    assert [text for text, _url in handlers.items] == ["Outsourced agent"]
+    # A channel a KPI covers but nobody breaks down by.
+    rev = kpis[1].current_revision
+    rev.channels = ["chat"]
+    rev.save()
+    assert [k for k, ok in checks(map_workshop).items() if not ok] == ["channels", "handlers"]
+
+
+def test_empty_workshop_does_not_crash_and_flags_goals(map_workshop, goal):
+    cov = coverage_for_workshop(workshop=map_workshop)
+    assert cov.kpis == []
+    result = {c.key: c.ok for c in cov.checks}
+    assert not result["goals"]
+    assert result["kpi_goal"] and result["balance"]
+
+
+def test_flags_link_to_the_place_that_fixes_them(map_workshop, manager, goal):
+    kpi = make_kpi(map_workshop, manager)
+    cov = coverage_for_workshop(workshop=map_workshop)
+    no_goal = next(c for c in cov.checks if c.key == "kpi_goal")
+    assert no_goal.items == [
+        ("First contact resolution", reverse("mapping:kpi", args=[map_workshop.pk, kpi.pk]))
+    ]
+
+
+def test_only_the_shortlist_is_mapped_when_there_is_one(map_workshop, manager):
+    make_kpi(map_workshop, manager, "Open one", state="open")
+    assert [p.current_revision.name for p in coverage_for_workshop(workshop=map_workshop).kpis] == [
+        "Open one"
+    ]
+    make_kpi(map_workshop, manager, "Shortlisted one")
+    assert [p.current_revision.name for p in coverage_for_workshop(workshop=map_workshop).kpis] == [
+        "Shortlisted one"
+    ]
+
+
+# --- query counts ----------------------------------------------------------------------------
+
+
+def build(workshop, author, n: int):
+    org = workshop.organisation
+    goals = [BusinessGoalFactory(organisation=org) for _ in range(min(n, 12))]
+    audiences = [AudienceFactory(organisation=org) for _ in range(min(n, 10))]
+    for i in range(n):
+        p = make_kpi(workshop, author, f"KPI {i}", counter_text="x" if i % 2 else "")
+        g = GoalLink.objects.create(
+            proposal=p, goal=goals[i % len(goals)], strength="primary", created_by=author
+        )
+        a = AudienceLink.objects.create(
+            proposal=p, audience=audiences[i % len(audiences)], relation="acts", created_by=author
+        )
+        ReportingBreakdown.objects.create(
+            proposal=p, dimension="handler", value="chatbot", created_by=author
+        )
+        LinkComment.objects.create(goal_link=g, author=author, stance="concern", body="hm")
+        LinkComment.objects.create(audience_link=a, author=author, stance="question", body="?")
+    return audiences[0]
+
+
+def count(client, url, **kw) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, **kw)
+    assert response.status_code == 200, url
+    return len([q for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]])
+
+
+@pytest.mark.parametrize(
+    "page", ["coverage", "coverage-fragment", "audience", "audiences", "map", "kpi"]
+)
+def test_query_counts_do_not_grow(client, map_workshop, manager, page):
+    counts = []
+    login(client, manager)
+    for n in (1, 10, 100):
+        # A fresh set each time: delete the previous KPIs' links and KPIs.
+        map_workshop.proposals.all().delete()
+        audience = build(map_workshop, manager, n)
+        w = map_workshop.pk
+        first = map_workshop.proposals.order_by("id").first()
+        url, kw = {
+            "coverage": (reverse("mapping:coverage", args=[w]), {}),
+            "coverage-fragment": (
+                reverse("mapping:coverage", args=[w]),
+                {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "coverage"},
+            ),
+            "audience": (reverse("mapping:audience", args=[w, audience.pk]), {}),
+            "audiences": (reverse("mapping:audiences", args=[w]), {}),
+            "map": (reverse("mapping:map", args=[w]), {}),
+            "kpi": (reverse("mapping:kpi", args=[w, first.pk]), {}),
+        }[page]
+        client.get(url)  # the first visit of the map creates the default goals and audiences
+        counts.append(count(client, url, **kw))
+    assert counts[0] == counts[1] == counts[2], counts
+    assert counts[0] <= 14, counts
+
+
+def test_guest_coverage_query_count(client, map_workshop, manager, guest_customer):
+    as_guest(client, guest_customer)
+    counts = []
+    for n in (1, 10):
+        map_workshop.proposals.all().delete()
+        build(map_workshop, manager, n)
+        counts.append(count(client, reverse("mapping:coverage", args=[map_workshop.pk])))
+    assert counts[0] == counts[1]
