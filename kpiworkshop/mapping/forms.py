@@ -195,5 +195,5 @@ class MapSettingsForm(forms.Form):
         label=_("Most KPIs one audience should act on"),
         min_value=1,
         max_value=100,
-        widget=forms.NumberInput(attrs={"class": "form-control", "style": "max-width:8rem"}),
+        widget=forms.NumberInput(attrs={"class": "form-control input-narrow"}),
     )

@@ -467,8 +467,11 @@ def goals_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "audiences": selectors.audiences_for(organisation_id=org_id, active_only=False),
     }
     if context["can_manage_goals"]:
-        context["goal_form"] = GoalForm(parents=[g for g in goals if g.parent_id is None])
-        context["audience_form"] = AudienceForm()
+        # Two forms on one page: distinct ids, or each label would point at the first form.
+        context["goal_form"] = GoalForm(
+            parents=[g for g in goals if g.parent_id is None], auto_id="goal-%s"
+        )
+        context["audience_form"] = AudienceForm(auto_id="audience-%s")
     return render(request, "mapping/goals.html", context)
 
 

@@ -1,9 +1,13 @@
 """Valid HTML and a strict Content-Security-Policy (issue 13), dates in the reader's format."""
 
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -169,3 +173,32 @@ def test_api_docs_lists_every_operation_in_the_readers_language(client, db):
     assert 'id="schema-WorkshopOut"' in html
     assert "/static/js/api_docs.js" in html
     assert "swagger" not in html.lower()
+
+
+def _policy_settings(**env_overrides: str) -> str:
+    """Which CSP settings a fresh process gets from these environment variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "KPIW_"))}
+    env |= env_overrides
+    code = (
+        "from django.conf import settings as s;"
+        "print(hasattr(s, 'CONTENT_SECURITY_POLICY'), "
+        "hasattr(s, 'CONTENT_SECURITY_POLICY_REPORT_ONLY'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env=env | {"DJANGO_SETTINGS_MODULE": "kpiworkshop.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_policy_is_enforced_in_production_and_report_only_in_debug():
+    # "enforced, report-only" as two booleans
+    assert _policy_settings(DJANGO_DEBUG="0") == "True False"
+    assert _policy_settings(DJANGO_DEBUG="1") == "False True"
+    assert _policy_settings(DJANGO_DEBUG="1", KPIW_CSP_REPORT_ONLY="0") == "True False"
+    assert _policy_settings(DJANGO_DEBUG="0", KPIW_CSP_REPORT_ONLY="1") == "False True"

@@ -1,25 +1,14 @@
 """Every page the browser journeys visited is valid HTML (Nu HTML Checker, one JVM for all).
 
-The journeys' contexts save each HTML document they load (conftest ``_save_document``); this
-test runs last (``after_journeys``) and validates them. The one message filtered out is vnu's
-"Attribute “hx-…” not allowed": we keep htmx's documented ``hx-*`` attributes (the project's
-conventions, tests and app.js use them) rather than ``data-hx-*``; the filter is anchored on
-that exact message, so any other error on an element carrying hx-* still fails.
+The journeys' contexts save each HTML page and each htmx fragment they load (conftest
+``_save_document``; a fragment inside ``<template>`` of a minimal page); this test runs last
+(``after_journeys``) and validates them. What is filtered and why: ``tests/html_check.py``.
 """
-
-import json
-import os
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import SAVED_HTML
-
-ROOT = Path(__file__).resolve().parent.parent.parent
-VNU_JAR = Path(os.environ.get("KPIW_VNU_JAR", ROOT / "node_modules/vnu-jar/build/dist/vnu.jar"))
-HTMX_ATTRIBUTE = r"Attribute “hx-[a-z:-]+” not allowed on element “[a-z]+” at this point\."
+from tests.html_check import vnu_errors
 
 pytestmark = pytest.mark.after_journeys
 
@@ -27,38 +16,7 @@ pytestmark = pytest.mark.after_journeys
 def test_every_visited_page_is_valid_html():
     if not SAVED_HTML:
         pytest.skip("no browser journey ran in this session: no page to validate")
-    java = shutil.which("java")
-    if java is None or not VNU_JAR.exists():
-        pytest.fail(
-            f"the Nu HTML Checker needs Java and {VNU_JAR}: run `make install-test` "
-            "(npm installs vnu-jar into node_modules/)",
-            pytrace=False,
-        )
-    result = subprocess.run(
-        [
-            java,
-            "-Xss1024k",
-            "-jar",
-            str(VNU_JAR),
-            "--errors-only",
-            "--format",
-            "json",
-            "--filterpattern",
-            HTMX_ATTRIBUTE,
-            *map(str, SAVED_HTML),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
-    errors = [m for m in messages if m.get("type") == "error" or m.get("subType") == "fatal"]
-    lines = [
-        f"{Path(m.get('url', '?')).name}:{m.get('lastLine', '?')}: {m.get('message')}\n"
-        f"    {m.get('extract', '').strip()[:160]}"
-        for m in errors
-    ]
+    errors = vnu_errors(SAVED_HTML)
     assert not errors, f"{len(errors)} HTML error(s) in {len(SAVED_HTML)} pages:\n" + "\n".join(
-        lines
+        errors
     )
