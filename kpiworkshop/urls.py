@@ -3,12 +3,14 @@ from django.contrib import admin
 from django.urls import include, path, register_converter
 from django.views.i18n import JavaScriptCatalog
 
+from . import views
 from .api import api
 from .core.converters import IdConverter
 
 register_converter(IdConverter, "id")
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("", include("kpiworkshop.core.urls")),
     path("", include("kpiworkshop.workshops.urls")),
     path("", include("kpiworkshop.kpis.urls")),

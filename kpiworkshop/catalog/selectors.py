@@ -5,6 +5,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kpiworkshop.accounts.models import Membership, Role
@@ -781,3 +782,34 @@ def _role_label(role: str) -> str:
         return str(Role(role).label)
     except ValueError:
         return role or ""
+
+
+# --- home page: reviews coming due ---
+
+#: Reviews this close (or overdue) are announced on the home page.
+ANNOUNCE_DAYS = 30
+
+
+def review_banners_for(*, memberships) -> list[dict]:
+    """For each organisation the user facilitates: the next catalogue review if it is due within
+    ``ANNOUNCE_DAYS`` (or overdue), with how many KPIs the people who use them flagged."""
+    today = timezone.localdate()
+    banners = []
+    for m in memberships or []:
+        if m.role != Role.FACILITATOR:
+            continue
+        rows = reviews_for(organisation_id=m.organisation_id)
+        due = [r for r in rows if r.due <= today + datetime.timedelta(days=ANNOUNCE_DAYS)]
+        if not due:
+            continue
+        release = release_current(organisation_id=m.organisation_id)
+        days = due[0].days(today)
+        banners.append(
+            {
+                "organisation": m.organisation,
+                "days": days,
+                "late": -days,
+                "flagged": len(flagged_entries(release=release)),
+            }
+        )
+    return banners

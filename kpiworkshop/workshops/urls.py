@@ -4,7 +4,6 @@ from . import views
 
 app_name = "workshops"
 urlpatterns = [
-    path("", views.home, name="home"),
     path("join/", views.join_start, name="join"),
     path("j/<str:code>/", views.join_code, name="join_code"),
     path("w/new/", views.workshop_create, name="create"),

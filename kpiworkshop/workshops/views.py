@@ -39,20 +39,6 @@ from .guidance import ACTION_LABELS, STAGE_HELP
 from .models import STAGE_ORDER, Invitation, Stage, Workshop, new_guest_key
 
 
-@require_GET
-def home(request: HtmxHttpRequest) -> HttpResponse:
-    """Signed in: the workshops of your organisations. Otherwise: join with a code, or sign in."""
-    if not request.user.is_authenticated:
-        return render(request, "workshops/home_public.html", {"form": JoinCodeForm()})
-    memberships = memberships_for_user(user=request.user)
-    context = {
-        "memberships": memberships,
-        "workshops": selectors.workshops_for_user(user=request.user),
-        "can_create": any(m.role == Role.FACILITATOR for m in memberships),
-    }
-    return render(request, "workshops/home.html", context)
-
-
 def _stage_context(access: WorkshopAccess) -> dict:
     workshop, participant = access.workshop, access.participant
     actions = permissions.allowed_actions(participant, workshop)

@@ -717,7 +717,7 @@ def test_workshop_title_and_purpose_with_html_are_escaped(client, organisation):
     for url in [
         detail_url(workshop),
         screen_url(invitation),
-        reverse("workshops:home"),
+        reverse("home"),
         reverse("workshops:history", args=[workshop.pk]),
     ]:
         html = page(client.get(url))
