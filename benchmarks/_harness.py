@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -24,6 +26,40 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
+WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_report.lua"
+CORES = os.cpu_count() or 1
+
+
+def require_wrk() -> str:
+    """The path of Debian's ``wrk``, or exit with how to install it (``make bench-setup``)."""
+    path = shutil.which("wrk")
+    if path is None:
+        raise SystemExit(
+            "wrk (the compiled HTTP load generator) is not installed: run `make bench-setup` "
+            "(sudo apt-get install -y wrk), or pass --generator python."
+        )
+    return path
+
+
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of one process (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children_of(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
 
 
 def free_port() -> int:
@@ -67,6 +103,13 @@ class Server:
                     return
             time.sleep(0.2)
         raise RuntimeError("gunicorn did not start")
+
+    def cpu_seconds(self) -> float:
+        """CPU used so far by gunicorn's master and its (living) workers."""
+        if not self.proc:
+            return 0.0
+        pids = [self.proc.pid, *_children_of(self.proc.pid)]
+        return sum(_process_cpu(p) for p in pids)
 
     def stop(self) -> None:
         if self.proc:
@@ -114,6 +157,14 @@ class Result:
     errors: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
     elapsed: float = 0.0
+    generator: str = "python threads"
+    #: CPU seconds used by the load generator and by the server during the run.
+    generator_cpu: float = 0.0
+    server_cpu: float = 0.0
+    #: Set by wrk, which reports its own count and percentiles (ms) instead of every latency.
+    count: int | None = None
+    percentiles: dict[float, float] = field(default_factory=dict)
+    bytes: int = 0
 
     def add(self, latencies: list[float], errors: int, statuses: dict[int, int]) -> None:
         """Merge one thread's figures (called under the caller's lock)."""
@@ -124,9 +175,17 @@ class Result:
 
     @property
     def rps(self) -> float:
-        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
+        n = self.count if self.count is not None else len(self.latencies)
+        return n / self.elapsed if self.elapsed else 0.0
+
+    @property
+    def generator_share(self) -> float:
+        """The generator's CPU as a share of the machine's cores over the run (0-1)."""
+        return self.generator_cpu / (self.elapsed * CORES) if self.elapsed else 0.0
 
     def pct(self, p: float) -> float:
+        if p in self.percentiles:
+            return self.percentiles[p]
         if not self.latencies:
             return float("nan")
         data = sorted(self.latencies)
@@ -134,6 +193,8 @@ class Result:
 
     @property
     def p50(self) -> float:
+        if 50 in self.percentiles:
+            return self.percentiles[50]
         return statistics.median(self.latencies) * 1000 if self.latencies else float("nan")
 
 
@@ -184,27 +245,79 @@ def load(
     return run_threads(concurrency, worker, result)
 
 
+def wrk_load(
+    port: int,
+    name: str,
+    path: str,
+    headers: dict | None = None,
+    *,
+    cookies: list[str] | None = None,
+    concurrency: int = 8,
+    duration: float = 5.0,
+    threads: int = 1,
+    server: Server | None = None,
+) -> Result:
+    """Load one GET endpoint with ``wrk`` (compiled, epoll): ``concurrency`` keep-alive
+    connections on ``threads`` generator threads for ``duration`` seconds. ``cookies`` (one
+    Cookie header value each) are taken in turn by the requests, so many devices are simulated.
+    Records the generator's CPU (its rusage) and the server's (from /proc)."""
+    wrk = require_wrk()
+    cmd = [wrk, "-t", str(threads), "-c", str(concurrency), "-d", f"{duration:g}s",
+           "--timeout", "30s", "-s", str(WRK_SCRIPT)]  # fmt: skip
+    for key, value in (headers or {}).items():
+        cmd += ["-H", f"{key}: {value}"]
+    cmd.append(f"http://127.0.0.1:{port}{path}")
+    env = os.environ.copy()
+    with tempfile.NamedTemporaryFile("w", suffix=".cookies", delete=False) as fh:
+        fh.write("\n".join(cookies or []))
+        env["WRK_COOKIES"] = fh.name if cookies else ""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_before = server.cpu_seconds() if server else 0.0
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+    finally:
+        os.unlink(fh.name)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    line = next(x for x in out.splitlines() if x.startswith("WRKJSON "))
+    data = json.loads(line.removeprefix("WRKJSON "))
+    statuses = {int(k): v for k, v in data["statuses"].items()}
+    result = Result(name, generator="wrk")
+    result.count = data["requests"]
+    result.elapsed = data["duration_us"] / 1e6
+    result.bytes = data["bytes"]
+    result.percentiles = {50: data["p50"] / 1000, 95: data["p95"] / 1000, 99: data["p99"] / 1000}
+    result.statuses = statuses
+    result.errors = data["errors"] + sum(v for k, v in statuses.items() if k >= 500)
+    result.generator_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result.server_cpu = (server.cpu_seconds() - server_before) if server else 0.0
+    return result
+
+
 def run_threads(n: int, target, result: Result) -> Result:
     """Start ``target(i)`` for i in 0..n-1 in threads, wait for all, time the whole."""
     threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
+    cpu0 = time.process_time()
     t0 = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     result.elapsed = time.monotonic() - t0
+    result.generator_cpu = time.process_time() - cpu0
     return result
 
 
 def table(results: list[Result], baseline: Result) -> str:
     lines = [
-        "| endpoint | req/s | ratio to trivial | p50 ms | p95 ms | p99 ms | errors | statuses |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "| endpoint | req/s | ratio to trivial | p50 ms | p95 ms | p99 ms | errors | statuses "
+        f"| generator (CPU of {CORES} cores) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in results:
         ratio = baseline.rps / r.rps if r.rps else float("inf")
         lines.append(
             f"| {r.name} | {r.rps:,.0f} | 1/{ratio:.1f} | {r.p50:.1f} | {r.pct(95):.1f} "
-            f"| {r.pct(99):.1f} | {r.errors} | {dict(sorted(r.statuses.items()))} |"
+            f"| {r.pct(99):.1f} | {r.errors} | {dict(sorted(r.statuses.items()))} "
+            f"| {r.generator} ({100 * r.generator_share:.0f}%) |"
         )
     return "\n".join(lines)

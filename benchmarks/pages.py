@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import load, make_server, table
+from _harness import load, make_server, require_wrk, table, wrk_load
 
 SEED = """
 import json
@@ -67,7 +67,15 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--participants", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--generator",
+        choices=["wrk", "python"],
+        default="wrk",
+        help="wrk (compiled, default; `make bench-setup` installs it) or the Python threads",
+    )
     args = parser.parse_args()
+    if args.generator == "wrk":
+        require_wrk()
 
     server = make_server(args.db)
     try:
@@ -97,21 +105,21 @@ def main() -> None:
                  concurrency=2, duration=0.5)  # fmt: skip
         results = []
         for name, path, headers in endpoints:
-            results.append(
-                load(
-                    server.port,
-                    name,
-                    lambda i, t, p=path, h=headers: ("GET", p, None, h),
-                    concurrency=args.concurrency,
-                    duration=args.duration,
-                )
-            )
+            if args.generator == "wrk":
+                r = wrk_load(server.port, name, path, headers, concurrency=args.concurrency,
+                             duration=args.duration, server=server)  # fmt: skip
+            else:
+                r = load(server.port, name, lambda i, t, p=path, h=headers: ("GET", p, None, h),
+                         concurrency=args.concurrency, duration=args.duration)  # fmt: skip
+            results.append(r)
         print(
-            f"\n{args.db}, gunicorn {args.workers} workers × 4 threads, {args.concurrency} "
+            f"\n{args.db}, generator {args.generator}, gunicorn {args.workers} workers × 4 "
+            f"threads, {args.concurrency} "
             f"connections, {args.duration:.0f} s per endpoint, {args.participants} participants, "
             f"Python {platform.python_version()}\n"
         )
         print(table(results, results[0]))
+        print(f"\ncommand: {' '.join(['benchmarks/pages.py', *sys.argv[1:]])}")
     finally:
         server.stop()
 

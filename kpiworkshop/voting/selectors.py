@@ -2,13 +2,13 @@
 on the results page is arithmetic over its (proposal × role × criterion) rows, never a loop over
 votes."""
 
-import hashlib
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models import Count, Max, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from kpiworkshop.accounts.models import Role
+from kpiworkshop.core.fragments import versioned_key
 from kpiworkshop.kpis.models import Proposal
 from kpiworkshop.workshops.models import Participant, Workshop
 
@@ -46,8 +46,10 @@ def ballots_for_workshop(*, workshop: Workshop, ballot_id: int | None = None) ->
 
 
 def _with_activity(qs):
-    """Annotate the latest vote time and the voter count as subqueries (each an index
-    lookup). Joining votes and voters instead would multiply their rows."""
+    """Annotate the latest vote time, the voter count and the newest current revision of the
+    ballot's proposals as subqueries (each an index lookup). Joining votes and voters instead
+    would multiply their rows. A revision made current always has a higher id than any before
+    it, so ``items_revision`` moves whenever a proposal on the ballot is renamed."""
     votes = Vote.objects.filter(ballot=OuterRef("pk")).order_by("-updated_at")
     voters = (
         Voter.objects.filter(ballot=OuterRef("pk"))
@@ -56,8 +58,17 @@ def _with_activity(qs):
         .annotate(n=Count("id"))
         .values("n")
     )
+    revisions = (
+        BallotItem.objects.filter(ballot=OuterRef("pk"))
+        .order_by()
+        .values("ballot")
+        .annotate(m=Max("proposal__current_revision_id"))
+        .values("m")
+    )
     return qs.annotate(
-        last_vote_at=Subquery(votes.values("updated_at")[:1]), voters_n=Subquery(voters)
+        last_vote_at=Subquery(votes.values("updated_at")[:1]),
+        voters_n=Subquery(voters),
+        items_revision=Subquery(revisions),
     )
 
 
@@ -114,16 +125,31 @@ def has_voted(*, ballot: Ballot, participant: Participant | None) -> bool:
     return Voter.objects.filter(ballot=ballot, participant=participant).exists()
 
 
-def board_etag(*, ballot: Ballot, extra: str = "") -> str:
-    """Changes whenever anything the live board shows changes. Uses the activity annotations
-    of ``ballot_get(with_activity=True)`` when present, else one indexed query."""
+def ballot_version(*, ballot: Ballot) -> str:
+    """Changes whenever the ballot's results or state can have changed: its settings and state
+    (``updated_at``, open/closed, reveal), every vote (the latest vote time: a vote is never
+    deleted, a dot taken back is kept at 0), the number of voters and the proposals' current
+    revisions. Uses the annotations of ``ballot_get(with_activity=True)`` when present, else one
+    indexed query. The key of the live board's ETag and of the shared results fragment."""
     if not hasattr(ballot, "last_vote_at"):
         ballot = _with_activity(Ballot.objects.filter(pk=ballot.pk))[0]
-    raw = (
-        f"{ballot.pk}:{ballot.state}:{ballot.is_open}:{ballot.closes_at}:{ballot.revealed_at}:"
-        f"{ballot.updated_at}:{ballot.last_vote_at}:{ballot.voters_n}:{extra}"
+    return versioned_key(
+        ballot.pk,
+        ballot.state,
+        ballot.is_open,
+        ballot.closes_at,
+        ballot.revealed_at,
+        ballot.updated_at,
+        ballot.last_vote_at,
+        ballot.voters_n,
+        ballot.items_revision,
     )
-    return hashlib.blake2b(raw.encode(), digest_size=12).hexdigest()
+
+
+def board_etag(*, ballot: Ballot, extra: str = "") -> str:
+    """Changes whenever anything the live board shows changes (``ballot_version`` and
+    ``extra``: the language, the weighting)."""
+    return versioned_key(ballot_version(ballot=ballot), extra)
 
 
 # --- turnout ----------------------------------------------------------------------------------
@@ -244,12 +270,13 @@ def results_for_ballot(
     equal_weight: bool = False,
     items: list[Proposal] | None = None,
     criteria_list: list[Criterion] | None = None,
+    groups: list[GroupTurnout] | None = None,
 ) -> Results:
-    """Results of a ballot. Pass ``items`` / ``criteria_list`` when the caller has loaded them
-    already, to save their queries."""
+    """Results of a ballot. Pass ``items`` / ``criteria_list`` / ``groups`` (the turnout) when
+    the caller has loaded them already, to save their queries."""
     items = ballot_items(ballot=ballot) if items is None else items
     n_items = len(items)
-    groups = turnout(ballot=ballot)
+    groups = turnout(ballot=ballot) if groups is None else groups
     voters_by_role = {g.role: g.voted for g in groups}
     total_voters = sum(voters_by_role.values())
     if criteria_list is None:
