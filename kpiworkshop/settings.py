@@ -184,6 +184,9 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- Product settings -------------------------------------------------------------------------
+# Secret ballots: a stakeholder group with fewer voters is never shown on its own (and nothing
+# shown lets its votes be derived); see voting.selectors.result_blocks. Never below 2.
+KPIW_SECRET_MIN_GROUP = max(2, env.int("KPIW_SECRET_MIN_GROUP", default=3))
 KPIW_JOIN_MAX_FAILURES_PER_DEVICE = env.int("KPIW_JOIN_MAX_FAILURES_PER_DEVICE", default=10)
 KPIW_JOIN_MAX_FAILURES_PER_ADDRESS = env.int("KPIW_JOIN_MAX_FAILURES_PER_ADDRESS", default=60)
 KPIW_JOIN_MAX_FAILURES_PER_CODE = env.int("KPIW_JOIN_MAX_FAILURES_PER_CODE", default=30)

@@ -32,7 +32,8 @@ class BallotOut(Schema):
 
 
 class GroupOut(Schema):
-    role: str
+    role: str  # a role, or "other": the small groups of a secret ballot merged into one line
+    roles: list[str]
     value: float
     normalised: float
 
@@ -70,6 +71,7 @@ class ResultsOut(Schema):
     turnout: list[TurnoutOut]
     rows: list[RowOut]
     hidden_groups: int
+    withheld: bool
     individual_votes: list[IndividualVoteOut] | None
 
 
@@ -148,8 +150,14 @@ def ballot_results(
             )
             for v in selectors.individual_votes(ballot=ballot)
         ]
-    return 200, ResultsOut(
-        ballot=_ballot_out(ballot),
+    return 200, results_out(results=results, individual=individual)
+
+
+def results_out(*, results, individual: list[IndividualVoteOut] | None = None) -> ResultsOut:
+    """The results as the API shows them: only what ``selectors.results_for_ballot`` computed,
+    so the secret-ballot rule there holds here too."""
+    return ResultsOut(
+        ballot=_ballot_out(results.ballot),
         voters=results.voters,
         turnout=[
             TurnoutOut(role=g.role, voted=g.voted, eligible=g.eligible) for g in results.turnout
@@ -164,12 +172,16 @@ def ballot_results(
                 equal_weight=r.equal_weight,
                 divergence=r.divergence,
                 groups=[
-                    GroupOut(role=g.role, value=g.value, normalised=g.normalised) for g in r.groups
+                    GroupOut(
+                        role=g.role, roles=list(g.roles), value=g.value, normalised=g.normalised
+                    )
+                    for g in r.groups
                 ],
                 criteria=dict(r.criteria),
             )
             for r in results.rows
         ],
         hidden_groups=results.hidden_groups,
+        withheld=results.withheld,
         individual_votes=individual,
     )

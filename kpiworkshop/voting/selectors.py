@@ -4,8 +4,10 @@ votes."""
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Count, Max, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.core.fragments import versioned_key
@@ -16,9 +18,6 @@ from .models import SCORE_MAX, SCORE_MIN, Ballot, BallotItem, Criterion, Method,
 
 #: Divergence (0–100) from which a proposal is flagged as dividing the groups.
 DIVERGENCE_FLAG = 25
-#: In a secret ballot a group with fewer voters than this is not shown on its own: with one
-#: or two voters, "the customers' result" would be those people's votes.
-MIN_SECRET_GROUP = 3
 
 
 def _count_of(model, **filters):
@@ -194,12 +193,78 @@ def turnout(*, ballot: Ballot) -> list[GroupTurnout]:
 # --- results --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ResultBlock:
+    """A set of voters whose votes are shown together: one role group, or "other groups"."""
+
+    key: str  # the role, or OTHER_GROUPS
+    label: str
+    roles: tuple[str, ...]
+    voters: int
+
+
+OTHER_GROUPS = "other"
+
+
+def secret_minimum() -> int:
+    """The fewest voters a secret ballot ever shows a figure for (settings, never below 2)."""
+    return max(2, int(getattr(settings, "KPIW_SECRET_MIN_GROUP", 3)))
+
+
+def result_blocks(*, turnout: list[GroupTurnout], secret: bool) -> list[ResultBlock]:
+    """THE small-group rule: which voters each shown result line covers. Page, board, API (and
+    exports) get their figures from ``results_for_ballot``, which computes every figure from
+    these blocks' sums and nothing finer.
+
+    Open ballot: each role group that voted is a block of its own.
+
+    Secret ballot, with K = ``secret_minimum()``:
+
+    1. fewer than K voters in all: no block, and no result is shown (the overall figure would
+       be those few people's votes);
+    2. each group of at least K voters is a block of its own; the groups under K are merged
+       into one "other groups" block;
+    3. while that block has fewer than K voters, the smallest shown group joins it (so with
+       3 agents and 1 stakeholder there is only the overall line);
+    4. a single block is just the overall line: no per-group lines, no divergence, and no
+       equal-weights view (it has nothing to weigh).
+
+    Why this cannot be undone by arithmetic: everything shown (overall, group lines, equal
+    weights, divergence, per-criterion means, ranks) is a function of the blocks' sums, and
+    every block has at least K voters, so any sum or difference of shown figures covers whole
+    blocks: never a group under K on its own, and never one person. Hiding a small group's
+    line while still showing every other group and the overall (the earlier rule) let its
+    votes be read as overall minus the rest; re-weighting each hidden group on its own in the
+    equal-weights view leaked them too. What K does not protect against is people pooling
+    their own ballots, and watching a live board change as one person votes: the guide says so.
+    """
+    active = [g for g in turnout if g.voted]
+    if not secret:
+        return [ResultBlock(g.role, g.label, (g.role,), g.voted) for g in active]
+    minimum = secret_minimum()
+    if sum(g.voted for g in active) < minimum:
+        return []
+    shown = sorted((g for g in active if g.voted >= minimum), key=lambda g: (-g.voted, g.role))
+    merged = [g for g in active if g.voted < minimum]
+    while merged and sum(g.voted for g in merged) < minimum:
+        merged.append(shown.pop())  # the smallest shown group joins the others
+    blocks = [ResultBlock(g.role, g.label, (g.role,), g.voted) for g in shown]
+    if merged:
+        roles = tuple(r for r in Role.values if r in {g.role for g in merged})
+        label = _("Other groups (%(groups)s)") % {
+            "groups": ", ".join(str(Role(r).label) for r in roles)
+        }
+        blocks.append(ResultBlock(OTHER_GROUPS, label, roles, sum(g.voted for g in merged)))
+    return blocks
+
+
 @dataclass
 class GroupResult:
-    role: str
+    role: str  # a role, or OTHER_GROUPS for the merged small groups of a secret ballot
     label: str
     value: float  # in the method's own unit (yes votes, dots, mean score, Borda points)
     normalised: float  # 0..1, comparable across groups of different sizes
+    roles: tuple[str, ...] = ()
 
 
 @dataclass
@@ -229,9 +294,12 @@ class Results:
     rows: list[ProposalResult]
     turnout: list[GroupTurnout]
     voters: int
-    equal_weight: bool
-    roles: list[tuple[str, str]]
-    hidden_groups: int = 0
+    equal_weight: bool  # the rows are ordered by equal weights (asked for, and possible)
+    roles: list[tuple[str, str]]  # the group lines shown: (key, label)
+    hidden_groups: int = 0  # role groups not shown on their own (merged into a line)
+    withheld: bool = False  # a secret ballot with too few voters: no figure is shown
+    minimum: int = 0  # the secret ballot's minimum group size
+    can_weigh_equally: bool = False  # at least two group lines to weigh
 
     @property
     def divided(self) -> list[ProposalResult]:
@@ -272,57 +340,77 @@ def results_for_ballot(
     criteria_list: list[Criterion] | None = None,
     groups: list[GroupTurnout] | None = None,
 ) -> Results:
-    """Results of a ballot. Pass ``items`` / ``criteria_list`` / ``groups`` (the turnout) when
-    the caller has loaded them already, to save their queries."""
-    items = ballot_items(ballot=ballot) if items is None else items
-    n_items = len(items)
-    groups = turnout(ballot=ballot) if groups is None else groups
-    voters_by_role = {g.role: g.voted for g in groups}
-    total_voters = sum(voters_by_role.values())
-    if criteria_list is None:
-        criteria_list = ballot_criteria(ballot=ballot)
-    criteria = {c.pk: c.label for c in criteria_list}
-    method = ballot.method
+    """Results of a ballot, as every page, the board and the API show them. Pass ``items`` /
+    ``criteria_list`` / ``groups`` (the turnout) when the caller has loaded them already, to
+    save their queries."""
+    return results_from_tally(
+        ballot=ballot,
+        items=ballot_items(ballot=ballot) if items is None else items,
+        criteria_list=ballot_criteria(ballot=ballot) if criteria_list is None else criteria_list,
+        rows=tally_rows(ballot=ballot),
+        turnout=turnout(ballot=ballot) if groups is None else groups,
+        equal_weight=equal_weight,
+    )
 
-    # (proposal, role) -> [sum, n] and (proposal, criterion) -> [sum, n]
-    by_group: dict[tuple[int, str], list[float]] = {}
+
+def results_from_tally(
+    *,
+    ballot: Ballot,
+    items: list[Proposal],
+    criteria_list: list[Criterion],
+    rows: list[dict],
+    turnout: list[GroupTurnout],
+    equal_weight: bool = False,
+) -> Results:
+    """The arithmetic of ``results_for_ballot`` over tally rows (no query). Every figure is
+    computed from the sums of ``result_blocks``, never from a finer grouping."""
+    n_items = len(items)
+    method = ballot.method
+    blocks = result_blocks(turnout=turnout, secret=ballot.secret)
+    block_of = {role: block for block in blocks for role in block.roles}
+    total_voters = sum(g.voted for g in turnout)
+    criteria = {c.pk: c.label for c in criteria_list}
+
+    # (proposal, block) -> [sum, n] and (proposal, criterion) -> [sum, n], over shown blocks
+    by_block: dict[tuple[int, str], list[float]] = {}
     by_criterion: dict[tuple[int, int], list[float]] = {}
-    for row in tally_rows(ballot=ballot):
+    for row in rows:
+        block = block_of.get(row["role"])
+        if block is None:  # withheld (or a role with no turnout row: never shown)
+            continue
         total = row["total"] or 0
         if method == Method.RANKING:
             total = n_items * row["n"] - total  # Borda: rank r earns (items - r) points
-        g = by_group.setdefault((row["proposal_id"], row["role"]), [0, 0])
+        g = by_block.setdefault((row["proposal_id"], block.key), [0, 0])
         g[0] += total
         g[1] += row["n"]
         c = by_criterion.setdefault((row["proposal_id"], row["criterion_id"]), [0, 0])
         c[0] += total
         c[1] += row["n"]
 
-    active_roles = [g.role for g in groups if g.voted]
-    shown_roles = [
-        r for r in active_roles if not ballot.secret or voters_by_role[r] >= MIN_SECRET_GROUP
-    ]
-    rows: list[ProposalResult] = []
-    for proposal in items:
-        total = sum(by_group.get((proposal.pk, r), [0, 0])[0] for r in active_roles)
-        n = sum(by_group.get((proposal.pk, r), [0, 0])[1] for r in active_roles)
+    lines = blocks if len(blocks) >= 2 else []
+    results: list[ProposalResult] = []
+    for proposal in items if blocks else []:
+        total = sum(by_block.get((proposal.pk, b.key), [0, 0])[0] for b in blocks)
+        n = sum(by_block.get((proposal.pk, b.key), [0, 0])[1] for b in blocks)
         group_results = []
-        for r in active_roles:
-            g_total, g_n = by_group.get((proposal.pk, r), [0, 0])
+        for b in lines:
+            g_total, g_n = by_block.get((proposal.pk, b.key), [0, 0])
             norm = _normalise(
-                method, total=g_total, n=g_n, voters=voters_by_role[r], ballot=ballot, items=n_items
+                method, total=g_total, n=g_n, voters=b.voters, ballot=ballot, items=n_items
             )
             shown = (g_total / g_n if g_n else 0.0) if method == Method.SCORE else g_total
-            group_results.append(GroupResult(r, str(Role(r).label), shown, norm))
+            group_results.append(GroupResult(b.key, b.label, shown, norm, b.roles))
         overall_norm = _normalise(
             method, total=total, n=n, voters=total_voters, ballot=ballot, items=n_items
         )
-        # Equal weights count every group that voted, shown or not; what a secret ballot hides
-        # is a small group's own line (and its part in the divergence), not its weight.
+        # Equal weights: the mean of the shown lines' standings ("other groups" counts as one
+        # group). Weighing hidden groups one by one would let them be solved for.
         equal = (
-            sum(g.normalised for g in group_results) / len(group_results) if group_results else 0.0
+            sum(g.normalised for g in group_results) / len(group_results)
+            if group_results
+            else overall_norm
         )
-        group_results = [g for g in group_results if g.role in shown_roles]
         value = (total / n if n else 0.0) if method == Method.SCORE else total
         norms = [g.normalised for g in group_results]
         divergence = round(100 * (max(norms) - min(norms))) if len(norms) >= 2 else 0
@@ -331,7 +419,7 @@ def results_for_ballot(
             for cid, label in criteria.items():
                 c_total, c_n = by_criterion.get((proposal.pk, cid), [0, 0])
                 crit.append((label, c_total / c_n if c_n else 0.0))
-        rows.append(
+        results.append(
             ProposalResult(
                 proposal=proposal,
                 value=value,
@@ -343,22 +431,28 @@ def results_for_ballot(
                 divergence=divergence,
             )
         )
+    weigh = equal_weight and len(lines) >= 2
     key = (
         (lambda r: (-r.equal_weight, -r.value))
-        if equal_weight
+        if weigh
         else (lambda r: (-r.value, -r.equal_weight))
     )
-    rows.sort(key=key)
-    for i, row in enumerate(rows, start=1):
+    results.sort(key=key)
+    for i, row in enumerate(results, start=1):
         row.rank = i
     return Results(
         ballot=ballot,
-        rows=rows,
-        turnout=groups,
+        rows=results,
+        turnout=turnout,
         voters=total_voters,
-        equal_weight=equal_weight,
-        roles=[(r, str(Role(r).label)) for r in shown_roles],
-        hidden_groups=len(active_roles) - len(shown_roles),
+        equal_weight=weigh,
+        roles=[(b.key, b.label) for b in lines],
+        hidden_groups=sum(1 for b in blocks for _r in b.roles if len(b.roles) > 1)
+        if ballot.secret
+        else 0,
+        withheld=not blocks and total_voters > 0,
+        minimum=secret_minimum() if ballot.secret else 0,
+        can_weigh_equally=len(lines) >= 2,
     )
 
 

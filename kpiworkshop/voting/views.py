@@ -51,7 +51,15 @@ def _results_fragment(
             ballot=ballot, equal_weight=equal, items=items, criteria_list=criteria, groups=turnout
         )
         html = render_to_string("voting/_results.html", {"ballot": ballot, "results": results})
-        return {"html": html, "order": [row.proposal.pk for row in results.rows]}
+        return {
+            "html": html,
+            "order": [row.proposal.pk for row in results.rows],
+            # What the page shows around the fragment: the weighting link.
+            "summary": {
+                "can_weigh_equally": results.can_weigh_equally,
+                "equal_weight": results.equal_weight,
+            },
+        }
 
     value = cached_value(
         "ballot-results",
@@ -61,7 +69,7 @@ def _results_fragment(
         compute=compute,
         timeout=RESULTS_TTL_OPEN if ballot.is_open else RESULTS_TTL_CLOSED,
     )
-    return {"html": mark_safe(value["html"]), "order": value["order"]}  # noqa: S308
+    return value | {"html": mark_safe(value["html"])}  # noqa: S308 - our own template's output
 
 
 def _messages_of(exc: Exception) -> str:
@@ -182,6 +190,7 @@ def _ballot_context(
         "results_public": permissions.results_public(ballot),
         "equal": equal,
         "results_html": results["html"] if results else "",
+        "results": results["summary"] if results else None,
         "turnout": turnout,
         "voters": sum(g.voted for g in turnout),
         "shortlist_rows": shortlist_rows,
@@ -449,6 +458,11 @@ def _board_context(request, access: WorkshopAccess, ballot: Ballot) -> dict:
     public = permissions.results_public(ballot)
     equal = request.GET.get("weights") == "equal"
     turnout = selectors.turnout(ballot=ballot)
+    results = (
+        _results_fragment(ballot, equal=equal, audience="board", turnout=turnout)
+        if public
+        else None
+    )
     voted = sum(g.voted for g in turnout)
     eligible = sum(g.eligible for g in turnout)
     return {
@@ -460,11 +474,8 @@ def _board_context(request, access: WorkshopAccess, ballot: Ballot) -> dict:
         "turnout_percent": round(100 * voted / eligible) if eligible else 0,
         "results_public": public,
         "equal": equal,
-        "results_html": _results_fragment(ballot, equal=equal, audience="board", turnout=turnout)[
-            "html"
-        ]
-        if public
-        else "",
+        "results_html": results["html"] if results else "",
+        "results": results["summary"] if results else None,
         "poll_seconds": BOARD_POLL_SECONDS,
         "weights_query": "&weights=equal" if equal else "",
     }

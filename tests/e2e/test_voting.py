@@ -55,8 +55,14 @@ def join(page, workshop, name: str) -> None:
 
 def test_phone_spends_dots_and_the_board_follows_then_reveals(room, phone_page, projector_page):
     workshop, facilitator, proposals = room
+    # An open ballot: a secret one shows no figure until three people have voted.
     ballot = services.ballot_create(
-        actor=facilitator, workshop=workshop, title="Dots round", method=Method.DOTS, dot_budget=3
+        actor=facilitator,
+        workshop=workshop,
+        title="Dots round",
+        method=Method.DOTS,
+        dot_budget=3,
+        secret=False,
     )
     ballot = services.ballot_open(actor=facilitator, ballot=ballot)
     board_url = f"/w/{workshop.pk}/ballots/{ballot.pk}/board/"

@@ -39,7 +39,7 @@ def test_approval_counts_yes_votes_and_ranks_them(open_ballot, proposals, people
 def test_dots_totals_and_budget(open_ballot, proposals, people):
     agents, customers = people
     fcr, nps, aht = proposals
-    ballot = open_ballot(Method.DOTS, dot_budget=5, dot_cap=3)
+    ballot = open_ballot(Method.DOTS, dot_budget=5, dot_cap=3, secret=False)
     left = services.vote_cast(actor=agents[0], ballot=ballot, proposal_id=fcr.pk, value=3)
     assert left == 2
     left = services.vote_cast(actor=agents[0], ballot=ballot, proposal_id=nps.pk, value=2)
@@ -62,7 +62,7 @@ def test_dots_totals_and_budget(open_ballot, proposals, people):
 def test_score_means_per_criterion(open_ballot, proposals, people):
     agents, _customers = people
     fcr, _nps, _aht = proposals
-    ballot = open_ballot(Method.SCORE, criteria=["Actionable", "Hard to game"])
+    ballot = open_ballot(Method.SCORE, criteria=["Actionable", "Hard to game"], secret=False)
     actionable, gaming = Criterion.objects.filter(ballot=ballot).order_by("position")
     services.vote_cast(
         actor=agents[0], ballot=ballot, proposal_id=fcr.pk, criterion_id=actionable.pk, value=5
@@ -85,7 +85,7 @@ def test_score_means_per_criterion(open_ballot, proposals, people):
 def test_ranking_borda_with_a_tie(open_ballot, proposals, people):
     agents, customers = people
     fcr, nps, aht = proposals
-    ballot = open_ballot(Method.RANKING)
+    ballot = open_ballot(Method.RANKING, secret=False)
     # Borda with 3 items: 1st = 2 points, 2nd = 1, 3rd = 0.
     services.ranking_submit(actor=agents[0], ballot=ballot, order=[fcr.pk, nps.pk, aht.pk])
     services.ranking_submit(actor=customers[0], ballot=ballot, order=[nps.pk, fcr.pk, aht.pk])
@@ -139,6 +139,50 @@ def test_secret_ballot_hides_groups_too_small_to_stay_anonymous(
         services.vote_cast(actor=p, ballot=ballot, proposal_id=fcr.pk, value=1)
     services.vote_cast(actor=lone_manager, ballot=ballot, proposal_id=fcr.pk, value=0)
     results = selectors.results_for_ballot(ballot=ballot)
-    assert [r for r, _ in results.roles] == ["agent"]
-    assert results.hidden_groups == 1
+    # Showing the agents' line next to the overall would give the manager's vote away
+    # (overall minus agents): with one group under the minimum, only the overall is shown.
+    assert results.roles == []
+    assert results.hidden_groups == 2
+    assert not results.can_weigh_equally
     assert by_name(results)["FCR"].value == 3
+    assert by_name(results)["FCR"].groups == []
+
+
+def test_secret_ballot_shows_no_figure_until_enough_people_voted(open_ballot, proposals, people):
+    agents, customers = people
+    ballot = open_ballot(Method.APPROVAL, secret=True)
+    services.vote_cast(actor=agents[0], ballot=ballot, proposal_id=proposals[0].pk, value=1)
+    services.vote_cast(actor=customers[0], ballot=ballot, proposal_id=proposals[0].pk, value=0)
+    results = selectors.results_for_ballot(ballot=ballot)
+    # Two voters: "1 yes" would be one of them, and each knows their own vote.
+    assert results.withheld
+    assert results.rows == []
+    assert results.voters == 2
+    services.vote_cast(actor=agents[1], ballot=ballot, proposal_id=proposals[0].pk, value=1)
+    results = selectors.results_for_ballot(ballot=ballot)
+    assert not results.withheld
+    assert by_name(results)["FCR"].value == 2
+
+
+def test_secret_ballot_merges_small_groups_into_an_other_groups_line(
+    open_ballot, proposals, people, vote_workshop
+):
+    from kpiworkshop.accounts.models import Role
+    from tests.factories import ParticipantFactory
+
+    agents, customers = people
+    small = [
+        ParticipantFactory(workshop=vote_workshop, role=role, guest=True)
+        for role in (Role.MANAGER, Role.SUPERVISOR, Role.SUPERVISOR)
+    ]
+    ballot = open_ballot(Method.APPROVAL, secret=True)
+    for p in agents + customers + small:
+        services.vote_cast(actor=p, ballot=ballot, proposal_id=proposals[0].pk, value=1)
+    results = selectors.results_for_ballot(ballot=ballot)
+    # 3 agents and 3 customers on their own; 1 manager + 2 supervisors together (3 voters).
+    assert [key for key, _label in results.roles] == ["agent", "customer", "other"]
+    other = by_name(results)["FCR"].groups[-1]
+    assert other.roles == ("manager", "supervisor")
+    assert other.label == "Other groups (Manager, Supervisor)"
+    assert results.hidden_groups == 2
+    assert results.can_weigh_equally

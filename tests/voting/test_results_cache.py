@@ -41,7 +41,7 @@ def board(client, ballot, **kw):
 
 
 def test_a_new_vote_shows_at_once_on_phones_and_the_board(client, open_ballot, people, proposals):
-    ballot = open_ballot(Method.DOTS, dot_budget=3, visibility="always")
+    ballot = open_ballot(Method.DOTS, dot_budget=3, visibility="always", secret=False)
     (a1, a2, _a3), _customers = people
     services.vote_cast(actor=a1, ballot=ballot, proposal_id=proposals[0].pk, value=1)
     as_guest(client, a2)
@@ -58,7 +58,8 @@ def test_a_new_vote_shows_at_once_on_phones_and_the_board(client, open_ballot, p
 def test_a_new_revision_renames_the_proposal_in_cached_results(
     client, open_ballot, people, proposals, facilitator
 ):
-    ballot = open_ballot(Method.DOTS, dot_budget=3, visibility="always")
+    ballot = open_ballot(Method.DOTS, dot_budget=3, visibility="always", secret=False)
+    services.vote_cast(actor=people[0][1], ballot=ballot, proposal_id=proposals[0].pk, value=1)
     as_guest(client, people[0][0])
     assert "FCR" in results_of(page(client, ballot))
     proposal = proposals[0]
@@ -79,7 +80,7 @@ def test_a_new_revision_renames_the_proposal_in_cached_results(
 def test_the_facilitators_early_results_never_reach_a_participant_before_the_reveal(
     client, open_ballot, people, proposals, facilitator
 ):
-    ballot = open_ballot(Method.DOTS, dot_budget=3)  # secret, shown when revealed
+    ballot = open_ballot(Method.DOTS, dot_budget=3, secret=False)  # shown when revealed
     agent = people[0][0]
     services.vote_cast(actor=agent, ballot=ballot, proposal_id=proposals[1].pk, value=2)
     login(client, facilitator)
@@ -97,7 +98,7 @@ def test_the_facilitators_early_results_never_reach_a_participant_before_the_rev
 
 
 def test_closing_the_round_refreshes_the_cached_page(client, open_ballot, people, facilitator):
-    ballot = open_ballot(Method.DOTS, dot_budget=3, visibility="always")
+    ballot = open_ballot(Method.DOTS, dot_budget=3, visibility="always", secret=False)
     as_guest(client, people[0][0])
     assert "Open" in page(client, ballot).content.decode()
     services.ballot_close(actor=facilitator, ballot=ballot)
@@ -108,21 +109,23 @@ def test_closing_the_round_refreshes_the_cached_page(client, open_ballot, people
 def test_a_secret_ballot_hides_a_small_group_for_every_viewer_even_from_the_cache(
     client, open_ballot, vote_workshop, people, proposals, facilitator
 ):
-    ballot = open_ballot(Method.DOTS, dot_budget=3, visibility="always")
+    ballot = open_ballot(Method.DOTS, dot_budget=3, visibility="always")  # secret
     agents, _customers = people
     lone = [ParticipantFactory(workshop=vote_workshop, role=Role.SUPERVISOR, guest=True)]
     for voter in [*agents, *lone]:
         services.vote_cast(actor=voter, ballot=ballot, proposal_id=proposals[0].pk, value=1)
     login(client, facilitator)
-    assert "Supervisor" not in results_of(page(client, ballot))
+    for_facilitator = results_of(page(client, ballot))
+    assert "4 dots" in for_facilitator and "role-supervisor" not in for_facilitator
     client.logout()
     as_guest(client, agents[0])
     shown = results_of(page(client, ballot))
-    assert "Supervisor" not in shown and "1 group with fewer than 3 voters" in shown
+    assert "4 dots" in shown and "role-supervisor" not in shown
+    assert "role-supervisor" not in results_of(board(client, ballot))
 
 
 def test_results_follow_the_readers_language(client, open_ballot, people):
-    ballot = open_ballot(Method.DOTS, dot_budget=3, visibility="always")
+    ballot = open_ballot(Method.DOTS, dot_budget=3, visibility="always", secret=False)
     as_guest(client, people[0][0])
     assert "Dot voting: dots received" in results_of(page(client, ballot))
     italian = results_of(page(client, ballot, HTTP_ACCEPT_LANGUAGE="it"))
@@ -133,7 +136,7 @@ def test_results_follow_the_readers_language(client, open_ballot, people):
 def test_a_shared_fragment_saves_the_tally_queries_for_the_next_phone(
     client, open_ballot, people, proposals
 ):
-    ballot = open_ballot(Method.DOTS, dot_budget=3, visibility="always")
+    ballot = open_ballot(Method.DOTS, dot_budget=3, visibility="always", secret=False)
     (a1, a2, a3), _customers = people
     services.vote_cast(actor=a1, ballot=ballot, proposal_id=proposals[0].pk, value=1)
     as_guest(client, a2)

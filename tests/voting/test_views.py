@@ -9,7 +9,7 @@ HX = {"HTTP_HX_REQUEST": "true"}
 
 @pytest.fixture
 def dots(open_ballot):
-    return open_ballot(Method.DOTS, dot_budget=3)
+    return open_ballot(Method.DOTS, dot_budget=3, secret=False)
 
 
 def test_phone_taps_a_dot_and_gets_the_card_back_with_the_budget_event(
@@ -122,7 +122,7 @@ def test_facilitator_shortlists_the_top_and_takes_one_off_again(
 ):
     from kpiworkshop.kpis.models import Proposal
 
-    ballot = open_ballot(Method.APPROVAL)
+    ballot = open_ballot(Method.APPROVAL, secret=False)
     services.vote_cast(actor=people[0][0], ballot=ballot, proposal_id=proposals[1].pk, value=1)
     login(client, facilitator)
     url = f"/w/{ballot.workshop_id}/ballots/{ballot.pk}/shortlist/"
