@@ -136,13 +136,13 @@ def make_server(db: str) -> Server:
         env["KPIW_SQLITE_PATH"] = str(Path(tmp) / "bench.sqlite3")
     elif db == "postgres":
         base = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+        # BENCH_DB: a database of your own when several people benchmark on one server.
+        name = os.environ.get("BENCH_DB", "kpiw_bench")
         subprocess.run(
-            ["psql", f"{base}/postgres", "-qc", "DROP DATABASE IF EXISTS kpiw_bench"], check=True
+            ["psql", f"{base}/postgres", "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True
         )
-        subprocess.run(
-            ["psql", f"{base}/postgres", "-qc", "CREATE DATABASE kpiw_bench"], check=True
-        )
-        env["DATABASE_URL"] = f"{base}/kpiw_bench"
+        subprocess.run(["psql", f"{base}/postgres", "-qc", f"CREATE DATABASE {name}"], check=True)
+        env["DATABASE_URL"] = f"{base}/{name}"
     else:
         raise SystemExit(f"unknown database {db!r}")
     server = Server(env=env, port=free_port(), tmp=tmp)

@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kpiworkshop.core.htmx import HtmxHttpRequest, form_errors_from
+from kpiworkshop.core.htmx import HtmxHttpRequest, form_errors_from, posted
 
 from . import selectors, services
 from .forms import ApiTokenForm
@@ -13,7 +13,7 @@ from .forms import ApiTokenForm
 @login_required
 @require_http_methods(["GET", "POST"])
 def api_tokens(request: HtmxHttpRequest) -> HttpResponse:
-    form = ApiTokenForm(request.POST or None)
+    form = ApiTokenForm(posted(request))
     new_raw = None
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,6 +1,7 @@
 """Writing the audit trail. Call inside the service's transaction so the event and the change
 commit (or roll back) together."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import models
@@ -40,3 +41,43 @@ def audit_record(
         target_label=str(target)[:255] if target is not None else "",
         details=details or {},
     )
+
+
+def audit_in_workshop(
+    *,
+    actor: Any,
+    action: str,
+    workshop: Any,
+    target: models.Model | None = None,
+    **details: Any,
+) -> AuditEvent:
+    """Record an event in a workshop (anything with ``pk`` and ``organisation_id``): the one
+    call every app's services make. ``target`` defaults to the workshop itself. Details are
+    codes and ids, never words: the history page puts them into the reader's language."""
+    return audit_record(
+        actor=actor,
+        action=action,
+        organisation_id=workshop.organisation_id,
+        workshop_id=workshop.pk,
+        target=target if target is not None else workshop,
+        details=details,
+    )
+
+
+#: target_type ("app.model") -> function(event) giving the target's text in the active
+#: language. Filled once at start-up by the apps that own the targets (AppConfig.ready), so
+#: core needs no import of them; fixed configuration, not state that changes while serving.
+_TARGET_TEXTS: dict[str, Callable[[AuditEvent], str]] = {}
+
+
+def audit_target_text_register(target_type: str, describe: Callable[[AuditEvent], str]) -> None:
+    _TARGET_TEXTS[target_type] = describe
+
+
+def audit_target_text(event: AuditEvent) -> str:
+    """What an event was about, in the reader's language: the owning app's wording where it
+    registered one (built from codes in ``details``), else the label stored at the time."""
+    describe = _TARGET_TEXTS.get(event.target_type)
+    if describe is not None:
+        return describe(event)
+    return event.target_label

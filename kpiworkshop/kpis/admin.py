@@ -13,7 +13,7 @@ class LibraryKPIAdmin(admin.ModelAdmin):
 class RevisionInline(admin.TabularInline):
     model = Revision
     fk_name = "proposal"
-    fields = ["number", "name", "author", "change_note", "created_at"]
+    fields = ["number", "name", "author", "change_note", "note_code", "created_at"]
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -2,15 +2,12 @@
 
 from datetime import datetime
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import Router, Schema
 
-from kpiworkshop.accounts.models import Role
-from kpiworkshop.accounts.selectors import membership_for
-from kpiworkshop.workshops import permissions as wp
-from kpiworkshop.workshops import selectors as workshop_selectors
+from kpiworkshop.workshops.access import api_access
 
-from . import selectors
+from . import permissions, selectors
 from .models import DEFINITION_FIELDS
 
 router = Router(tags=["kpis"])
@@ -52,18 +49,9 @@ class LibraryKPIOut(Schema):
 def list_proposals(request: HttpRequest, workshop_id: int):
     """The proposals on a workshop's board, each with its current revision. Only for members
     of the workshop's organisation and its participants (404 for everyone else)."""
-    user = request.auth
-    workshop = workshop_selectors.workshop_get(workshop_id=workshop_id)
-    if workshop is None:
-        raise Http404
-    actor = workshop_selectors.participant_for(workshop=workshop, user=user, guest_key=None)
-    membership = membership_for(user=user, organisation_id=workshop.organisation_id)
-    if actor is None and membership is None:
-        raise Http404
-    if actor is not None:
-        see_internal = wp.can_see_internal(actor, workshop)
-    else:
-        see_internal = membership.role != Role.CUSTOMER
+    access = api_access(request, workshop_id)
+    workshop, actor = access.workshop, access.participant
+    see_internal = permissions.can_see_internal(actor, workshop, access.membership)
     out = []
     for p in selectors.proposals_for_board(workshop=workshop, actor=actor):
         hidden = set() if see_internal else set(p.internal_fields or [])

@@ -79,6 +79,15 @@ class Stance(models.TextChoices):
     QUESTION = "question", _("Question")
 
 
+class RevisionNote(models.TextChoices):
+    """Notes the system writes on a revision, stored as a code (plus parameters) and put into
+    words in the reader's language when shown."""
+
+    NONE = "", _("None")
+    FIRST_VERSION = "first_version", _("First version")
+    SUGGESTION_ACCEPTED = "suggestion_accepted", _("Suggestion accepted")
+
+
 class SuggestionState(models.TextChoices):
     OPEN = "open", _("Open")
     ACCEPTED = "accepted", _("Accepted")
@@ -252,7 +261,13 @@ class Revision(models.Model):
     number = models.PositiveIntegerField()
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     author = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    #: What the author wrote about the change (their words, shown as typed).
     change_note = models.CharField(_("change note"), max_length=300, blank=True)
+    #: What the system says about the change, as a code and its parameters (see ``note``).
+    note_code = models.CharField(
+        _("system note"), max_length=32, choices=RevisionNote.choices, blank=True, default=""
+    )
+    note_params = models.JSONField(default=dict, blank=True)
     credited_to = models.ForeignKey(
         Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -292,11 +307,17 @@ class Revision(models.Model):
     )
     counter_metric_text = models.CharField(_("counter-metric"), max_length=200, blank=True)
     training_notes = models.TextField(_("training notes"), blank=True)
+    #: The distinctive words of name and description (``similarity.signature``), computed
+    #: once when the revision is written, so duplicate detection never re-reads the texts.
+    signature = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ["proposal", "number"]
         constraints = [
             models.UniqueConstraint(fields=["proposal", "number"], name="revision_number_unique"),
+            models.CheckConstraint(
+                condition=Q(note_code__in=RevisionNote.values), name="revision_note_code_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(category__in=Category.values), name="revision_category_valid"
             ),
@@ -310,6 +331,20 @@ class Revision(models.Model):
 
     def definition(self) -> dict:
         return {f: getattr(self, f) for f in DEFINITION_FIELDS}
+
+    @property
+    def note(self) -> str:
+        """The revision's note in the active language: the author's own words if they wrote
+        any, otherwise the system's note rendered from its code."""
+        if self.change_note:
+            return self.change_note
+        if self.note_code == RevisionNote.FIRST_VERSION:
+            return str(_("First version"))
+        if self.note_code == RevisionNote.SUGGESTION_ACCEPTED:
+            return str(_("Suggestion by %(name)s accepted")) % {
+                "name": self.note_params.get("name", "")
+            }
+        return ""
 
 
 class Comment(TimeStampedModel):
@@ -408,3 +443,31 @@ class Support(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant_id} → {self.proposal_id}"
+
+
+class DuplicateCandidate(models.Model):
+    """Two proposals of a workshop whose current revisions look like the same KPI.
+
+    Written by the service that makes a revision (it compares the new revision with the
+    workshop's other proposals once), read by the merge page in one query: duplicate detection
+    costs one comparison per proposal at write time instead of every pair on every page load.
+    ``first`` is always the older (lower id) of the two."""
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="+")
+    first = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="duplicate_pair_unique"),
+            models.CheckConstraint(
+                condition=Q(first__lt=models.F("second")), name="duplicate_pair_ordered"
+            ),
+        ]
+        indexes = [models.Index(fields=["workshop", "-score"], name="duplicate_workshop_score")]
+        verbose_name = _("possible duplicate")
+        verbose_name_plural = _("possible duplicates")
+
+    def __str__(self) -> str:
+        return f"{self.first_id} ~ {self.second_id} ({self.score:.2f})"

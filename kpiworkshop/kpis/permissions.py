@@ -2,8 +2,9 @@
 ``workshops.permissions`` (which decides *what* a role may do in a stage); these add *whose*
 proposal it is and in which state."""
 
+from kpiworkshop.accounts.models import Membership, Role
 from kpiworkshop.workshops import permissions as wp
-from kpiworkshop.workshops.models import STAGE_ORDER, Participant, Stage
+from kpiworkshop.workshops.models import STAGE_ORDER, Participant, Stage, Workshop
 
 from .models import Proposal, ProposalState
 
@@ -14,6 +15,37 @@ LIVE_STATES = frozenset({ProposalState.OPEN, ProposalState.CHANGES_REQUESTED})
 
 def _member(actor: Participant | None, proposal: Proposal) -> bool:
     return wp.can_view(actor, proposal.workshop)
+
+
+def can_see_internal(
+    actor: Participant | None, workshop: Workshop, membership: Membership | None = None
+) -> bool:
+    """See definition fields marked internal-only: the one rule for the proposal page, the
+    board, forms, the API and exports.
+
+    A participant of the workshop: by their workshop role (everyone but customers). Someone who
+    has not joined but belongs to the workshop's organisation (``membership``): by their
+    organisation role, the same way. Anyone else, anonymous or another organisation: no."""
+    if actor is not None:
+        return wp.can_see_internal(actor, workshop)
+    return (
+        membership is not None
+        and membership.is_active
+        and membership.organisation_id == workshop.organisation_id
+        and membership.role in Role.values
+        and membership.role != Role.CUSTOMER
+    )
+
+
+def hidden_fields(
+    actor: Participant | None,
+    proposal: Proposal,
+    membership: Membership | None = None,
+) -> frozenset[str]:
+    """The definition fields this viewer may not see on ``proposal``."""
+    if can_see_internal(actor, proposal.workshop, membership):
+        return frozenset()
+    return frozenset(proposal.internal_fields or [])
 
 
 def is_author(actor: Participant | None, proposal: Proposal) -> bool:

@@ -6,23 +6,20 @@ proposal it was merged into: every read below takes "the proposal and its merged
 import difflib
 import re
 from dataclasses import dataclass, field
-from itertools import combinations
 
 from django.db.models import (
+    Case,
     Count,
-    Exists,
-    IntegerField,
-    OuterRef,
+    F,
     Prefetch,
     Q,
-    QuerySet,
-    Subquery,
-    Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
 from kpiworkshop.workshops.models import Participant, Workshop
 
@@ -33,6 +30,7 @@ from .models import (
     Category,
     Channel,
     Comment,
+    DuplicateCandidate,
     LibraryKPI,
     Proposal,
     ProposalState,
@@ -41,47 +39,9 @@ from .models import (
     Suggestion,
     Support,
 )
+from .similarity import DUPLICATE_THRESHOLD
 
 SORTS = ("newest", "discussed")
-
-
-class SubqueryCount(Subquery):
-    """COUNT(*) over a subquery's rows: counts without GROUP BY on the outer query."""
-
-    template = "(SELECT COUNT(*) FROM (%(subquery)s) _count)"
-    output_field = IntegerField()
-
-
-def _family(outer: str = "pk") -> Q:
-    """Rows of the proposal or of a proposal merged into it."""
-    return Q(proposal=OuterRef(outer)) | Q(proposal__merged_into=OuterRef(outer))
-
-
-def with_counts(qs: QuerySet, actor: Participant | None = None) -> QuerySet:
-    """Annotate comment counts (total and per stance, hidden ones excluded), suggestions open,
-    and distinct supporters, each including merged children; plus whether the actor supports."""
-    visible = Comment.objects.filter(_family(), hidden_at__isnull=True)
-    annotations = {
-        "comment_count": Coalesce(SubqueryCount(visible.values("pk")), Value(0)),
-        "open_suggestion_count": Coalesce(
-            SubqueryCount(Suggestion.objects.filter(_family(), state="open").values("pk")),
-            Value(0),
-        ),
-        # The same person supporting A and B counts once after the merge.
-        "supporter_count": Coalesce(
-            SubqueryCount(Support.objects.filter(_family()).values("participant_id").distinct()),
-            Value(0),
-        ),
-    }
-    for stance in Stance.values:
-        annotations[f"{stance}_count"] = Coalesce(
-            SubqueryCount(visible.filter(stance=stance).values("pk")), Value(0)
-        )
-    if actor is not None:
-        annotations["i_support"] = Exists(Support.objects.filter(_family(), participant=actor))
-    else:
-        annotations["i_support"] = Value(False)
-    return qs.annotate(**annotations)
 
 
 def proposals_for_board(
@@ -127,24 +87,36 @@ def proposals_for_board(
     return proposals[offset : offset + limit]
 
 
-def _root():
-    """A row's family: the proposal it belongs to, or the one that proposal was merged into."""
-    return Coalesce("proposal__merged_into_id", "proposal_id")
+def _root(only: list[int] | None = None):
+    """A row's family: the proposal it belongs to, or the one that proposal was merged into.
+    A proposal named in ``only`` keeps its own rows even if it was merged (its own page)."""
+    merged_or_own = Coalesce("proposal__merged_into_id", "proposal_id")
+    if not only:
+        return merged_or_own
+    return Case(When(proposal_id__in=only, then=F("proposal_id")), default=merged_or_own)
 
 
 def attach_counts(
-    proposals: list[Proposal], *, workshop: Workshop, actor: Participant | None
+    proposals: list[Proposal],
+    *,
+    workshop: Workshop,
+    actor: Participant | None,
+    only: list[int] | None = None,
 ) -> None:
     """Set comment (total and per stance, hidden ones excluded), open-suggestion and distinct
     supporter counts, merged children included, and ``i_support``, on every proposal.
 
     Four grouped queries over the workshop, whatever the number of proposals: each row is
     counted once for its family root, so the cost grows with the rows, not rows × proposals
-    (as correlated subqueries per proposal would)."""
+    (as correlated subqueries per proposal would). ``only`` narrows the rows to the families
+    of those proposal ids (one proposal's page). The one implementation of these counts."""
+    scope = Q(proposal__workshop=workshop)
+    if only is not None:
+        scope &= Q(proposal_id__in=only) | Q(proposal__merged_into_id__in=only)
     comments: dict[int, dict[str, int]] = {}
     for root, stance, n in (
-        Comment.objects.filter(proposal__workshop=workshop, hidden_at__isnull=True)
-        .annotate(root=_root())
+        Comment.objects.filter(scope, hidden_at__isnull=True)
+        .annotate(root=_root(only))
         .values_list("root", "stance")
         .annotate(n=Count("id"))
         .order_by()
@@ -152,15 +124,15 @@ def attach_counts(
         by_stance = comments.setdefault(root, {})
         by_stance[stance or ""] = by_stance.get(stance or "", 0) + n
     suggestions = dict(
-        Suggestion.objects.filter(proposal__workshop=workshop, state="open")
-        .annotate(root=_root())
+        Suggestion.objects.filter(scope, state="open")
+        .annotate(root=_root(only))
         .values_list("root")
         .annotate(n=Count("id"))
         .order_by()
     )
     supporters = dict(
-        Support.objects.filter(proposal__workshop=workshop)
-        .annotate(root=_root())
+        Support.objects.filter(scope)
+        .annotate(root=_root(only))
         .values_list("root")
         .annotate(n=Count("participant_id", distinct=True))
         .order_by()
@@ -168,8 +140,8 @@ def attach_counts(
     mine: set[int] = set()
     if actor is not None:
         mine = set(
-            Support.objects.filter(proposal__workshop=workshop, participant=actor)
-            .annotate(root=_root())
+            Support.objects.filter(scope, participant=actor)
+            .annotate(root=_root(only))
             .values_list("root", flat=True)
         )
     for p in proposals:
@@ -203,15 +175,7 @@ class ProposalDetail:
 def proposal_detail(*, proposal: Proposal, actor: Participant | None) -> ProposalDetail:
     """Everything the proposal page shows, merged children's comments, suggestions and
     supporters included."""
-    counted = with_counts(Proposal.objects.filter(pk=proposal.pk), actor).values(
-        "comment_count",
-        "open_suggestion_count",
-        "supporter_count",
-        "i_support",
-        *[f"{s}_count" for s in Stance.values],
-    )
-    for key, value in counted.first().items():
-        setattr(proposal, key, value)
+    attach_counts([proposal], workshop=proposal.workshop, actor=actor, only=[proposal.pk])
     children = list(
         Proposal.objects.filter(merged_into=proposal).select_related("current_revision", "author")
     )
@@ -285,6 +249,32 @@ def display_value(field_name: str, value) -> str:
     return value or ""
 
 
+def field_label(name: str) -> str:
+    """The label people see for a definition field ("What it measures"), in the active
+    language; an unknown name is returned as it is."""
+    if name not in DEFINITION_FIELDS:
+        return name
+    return str(capfirst(Revision._meta.get_field(name).verbose_name))
+
+
+def suggestion_audit_text(event) -> str:
+    """A suggestion in the history: the labels of the fields it changes, in the reader's
+    language. Older events kept the field names in their label, comma separated."""
+    fields = event.details.get("fields")
+    if not isinstance(fields, list):
+        fields = [f.strip() for f in event.target_label.split(",") if f.strip()]
+    return ", ".join(field_label(str(f)) for f in fields)
+
+
+def comment_audit_text(event) -> str:
+    """A comment in the history: its number and stance, in the reader's language."""
+    if "stance" not in event.details:  # older events: the label as it was written
+        return event.target_label
+    stance = event.details.get("stance")
+    label = Stance(stance).label if stance in Stance.values else _("comment")
+    return f"#{event.target_id} ({label})"
+
+
 @dataclass
 class FieldDiff:
     name: str
@@ -304,34 +294,11 @@ def revision_diff(a: Revision, b: Revision, *, hidden: frozenset[str] = frozense
         new = display_value(name, getattr(b, name))
         if old == new:
             continue
-        label = capfirst(Revision._meta.get_field(name).verbose_name)
-        diffs.append(FieldDiff(name, label, old, new, word_diff(old, new)))
+        diffs.append(FieldDiff(name, field_label(name), old, new, word_diff(old, new)))
     return diffs
 
 
 # --- Duplicates ------------------------------------------------------------------------------
-
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-#: Words too common in KPI names to say anything about similarity.
-STOPWORDS = frozenset({
-    "the", "a", "an", "of", "per", "in", "on", "to", "and", "or", "by", "for", "with", "rate",
-    "time", "di", "del", "della", "dei", "delle", "il", "la", "le", "lo", "gli", "e", "o", "con",
-    "da", "tasso", "tempo",
-})  # fmt: skip
-DUPLICATE_THRESHOLD = 0.55
-
-
-def _tokens(text: str) -> set[str]:
-    return {t for t in _TOKEN.findall((text or "").lower()) if t not in STOPWORDS and len(t) > 1}
-
-
-def similarity(a: Revision, b: Revision) -> float:
-    """0..1: token overlap of name and description, blended with character similarity of the
-    names. No external services."""
-    ta, tb = _tokens(f"{a.name} {a.measures}"), _tokens(f"{b.name} {b.measures}")
-    jaccard = len(ta & tb) / len(ta | tb) if ta | tb else 0.0
-    names = difflib.SequenceMatcher(None, a.name.lower(), b.name.lower()).ratio()
-    return round(0.5 * jaccard + 0.5 * names, 3)
 
 
 @dataclass
@@ -345,19 +312,21 @@ def duplicate_pairs(
     *, workshop: Workshop, threshold: float = DUPLICATE_THRESHOLD
 ) -> list[DuplicatePair]:
     """Pairs of the workshop's open proposals that look like the same KPI, most similar first.
-    The older of a pair comes first: it is the natural one to merge into."""
-    proposals = list(
-        Proposal.objects.filter(workshop=workshop, state=ProposalState.OPEN)
-        .select_related("current_revision", "author")
-        .order_by("created_at", "id")
+    The older of a pair comes first: it is the natural one to merge into. One query: the
+    pairs were found when each revision was written (``services._duplicates_refresh``)."""
+    candidates = (
+        DuplicateCandidate.objects.filter(
+            workshop=workshop,
+            first__state=ProposalState.OPEN,
+            second__state=ProposalState.OPEN,
+            score__gte=threshold,
+        )
+        .select_related(
+            "first__current_revision", "first__author", "second__current_revision", "second__author"
+        )
+        .order_by("-score", "first_id", "second_id")
     )
-    pairs = []
-    for p, q in combinations(proposals, 2):
-        score = similarity(p.current_revision, q.current_revision)
-        if score >= threshold:
-            pairs.append(DuplicatePair(p, q, score))
-    pairs.sort(key=lambda d: -d.score)
-    return pairs
+    return [DuplicatePair(c.first, c.second, c.score) for c in candidates]
 
 
 def mergeable_proposals(*, workshop: Workshop) -> list[Proposal]:
@@ -367,6 +336,8 @@ def mergeable_proposals(*, workshop: Workshop) -> list[Proposal]:
             workshop=workshop, state__in=[ProposalState.OPEN, ProposalState.CHANGES_REQUESTED]
         )
         .select_related("current_revision")
+        # Two lists of every live proposal on the page: only what an option shows.
+        .only("id", "created_at", "current_revision__id", "current_revision__name")
         .order_by("created_at", "id")
     )
 

@@ -7,26 +7,28 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kpiworkshop.core.audit import audit_record
+from kpiworkshop.core.audit import audit_in_workshop
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.models import Participant, Workshop
 
-from . import permissions
+from . import permissions, similarity
 from .models import (
     CHOICE_FIELDS,
     DEFINITION_FIELDS,
     LIST_CHOICES,
     Category,
     Comment,
+    DuplicateCandidate,
     LibraryKPI,
     Proposal,
     ProposalKind,
     ProposalState,
     Revision,
+    RevisionNote,
     Stance,
     Suggestion,
     SuggestionState,
@@ -38,13 +40,12 @@ MAX_REASON = 300
 
 
 def _audit(actor: Participant, action: str, proposal: Proposal, target=None, **details) -> None:
-    audit_record(
+    audit_in_workshop(
         actor=actor,
         action=action,
-        organisation_id=proposal.workshop.organisation_id,
-        workshop_id=proposal.workshop_id,
+        workshop=proposal.workshop,
         target=target if target is not None else proposal,
-        details=details,
+        **details,
     )
 
 
@@ -75,6 +76,8 @@ def _revision_new(
     author: Participant,
     definition: dict[str, Any],
     change_note: str = "",
+    note_code: str = RevisionNote.NONE,
+    note_params: dict[str, Any] | None = None,
     credited_to: Participant | None = None,
     from_suggestion: Suggestion | None = None,
     counter_metric_proposal: Proposal | None = None,
@@ -87,21 +90,64 @@ def _revision_new(
         number=number,
         author=author,
         change_note=(change_note or "").strip()[:300],
+        note_code=note_code,
+        note_params=note_params or {},
         credited_to=credited_to,
         from_suggestion=from_suggestion,
         counter_metric_proposal=counter_metric_proposal,
         **definition,
     )
+    revision.signature = similarity.signature(revision.name, revision.measures)
     revision.full_clean(exclude=["proposal", "from_suggestion", "counter_metric_proposal"])
     revision.save()
     proposal.current_revision = revision
     proposal.save(update_fields=["current_revision", "updated_at"])
+    _duplicates_refresh(proposal=proposal, revision=revision)
     return revision
+
+
+def _duplicates_refresh(*, proposal: Proposal, revision: Revision) -> None:
+    """Compare a proposal's new current revision with every other proposal of its workshop
+    and store the pairs that look like the same KPI. Merged, withdrawn and drafted proposals
+    are compared too (a merge can be undone); the merge page shows only open pairs.
+
+    Takes a row lock on the workshop first, so two proposals written at the same moment are
+    compared in turn and the second sees the first (PostgreSQL; SQLite serialises writers)."""
+    list(Workshop.objects.select_for_update().filter(pk=proposal.workshop_id).values_list("pk"))
+    DuplicateCandidate.objects.filter(Q(first=proposal) | Q(second=proposal)).delete()
+    mine = frozenset(revision.signature)
+    threshold = similarity.DUPLICATE_THRESHOLD
+    others = (
+        Proposal.objects.filter(workshop_id=proposal.workshop_id, current_revision__isnull=False)
+        .exclude(pk=proposal.pk)
+        .values_list("pk", "current_revision__name", "current_revision__signature")
+    )
+    found = []
+    for other_id, name, tokens in others:
+        score = similarity.score(mine, revision.name, frozenset(tokens or ()), name, threshold)
+        if score >= threshold:
+            first, second = sorted((proposal.pk, other_id))
+            found.append(
+                DuplicateCandidate(
+                    workshop_id=proposal.workshop_id, first_id=first, second_id=second, score=score
+                )
+            )
+    DuplicateCandidate.objects.bulk_create(found)
 
 
 def _lock(proposal: Proposal) -> Proposal:
     locked = Proposal.objects.select_for_update().select_related("workshop").get(pk=proposal.pk)
     return locked
+
+
+def _lock_many(ids: list[int]) -> list[Proposal]:
+    """Row-lock several proposals in ascending id order (the one order every caller uses)."""
+    return list(
+        Proposal.objects.select_for_update()
+        .select_related("workshop")
+        .filter(pk__in=sorted(set(ids)))
+        .order_by("pk")
+    )
 
 
 # --- Library -----------------------------------------------------------------------------------
@@ -209,7 +255,8 @@ def proposal_create(
         proposal=proposal,
         author=actor,
         definition=clean,
-        change_note=change_note or _("First version"),
+        change_note=change_note,
+        note_code=RevisionNote.FIRST_VERSION,
     )
     _audit(
         actor,
@@ -292,8 +339,12 @@ def proposal_support(*, actor: Participant | None, proposal: Proposal) -> bool:
 def proposal_merge(*, actor: Participant | None, source: Proposal, target: Proposal) -> Proposal:
     """Merge ``source`` (B) into ``target`` (A): B becomes merged and points to A. Nothing is
     moved: selectors show B's comments, suggestions and supporters on A, so an undo restores B
-    as it was. Takes row locks on both proposals."""
-    source, target = _lock(source), _lock(target)
+    as it was. Takes row locks on both proposals, always in id order: two opposite merges at
+    once then queue on the same first row instead of each holding the other's (a deadlock)."""
+    locked = {p.pk: p for p in _lock_many([source.pk, target.pk])}
+    if len(locked) < 2:
+        raise ValidationError(_("Choose two different proposals of this workshop."))
+    source, target = locked[source.pk], locked[target.pk]
     if not wp.can_merge(actor, target.workshop):
         raise PermissionDenied(_("Only the facilitator merges, in the refine stage."))
     if source.pk == target.pk or source.workshop_id != target.workshop_id:
@@ -383,7 +434,14 @@ def comment_hide(*, actor: Participant | None, comment: Comment, reason: str) ->
     comment.hidden_reason = reason[:MAX_REASON]
     comment.hidden_by = actor
     comment.save(update_fields=["hidden_at", "hidden_reason", "hidden_by", "updated_at"])
-    _audit(actor, "comment.hide", proposal, target=comment, reason=comment.hidden_reason)
+    _audit(
+        actor,
+        "comment.hide",
+        proposal,
+        target=comment,
+        stance=comment.stance,
+        reason=comment.hidden_reason,
+    )
     return comment
 
 
@@ -395,7 +453,14 @@ def comment_resolve(*, actor: Participant | None, comment: Comment) -> Comment:
         raise PermissionDenied
     comment.resolved_at = None if comment.resolved_at else timezone.now()
     comment.save(update_fields=["resolved_at", "updated_at"])
-    _audit(actor, "comment.resolve", proposal, target=comment, resolved=bool(comment.resolved_at))
+    _audit(
+        actor,
+        "comment.resolve",
+        proposal,
+        target=comment,
+        stance=comment.stance,
+        resolved=bool(comment.resolved_at),
+    )
     return comment
 
 
@@ -464,7 +529,8 @@ def suggestion_accept(*, actor: Participant | None, suggestion: Suggestion) -> R
         proposal=proposal,
         author=actor,
         definition=definition,
-        change_note=_("Suggestion by %(name)s accepted") % {"name": suggestion.author.display_name},
+        note_code=RevisionNote.SUGGESTION_ACCEPTED,
+        note_params={"name": suggestion.author.display_name},
         credited_to=suggestion.author,
         from_suggestion=suggestion,
         counter_metric_proposal=current.counter_metric_proposal,
@@ -476,7 +542,14 @@ def suggestion_accept(*, actor: Participant | None, suggestion: Suggestion) -> R
     suggestion.save(
         update_fields=["state", "decided_by", "decided_at", "resulting_revision", "updated_at"]
     )
-    _audit(actor, "suggestion.accept", proposal, target=suggestion, revision=revision.number)
+    _audit(
+        actor,
+        "suggestion.accept",
+        proposal,
+        target=suggestion,
+        fields=sorted(suggestion.changes),
+        revision=revision.number,
+    )
     return revision
 
 
@@ -497,5 +570,12 @@ def suggestion_decline(
     suggestion.save(
         update_fields=["state", "decided_by", "decided_at", "decline_reason", "updated_at"]
     )
-    _audit(actor, "suggestion.decline", proposal, target=suggestion, reason=reason[:MAX_REASON])
+    _audit(
+        actor,
+        "suggestion.decline",
+        proposal,
+        target=suggestion,
+        fields=sorted(suggestion.changes),
+        reason=reason[:MAX_REASON],
+    )
     return suggestion

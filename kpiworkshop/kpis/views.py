@@ -5,12 +5,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from kpiworkshop.core.htmx import HtmxHttpRequest, form_errors_from
+from kpiworkshop.core.htmx import (
+    HtmxHttpRequest,
+    form_errors_from,
+    int_param,
+    message_error,
+    posted,
+)
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.access import WorkshopAccess, load_workshop
 
@@ -24,7 +29,7 @@ from .forms import (
     MergeForm,
     SuggestionForm,
 )
-from .models import DEFINITION_FIELDS, MARKDOWN_FIELDS, Comment, Proposal, Revision, Suggestion
+from .models import DEFINITION_FIELDS, MARKDOWN_FIELDS, Comment, Proposal, Suggestion
 
 
 def _proposal(access: WorkshopAccess, proposal_id: int) -> Proposal:
@@ -36,14 +41,7 @@ def _proposal(access: WorkshopAccess, proposal_id: int) -> Proposal:
 
 def _hidden_fields(access: WorkshopAccess, proposal: Proposal) -> frozenset[str]:
     """Fields this viewer may not see: internal-only ones, for customers."""
-    if wp.can_see_internal(access.participant, access.workshop):
-        return frozenset()
-    return frozenset(proposal.internal_fields or [])
-
-
-def _error(request, exc: Exception) -> None:
-    text = " ".join(getattr(exc, "messages", [])) or _("You cannot do that here.")
-    messages.error(request, text)
+    return permissions.hidden_fields(access.participant, proposal, access.membership)
 
 
 # --- board and library ------------------------------------------------------------------------
@@ -58,7 +56,7 @@ def proposal_board(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     access = load_workshop(request, pk)
     form = BoardFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    page = min(max(_int(request.GET.get("page"), 1), 1), 1000)
+    page = min(max(int_param(request.GET.get("page"), 1), 1), 1000)
     proposals = selectors.proposals_for_board(
         workshop=access.workshop,
         actor=access.participant,
@@ -124,7 +122,7 @@ def proposal_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     slug = request.GET.get("library") or request.POST.get("library") or ""
     library_kpi = selectors.library_get(slug=slug[:80]) if slug else None
     initial = services.library_definition(library_kpi=library_kpi) if library_kpi else {}
-    form = DefinitionForm(request.POST or None, initial=initial)
+    form = DefinitionForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             proposal = services.proposal_create(
@@ -160,7 +158,7 @@ def proposal_revise(request: HtmxHttpRequest, pk: int, proposal_id: int) -> Http
     # A customer who authored a proposal still never sees its internal-only fields: they are
     # left out of the form and carried over unchanged from the current revision.
     hidden = _hidden_fields(access, proposal)
-    form = DefinitionForm(request.POST or None, initial=current)
+    form = DefinitionForm(posted(request), initial=current)
     if request.method == "POST" and form.is_valid():
         definition = form.definition() | {f: current[f] for f in hidden if f in current}
         try:
@@ -206,7 +204,7 @@ def _detail_context(access: WorkshopAccess, proposal: Proposal, **extra) -> dict
             rows.append(
                 {
                     "name": name,
-                    "label": capfirst(Revision._meta.get_field(name).verbose_name),
+                    "label": selectors.field_label(name),
                     "value": value,
                     "markdown": name in MARKDOWN_FIELDS,
                     "internal": name in (proposal.internal_fields or []),
@@ -215,7 +213,7 @@ def _detail_context(access: WorkshopAccess, proposal: Proposal, **extra) -> dict
     for suggestion in detail.suggestions:
         suggestion.rows = [
             {
-                "label": capfirst(Revision._meta.get_field(f).verbose_name),
+                "label": selectors.field_label(f),
                 "html": selectors.word_diff(
                     selectors.display_value(f, getattr(revision, f)),
                     selectors.display_value(f, v),
@@ -313,7 +311,7 @@ def comment_hide(request: HtmxHttpRequest, pk: int, proposal_id: int, comment_id
             actor=access.participant, comment=comment, reason=request.POST.get("reason", "")
         )
     except ValidationError as exc:
-        _error(request, exc)
+        message_error(request, exc)
     return _back_to_detail(request, access, proposal, "comments", "#comments")
 
 
@@ -345,7 +343,7 @@ def proposal_internal_fields(request: HtmxHttpRequest, pk: int, proposal_id: int
                 actor=access.participant, proposal=proposal, fields=form.cleaned_data["fields_"]
             )
         except ValidationError as exc:
-            _error(request, exc)
+            message_error(request, exc)
         else:
             messages.success(request, _("Saved."))
     return redirect("kpis:detail", pk=pk, proposal_id=proposal.pk)
@@ -361,7 +359,7 @@ def suggestion_create(request: HtmxHttpRequest, pk: int, proposal_id: int) -> Ht
     if not permissions.can_suggest_on(access.participant, proposal):
         raise PermissionDenied
     hidden = _hidden_fields(access, proposal)
-    form = SuggestionForm(request.POST or None, initial=proposal.current_revision.definition())
+    form = SuggestionForm(posted(request), initial=proposal.current_revision.definition())
     if request.method == "POST" and form.is_valid():
         changes = {k: v for k, v in form.definition().items() if k not in hidden}
         try:
@@ -403,7 +401,7 @@ def suggestion_accept(request: HtmxHttpRequest, pk: int, proposal_id: int, sugge
     try:
         services.suggestion_accept(actor=access.participant, suggestion=suggestion)
     except ValidationError as exc:
-        _error(request, exc)
+        message_error(request, exc)
     else:
         messages.success(request, _("Suggestion accepted: a new revision was made."))
     return redirect("kpis:detail", pk=pk, proposal_id=proposal.pk)
@@ -419,7 +417,7 @@ def suggestion_decline(request: HtmxHttpRequest, pk: int, proposal_id: int, sugg
             actor=access.participant, suggestion=suggestion, reason=request.POST.get("reason", "")
         )
     except ValidationError as exc:
-        _error(request, exc)
+        message_error(request, exc)
     else:
         messages.success(request, _("Suggestion declined."))
     return redirect(reverse("kpis:detail", args=[pk, proposal.pk]) + "#suggestions")
@@ -428,21 +426,13 @@ def suggestion_decline(request: HtmxHttpRequest, pk: int, proposal_id: int, sugg
 # --- revisions --------------------------------------------------------------------------------
 
 
-def _int(value, default: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return default
-    return number if abs(number) < 2**31 else default  # no column holds more
-
-
 @require_GET
 def revision_diff(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpResponse:
     access = load_workshop(request, pk)
     proposal = _proposal(access, proposal_id)
     latest = proposal.current_revision.number
-    b = _int(request.GET.get("b"), latest)
-    a = _int(request.GET.get("a"), b - 1)
+    b = int_param(request.GET.get("b"), latest)
+    a = int_param(request.GET.get("a"), b - 1)
     pair = selectors.revision_pair(proposal=proposal, a=a, b=b)
     if pair is None:
         raise Http404
@@ -486,7 +476,7 @@ def proposal_merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     try:
         services.proposal_merge(actor=access.participant, source=source, target=target)
     except ValidationError as exc:
-        _error(request, exc)
+        message_error(request, exc)
     else:
         messages.success(request, _("Merged. The merge can be undone until voting starts."))
     return redirect("kpis:merge", pk=pk)
@@ -499,7 +489,7 @@ def proposal_unmerge(request: HtmxHttpRequest, pk: int, proposal_id: int) -> Htt
     try:
         services.proposal_unmerge(actor=access.participant, proposal=proposal)
     except ValidationError as exc:
-        _error(request, exc)
+        message_error(request, exc)
     else:
         messages.success(request, _("Merge undone."))
     return redirect("kpis:merge", pk=pk)

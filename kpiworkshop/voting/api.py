@@ -5,10 +5,9 @@ of an open (non-secret) ballot, never for a secret one."""
 from datetime import datetime
 
 from django.http import Http404, HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
-from kpiworkshop.accounts.selectors import membership_for
-from kpiworkshop.workshops import selectors as workshop_selectors
+from kpiworkshop.workshops.access import api_access
 
 from . import permissions, selectors
 
@@ -76,16 +75,8 @@ class ResultsOut(Schema):
 
 
 def _access(request: HttpRequest, workshop_id: int):
-    workshop = workshop_selectors.workshop_get(workshop_id=workshop_id)
-    if workshop is None:
-        raise Http404
-    actor = workshop_selectors.participant_for(workshop=workshop, user=request.auth, guest_key=None)
-    if (
-        actor is None
-        and membership_for(user=request.auth, organisation_id=workshop.organisation_id) is None
-    ):
-        raise Http404
-    return workshop, actor
+    access = api_access(request, workshop_id)
+    return access.workshop, access.participant
 
 
 def _ballot_out(b) -> BallotOut:
@@ -135,7 +126,7 @@ def ballot_results(
         else permissions.results_public(ballot)
     )
     if not visible:
-        return 403, {"detail": "The results of this round are not shown yet."}
+        return Status(403, {"detail": "The results of this round are not shown yet."})
     results = selectors.results_for_ballot(ballot=ballot, equal_weight=equal_weight)
     individual = None
     if permissions.can_see_individual_votes(actor, ballot):
@@ -150,7 +141,7 @@ def ballot_results(
             )
             for v in selectors.individual_votes(ballot=ballot)
         ]
-    return 200, results_out(results=results, individual=individual)
+    return results_out(results=results, individual=individual)  # 200
 
 
 def results_out(*, results, individual: list[IndividualVoteOut] | None = None) -> ResultsOut:

@@ -72,3 +72,22 @@ def load_workshop(request, pk: int) -> WorkshopAccess:
     if membership is None:
         raise Http404
     return WorkshopAccess(workshop, None, membership)
+
+
+def api_access(request, workshop_id: int) -> WorkshopAccess:
+    """The API's version of ``load_workshop``: the workshop and the caller's standing in it
+    (participant through their account, else their organisation membership). 404 for anyone
+    who is neither, so the API tells other organisations no more than the pages do."""
+    if workshop_id > 2**63 - 1:
+        raise Http404
+    workshop = selectors.workshop_get(workshop_id=workshop_id)
+    if workshop is None:
+        raise Http404
+    user = request.auth
+    participant = selectors.participant_for(workshop=workshop, user=user, guest_key=None)
+    membership = None
+    if participant is None:
+        membership = membership_for(user=user, organisation_id=workshop.organisation_id)
+        if membership is None:
+            raise Http404
+    return WorkshopAccess(workshop, participant, membership)

@@ -6,3 +6,10 @@ class WorkshopsConfig(AppConfig):
     name = "kpiworkshop.workshops"
     label = "workshops"
     verbose_name = _("Workshops")
+
+    def ready(self) -> None:
+        from kpiworkshop.core.audit import audit_target_text_register
+
+        from . import selectors
+
+        audit_target_text_register("workshops.invitation", selectors.invitation_audit_text)

@@ -4,9 +4,11 @@ from django.db.models import Count, Q
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.accounts.selectors import memberships_for_user
+from kpiworkshop.core.audit import audit_target_text
 from kpiworkshop.core.models import AuditEvent
 
-from .models import Invitation, Participant, Workshop
+from .guidance import AUDIT_LABELS
+from .models import Invitation, Participant, Stage, Workshop
 
 
 def workshops_for_user(*, user) -> list[Workshop]:
@@ -95,3 +97,28 @@ def participants_for_workshop(*, workshop: Workshop, limit: int = 500) -> list[P
 
 def audit_events_for_workshop(*, workshop: Workshop, limit: int = 200) -> list[AuditEvent]:
     return list(AuditEvent.objects.for_workshop(workshop.pk).select_related("actor")[:limit])
+
+
+def invitation_audit_text(event: AuditEvent) -> str:
+    """An invitation in the history: its code and the role it admits, in the reader's
+    language (the stored label has the role in the language of whoever acted)."""
+    code = event.target_label.split(" ")[0]
+    role = event.details.get("role")
+    if role in Role.values:
+        return f"{code} ({Role(role).label})"
+    return event.target_label
+
+
+def history_for_workshop(*, workshop: Workshop, limit: int = 200) -> list[AuditEvent]:
+    """The workshop's audit trail as the history page shows it: each event with ``label``
+    (what was done), ``target_text`` (to what) and, for stage moves, ``stage_from`` and
+    ``stage_to``, all put into words now, in the reader's language, from the stored codes."""
+    events = audit_events_for_workshop(workshop=workshop, limit=limit)
+    stage_labels = dict(Stage.choices)
+    for e in events:
+        e.label = AUDIT_LABELS.get(e.action, e.action)
+        e.target_text = audit_target_text(e)
+        if e.action == "workshop.stage":
+            e.stage_from = stage_labels.get(e.details.get("from"), e.details.get("from"))
+            e.stage_to = stage_labels.get(e.details.get("to"), e.details.get("to"))
+    return events

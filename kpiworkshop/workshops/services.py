@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from kpiworkshop.accounts.models import Organisation, Role
 from kpiworkshop.accounts.selectors import membership_for
-from kpiworkshop.core.audit import audit_record
+from kpiworkshop.core.audit import audit_in_workshop
 
 from . import permissions
 from .models import CODE_ALPHABET, STAGE_ORDER, Invitation, Participant, Stage, Workshop
@@ -54,13 +54,8 @@ def workshop_create(*, user, organisation: Organisation, title: str, purpose: st
     facilitator = Participant.objects.create(
         workshop=workshop, user=user, display_name=str(user)[:MAX_NAME], role=Role.FACILITATOR
     )
-    audit_record(
-        actor=facilitator,
-        action="workshop.create",
-        organisation_id=organisation.pk,
-        workshop_id=workshop.pk,
-        target=workshop,
-        details={"title": workshop.title},
+    audit_in_workshop(
+        actor=facilitator, action="workshop.create", workshop=workshop, title=workshop.title
     )
     return workshop
 
@@ -76,13 +71,8 @@ def workshop_update(
     # created_by is null once its user is deleted (SET_NULL): not the editor's problem.
     workshop.full_clean(exclude=["created_by"])
     workshop.save(update_fields=["title", "purpose", "updated_at"])
-    audit_record(
-        actor=actor,
-        action="workshop.update",
-        organisation_id=workshop.organisation_id,
-        workshop_id=workshop.pk,
-        target=workshop,
-        details={"title": workshop.title},
+    audit_in_workshop(
+        actor=actor, action="workshop.update", workshop=workshop, title=workshop.title
     )
     return workshop
 
@@ -118,13 +108,9 @@ def workshop_set_stage(
     locked.state_version = F("state_version") + 1
     locked.save(update_fields=["stage", "stage_changed_at", "state_version", "updated_at"])
     locked.refresh_from_db()
-    audit_record(
-        actor=actor,
-        action="workshop.stage",
-        organisation_id=locked.organisation_id,
-        workshop_id=locked.pk,
-        target=locked,
-        details={"from": old, "to": stage},
+    # "from" is a Python keyword: the details go in as a mapping.
+    audit_in_workshop(
+        actor=actor, action="workshop.stage", workshop=locked, **{"from": old, "to": stage}
     )
     return locked
 
@@ -168,13 +154,14 @@ def invitation_create(
             continue
     else:  # pragma: no cover - 25^6 codes make this practically unreachable
         raise ValidationError(_("Could not draw a free join code. Try again."))
-    audit_record(
+    audit_in_workshop(
         actor=actor,
         action="invitation.create",
-        organisation_id=workshop.organisation_id,
-        workshop_id=workshop.pk,
+        workshop=workshop,
         target=invitation,
-        details={"role": role, "label": invitation.label, "expires_at": str(expires_at or "")},
+        role=role,
+        label=invitation.label,
+        expires_at=str(expires_at or ""),
     )
     return invitation
 
@@ -187,13 +174,12 @@ def invitation_revoke(*, actor: Participant | None, invitation: Invitation) -> I
     if invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at", "updated_at"])
-        audit_record(
+        audit_in_workshop(
             actor=actor,
             action="invitation.revoke",
-            organisation_id=workshop.organisation_id,
-            workshop_id=workshop.pk,
+            workshop=workshop,
             target=invitation,
-            details={"role": invitation.role},
+            role=invitation.role,
         )
     return invitation
 
@@ -326,11 +312,10 @@ def participant_join_member(
     participant.full_clean()
     participant.save()
     if role == Role.FACILITATOR:
-        audit_record(
+        audit_in_workshop(
             actor=participant,
             action="participant.join_facilitator",
-            organisation_id=workshop.organisation_id,
-            workshop_id=workshop.pk,
+            workshop=workshop,
             target=participant,
         )
     return participant
@@ -392,13 +377,13 @@ def invitation_send_emails(
     InvitationEmail.objects.bulk_create(
         [InvitationEmail(invitation=invitation, email=a) for a in new]
     )
-    audit_record(
+    audit_in_workshop(
         actor=actor,
         action="invitation.email",
-        organisation_id=workshop.organisation_id,
-        workshop_id=workshop.pk,
+        workshop=workshop,
         target=invitation,
-        details={"count": len(new)},
+        count=len(new),
+        role=invitation.role,
     )
     invitation_id = invitation.pk
     transaction.on_commit(lambda: deliver_invitation_emails.delay(invitation_id, join_url))

@@ -16,7 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.accounts.selectors import memberships_for_user
-from kpiworkshop.core.htmx import HtmxHttpRequest, form_errors_from
+from kpiworkshop.core.htmx import HtmxHttpRequest, error_text, form_errors_from, posted
 
 from . import permissions, selectors, services
 from .access import (
@@ -35,7 +35,7 @@ from .forms import (
     WorkshopEditForm,
     WorkshopForm,
 )
-from .guidance import ACTION_LABELS, AUDIT_LABELS, STAGE_HELP
+from .guidance import ACTION_LABELS, STAGE_HELP
 from .models import STAGE_ORDER, Invitation, Stage, Workshop, new_guest_key
 
 
@@ -85,7 +85,7 @@ def workshop_create(request: HtmxHttpRequest) -> HttpResponse:
     ]
     if not orgs:
         raise PermissionDenied
-    form = WorkshopForm(request.POST or None, organisations=orgs)
+    form = WorkshopForm(posted(request), organisations=orgs)
     if request.method == "POST" and form.is_valid():
         org = next(o for o in orgs if o.pk == form.cleaned_data["organisation"])
         try:
@@ -160,7 +160,7 @@ def workshop_stage(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 expected_stage=form.cleaned_data["expected_stage"],
             )
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            error = error_text(exc)
             access.workshop.refresh_from_db()
     if not request.htmx:
         if error:
@@ -180,7 +180,7 @@ def workshop_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     workshop = access.workshop
     form = WorkshopEditForm(
-        request.POST or None, initial={"title": workshop.title, "purpose": workshop.purpose}
+        posted(request), initial={"title": workshop.title, "purpose": workshop.purpose}
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -203,7 +203,7 @@ def workshop_join_member(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     try:
         services.participant_join_member(user=request.user, workshop=access.workshop)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("You have joined the workshop."))
     return redirect("workshops:detail", pk=pk)
@@ -214,13 +214,7 @@ def workshop_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     access = load_workshop(request, pk)
     if not permissions.can_see_history(access.participant, access.workshop):
         raise PermissionDenied
-    events = selectors.audit_events_for_workshop(workshop=access.workshop)
-    stage_labels = dict(Stage.choices)
-    for e in events:
-        e.label = AUDIT_LABELS.get(e.action, e.action)
-        if e.action == "workshop.stage":
-            e.stage_from = stage_labels.get(e.details.get("from"), e.details.get("from"))
-            e.stage_to = stage_labels.get(e.details.get("to"), e.details.get("to"))
+    events = selectors.history_for_workshop(workshop=access.workshop)
     return render(
         request, "workshops/workshop_history.html", {"workshop": access.workshop, "events": events}
     )
@@ -301,7 +295,7 @@ def invitation_email(request: HtmxHttpRequest, pk: int, invitation_id: int) -> H
                 join_url=join_url,
             )
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            error = error_text(exc)
         else:
             messages.success(
                 request,

@@ -206,7 +206,11 @@ def test_suggest_accept_and_diff_pages(client, workshop, agent, facilitator, pro
     client.post(f"/w/{workshop.pk}/proposals/{proposal.pk}/suggestions/{s.pk}/accept/")
     assert Revision.objects.filter(proposal=proposal).count() == 2
     diff = client.get(f"/w/{workshop.pk}/proposals/{proposal.pk}/diff/?a=1&b=2").content.decode()
-    assert "<ins>excluding transfers</ins>" in diff or "excluding" in diff
+    # What a reader sees: the words taken out struck through, the new ones marked inserted,
+    # under the field's label.
+    assert "Denominator (in words)" in diff
+    assert "<del>closed</del><ins>excluding</ins>" in diff
+    assert "<del>in the period</del><ins>transfers</ins>" in diff
     assert client.get(f"/w/{workshop.pk}/proposals/{proposal.pk}/diff/?a=x&b=99").status_code == 404
 
 
@@ -239,3 +243,75 @@ def test_permission_denied_views_return_403(client, workshop, guest_customer, pr
     assert client.get(f"/w/{workshop.pk}/proposals/{proposal.pk}/edit/").status_code == 403
     assert client.post(f"/w/{workshop.pk}/proposals/{proposal.pk}/withdraw/").status_code == 403
     assert client.get(f"/w/{workshop.pk}/proposals/999999/").status_code == 404
+
+
+def test_system_revision_notes_are_shown_in_the_readers_language(workshop, agent, facilitator):
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import translation
+
+    # Written while the actors worked in Italian; read by someone in English.
+    with translation.override("it"):
+        p = services.proposal_create(actor=agent, workshop=workshop, definition=DEFINITION)
+        workshop.stage = Stage.REFINE
+        workshop.save()
+        s = services.suggestion_create(actor=facilitator, proposal=p, changes={"unit": "%"})
+        services.suggestion_accept(actor=agent, suggestion=s)
+    url = reverse("kpis:detail", args=[workshop.pk, p.pk])
+    english = Client(HTTP_ACCEPT_LANGUAGE="en")
+    english.force_login(agent.user)
+    html = english.get(url).content.decode()
+    assert "First version" in html and "Prima versione" not in html
+    assert "Suggestion by Fran accepted" in html
+    italian = Client(HTTP_ACCEPT_LANGUAGE="it")
+    italian.force_login(agent.user)
+    html = italian.get(url).content.decode()
+    assert "Prima versione" in html
+    assert "Accettata la modifica suggerita da Fran" in html
+
+
+def test_an_empty_proposal_form_post_shows_what_is_required(client, workshop, agent):
+    login(client, agent)
+    response = client.post(f"/w/{workshop.pk}/proposals/new/", {})
+    assert response.status_code == 200
+    assert "is-invalid" in response.content.decode()
+    assert Proposal.objects.count() == 0
+
+
+def test_proposal_page_query_count_does_not_grow(client, workshop, agent, proposal, supervisor):
+    login(client, agent)
+    url = f"/w/{workshop.pk}/proposals/{proposal.pk}/"
+    counts = []
+    made = 0
+    for n in (1, 10, 100):
+        for i in range(made, n):
+            services.comment_create(actor=supervisor, proposal=proposal, body=f"c{i}")
+        made = n
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200
+        assert f"c{n - 1}" in response.content.decode()
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1] == counts[2], counts
+
+
+def test_counts_on_the_page_of_a_merged_proposal_are_its_own(
+    workshop, agent, facilitator, proposal, supervisor
+):
+    from kpiworkshop.kpis import selectors
+
+    other = services.proposal_create(
+        actor=supervisor, workshop=workshop, definition=DEFINITION | {"name": "Same thing"}
+    )
+    services.comment_create(actor=agent, proposal=other, body="on B", stance="concern")
+    services.comment_create(actor=agent, proposal=proposal, body="on A")
+    services.proposal_support(actor=agent, proposal=other)
+    workshop.stage = Stage.REFINE
+    workshop.save()
+    services.proposal_merge(actor=facilitator, source=other, target=proposal)
+    parent = selectors.proposal_detail(proposal=proposal, actor=agent).proposal
+    assert (parent.comment_count, parent.concern_count, parent.supporter_count) == (2, 1, 1)
+    assert parent.i_support is True
+    other.refresh_from_db()
+    child = selectors.proposal_detail(proposal=other, actor=agent).proposal
+    assert (child.comment_count, child.concern_count, child.supporter_count) == (1, 1, 1)

@@ -636,7 +636,7 @@ def test_send_emails_queues_and_delivers_after_commit(
     assert "\n" not in message.subject
     assert InvitationEmail.objects.filter(sent_at__isnull=True).count() == 0
     [event] = events(workshop, "invitation.email")
-    assert event.details == {"count": 3}
+    assert event.details == {"count": 3, "role": invitation.role}
 
 
 def test_nothing_is_sent_before_commit(facilitator, invitation, django_capture_on_commit_callbacks):
