@@ -142,7 +142,8 @@ def _ballot_context(
     for proposal in items:
         cards.append(
             {
-                "pid": proposal.pk,
+                # A string: the template writes it a dozen times, and an int is localised each time.
+                "pid": str(proposal.pk),
                 "proposal": proposal,
                 "value": mine.get((proposal.pk, overall)),
                 "dots": range(mine.get((proposal.pk, overall)) or 0),
@@ -273,7 +274,7 @@ def vote_cast(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResponse
             "workshop": access.workshop,
             "ballot": ballot,
             "can_vote": True,
-            "card": {"pid": proposal_id, "value": value, "dots": range(value or 0)},
+            "card": {"pid": str(proposal_id), "value": value, "dots": range(value or 0)},
         }
     else:
         context = _card_context(access, ballot, proposal_id)
@@ -303,7 +304,7 @@ def _card_context(access: WorkshopAccess, ballot: Ballot, proposal_id: int | Non
         "can_vote": permissions.can_vote_in(access.participant, ballot),
         "score_range": range(1, 6),
         "card": {
-            "pid": proposal_id,
+            "pid": str(proposal_id),
             "value": value,
             "dots": range(value or 0),
             "scores": [(c, mine.get((proposal_id, c.pk))) for c in criteria],
