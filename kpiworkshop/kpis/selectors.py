@@ -11,8 +11,11 @@ from django.db.models import (
     Case,
     Count,
     F,
+    Max,
+    OuterRef,
     Prefetch,
     Q,
+    Subquery,
     When,
 )
 from django.db.models.functions import Coalesce
@@ -21,6 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from kpiworkshop.core.fragments import versioned_key
 from kpiworkshop.workshops.models import Participant, Workshop
 
 from .models import (
@@ -85,6 +89,43 @@ def proposals_for_board(
     attach_counts(proposals, workshop=workshop, actor=actor)
     proposals.sort(key=lambda p: (-p.comment_count, -p.supporter_count))  # stable: newest next
     return proposals[offset : offset + limit]
+
+
+def _per_workshop(model, path: str, aggregate):
+    """One aggregate of ``model``'s rows in the outer workshop, as a scalar subquery."""
+    return Subquery(
+        model.objects.filter(**{path: OuterRef("pk")})
+        .order_by()
+        .values(path)
+        .annotate(v=aggregate)
+        .values("v")
+    )
+
+
+def board_version(*, workshop: Workshop) -> str:
+    """Changes whenever anything a board card shows can have changed: a proposal (new, edited,
+    revised, state, merge: every write sets ``updated_at``), a comment (new, hidden, resolved),
+    a suggestion, a support given or taken back, a participant's name. Counts catch rows that
+    are added or deleted, the latest ``updated_at`` (or id, for supports) the changed ones. One
+    query of indexed aggregates, whatever the size of the board: the key of the shared card
+    fragments (``kpiworkshop.core.fragments``)."""
+    row = (
+        Workshop.objects.filter(pk=workshop.pk)
+        .annotate(
+            p_n=_per_workshop(Proposal, "workshop", Count("id")),
+            p_at=_per_workshop(Proposal, "workshop", Max("updated_at")),
+            c_n=_per_workshop(Comment, "proposal__workshop", Count("id")),
+            c_at=_per_workshop(Comment, "proposal__workshop", Max("updated_at")),
+            s_n=_per_workshop(Suggestion, "proposal__workshop", Count("id")),
+            s_at=_per_workshop(Suggestion, "proposal__workshop", Max("updated_at")),
+            u_n=_per_workshop(Support, "proposal__workshop", Count("id")),
+            u_id=_per_workshop(Support, "proposal__workshop", Max("id")),
+            a_at=_per_workshop(Participant, "workshop", Max("updated_at")),
+        )
+        .values_list("p_n", "p_at", "c_n", "c_at", "s_n", "s_at", "u_n", "u_id", "a_at")
+        .first()
+    )
+    return versioned_key(workshop.pk, *(row or ()))
 
 
 def _root(only: list[int] | None = None):
