@@ -145,9 +145,62 @@ def make_server(db: str) -> Server:
         env["DATABASE_URL"] = f"{base}/{name}"
     else:
         raise SystemExit(f"unknown database {db!r}")
+    # Static files as production serves them: hashed names, compressed (gzip and brotli)
+    # copies, cache-forever headers (docs/operations.md).
+    env["KPIW_MANIFEST_STATIC"] = "1"
+    env["KPIW_STATIC_ROOT"] = str(Path(tmp) / "static")
     server = Server(env=env, port=free_port(), tmp=tmp)
     server.manage("migrate", "--noinput", "-v0")
+    server.manage("collectstatic", "--noinput", "-v0")
     return server
+
+
+def page_weight(port: int, path: str, headers: dict | None = None) -> dict:
+    """What a browser transfers for one page: the HTML (compressed as the server sends it to a
+    browser that accepts gzip and brotli) and every stylesheet, script and image it links from
+    /static/, each once. Returns sizes in bytes and the static files' Cache-Control."""
+    import re
+
+    accept = {"Accept-Encoding": "br, gzip"}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", path, headers=(headers or {}) | accept)
+    resp = conn.getresponse()
+    html_sent = resp.read()
+    encoding = resp.getheader("Content-Encoding", "")
+    conn.request("GET", path, headers=headers or {})
+    raw = conn.getresponse().read()
+    assets = sorted(set(re.findall(rb'(?:href|src)="(/static/[^"]+)"', raw)))
+    static_sent, cache_control = 0, set()
+    for asset in assets:
+        conn.request("GET", asset.decode(), headers=accept)
+        r = conn.getresponse()
+        static_sent += len(r.read())
+        cache_control.add(r.getheader("Cache-Control", ""))
+    conn.close()
+    return {
+        "html_raw": len(raw),
+        "html_sent": len(html_sent),
+        "encoding": encoding or "identity",
+        "static_sent": static_sent,
+        "assets": len(assets),
+        "cache_control": "; ".join(sorted(cache_control)),
+    }
+
+
+def weight_table(rows: list[tuple[str, dict]]) -> str:
+    lines = [
+        "| page | HTML KB | HTML sent KB | CSS+JS+images sent KB (files) | first load KB "
+        "| later loads KB | static Cache-Control |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, w in rows:
+        lines.append(
+            f"| {name} | {w['html_raw'] / 1024:.1f} | {w['html_sent'] / 1024:.1f} "
+            f"({w['encoding']}) | {w['static_sent'] / 1024:.1f} ({w['assets']}) "
+            f"| {(w['html_sent'] + w['static_sent']) / 1024:.1f} | {w['html_sent'] / 1024:.1f} "
+            f"| {w['cache_control']} |"
+        )
+    return "\n".join(lines)
 
 
 @dataclass
@@ -264,7 +317,8 @@ def wrk_load(
     wrk = require_wrk()
     cmd = [wrk, "-t", str(threads), "-c", str(concurrency), "-d", f"{duration:g}s",
            "--timeout", "30s", "-s", str(WRK_SCRIPT)]  # fmt: skip
-    for key, value in (headers or {}).items():
+    # As a browser asks: the server compresses pages (GZipMiddleware), which costs CPU too.
+    for key, value in ({"Accept-Encoding": "gzip"} | (headers or {})).items():
         cmd += ["-H", f"{key}: {value}"]
     cmd.append(f"http://127.0.0.1:{port}{path}")
     env = os.environ.copy()
@@ -307,14 +361,17 @@ def run_threads(n: int, target, result: Result) -> Result:
     return result
 
 
-def table(results: list[Result], baseline: Result) -> str:
+def table(results: list[Result], baseline: Result, baselines: list[Result] | None = None) -> str:
+    """The Markdown table. ``baselines`` (one per row): the trivial view measured just before
+    that row, for a ratio that a busy shared machine does not skew; else ``baseline``."""
     lines = [
         "| endpoint | req/s | ratio to trivial | p50 ms | p95 ms | p99 ms | errors | statuses "
         f"| generator (CPU of {CORES} cores) |",
         "|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
-    for r in results:
-        ratio = baseline.rps / r.rps if r.rps else float("inf")
+    for i, r in enumerate(results):
+        base = baselines[i] if baselines else baseline
+        ratio = base.rps / r.rps if r.rps else float("inf")
         lines.append(
             f"| {r.name} | {r.rps:,.0f} | 1/{ratio:.1f} | {r.p50:.1f} | {r.pct(95):.1f} "
             f"| {r.pct(99):.1f} | {r.errors} | {dict(sorted(r.statuses.items()))} "

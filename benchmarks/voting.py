@@ -20,7 +20,17 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import Result, load, make_server, require_wrk, run_threads, table, wrk_load
+from _harness import (
+    Result,
+    load,
+    make_server,
+    page_weight,
+    require_wrk,
+    run_threads,
+    table,
+    weight_table,
+    wrk_load,
+)
 
 SEED = """
 import json
@@ -159,11 +169,17 @@ def main() -> None:
         guest = {"Cookie": f"kpiw_guest={data['guests'][0]}", "HX-Request": "true"}
         board = f"/w/{w}/ballots/{b}/board/?fragment=live"
 
+        neighbours: dict[str, Result] = {}
+
         def get(name, path, headers, *, concurrency, cookies=None):
-            """One GET endpoint under load, by the chosen generator."""
+            """One GET endpoint under load, by the chosen generator, after 2 s of the trivial
+            view (its neighbour for the ratio: the shared machine's load drifts)."""
+            if name != "trivial view":
+                neighbours[name] = get("trivial view", "/bench/trivial", {}, concurrency=8)
             if args.generator == "wrk":
                 return wrk_load(server.port, name, path, headers, cookies=cookies,
-                                concurrency=concurrency, duration=args.duration, server=server)  # fmt: skip
+                                concurrency=concurrency, server=server,
+                                duration=args.duration if name != "trivial view" else 2)  # fmt: skip
             rotate = cookies or [headers.get("Cookie", "")]
             return load(server.port, name,
                         lambda i, t: ("GET", path, None, headers | {"Cookie": rotate[i % len(rotate)]}),
@@ -201,14 +217,21 @@ def main() -> None:
             f"{args.duration:.0f} s each; "
             f"Python {platform.python_version()}\n"
         )
-        print(
-            table([baseline, storm, changed, unchanged, live, ballot_page, manage_page], baseline)
-        )
+        rows = [baseline, storm, changed, unchanged, live, ballot_page, manage_page]
+        print(table(rows, baseline, [neighbours.get(r.name, baseline) for r in rows]))
+        print("\nratio: to the trivial view measured (2 s) just before each GET endpoint; the "
+              "vote storm's to the first one")  # fmt: skip
         print(f"\nvotes recorded without error: {len(storm.latencies) - storm.errors} of "
               f"{args.participants * args.votes}; wall time of the storm {storm.elapsed:.1f} s")  # fmt: skip
         print(f"vote throughput {storm.rps:.0f}/s = 1/{baseline.rps / storm.rps:.1f} of the trivial "
               f"view; the storm's Python generator used {100 * storm.generator_share:.0f}% of "
               "the machine")  # fmt: skip
+        phone = {"Cookie": f"kpiw_guest={data['guests'][1]}"}
+        weights = [
+            ("ballot page (phone, 20 proposals)", page_weight(server.port, f"/w/{w}/ballots/{b}/", phone)),
+        ]  # fmt: skip
+        print("\nPage weight (a browser accepting br and gzip):\n")
+        print(weight_table(weights))
         print(f"\ncommand: {' '.join(['benchmarks/voting.py', *sys.argv[1:]])}")
     finally:
         server.stop()
