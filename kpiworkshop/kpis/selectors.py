@@ -7,15 +7,13 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
     F,
-    Max,
-    OuterRef,
     Prefetch,
     Q,
-    Subquery,
     When,
 )
 from django.db.models.functions import Coalesce
@@ -91,15 +89,26 @@ def proposals_for_board(
     return proposals[offset : offset + limit]
 
 
-def _per_workshop(model, path: str, aggregate):
-    """One aggregate of ``model``'s rows in the outer workshop, as a scalar subquery."""
-    return Subquery(
-        model.objects.filter(**{path: OuterRef("pk")})
-        .order_by()
-        .values(path)
-        .annotate(v=aggregate)
-        .values("v")
+def _board_version_sql() -> str:
+    """One statement, five index-backed aggregates (rows and latest change per table). Plain
+    SQL: the same query built with the ORM (nine correlated subqueries) cost more to compile
+    than the cached board it guards saved."""
+    # Table names come from the models' metadata and the workshop id is a parameter.
+    p, c, s, u = (m._meta.db_table for m in (Proposal, Comment, Suggestion, Support))
+    a = Participant._meta.db_table
+    own = "SELECT '{}', COUNT(*), CAST(MAX({}) AS TEXT) FROM {} WHERE workshop_id = %s"
+    child = (
+        "SELECT '{}', COUNT(*), CAST(MAX(x.{}) AS TEXT) FROM {} x "
+        "JOIN {} pr ON pr.id = x.proposal_id WHERE pr.workshop_id = %s"
     )
+    parts = [
+        own.format("p", "updated_at", p),
+        child.format("c", "updated_at", c, p),
+        child.format("s", "updated_at", s, p),
+        child.format("u", "id", u, p),
+        own.format("a", "updated_at", a),
+    ]
+    return " UNION ALL ".join(parts)
 
 
 def board_version(*, workshop: Workshop) -> str:
@@ -107,25 +116,12 @@ def board_version(*, workshop: Workshop) -> str:
     revised, state, merge: every write sets ``updated_at``), a comment (new, hidden, resolved),
     a suggestion, a support given or taken back, a participant's name. Counts catch rows that
     are added or deleted, the latest ``updated_at`` (or id, for supports) the changed ones. One
-    query of indexed aggregates, whatever the size of the board: the key of the shared card
-    fragments (``kpiworkshop.core.fragments``)."""
-    row = (
-        Workshop.objects.filter(pk=workshop.pk)
-        .annotate(
-            p_n=_per_workshop(Proposal, "workshop", Count("id")),
-            p_at=_per_workshop(Proposal, "workshop", Max("updated_at")),
-            c_n=_per_workshop(Comment, "proposal__workshop", Count("id")),
-            c_at=_per_workshop(Comment, "proposal__workshop", Max("updated_at")),
-            s_n=_per_workshop(Suggestion, "proposal__workshop", Count("id")),
-            s_at=_per_workshop(Suggestion, "proposal__workshop", Max("updated_at")),
-            u_n=_per_workshop(Support, "proposal__workshop", Count("id")),
-            u_id=_per_workshop(Support, "proposal__workshop", Max("id")),
-            a_at=_per_workshop(Participant, "workshop", Max("updated_at")),
-        )
-        .values_list("p_n", "p_at", "c_n", "c_at", "s_n", "s_at", "u_n", "u_id", "a_at")
-        .first()
-    )
-    return versioned_key(workshop.pk, *(row or ()))
+    query, whatever the size of the board: the key of the shared card fragments
+    (``kpiworkshop.core.fragments``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_board_version_sql(), [workshop.pk] * 5)
+        rows = sorted(tuple(r) for r in cursor.fetchall())
+    return versioned_key(workshop.pk, *rows)
 
 
 def _root(only: list[int] | None = None):
