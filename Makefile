@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint install install-test migrate seed messages translations pg-test worker-test clean help
+.PHONY: run test lint install install-test migrate seed messages translations pg-test worker-test clean help bench-setup
 
 help:
 	@echo "make run   - set up (venv, install, migrate, demo data) and serve on http://$(HOST):$(PORT)"
@@ -61,6 +61,12 @@ pg-test: install-test translations
 
 worker-test: install-test translations
 	$(BIN)/pytest -m worker -p no:cacheprovider $(PYTEST_ARGS)
+
+# The benchmarks' compiled load generator (Debian's wrk): benchmarks/*.py use it for GET pages.
+bench-setup: install-test
+	@command -v wrk >/dev/null 2>&1 || { echo "Installing wrk (needs sudo/apt)"; \
+		(command -v sudo >/dev/null 2>&1 && sudo apt-get install -y wrk) || apt-get install -y wrk; }
+	@wrk -v 2>&1 | head -1
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache .ruff_cache

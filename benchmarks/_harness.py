@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -24,6 +26,40 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
+WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_report.lua"
+CORES = os.cpu_count() or 1
+
+
+def require_wrk() -> str:
+    """The path of Debian's ``wrk``, or exit with how to install it (``make bench-setup``)."""
+    path = shutil.which("wrk")
+    if path is None:
+        raise SystemExit(
+            "wrk (the compiled HTTP load generator) is not installed: run `make bench-setup` "
+            "(sudo apt-get install -y wrk), or pass --generator python."
+        )
+    return path
+
+
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of one process (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children_of(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
 
 
 def free_port() -> int:
@@ -68,6 +104,13 @@ class Server:
             time.sleep(0.2)
         raise RuntimeError("gunicorn did not start")
 
+    def cpu_seconds(self) -> float:
+        """CPU used so far by gunicorn's master and its (living) workers."""
+        if not self.proc:
+            return 0.0
+        pids = [self.proc.pid, *_children_of(self.proc.pid)]
+        return sum(_process_cpu(p) for p in pids)
+
     def stop(self) -> None:
         if self.proc:
             self.proc.send_signal(signal.SIGTERM)
@@ -102,9 +145,62 @@ def make_server(db: str) -> Server:
         env["DATABASE_URL"] = f"{base}/{name}"
     else:
         raise SystemExit(f"unknown database {db!r}")
+    # Static files as production serves them: hashed names, compressed (gzip and brotli)
+    # copies, cache-forever headers (docs/operations.md).
+    env["KPIW_MANIFEST_STATIC"] = "1"
+    env["KPIW_STATIC_ROOT"] = str(Path(tmp) / "static")
     server = Server(env=env, port=free_port(), tmp=tmp)
     server.manage("migrate", "--noinput", "-v0")
+    server.manage("collectstatic", "--noinput", "-v0")
     return server
+
+
+def page_weight(port: int, path: str, headers: dict | None = None) -> dict:
+    """What a browser transfers for one page: the HTML (compressed as the server sends it to a
+    browser that accepts gzip and brotli) and every stylesheet, script and image it links from
+    /static/, each once. Returns sizes in bytes and the static files' Cache-Control."""
+    import re
+
+    accept = {"Accept-Encoding": "br, gzip"}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", path, headers=(headers or {}) | accept)
+    resp = conn.getresponse()
+    html_sent = resp.read()
+    encoding = resp.getheader("Content-Encoding", "")
+    conn.request("GET", path, headers=headers or {})
+    raw = conn.getresponse().read()
+    assets = sorted(set(re.findall(rb'(?:href|src)="(/static/[^"]+)"', raw)))
+    static_sent, cache_control = 0, set()
+    for asset in assets:
+        conn.request("GET", asset.decode(), headers=accept)
+        r = conn.getresponse()
+        static_sent += len(r.read())
+        cache_control.add(r.getheader("Cache-Control", ""))
+    conn.close()
+    return {
+        "html_raw": len(raw),
+        "html_sent": len(html_sent),
+        "encoding": encoding or "identity",
+        "static_sent": static_sent,
+        "assets": len(assets),
+        "cache_control": "; ".join(sorted(cache_control)),
+    }
+
+
+def weight_table(rows: list[tuple[str, dict]]) -> str:
+    lines = [
+        "| page | HTML KB | HTML sent KB | CSS+JS+images sent KB (files) | first load KB "
+        "| later loads KB | static Cache-Control |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, w in rows:
+        lines.append(
+            f"| {name} | {w['html_raw'] / 1024:.1f} | {w['html_sent'] / 1024:.1f} "
+            f"({w['encoding']}) | {w['static_sent'] / 1024:.1f} ({w['assets']}) "
+            f"| {(w['html_sent'] + w['static_sent']) / 1024:.1f} | {w['html_sent'] / 1024:.1f} "
+            f"| {w['cache_control']} |"
+        )
+    return "\n".join(lines)
 
 
 @dataclass
@@ -114,6 +210,14 @@ class Result:
     errors: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
     elapsed: float = 0.0
+    generator: str = "python threads"
+    #: CPU seconds used by the load generator and by the server during the run.
+    generator_cpu: float = 0.0
+    server_cpu: float = 0.0
+    #: Set by wrk, which reports its own count and percentiles (ms) instead of every latency.
+    count: int | None = None
+    percentiles: dict[float, float] = field(default_factory=dict)
+    bytes: int = 0
 
     def add(self, latencies: list[float], errors: int, statuses: dict[int, int]) -> None:
         """Merge one thread's figures (called under the caller's lock)."""
@@ -124,9 +228,17 @@ class Result:
 
     @property
     def rps(self) -> float:
-        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
+        n = self.count if self.count is not None else len(self.latencies)
+        return n / self.elapsed if self.elapsed else 0.0
+
+    @property
+    def generator_share(self) -> float:
+        """The generator's CPU as a share of the machine's cores over the run (0-1)."""
+        return self.generator_cpu / (self.elapsed * CORES) if self.elapsed else 0.0
 
     def pct(self, p: float) -> float:
+        if p in self.percentiles:
+            return self.percentiles[p]
         if not self.latencies:
             return float("nan")
         data = sorted(self.latencies)
@@ -134,6 +246,8 @@ class Result:
 
     @property
     def p50(self) -> float:
+        if 50 in self.percentiles:
+            return self.percentiles[50]
         return statistics.median(self.latencies) * 1000 if self.latencies else float("nan")
 
 
@@ -184,27 +298,83 @@ def load(
     return run_threads(concurrency, worker, result)
 
 
+def wrk_load(
+    port: int,
+    name: str,
+    path: str,
+    headers: dict | None = None,
+    *,
+    cookies: list[str] | None = None,
+    concurrency: int = 8,
+    duration: float = 5.0,
+    threads: int = 1,
+    server: Server | None = None,
+) -> Result:
+    """Load one GET endpoint with ``wrk`` (compiled, epoll): ``concurrency`` keep-alive
+    connections on ``threads`` generator threads for ``duration`` seconds. ``cookies`` (one
+    Cookie header value each) are taken in turn by the requests, so many devices are simulated.
+    Records the generator's CPU (its rusage) and the server's (from /proc)."""
+    wrk = require_wrk()
+    cmd = [wrk, "-t", str(threads), "-c", str(concurrency), "-d", f"{duration:g}s",
+           "--timeout", "30s", "-s", str(WRK_SCRIPT)]  # fmt: skip
+    # As a browser asks: the server compresses pages (GZipMiddleware), which costs CPU too.
+    for key, value in ({"Accept-Encoding": "gzip"} | (headers or {})).items():
+        cmd += ["-H", f"{key}: {value}"]
+    cmd.append(f"http://127.0.0.1:{port}{path}")
+    env = os.environ.copy()
+    with tempfile.NamedTemporaryFile("w", suffix=".cookies", delete=False) as fh:
+        fh.write("\n".join(cookies or []))
+        env["WRK_COOKIES"] = fh.name if cookies else ""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_before = server.cpu_seconds() if server else 0.0
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+    finally:
+        os.unlink(fh.name)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    line = next(x for x in out.splitlines() if x.startswith("WRKJSON "))
+    data = json.loads(line.removeprefix("WRKJSON "))
+    statuses = {int(k): v for k, v in data["statuses"].items()}
+    result = Result(name, generator="wrk")
+    result.count = data["requests"]
+    result.elapsed = data["duration_us"] / 1e6
+    result.bytes = data["bytes"]
+    result.percentiles = {50: data["p50"] / 1000, 95: data["p95"] / 1000, 99: data["p99"] / 1000}
+    result.statuses = statuses
+    result.errors = data["errors"] + sum(v for k, v in statuses.items() if k >= 500)
+    result.generator_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result.server_cpu = (server.cpu_seconds() - server_before) if server else 0.0
+    return result
+
+
 def run_threads(n: int, target, result: Result) -> Result:
     """Start ``target(i)`` for i in 0..n-1 in threads, wait for all, time the whole."""
     threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
+    cpu0 = time.process_time()
     t0 = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     result.elapsed = time.monotonic() - t0
+    result.generator_cpu = time.process_time() - cpu0
     return result
 
 
-def table(results: list[Result], baseline: Result) -> str:
+def table(results: list[Result], baseline: Result, baselines: list[Result] | None = None) -> str:
+    """The Markdown table. ``baselines`` (one per row): the trivial view measured just before
+    that row, for a ratio that a busy shared machine does not skew; else ``baseline``."""
     lines = [
-        "| endpoint | req/s | ratio to trivial | p50 ms | p95 ms | p99 ms | errors | statuses |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "| endpoint | req/s | ratio to trivial | p50 ms | p95 ms | p99 ms | errors | statuses "
+        f"| generator (CPU of {CORES} cores) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
-    for r in results:
-        ratio = baseline.rps / r.rps if r.rps else float("inf")
+    for i, r in enumerate(results):
+        base = baselines[i] if baselines else baseline
+        ratio = base.rps / r.rps if r.rps else float("inf")
         lines.append(
             f"| {r.name} | {r.rps:,.0f} | 1/{ratio:.1f} | {r.p50:.1f} | {r.pct(95):.1f} "
-            f"| {r.pct(99):.1f} | {r.errors} | {dict(sorted(r.statuses.items()))} |"
+            f"| {r.pct(99):.1f} | {r.errors} | {dict(sorted(r.statuses.items()))} "
+            f"| {r.generator} ({100 * r.generator_share:.0f}%) |"
         )
     return "\n".join(lines)

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import load, make_server, table
+from _harness import load, make_server, page_weight, require_wrk, table, weight_table, wrk_load
 
 SEED = """
 import json
@@ -106,7 +106,15 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--participants", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--generator",
+        choices=["wrk", "python"],
+        default="wrk",
+        help="wrk (compiled, default; `make bench-setup` installs it) or the Python threads",
+    )
     args = parser.parse_args()
+    if args.generator == "wrk":
+        require_wrk()
 
     server = make_server(args.db)
     try:
@@ -149,23 +157,40 @@ def main() -> None:
         for _name, path, headers in endpoints:
             load(server.port, "warm", lambda i, t, p=path, h=headers: ("GET", p, None, h),
                  concurrency=2, duration=0.5)  # fmt: skip
-        results = []
+        results, baselines = [], []
         for name, path, headers in endpoints:
-            results.append(
-                load(
-                    server.port,
-                    name,
-                    lambda i, t, p=path, h=headers: ("GET", p, None, h),
-                    concurrency=args.concurrency,
-                    duration=args.duration,
-                )
-            )
+            # The trivial view again just before each endpoint: the ratio compares neighbours.
+            if args.generator == "wrk":
+                baselines.append(wrk_load(server.port, "trivial view", "/bench/trivial",
+                                          concurrency=args.concurrency, duration=2, server=server))  # fmt: skip
+            else:
+                baselines.append(load(server.port, "trivial view",
+                                      lambda i, t: ("GET", "/bench/trivial", None, {}),
+                                      concurrency=args.concurrency, duration=2))  # fmt: skip
+            if args.generator == "wrk":
+                r = wrk_load(server.port, name, path, headers, concurrency=args.concurrency,
+                             duration=args.duration, server=server)  # fmt: skip
+            else:
+                r = load(server.port, name, lambda i, t, p=path, h=headers: ("GET", p, None, h),
+                         concurrency=args.concurrency, duration=args.duration)  # fmt: skip
+            results.append(r)
         print(
-            f"\n{args.db}, gunicorn {args.workers} workers × 4 threads, {args.concurrency} "
+            f"\n{args.db}, generator {args.generator}, gunicorn {args.workers} workers × 4 "
+            f"threads, {args.concurrency} "
             f"connections, {args.duration:.0f} s per endpoint, {args.participants} participants, "
             f"Python {platform.python_version()}\n"
         )
-        print(table(results, results[0]))
+        print(table(results, results[0], baselines))
+        print("\nratio: to the trivial view measured (2 s) just before each endpoint")
+        weights = [
+            ("join link page", page_weight(server.port, f"/j/{data['code']}/")),
+            ("workshop page (guest)", page_weight(server.port, f"/w/{w}/", guest)),
+            ("proposal board (guest)", page_weight(server.port, f"/w/{w}/proposals/", guest)),
+            ("join screen (projector)", page_weight(server.port, f"/w/{w}/invitations/{data['invitation']}/screen/", fac)),
+        ]  # fmt: skip
+        print("\nPage weight (a browser accepting br and gzip):\n")
+        print(weight_table(weights))
+        print(f"\ncommand: {' '.join(['benchmarks/pages.py', *sys.argv[1:]])}")
     finally:
         server.stop()
 

@@ -20,7 +20,17 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import Result, load, make_server, run_threads, table
+from _harness import (
+    Result,
+    load,
+    make_server,
+    page_weight,
+    require_wrk,
+    run_threads,
+    table,
+    weight_table,
+    wrk_load,
+)
 
 SEED = """
 import json
@@ -136,7 +146,16 @@ def main() -> None:
         "--think", type=float, default=1.0, help="seconds between a person's taps (0: burst)"
     )
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--generator",
+        choices=["wrk", "python"],
+        default="wrk",
+        help="for the GET endpoints: wrk (compiled, default) or Python threads; the vote storm "
+        "is always Python threads (each one a person with a pace)",
+    )
     args = parser.parse_args()
+    if args.generator == "wrk":
+        require_wrk()
 
     server = make_server(args.db)
     try:
@@ -150,13 +169,25 @@ def main() -> None:
         guest = {"Cookie": f"kpiw_guest={data['guests'][0]}", "HX-Request": "true"}
         board = f"/w/{w}/ballots/{b}/board/?fragment=live"
 
-        def trivial(i, t):
-            return "GET", "/bench/trivial", None, {}
+        neighbours: dict[str, Result] = {}
 
-        load(server.port, "warm", trivial, concurrency=4, duration=1)
-        baseline = load(
-            server.port, "trivial view", trivial, concurrency=20, duration=args.duration
-        )
+        def get(name, path, headers, *, concurrency, cookies=None):
+            """One GET endpoint under load, by the chosen generator, after 2 s of the trivial
+            view (its neighbour for the ratio: the shared machine's load drifts)."""
+            if name != "trivial view":
+                neighbours[name] = get("trivial view", "/bench/trivial", {}, concurrency=8)
+            if args.generator == "wrk":
+                return wrk_load(server.port, name, path, headers, cookies=cookies,
+                                concurrency=concurrency, server=server,
+                                duration=args.duration if name != "trivial view" else 2)  # fmt: skip
+            rotate = cookies or [headers.get("Cookie", "")]
+            return load(server.port, name,
+                        lambda i, t: ("GET", path, None, headers | {"Cookie": rotate[i % len(rotate)]}),
+                        concurrency=concurrency, duration=args.duration)  # fmt: skip
+
+        load(server.port, "warm", lambda i, t: ("GET", "/bench/trivial", None, {}),
+             concurrency=4, duration=1)  # fmt: skip
+        baseline = get("trivial view", "/bench/trivial", {}, concurrency=8)
         storm = voting_storm(server.port, data, args.votes, args.think)
 
         # The board: a fresh poll after every change, and an unchanged one answered 304.
@@ -168,27 +199,40 @@ def main() -> None:
         # A room has one projector (and perhaps a facilitator's laptop) polling: latency is
         # measured with --poll-connections (2), not under a saturating load.
         pc = args.poll_connections
-        changed = load(server.port, f"board poll, changed (200), {pc} pollers",
-                       lambda i, t: ("GET", board, None, guest), concurrency=pc, duration=args.duration)  # fmt: skip
-        unchanged = load(server.port, f"board poll, unchanged (304), {pc} pollers",
-                         lambda i, t: ("GET", board, None, guest | {"If-None-Match": etag}),
-                         concurrency=pc, duration=args.duration)  # fmt: skip
-        ballot_page = load(server.port, "ballot page (phone)",
-                           lambda i, t: ("GET", f"/w/{w}/ballots/{b}/", None, {"Cookie": guest["Cookie"]}),
-                           concurrency=20, duration=args.duration)  # fmt: skip
-        manage_page = load(server.port, "ballot page (facilitator, results)",
-                           lambda i, t: ("GET", f"/w/{w}/ballots/{b}/", None, fac),
-                           concurrency=20, duration=args.duration)  # fmt: skip
+        changed = get(f"board poll, changed (200), {pc} pollers", board, guest, concurrency=pc)
+        unchanged = get(f"board poll, unchanged (304), {pc} pollers", board,
+                        guest | {"If-None-Match": etag}, concurrency=pc)  # fmt: skip
+        # Live results fragment at the room's load: every phone of the room in turn (cookies).
+        phones = [f"kpiw_guest={g}" for g in data["guests"]]
+        ballot_page = get("ballot page (phone, 200 phones in turn)", f"/w/{w}/ballots/{b}/", {},
+                          concurrency=8, cookies=phones)  # fmt: skip
+        manage_page = get("ballot page (facilitator, results)", f"/w/{w}/ballots/{b}/", fac,
+                          concurrency=8)  # fmt: skip
+        live = get("live results fragment (8 connections)", board, guest, concurrency=8)
         print(
             f"\n{args.db}: gunicorn {args.workers} workers × 4 threads; {args.participants} "
             f"participants × {args.votes} dot taps on {args.proposals} proposals, all released "
-            f"at once; board polls from {args.poll_connections} connections, pages from 20, "
+            f"at once; board polls from {args.poll_connections} connections, pages from 8, "
+            f"generator {args.generator} (the storm: Python threads), "
             f"{args.duration:.0f} s each; "
             f"Python {platform.python_version()}\n"
         )
-        print(table([baseline, storm, changed, unchanged, ballot_page, manage_page], baseline))
+        rows = [baseline, storm, changed, unchanged, live, ballot_page, manage_page]
+        print(table(rows, baseline, [neighbours.get(r.name, baseline) for r in rows]))
+        print("\nratio: to the trivial view measured (2 s) just before each GET endpoint; the "
+              "vote storm's to the first one")  # fmt: skip
         print(f"\nvotes recorded without error: {len(storm.latencies) - storm.errors} of "
               f"{args.participants * args.votes}; wall time of the storm {storm.elapsed:.1f} s")  # fmt: skip
+        print(f"vote throughput {storm.rps:.0f}/s = 1/{baseline.rps / storm.rps:.1f} of the trivial "
+              f"view; the storm's Python generator used {100 * storm.generator_share:.0f}% of "
+              "the machine")  # fmt: skip
+        phone = {"Cookie": f"kpiw_guest={data['guests'][1]}"}
+        weights = [
+            ("ballot page (phone, 20 proposals)", page_weight(server.port, f"/w/{w}/ballots/{b}/", phone)),
+        ]  # fmt: skip
+        print("\nPage weight (a browser accepting br and gzip):\n")
+        print(weight_table(weights))
+        print(f"\ncommand: {' '.join(['benchmarks/voting.py', *sys.argv[1:]])}")
     finally:
         server.stop()
 

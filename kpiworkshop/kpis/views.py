@@ -4,11 +4,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from kpiworkshop.core.fragments import cached_value
 from kpiworkshop.core.htmx import (
     HtmxHttpRequest,
     form_errors_from,
@@ -49,6 +52,10 @@ def _hidden_fields(access: WorkshopAccess, proposal: Proposal) -> frozenset[str]
 
 #: Proposals per board page: enough to scan on a phone, and the next ones one tap away.
 BOARD_PAGE = 30
+#: How long shared board cards live. Their version is read from ``updated_at`` stamps taken
+#: before commit, so two writes committing out of order could leave cards one change behind:
+#: this bounds it (the page also refreshes on its own next change).
+BOARD_CARDS_TTL = 30
 
 
 @require_GET
@@ -57,36 +64,58 @@ def proposal_board(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     form = BoardFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     page = min(max(int_param(request.GET.get("page"), 1), 1), 1000)
-    proposals = selectors.proposals_for_board(
-        workshop=access.workshop,
-        actor=access.participant,
-        category=filters.get("category", ""),
-        channel=filters.get("channel", ""),
-        state=filters.get("state", ""),
-        mine=filters.get("mine", False),
-        q=filters.get("q", ""),
-        sort=filters.get("sort") or "newest",
-        offset=(page - 1) * BOARD_PAGE,
-        limit=BOARD_PAGE + 1,  # one more tells whether there is a next page
-    )
-    has_more = len(proposals) > BOARD_PAGE
     query = request.GET.copy()
     query["page"] = page + 1
+    mine = filters.get("mine", False)
+    # The cards are the same for everyone looking at the same filters (nothing personal on a
+    # card): rendered once per board version and shared. Only "my proposals" is per person.
+    audience = f"mine:{access.participant.pk if access.participant else 0}" if mine else "all"
+    choice = {k: filters.get(k) or "" for k in ("category", "channel", "state", "q", "sort")}
+
+    def compute() -> dict:
+        proposals = selectors.proposals_for_board(
+            workshop=access.workshop,
+            actor=access.participant,
+            category=choice["category"],
+            channel=choice["channel"],
+            state=choice["state"],
+            mine=mine,
+            q=choice["q"],
+            sort=choice["sort"] or "newest",
+            offset=(page - 1) * BOARD_PAGE,
+            limit=BOARD_PAGE + 1,  # one more tells whether there is a next page
+        )
+        cards = {
+            "workshop": access.workshop,
+            "proposals": proposals[:BOARD_PAGE],
+            "has_more": len(proposals) > BOARD_PAGE,
+            "next_query": query.urlencode(),
+        }
+        html = render_to_string("kpis/proposal_board.html#proposal-cards", cards, request)
+        return {"html": html, "empty": not proposals}
+
+    board = cached_value(
+        "board-cards",
+        scope=(access.workshop.organisation_id, access.workshop.pk),
+        version=selectors.board_version(workshop=access.workshop),
+        audience=f"{audience}:{page}:{sorted(choice.items())}:{query.urlencode()}",
+        compute=compute,
+        timeout=BOARD_CARDS_TTL,
+    )
+    cards_html = mark_safe(board["html"])  # noqa: S308 - our own template's output
+    if request.htmx and request.htmx.target == "board-more":
+        return HttpResponse(cards_html)
     context = {
         "workshop": access.workshop,
         "participant": access.participant,
         "form": form,
-        "proposals": proposals[:BOARD_PAGE],
-        "has_more": has_more,
-        "next_query": query.urlencode(),
+        "cards_html": "" if board["empty"] else cards_html,
         "can_propose": wp.can_propose(access.participant, access.workshop),
         "can_merge": wp.can_merge(access.participant, access.workshop),
     }
     template = "kpis/proposal_board.html"
     if request.htmx and request.htmx.target == "proposal-list":
         template += "#proposal-list"
-    elif request.htmx and request.htmx.target == "board-more":
-        template += "#proposal-cards"
     return render(request, template, context)
 
 

@@ -2,15 +2,15 @@
 on the results page is arithmetic over its (proposal × role × criterion) rows, never a loop over
 votes."""
 
-import hashlib
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models import Count, Max, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from kpiworkshop.accounts.models import Role
+from kpiworkshop.core.fragments import versioned_key
 from kpiworkshop.kpis.models import Proposal
 from kpiworkshop.workshops.models import Participant, Workshop
 
@@ -45,8 +45,10 @@ def ballots_for_workshop(*, workshop: Workshop, ballot_id: int | None = None) ->
 
 
 def _with_activity(qs):
-    """Annotate the latest vote time and the voter count as subqueries (each an index
-    lookup). Joining votes and voters instead would multiply their rows."""
+    """Annotate the latest vote time, the voter count and the newest current revision of the
+    ballot's proposals as subqueries (each an index lookup). Joining votes and voters instead
+    would multiply their rows. A revision made current always has a higher id than any before
+    it, so ``items_revision`` moves whenever a proposal on the ballot is renamed."""
     votes = Vote.objects.filter(ballot=OuterRef("pk")).order_by("-updated_at")
     voters = (
         Voter.objects.filter(ballot=OuterRef("pk"))
@@ -55,8 +57,17 @@ def _with_activity(qs):
         .annotate(n=Count("id"))
         .values("n")
     )
+    revisions = (
+        BallotItem.objects.filter(ballot=OuterRef("pk"))
+        .order_by()
+        .values("ballot")
+        .annotate(m=Max("proposal__current_revision_id"))
+        .values("m")
+    )
     return qs.annotate(
-        last_vote_at=Subquery(votes.values("updated_at")[:1]), voters_n=Subquery(voters)
+        last_vote_at=Subquery(votes.values("updated_at")[:1]),
+        voters_n=Subquery(voters),
+        items_revision=Subquery(revisions),
     )
 
 
@@ -127,7 +138,8 @@ def ballot_cards(*, ballot: Ballot, participant: Participant | None) -> BallotCa
     overall = criteria[0].pk if criteria else None
     cards = [
         {
-            "pid": proposal.pk,
+            # A string: the template writes it a dozen times, and an int is localised each time.
+            "pid": str(proposal.pk),
             "proposal": proposal,
             "value": mine.get((proposal.pk, overall)),
             "dots": range(mine.get((proposal.pk, overall)) or 0),
@@ -138,7 +150,7 @@ def ballot_cards(*, ballot: Ballot, participant: Participant | None) -> BallotCa
     if ballot.method == Method.RANKING:
         ranked = {pid: v for (pid, _c), v in mine.items()}
         position = {p.pk: i for i, p in enumerate(items)}
-        cards.sort(key=lambda c: (ranked.get(c["pid"], 10_000), position[c["pid"]]))
+        cards.sort(key=lambda c: (ranked.get(c["proposal"].pk, 10_000), position[c["proposal"].pk]))
     return BallotCards(
         items=items,
         criteria=criteria,
@@ -168,7 +180,7 @@ def ballot_card(
     )
     value = next(iter(mine.values()), None)
     return {
-        "pid": proposal_id,
+        "pid": str(proposal_id),
         "value": value,
         "dots": range(value or 0),
         "scores": [(c, mine.get(c.pk)) for c in criteria],
@@ -181,16 +193,31 @@ def has_voted(*, ballot: Ballot, participant: Participant | None) -> bool:
     return Voter.objects.filter(ballot=ballot, participant=participant).exists()
 
 
-def board_etag(*, ballot: Ballot, extra: str = "") -> str:
-    """Changes whenever anything the live board shows changes. Uses the activity annotations
-    of ``ballot_get(with_activity=True)`` when present, else one indexed query."""
+def ballot_version(*, ballot: Ballot) -> str:
+    """Changes whenever the ballot's results or state can have changed: its settings and state
+    (``updated_at``, open/closed, reveal), every vote (the latest vote time: a vote is never
+    deleted, a dot taken back is kept at 0), the number of voters and the proposals' current
+    revisions. Uses the annotations of ``ballot_get(with_activity=True)`` when present, else one
+    indexed query. The key of the live board's ETag and of the shared results fragment."""
     if not hasattr(ballot, "last_vote_at"):
         ballot = _with_activity(Ballot.objects.filter(pk=ballot.pk))[0]
-    raw = (
-        f"{ballot.pk}:{ballot.state}:{ballot.is_open}:{ballot.closes_at}:{ballot.revealed_at}:"
-        f"{ballot.updated_at}:{ballot.last_vote_at}:{ballot.voters_n}:{extra}"
+    return versioned_key(
+        ballot.pk,
+        ballot.state,
+        ballot.is_open,
+        ballot.closes_at,
+        ballot.revealed_at,
+        ballot.updated_at,
+        ballot.last_vote_at,
+        ballot.voters_n,
+        ballot.items_revision,
     )
-    return hashlib.blake2b(raw.encode(), digest_size=12).hexdigest()
+
+
+def board_etag(*, ballot: Ballot, extra: str = "") -> str:
+    """Changes whenever anything the live board shows changes (``ballot_version`` and
+    ``extra``: the language, the weighting)."""
+    return versioned_key(ballot_version(ballot=ballot), extra)
 
 
 # --- turnout ----------------------------------------------------------------------------------
@@ -380,15 +407,17 @@ def results_for_ballot(
     equal_weight: bool = False,
     items: list[Proposal] | None = None,
     criteria_list: list[Criterion] | None = None,
+    groups: list[GroupTurnout] | None = None,
 ) -> Results:
     """Results of a ballot, as every page, the board and the API show them. Pass ``items`` /
-    ``criteria_list`` when the caller has loaded them already, to save their queries."""
+    ``criteria_list`` / ``groups`` (the turnout) when the caller has loaded them already, to
+    save their queries."""
     return results_from_tally(
         ballot=ballot,
         items=ballot_items(ballot=ballot) if items is None else items,
         criteria_list=ballot_criteria(ballot=ballot) if criteria_list is None else criteria_list,
         rows=tally_rows(ballot=ballot),
-        turnout=turnout(ballot=ballot),
+        turnout=turnout(ballot=ballot) if groups is None else groups,
         equal_weight=equal_weight,
     )
 

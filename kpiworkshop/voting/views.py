@@ -5,12 +5,15 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from kpiworkshop.core.fragments import cached_value
 from kpiworkshop.core.htmx import HtmxHttpRequest, form_errors_from
 from kpiworkshop.workshops.access import WorkshopAccess, load_workshop
 
@@ -19,13 +22,54 @@ from .forms import BallotForm, RankingForm, ShortlistForm, VoteForm
 from .models import Ballot, Method
 
 BOARD_POLL_SECONDS = 2
+#: How long a shared results fragment lives. While a round is open its version (the latest
+#: vote time) is stamped before commit, so two votes committing out of order could leave a
+#: fragment one vote behind: a few seconds bound that. A closed round's version is exact.
+RESULTS_TTL_OPEN = 5
+RESULTS_TTL_CLOSED = 300
 
 
-def _ballot(access: WorkshopAccess, ballot_id: int) -> Ballot:
-    ballot = selectors.ballot_get(workshop=access.workshop, ballot_id=ballot_id)
+def _ballot(access: WorkshopAccess, ballot_id: int, *, with_activity: bool = False) -> Ballot:
+    ballot = selectors.ballot_get(
+        workshop=access.workshop, ballot_id=ballot_id, with_activity=with_activity
+    )
     if ballot is None:
         raise Http404
     return ballot
+
+
+def _results_fragment(
+    ballot: Ballot, *, equal: bool, audience: str, items=None, criteria=None, turnout=None
+) -> dict:
+    """The results markup (``html``) and the proposals in result order (``order``), rendered
+    once per ballot version and shared by every viewer of the same ``audience``. The key
+    carries the organisation, the ballot, its version, the weighting, the audience and the
+    secrecy rule, so it is never stale nor shown across organisations or secrecy rules."""
+
+    def compute() -> dict:
+        results = selectors.results_for_ballot(
+            ballot=ballot, equal_weight=equal, items=items, criteria_list=criteria, groups=turnout
+        )
+        html = render_to_string("voting/_results.html", {"ballot": ballot, "results": results})
+        return {
+            "html": html,
+            "order": [row.proposal.pk for row in results.rows],
+            # What the page shows around the fragment: the weighting link.
+            "summary": {
+                "can_weigh_equally": results.can_weigh_equally,
+                "equal_weight": results.equal_weight,
+            },
+        }
+
+    value = cached_value(
+        "ballot-results",
+        scope=(ballot.workshop.organisation_id, ballot.workshop_id, ballot.pk),
+        version=selectors.ballot_version(ballot=ballot),
+        audience=f"{audience}:{'secret' if ballot.secret else 'open'}:{int(equal)}",
+        compute=compute,
+        timeout=RESULTS_TTL_OPEN if ballot.is_open else RESULTS_TTL_CLOSED,
+    )
+    return value | {"html": mark_safe(value["html"])}  # noqa: S308 - our own template's output
 
 
 def _messages_of(exc: Exception) -> str:
@@ -93,6 +137,24 @@ def _ballot_context(
         participant, ballot, has_voted=mine.has_voted
     )
     show_individual = with_results and permissions.can_see_individual_votes(participant, ballot)
+    can_manage = permissions.can_manage_ballots(participant, ballot)
+    turnout = selectors.turnout(ballot=ballot) if show_results else []
+    results = (
+        _results_fragment(
+            ballot,
+            equal=equal,
+            audience="manager" if can_manage else "participant",
+            items=mine.items,
+            criteria=mine.criteria,
+            turnout=turnout,
+        )
+        if show_results
+        else None
+    )
+    shortlist_rows = []
+    if results and can_manage:
+        rank = {pid: i for i, pid in enumerate(results["order"])}
+        shortlist_rows = sorted(mine.items, key=lambda p: rank.get(p.pk, len(rank)))
     context = _card_constants(access, ballot) | {
         "workshop": access.workshop,
         "participant": participant,
@@ -104,15 +166,15 @@ def _ballot_context(
         "is_eligible": permissions.is_eligible(participant, ballot),
         "has_voted": mine.has_voted,
         "remaining": ballot.dot_budget - mine.dots_spent,
-        "can_manage": permissions.can_manage_ballots(participant, ballot),
+        "can_manage": can_manage,
         "show_results": show_results,
         "results_public": permissions.results_public(ballot),
         "equal": equal,
-        "results": selectors.results_for_ballot(
-            ballot=ballot, equal_weight=equal, items=mine.items, criteria_list=mine.criteria
-        )
-        if show_results
-        else None,
+        "results_html": results["html"] if results else "",
+        "results": results["summary"] if results else None,
+        "turnout": turnout,
+        "voters": sum(g.voted for g in turnout),
+        "shortlist_rows": shortlist_rows,
         "reasons": selectors.reasons_for_ballot(ballot=ballot)
         if show_results and ballot.reason_required
         else None,
@@ -125,7 +187,7 @@ def _ballot_context(
 @require_GET
 def ballot_detail(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResponse:
     access = load_workshop(request, pk)
-    ballot = _ballot(access, ballot_id)
+    ballot = _ballot(access, ballot_id, with_activity=True)
     template = "voting/ballot_detail.html"
     if request.htmx and request.GET.get("fragment") == "results":
         template += "#results-section"  # after a person's first vote (voteCast)
@@ -177,7 +239,7 @@ def vote_cast(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResponse
         value = form.cleaned_data["value"]
         context |= {
             "can_vote": True,
-            "card": {"pid": proposal_id, "value": value, "dots": range(value or 0)},
+            "card": {"pid": str(proposal_id), "value": value, "dots": range(value or 0)},
         }
     else:
         card = (
@@ -349,6 +411,11 @@ def _board_context(request, access: WorkshopAccess, ballot: Ballot) -> dict:
     public = permissions.results_public(ballot)
     equal = request.GET.get("weights") == "equal"
     turnout = selectors.turnout(ballot=ballot)
+    results = (
+        _results_fragment(ballot, equal=equal, audience="board", turnout=turnout)
+        if public
+        else None
+    )
     voted = sum(g.voted for g in turnout)
     eligible = sum(g.eligible for g in turnout)
     return {
@@ -360,9 +427,8 @@ def _board_context(request, access: WorkshopAccess, ballot: Ballot) -> dict:
         "turnout_percent": round(100 * voted / eligible) if eligible else 0,
         "results_public": public,
         "equal": equal,
-        "results": selectors.results_for_ballot(ballot=ballot, equal_weight=equal)
-        if public
-        else None,
+        "results_html": results["html"] if results else "",
+        "results": results["summary"] if results else None,
         "poll_seconds": BOARD_POLL_SECONDS,
         "weights_query": "&weights=equal" if equal else "",
     }

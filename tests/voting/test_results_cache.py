@@ -1,0 +1,148 @@
+"""The results fragment is rendered once per ballot version and shared between viewers through
+the cache: every change that should show does show at once (a vote, a revision, a close, a
+reveal), and nothing crosses an organisation, a language or a secrecy rule."""
+
+import re
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from kpiworkshop.accounts.models import Role
+from kpiworkshop.kpis.models import Revision
+from kpiworkshop.voting import services
+from kpiworkshop.voting.models import Method
+from tests.conftest import as_guest, login
+from tests.factories import ParticipantFactory
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def results_of(response) -> str:
+    """The results block of a ballot page or board fragment ('' when none is shown)."""
+    html = response.content.decode()
+    start = html.find('data-testid="results"')
+    return "" if start < 0 else html[start:]
+
+
+def dots_of(results: str, name: str) -> str:
+    """'3 dots' for the proposal called ``name`` in a results block."""
+    row = results[results.index(name) :]
+    return re.search(r"(\d+) dots?", row).group(0)
+
+
+def page(client, ballot, **kw):
+    return client.get(f"/w/{ballot.workshop_id}/ballots/{ballot.pk}/", **kw)
+
+
+def board(client, ballot, **kw):
+    return client.get(
+        f"/w/{ballot.workshop_id}/ballots/{ballot.pk}/board/?fragment=live", **HX, **kw
+    )
+
+
+def test_a_new_vote_shows_at_once_on_phones_and_the_board(client, open_ballot, people, proposals):
+    ballot = open_ballot(Method.DOTS, dot_budget=3, visibility="always", secret=False)
+    (a1, a2, _a3), _customers = people
+    services.vote_cast(actor=a1, ballot=ballot, proposal_id=proposals[0].pk, value=1)
+    as_guest(client, a2)
+    assert dots_of(results_of(page(client, ballot)), "FCR") == "1 dot"
+    assert dots_of(results_of(board(client, ballot)), "FCR") == "1 dot"
+    services.vote_cast(actor=a2, ballot=ballot, proposal_id=proposals[0].pk, value=2)
+    assert dots_of(results_of(page(client, ballot)), "FCR") == "3 dots"
+    assert dots_of(results_of(board(client, ballot)), "FCR") == "3 dots"
+    # A dot taken back (kept at 0, never deleted) shows too.
+    services.vote_cast(actor=a1, ballot=ballot, proposal_id=proposals[0].pk, value=0)
+    assert dots_of(results_of(page(client, ballot)), "FCR") == "2 dots"
+
+
+def test_a_new_revision_renames_the_proposal_in_cached_results(
+    client, open_ballot, people, proposals, facilitator
+):
+    ballot = open_ballot(Method.DOTS, dot_budget=3, visibility="always", secret=False)
+    services.vote_cast(actor=people[0][1], ballot=ballot, proposal_id=proposals[0].pk, value=1)
+    as_guest(client, people[0][0])
+    assert "FCR" in results_of(page(client, ballot))
+    proposal = proposals[0]
+    revision = Revision.objects.create(
+        proposal=proposal,
+        number=2,
+        author=facilitator,
+        name="First contact resolution",
+        measures="Share of contacts solved at once",
+        category=proposal.current_revision.category,
+    )
+    proposal.current_revision = revision
+    proposal.save(update_fields=["current_revision"])
+    assert "First contact resolution" in results_of(page(client, ballot))
+    assert "First contact resolution" in results_of(board(client, ballot))
+
+
+def test_the_facilitators_early_results_never_reach_a_participant_before_the_reveal(
+    client, open_ballot, people, proposals, facilitator
+):
+    ballot = open_ballot(Method.DOTS, dot_budget=3, secret=False)  # shown when revealed
+    agent = people[0][0]
+    services.vote_cast(actor=agent, ballot=ballot, proposal_id=proposals[1].pk, value=2)
+    login(client, facilitator)
+    assert dots_of(results_of(page(client, ballot)), "NPS") == "2 dots"  # cached now
+    client.logout()
+    as_guest(client, agent)
+    assert results_of(page(client, ballot)) == ""
+    board_html = board(client, ballot).content.decode()
+    assert "NPS" not in board_html and "2 dots" not in board_html
+    services.ballot_close(actor=facilitator, ballot=ballot)
+    assert results_of(page(client, ballot)) == ""  # closed, still not revealed
+    services.ballot_reveal(actor=facilitator, ballot=ballot)
+    assert dots_of(results_of(page(client, ballot)), "NPS") == "2 dots"
+    assert dots_of(results_of(board(client, ballot)), "NPS") == "2 dots"
+
+
+def test_closing_the_round_refreshes_the_cached_page(client, open_ballot, people, facilitator):
+    ballot = open_ballot(Method.DOTS, dot_budget=3, visibility="always", secret=False)
+    as_guest(client, people[0][0])
+    assert "Open" in page(client, ballot).content.decode()
+    services.ballot_close(actor=facilitator, ballot=ballot)
+    html = page(client, ballot).content.decode()
+    assert "This round is closed." in html and results_of(page(client, ballot))
+
+
+def test_a_secret_ballot_hides_a_small_group_for_every_viewer_even_from_the_cache(
+    client, open_ballot, vote_workshop, people, proposals, facilitator
+):
+    ballot = open_ballot(Method.DOTS, dot_budget=3, visibility="always")  # secret
+    agents, _customers = people
+    lone = [ParticipantFactory(workshop=vote_workshop, role=Role.SUPERVISOR, guest=True)]
+    for voter in [*agents, *lone]:
+        services.vote_cast(actor=voter, ballot=ballot, proposal_id=proposals[0].pk, value=1)
+    login(client, facilitator)
+    for_facilitator = results_of(page(client, ballot))
+    assert "4 dots" in for_facilitator and "role-supervisor" not in for_facilitator
+    client.logout()
+    as_guest(client, agents[0])
+    shown = results_of(page(client, ballot))
+    assert "4 dots" in shown and "role-supervisor" not in shown
+    assert "role-supervisor" not in results_of(board(client, ballot))
+
+
+def test_results_follow_the_readers_language(client, open_ballot, people):
+    ballot = open_ballot(Method.DOTS, dot_budget=3, visibility="always", secret=False)
+    as_guest(client, people[0][0])
+    assert "Dot voting: dots received" in results_of(page(client, ballot))
+    italian = results_of(page(client, ballot, HTTP_ACCEPT_LANGUAGE="it"))
+    assert "Voto a punti: punti ricevuti" in italian
+    assert "Dot voting" in results_of(page(client, ballot, HTTP_ACCEPT_LANGUAGE="en"))
+
+
+def test_a_shared_fragment_saves_the_tally_queries_for_the_next_phone(
+    client, open_ballot, people, proposals
+):
+    ballot = open_ballot(Method.DOTS, dot_budget=3, visibility="always", secret=False)
+    (a1, a2, a3), _customers = people
+    services.vote_cast(actor=a1, ballot=ballot, proposal_id=proposals[0].pk, value=1)
+    as_guest(client, a2)
+    with CaptureQueriesContext(connection) as first:
+        page(client, ballot)
+    as_guest(client, a3)
+    with CaptureQueriesContext(connection) as second:
+        assert dots_of(results_of(page(client, ballot)), "FCR") == "1 dot"
+    assert len(second) == len(first) - 1  # the grouped tally is not run again
