@@ -1,8 +1,13 @@
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from .models import Decision
+
+#: A date picker: ``type="date"`` takes and gives ISO dates whatever the reader's locale, so
+#: its value is written ISO (a localised "05/12/2026" would be an invalid value).
+ISO_DATE_INPUT = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
 
 
 class DecisionForm(forms.Form):
@@ -17,7 +22,7 @@ class DecisionForm(forms.Form):
     pilot_until = forms.DateField(
         label=_("Pilot until"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+        widget=ISO_DATE_INPUT,
         help_text=_("Only for a pilot."),
     )
 
@@ -75,12 +80,12 @@ class PublishForm(forms.Form):
     )
     effective_date = forms.DateField(
         label=_("Effective from"),
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+        widget=ISO_DATE_INPUT,
     )
     next_review = forms.DateField(
         label=_("Next review"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+        widget=ISO_DATE_INPUT,
     )
     release_notes = _text(_("Release notes"), required=False)
     raise_major = forms.BooleanField(
@@ -118,11 +123,12 @@ class HideForm(forms.Form):
 
 
 class ValueForm(forms.Form):
+    # Not max_length: that writes maxlength, which a date input does not take.
     period = forms.CharField(
         label=_("Period"),
-        max_length=10,
+        validators=[MaxLengthValidator(10)],
         help_text=_("A date, or a month as year-month."),
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+        widget=ISO_DATE_INPUT,
     )
     value = forms.CharField(
         label=_("Value"),
@@ -150,7 +156,7 @@ class EntryReviewForm(forms.Form):
     next_review = forms.DateField(
         label=_("Next review of this KPI"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+        widget=ISO_DATE_INPUT,
     )
 
 
