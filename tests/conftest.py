@@ -22,6 +22,17 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request with Accept-Language: it leaves Italian active in the test's thread (the
+    # middleware activates a language per request and never resets it), so a later test that
+    # calls gettext outside a request read Italian or English depending on the order tests ran.
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing():
     # The production hasher is slow on purpose; factories set a password for every user.
