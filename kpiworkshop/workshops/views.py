@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -192,6 +193,16 @@ def workshop_join_member(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error_text(exc))
     else:
         messages.success(request, _("You have joined the workshop."))
+    # Back to the page the member joined from (a ballot, the proposals), if it is one of this
+    # workshop's pages; anything else (another site, another workshop) goes to the workshop.
+    next_url = request.POST.get("next", "")
+    if (
+        next_url.startswith(f"/w/{pk}/")
+        and ".." not in next_url
+        and "\\" not in next_url
+        and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()})
+    ):
+        return redirect(next_url)
     return redirect("workshops:detail", pk=pk)
 
 

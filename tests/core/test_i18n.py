@@ -47,3 +47,14 @@ def test_language_switcher_is_on_every_page(client, db):
     html = client.get("/join/").content.decode()
     assert f'action="{reverse("set_language")}"' in html
     assert 'value="it"' in html
+
+
+def test_language_buttons_are_labelled_wholly_in_their_own_language(client, db):
+    # Each button carries lang="xx", so a screen reader speaks its label in that language:
+    # the language's name must be in it too, not in the page's ("Switch language: Inglese").
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="it").content.decode()
+    assert 'aria-label="Switch language: English"' in html
+    assert 'aria-label="Cambia lingua: Italiano"' in html
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'aria-label="Switch language: English"' in html
+    assert 'aria-label="Cambia lingua: Italiano"' in html

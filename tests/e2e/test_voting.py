@@ -232,3 +232,31 @@ def test_secret_round_shows_small_groups_only_merged_and_stays_accessible(
     phone.goto(f"/w/{workshop.pk}/ballots/{ballot.pk}/")
     expect(phone.get_by_test_id("results")).to_contain_text("Other groups (Manager, Supervisor)")
     check_axe(phone, name="ballot-secret-merged-phone")
+
+
+def test_projector_board_text_is_legible_from_the_back_of_the_room(room, projector_page):
+    # On a 1920 px projector the state, the groups' turnout, the legend and the criteria lines
+    # were Bootstrap's "small" 14 px: unreadable a few metres away. Nothing on the board is
+    # under 20 px there.
+    workshop, facilitator, _ = room
+    ballot = services.ballot_create(
+        actor=facilitator, workshop=workshop, title="Score round", method=Method.SCORE,
+        secret=False,
+    )  # fmt: skip
+    ballot = services.ballot_open(actor=facilitator, ballot=ballot)
+    services.ballot_reveal(actor=facilitator, ballot=ballot)
+    projector = projector_page
+    sign_in(projector, facilitator.user)
+    projector.goto(f"/w/{workshop.pk}/ballots/{ballot.pk}/board/")
+    expect(projector.get_by_test_id("turnout")).to_be_visible()
+    sizes = projector.evaluate(
+        """() => Array.from(document.querySelectorAll('#board-live *'))
+            .filter(e => Array.from(e.childNodes).some(
+                n => n.nodeType === 3 && n.textContent.trim()))
+            .filter(e => e.getClientRects().length && !e.closest('.visually-hidden'))
+            .map(e => [parseFloat(getComputedStyle(e).fontSize),
+                       e.textContent.trim().slice(0, 40)])"""
+    )
+    small = [(size, text) for size, text in sizes if size < 20]
+    assert sizes and not small, f"text under 20 px on the board: {small}"
+    check_axe(projector, name="board-legible")

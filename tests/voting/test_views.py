@@ -282,3 +282,23 @@ def test_score_and_ranking_saves_announce_the_vote(client, open_ballot, people, 
         response = client.post(base + "rank/", {"order": [p.pk for p in proposals]}, **HX)
     assert response.status_code == 200
     assert "voteCast" in response["HX-Trigger"]
+
+
+def test_member_who_has_not_joined_is_offered_to_join_from_the_ballot(client, dots):
+    # An agent of the organisation opens the round's link before joining: the page used to
+    # show only the title and "Open", with no vote controls and no word on why.
+    from kpiworkshop.accounts.models import Role
+    from tests.factories import MembershipFactory
+
+    member = MembershipFactory(organisation=dots.workshop.organisation, role=Role.AGENT).user
+    client.force_login(member)
+    url = f"/w/{dots.workshop_id}/ballots/{dots.pk}/"
+    html = client.get(url).content.decode()
+    join = f'action="/w/{dots.workshop_id}/join/"'
+    assert join in html
+    assert f'name="next" value="{url}"' in html
+    response = client.post(f"/w/{dots.workshop_id}/join/", {"next": url})
+    assert response["Location"] == url
+    html = client.get(url).content.decode()
+    assert join not in html
+    assert "Dots left" in html

@@ -825,3 +825,27 @@ def test_agent_member_with_a_facilitator_code_is_told_and_joins_as_nothing(clien
     assert not Participant.objects.filter(workshop=workshop, user=agent).exists()
     # The page it lands on next offers no facilitator controls either.
     assert 'data-testid="stage-controls"' not in page(client.get(detail_url(workshop)))
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    ["https://evil.example/", "//evil.example/w/1/", "/accounts/tokens/", "/w/999999/"],
+)
+def test_member_join_returns_only_to_a_page_of_the_same_workshop(client, workshop, next_url):
+    member = MembershipFactory(organisation=workshop.organisation, role=Role.AGENT).user
+    client.force_login(member)
+    response = client.post(reverse("workshops:join_member", args=[workshop.pk]), {"next": next_url})
+    assert response["Location"] == detail_url(workshop)
+    assert Participant.objects.filter(workshop=workshop, user=member).exists()
+
+
+def test_member_who_has_not_joined_is_offered_to_join_from_the_proposals(client, workshop):
+    member = MembershipFactory(organisation=workshop.organisation, role=Role.AGENT).user
+    client.force_login(member)
+    url = reverse("kpis:board", args=[workshop.pk])
+    html = page(client.get(url))
+    assert f'action="{reverse("workshops:join_member", args=[workshop.pk])}"' in html
+    assert f'name="next" value="{url}"' in html
+    # Someone who joined is not asked again.
+    client.post(reverse("workshops:join_member", args=[workshop.pk]))
+    assert reverse("workshops:join_member", args=[workshop.pk]) not in page(client.get(url))
