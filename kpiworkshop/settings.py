@@ -155,6 +155,8 @@ LANGUAGE_CODE = "en"
 # en-gb shares the English texts (no catalogue of its own) but has its own date formats, so a
 # British browser reads 30/11/2026, not 11/30/2026. The language switch offers EN and IT only.
 LANGUAGES = [("en", _("English")), ("en-gb", _("English (UK)")), ("it", _("Italian"))]
+# Our own format overrides first (kpiworkshop/formats/<lang>/formats.py), then Django's.
+FORMAT_MODULE_PATH = ["kpiworkshop.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = env("KPIW_TIME_ZONE", default="Europe/Rome")

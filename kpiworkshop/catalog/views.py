@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kpiworkshop.accounts.models import Organisation, Role
-from kpiworkshop.core.htmx import HtmxHttpRequest, form_errors_from
+from kpiworkshop.core.htmx import HtmxHttpRequest, error_text, form_errors_from, message_error
 from kpiworkshop.kpis.models import DEFINITION_FIELDS, MARKDOWN_FIELDS, Channel, Proposal, Revision
 from kpiworkshop.kpis.models import Category as KpiCategory
 from kpiworkshop.kpis.selectors import display_value
@@ -31,10 +31,6 @@ from .models import NOTE_FIELDS, Decision, PublishState
 from .versioning import changelog_compute
 
 PROGRESS_POLL_SECONDS = 1
-
-
-def _messages_of(exc: Exception) -> str:
-    return " ".join(getattr(exc, "messages", [])) or _("You cannot do that here.")
 
 
 def _proposal(access: WorkshopAccess, proposal_id: int) -> Proposal:
@@ -114,7 +110,7 @@ def approval_decide(request: HtmxHttpRequest, pk: int, proposal_id: int) -> Http
                 actor=access.participant, proposal=proposal, **form.cleaned_data
             )
         except (ValidationError, PermissionDenied) as exc:
-            error = _messages_of(exc)
+            error = error_text(exc)
     else:
         error = " ".join(str(e) for errs in form.errors.values() for e in errs)
     if request.htmx:
@@ -149,7 +145,7 @@ def quorum_set(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             )
             messages.success(request, _("Quorum saved."))
         except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, _messages_of(exc))
+            message_error(request, exc)
     else:
         messages.error(request, _("Between 1 and 50 approvals."))
     return redirect("catalog:approve", pk=pk)
@@ -236,7 +232,7 @@ def publish(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 actor=access.participant, workshop=access.workshop, **form.cleaned_data
             )
         except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, _messages_of(exc))
+            message_error(request, exc)
         else:
             messages.info(request, _("Publishing started."))
     else:
@@ -621,7 +617,7 @@ def entry_feedback(request: HtmxHttpRequest, org: str, version: str, kpi: str) -
                 comment=form.cleaned_data["comment"],
             )
         except PermissionDenied as exc:
-            form.add_error(None, _messages_of(exc) if str(exc) else _("You cannot answer here."))
+            form.add_error(None, error_text(exc) if str(exc) else _("You cannot answer here."))
         except ValidationError as exc:
             form_errors_from(form, exc)
     if form.errors:
@@ -660,7 +656,7 @@ def feedback_hide(request: HtmxHttpRequest, org: str, feedback_id: int) -> HttpR
         except PermissionDenied as exc:
             raise Http404 from exc
         except ValidationError as exc:
-            messages.error(request, _messages_of(exc))
+            message_error(request, exc)
     else:
         messages.error(request, _("Say why the comment is hidden."))
     return redirect(
@@ -743,7 +739,7 @@ def entry_review_date(request: HtmxHttpRequest, org: str, version: str, kpi: str
         except PermissionDenied as exc:
             raise Http404 from exc
         except ValidationError as exc:
-            messages.error(request, _messages_of(exc))
+            message_error(request, exc)
     else:
         messages.error(request, _("Enter a valid date."))
     return redirect(reverse("catalog:entry", args=[org, release.version, entry.kpi_uid]))
@@ -789,7 +785,7 @@ def review_start(request: HtmxHttpRequest, org: str) -> HttpResponse:
             reader=access.reader, user=request.user, organisation_id=access.organisation.pk
         )
     except (PermissionDenied, ValidationError) as exc:
-        messages.error(request, _messages_of(exc))
+        message_error(request, exc)
         return redirect(reverse("catalog:reviews", args=[org]))
     return redirect(reverse("catalog:review_board", args=[workshop.pk]))
 
@@ -834,7 +830,7 @@ def review_kind(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpResp
             )
             messages.success(request, _("Saved."))
         except (PermissionDenied, ValidationError) as exc:
-            messages.error(request, _messages_of(exc))
+            message_error(request, exc)
     else:
         messages.error(request, _("Choose keep, change or retire."))
     return redirect(reverse("catalog:review_board", args=[pk]) + f"#review-{proposal.pk}")
@@ -873,7 +869,7 @@ def review_settings(request: HtmxHttpRequest, org: str) -> HttpResponse:
             )
             messages.success(request, _("Saved."))
         except ValidationError as exc:
-            messages.error(request, _messages_of(exc))
+            message_error(request, exc)
     else:
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
     return redirect(reverse("catalog:reviews", args=[org]))
@@ -885,6 +881,6 @@ def review_ballot(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     try:
         ballot = services.review_ballot_create(actor=access.participant, workshop=access.workshop)
     except (PermissionDenied, ValidationError) as exc:
-        messages.error(request, _messages_of(exc))
+        message_error(request, exc)
         return redirect(reverse("catalog:review_board", args=[pk]))
     return redirect(reverse("voting:detail", args=[pk, ballot.pk]))

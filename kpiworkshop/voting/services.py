@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from kpiworkshop.accounts.models import Role
-from kpiworkshop.core.audit import audit_record
+from kpiworkshop.core.audit import audit_in_workshop
 from kpiworkshop.kpis.models import Proposal, ProposalState
 from kpiworkshop.workshops.models import Participant, Stage, Workshop
 
@@ -42,13 +42,8 @@ MAX_REASON = 500
 
 
 def _audit(actor: Participant | None, action: str, ballot: Ballot, **details) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        organisation_id=ballot.workshop.organisation_id,
-        workshop_id=ballot.workshop_id,
-        target=ballot,
-        details=details,
+    audit_in_workshop(
+        actor=actor, action=action, workshop=ballot.workshop, target=ballot, **details
     )
 
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from kpiworkshop.core.fragments import cached_value
-from kpiworkshop.core.htmx import HtmxHttpRequest, form_errors_from
+from kpiworkshop.core.htmx import HtmxHttpRequest, error_text, form_errors_from, message_error
 from kpiworkshop.workshops.access import WorkshopAccess, load_workshop
 
 from . import permissions, selectors, services
@@ -70,10 +70,6 @@ def _results_fragment(
         timeout=RESULTS_TTL_OPEN if ballot.is_open else RESULTS_TTL_CLOSED,
     )
     return value | {"html": mark_safe(value["html"])}  # noqa: S308 - our own template's output
-
-
-def _messages_of(exc: Exception) -> str:
-    return " ".join(getattr(exc, "messages", [])) or _("You cannot do that here.")
 
 
 # --- list and create --------------------------------------------------------------------------
@@ -224,7 +220,7 @@ def vote_cast(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResponse
                 reason=data["reason"],
             )
     except (ValidationError, PermissionDenied) as exc:
-        error = _messages_of(exc)
+        error = error_text(exc)
     proposal_id = form.cleaned_data.get("proposal") if hasattr(form, "cleaned_data") else None
     if not request.htmx:
         if error:
@@ -292,7 +288,7 @@ def ranking_save(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpRespo
                 actor=access.participant, ballot=ballot, order=data["order"], reason=data["reason"]
             )
     except (ValidationError, PermissionDenied) as exc:
-        error = _messages_of(exc)
+        error = error_text(exc)
     if not request.htmx:
         if error:
             messages.error(request, error)
@@ -338,7 +334,7 @@ def _facilitator_action(request, pk: int, ballot_id: int, service, done: str) ->
     try:
         service(actor=access.participant, ballot=ballot)
     except ValidationError as exc:
-        messages.error(request, _messages_of(exc))
+        message_error(request, exc)
     else:
         messages.success(request, done)
     return redirect("voting:detail", pk=pk, ballot_id=ballot_id)
@@ -389,7 +385,7 @@ def ballot_shortlist(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpR
                 equal_weight=request.POST.get("weights") == "equal",
             )
     except ValidationError as exc:
-        messages.error(request, _messages_of(exc))
+        message_error(request, exc)
     else:
         text = (
             ngettext(

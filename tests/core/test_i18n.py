@@ -58,3 +58,13 @@ def test_language_buttons_are_labelled_wholly_in_their_own_language(client, db):
     html = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'aria-label="Switch language: English"' in html
     assert 'aria-label="Cambia lingua: Italiano"' in html
+
+
+def test_italian_long_dates_have_no_leading_zero():
+    import datetime
+
+    from django.utils import formats, translation
+
+    with translation.override("it"):
+        assert formats.date_format(datetime.date(2026, 7, 1)) == "1 Luglio 2026"
+        assert formats.date_format(datetime.date(2026, 7, 1), "SHORT_DATE_FORMAT") == "01/07/2026"
