@@ -136,7 +136,16 @@ KPIW_REDIS_CACHE_OPTIONS = {
     "retry": Retry(NoBackoff(), 0),
 }
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    CACHES["default"].setdefault("OPTIONS", {}).update(KPIW_REDIS_CACHE_OPTIONS)
+    # "default" answers "not cached" instead of failing, and pauses KPIW_CACHE_RETRY_SECONDS
+    # after an error; "strict" is the same Redis through Django's plain backend, for the code
+    # that must know the cache failed (the join throttle, /healthz). See core/cache.py.
+    from kpiworkshop.core.cache import redis_caches
+
+    _options = CACHES["default"].get("OPTIONS", {}) | KPIW_REDIS_CACHE_OPTIONS
+    CACHES = redis_caches(CACHES["default"]["LOCATION"], _options)
+else:
+    CACHES["strict"] = CACHES["default"]  # in-process: the same store (same location)
+KPIW_CACHE_RETRY_SECONDS = env.float("KPIW_CACHE_RETRY_SECONDS", default=5)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -40,7 +40,7 @@ def _cache_status() -> str:
     if backend.endswith(("locmem.LocMemCache", "dummy.DummyCache")):
         return "local"
     try:
-        cache.get("kpiw:healthz")
+        caches["strict"].get("kpiw:healthz")
     except Exception:
         return "error"
     return "ok"

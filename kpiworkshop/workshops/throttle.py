@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def join_throttle_check(*, client: JoinClient, code: str) -> str:
     caller then skips counting this attempt, so a dead cache costs one timeout, not two)."""
     limits = _limits(client, code)
     try:
-        values = cache.get_many([k for k, _ in limits])
+        values = caches["strict"].get_many([k for k, _ in limits])
     except Exception:
         log.warning("join throttle: cache unreachable, letting the attempt through")
         return "unavailable"
@@ -71,10 +71,10 @@ def join_failure_record(*, client: JoinClient, code: str) -> None:
     try:
         for key, _limit in _limits(client, code):
             # add() is a no-op when the key exists, so the window starts at the first failure.
-            cache.add(key, 0, timeout=window)
+            caches["strict"].add(key, 0, timeout=window)
             try:
-                cache.incr(key)
+                caches["strict"].incr(key)
             except ValueError:  # expired between add and incr
-                cache.set(key, 1, timeout=window)
+                caches["strict"].set(key, 1, timeout=window)
     except Exception:
         log.warning("join throttle: cache unreachable, failed attempt not counted")

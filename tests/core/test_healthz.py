@@ -1,5 +1,7 @@
 from unittest import mock
 
+from kpiworkshop.core.cache import redis_caches
+
 
 def test_healthz_reports_database_and_eager_broker(client, db):
     response = client.get("/healthz")
@@ -46,13 +48,7 @@ def test_trivial_benchmark_view(client, db):
 
 
 def test_healthz_reports_an_unreachable_redis_cache(client, db, settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": settings.KPIW_REDIS_CACHE_OPTIONS,
-        }
-    }
+    settings.CACHES = redis_caches("redis://127.0.0.1:1/0", settings.KPIW_REDIS_CACHE_OPTIONS)
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["cache"] == "error"

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.celery import app as celery_app
+from kpiworkshop.core.cache import redis_caches
 from kpiworkshop.core.models import OutboxItem
 from kpiworkshop.core.outbox import outbox_sweep
 from kpiworkshop.workshops.models import InvitationEmail, Participant
@@ -30,13 +31,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def app_on_redis(redis_server):
     """Point the cache and the broker of this process at the private Redis."""
-    caches = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": redis_server.url(0),
-            "OPTIONS": settings.KPIW_REDIS_CACHE_OPTIONS,
-        }
-    }
+    caches = redis_caches(redis_server.url(0), settings.KPIW_REDIS_CACHE_OPTIONS)
     conf = celery_app.conf
     saved = (conf.get("broker_write_url"), conf.task_always_eager, conf.task_default_queue)
     # broker_url would lose to the CELERY_BROKER_URL environment variable; the write URL does

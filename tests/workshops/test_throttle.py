@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from kpiworkshop.core.cache import redis_caches
 from kpiworkshop.workshops import services
 from kpiworkshop.workshops.models import Participant
 from kpiworkshop.workshops.throttle import (
@@ -17,13 +18,8 @@ from kpiworkshop.workshops.throttle import (
     join_throttle_check,
 )
 
-DEAD_REDIS = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
-        "OPTIONS": settings.KPIW_REDIS_CACHE_OPTIONS,
-    }
-}
+# Nothing listens on port 1.
+DEAD_REDIS = redis_caches("redis://127.0.0.1:1/0", settings.KPIW_REDIS_CACHE_OPTIONS)
 
 
 @pytest.fixture

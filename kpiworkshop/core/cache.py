@@ -1,0 +1,82 @@
+"""The cache as an optimisation that can never break a page.
+
+``ResilientRedisCache`` is Django's Redis cache whose reads answer "not cached" and whose writes
+are skipped when Redis cannot be reached, so every fragment cache, ``{% cache %}`` block and
+progress note degrades to rendering or reading from the database instead of a 500. After a
+failure it leaves Redis alone for ``KPIW_CACHE_RETRY_SECONDS`` (default 5), so a hung Redis
+costs a page one socket timeout, not one per cached fragment. That pause lives on the backend
+instance (Django keeps one per thread), never in module state.
+
+Code that must *know* whether the cache answered — the join throttle, which fails open on
+purpose and skips counting, and ``/healthz`` — uses the ``strict`` alias: the same server through
+Django's plain backend, whose errors propagate.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+
+class ResilientRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._down_until = 0.0
+
+    def _guarded(self, call: Callable[[], Any], default: Any) -> Any:
+        if time.monotonic() < self._down_until:
+            return default
+        try:
+            return call()
+        except RedisError as exc:
+            pause = getattr(settings, "KPIW_CACHE_RETRY_SECONDS", 5)
+            self._down_until = time.monotonic() + pause
+            log.warning("cache unreachable (%s): serving without it for %s s", exc, pause)
+            return default
+
+    def get(self, key, default=None, version=None):
+        return self._guarded(lambda: RedisCache.get(self, key, default, version), default)
+
+    def get_many(self, keys, version=None):
+        return self._guarded(lambda: RedisCache.get_many(self, keys, version), {})
+
+    def has_key(self, key, version=None):
+        return self._guarded(lambda: RedisCache.has_key(self, key, version), False)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        self._guarded(lambda: RedisCache.set(self, key, value, timeout, version), None)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guarded(lambda: RedisCache.set_many(self, data, timeout, version), list(data))
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guarded(lambda: RedisCache.add(self, key, value, timeout, version), False)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guarded(lambda: RedisCache.touch(self, key, timeout, version), False)
+
+    def delete(self, key, version=None):
+        return self._guarded(lambda: RedisCache.delete(self, key, version), False)
+
+    def delete_many(self, keys, version=None):
+        self._guarded(lambda: RedisCache.delete_many(self, keys, version), None)
+
+
+def redis_caches(location: str, options: dict) -> dict:
+    """``CACHES`` for a Redis server: ``default`` (resilient) and ``strict`` (plain)."""
+    plain = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": location,
+        "OPTIONS": dict(options),
+    }
+    return {
+        "default": plain | {"BACKEND": "kpiworkshop.core.cache.ResilientRedisCache"},
+        "strict": plain,
+    }
