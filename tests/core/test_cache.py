@@ -43,7 +43,9 @@ def test_after_a_failure_the_cache_is_left_alone_for_a_while(dead_redis):
         assert cache.get("k", "x") == "x"  # paused: Redis is not asked again
 
 
-def test_pages_with_cached_fragments_answer_without_redis(dead_redis, client, workshop, facilitator):
+def test_pages_with_cached_fragments_answer_without_redis(
+    dead_redis, client, workshop, facilitator
+):
     login(client, facilitator)
     # The workshop page caches its invitation form; the board caches its cards.
     assert client.get(reverse("workshops:detail", args=[workshop.pk])).status_code == 200
