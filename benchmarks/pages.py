@@ -107,6 +107,9 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
+        "--only", default="", help="only the endpoints whose name has this (and the trivial view)"
+    )
+    parser.add_argument(
         "--generator",
         choices=["wrk", "python"],
         default="wrk",
@@ -153,6 +156,7 @@ def main() -> None:
             ("API: workshops", "/api/v1/workshops", fac),
             ("healthz", "/healthz", {}),
         ]
+        endpoints = [e for e in endpoints if e[0] == "trivial view" or args.only in e[0]]
         # Warm-up so every worker has imported everything and opened its connection.
         for _name, path, headers in endpoints:
             load(server.port, "warm", lambda i, t, p=path, h=headers: ("GET", p, None, h),

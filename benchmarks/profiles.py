@@ -143,10 +143,30 @@ def main() -> None:
                 f"/w/{wv}/ballots/{b}/board/?fragment=live",
                 vguest | {"HTTP_HX_REQUEST": "true"},
             ),
+            (
+                "audience view (100 KPIs)",
+                "get",
+                f"/w/{pages['map']}/map/audiences/{pages['audience']}/",
+                fac,
+            ),
+            ("map page (first 20 of 100 KPIs)", "get", f"/w/{pages['map']}/map/", fac),
+            (
+                "coverage view (100 KPIs)",
+                "get",
+                f"/w/{pages['map']}/map/coverage/",
+                fac,
+            ),
+            ("catalogue (100 KPIs, member)", "get", "/o/bench/catalogue/", fac),
+            (
+                "catalogue filtered to an audience (member)",
+                "get",
+                "/o/bench/catalogue/?audience=agents",
+                fac,
+            ),
         ]
         client = Client(enforce_csrf_checks=True, HTTP_HOST="127.0.0.1")
         rows = []
-        endpoints = [e for e in endpoints if args.only in e[0]]
+        endpoints = [e for e in endpoints if e[0] == "trivial view" or args.only in e[0]]
         for name, method, path, extra in endpoints:
             for _ in range(5):  # warm-up: imports, template compilation, connection
                 client.generic(method.upper(), path, **extra)
