@@ -78,23 +78,50 @@ for i in range(100):
     ReportingBreakdown.objects.create(proposal=p, dimension="channel", value="chat", created_by=mfp)
     ReportingBreakdown.objects.create(proposal=p, dimension="handler", value="chatbot", created_by=mfp)
     LinkComment.objects.create(goal_link=g, author=mfp, stance="concern", body="Hm")
-# The catalogue: a published release of 100 KPIs (entries as the publish task writes them).
-import datetime
+# The catalogue: release 1.0 of 100 KPIs and release 1.1 (the current one) of 100 KPIs, as the
+# publish task writes them: 95 carried over (10 of them changed), 5 retired, 5 added. Each KPI
+# has two of five audiences and one of four goals, so a filter to "agents" keeps 40 of 100.
+import datetime, uuid
 from kpiworkshop.catalog.models import CatalogEntry, CatalogRelease
-crel = CatalogRelease.objects.create(organisation=org, major=1, minor=0, language="en",
-                                    effective_date=datetime.date(2026, 1, 1), published_by_name="Fran")
-CatalogEntry.objects.bulk_create([
-    CatalogEntry(release=crel, position=i, name=f"KPI {i}", category="customer",
-                 definition={"measures": "What it measures, in a couple of sentences. " * 3},
-                 channels=["chat", "voice"], training_notes={"en": {"how_to_read": "x"}},
-                 audiences=[{"slug": "agents", "name": "Agents", "kind": "sees"}],
-                 goals=[{"slug": "loyalty", "name": "Loyalty", "kind": "primary"}])
-    for i in range(100)])
+aud_names = {"agents": "Agents", "team_leaders": "Team leaders", "cc_managers": "Contact centre managers",
+             "planning": "Planning", "digital": "Digital"}
+aud_slugs = list(aud_names)
+goal_slugs = ["loyalty", "cost", "quality", "engagement"]
+uids = [uuid.uuid4() for _ in range(105)]
+def entry(release, i, k, changed=False):
+    measures = "What it measures, in a couple of sentences. " * 3
+    return CatalogEntry(
+        release=release, kpi_uid=uids[k], position=i, name=f"KPI {k}", category=cats[k % 4],
+        definition={"measures": measures + ("Now per queue." if changed else ""),
+                    "why": "Why it matters: **one** reason and another. " * 2,
+                    "numerator": "Contacts resolved at first contact", "denominator": "All contacts",
+                    "unit": "%", "target": "80", "thresholds": "Below 70: *act*."},
+        internal_fields=["thresholds"] if k % 3 == 0 else [],
+        channels=["chat", "voice"] if k % 2 else ["email"], pilot_until=None,
+        training_notes={"en": {"how_to_read": "How to **read** it.", "when_it_moves": "Act.",
+                               "pitfalls": "Gaming.", "worked_example": "An example."},
+                        "it": {"how_to_read": "Come **leggerlo**.", "when_it_moves": "Agisci.",
+                               "pitfalls": "Trucchi.", "worked_example": "Un esempio."}},
+        audiences=[{"slug": s, "name": aud_names[s], "kind": kind}
+                   for s, kind in ((aud_slugs[k % 5], "sees"), (aud_slugs[(k + 2) % 5], "acts"))],
+        goals=[{"slug": goal_slugs[k % 4], "name": goal_slugs[k % 4].title(), "kind": "primary"}],
+        decisions=[{"decision": "approve", "reason": "Clear", "approver": "Ann", "role": "manager",
+                    "current": True}],
+        search_text=f"kpi {k} what it measures " + aud_names[aud_slugs[k % 5]].lower())
+crel0 = CatalogRelease.objects.create(organisation=org, major=1, minor=0, language="en",
+                                     effective_date=datetime.date(2026, 1, 1), published_by_name="Fran")
+CatalogEntry.objects.bulk_create([entry(crel0, i, i) for i in range(100)])
+crel = CatalogRelease.objects.create(organisation=org, major=1, minor=1, language="en", previous=crel0,
+                                    effective_date=datetime.date(2026, 6, 1), published_by_name="Fran",
+                                    retired={str(uids[k]): "Replaced" for k in range(95, 100)})
+CatalogEntry.objects.bulk_create([entry(crel, i, k, changed=k % 10 == 0)
+                                  for i, k in enumerate([*range(95), *range(100, 105)])])
 c = Client()
 c.force_login(fac)
 c.get(f"/w/{mw.pk}/map/")  # the first visit creates the default goals and audiences
 guest = signing.get_cookie_signer(salt="kpiw_guest" + "kpiw.guest").sign(me.guest_key)
 print(json.dumps({"workshop": w.pk, "map": mw.pk, "audience": auds[1].pk, "version": w.state_version, "session": c.cookies["sessionid"].value,
+                  "kpi": str(uids[10]),
                   "guest": guest, "code": invs[0].code, "invitation": invs[0].pk}))
 """
 
@@ -153,6 +180,17 @@ def main() -> None:
                 "/o/bench/catalogue/?audience=agents",
                 fac,
             ),
+            (
+                "catalogue KPI page with its history (member)",
+                f"/o/bench/catalogue/1.1/kpi/{data['kpi']}/",
+                fac,
+            ),
+            ("catalogue releases list (member)", "/o/bench/catalogue/releases/", fac),
+            (
+                "catalogue diff of two releases (member)",
+                "/o/bench/catalogue/diff/?a=1.0&b=1.1",
+                fac,
+            ),
             ("API: workshops", "/api/v1/workshops", fac),
             ("healthz", "/healthz", {}),
         ]
@@ -191,6 +229,7 @@ def main() -> None:
             ("workshop page (guest)", page_weight(server.port, f"/w/{w}/", guest)),
             ("proposal board (guest)", page_weight(server.port, f"/w/{w}/proposals/", guest)),
             ("join screen (projector)", page_weight(server.port, f"/w/{w}/invitations/{data['invitation']}/screen/", fac)),
+            ("catalogue (100 KPIs, member)", page_weight(server.port, "/o/bench/catalogue/", fac)),
         ]  # fmt: skip
         print("\nPage weight (a browser accepting br and gzip):\n")
         print(weight_table(weights))

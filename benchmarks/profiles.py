@@ -163,6 +163,19 @@ def main() -> None:
                 "/o/bench/catalogue/?audience=agents",
                 fac,
             ),
+            (
+                "catalogue KPI page with its history (member)",
+                "get",
+                f"/o/bench/catalogue/1.1/kpi/{pages['kpi']}/",
+                fac,
+            ),
+            ("catalogue releases list (member)", "get", "/o/bench/catalogue/releases/", fac),
+            (
+                "catalogue diff of two releases (member)",
+                "get",
+                "/o/bench/catalogue/diff/?a=1.0&b=1.1",
+                fac,
+            ),
         ]
         client = Client(enforce_csrf_checks=True, HTTP_HOST="127.0.0.1")
         rows = []
