@@ -3,6 +3,7 @@ joins so a page's query count does not grow with the number of KPIs."""
 
 import datetime
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
@@ -439,18 +440,41 @@ def clean_filters(params) -> Filters:
     )
 
 
-def _matches(entry: CatalogEntry, f: Filters) -> bool:
-    if f.category and entry.category != f.category:
+class Listed(NamedTuple):
+    """One entry of the catalogue list: its rendered card (cached with it, see
+    ``views._catalogue_list``) and what the filters look at."""
+
+    html: str
+    category: str
+    channels: tuple[str, ...]
+    audiences: frozenset[str]
+    goals: frozenset[str]
+    search_text: str
+
+
+def listed(entry: CatalogEntry, html: str) -> Listed:
+    return Listed(
+        html=html,
+        category=entry.category,
+        channels=tuple(entry.channels or []),
+        audiences=frozenset(a.get("slug") for a in entry.audiences or []),
+        goals=frozenset(g.get("slug") for g in entry.goals or []),
+        search_text=entry.search_text,
+    )
+
+
+def _matches(row: Listed, f: Filters) -> bool:
+    if f.category and row.category != f.category:
         return False
-    if f.channel and f.channel not in (entry.channels or []):
+    if f.channel and f.channel not in row.channels:
         return False
-    if f.audience and f.audience not in {a.get("slug") for a in entry.audiences or []}:
+    if f.audience and f.audience not in row.audiences:
         return False
-    if f.goal and f.goal not in {g.get("slug") for g in entry.goals or []}:
+    if f.goal and f.goal not in row.goals:
         return False
     if f.q:
         words = f.q.lower().split()
-        if not all(w in entry.search_text for w in words):
+        if not all(w in row.search_text for w in words):
             return False
     return True
 
@@ -475,11 +499,25 @@ def entries_for(
 def filter_entries(entries: list[CatalogEntry], filters: Filters | None) -> list[CatalogEntry]:
     if filters is None or not filters.active:
         return entries
-    if filters.category and filters.category not in Category.values:
+    if _unknown_choice(filters):
         return []
-    if filters.channel and filters.channel not in Channel.values:
+    return [e for e in entries if _matches(listed(e, ""), filters)]
+
+
+def filter_listed(rows: list[Listed], filters: Filters | None) -> list[Listed]:
+    """``filter_entries`` for the cached rows of the catalogue list (same rules)."""
+    if filters is None or not filters.active:
+        return rows
+    if _unknown_choice(filters):
         return []
-    return [e for e in entries if _matches(e, filters)]
+    return [r for r in rows if _matches(r, filters)]
+
+
+def _unknown_choice(filters: Filters) -> bool:
+    return bool(
+        (filters.category and filters.category not in Category.values)
+        or (filters.channel and filters.channel not in Channel.values)
+    )
 
 
 def facets(entries: list[CatalogEntry]) -> dict:

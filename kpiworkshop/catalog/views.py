@@ -2,20 +2,24 @@
 organisation's catalogue pages (current release, releases, a KPI with its history, the diff of
 two releases, exports)."""
 
+import functools
 import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kpiworkshop.accounts.models import Organisation, Role
+from kpiworkshop.core.fragments import cached_value, versioned_key
 from kpiworkshop.core.htmx import HtmxHttpRequest, error_text, form_errors_from, message_error
 from kpiworkshop.kpis.models import DEFINITION_FIELDS, MARKDOWN_FIELDS, Channel, Proposal, Revision
 from kpiworkshop.kpis.models import Category as KpiCategory
@@ -320,24 +324,78 @@ def _shown_definition(entry, internal: bool) -> list[tuple[str, str, bool]]:
     return rows
 
 
+#: How long rendered catalogue markup is kept. A published release never changes and its key
+#: carries everything else the markup shows, so it cannot go stale: this only bounds memory.
+RELEASE_MARKUP_TTL = 7 * 24 * 3600
+CARD_TEMPLATE = "catalog/_catalogue_card.html"
+
+
+@functools.cache
+def _template_digest(name: str) -> str:
+    """A digest of a template's source: a deploy that changes the markup changes the keys, so
+    markup cached by the previous version (in a shared Redis) is never served."""
+    return versioned_key(get_template(name).template.source)
+
+
+def _visibility(access: CatalogueAccess) -> str:
+    """The reader's visibility class: the only reader attribute the cached markup depends on
+    (besides the language and the time zone, which every fragment key carries)."""
+    return "internal" if access.internal else "public"
+
+
+def _release_version(access: CatalogueAccess, release) -> str:
+    """What identifies a release's markup: the release (recreated ids do not collide: the
+    publication time is part of it) and the organisation's slug, which its links carry."""
+    return versioned_key(release.pk, release.published_at.isoformat(), access.organisation.slug)
+
+
+def _catalogue_list(access: CatalogueAccess, release) -> dict:
+    """The release's KPI cards, each rendered once per (organisation, release, language, time
+    zone, visibility) and cached with what the filters need, so a hit costs no query and no
+    template rendering: filters and search run over the cached rows and the page joins the
+    cards that match. Nothing personal is in a card (no request context)."""
+
+    def compute() -> dict:
+        entries = selectors.entries_for(release=release, full=False)
+        card = get_template(CARD_TEMPLATE)
+        context = {
+            "organisation": access.organisation,
+            "release": release,
+            "internal": access.internal,
+            "category_labels": dict(KpiCategory.choices),
+        }
+        rows = [selectors.listed(e, card.render(context | {"e": e}).strip()) for e in entries]
+        return {"rows": rows, "facets": selectors.facets(entries)}
+
+    return cached_value(
+        "catalogue-list",
+        scope=(access.organisation.pk, release.pk),
+        version=versioned_key(_release_version(access, release), _template_digest(CARD_TEMPLATE)),
+        audience=_visibility(access),
+        compute=compute,
+        timeout=RELEASE_MARKUP_TTL,
+    )
+
+
 def _catalogue_page(request, access: CatalogueAccess, release, *, is_current: bool) -> HttpResponse:
     filters = selectors.clean_filters(request.GET)
-    all_entries = selectors.entries_for(release=release, full=False) if release else []
-    entries = selectors.filter_entries(all_entries, filters)
+    listing = _catalogue_list(access, release) if release else {"rows": [], "facets": {}}
+    rows = selectors.filter_listed(listing["rows"], filters)
+    cards = mark_safe("\n".join(r.html for r in rows))  # noqa: S308 - our template's output
     context = {
         "organisation": access.organisation,
         "release": release,
-        "entries": entries,
-        "total": len(all_entries),
+        "cards": cards,
+        "shown": len(rows),
+        "total": len(listing["rows"]),
         "filters": filters,
-        "facets": selectors.facets(all_entries),
+        "facets": listing["facets"],
         "categories": KpiCategory.choices,
         "channels": Channel.choices,
         "exports": selectors.exports_for(release=release) if release else [],
         "is_current": is_current,
         "internal": access.internal,
         "language": get_language(),
-        "category_labels": dict(KpiCategory.choices),
     }
     template = "catalog/catalogue.html"
     if (
@@ -390,31 +448,61 @@ def entry_detail(request: HtmxHttpRequest, org: str, version: str, kpi: str) -> 
     entry = selectors.entry_get(release=release, kpi_uid=kpi_uid)
     if entry is None:
         raise Http404
-    language = get_language() or "en"
-    notes = (entry.training_notes or {}).get(language) or (entry.training_notes or {}).get(
-        release.language, {}
-    )
     history = selectors.entry_history(organisation_id=access.organisation.pk, kpi_uid=kpi_uid)
     return render(
         request,
-        "catalog/entry_detail.html",
+        ENTRY_TEMPLATE,
         {
             "organisation": access.organisation,
             "release": release,
+            "entry": entry,
+            "markup": _entry_markup(access, release, entry),
+            "history": history,
+            "category_label": dict(KpiCategory.choices).get(entry.category, entry.category),
+        }
+        | review_entry_context(request, access, release, entry),
+    )
+
+
+ENTRY_TEMPLATE = "catalog/entry_detail.html"
+
+
+def _entry_markup(access: CatalogueAccess, release, entry) -> dict[str, SafeString]:
+    """The parts of the KPI page that show only the published entry (its definition with the
+    fields the reader may see, its training notes, its votes and decisions), rendered once per
+    (organisation, release, entry, language, time zone, visibility) and cached: the Markdown is
+    rendered once, not on every view. No request context, nothing personal."""
+
+    def compute() -> dict[str, str]:
+        language = get_language() or "en"
+        notes = (entry.training_notes or {}).get(language) or (entry.training_notes or {}).get(
+            release.language, {}
+        )
+        context = {
             "entry": entry,
             "definition": _shown_definition(entry, access.internal),
             "notes": [(f, notes.get(f, "")) for f in NOTE_FIELDS],
             "notes_language": language
             if language in (entry.training_notes or {})
             else release.language,
-            "history": history,
             "decision_labels": dict(Decision.choices),
             "relation_labels": dict(Relation.choices) | dict(Strength.choices),
             "note_labels": dict(note_labels()),
-            "category_label": dict(KpiCategory.choices).get(entry.category, entry.category),
         }
-        | review_entry_context(request, access, release, entry),
+        return {
+            part: render_to_string(f"{ENTRY_TEMPLATE}#entry-{part}", context)
+            for part in ("definition", "notes", "decided")
+        }
+
+    parts = cached_value(
+        "catalogue-entry",
+        scope=(access.organisation.pk, release.pk, entry.pk),
+        version=versioned_key(_release_version(access, release), _template_digest(ENTRY_TEMPLATE)),
+        audience=_visibility(access),
+        compute=compute,
+        timeout=RELEASE_MARKUP_TTL,
     )
+    return {part: mark_safe(html) for part, html in parts.items()}  # noqa: S308 - our output
 
 
 @require_GET

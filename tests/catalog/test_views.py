@@ -234,8 +234,9 @@ def test_catalogue_page_query_count_does_not_grow(
     member = MembershipFactory(organisation=organisation, role=Role.AGENT)
     client.force_login(member.user)
     client.get(_url(release))  # warm the session
-    # session, user, organisation, membership, release, entries, exports
-    with django_assert_num_queries(7):
+    # session, user, organisation, membership, release, exports: the entries' cards come from
+    # the cache the first visit filled (a cold cache adds the entries' query)
+    with django_assert_num_queries(6):
         response = client.get(_url(release))
     assert response.status_code == 200
 
