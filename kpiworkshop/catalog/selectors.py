@@ -398,13 +398,22 @@ def release_current(*, organisation_id: int) -> CatalogRelease | None:
     )
 
 
-def release_get(*, organisation_id: int, version: str) -> CatalogRelease | None:
+def version_key(version: str) -> tuple[int, int] | None:
+    """(major, minor) of a version typed in a URL ("1.2"), or None when it is not one."""
     try:
         major, minor = (int(x) for x in version.split("."))
     except ValueError:
         return None
     if not (0 <= major < 2**31 and 0 <= minor < 2**31):
         return None
+    return major, minor
+
+
+def release_get(*, organisation_id: int, version: str) -> CatalogRelease | None:
+    parsed = version_key(version)
+    if parsed is None:
+        return None
+    major, minor = parsed
     return (
         CatalogRelease.objects.filter(organisation_id=organisation_id, major=major, minor=minor)
         .select_related("workshop", "organisation", "previous")

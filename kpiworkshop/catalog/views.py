@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kpiworkshop.accounts.models import Organisation, Role
-from kpiworkshop.core.fragments import cached_value, versioned_key
+from kpiworkshop.core.fragments import cached_fragment, cached_value, versioned_key
 from kpiworkshop.core.htmx import HtmxHttpRequest, error_text, form_errors_from, message_error
 from kpiworkshop.kpis.models import DEFINITION_FIELDS, MARKDOWN_FIELDS, Channel, Proposal, Revision
 from kpiworkshop.kpis.models import Category as KpiCategory
@@ -512,43 +512,73 @@ def release_diff(request: HtmxHttpRequest, org: str) -> HttpResponse:
     a = request.GET.get("a", "")[:24]
     b = request.GET.get("b", "")[:24]
     old = new = None
-    log = None
+    diff = None
     error = None
     if a or b:
-        old = selectors.release_get(organisation_id=access.organisation.pk, version=a)
-        new = selectors.release_get(organisation_id=access.organisation.pk, version=b)
+        # From the list already loaded (the same parsing as ``selectors.release_get``).
+        by_version = {(r.major, r.minor): r for r in releases}
+        old = by_version.get(selectors.version_key(a))
+        new = by_version.get(selectors.version_key(b))
         if old is None or new is None:
             error = _("Choose two releases of this catalogue.")
         else:
-            old_entries = selectors.entry_dicts(release=old)
-            new_entries = selectors.entry_dicts(release=new)
-            hidden = set() if access.internal else _internal_of(old_entries + new_entries)
-            reasons = {}
-            for r in releases:
-                if (old.major, old.minor) < (r.major, r.minor) <= (new.major, new.minor):
-                    reasons |= r.retired or {}
-            log = changelog_compute(old_entries, new_entries, retired_reasons=reasons)
-            for c in log.changed:
-                c["fields"] = [
-                    f | {"field": _field_label(f["field"]), "old": _shown(f["field"], f["old"]),
-                         "new": _shown(f["field"], f["new"])}
-                    for f in c["fields"]
-                    if f["field"] not in hidden
-                ]  # fmt: skip
+            diff = _diff_markup(access, releases, old, new)
     elif len(releases) >= 2:
         old, new = releases[1], releases[0]
         return redirect(reverse("catalog:diff", args=[org]) + f"?a={old.version}&b={new.version}")
     return render(
         request,
-        "catalog/release_diff.html",
+        DIFF_TEMPLATE,
         {
             "organisation": access.organisation,
             "releases": releases,
             "old": old,
             "new": new,
-            "log": log,
+            "diff": diff,
             "error": error,
         },
+    )
+
+
+DIFF_TEMPLATE = "catalog/release_diff.html"
+
+
+def _diff_markup(access: CatalogueAccess, releases: list, old, new) -> SafeString:
+    """The comparison of two published releases, computed and rendered once per (organisation,
+    pair, language, time zone, visibility) and cached: both releases, and the ones between them
+    whose retirement reasons it shows, never change."""
+    span = ((old.major, old.minor), (new.major, new.minor))
+    between = [r for r in releases if span[0] < (r.major, r.minor) <= span[1]]
+
+    def render_diff() -> str:
+        old_entries = selectors.entry_dicts(release=old)
+        new_entries = selectors.entry_dicts(release=new)
+        hidden = set() if access.internal else _internal_of(old_entries + new_entries)
+        reasons = {}
+        for r in between:
+            reasons |= r.retired or {}
+        log = changelog_compute(old_entries, new_entries, retired_reasons=reasons)
+        for c in log.changed:
+            c["fields"] = [
+                f | {"field": _field_label(f["field"]), "old": _shown(f["field"], f["old"]),
+                     "new": _shown(f["field"], f["new"])}
+                for f in c["fields"]
+                if f["field"] not in hidden
+            ]  # fmt: skip
+        return render_to_string(f"{DIFF_TEMPLATE}#diff-log", {"old": old, "new": new, "log": log})
+
+    return cached_fragment(
+        "catalogue-diff",
+        scope=(access.organisation.pk, old.pk, new.pk),
+        version=versioned_key(
+            _release_version(access, old),
+            _release_version(access, new),
+            *(_release_version(access, r) for r in between),
+            _template_digest(DIFF_TEMPLATE),
+        ),
+        audience=_visibility(access),
+        render=render_diff,
+        timeout=RELEASE_MARKUP_TTL,
     )
 
 

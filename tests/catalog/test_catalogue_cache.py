@@ -164,3 +164,36 @@ def test_a_new_slug_is_in_the_cached_links(client, organisation):
     entry = CatalogEntry.objects.select_related("release__organisation").get(pk=entry.pk)
     page = reader.get(_list_url(organisation)).content.decode()
     assert _entry_url(entry) in page and "/o/renamed/" in _entry_url(entry)
+
+
+@pytest.mark.parametrize("first", [Role.AGENT, Role.CUSTOMER])
+def test_cached_diff_hides_internal_changes_from_a_customer_and_follows_language(
+    organisation, first
+):
+    from django.test import Client
+
+    old = _release(organisation, n=3)
+    new = CatalogRelease.objects.create(
+        organisation=organisation, major=1, minor=1, language="en", previous=old,
+        effective_date=datetime.date(2026, 6, 1), published_by_name="Fran",
+        retired={str(old.entries.get(position=2).kpi_uid): "Replaced by another"},
+    )  # fmt: skip
+    for e in old.entries.filter(position__lt=2):
+        e.pk, e.release = None, new
+        e.definition = e.definition | {"thresholds": f"{SECRET} changed", "measures": "New way"}
+        e.save()
+    url = reverse("catalog:diff", args=[organisation.slug]) + "?a=1.0&b=1.1"
+    order = [first, Role.CUSTOMER if first == Role.AGENT else Role.AGENT]
+    pages = {}
+    for role in order:
+        reader = _reader(Client(), organisation, role)
+        for _ in range(2):
+            pages[role] = reader.get(url).content.decode()
+            pages[role, "it"] = reader.get(url, HTTP_ACCEPT_LANGUAGE="it").content.decode()
+    for role in order:
+        assert "New way" in pages[role] and "Replaced by another" in pages[role]
+    assert f"{SECRET} changed" in pages[Role.AGENT]
+    assert SECRET not in pages[Role.CUSTOMER] and SECRET not in pages[Role.CUSTOMER, "it"]
+    assert "Retired" in pages[Role.AGENT] and "Retired" not in pages[Role.AGENT, "it"]
+    bad = reader.get(reverse("catalog:diff", args=[organisation.slug]) + "?a=1.0&b=9.9")
+    assert "Choose two releases" in bad.content.decode()
