@@ -108,10 +108,10 @@ def entry(release, i, k, changed=False):
         decisions=[{"decision": "approve", "reason": "Clear", "approver": "Ann", "role": "manager",
                     "current": True}],
         search_text=f"kpi {k} what it measures " + aud_names[aud_slugs[k % 5]].lower())
-crel0 = CatalogRelease.objects.create(organisation=org, major=1, minor=0, language="en",
+crel0 = CatalogRelease.objects.create(organisation=org, major=1, minor=0, language="en", workshop=mw,
                                      effective_date=datetime.date(2026, 1, 1), published_by_name="Fran")
 CatalogEntry.objects.bulk_create([entry(crel0, i, i) for i in range(100)])
-crel = CatalogRelease.objects.create(organisation=org, major=1, minor=1, language="en", previous=crel0,
+crel = CatalogRelease.objects.create(organisation=org, major=1, minor=1, language="en", previous=crel0, workshop=mw,
                                     effective_date=datetime.date(2026, 6, 1), published_by_name="Fran",
                                     retired={str(uids[k]): "Replaced" for k in range(95, 100)})
 CatalogEntry.objects.bulk_create([entry(crel, i, k, changed=k % 10 == 0)

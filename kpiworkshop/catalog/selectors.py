@@ -5,11 +5,11 @@ import datetime
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kpiworkshop.accounts.models import Membership, Role
+from kpiworkshop.accounts.models import Membership, Organisation, Role
 from kpiworkshop.kpis.models import (
     DEFINITION_FIELDS,
     Category,
@@ -357,10 +357,35 @@ def kpi_uids_by_entry_id(*, release: CatalogRelease | None) -> dict[int, str]:
 # --- readers and the catalogue ------------------------------------------------------------------
 
 
-def reader_for(*, user, guest_key: str | None, organisation_id: int) -> Reader | None:
+_UNKNOWN = object()
+
+
+def organisation_with_member_role(*, slug: str, user) -> tuple[Organisation | None, str | None]:
+    """The organisation and the user's active membership role in it (None for none), in one
+    query: what every catalogue page needs first."""
+    qs = Organisation.objects.filter(slug=slug)
+    if not user.is_authenticated:
+        return qs.first(), None
+    role = (
+        Membership.objects.active()
+        .filter(user=user, organisation=OuterRef("pk"))
+        .order_by("pk")
+        .values("role")[:1]
+    )
+    organisation = qs.annotate(member_role=Subquery(role)).first()
+    return organisation, getattr(organisation, "member_role", None)
+
+
+def reader_for(
+    *, user, guest_key: str | None, organisation_id: int, member_role=_UNKNOWN
+) -> Reader | None:
     """How the person belongs to the organisation: an active membership, else an active
-    participant of one of its workshops (by account or guest device key)."""
-    if user.is_authenticated:
+    participant of one of its workshops (by account or guest device key). ``member_role``:
+    the membership role when the caller already read it (None: no active membership)."""
+    if member_role is not _UNKNOWN:
+        if member_role:
+            return Reader(organisation_id, member_role)
+    elif user.is_authenticated:
         membership = (
             Membership.objects.active()
             .filter(user=user, organisation_id=organisation_id)
@@ -390,12 +415,11 @@ def releases_for(*, organisation_id: int) -> list[CatalogRelease]:
     )
 
 
-def release_current(*, organisation_id: int) -> CatalogRelease | None:
-    return (
-        CatalogRelease.objects.filter(organisation_id=organisation_id)
-        .order_by("-major", "-minor")
-        .first()
-    )
+def release_current(*, organisation_id: int, with_workshop: bool = False) -> CatalogRelease | None:
+    qs = CatalogRelease.objects.filter(organisation_id=organisation_id)
+    if with_workshop:  # for a page that shows where it was agreed
+        qs = qs.select_related("workshop")
+    return qs.order_by("-major", "-minor").first()
 
 
 def version_key(version: str) -> tuple[int, int] | None:
@@ -419,6 +443,29 @@ def release_get(*, organisation_id: int, version: str) -> CatalogRelease | None:
         .select_related("workshop", "organisation", "previous")
         .first()
     )
+
+
+def release_and_current(
+    *, organisation_id: int, version: str
+) -> tuple[CatalogRelease | None, CatalogRelease | None]:
+    """``release_get`` and ``release_current`` in one query (the newest of the rows it reads is
+    the current release)."""
+    parsed = version_key(version)
+    if parsed is None:
+        return None, None
+    major, minor = parsed
+    newest = (
+        CatalogRelease.objects.filter(organisation_id=organisation_id)
+        .order_by("-major", "-minor")
+        .values("pk")[:1]
+    )
+    rows = list(
+        CatalogRelease.objects.filter(organisation_id=organisation_id)
+        .filter(Q(major=major, minor=minor) | Q(pk=Subquery(newest)))
+        .select_related("workshop", "organisation", "previous")
+    )
+    release = next((r for r in rows if (r.major, r.minor) == parsed), None)
+    return release, max(rows, key=lambda r: (r.major, r.minor), default=None)
 
 
 @dataclass

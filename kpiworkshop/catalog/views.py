@@ -291,11 +291,16 @@ class CatalogueAccess:
 def _load_catalogue(request, org: str) -> CatalogueAccess:
     """The organisation and the reader's standing: 404 for anyone outside it, so another
     organisation cannot even learn that the catalogue exists."""
-    organisation = Organisation.objects.filter(slug=org[:60]).first()
+    organisation, member_role = selectors.organisation_with_member_role(
+        slug=org[:60], user=request.user
+    )
     if organisation is None:
         raise Http404
     reader = selectors.reader_for(
-        user=request.user, guest_key=guest_key_of(request), organisation_id=organisation.pk
+        user=request.user,
+        guest_key=guest_key_of(request),
+        organisation_id=organisation.pk,
+        member_role=member_role,
     )
     if not permissions.can_read_catalogue(reader, organisation.pk):
         raise Http404
@@ -307,6 +312,16 @@ def _release(access: CatalogueAccess, version: str):
     if release is None:
         raise Http404
     return release
+
+
+def _release_and_current(access: CatalogueAccess, version: str):
+    """The release a URL names and the organisation's current one (one query)."""
+    release, current = selectors.release_and_current(
+        organisation_id=access.organisation.pk, version=version
+    )
+    if release is None:
+        raise Http404
+    return release, current
 
 
 def _shown_definition(entry, internal: bool) -> list[tuple[str, str, bool]]:
@@ -414,15 +429,14 @@ def _catalogue_page(request, access: CatalogueAccess, release, *, is_current: bo
 @require_GET
 def catalogue_current(request: HtmxHttpRequest, org: str) -> HttpResponse:
     access = _load_catalogue(request, org)
-    release = selectors.release_current(organisation_id=access.organisation.pk)
+    release = selectors.release_current(organisation_id=access.organisation.pk, with_workshop=True)
     return _catalogue_page(request, access, release, is_current=True)
 
 
 @require_GET
 def release_detail(request: HtmxHttpRequest, org: str, version: str) -> HttpResponse:
     access = _load_catalogue(request, org)
-    release = _release(access, version)
-    current = selectors.release_current(organisation_id=access.organisation.pk)
+    release, current = _release_and_current(access, version)
     return _catalogue_page(request, access, release, is_current=release == current)
 
 
@@ -440,7 +454,7 @@ def release_list(request: HtmxHttpRequest, org: str) -> HttpResponse:
 @require_GET
 def entry_detail(request: HtmxHttpRequest, org: str, version: str, kpi: str) -> HttpResponse:
     access = _load_catalogue(request, org)
-    release = _release(access, version)
+    release, current = _release_and_current(access, version)
     try:
         kpi_uid = str(uuid.UUID(kpi))
     except ValueError as exc:
@@ -460,7 +474,7 @@ def entry_detail(request: HtmxHttpRequest, org: str, version: str, kpi: str) -> 
             "history": history,
             "category_label": dict(KpiCategory.choices).get(entry.category, entry.category),
         }
-        | review_entry_context(request, access, release, entry),
+        | review_entry_context(request, access, release, entry, current=current),
     )
 
 
@@ -638,6 +652,8 @@ from .forms import (  # noqa: E402
 )
 from .models import Answer, Feedback  # noqa: E402
 
+_NOT_READ = object()
+
 
 def _person_of(request) -> str:
     """Who answers feedback: the account, else the guest device."""
@@ -659,11 +675,15 @@ def _entry_of(access: CatalogueAccess, version: str, kpi: str):
     return release, entry
 
 
-def review_entry_context(request, access: CatalogueAccess, release, entry, **forms) -> dict:
+def review_entry_context(
+    request, access: CatalogueAccess, release, entry, current=_NOT_READ, **forms
+) -> dict:
     """What the KPI page shows of issue 10: the feedback question and its counts, the chart
-    of measured values with its table, the forms for the people allowed. Fixed query count."""
+    of measured values with its table, the forms for the people allowed. Fixed query count.
+    ``current``: the organisation's current release when the caller already read it."""
     org_id = access.organisation.pk
-    current = selectors.release_current(organisation_id=org_id)
+    if current is _NOT_READ:
+        current = selectors.release_current(organisation_id=org_id)
     is_current = current is not None and current.pk == release.pk
     person = _person_of(request)
     mine = selectors.feedback_of(entry=entry, person=person)
