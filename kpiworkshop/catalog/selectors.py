@@ -596,11 +596,19 @@ def entry_get(*, release: CatalogRelease, kpi_uid: str) -> CatalogEntry | None:
 
 
 def entry_history(*, organisation_id: int, kpi_uid: str) -> list[CatalogEntry]:
-    """The KPI across every release it appears in, newest first."""
+    """The KPI across every release it appears in, newest first: what the history list shows
+    (not every release's definition, notes and votes)."""
     return list(
         CatalogEntry.objects.filter(release__organisation_id=organisation_id, kpi_uid=kpi_uid)
         .select_related("release")
-        .defer("search_text")
+        .only(
+            "kpi_uid",
+            "name",
+            "release__major",
+            "release__minor",
+            "release__effective_date",
+            "release__organisation_id",
+        )
         .order_by("-release__major", "-release__minor")
     )
 

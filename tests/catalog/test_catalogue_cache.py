@@ -197,3 +197,22 @@ def test_cached_diff_hides_internal_changes_from_a_customer_and_follows_language
     assert "Retired" in pages[Role.AGENT] and "Retired" not in pages[Role.AGENT, "it"]
     bad = reader.get(reverse("catalog:diff", args=[organisation.slug]) + "?a=1.0&b=9.9")
     assert "Choose two releases" in bad.content.decode()
+
+
+def test_kpi_page_history_links_every_release_of_the_kpi(client, organisation):
+    old = _release(organisation, n=1)
+    new = CatalogRelease.objects.create(
+        organisation=organisation, major=2, minor=0, language="en", previous=old,
+        effective_date=datetime.date(2026, 6, 1), published_by_name="Fran",
+    )  # fmt: skip
+    first = old.entries.get()
+    CatalogEntry.objects.create(
+        release=new, kpi_uid=first.kpi_uid, name="Renamed KPI", category="technical",
+        definition={"measures": "m"},
+    )  # fmt: skip
+    reader = _reader(client, organisation, Role.AGENT)
+    page = reader.get(_entry_url(new.entries.get())).content.decode()
+    assert f'href="{_entry_url(first)}">1.0</a>' in page and "<strong>2.0</strong>" in page
+    assert "June 1, 2026" in page and f"— {first.name}" in page
+    older = reader.get(_entry_url(first)).content.decode()
+    assert "Answers are given on the current release." in older  # 1.0 is not the current one
