@@ -396,7 +396,7 @@ def _catalogue_page(request, access: CatalogueAccess, release, *, is_current: bo
     filters = selectors.clean_filters(request.GET)
     listing = _catalogue_list(access, release) if release else {"rows": [], "facets": {}}
     rows = selectors.filter_listed(listing["rows"], filters)
-    cards = mark_safe("\n".join(r.html for r in rows))  # noqa: S308 - our template's output
+    cards = mark_safe("\n".join(r[0] for r in rows))  # noqa: S308 - our template's output
     context = {
         "organisation": access.organisation,
         "release": release,
