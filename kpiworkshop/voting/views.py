@@ -114,6 +114,12 @@ def _card_constants(access: WorkshopAccess, ballot: Ballot) -> dict:
     return {
         "vote_url": reverse("voting:vote", args=[access.workshop.pk, ballot.pk]),
         "detail_base": reverse("kpis:board", args=[access.workshop.pk]),
+    } | _card_labels()
+
+
+def _card_labels() -> dict:
+    """The vote controls' words (the controls alone need nothing else but the form's URL)."""
+    return {
         "label_yes": _("Yes"),
         "label_no": _("No"),
         # Completed by the card's heading through aria-labelledby: "Give a dot to <KPI>".
@@ -243,7 +249,13 @@ def vote_cast(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResponse
             messages.success(request, _("Vote saved."))
         anchor = f"#card-{proposal_id}" if proposal_id else ""
         return redirect(reverse("voting:detail", args=[pk, ballot_id]) + anchor)
-    context = _card_constants(access, ballot) | {"workshop": access.workshop, "ballot": ballot}
+    # The controls post back to this very address (it is the vote URL: the router matched it),
+    # so it needs no reverse() on the hot path.
+    context = _card_labels() | {
+        "vote_url": request.path,
+        "workshop": access.workshop,
+        "ballot": ballot,
+    }
     if error is None and ballot.method != Method.SCORE:
         # The value just saved is all the controls need: no query to draw them again.
         value = form.cleaned_data["value"]
