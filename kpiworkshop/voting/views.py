@@ -15,7 +15,7 @@ from django_htmx.http import trigger_client_event
 
 from kpiworkshop.core.fragments import cached_value
 from kpiworkshop.core.htmx import HtmxHttpRequest, error_text, form_errors_from, message_error
-from kpiworkshop.workshops.access import WorkshopAccess, load_workshop
+from kpiworkshop.workshops.access import WorkshopAccess, guest_key_of, load_workshop
 
 from . import permissions, selectors, services
 from .forms import BallotForm, RankingForm, ShortlistForm, VoteForm
@@ -114,6 +114,12 @@ def _card_constants(access: WorkshopAccess, ballot: Ballot) -> dict:
     return {
         "vote_url": reverse("voting:vote", args=[access.workshop.pk, ballot.pk]),
         "detail_base": reverse("kpis:board", args=[access.workshop.pk]),
+    } | _card_labels()
+
+
+def _card_labels() -> dict:
+    """The vote controls' words (the controls alone need nothing else but the form's URL)."""
+    return {
         "label_yes": _("Yes"),
         "label_no": _("No"),
         # Completed by the card's heading through aria-labelledby: "Give a dot to <KPI>".
@@ -190,13 +196,27 @@ def ballot_detail(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResp
     return render(request, template, _ballot_context(request, access, ballot))
 
 
+def _voting_access(request, pk: int, ballot_id: int) -> tuple[WorkshopAccess, Ballot]:
+    """The voter and the ballot in one query (the vote's hot path); anyone who has not joined
+    the workshop goes the usual way (a member's access, or 404)."""
+    found = selectors.voter_and_ballot(
+        workshop_id=pk, ballot_id=ballot_id, user=request.user, guest_key=guest_key_of(request)
+    )
+    if found is None:
+        access = load_workshop(request, pk)
+        return access, _ballot(access, ballot_id)
+    participant, ballot = found
+    if ballot is None:
+        raise Http404
+    return WorkshopAccess(participant.workshop, participant, None), ballot
+
+
 @require_POST
 def vote_cast(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResponse:
     """One tap: approval yes/no, one dot more or less, or a score card. htmx gets the card's
     controls back and a ``voteCast`` event (with the dots left for dot voting); a plain form
     post gets the page."""
-    access = load_workshop(request, pk)
-    ballot = _ballot(access, ballot_id)
+    access, ballot = _voting_access(request, pk, ballot_id)
     form = VoteForm(request.POST, method=ballot.method)
     error = remaining = None
     try:
@@ -229,7 +249,13 @@ def vote_cast(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResponse
             messages.success(request, _("Vote saved."))
         anchor = f"#card-{proposal_id}" if proposal_id else ""
         return redirect(reverse("voting:detail", args=[pk, ballot_id]) + anchor)
-    context = _card_constants(access, ballot) | {"workshop": access.workshop, "ballot": ballot}
+    # The controls post back to this very address (it is the vote URL: the router matched it),
+    # so it needs no reverse() on the hot path.
+    context = _card_labels() | {
+        "vote_url": request.path,
+        "workshop": access.workshop,
+        "ballot": ballot,
+    }
     if error is None and ballot.method != Method.SCORE:
         # The value just saved is all the controls need: no query to draw them again.
         value = form.cleaned_data["value"]
