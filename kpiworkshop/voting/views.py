@@ -214,10 +214,10 @@ def _ballot_context(
     reasons, an open ballot's individual votes."""
     participant = access.participant
     mine = selectors.my_votes(ballot=ballot, participant=participant)
-    voted = getattr(ballot, "viewer_voted", None)
-    has_voted = bool(mine) or (
-        voted if voted is not None else selectors.has_voted(ballot=ballot, participant=participant)
-    )
+    voted = getattr(ballot, "viewer_voted", None)  # read with the ballot (ballot_detail)
+    if voted is None:
+        voted = selectors.has_voted(ballot=ballot, participant=participant)
+    has_voted = bool(mine) or bool(voted)
     is_eligible = permissions.is_eligible(participant, ballot)
     can_vote = ballot.is_open and is_eligible
     cards, cards_html = [], ""
