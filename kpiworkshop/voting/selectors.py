@@ -5,7 +5,7 @@ votes."""
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import router
+from django.db import connections, router
 from django.db.models import Count, Exists, Max, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
@@ -81,28 +81,31 @@ def _with_activity(qs, *, viewer: Participant | None = None):
     return qs
 
 
-#: Stand-ins for the ids in the compiled ballot query (no real id is negative).
+#: Stand-ins for the ids in queries compiled once (no real id is negative).
 _IDS = {-900_000_001: "workshop", -900_000_002: "ballot", -900_000_003: "viewer"}
-_COMPILED: dict[tuple[str, bool], tuple[str, list]] = {}
+_ID = {name: value for value, name in _IDS.items()}
+_COMPILED: dict[tuple, tuple[str, list]] = {}
+
+
+def _marked(qs, expected: set[str]) -> tuple[str, list]:
+    """``qs``'s SQL and its parameters, with the stand-in ids marked to fill in per call."""
+    sql, params = qs.query.sql_with_params()
+    marked = [(_IDS[p], None) if isinstance(p, int) and p in _IDS else (None, p) for p in params]
+    if {name for name, _v in marked if name} != expected:  # pragma: no cover - guard
+        raise RuntimeError("a compiled query lost one of its ids")
+    return sql, marked
 
 
 def _ballot_activity_sql(db: str, with_viewer: bool) -> tuple[str, list]:
     """The SQL of ``_with_activity`` for one ballot, compiled once per process and database:
     building its six subqueries costs the ORM several milliseconds a request, running it a
-    fraction of one. Its parameters are the compiled ones with the ids marked to fill in."""
-    key = (db, with_viewer)
+    fraction of one."""
+    key = ("ballot", db, with_viewer)
     if key not in _COMPILED:
-        ids = {name: value for value, name in _IDS.items()}
-        qs = Ballot.objects.using(db).filter(workshop_id=ids["workshop"], pk=ids["ballot"])
-        qs = _with_activity(qs, viewer=ids["viewer"] if with_viewer else None)
-        sql, params = qs.query.sql_with_params()
-        marked = [
-            (_IDS[p], None) if isinstance(p, int) and p in _IDS else (None, p) for p in params
-        ]
+        qs = Ballot.objects.using(db).filter(workshop_id=_ID["workshop"], pk=_ID["ballot"])
+        qs = _with_activity(qs, viewer=_ID["viewer"] if with_viewer else None)
         expected = {"workshop", "ballot"} | ({"viewer"} if with_viewer else set())
-        if {name for name, _v in marked if name} != expected:  # pragma: no cover - guard
-            raise RuntimeError("the compiled ballot query lost one of its ids")
-        _COMPILED[key] = (sql, marked)
+        _COMPILED[key] = _marked(qs, expected)
     return _COMPILED[key]
 
 
@@ -169,13 +172,25 @@ def ballot_criteria(*, ballot: Ballot) -> list[Criterion]:
 
 
 def my_votes(*, ballot: Ballot, participant: Participant | None) -> dict[tuple[int, int], int]:
-    """{(proposal_id, criterion_id): value} for one person: what their own phone shows."""
+    """{(proposal_id, criterion_id): value} for one person: what their own phone shows. Its
+    SQL is compiled once per process (every phone's page asks it)."""
     if participant is None:
         return {}
-    rows = Vote.objects.filter(ballot=ballot, participant=participant).values_list(
-        "proposal_id", "criterion_id", "value"
-    )
-    return {(p, c): v for p, c, v in rows}
+    db = router.db_for_read(Vote)
+    key = ("my_votes", db)
+    if key not in _COMPILED:
+        qs = (
+            Vote.objects.using(db)
+            .filter(ballot_id=_ID["ballot"], participant_id=_ID["viewer"])
+            .order_by()
+            .values_list("proposal_id", "criterion_id", "value")
+        )
+        _COMPILED[key] = _marked(qs, {"ballot", "viewer"})
+    sql, marked = _COMPILED[key]
+    ids = {"ballot": ballot.pk, "viewer": participant.pk}
+    with connections[db].cursor() as cursor:
+        cursor.execute(sql, [ids[name] if name else value for name, value in marked])
+        return {(p, c): v for p, c, v in cursor.fetchall()}
 
 
 @dataclass

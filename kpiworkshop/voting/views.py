@@ -58,8 +58,13 @@ def _results_fragment(
             ballot=ballot, equal_weight=equal, items=items, criteria_list=criteria, groups=turnout
         )
         html = render_to_string("voting/_results.html", {"ballot": ballot, "results": results})
+        turnout_html = render_to_string(
+            "voting/ballot_detail.html#turnout-line",
+            {"turnout": turnout, "voters": sum(g.voted for g in turnout)},
+        )
         value = {
             "html": html,
+            "turnout_html": turnout_html,
             "turnout": turnout,
             # What the page shows around the fragment: the weighting link.
             "summary": {
@@ -90,7 +95,10 @@ def _results_fragment(
         compute=compute,
         timeout=RESULTS_TTL_OPEN if ballot.is_open else RESULTS_TTL_CLOSED,
     )
-    return value | {"html": mark_safe(value["html"])}  # noqa: S308 - our own template's output
+    return value | {
+        "html": mark_safe(value["html"]),  # noqa: S308 - our own template's output
+        "turnout_html": mark_safe(value["turnout_html"]),  # noqa: S308 - the same
+    }
 
 
 # --- list and create --------------------------------------------------------------------------
@@ -257,13 +265,17 @@ def _ballot_context(
         "can_vote": can_vote,
         "is_eligible": is_eligible,
         "has_voted": has_voted,
-        "remaining": ballot.dot_budget
-        - (sum(mine.values()) if ballot.method == Method.DOTS else 0),
+        # Strings: a number is localised each time the template writes it.
+        "remaining": str(
+            ballot.dot_budget - (sum(mine.values()) if ballot.method == Method.DOTS else 0)
+        ),
+        "dot_budget": str(ballot.dot_budget),
         "can_manage": can_manage,
         "show_results": show_results,
         "results_public": permissions.results_public(ballot),
         "equal": equal,
         "results_html": results["html"] if results else "",
+        "turnout_html": results["turnout_html"] if results else "",
         "results": results["summary"] if results else None,
         "turnout": turnout,
         "voters": sum(g.voted for g in turnout),
