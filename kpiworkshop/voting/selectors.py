@@ -290,6 +290,8 @@ def ballot_version(*, ballot: Ballot) -> str:
         ballot.pk,
         ballot.state,
         ballot.is_open,
+        ballot.secret,
+        ballot.visibility,
         ballot.closes_at,
         ballot.revealed_at,
         ballot.updated_at,

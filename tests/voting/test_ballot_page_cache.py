@@ -361,3 +361,29 @@ def test_a_warm_phone_page_and_board_poll_cost_three_and_two_queries(
         page(client, ballot)
     # the session and the user, then as a phone
     assert len(managed) == 5, [q["sql"][:60] for q in managed.captured_queries]
+
+
+def test_an_open_view_is_never_served_for_a_secret_ballot(
+    client, open_ballot, vote_workshop, people, proposals
+):
+    """Even if the secrecy flag changed without anything else moving (no updated_at), the
+    shared results and board are never the open ballot's: their keys carry the rule."""
+    ballot = open_ballot(Method.DOTS, dot_budget=3, visibility="always", secret=False)
+    agents, _customers = people
+    lone = ParticipantFactory(workshop=vote_workshop, role=Role.SUPERVISOR, guest=True)
+    for voter in [*agents, lone]:
+        services.vote_cast(actor=voter, ballot=ballot, proposal_id=proposals[0].pk, value=1)
+    as_guest(client, agents[0])
+
+    def results(html: str) -> str:
+        return html[html.index('data-testid="results"') :]
+
+    first = board(client, ballot)
+    assert "role-supervisor" in results(first.content.decode())
+    assert "role-supervisor" in results(page(client, ballot))
+    type(ballot).objects.filter(pk=ballot.pk).update(secret=True)
+    again = board(client, ballot, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200 and again["ETag"] != first["ETag"]
+    assert "4 dots" in results(again.content.decode())
+    assert "role-supervisor" not in results(again.content.decode())
+    assert "role-supervisor" not in results(page(client, ballot))

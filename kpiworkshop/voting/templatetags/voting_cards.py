@@ -93,10 +93,11 @@ def score_slot_name(pid, criterion_id, n: int) -> str:
 @register.filter
 def vote_bits(card: dict, method: str) -> dict:
     """``control_bits`` for a card, or its slots when the card is drawn for sharing."""
-    nonce = card.get("slots")
+    get = card.get if isinstance(card, dict) else lambda key: getattr(card, key, None)
+    nonce = get("slots")
     if nonce:
-        return {k: slot(nonce, f"{card['pid']}:{k}") for k in BITS[method]}
-    return control_bits(method, card.get("value"))
+        return {k: slot(nonce, f"{get('pid')}:{k}") for k in BITS[method]}
+    return control_bits(method, get("value"))
 
 
 @register.filter
