@@ -214,7 +214,13 @@ def _vote_cards(
 
 
 def _ballot_context(
-    request, access: WorkshopAccess, ballot: Ballot, *, with_results: bool = True, **extra
+    request,
+    access: WorkshopAccess,
+    ballot: Ballot,
+    *,
+    with_results: bool = True,
+    with_cards: bool = True,
+    **extra,
 ) -> dict:
     """Everything the ballot page shows. What is the same for everyone (the card list, the
     results, the turnout) comes from shared fragments; per request it costs the viewer's own
@@ -235,7 +241,7 @@ def _ballot_context(
             ballot=ballot, participant=participant, mine=mine, voted=has_voted
         )
         cards, items, criteria = ranking.cards, ranking.items, ranking.criteria
-    elif is_eligible and not ballot.is_closed:
+    elif with_cards and is_eligible and not ballot.is_closed:
         cards_html = _vote_cards(request, access, ballot, mine, can_vote=can_vote)
     equal = request.GET.get("weights") == "equal"
     show_results = with_results and permissions.can_see_results(
@@ -301,9 +307,12 @@ def ballot_detail(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResp
     if ballot is None:
         raise Http404
     template = "voting/ballot_detail.html"
-    if request.htmx and request.GET.get("fragment") == "results":
+    fragment = request.htmx and request.GET.get("fragment") == "results"
+    if fragment:
         template += "#results-section"  # after a person's first vote (voteCast)
-    return render(request, template, _ballot_context(request, access, ballot))
+    return render(
+        request, template, _ballot_context(request, access, ballot, with_cards=not fragment)
+    )
 
 
 @require_POST
