@@ -77,14 +77,18 @@ def _results_fragment(
             shown = [row.proposal for row in results.rows]
             seen = {p.pk for p in shown}
             rest = [p for p in (items or selectors.ballot_items(ballot=ballot)) if p.pk not in seen]
-            value["shortlist"] = [
+            rows = [
                 {
-                    "pk": p.pk,
+                    "pk": str(p.pk),
                     "name": p.current_revision.name if p.current_revision else "",
                     "shortlisted": p.state == ProposalState.SHORTLISTED,
                 }
                 for p in shown + rest
             ]
+            value["shortlist_html"] = render_to_string(
+                "voting/ballot_detail.html#shortlist-rows", {"shortlist_rows": rows}
+            )
+            value["shortlist_n"] = len(rows)
         return value
 
     value = cached_value(
@@ -96,8 +100,9 @@ def _results_fragment(
         timeout=RESULTS_TTL_OPEN if ballot.is_open else RESULTS_TTL_CLOSED,
     )
     return value | {
-        "html": mark_safe(value["html"]),  # noqa: S308 - our own template's output
-        "turnout_html": mark_safe(value["turnout_html"]),  # noqa: S308 - the same
+        key: mark_safe(value[key])  # noqa: S308 - our own templates' output
+        for key in ("html", "turnout_html", "shortlist_html")
+        if key in value
     }
 
 
@@ -285,7 +290,8 @@ def _ballot_context(
         "results": results["summary"] if results else None,
         "turnout": turnout,
         "voters": sum(g.voted for g in turnout),
-        "shortlist_rows": results.get("shortlist", []) if results and can_manage else [],
+        "shortlist_html": results.get("shortlist_html", "") if results and can_manage else "",
+        "shortlist_top": str(min(5, results.get("shortlist_n", 0))) if results else "0",
         "reasons": selectors.reasons_for_ballot(ballot=ballot)
         if show_results and ballot.reason_required
         else None,
