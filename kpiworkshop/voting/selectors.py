@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Count, Max, OuterRef, Subquery, Sum
+from django.db import connection, connections, router
+from django.db.models import Count, Exists, Max, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -47,11 +47,15 @@ def ballots_for_workshop(*, workshop: Workshop, ballot_id: int | None = None) ->
     )
 
 
-def _with_activity(qs):
-    """Annotate the latest vote time, the voter count and the newest current revision of the
-    ballot's proposals as subqueries (each an index lookup). Joining votes and voters instead
-    would multiply their rows. A revision made current always has a higher id than any before
-    it, so ``items_revision`` moves whenever a proposal on the ballot is renamed."""
+def _with_activity(qs, *, viewer: Participant | None = None):
+    """Annotate, as subqueries (each an index lookup or a small grouped count), what decides
+    whether anything a ballot's pages show has changed: the latest vote time, the voter count,
+    the newest current revision and the latest change of the ballot's proposals (a rename, a
+    shortlisting), and the workshop's active participants (a join, a role change, someone
+    leaving: the turnout's "of N"). Joining votes and voters instead would multiply their rows.
+    A revision made current always has a higher id than any before it, so ``items_revision``
+    moves whenever a proposal on the ballot is renamed. With ``viewer``, also whether that
+    person has voted (``viewer_voted``), which saves their page a query."""
     votes = Vote.objects.filter(ballot=OuterRef("pk")).order_by("-updated_at")
     voters = (
         Voter.objects.filter(ballot=OuterRef("pk"))
@@ -60,30 +64,88 @@ def _with_activity(qs):
         .annotate(n=Count("id"))
         .values("n")
     )
-    revisions = (
-        BallotItem.objects.filter(ballot=OuterRef("pk"))
-        .order_by()
-        .values("ballot")
-        .annotate(m=Max("proposal__current_revision_id"))
-        .values("m")
+    items = BallotItem.objects.filter(ballot=OuterRef("pk")).order_by().values("ballot")
+    people = (
+        Participant.objects.filter(workshop=OuterRef("workshop_id")).order_by().values("workshop")
     )
-    return qs.annotate(
+    qs = qs.annotate(
         last_vote_at=Subquery(votes.values("updated_at")[:1]),
         voters_n=Subquery(voters),
-        items_revision=Subquery(revisions),
+        items_revision=Subquery(items.annotate(m=Max("proposal__current_revision_id")).values("m")),
+        items_changed=Subquery(items.annotate(m=Max("proposal__updated_at")).values("m")),
+        people_n=Subquery(people.filter(is_active=True).annotate(n=Count("id")).values("n")),
+        people_changed=Subquery(people.annotate(m=Max("updated_at")).values("m")),
     )
+    if viewer is not None:
+        qs = qs.annotate(
+            viewer_voted=Exists(Voter.objects.filter(ballot=OuterRef("pk"), participant=viewer))
+        )
+    return qs
 
 
-def ballot_get(*, workshop: Workshop, ballot_id: int, with_activity: bool = False) -> Ballot | None:
-    """One ballot of this workshop. ``with_activity`` adds, in the same query, what the live
-    board's ETag needs: the latest vote time and the number of voters (both index lookups)."""
-    qs = Ballot.objects.filter(workshop=workshop, pk=ballot_id)
+#: Stand-ins for the ids in queries compiled once (no real id is negative).
+_IDS = {-900_000_001: "workshop", -900_000_002: "ballot", -900_000_003: "viewer"}
+_ID = {name: value for value, name in _IDS.items()}
+_COMPILED: dict[tuple, tuple[str, list]] = {}
+
+
+def _marked(qs, expected: set[str]) -> tuple[str, list]:
+    """``qs``'s SQL and its parameters, with the stand-in ids marked to fill in per call."""
+    sql, params = qs.query.sql_with_params()
+    marked = [(_IDS[p], None) if isinstance(p, int) and p in _IDS else (None, p) for p in params]
+    if {name for name, _v in marked if name} != expected:  # pragma: no cover - guard
+        raise RuntimeError("a compiled query lost one of its ids")
+    return sql, marked
+
+
+def _ballot_activity_sql(db: str, with_viewer: bool) -> tuple[str, list]:
+    """The SQL of ``_with_activity`` for one ballot, compiled once per process and database:
+    building its six subqueries costs the ORM several milliseconds a request, running it a
+    fraction of one."""
+    key = ("ballot", db, with_viewer)
+    if key not in _COMPILED:
+        qs = Ballot.objects.using(db).filter(workshop_id=_ID["workshop"], pk=_ID["ballot"])
+        qs = _with_activity(qs, viewer=_ID["viewer"] if with_viewer else None)
+        expected = {"workshop", "ballot"} | ({"viewer"} if with_viewer else set())
+        _COMPILED[key] = _marked(qs, expected)
+    return _COMPILED[key]
+
+
+def ballot_get(
+    *,
+    workshop: Workshop,
+    ballot_id: int,
+    with_activity: bool = False,
+    viewer: Participant | None = None,
+) -> Ballot | None:
+    """One ballot of this workshop. ``with_activity`` adds, in the same query, what
+    ``ballot_version`` needs (see ``_with_activity``), and whether ``viewer`` has voted
+    (``viewer_voted``). The activity annotations are raw column values (a time may be a
+    string on SQLite): they are only compared, through ``ballot_version``."""
     if with_activity:
-        qs = _with_activity(qs)
-    ballot = qs.first()
+        db = router.db_for_read(Ballot)
+        sql, marked = _ballot_activity_sql(db, viewer is not None)
+        ids = {
+            "workshop": workshop.pk,
+            "ballot": ballot_id,
+            "viewer": viewer.pk if viewer is not None else None,
+        }
+        params = [ids[name] if name else value for name, value in marked]
+        ballot = next(iter(Ballot.objects.raw(sql, params).using(db)), None)
+    else:
+        ballot = Ballot.objects.filter(workshop=workshop, pk=ballot_id).first()
     if ballot is not None:
         ballot.workshop = workshop  # already loaded with its organisation by the caller
     return ballot
+
+
+def _activity_of(ballot: Ballot) -> Ballot:
+    """``ballot`` with the annotations of ``ballot_get(with_activity=True)`` (read again when
+    it lacks them), so that a version is computed from the same values whoever asks."""
+    if hasattr(ballot, "last_vote_at"):
+        return ballot
+    workshop = Workshop(pk=ballot.workshop_id)
+    return ballot_get(workshop=workshop, ballot_id=ballot.pk, with_activity=True) or ballot
 
 
 def ballot_items(*, ballot: Ballot) -> list[Proposal]:
@@ -112,13 +174,25 @@ def ballot_criteria(*, ballot: Ballot) -> list[Criterion]:
 
 
 def my_votes(*, ballot: Ballot, participant: Participant | None) -> dict[tuple[int, int], int]:
-    """{(proposal_id, criterion_id): value} for one person: what their own phone shows."""
+    """{(proposal_id, criterion_id): value} for one person: what their own phone shows. Its
+    SQL is compiled once per process (every phone's page asks it)."""
     if participant is None:
         return {}
-    rows = Vote.objects.filter(ballot=ballot, participant=participant).values_list(
-        "proposal_id", "criterion_id", "value"
-    )
-    return {(p, c): v for p, c, v in rows}
+    db = router.db_for_read(Vote)
+    key = ("my_votes", db)
+    if key not in _COMPILED:
+        qs = (
+            Vote.objects.using(db)
+            .filter(ballot_id=_ID["ballot"], participant_id=_ID["viewer"])
+            .order_by()
+            .values_list("proposal_id", "criterion_id", "value")
+        )
+        _COMPILED[key] = _marked(qs, {"ballot", "viewer"})
+    sql, marked = _COMPILED[key]
+    ids = {"ballot": ballot.pk, "viewer": participant.pk}
+    with connections[db].cursor() as cursor:
+        cursor.execute(sql, [ids[name] if name else value for name, value in marked])
+        return {(p, c): v for p, c, v in cursor.fetchall()}
 
 
 @dataclass
@@ -132,12 +206,20 @@ class BallotCards:
     dots_spent: int
 
 
-def ballot_cards(*, ballot: Ballot, participant: Participant | None) -> BallotCards:
+def ballot_cards(
+    *,
+    ballot: Ballot,
+    participant: Participant | None,
+    mine: dict[tuple[int, int], int] | None = None,
+    voted: bool | None = None,
+) -> BallotCards:
     """The ballot's proposals as cards with this person's own votes on them (a ranking in
-    their order, unranked ones last), and whether they have voted."""
+    their order, unranked ones last), and whether they have voted. Pass ``mine``
+    (``my_votes``) and ``voted`` (``has_voted``) when already known, to save their queries."""
     items = ballot_items(ballot=ballot)
     criteria = ballot_criteria(ballot=ballot)
-    mine = my_votes(ballot=ballot, participant=participant)
+    if mine is None:
+        mine = my_votes(ballot=ballot, participant=participant)
     overall = criteria[0].pk if criteria else None
     cards = [
         {
@@ -158,7 +240,8 @@ def ballot_cards(*, ballot: Ballot, participant: Participant | None) -> BallotCa
         items=items,
         criteria=criteria,
         cards=cards,
-        has_voted=bool(mine) or has_voted(ballot=ballot, participant=participant),
+        has_voted=bool(mine)
+        or (voted if voted is not None else has_voted(ballot=ballot, participant=participant)),
         dots_spent=sum(mine.values()) if ballot.method == Method.DOTS else 0,
     )
 
@@ -197,23 +280,47 @@ def has_voted(*, ballot: Ballot, participant: Participant | None) -> bool:
 
 
 def ballot_version(*, ballot: Ballot) -> str:
-    """Changes whenever the ballot's results or state can have changed: its settings and state
-    (``updated_at``, open/closed, reveal), every vote (the latest vote time: a vote is never
-    deleted, a dot taken back is kept at 0), the number of voters and the proposals' current
-    revisions. Uses the annotations of ``ballot_get(with_activity=True)`` when present, else one
-    indexed query. The key of the live board's ETag and of the shared results fragment."""
-    if not hasattr(ballot, "last_vote_at"):
-        ballot = _with_activity(Ballot.objects.filter(pk=ballot.pk))[0]
+    """Changes whenever the ballot's results, state or turnout can have changed: its settings
+    and state (``updated_at``, open/closed, reveal), every vote (the latest vote time: a vote is
+    never deleted, a dot taken back is kept at 0), the number of voters, the proposals (current
+    revisions, latest change) and the workshop's participants (how many are active, the latest
+    change: the turnout's "of N"). Uses the annotations of ``ballot_get(with_activity=True)``
+    when present, else one indexed query. The key of the live board's ETag and of the shared
+    results and board fragments."""
+    ballot = _activity_of(ballot)
     return versioned_key(
         ballot.pk,
         ballot.state,
         ballot.is_open,
+        ballot.secret,
+        ballot.visibility,
         ballot.closes_at,
         ballot.revealed_at,
         ballot.updated_at,
         ballot.last_vote_at,
         ballot.voters_n,
         ballot.items_revision,
+        ballot.items_changed,
+        ballot.people_n,
+        ballot.people_changed,
+    )
+
+
+def cards_version(*, ballot: Ballot) -> str:
+    """Changes whenever the ballot page's cards, as everyone sees them before their own votes
+    are filled in, can have changed: the ballot's settings and state (open or not, its timer),
+    its proposals (revisions, latest change). Not the votes: the cards stay shared while the
+    room votes. Needs ``ballot_get(with_activity=True)``'s annotations (else one query)."""
+    ballot = _activity_of(ballot)
+    return versioned_key(
+        ballot.pk,
+        ballot.method,
+        ballot.state,
+        ballot.is_open,
+        ballot.closes_at,
+        ballot.updated_at,
+        ballot.items_revision,
+        ballot.items_changed,
     )
 
 

@@ -4,10 +4,11 @@ the projector board polled with conditional requests (ETag → 304)."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseNotModified
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -15,11 +16,14 @@ from django_htmx.http import trigger_client_event
 
 from kpiworkshop.core.fragments import cached_value
 from kpiworkshop.core.htmx import HtmxHttpRequest, error_text, form_errors_from, message_error
+from kpiworkshop.core.templatetags.kpiw import mmss
+from kpiworkshop.kpis.models import ProposalState
 from kpiworkshop.workshops.access import WorkshopAccess, guest_key_of, load_workshop
 
 from . import permissions, selectors, services
 from .forms import BallotForm, RankingForm, ShortlistForm, VoteForm
 from .models import Ballot, Method
+from .templatetags import voting_cards
 
 BOARD_POLL_SECONDS = 2
 #: How long a shared results fragment lives. While a round is open its version (the latest
@@ -39,27 +43,53 @@ def _ballot(access: WorkshopAccess, ballot_id: int, *, with_activity: bool = Fal
 
 
 def _results_fragment(
-    ballot: Ballot, *, equal: bool, audience: str, items=None, criteria=None, turnout=None
+    ballot: Ballot, *, equal: bool, audience: str, items=None, criteria=None
 ) -> dict:
-    """The results markup (``html``) and the proposals in result order (``order``), rendered
-    once per ballot version and shared by every viewer of the same ``audience``. The key
-    carries the organisation, the ballot, its version, the weighting, the audience and the
-    secrecy rule, so it is never stale nor shown across organisations or secrecy rules."""
+    """The results markup (``html``), the turnout it was computed from and, for the manager,
+    the proposals in result order for the shortlist form: computed once per ballot version
+    and shared by every viewer of the same ``audience``. The key carries the organisation,
+    the ballot, its version (votes, voters, proposals, participants, state), the weighting,
+    the audience and the secrecy rule, so it is never stale nor shown across organisations,
+    roles or secrecy rules. On a hit it costs no query."""
 
     def compute() -> dict:
+        turnout = selectors.turnout(ballot=ballot)
         results = selectors.results_for_ballot(
             ballot=ballot, equal_weight=equal, items=items, criteria_list=criteria, groups=turnout
         )
         html = render_to_string("voting/_results.html", {"ballot": ballot, "results": results})
-        return {
+        turnout_html = render_to_string(
+            "voting/ballot_detail.html#turnout-line",
+            {"turnout": turnout, "voters": sum(g.voted for g in turnout)},
+        )
+        value = {
             "html": html,
-            "order": [row.proposal.pk for row in results.rows],
+            "turnout_html": turnout_html,
+            "turnout": turnout,
             # What the page shows around the fragment: the weighting link.
             "summary": {
                 "can_weigh_equally": results.can_weigh_equally,
                 "equal_weight": results.equal_weight,
             },
         }
+        if audience == "manager":
+            # The shortlist form: every proposal of the ballot, in result order.
+            shown = [row.proposal for row in results.rows]
+            seen = {p.pk for p in shown}
+            rest = [p for p in (items or selectors.ballot_items(ballot=ballot)) if p.pk not in seen]
+            rows = [
+                {
+                    "pk": str(p.pk),
+                    "name": p.current_revision.name if p.current_revision else "",
+                    "shortlisted": p.state == ProposalState.SHORTLISTED,
+                }
+                for p in shown + rest
+            ]
+            value["shortlist_html"] = render_to_string(
+                "voting/ballot_detail.html#shortlist-rows", {"shortlist_rows": rows}
+            )
+            value["shortlist_n"] = len(rows)
+        return value
 
     value = cached_value(
         "ballot-results",
@@ -69,7 +99,11 @@ def _results_fragment(
         compute=compute,
         timeout=RESULTS_TTL_OPEN if ballot.is_open else RESULTS_TTL_CLOSED,
     )
-    return value | {"html": mark_safe(value["html"])}  # noqa: S308 - our own template's output
+    return value | {
+        key: mark_safe(value[key])  # noqa: S308 - our own templates' output
+        for key in ("html", "turnout_html", "shortlist_html")
+        if key in value
+    }
 
 
 # --- list and create --------------------------------------------------------------------------
@@ -129,54 +163,141 @@ def _card_labels() -> dict:
     }
 
 
+def _vote_cards(
+    request, access: WorkshopAccess, ballot: Ballot, mine: dict, *, can_vote: bool
+) -> SafeString:
+    """The cards of an approval, dots or score ballot with this person's votes on them.
+
+    The card list is rendered once per ``cards_version`` (the ballot's settings, state and
+    proposals, not the votes) and language, with slots where a person's own votes and CSRF
+    token go, and shared through the cache; each request only fills the slots in
+    (``voting_cards.fill_slots``). It is rendered without the request, so nothing personal can
+    get into it. ``mine`` is ``{(proposal_id, criterion_id): value}``."""
+    method = ballot.method
+
+    def compute() -> dict:
+        nonce = voting_cards.new_nonce()
+        items = selectors.ballot_items(ballot=ballot)
+        criteria = selectors.ballot_criteria(ballot=ballot)
+        scored = criteria if method == Method.SCORE else []
+        cards = [
+            {
+                "pid": str(p.pk),
+                "proposal": p,
+                "slots": nonce,
+                "scores": [(c, voting_cards.ScoreSlot(nonce, p.pk, c.pk)) for c in scored],
+            }
+            for p in items
+        ]
+        context = _card_constants(access, ballot) | {
+            "workshop": access.workshop,
+            "ballot": ballot,
+            "cards": cards,
+            "can_vote": can_vote,
+            "score_range": range(1, 6),
+            "csrf_token": voting_cards.slot(nonce, "csrf"),
+            "LANGUAGE_CODE": get_language(),
+        }
+        html = render_to_string("voting/ballot_detail.html#vote-cards", context)
+        return {
+            "pieces": voting_cards.split_slots(html, nonce),
+            "pids": [p.pk for p in items],
+            "criteria": [c.pk for c in scored],
+            "overall": criteria[0].pk if criteria else None,
+        }
+
+    shared = cached_value(
+        "ballot-cards",
+        scope=(access.workshop.organisation_id, access.workshop.pk, ballot.pk),
+        version=selectors.cards_version(ballot=ballot),
+        audience=f"voter:{method}:{int(can_vote)}",
+        compute=compute,
+    )
+    values = {"csrf": get_token(request)}
+    overall = shared["overall"]
+    for pid in shared["pids"]:
+        values |= voting_cards.card_slot_values(method, pid, mine.get((pid, overall)))
+        for cid in shared["criteria"]:
+            given = mine.get((pid, cid))
+            for n in range(1, 6):
+                values[voting_cards.score_slot_name(pid, cid, n)] = " checked" if given == n else ""
+    return voting_cards.fill_slots(shared["pieces"], values)
+
+
 def _ballot_context(
-    request, access: WorkshopAccess, ballot: Ballot, *, with_results: bool = True, **extra
+    request,
+    access: WorkshopAccess,
+    ballot: Ballot,
+    *,
+    with_results: bool = True,
+    with_cards: bool = True,
+    **extra,
 ) -> dict:
+    """Everything the ballot page shows. What is the same for everyone (the card list, the
+    results, the turnout) comes from shared fragments; per request it costs the viewer's own
+    votes (one query) and, only when a part is shown, its query: a ranking's cards, the
+    reasons, an open ballot's individual votes."""
     participant = access.participant
-    mine = selectors.ballot_cards(ballot=ballot, participant=participant)
+    mine = selectors.my_votes(ballot=ballot, participant=participant)
+    voted = getattr(ballot, "viewer_voted", None)  # read with the ballot (ballot_detail)
+    if voted is None:
+        voted = selectors.has_voted(ballot=ballot, participant=participant)
+    has_voted = bool(mine) or bool(voted)
+    is_eligible = permissions.is_eligible(participant, ballot)
+    can_vote = ballot.is_open and is_eligible
+    cards, cards_html = [], ""
+    items = criteria = None
+    if ballot.method == Method.RANKING and (is_eligible or not with_results):
+        ranking = selectors.ballot_cards(
+            ballot=ballot, participant=participant, mine=mine, voted=has_voted
+        )
+        cards, items, criteria = ranking.cards, ranking.items, ranking.criteria
+    elif with_cards and is_eligible and not ballot.is_closed:
+        cards_html = _vote_cards(request, access, ballot, mine, can_vote=can_vote)
     equal = request.GET.get("weights") == "equal"
     show_results = with_results and permissions.can_see_results(
-        participant, ballot, has_voted=mine.has_voted
+        participant, ballot, has_voted=has_voted
     )
     show_individual = with_results and permissions.can_see_individual_votes(participant, ballot)
     can_manage = permissions.can_manage_ballots(participant, ballot)
-    turnout = selectors.turnout(ballot=ballot) if show_results else []
     results = (
         _results_fragment(
             ballot,
             equal=equal,
             audience="manager" if can_manage else "participant",
-            items=mine.items,
-            criteria=mine.criteria,
-            turnout=turnout,
+            items=items,
+            criteria=criteria,
         )
         if show_results
         else None
     )
-    shortlist_rows = []
-    if results and can_manage:
-        rank = {pid: i for i, pid in enumerate(results["order"])}
-        shortlist_rows = sorted(mine.items, key=lambda p: rank.get(p.pk, len(rank)))
+    turnout = results["turnout"] if results else []
     context = _card_constants(access, ballot) | {
         "workshop": access.workshop,
         "participant": participant,
         "ballot": ballot,
-        "cards": mine.cards,
-        "criteria": mine.criteria,
+        "cards": cards,
+        "cards_html": cards_html,
         "score_range": range(1, 6),
-        "can_vote": permissions.can_vote_in(participant, ballot),
-        "is_eligible": permissions.is_eligible(participant, ballot),
-        "has_voted": mine.has_voted,
-        "remaining": ballot.dot_budget - mine.dots_spent,
+        "can_vote": can_vote,
+        "is_eligible": is_eligible,
+        "has_voted": has_voted,
+        # Strings: a number is localised each time the template writes it.
+        "remaining": str(
+            ballot.dot_budget - (sum(mine.values()) if ballot.method == Method.DOTS else 0)
+        ),
+        "dot_budget": str(ballot.dot_budget),
         "can_manage": can_manage,
         "show_results": show_results,
         "results_public": permissions.results_public(ballot),
         "equal": equal,
         "results_html": results["html"] if results else "",
+        "turnout_html": results["turnout_html"] if results else "",
         "results": results["summary"] if results else None,
         "turnout": turnout,
         "voters": sum(g.voted for g in turnout),
-        "shortlist_rows": shortlist_rows,
+        "shortlist_html": results.get("shortlist_html", "") if results and can_manage else "",
+        "shortlist_top": str(min(5, results.get("shortlist_n", 0))) if results else "0",
         "reasons": selectors.reasons_for_ballot(ballot=ballot)
         if show_results and ballot.reason_required
         else None,
@@ -189,11 +310,21 @@ def _ballot_context(
 @require_GET
 def ballot_detail(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResponse:
     access = load_workshop(request, pk)
-    ballot = _ballot(access, ballot_id, with_activity=True)
+    ballot = selectors.ballot_get(
+        workshop=access.workshop,
+        ballot_id=ballot_id,
+        with_activity=True,
+        viewer=access.participant,
+    )
+    if ballot is None:
+        raise Http404
     template = "voting/ballot_detail.html"
-    if request.htmx and request.GET.get("fragment") == "results":
+    fragment = request.htmx and request.GET.get("fragment") == "results"
+    if fragment:
         template += "#results-section"  # after a person's first vote (voteCast)
-    return render(request, template, _ballot_context(request, access, ballot))
+    return render(
+        request, template, _ballot_context(request, access, ballot, with_cards=not fragment)
+    )
 
 
 def _voting_access(request, pk: int, ballot_id: int) -> tuple[WorkshopAccess, Ballot]:
@@ -429,43 +560,69 @@ def ballot_shortlist(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpR
 # --- projector board ------------------------------------------------------------------------
 
 
-def _board_context(request, access: WorkshopAccess, ballot: Ballot) -> dict:
+def _board_live(request, access: WorkshopAccess, ballot: Ballot) -> SafeString:
+    """The board's live part (turnout, results): the same for every viewer, so rendered once
+    per ballot version (votes, voters, participants, state), weighting, secrecy rule and
+    language, and shared through the cache. Only the countdown's text, which moves with the
+    clock, is filled in per request."""
     public = permissions.results_public(ballot)
     equal = request.GET.get("weights") == "equal"
-    turnout = selectors.turnout(ballot=ballot)
-    results = (
-        _results_fragment(ballot, equal=equal, audience="board", turnout=turnout)
-        if public
-        else None
+
+    def compute() -> dict:
+        nonce = voting_cards.new_nonce()
+        results = (
+            _results_fragment(ballot, equal=equal, audience="board")
+            if public
+            else {"turnout": selectors.turnout(ballot=ballot)}
+        )
+        turnout = results["turnout"]
+        voted = sum(g.voted for g in turnout)
+        eligible = sum(g.eligible for g in turnout)
+        context = {
+            "workshop": access.workshop,
+            "ballot": ballot,
+            "turnout": turnout,
+            "voted": voted,
+            "eligible": eligible,
+            "turnout_percent": round(100 * voted / eligible) if eligible else 0,
+            "results_public": public,
+            "equal": equal,
+            "results_html": results.get("html", ""),
+            "results": results.get("summary"),
+            "poll_seconds": BOARD_POLL_SECONDS,
+            "weights_query": "&weights=equal" if equal else "",
+            "countdown": voting_cards.slot(nonce, "countdown"),
+        }
+        html = render_to_string("voting/ballot_board.html#board-live", context)
+        return {"pieces": voting_cards.split_slots(html, nonce)}
+
+    shared = cached_value(
+        "ballot-board",
+        scope=(ballot.workshop.organisation_id, ballot.workshop_id, ballot.pk),
+        version=selectors.ballot_version(ballot=ballot),
+        audience=f"board:{'secret' if ballot.secret else 'open'}:{int(public)}:{int(equal)}",
+        compute=compute,
+        timeout=RESULTS_TTL_OPEN if ballot.is_open else RESULTS_TTL_CLOSED,
     )
-    voted = sum(g.voted for g in turnout)
-    eligible = sum(g.eligible for g in turnout)
-    return {
-        "workshop": access.workshop,
-        "ballot": ballot,
-        "turnout": turnout,
-        "voted": voted,
-        "eligible": eligible,
-        "turnout_percent": round(100 * voted / eligible) if eligible else 0,
-        "results_public": public,
-        "equal": equal,
-        "results_html": results["html"] if results else "",
-        "results": results["summary"] if results else None,
-        "poll_seconds": BOARD_POLL_SECONDS,
-        "weights_query": "&weights=equal" if equal else "",
-    }
+    return voting_cards.fill_slots(shared["pieces"], {"countdown": mmss(ballot.seconds_left)})
 
 
 @require_GET
 def ballot_board(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResponse:
     """The projector view. Its live part is polled every 2 s with If-None-Match: when nothing
-    changed the answer is an empty 304 after two small queries."""
+    changed the answer is an empty 304 after two small queries; when something did, the
+    shared rendering of the live part (see ``_board_live``)."""
     access = load_workshop(request, pk)
     ballot = selectors.ballot_get(workshop=access.workshop, ballot_id=ballot_id, with_activity=True)
     if ballot is None:
         raise Http404
     if request.GET.get("fragment") != "live":
-        return render(request, "voting/ballot_board.html", _board_context(request, access, ballot))
+        context = {
+            "workshop": access.workshop,
+            "ballot": ballot,
+            "board_live": _board_live(request, access, ballot),
+        }
+        return render(request, "voting/ballot_board.html", context)
     etag = '"{}"'.format(
         selectors.board_etag(
             ballot=ballot, extra=f"{get_language()}:{request.GET.get('weights', '')}"
@@ -474,9 +631,7 @@ def ballot_board(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpRespo
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()
     else:
-        response = render(
-            request, "voting/ballot_board.html#board-live", _board_context(request, access, ballot)
-        )
+        response = HttpResponse(_board_live(request, access, ballot))
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
     response["Vary"] = "Cookie, Accept-Language, HX-Request"
