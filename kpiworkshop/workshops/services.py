@@ -266,7 +266,7 @@ def participant_join_guest(
     *, invitation: Invitation, guest_key: str, display_name: str
 ) -> Participant:
     """Join as a guest. The same device (guest key) coming back gets its participant back,
-    with the name it types now."""
+    with the name it types now, unless it was removed from the workshop."""
     if not permissions.can_join_with_code(None, invitation.role):
         raise ValidationError(
             _("This code is for facilitators and leadership: sign in with your account first."),
@@ -276,7 +276,13 @@ def participant_join_guest(
     workshop = invitation.workshop
     existing = Participant.objects.filter(workshop=workshop, guest_key=guest_key).first()
     if existing is not None:
-        if existing.display_name != name or not existing.is_active:
+        if not existing.is_active:
+            # Removed by the facilitator (admin): the same device cannot let itself back in.
+            raise ValidationError(
+                _("You were removed from this workshop. Ask the facilitator to let you back in."),
+                code="removed",
+            )
+        if existing.display_name != name:
             existing.display_name = name
             existing.save(update_fields=["display_name", "updated_at"])
         return existing

@@ -397,6 +397,22 @@ def test_guest_coming_back_on_same_device_keeps_one_participant(invitation):
     assert first.display_name == "Chiara B."
 
 
+def test_removed_guest_cannot_rejoin_from_the_same_device(invitation):
+    first = services.participant_join_guest(
+        invitation=invitation, guest_key="device-1", display_name="Chiara"
+    )
+    Participant.objects.filter(pk=first.pk).update(is_active=False)
+    with pytest.raises(ValidationError) as err:
+        services.participant_join_guest(
+            invitation=invitation, guest_key="device-1", display_name="Chiara again"
+        )
+    assert err.value.code == "removed"
+    first.refresh_from_db()
+    assert not first.is_active
+    assert first.display_name == "Chiara"
+    assert Participant.objects.filter(workshop=invitation.workshop).count() == 1
+
+
 def test_two_devices_make_two_guests(invitation):
     a = services.participant_join_guest(invitation=invitation, guest_key="a", display_name="Ann")
     b = services.participant_join_guest(invitation=invitation, guest_key="b", display_name="Ann")
