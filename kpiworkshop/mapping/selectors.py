@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from kpiworkshop.core.fragments import versioned_key
 from kpiworkshop.kpis.models import Category, Channel, Proposal, Purpose
 from kpiworkshop.workshops.models import Workshop
 
@@ -581,20 +582,36 @@ def coverage_for_workshop(*, workshop: Workshop) -> Coverage:
     )
 
 
-def coverage_version(*, workshop: Workshop) -> str:
-    """A stamp that changes whenever anything the coverage view shows changes: links,
-    breakdowns, the KPIs' revisions and states, the organisation's goals and audiences, the
-    threshold. One query of scalar subqueries, written out because the ORM took longer to
-    compile it than the database to answer it; the view caches its fragment under it."""
+def map_version(*, workshop: Workshop, with_comments: bool = False) -> str:
+    """A stamp that changes whenever anything the map, the coverage view or an audience's
+    preview shows can have changed: the workshop's stage, its KPIs (rows, state, a new revision:
+    every write sets ``updated_at`` and a revision made current has a higher id), goal and
+    audience links, breakdowns (rewritten, so the latest id moves), the organisation's goals and
+    audiences, the overload threshold; ``with_comments`` adds the comments on links (the map's
+    cards count them; the coverage does not show them). Counts catch deletions, the latest
+    ``updated_at`` the edits. One query of scalar subqueries, written out because the ORM took
+    longer to compile it than the database to answer it: the key of the Map stage's cached
+    fragments (``kpiworkshop.core.fragments``). Timestamps are taken before commit, so callers
+    keep their entries short-lived."""
     p = Proposal._meta.db_table
     g = GoalLink._meta.db_table
     a = AudienceLink._meta.db_table
     b = ReportingBreakdown._meta.db_table
+    c = LinkComment._meta.db_table
     go = BusinessGoal._meta.db_table
     au = Audience._meta.db_table
     ms = MapSettings._meta.db_table
     in_workshop = f"proposal_id IN (SELECT id FROM {p} WHERE workshop_id = %(w)s)"  # noqa: S608
     mapped = ", ".join(f"'{state}'" for state in sorted(MAPPED_STATES))
+    comments = ""
+    if with_comments:
+        on_links = (
+            f"(goal_link_id IN (SELECT id FROM {g} WHERE {in_workshop}) "  # noqa: S608
+            f"OR audience_link_id IN (SELECT id FROM {a} WHERE {in_workshop}))"
+        )
+        comments = f""",
+          (SELECT COUNT(*) FROM {c} WHERE {on_links}),
+          (SELECT MAX(updated_at) FROM {c} WHERE {on_links})"""  # noqa: S608
     sql = f"""
         SELECT
           (SELECT COUNT(*) FROM {p} WHERE workshop_id = %(w)s),
@@ -611,12 +628,12 @@ def coverage_version(*, workshop: Workshop) -> str:
           (SELECT MAX(updated_at) FROM {go} WHERE organisation_id = %(o)s),
           (SELECT COUNT(*) FROM {au} WHERE organisation_id = %(o)s),
           (SELECT MAX(updated_at) FROM {au} WHERE organisation_id = %(o)s),
-          (SELECT act_on_limit FROM {ms} WHERE workshop_id = %(w)s)
+          (SELECT act_on_limit FROM {ms} WHERE workshop_id = %(w)s){comments}
     """  # noqa: S608 - table names from the models, values as parameters
     with connection.cursor() as cursor:
         cursor.execute(sql, {"w": workshop.pk, "o": workshop.organisation_id})
         row = cursor.fetchone()
-    return "|".join(str(v) for v in (workshop.stage, *row))
+    return versioned_key(workshop.pk, workshop.stage, with_comments, *row)
 
 
 # --- One audience ------------------------------------------------------------------------------
