@@ -20,6 +20,8 @@ from kpiworkshop.workshops.models import Workshop
 
 from .models import (
     DEFAULT_ACT_ON_LIMIT,
+    DEFAULT_AUDIENCES,
+    DEFAULT_GOALS,
     Audience,
     AudienceLink,
     BusinessGoal,
@@ -78,11 +80,16 @@ def goals_for(*, organisation_id: int, active_only: bool = True) -> list[Busines
     qs = BusinessGoal.objects.filter(organisation_id=organisation_id)
     if active_only:
         qs = qs.filter(is_active=True)
-    goals = list(qs.order_by("order", "id"))
-    top = [g for g in goals if g.parent_id is None or g.parent_id not in {x.pk for x in goals}]
+    return _goal_tree(list(qs.order_by("order", "id")))
+
+
+def _goal_tree(goals: list[BusinessGoal]) -> list[BusinessGoal]:
+    ids = {x.pk for x in goals}
+    top = [g for g in goals if g.parent_id is None or g.parent_id not in ids]
+    top_ids = {g.pk for g in top}
     children = defaultdict(list)
     for g in goals:
-        if g not in top:
+        if g.pk not in top_ids:
             children[g.parent_id].append(g)
     ordered = []
     for g in top:
@@ -684,9 +691,13 @@ def audience_view(*, workshop: Workshop, audience: Audience) -> AudienceView:
     )
 
 
-def audience_summaries(*, workshop: Workshop) -> list[dict]:
-    """Each audience with how many KPIs it sees, acts on, is accountable for. Two queries."""
-    audiences = audiences_for(organisation_id=workshop.organisation_id)
+def audience_summaries(
+    *, workshop: Workshop, audiences: list[Audience] | None = None
+) -> list[dict]:
+    """Each audience with how many KPIs it sees, acts on, is accountable for. Two queries
+    (one with ``audiences`` given)."""
+    if audiences is None:
+        audiences = audiences_for(organisation_id=workshop.organisation_id)
     ids = mapped_proposals(workshop=workshop).values("pk")
     counts = Counter(
         AudienceLink.objects.filter(proposal_id__in=ids).values_list("audience_id", "relation")
@@ -700,6 +711,26 @@ def audience_summaries(*, workshop: Workshop) -> list[dict]:
         }
         for a in audiences
     ]
+
+
+def map_side_lists(*, workshop: Workshop) -> dict | None:
+    """The map page's side lists: the active goals in tree order and each active audience with
+    its counts; None when a default goal or audience is missing (the caller creates them with
+    ``services.defaults_ensure`` and asks again). Three queries: the check for the defaults
+    comes with the lists, retired ones included."""
+    org_id = workshop.organisation_id
+    goals = list(BusinessGoal.objects.filter(organisation_id=org_id).order_by("order", "id"))
+    audiences = list(Audience.objects.filter(organisation_id=org_id).order_by("order", "id"))
+    if not set(DEFAULT_GOALS) <= {g.key for g in goals} or not set(DEFAULT_AUDIENCES) <= {
+        a.key for a in audiences
+    }:
+        return None
+    return {
+        "goals": _goal_tree([g for g in goals if g.is_active]),
+        "audiences": audience_summaries(
+            workshop=workshop, audiences=[a for a in audiences if a.is_active]
+        ),
+    }
 
 
 def proposal_for_map(*, workshop: Workshop, proposal_id: int) -> Proposal | None:

@@ -108,26 +108,32 @@ def map_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     more = bool(request.htmx and request.htmx.target == "map-more")
 
     def render_body() -> str:
+        # Every id on the map (a few hundred integers at most): the page's slice and the count
+        # in one query.
+        ids = list(
+            selectors.mapped_proposals(workshop=workshop)
+            .order_by("id")
+            .values_list("pk", flat=True)
+        )
+        start = (page - 1) * MAP_PAGE
         rows = selectors.map_rows(
             workshop=workshop,
+            proposal_ids=ids[start : start + MAP_PAGE],
             see_internal=flags["see_internal"],
-            offset=(page - 1) * MAP_PAGE,
-            limit=MAP_PAGE + 1,  # one more tells whether there is a next page
         )
         context = flags | {
-            "rows": rows[:MAP_PAGE],
-            "has_more": len(rows) > MAP_PAGE,
+            "rows": rows,
+            "has_more": len(ids) > start + MAP_PAGE,
             "next_page": page + 1,
         }
         if more:
             return render_to_string("mapping/map.html#kpi-list", context)
-        # Only on a miss: creating a default goal changes the version, so a hit never needs it.
-        services.defaults_ensure(organisation=workshop.organisation)
-        context |= {
-            "kpi_count": selectors.mapped_proposals(workshop=workshop).count(),
-            "goals": selectors.goals_for(organisation_id=workshop.organisation_id),
-            "audiences": selectors.audience_summaries(workshop=workshop),
-        }
+        side = selectors.map_side_lists(workshop=workshop)
+        if side is None:
+            # Only on a miss: creating a default changes the version, so a hit never needs it.
+            services.defaults_ensure(organisation=workshop.organisation)
+            side = selectors.map_side_lists(workshop=workshop)
+        context |= side | {"kpi_count": len(ids)}
         return render_to_string("mapping/map.html#map-body", context)
 
     body = cached_fragment(

@@ -217,7 +217,7 @@ PINNED_QUERIES = {
     "coverage-fragment": (4, 11),
     "audience": (4, 7),
     "audiences": (6, 6),
-    "map": (4, 14),
+    "map": (4, 12),
     "map-more": (4, 9),
     "kpi": (13, 13),
 }
