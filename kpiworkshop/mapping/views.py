@@ -445,31 +445,34 @@ def coverage(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Saved."))
                 return redirect("mapping:coverage", pk=pk)
     workshop = access.workshop
+
     # The same for every viewer (nothing in it depends on the role): rendered once per map
-    # version and shared; the coverage itself is computed only on a miss.
-    html = cached_fragment(
+    # version and shared; the coverage itself is computed only on a miss. The threshold comes
+    # with it (it is part of the version) for the facilitator's settings form.
+    def compute() -> dict:
+        cov = selectors.coverage_for_workshop(workshop=workshop)
+        context = {"workshop": workshop, "cov": cov, "poll_seconds": COVERAGE_POLL_SECONDS}
+        html = render_to_string("mapping/coverage.html#coverage-body", context)
+        return {"html": html, "act_on_limit": cov.act_on_limit}
+
+    value = cached_value(
         "map-coverage",
         scope=(workshop.organisation_id, workshop.pk),
         version=selectors.map_version(workshop=workshop),
         audience="all",
-        render=lambda: render_to_string(
-            "mapping/coverage.html#coverage-body",
-            {
-                "workshop": workshop,
-                "cov": selectors.coverage_for_workshop(workshop=workshop),
-                "poll_seconds": COVERAGE_POLL_SECONDS,
-            },
-        ),
+        compute=compute,
         timeout=MAP_FRAGMENT_TTL,
     )
+    html = mark_safe(value["html"])  # noqa: S308 - our own template's output
+    status = 400 if settings_form else 200
     if request.htmx and request.htmx.target == "coverage":
-        return HttpResponse(html, status=400 if settings_form else 200)
+        return HttpResponse(html, status=status)
     context = _flags(access) | {"coverage_html": html}
     if context["can_configure"]:
         context["settings_form"] = settings_form or MapSettingsForm(
-            initial={"act_on_limit": selectors.act_on_limit(workshop=workshop)}
+            initial={"act_on_limit": value["act_on_limit"]}
         )
-    return render(request, "mapping/coverage.html", context, status=400 if settings_form else 200)
+    return render(request, "mapping/coverage.html", context, status=status)
 
 
 # --- audiences ---------------------------------------------------------------------------------

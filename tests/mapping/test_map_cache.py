@@ -269,3 +269,19 @@ def test_pages_work_without_a_cache(client, kpi, manager, settings):
     login(client, manager)
     for name in ("map", "coverage"):
         assert client.get(reverse(f"mapping:{name}", args=[kpi.workshop_id])).status_code == 200
+
+
+def test_facilitator_coverage_hit_costs_the_stamp_only(client, kpi, facilitator):
+    from kpiworkshop.mapping.models import MapSettings
+
+    from .test_coverage import count
+
+    login(client, facilitator)
+    url = reverse("mapping:coverage", args=[kpi.workshop_id])
+    client.get(url)
+    # Session, user, participant, the map's version: the threshold comes with the fragment.
+    assert count(client, url) == 4
+    assert 'name="act_on_limit" value="7"' in client.get(url).content.decode()
+    MapSettings.objects.create(workshop=kpi.workshop, act_on_limit=3)
+    body = client.get(url).content.decode()
+    assert 'name="act_on_limit" value="3"' in body and "(at most 3)" in body
