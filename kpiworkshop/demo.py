@@ -33,6 +33,7 @@ def seed() -> DemoResult:
     kpis_demo.demo_seed(organisation=organisation)
     voting_demo.demo_seed(organisation=organisation)
     mapping_demo.demo_seed(organisation=organisation)
+    codes += mapping_demo.demo_codes(organisation=organisation)
     catalog_demo.demo_seed(organisation=organisation)
     catalog_demo.review_demo_seed(organisation=organisation)
     return DemoResult(organisation=organisation, codes=codes)

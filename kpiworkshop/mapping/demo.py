@@ -14,7 +14,13 @@ from django.db import transaction
 from kpiworkshop.accounts.models import Membership, Organisation, Role
 from kpiworkshop.kpis import services as kpi_services
 from kpiworkshop.kpis.models import LibraryKPI, Proposal, ProposalState
-from kpiworkshop.workshops.models import Participant, Stage, Workshop, new_guest_key
+from kpiworkshop.workshops.models import (
+    Invitation,
+    Participant,
+    Stage,
+    Workshop,
+    new_guest_key,
+)
 
 from . import services
 from .models import Audience, BusinessGoal, GoalLink
@@ -262,3 +268,27 @@ def demo_seed(*, organisation: Organisation) -> int:
                 body="Team leaders cannot act on handling time alone: it pushes us to hang up.",
             )
     return made
+
+
+#: The join codes ``seed_demo`` prints for the Map workshop, as for the other demo workshops.
+CODE_ROLES = (Role.AGENT, Role.CUSTOMER, Role.SUPERVISOR)
+
+
+@transaction.atomic
+def demo_codes(*, organisation: Organisation) -> list[Invitation]:
+    """Active join codes for the Map workshop (an agent's, a customer's, a supervisor's):
+    the ones it has, or new ones. Idempotent, like the rest of the demo."""
+    workshops = Workshop.objects.filter(organisation=organisation)
+    workshop = workshops.filter(title=TITLE).first() or workshops.filter(stage=Stage.MAP).first()
+    facilitator = _member(organisation, Role.FACILITATOR)
+    if workshop is None or facilitator is None:
+        return []
+    codes = []
+    for role in CODE_ROLES:
+        invitation = Invitation.objects.usable().filter(workshop=workshop, role=role).first()
+        if invitation is None:
+            invitation = Invitation.objects.create(
+                workshop=workshop, role=role, label="Demo", created_by=facilitator
+            )
+        codes.append(invitation)
+    return codes

@@ -14,11 +14,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from kpiworkshop.core.fragments import versioned_key
 from kpiworkshop.kpis.models import Category, Channel, Proposal, Purpose
 from kpiworkshop.workshops.models import Workshop
 
 from .models import (
     DEFAULT_ACT_ON_LIMIT,
+    DEFAULT_AUDIENCES,
+    DEFAULT_GOALS,
     Audience,
     AudienceLink,
     BusinessGoal,
@@ -77,11 +80,16 @@ def goals_for(*, organisation_id: int, active_only: bool = True) -> list[Busines
     qs = BusinessGoal.objects.filter(organisation_id=organisation_id)
     if active_only:
         qs = qs.filter(is_active=True)
-    goals = list(qs.order_by("order", "id"))
-    top = [g for g in goals if g.parent_id is None or g.parent_id not in {x.pk for x in goals}]
+    return _goal_tree(list(qs.order_by("order", "id")))
+
+
+def _goal_tree(goals: list[BusinessGoal]) -> list[BusinessGoal]:
+    ids = {x.pk for x in goals}
+    top = [g for g in goals if g.parent_id is None or g.parent_id not in ids]
+    top_ids = {g.pk for g in top}
     children = defaultdict(list)
     for g in goals:
-        if g not in top:
+        if g.pk not in top_ids:
             children[g.parent_id].append(g)
     ordered = []
     for g in top:
@@ -581,20 +589,36 @@ def coverage_for_workshop(*, workshop: Workshop) -> Coverage:
     )
 
 
-def coverage_version(*, workshop: Workshop) -> str:
-    """A stamp that changes whenever anything the coverage view shows changes: links,
-    breakdowns, the KPIs' revisions and states, the organisation's goals and audiences, the
-    threshold. One query of scalar subqueries, written out because the ORM took longer to
-    compile it than the database to answer it; the view caches its fragment under it."""
+def map_version(*, workshop: Workshop, with_comments: bool = False) -> str:
+    """A stamp that changes whenever anything the map, the coverage view or an audience's
+    preview shows can have changed: the workshop's stage, its KPIs (rows, state, a new revision:
+    every write sets ``updated_at`` and a revision made current has a higher id), goal and
+    audience links, breakdowns (rewritten, so the latest id moves), the organisation's goals and
+    audiences, the overload threshold; ``with_comments`` adds the comments on links (the map's
+    cards count them; the coverage does not show them). Counts catch deletions, the latest
+    ``updated_at`` the edits. One query of scalar subqueries, written out because the ORM took
+    longer to compile it than the database to answer it: the key of the Map stage's cached
+    fragments (``kpiworkshop.core.fragments``). Timestamps are taken before commit, so callers
+    keep their entries short-lived."""
     p = Proposal._meta.db_table
     g = GoalLink._meta.db_table
     a = AudienceLink._meta.db_table
     b = ReportingBreakdown._meta.db_table
+    c = LinkComment._meta.db_table
     go = BusinessGoal._meta.db_table
     au = Audience._meta.db_table
     ms = MapSettings._meta.db_table
     in_workshop = f"proposal_id IN (SELECT id FROM {p} WHERE workshop_id = %(w)s)"  # noqa: S608
     mapped = ", ".join(f"'{state}'" for state in sorted(MAPPED_STATES))
+    comments = ""
+    if with_comments:
+        on_links = (
+            f"(goal_link_id IN (SELECT id FROM {g} WHERE {in_workshop}) "  # noqa: S608
+            f"OR audience_link_id IN (SELECT id FROM {a} WHERE {in_workshop}))"
+        )
+        comments = f""",
+          (SELECT COUNT(*) FROM {c} WHERE {on_links}),
+          (SELECT MAX(updated_at) FROM {c} WHERE {on_links})"""  # noqa: S608
     sql = f"""
         SELECT
           (SELECT COUNT(*) FROM {p} WHERE workshop_id = %(w)s),
@@ -611,12 +635,12 @@ def coverage_version(*, workshop: Workshop) -> str:
           (SELECT MAX(updated_at) FROM {go} WHERE organisation_id = %(o)s),
           (SELECT COUNT(*) FROM {au} WHERE organisation_id = %(o)s),
           (SELECT MAX(updated_at) FROM {au} WHERE organisation_id = %(o)s),
-          (SELECT act_on_limit FROM {ms} WHERE workshop_id = %(w)s)
+          (SELECT act_on_limit FROM {ms} WHERE workshop_id = %(w)s){comments}
     """  # noqa: S608 - table names from the models, values as parameters
     with connection.cursor() as cursor:
         cursor.execute(sql, {"w": workshop.pk, "o": workshop.organisation_id})
         row = cursor.fetchone()
-    return "|".join(str(v) for v in (workshop.stage, *row))
+    return versioned_key(workshop.pk, workshop.stage, with_comments, *row)
 
 
 # --- One audience ------------------------------------------------------------------------------
@@ -667,9 +691,13 @@ def audience_view(*, workshop: Workshop, audience: Audience) -> AudienceView:
     )
 
 
-def audience_summaries(*, workshop: Workshop) -> list[dict]:
-    """Each audience with how many KPIs it sees, acts on, is accountable for. Two queries."""
-    audiences = audiences_for(organisation_id=workshop.organisation_id)
+def audience_summaries(
+    *, workshop: Workshop, audiences: list[Audience] | None = None
+) -> list[dict]:
+    """Each audience with how many KPIs it sees, acts on, is accountable for. Two queries
+    (one with ``audiences`` given)."""
+    if audiences is None:
+        audiences = audiences_for(organisation_id=workshop.organisation_id)
     ids = mapped_proposals(workshop=workshop).values("pk")
     counts = Counter(
         AudienceLink.objects.filter(proposal_id__in=ids).values_list("audience_id", "relation")
@@ -683,6 +711,26 @@ def audience_summaries(*, workshop: Workshop) -> list[dict]:
         }
         for a in audiences
     ]
+
+
+def map_side_lists(*, workshop: Workshop) -> dict | None:
+    """The map page's side lists: the active goals in tree order and each active audience with
+    its counts; None when a default goal or audience is missing (the caller creates them with
+    ``services.defaults_ensure`` and asks again). Three queries: the check for the defaults
+    comes with the lists, retired ones included."""
+    org_id = workshop.organisation_id
+    goals = list(BusinessGoal.objects.filter(organisation_id=org_id).order_by("order", "id"))
+    audiences = list(Audience.objects.filter(organisation_id=org_id).order_by("order", "id"))
+    if not set(DEFAULT_GOALS) <= {g.key for g in goals} or not set(DEFAULT_AUDIENCES) <= {
+        a.key for a in audiences
+    }:
+        return None
+    return {
+        "goals": _goal_tree([g for g in goals if g.is_active]),
+        "audiences": audience_summaries(
+            workshop=workshop, audiences=[a for a in audiences if a.is_active]
+        ),
+    }
 
 
 def proposal_for_map(*, workshop: Workshop, proposal_id: int) -> Proposal | None:

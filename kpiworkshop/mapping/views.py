@@ -10,13 +10,15 @@ from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.functional import SimpleLazyObject
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from kpiworkshop.accounts.models import Role
+from kpiworkshop.core.fragments import cached_fragment, cached_value
 from kpiworkshop.core.htmx import HtmxHttpRequest, form_errors_from
 from kpiworkshop.kpis.models import LibraryKPI
 from kpiworkshop.workshops import permissions as wp
@@ -37,6 +39,9 @@ from .models import Audience, BusinessGoal
 
 COVERAGE_POLL_SECONDS = 5
 MAP_PAGE = 20
+#: How long a shared fragment of the Map stage lives: its version is read from timestamps
+#: taken before commit, so an entry could lag a concurrent write by at most this long.
+MAP_FRAGMENT_TTL = 30
 
 
 def _load(request, pk: int) -> WorkshopAccess:
@@ -81,32 +86,67 @@ def _page(request) -> int:
     return min(max(page, 1), 1000)
 
 
+def _role_key(flags: dict) -> str:
+    """What makes the map's shared markup differ between viewers: the buttons (map, comment,
+    details), the goals link, and internal definition fields hidden from customers."""
+    keys = ("can_map", "can_comment", "can_manage_goals", "see_internal")
+    return "".join("1" if flags[k] else "0" for k in keys)
+
+
 @require_GET
 def map_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The map, MAP_PAGE cards at a time: "Show more" appends the next ones with htmx, or is a
-    plain link to the next page without JavaScript."""
+    plain link to the next page without JavaScript.
+
+    Everything under the heading is the same for everyone with the same permissions (nothing
+    personal: no form, no name of the viewer), so it is rendered once per map version, page
+    and role, and shared (``core/fragments.py``)."""
     access = _load(request, pk)
+    workshop = access.workshop
     page = _page(request)
-    rows = selectors.map_rows(
-        workshop=access.workshop,
-        see_internal=_can_see_internal(access),
-        offset=(page - 1) * MAP_PAGE,
-        limit=MAP_PAGE + 1,  # one more tells whether there is a next page
+    flags = _flags(access)
+    more = bool(request.htmx and request.htmx.target == "map-more")
+
+    def render_body() -> str:
+        # Every id on the map (a few hundred integers at most): the page's slice and the count
+        # in one query.
+        ids = list(
+            selectors.mapped_proposals(workshop=workshop)
+            .order_by("id")
+            .values_list("pk", flat=True)
+        )
+        start = (page - 1) * MAP_PAGE
+        rows = selectors.map_rows(
+            workshop=workshop,
+            proposal_ids=ids[start : start + MAP_PAGE],
+            see_internal=flags["see_internal"],
+        )
+        context = flags | {
+            "rows": rows,
+            "has_more": len(ids) > start + MAP_PAGE,
+            "next_page": page + 1,
+        }
+        if more:
+            return render_to_string("mapping/map.html#kpi-list", context)
+        side = selectors.map_side_lists(workshop=workshop)
+        if side is None:
+            # Only on a miss: creating a default changes the version, so a hit never needs it.
+            services.defaults_ensure(organisation=workshop.organisation)
+            side = selectors.map_side_lists(workshop=workshop)
+        context |= side | {"kpi_count": len(ids)}
+        return render_to_string("mapping/map.html#map-body", context)
+
+    body = cached_fragment(
+        "map-list" if more else "map-body",
+        scope=(workshop.organisation_id, workshop.pk),
+        version=selectors.map_version(workshop=workshop, with_comments=True),
+        audience=f"{_role_key(flags)}:{page}",
+        render=render_body,
+        timeout=MAP_FRAGMENT_TTL,
     )
-    context = _flags(access) | {
-        "rows": rows[:MAP_PAGE],
-        "has_more": len(rows) > MAP_PAGE,
-        "next_page": page + 1,
-    }
-    if request.htmx and request.htmx.target == "map-more":
-        return render(request, "mapping/map.html#kpi-list", context)
-    services.defaults_ensure(organisation=access.workshop.organisation)
-    context |= {
-        "kpi_count": selectors.mapped_proposals(workshop=access.workshop).count(),
-        "goals": selectors.goals_for(organisation_id=access.workshop.organisation_id),
-        "audiences": selectors.audience_summaries(workshop=access.workshop),
-    }
-    return render(request, "mapping/map.html", context)
+    if more:
+        return HttpResponse(body)
+    return render(request, "mapping/map.html", flags | {"map_body": body})
 
 
 def _auto(proposal_id: int) -> str:
@@ -405,22 +445,34 @@ def coverage(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Saved."))
                 return redirect("mapping:coverage", pk=pk)
     workshop = access.workshop
-    # The fragment is cached under a stamp of everything it shows (one query); the coverage
-    # itself is computed only when the template misses the cache.
-    cov = SimpleLazyObject(lambda: selectors.coverage_for_workshop(workshop=workshop))
-    context = _flags(access) | {
-        "cov": cov,
-        "version": selectors.coverage_version(workshop=workshop),
-        "poll_seconds": COVERAGE_POLL_SECONDS,
-    }
+
+    # The same for every viewer (nothing in it depends on the role): rendered once per map
+    # version and shared; the coverage itself is computed only on a miss. The threshold comes
+    # with it (it is part of the version) for the facilitator's settings form.
+    def compute() -> dict:
+        cov = selectors.coverage_for_workshop(workshop=workshop)
+        context = {"workshop": workshop, "cov": cov, "poll_seconds": COVERAGE_POLL_SECONDS}
+        html = render_to_string("mapping/coverage.html#coverage-body", context)
+        return {"html": html, "act_on_limit": cov.act_on_limit}
+
+    value = cached_value(
+        "map-coverage",
+        scope=(workshop.organisation_id, workshop.pk),
+        version=selectors.map_version(workshop=workshop),
+        audience="all",
+        compute=compute,
+        timeout=MAP_FRAGMENT_TTL,
+    )
+    html = mark_safe(value["html"])  # noqa: S308 - our own template's output
+    status = 400 if settings_form else 200
+    if request.htmx and request.htmx.target == "coverage":
+        return HttpResponse(html, status=status)
+    context = _flags(access) | {"coverage_html": html}
     if context["can_configure"]:
         context["settings_form"] = settings_form or MapSettingsForm(
-            initial={"act_on_limit": selectors.act_on_limit(workshop=workshop)}
+            initial={"act_on_limit": value["act_on_limit"]}
         )
-    template = "mapping/coverage.html"
-    if request.htmx and request.htmx.target == "coverage":
-        template += "#coverage"
-    return render(request, template, context, status=400 if settings_form else 200)
+    return render(request, "mapping/coverage.html", context, status=status)
 
 
 # --- audiences ---------------------------------------------------------------------------------
@@ -438,12 +490,36 @@ def audience_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def audience_detail(request: HtmxHttpRequest, pk: int, audience_id: int) -> HttpResponse:
+    """What an audience sees and acts on: the same for every viewer, so rendered once per map
+    version and shared. The audience is looked up only on a miss (in the organisation: the
+    organisation is the first part of the key, so another's audience is never found)."""
     access = _load(request, pk)
-    audience = selectors.audience_get(workshop=access.workshop, audience_id=audience_id)
-    if audience is None:
+    workshop = access.workshop
+
+    def compute() -> dict:
+        audience = selectors.audience_get(workshop=workshop, audience_id=audience_id)
+        if audience is None:
+            return {"missing": True}
+        context = {
+            "workshop": workshop,
+            "view": selectors.audience_view(workshop=workshop, audience=audience),
+        }
+        html = render_to_string("mapping/audience_detail.html#audience-body", context)
+        return {"missing": False, "title": audience.label, "html": html}
+
+    value = cached_value(
+        "map-audience",
+        scope=(workshop.organisation_id, workshop.pk, audience_id),
+        version=selectors.map_version(workshop=workshop),
+        audience="all",
+        compute=compute,
+        timeout=MAP_FRAGMENT_TTL,
+    )
+    if value["missing"]:
         raise Http404
     context = _flags(access) | {
-        "view": selectors.audience_view(workshop=access.workshop, audience=audience)
+        "audience_title": value["title"],
+        "audience_html": mark_safe(value["html"]),  # noqa: S308 - our own template's output
     }
     return render(request, "mapping/audience_detail.html", context)
 

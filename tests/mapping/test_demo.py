@@ -22,3 +22,25 @@ def test_seed_demo_maps_a_workshop_with_deliberate_gaps(db):
     assert GoalLink.objects.filter(proposal__workshop=workshop).count() == links
     assert AudienceLink.objects.count() == audience_links
     assert Workshop.objects.filter(organisation=result.organisation, stage=Stage.MAP).count() == 1
+
+
+def test_seed_demo_prints_join_codes_for_the_map_workshop(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from kpiworkshop.mapping.demo import TITLE
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    workshop = Workshop.objects.get(title=TITLE)
+    lines = [line for line in out.getvalue().splitlines() if TITLE in line]
+    assert len(lines) == 2, out.getvalue()  # the agent's and the customer's, like the others
+    codes = {inv.display_code for inv in workshop.invitations.usable()}
+    assert all(any(code in line for code in codes) for line in lines)
+    assert any("Agent" in line for line in lines) and "[Map]" in lines[0]
+    # Idempotent: a second run prints the same codes and makes none.
+    again = StringIO()
+    call_command("seed_demo", stdout=again)
+    assert [line for line in again.getvalue().splitlines() if TITLE in line] == lines
+    assert workshop.invitations.count() == 3

@@ -1,0 +1,287 @@
+"""The Map stage's shared fragments (the map's cards and side lists, the coverage body, an
+audience's preview) follow every change that should change them, and are never shared between
+viewers who see different things or across organisations."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from kpiworkshop.kpis.models import Proposal
+from kpiworkshop.mapping import selectors, services
+from kpiworkshop.workshops import services as workshop_services
+from kpiworkshop.workshops.models import Stage
+from tests.conftest import as_guest, login
+from tests.factories import AudienceFactory, BusinessGoalFactory, ParticipantFactory
+
+from .conftest import make_kpi
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _map(client, workshop, **kw) -> str:
+    response = client.get(reverse("mapping:map", args=[workshop.pk]), **kw)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _card(body: str, proposal) -> str:
+    """The markup of one KPI's card on the map."""
+    match = re.search(rf'<article[^>]*id="kpi-{proposal.pk}".*?</article>', body, re.S)
+    assert match, f"no card for KPI {proposal.pk}"
+    return match.group(0)
+
+
+def test_map_card_follows_goal_and_audience_links(client, kpi, manager, goal, audience):
+    login(client, manager)
+    assert "No goal yet." in _card(_map(client, kpi.workshop), kpi)
+    assert "No goal yet." in _card(_map(client, kpi.workshop), kpi)  # a hit
+    link = services.goal_link_set(actor=manager, proposal=kpi, goal_id=goal.pk)
+    card = _card(_map(client, kpi.workshop), kpi)
+    assert "Reduce repeat contacts" in card and "Secondary" in card
+    services.goal_link_set(actor=manager, proposal=kpi, goal_id=goal.pk, strength="primary")
+    assert "Primary" in _card(_map(client, kpi.workshop), kpi)
+    services.goal_link_remove(actor=manager, link=link)
+    assert "No goal yet." in _card(_map(client, kpi.workshop), kpi)
+    audience_link = services.audience_link_set(
+        actor=manager, proposal=kpi, audience_id=audience.pk, relation="acts", cadence="daily"
+    )
+    card = _card(_map(client, kpi.workshop), kpi)
+    assert "Team leaders" in card and "Daily" in card
+    # The same link moved to another cadence (same number of links).
+    services.audience_link_set(
+        actor=manager, proposal=kpi, audience_id=audience.pk, relation="acts", cadence="weekly"
+    )
+    assert "Weekly" in _card(_map(client, kpi.workshop), kpi)
+    # The side list counts what each audience acts on.
+    assert re.search(r"Team leaders</a> — sees 0, acts on 1", _map(client, kpi.workshop))
+    services.audience_link_remove(actor=manager, link=audience_link.__class__.objects.get())
+    assert "Nobody yet." in _card(_map(client, kpi.workshop), kpi)
+
+
+def test_map_follows_new_goals_audiences_and_renames(client, kpi, manager, facilitator, goal):
+    login(client, facilitator)
+    body = _map(client, kpi.workshop)
+    assert "Grow the brand" not in body
+    services.goal_save(actor=facilitator, workshop=kpi.workshop, name="Grow the brand")
+    assert "Grow the brand" in _map(client, kpi.workshop)
+    services.audience_save(actor=facilitator, workshop=kpi.workshop, name="Night shift")
+    assert "Night shift" in _map(client, kpi.workshop)
+    services.goal_link_set(actor=manager, proposal=kpi, goal_id=goal.pk)
+    assert "Reduce repeat contacts" in _card(_map(client, kpi.workshop), kpi)
+    services.goal_save(
+        actor=facilitator, workshop=kpi.workshop, goal=goal, name="Fewer repeat contacts"
+    )
+    card = _card(_map(client, kpi.workshop), kpi)
+    assert "Fewer repeat contacts" in card and "Reduce repeat contacts" not in card
+
+
+def test_map_follows_a_new_revision_breakdowns_and_comments(client, kpi, manager, agent, goal):
+    login(client, manager)
+    link = services.goal_link_set(actor=manager, proposal=kpi, goal_id=goal.pk)
+    card = _card(_map(client, kpi.workshop), kpi)
+    assert "none yet" in card and "comment" not in card
+    # Saving a counter-metric writes a new revision of the KPI.
+    services.counter_metric_set(actor=manager, proposal=kpi, text="Repeat contacts in 7 days")
+    kpi.refresh_from_db()
+    assert kpi.current_revision.number == 2
+    assert "Repeat contacts in 7 days" in _card(_map(client, kpi.workshop), kpi)
+    services.breakdowns_save(actor=manager, proposal=kpi, values={"channel": ["chat"]})
+    assert "Chat" in _card(_map(client, kpi.workshop), kpi)
+    services.breakdowns_save(actor=manager, proposal=kpi, values={"channel": ["email"]})
+    card = _card(_map(client, kpi.workshop), kpi)
+    assert "Chat" not in card
+    comment = services.link_comment_create(
+        actor=agent, goal_link=link, stance="concern", body="We cannot act on it"
+    )
+    assert "1 comment" in _card(_map(client, kpi.workshop), kpi)
+    facilitator = ParticipantFactory(workshop=kpi.workshop, role="facilitator")
+    services.link_comment_hide(actor=facilitator, comment=comment, reason="Off topic")
+    assert "1 comment" not in _card(_map(client, kpi.workshop), kpi)
+
+
+def test_map_follows_a_new_kpi_on_the_shortlist(client, kpi, manager):
+    login(client, manager)
+    assert "1 KPI to map" in _map(client, kpi.workshop)
+    make_kpi(kpi.workshop, manager, "Customer effort score")
+    body = _map(client, kpi.workshop)
+    assert "2 KPIs to map" in body and "Customer effort score" in body
+    Proposal.objects.filter(workshop=kpi.workshop, state="shortlisted").exclude(pk=kpi.pk).update(
+        state="withdrawn"
+    )
+    assert "Customer effort score" not in _map(client, kpi.workshop)
+
+
+def test_map_follows_a_stage_move(client, kpi, manager, facilitator):
+    login(client, manager)
+    assert "Map this KPI" in _map(client, kpi.workshop)
+    workshop_services.workshop_set_stage(
+        actor=facilitator, workshop=kpi.workshop, stage=Stage.APPROVE, expected_stage=Stage.MAP
+    )
+    body = _map(client, kpi.workshop)
+    assert "Map this KPI" not in body and "Details" in body
+
+
+def test_map_cards_differ_by_role_and_are_not_shared(
+    client, kpi, manager, agent, guest_customer, goal
+):
+    services.counter_metric_set(actor=manager, proposal=kpi, text="Repeat contacts")
+    Proposal.objects.filter(pk=kpi.pk).update(internal_fields=["counter_metric_text"])
+    # Each role loads the map twice (a miss, then a hit), in turn, after the others.
+    for _ in range(2):
+        login(client, manager)
+        card = _card(_map(client, kpi.workshop), kpi)
+        assert "Map this KPI" in card and "Repeat contacts" in card
+        login(client, agent)
+        card = _card(_map(client, kpi.workshop), kpi)
+        assert "Map this KPI" not in card and ">Comment<" in card
+        assert "Repeat contacts" in card  # agents see internal fields
+        client.logout()
+        as_guest(client, guest_customer)
+        card = _card(_map(client, kpi.workshop), kpi)
+        assert "Repeat contacts" not in card and "internal" in card
+        client.cookies.clear()
+
+
+def test_manage_goals_link_only_for_keepers(client, kpi, manager, facilitator):
+    login(client, facilitator)
+    assert "Manage goals and audiences" in _map(client, kpi.workshop)
+    login(client, manager)
+    assert "Manage goals and audiences" not in _map(client, kpi.workshop)
+
+
+def test_show_more_is_cached_per_page(client, map_workshop, manager):
+    for i in range(45):
+        make_kpi(map_workshop, manager, f"KPI {i:02d}")
+    login(client, manager)
+    url = reverse("mapping:map", args=[map_workshop.pk])
+    more = HX | {"HTTP_HX_TARGET": "map-more"}
+    second = client.get(url + "?page=2", **more).content.decode()
+    third = client.get(url + "?page=3", **more).content.decode()
+    assert "KPI 20" in second and "KPI 40" not in second
+    assert "KPI 40" in third and "KPI 20" not in third
+    assert "<html" not in second
+    # The full page's second page is not the fragment (and vice versa).
+    assert "<html" in client.get(url + "?page=2").content.decode()
+    assert "<html" not in client.get(url + "?page=2", **more).content.decode()
+
+
+@pytest.fixture
+def two_organisations(monkeypatch, map_workshop, manager, other_org_participant):
+    """Two organisations' Map workshops whose versions are forced equal: only the key's scope
+    (organisation, workshop) keeps their fragments apart."""
+    other = other_org_participant.workshop
+    other.stage = Stage.MAP
+    other.save()
+    make_kpi(map_workshop, manager, "Ours: first contact resolution")
+    make_kpi(other, other_org_participant, "Theirs: secret churn KPI")
+    monkeypatch.setattr(selectors, "map_version", lambda **kw: "same")
+    return map_workshop, other
+
+
+def test_fragments_are_not_shared_across_organisations(
+    client, two_organisations, manager, other_org_participant
+):
+    ours, theirs = two_organisations
+    ours_audience = AudienceFactory(organisation=ours.organisation, name="Our team leaders")
+    AudienceFactory(organisation=theirs.organisation, name="Their board")
+    BusinessGoalFactory(organisation=theirs.organisation, name="Their hidden goal")
+    login(client, other_org_participant)
+    for name in ("map", "coverage"):
+        body = client.get(reverse(f"mapping:{name}", args=[theirs.pk])).content.decode()
+        assert "Theirs: secret churn KPI" in body
+    login(client, manager)
+    for name in ("map", "coverage"):
+        body = client.get(reverse(f"mapping:{name}", args=[ours.pk])).content.decode()
+        assert "Ours: first contact resolution" in body
+        assert "Theirs" not in body and "Their hidden goal" not in body
+    # Our audience through their workshop: not found, even with our preview in the cache.
+    ours_url = reverse("mapping:audience", args=[ours.pk, ours_audience.pk])
+    assert client.get(ours_url).status_code == 200
+    login(client, other_org_participant)
+    response = client.get(reverse("mapping:audience", args=[theirs.pk, ours_audience.pk]))
+    assert response.status_code == 404
+
+
+def test_audience_preview_follows_links_and_renames(client, kpi, manager, audience, facilitator):
+    login(client, manager)
+    url = reverse("mapping:audience", args=[kpi.workshop_id, audience.pk])
+    assert "Nothing to act on." in client.get(url).content.decode()
+    link = services.audience_link_set(
+        actor=manager, proposal=kpi, audience_id=audience.pk, relation="acts", cadence="daily"
+    )
+    body = client.get(url).content.decode()
+    assert "First contact resolution" in body and "Daily" in body
+    services.audience_link_set(
+        actor=manager, proposal=kpi, audience_id=audience.pk, relation="acts", cadence="monthly"
+    )
+    assert "Monthly" in client.get(url).content.decode()
+    services.audience_save(
+        actor=facilitator, workshop=kpi.workshop, audience=audience, name="Shift leads"
+    )
+    body = client.get(url).content.decode()
+    assert "<title>Shift leads" in body and "Team leaders" not in body
+    services.counter_metric_set(actor=manager, proposal=kpi, text="x")  # a new revision
+    services.audience_link_remove(actor=manager, link=link)
+    assert "Nothing to act on." in client.get(url).content.decode()
+
+
+def test_audience_preview_overload_follows_the_threshold(client, kpi, manager, audience):
+    from kpiworkshop.mapping.models import MapSettings
+
+    login(client, manager)
+    second = make_kpi(kpi.workshop, manager, "Second")
+    for p in (kpi, second):
+        services.audience_link_set(
+            actor=manager, proposal=p, audience_id=audience.pk, relation="acts"
+        )
+    url = reverse("mapping:audience", args=[kpi.workshop_id, audience.pk])
+    assert 'data-testid="overload"' not in client.get(url).content.decode()
+    MapSettings.objects.create(workshop=kpi.workshop, act_on_limit=1)
+    assert 'data-testid="overload"' in client.get(url).content.decode()
+
+
+def test_coverage_stops_polling_after_a_stage_move(client, kpi, manager, facilitator):
+    login(client, manager)
+    url = reverse("mapping:coverage", args=[kpi.workshop_id])
+    assert "hx-trigger=" in client.get(url).content.decode()
+    workshop_services.workshop_set_stage(
+        actor=facilitator, workshop=kpi.workshop, stage=Stage.APPROVE, expected_stage=Stage.MAP
+    )
+    assert "hx-trigger=" not in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize("name", ["map", "coverage"])
+def test_fragments_follow_the_language(client, kpi, manager, name):
+    login(client, manager)
+    url = reverse(f"mapping:{name}", args=[kpi.workshop_id])
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    italian = client.get(url, HTTP_ACCEPT_LANGUAGE="it").content.decode()
+    word = {"map": "No goal yet.", "coverage": "Macro-categories"}[name]
+    assert word in english and word not in italian
+
+
+def test_pages_work_without_a_cache(client, kpi, manager, settings):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+        "strict": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    }
+    login(client, manager)
+    for name in ("map", "coverage"):
+        assert client.get(reverse(f"mapping:{name}", args=[kpi.workshop_id])).status_code == 200
+
+
+def test_facilitator_coverage_hit_costs_the_stamp_only(client, kpi, facilitator):
+    from kpiworkshop.mapping.models import MapSettings
+
+    from .test_coverage import count
+
+    login(client, facilitator)
+    url = reverse("mapping:coverage", args=[kpi.workshop_id])
+    client.get(url)
+    # Session, user, participant, the map's version: the threshold comes with the fragment.
+    assert count(client, url) == 4
+    assert 'name="act_on_limit" value="7"' in client.get(url).content.decode()
+    MapSettings.objects.create(workshop=kpi.workshop, act_on_limit=3)
+    body = client.get(url).content.decode()
+    assert 'name="act_on_limit" value="3"' in body and "(at most 3)" in body
