@@ -196,12 +196,12 @@ def test_crash_half_way_leaves_nothing_and_retry_gives_one_release(
         language="en",
         effective_date=datetime.date(2026, 1, 1),
     )
-    real = exports._pdf_document
+    real = exports._pdf_packs
 
-    def crash(doc, **kwargs):  # dies half-way: CSV, JSON and Markdown are built already
+    def crash(*args, **kwargs):  # dies half-way: CSV, JSON and Markdown are built already
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(exports, "_pdf_document", crash)
+    monkeypatch.setattr(exports, "_pdf_packs", crash)
     with pytest.raises(RuntimeError):
         services.release_build(job_id=job.pk)
     job.refresh_from_db()
@@ -210,7 +210,7 @@ def test_crash_half_way_leaves_nothing_and_retry_gives_one_release(
     assert not CatalogRelease.objects.exists()
     assert not CatalogEntry.objects.exists()
     assert not Export.objects.exists()
-    monkeypatch.setattr(exports, "_pdf_document", real)
+    monkeypatch.setattr(exports, "_pdf_packs", real)
     services.release_build(job_id=job.pk)
     services.release_build(job_id=job.pk)
     assert CatalogRelease.objects.count() == 1
