@@ -246,7 +246,24 @@ def pack_assemble(parts: list[tuple[Piece, list[int]]], *, title: str, language:
     return out.getvalue()
 
 
+def _die_with_parent() -> None:
+    """A worker killed half-way (SIGKILL, time limit) takes this process with it (Linux
+    PR_SET_PDEATHSIG; elsewhere the piece is finished and thrown away)."""
+    import ctypes
+    import signal
+
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the call
+        os._exit(1)
+
+
 def _main(argv: list[str]) -> None:
+    _die_with_parent()
     html_path, pdf_path, json_path, outline_level = argv
     piece = piece_render(
         Path(html_path).read_text(encoding="utf-8"), outline_level=int(outline_level)

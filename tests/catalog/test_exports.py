@@ -1,6 +1,10 @@
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
+import time
 
 import jsonschema
 import pytest
@@ -301,3 +305,42 @@ def test_a_failing_layout_process_leaves_the_work_to_this_one(
         fallback = exports.export_render(release=published, fmt="pdf")
     assert "PDF layout process failed" in caplog.text
     assert _page_texts(fallback) == _page_texts(alone)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_killed_worker_takes_its_layout_process_with_it(tmp_path):
+    """SIGKILL of the worker mid-build (its retry builds everything again) leaves no layout
+    process running on."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT_SCRIPT],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"TMPDIR": str(tmp_path)},
+    )
+    child = int(parent.stdout.readline())
+    time.sleep(1)
+    assert _running(child)  # still laying out
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(child)
+
+
+PARENT_SCRIPT = """
+import time
+from kpiworkshop.catalog import pdfpack
+html = "<h2>x</h2><p>" + "A long sentence about a KPI. " * 40 + "</p>"
+child = pdfpack.ChildPiece("<html><body>" + html * 3000 + "</body></html>")
+print(child.proc.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return "zombie" not in f.read()
+    except FileNotFoundError:
+        return False
