@@ -133,7 +133,7 @@ class ChildPiece:
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=err,
-                    env=os.environ | {"PYTHONUNBUFFERED": "1"},
+                    env=os.environ | {"KPIW_PDF_PARENT": str(os.getpid())},
                 )
         except OSError:
             log.warning("could not start a PDF layout process; laying out here", exc_info=True)
@@ -252,13 +252,13 @@ def _die_with_parent() -> None:
     import ctypes
     import signal
 
-    parent = os.getppid()
+    parent = int(os.environ.get("KPIW_PDF_PARENT") or os.getppid())
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         return
-    if os.getppid() != parent:  # the parent died before the call
+    if os.getppid() != parent:  # the parent died before the call (or before we started)
         os._exit(1)
 
 
