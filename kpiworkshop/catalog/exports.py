@@ -390,10 +390,18 @@ def _pack(doc: dict, front: pdfpack.Piece, chapters: dict[str, tuple]) -> bytes:
 CHILD_SHARE = 0.6
 
 
-def _pdf_packs(doc: dict, others: list[dict]) -> list[bytes]:
+#: Progress weights of the PDF steps (about their share of the time for 500 KPIs).
+PDF_STEPS = {"chapters here": 3, "fronts": 1, "chapters there": 3, "pack": 1}
+
+
+def _pdf_packs(
+    doc: dict, others: list[dict], on_step: Callable[[str], None] | None = None
+) -> list[bytes]:
     """The PDF pack of ``doc`` and of each of ``others`` (the same release for one audience:
-    their entries are among ``doc``'s). With many chapters, the second half is laid out by a
-    second process while this one lays out the first half and the packs' fronts."""
+    their entries are among ``doc``'s). With many chapters, most of them are laid out by a
+    second process while this one lays out the rest and the packs' fronts. ``on_step`` is
+    told each step of ``PDF_STEPS`` done."""
+    step = on_step or (lambda name: None)
     entries = doc["entries"]
     split = len(entries)
     if settings.KPIW_PDF_PROCESSES > 1 and len(entries) >= settings.KPIW_PDF_PARALLEL_FROM:
@@ -412,9 +420,12 @@ def _pdf_packs(doc: dict, others: list[dict]) -> list[bytes]:
                 outline_level=1,
             )
         ]
+        step("chapters here")
         fronts = [pdfpack.piece_render(_pack_html(d, cover_only=True)) for d in [doc, *others]]
+        step("fronts")
         if child is not None:
             pieces.append(child.result())
+        step("chapters there")
     finally:
         if child is not None:
             child.close()
@@ -423,7 +434,11 @@ def _pdf_packs(doc: dict, others: list[dict]) -> list[bytes]:
         for piece in pieces
         for anchor, numbers in piece.pages_with_anchor("kpi-").items()
     }
-    return [_pack(d, front, chapters) for d, front in zip([doc, *others], fronts, strict=True)]
+    packs = []
+    for d, front in zip([doc, *others], fronts, strict=True):
+        packs.append(_pack(d, front, chapters))
+        step("pack")
+    return packs
 
 
 def render_pdf(doc: dict) -> bytes:
@@ -484,12 +499,17 @@ def exports_build(
     already written stay unreferenced under random names)."""
     entries = list(CatalogEntry.objects.filter(release=release).order_by("position", "id"))
     audiences = release_audiences(entries)
-    steps = 4 + len(audiences)
+    # Progress: 1 a text export, the PDF steps by their weight (the PDF packs are saved
+    # together at the end, in moments).
+    total = 3 + sum(PDF_STEPS.values()) + PDF_STEPS["pack"] * len(audiences)
+    progress = 0
     built = []
 
-    def done():
+    def done(weight: int = 1):
+        nonlocal progress
+        progress += weight
         if on_progress:
-            on_progress(round(55 * len(built) / steps))
+            on_progress(round(55 * progress / total))
 
     with translation.override(release.language):
         doc = release_document(release, entries)
@@ -500,10 +520,10 @@ def exports_build(
             (slug, name, release_document(release, entries, audience=slug))
             for slug, name in audiences
         ]
-        packs = _pdf_packs(doc, [d for _slug, _name, d in parts])
+        packs = _pdf_packs(
+            doc, [d for _slug, _name, d in parts], on_step=lambda name: done(PDF_STEPS[name])
+        )
         built.append(_export_save(release, ExportFormat.PDF, "", "", packs[0]))
-        done()
         for (slug, name, _doc), data in zip(parts, packs[1:], strict=True):
             built.append(_export_save(release, ExportFormat.PDF, slug, name, data))
-            done()
     return built
