@@ -414,12 +414,14 @@ def _pdf_packs(
             _pack_html(doc | {"entries": entries[split:]}, chapters_only=True), outline_level=1
         )
     try:
-        pieces = [
-            pdfpack.piece_render(
-                _pack_html(doc | {"entries": entries[:split]}, chapters_only=True),
-                outline_level=1,
+        pieces = []
+        if split:
+            pieces.append(
+                pdfpack.piece_render(
+                    _pack_html(doc | {"entries": entries[:split]}, chapters_only=True),
+                    outline_level=1,
+                )
             )
-        ]
         step("chapters here")
         fronts = [pdfpack.piece_render(_pack_html(d, cover_only=True)) for d in [doc, *others]]
         step("fronts")
