@@ -5,6 +5,7 @@ e-mail). Production sets DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL,
 CELERY_BROKER_URL and CACHE_URL; see docs/operations.md.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -250,6 +251,10 @@ KPIW_OUTBOX_LEASE_SECONDS = env.int(
 # The sweep leaves rows younger than this to their own wake-up message.
 KPIW_OUTBOX_SWEEP_GRACE_SECONDS = env.int("KPIW_OUTBOX_SWEEP_GRACE_SECONDS", default=30)
 KPIW_OUTBOX_MAX_ATTEMPTS = env.int("KPIW_OUTBOX_MAX_ATTEMPTS", default=8)
+# Publishing (catalog/pdfpack.py): a release with at least KPIW_PDF_PARALLEL_FROM KPIs has half
+# of its PDF chapters laid out by a second process (1 process: everything in the worker's own).
+KPIW_PDF_PROCESSES = env.int("KPIW_PDF_PROCESSES", default=min(2, os.cpu_count() or 1))
+KPIW_PDF_PARALLEL_FROM = env.int("KPIW_PDF_PARALLEL_FROM", default=60)
 
 # --- Forms ----------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

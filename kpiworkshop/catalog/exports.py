@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import nh3
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -27,6 +28,7 @@ from kpiworkshop.kpis.models import (
 )
 from kpiworkshop.mapping.models import Relation, Strength
 
+from . import pdfpack
 from .models import (
     CatalogEntry,
     CatalogRelease,
@@ -350,69 +352,99 @@ def note_labels() -> list[tuple[str, str]]:
     ]
 
 
-def _no_network(url: str, *args, **kwargs):
-    raise ValueError(f"no network access while building a PDF: {url[:80]}")
-
-
 def _css_string(text: str) -> SafeString:
     """Text as a CSS string literal that cannot close the string nor the <style> element."""
     escaped = "".join(c if c.isalnum() or c in " .,-·:()" else f"\\{ord(c):x} " for c in text)
     return mark_safe(f'"{escaped}"')  # noqa: S308 - every other character is escaped
 
 
-def _pdf_document(doc: dict, *, cover_only: bool = False):
-    """The laid-out WeasyPrint document (not yet written)."""
-    from weasyprint import HTML  # heavy: loaded only where PDFs are built
-
+def _pack_html(doc: dict, *, cover_only: bool = False, chapters_only: bool = False) -> str:
     footer = f"{_('KPI catalogue')} {doc['version']} · {doc['organisation']}"
-    html = render_to_string(
+    return render_to_string(
         "catalog/export_pack.html",
         {
             "doc": doc,
             "definition_labels": _definition_labels(),
             "note_labels": note_labels(),
             "cover_only": cover_only,
+            "chapters_only": chapters_only,
             "footer_css": _css_string(footer[:120]),
         },
     )
-    return HTML(string=html, url_fetcher=_no_network).render()
+
+
+def _pack(doc: dict, front: pdfpack.Piece, chapters: dict[str, tuple]) -> bytes:
+    """One pack: its own cover and contents, the chapters of its KPIs (already laid out,
+    shared by every pack), its own changes."""
+    sections = front.pages_with_anchor("changes")
+    back = sections.get("changes", [])
+    parts = [(front, [n for n in range(len(front.pages)) if n not in back])]
+    parts += [chapters[e["kpi_uid"]] for e in doc["entries"] if e["kpi_uid"] in chapters]
+    parts.append((front, back))
+    return pdfpack.pack_assemble(
+        parts, title=f"{_('KPI catalogue')} {doc['version']}", language=doc["language"]
+    )
+
+
+#: The share of the chapters laid out by the second process.
+CHILD_SHARE = 0.6
+
+
+#: Progress weights of the PDF steps (about their share of the time for 500 KPIs).
+PDF_STEPS = {"chapters here": 3, "fronts": 1, "chapters there": 3, "pack": 1}
+
+
+def _pdf_packs(
+    doc: dict, others: list[dict], on_step: Callable[[str], None] | None = None
+) -> list[bytes]:
+    """The PDF pack of ``doc`` and of each of ``others`` (the same release for one audience:
+    their entries are among ``doc``'s). With many chapters, most of them are laid out by a
+    second process while this one lays out the rest and the packs' fronts. ``on_step`` is
+    told each step of ``PDF_STEPS`` done."""
+    step = on_step or (lambda name: None)
+    entries = doc["entries"]
+    split = len(entries)
+    if settings.KPIW_PDF_PROCESSES > 1 and len(entries) >= settings.KPIW_PDF_PARALLEL_FROM:
+        # This process also lays out every pack's front and back and puts the packs together
+        # (about 6 s of 32 for 500 KPIs): the second one takes more of the chapters.
+        split = round(len(entries) * (1 - CHILD_SHARE))
+    child = None
+    if split < len(entries):
+        child = pdfpack.ChildPiece(
+            _pack_html(doc | {"entries": entries[split:]}, chapters_only=True), outline_level=1
+        )
+    try:
+        pieces = []
+        if split:
+            pieces.append(
+                pdfpack.piece_render(
+                    _pack_html(doc | {"entries": entries[:split]}, chapters_only=True),
+                    outline_level=1,
+                )
+            )
+        step("chapters here")
+        fronts = [pdfpack.piece_render(_pack_html(d, cover_only=True)) for d in [doc, *others]]
+        step("fronts")
+        if child is not None:
+            pieces.append(child.result())
+        step("chapters there")
+    finally:
+        if child is not None:
+            child.close()
+    chapters = {
+        anchor[4:]: (piece, numbers)
+        for piece in pieces
+        for anchor, numbers in piece.pages_with_anchor("kpi-").items()
+    }
+    packs = []
+    for d, front in zip([doc, *others], fronts, strict=True):
+        packs.append(_pack(d, front, chapters))
+        step("pack")
+    return packs
 
 
 def render_pdf(doc: dict) -> bytes:
-    return _pdf_document(doc).write_pdf()
-
-
-def _chapters(document) -> tuple[dict[str, list], list]:
-    """The pages of each KPI chapter (by kpi_uid) and of the closing changelog."""
-    chapters: dict[str, list] = {}
-    current = None
-    for page in document.pages:
-        starts = [a for a in page.anchors if a.startswith("kpi-")]
-        if "changes" in page.anchors:
-            current = "changes"
-        elif starts:
-            current = starts[0][4:]
-        if current is not None:
-            chapters.setdefault(current, []).append(page)
-    changes = chapters.pop("changes", [])
-    return chapters, changes
-
-
-def render_audience_pdf(doc: dict, whole) -> bytes:
-    """An audience's pack: its own cover, contents and changelog, and the chapters of its
-    KPIs taken from the whole pack's laid-out pages (no second layout of the chapters)."""
-    chapters, _changes = _chapters(whole)
-    own = _pdf_document(doc, cover_only=True)
-    front, own_changes = [], []
-    seen_changes = False
-    for page in own.pages:
-        seen_changes = seen_changes or "changes" in page.anchors
-        (own_changes if seen_changes else front).append(page)
-    pages = list(front)
-    for e in doc["entries"]:
-        pages.extend(chapters.get(e["kpi_uid"], []))
-    pages.extend(own_changes)
-    return own.copy(pages).write_pdf()
+    return _pdf_packs(doc, [])[0]
 
 
 RENDERERS = {
@@ -469,27 +501,31 @@ def exports_build(
     already written stay unreferenced under random names)."""
     entries = list(CatalogEntry.objects.filter(release=release).order_by("position", "id"))
     audiences = release_audiences(entries)
-    steps = 4 + len(audiences)
+    # Progress: 1 a text export, the PDF steps by their weight (the PDF packs are saved
+    # together at the end, in moments).
+    total = 3 + sum(PDF_STEPS.values()) + PDF_STEPS["pack"] * len(audiences)
+    progress = 0
     built = []
 
-    def done():
+    def done(weight: int = 1):
+        nonlocal progress
+        progress += weight
         if on_progress:
-            on_progress(round(55 * len(built) / steps))
+            on_progress(round(55 * progress / total))
 
     with translation.override(release.language):
         doc = release_document(release, entries)
         for fmt in (ExportFormat.CSV, ExportFormat.JSON, ExportFormat.MD):
             built.append(_export_save(release, fmt, "", "", RENDERERS[fmt](doc)))
             done()
-        whole = _pdf_document(doc)
-        built.append(_export_save(release, ExportFormat.PDF, "", "", whole.write_pdf()))
-        done()
-        for slug, name in audiences:
-            part = release_document(release, entries, audience=slug)
-            built.append(
-                _export_save(
-                    release, ExportFormat.PDF, slug, name, render_audience_pdf(part, whole)
-                )
-            )
-            done()
+        parts = [
+            (slug, name, release_document(release, entries, audience=slug))
+            for slug, name in audiences
+        ]
+        packs = _pdf_packs(
+            doc, [d for _slug, _name, d in parts], on_step=lambda name: done(PDF_STEPS[name])
+        )
+        built.append(_export_save(release, ExportFormat.PDF, "", "", packs[0]))
+        for (slug, name, _doc), data in zip(parts, packs[1:], strict=True):
+            built.append(_export_save(release, ExportFormat.PDF, slug, name, data))
     return built

@@ -1,6 +1,10 @@
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
+import time
 
 import jsonschema
 import pytest
@@ -187,3 +191,156 @@ def test_second_release_changes_and_retires_with_stable_identity(
     # The first release is untouched.
     published.refresh_from_db()
     assert published.entries.count() == 2
+
+
+# --- the PDF packs, put together from pieces (catalog/pdfpack.py) ---------------------------
+
+
+def _pdf(data: bytes) -> PdfReader:
+    return PdfReader(io.BytesIO(data))
+
+
+def _links(reader: PdfReader) -> dict[str, int]:
+    """Each internal link of the pack: its named destination -> the page it opens."""
+    dests = reader.named_destinations
+    found = {}
+    for page in reader.pages:
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            if annot.get("/Subtype") == "/Link" and "/Dest" in annot:
+                name = str(annot["/Dest"])
+                found[name] = reader.get_destination_page_number(dests[name])
+    return found
+
+
+def _outline(reader: PdfReader) -> list[tuple[str, int]]:
+    flat = []
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                flat.append((item.title, reader.get_destination_page_number(item)))
+
+    walk(reader.outline)
+    return flat
+
+
+def _first_line(reader: PdfReader, page: int) -> str:
+    return reader.pages[page].extract_text().strip().splitlines()[0]
+
+
+def test_pdf_contents_link_to_each_chapter_and_the_outline_lists_them(published):
+    reader = _pdf(_read(Export.objects.get(release=published, format="pdf", audience="")))
+    entries = list(published.entries.order_by("position"))
+    links = _links(reader)
+    assert set(links) == {f"kpi-{e.kpi_uid}" for e in entries} | {"changes"}
+    for e in entries:  # each link opens the page where its chapter starts
+        assert _first_line(reader, links[f"kpi-{e.kpi_uid}"]) == exports.plain(e.name)
+    assert "Modifiche" in _first_line(reader, links["changes"])
+    outline = _outline(reader)
+    assert outline[0] == ("Catalogo KPI 1.0", 0)
+    titles = [title for title, _page in outline]
+    assert [t for t in titles if t in {exports.plain(e.name) for e in entries}] == [
+        exports.plain(e.name) for e in entries
+    ]
+    for e in entries:
+        assert dict(outline)[exports.plain(e.name)] == links[f"kpi-{e.kpi_uid}"]
+    assert reader.metadata.title == "Catalogo KPI 1.0"
+
+
+def test_per_audience_pack_reuses_the_chapter_pages_and_links_its_own_contents(published):
+    whole = _pdf(_read(Export.objects.get(release=published, format="pdf", audience="")))
+    own = _pdf(_read(Export.objects.get(release=published, format="pdf", audience="front-line")))
+    fcr = published.entries.get(name="Risoluzione al primo contatto")
+    links = _links(own)
+    assert set(links) == {f"kpi-{fcr.kpi_uid}", "changes"}  # the other KPI is not there
+    start, end = links[f"kpi-{fcr.kpi_uid}"], links["changes"]
+    whole_start = _links(whole)[f"kpi-{fcr.kpi_uid}"]
+    chapter = [own.pages[n].extract_text() for n in range(start, end)]
+    assert chapter == [
+        whole.pages[n].extract_text() for n in range(whole_start, whole_start + len(chapter))
+    ]
+    assert "HYPERLINK" not in "\n".join(p.extract_text() for p in own.pages)
+    assert [t for t, _p in _outline(own)].count("Risoluzione al primo contatto") == 1
+
+
+def _page_texts(data: bytes) -> list[str]:
+    return [page.extract_text() for page in _pdf(data).pages]
+
+
+def test_many_chapters_are_laid_out_by_a_second_process(published, settings, monkeypatch):
+    from kpiworkshop.catalog import pdfpack
+
+    settings.KPIW_PDF_PROCESSES = 1
+    alone = exports.export_render(release=published, fmt="pdf")
+    started = []
+    real_popen = pdfpack.subprocess.Popen
+
+    def popen(*args, **kwargs):
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(pdfpack.subprocess, "Popen", popen)
+    settings.KPIW_PDF_PROCESSES = 2
+    settings.KPIW_PDF_PARALLEL_FROM = 2
+    shared = exports.export_render(release=published, fmt="pdf")
+    assert len(started) == 1 and started[0].returncode == 0
+    assert _page_texts(shared) == _page_texts(alone)
+    assert len(_links(_pdf(shared))) == 3  # two chapters and the changes, across pieces
+
+
+def test_a_failing_layout_process_leaves_the_work_to_this_one(
+    published, settings, monkeypatch, caplog
+):
+    from kpiworkshop.catalog import pdfpack
+
+    settings.KPIW_PDF_PROCESSES = 1
+    alone = exports.export_render(release=published, fmt="pdf")
+    monkeypatch.setattr(pdfpack, "CHILD_MODULE", "kpiworkshop.catalog.no_such_module")
+    settings.KPIW_PDF_PROCESSES = 2
+    settings.KPIW_PDF_PARALLEL_FROM = 2
+    with caplog.at_level("WARNING", logger="kpiworkshop.catalog.pdfpack"):
+        fallback = exports.export_render(release=published, fmt="pdf")
+    assert "PDF layout process failed" in caplog.text
+    assert _page_texts(fallback) == _page_texts(alone)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_killed_worker_takes_its_layout_process_with_it(tmp_path):
+    """SIGKILL of the worker mid-build (its retry builds everything again) leaves no layout
+    process running on."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT_SCRIPT],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"TMPDIR": str(tmp_path)},
+    )
+    child = int(parent.stdout.readline())
+    time.sleep(1)
+    assert _running(child)  # still laying out
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(child)
+
+
+PARENT_SCRIPT = """
+import time
+from kpiworkshop.catalog import pdfpack
+html = "<h2>x</h2><p>" + "A long sentence about a KPI. " * 40 + "</p>"
+child = pdfpack.ChildPiece("<html><body>" + html * 3000 + "</body></html>")
+print(child.proc.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return "zombie" not in f.read()
+    except FileNotFoundError:
+        return False

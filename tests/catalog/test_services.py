@@ -196,12 +196,12 @@ def test_crash_half_way_leaves_nothing_and_retry_gives_one_release(
         language="en",
         effective_date=datetime.date(2026, 1, 1),
     )
-    real = exports._pdf_document
+    real = exports._pdf_packs
 
-    def crash(doc, **kwargs):  # dies half-way: CSV, JSON and Markdown are built already
+    def crash(*args, **kwargs):  # dies half-way: CSV, JSON and Markdown are built already
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(exports, "_pdf_document", crash)
+    monkeypatch.setattr(exports, "_pdf_packs", crash)
     with pytest.raises(RuntimeError):
         services.release_build(job_id=job.pk)
     job.refresh_from_db()
@@ -210,8 +210,27 @@ def test_crash_half_way_leaves_nothing_and_retry_gives_one_release(
     assert not CatalogRelease.objects.exists()
     assert not CatalogEntry.objects.exists()
     assert not Export.objects.exists()
-    monkeypatch.setattr(exports, "_pdf_document", real)
+    monkeypatch.setattr(exports, "_pdf_packs", real)
     services.release_build(job_id=job.pk)
     services.release_build(job_id=job.pk)
     assert CatalogRelease.objects.count() == 1
     assert CatalogEntry.objects.count() == 2
+
+
+def test_publish_progress_moves_forward_through_the_pdf_steps_to_the_end(
+    approve_workshop, facilitator, shortlist, approvers, monkeypatch
+):
+    approve_all(shortlist[:2], approvers[0], facilitator)
+    job = PublishJob.objects.create(
+        workshop=approve_workshop,
+        requested_by=facilitator,
+        state=PublishState.QUEUED,
+        language="en",
+        effective_date=datetime.date(2026, 1, 1),
+    )
+    seen = []
+    monkeypatch.setattr(services, "_progress", lambda job_id, percent, step: seen.append(percent))
+    services.release_build(job_id=job.pk)
+    assert seen == sorted(seen)
+    assert seen[-1] == 95  # then the job is DONE: 100
+    assert len([p for p in seen if 40 < p < 95]) >= 5  # the PDF steps show, not one jump

@@ -1,0 +1,276 @@
+"""The PDF training packs, laid out in pieces and put together page by page.
+
+Laying pages out is most of a release's publishing time (WeasyPrint: about 20 ms of CPU a
+page, 1 000 pages for 500 KPIs). Every chapter starts on a new page and the running footer
+shows no page number, so a pack is a plain sequence of pieces laid out on their own: the front
+(cover and contents) and back (changes) of each pack, and the chapters. The chapters are laid
+out and drawn ONCE — half of them in a second process when there are many (the worker has two
+cores) — and every pack, the whole one and each audience's, is put together from those same
+chapter pages: pypdf copies the finished page objects, nothing is laid out or drawn twice.
+The contents' links, the named destinations and the outline cross pieces, so they are written
+here, at assembly, from what the layout reported.
+
+The second process runs ``python -m kpiworkshop.catalog.pdfpack IN.html OUT.pdf OUT.json``:
+WeasyPrint only (no Django, no database), on HTML the parent rendered in the release's language.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+#: CSS pixels to PDF points (WeasyPrint's default zoom).
+SCALE = 0.75
+#: What the second process runs (``python -m``).
+CHILD_MODULE = "kpiworkshop.catalog.pdfpack"
+
+
+def _no_network(url: str, *args, **kwargs):
+    raise ValueError(f"no network access while building a PDF: {url[:80]}")
+
+
+@dataclass
+class Piece:
+    """Laid-out, written pages: the PDF bytes and, per page, its anchors ``{name: [x, y]}``
+    and internal links ``[[name, rect]]``, and its outline entries ``[level, label, page, x,
+    y]`` (PDF points, origin bottom left)."""
+
+    pdf: bytes
+    pages: list[dict]
+    bookmarks: list[list] = field(default_factory=list)
+
+    @cached_property
+    def reader(self):
+        import io
+
+        from pypdf import PdfReader
+
+        return PdfReader(io.BytesIO(self.pdf))
+
+    def pages_with_anchor(self, prefix: str) -> dict[str, list[int]]:
+        """The pages of each section starting with an anchor ``prefix…`` (a section runs
+        until the next one starts), keyed by the anchor's name."""
+        sections: dict[str, list[int]] = {}
+        current = None
+        for number, page in enumerate(self.pages):
+            starts = [a for a in page["anchors"] if a.startswith(prefix)]
+            if starts:
+                current = starts[0]
+            if current is not None:
+                sections.setdefault(current, []).append(number)
+        return sections
+
+    def to_json(self) -> dict:
+        return {"pages": self.pages, "bookmarks": self.bookmarks}
+
+
+def piece_render(html: str, *, outline_level: int = 0) -> Piece:
+    """Lay out and write one piece. Internal links are taken out of the pages before
+    writing (their targets may be in another piece) and reported for the assembly to write;
+    ``outline_level`` is added to the level of each outline entry (the chapters, laid out
+    without the cover's title, sit under it)."""
+    from weasyprint import HTML  # heavy: loaded only where PDFs are built
+
+    document = HTML(string=html, url_fetcher=_no_network).render()
+    pages = []
+    for page in document.pages:
+        height = page.height
+        anchors = {
+            name: [x * SCALE, (height - y) * SCALE] for name, (x, y, *_) in page.anchors.items()
+        }
+        links = []
+        for kind, target, (x1, y1, x2, y2), *_ in page.links:
+            if kind == "internal":
+                links.append(
+                    [target, [x1 * SCALE, (height - y2) * SCALE, x2 * SCALE, (height - y1) * SCALE]]
+                )
+        page.links[:] = [link for link in page.links if link[0] != "internal"]
+        pages.append({"anchors": anchors, "links": links})
+    bookmarks: list[list] = []
+
+    def flatten(tree, level):
+        for label, (page_number, x, y), children, _state in tree:
+            bookmarks.append([level + outline_level, label, page_number, x, y])
+            flatten(children, level + 1)
+
+    flatten(document.make_bookmark_tree(scale=SCALE, transform_pages=True), 0)
+    return Piece(pdf=document.write_pdf(), pages=pages, bookmarks=bookmarks)
+
+
+class ChildPiece:
+    """A piece laid out by a second process while this one works: ``result()`` waits for
+    it. If the process cannot run or fails, the piece is laid out here instead (slower, never
+    wrong)."""
+
+    def __init__(self, html: str, *, outline_level: int = 0):
+        self.html = html
+        self.outline_level = outline_level
+        self.tmp = tempfile.TemporaryDirectory(prefix="kpiw-pdf-")
+        self.dir = Path(self.tmp.name)
+        (self.dir / "in.html").write_text(html, encoding="utf-8")
+        self.proc: subprocess.Popen | None = None
+        try:
+            with open(self.dir / "stderr", "wb") as err:
+                self.proc = subprocess.Popen(  # noqa: S603 - our interpreter, our module, fixed args
+                    [
+                        sys.executable,
+                        "-m",
+                        CHILD_MODULE,
+                        str(self.dir / "in.html"),
+                        str(self.dir / "out.pdf"),
+                        str(self.dir / "out.json"),
+                        str(outline_level),
+                    ],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=err,
+                    env=os.environ | {"KPIW_PDF_PARENT": str(os.getpid())},
+                )
+        except OSError:
+            log.warning("could not start a PDF layout process; laying out here", exc_info=True)
+
+    def result(self) -> Piece:
+        try:
+            if self.proc is not None and self.proc.wait() == 0:
+                meta = json.loads((self.dir / "out.json").read_text(encoding="utf-8"))
+                return Piece(pdf=(self.dir / "out.pdf").read_bytes(), **meta)
+            if self.proc is not None:
+                err = (self.dir / "stderr").read_text(errors="replace")[-2000:]
+                log.warning("PDF layout process failed (%s); laying out here", err)
+            return piece_render(self.html, outline_level=self.outline_level)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the process if it still runs (the build failed or timed out) and clean up."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.tmp.cleanup()
+
+
+def pack_assemble(parts: list[tuple[Piece, list[int]]], *, title: str, language: str) -> bytes:
+    """One PDF from pages of pieces, in order, with named destinations for every anchor (the
+    first of each name), the internal links whose target is in the pack, and the outline."""
+    import io
+
+    from pypdf import PdfWriter
+    from pypdf.generic import (
+        ArrayObject,
+        DictionaryObject,
+        Fit,
+        FloatObject,
+        NameObject,
+        NumberObject,
+        TextStringObject,
+    )
+
+    writer = PdfWriter()
+    placed: list[tuple[Piece, int]] = []
+    for piece, numbers in parts:
+        for number in numbers:
+            writer.add_page(piece.reader.pages[number])
+            placed.append((piece, number))
+
+    dests: dict[str, tuple[int, float, float]] = {}
+    for index, (piece, number) in enumerate(placed):
+        for name, (x, y) in piece.pages[number]["anchors"].items():
+            dests.setdefault(name, (index, x, y))
+    if dests:
+        names = writer.get_named_dest_root()
+        for name in sorted(dests):  # a name tree's keys are in order
+            index, x, y = dests[name]
+            names.extend(
+                [
+                    TextStringObject(name),
+                    ArrayObject(
+                        [
+                            writer.pages[index].indirect_reference,
+                            NameObject("/XYZ"),
+                            FloatObject(x),
+                            FloatObject(y),
+                            NumberObject(0),
+                        ]
+                    ),
+                ]
+            )
+
+    for index, (piece, number) in enumerate(placed):
+        for name, rect in piece.pages[number]["links"]:
+            if name in dests:
+                writer.add_annotation(
+                    index,
+                    DictionaryObject(
+                        {
+                            NameObject("/Type"): NameObject("/Annot"),
+                            NameObject("/Subtype"): NameObject("/Link"),
+                            NameObject("/Rect"): ArrayObject(FloatObject(v) for v in rect),
+                            NameObject("/BS"): DictionaryObject(
+                                {NameObject("/W"): NumberObject(0)}
+                            ),
+                            NameObject("/Dest"): TextStringObject(name),
+                        }
+                    ),
+                )
+
+    by_page: dict[tuple[int, int], list[list]] = {}
+    for piece in {id(piece): piece for piece, _numbers in parts}.values():
+        for mark in piece.bookmarks:
+            by_page.setdefault((id(piece), mark[2]), []).append(mark)
+    stack: list[tuple[int, object]] = []  # (level, outline item) of the open ancestors
+    for index, (piece, number) in enumerate(placed):
+        for level, label, _page, x, y in by_page.pop((id(piece), number), []):
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            item = writer.add_outline_item(
+                label,
+                index,
+                parent=stack[-1][1] if stack else None,
+                fit=Fit.xyz(left=x, top=y, zoom=0),
+            )
+            stack.append((level, item))
+
+    writer.add_metadata({"/Title": title, "/Producer": "kpiworkshop (WeasyPrint, pypdf)"})
+    writer.root_object[NameObject("/Lang")] = TextStringObject(language)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _die_with_parent() -> None:
+    """A worker killed half-way (SIGKILL, time limit) takes this process with it (Linux
+    PR_SET_PDEATHSIG; elsewhere the piece is finished and thrown away)."""
+    import ctypes
+    import signal
+
+    parent = int(os.environ.get("KPIW_PDF_PARENT") or os.getppid())
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the call (or before we started)
+        os._exit(1)
+
+
+def _main(argv: list[str]) -> None:
+    _die_with_parent()
+    html_path, pdf_path, json_path, outline_level = argv
+    piece = piece_render(
+        Path(html_path).read_text(encoding="utf-8"), outline_level=int(outline_level)
+    )
+    Path(pdf_path).write_bytes(piece.pdf)
+    Path(json_path).write_text(json.dumps(piece.to_json()), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])
