@@ -6,9 +6,8 @@ facilitator marked internal-only are left out for customers."""
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema
 
-from kpiworkshop.accounts.models import Role
 from kpiworkshop.accounts.selectors import membership_for
-from kpiworkshop.workshops import permissions as wp
+from kpiworkshop.kpis import permissions as kp
 from kpiworkshop.workshops import selectors as workshop_selectors
 
 from . import permissions, selectors
@@ -102,11 +101,7 @@ def _access(request: HttpRequest, workshop_id: int, *, map_open: bool = False):
             raise Http404
     if map_open and not permissions.map_open(workshop):
         raise Http404
-    if actor is not None:
-        see_internal = wp.can_see_internal(actor, workshop)
-    else:
-        see_internal = membership.role != Role.CUSTOMER
-    return workshop, see_internal
+    return workshop, kp.can_see_internal(actor, workshop, membership)
 
 
 @router.get(
@@ -204,8 +199,8 @@ def list_links(request: HttpRequest, workshop_id: int):
     summary="How complete a workshop's map is: the checks, the goal × KPI matrix",
 )
 def coverage(request: HttpRequest, workshop_id: int):
-    workshop, _see = _access(request, workshop_id, map_open=True)
-    cov = selectors.coverage_for_workshop(workshop=workshop)
+    workshop, see_internal = _access(request, workshop_id, map_open=True)
+    cov = selectors.coverage_for_workshop(workshop=workshop, see_internal=see_internal)
     return CoverageOut(
         passed=cov.passed,
         total=cov.total,

@@ -293,9 +293,11 @@ def _kpi_url(workshop: Workshop, proposal_id: int) -> str:
     return f"{base}{proposal_id}/"
 
 
-def coverage_for_workshop(*, workshop: Workshop) -> Coverage:
+def coverage_for_workshop(*, workshop: Workshop, see_internal: bool = True) -> Coverage:
     """The coverage view: the goal × KPI matrix and every check, in seven queries whatever the
-    number of KPIs, goals, audiences or links."""
+    number of KPIs, goals, audiences or links. Without ``see_internal`` (customers) a KPI whose
+    counter-metric is internal-only is left out of the counter-metric check: whether it has one
+    is part of what is hidden."""
     kpis = _kpis(workshop)  # 1
     ids = [p.pk for p in kpis]
     goals = goals_for(organisation_id=workshop.organisation_id)  # 2
@@ -506,6 +508,7 @@ def coverage_for_workshop(*, workshop: Workshop) -> Coverage:
             p
             for p in kpis
             if p.current_revision
+            and (see_internal or "counter_metric_text" not in (p.internal_fields or []))
             and not (
                 p.current_revision.counter_metric_proposal_id
                 or p.current_revision.counter_metric_text

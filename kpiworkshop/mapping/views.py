@@ -17,11 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from kpiworkshop.accounts.models import Role
 from kpiworkshop.core.fragments import cached_fragment, cached_value
 from kpiworkshop.core.htmx import HtmxHttpRequest, form_errors_from
+from kpiworkshop.kpis import permissions as kp
 from kpiworkshop.kpis.models import LibraryKPI
-from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.access import WorkshopAccess, load_workshop
 
 from . import permissions, selectors, services
@@ -57,9 +56,7 @@ def _errors(exc: Exception) -> str:
 
 
 def _can_see_internal(access: WorkshopAccess) -> bool:
-    if access.participant is not None:
-        return wp.can_see_internal(access.participant, access.workshop)
-    return access.membership is not None and access.membership.role != Role.CUSTOMER
+    return kp.can_see_internal(access.participant, access.workshop, access.membership)
 
 
 def _flags(access: WorkshopAccess) -> dict:
@@ -446,11 +443,13 @@ def coverage(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 return redirect("mapping:coverage", pk=pk)
     workshop = access.workshop
 
-    # The same for every viewer (nothing in it depends on the role): rendered once per map
-    # version and shared; the coverage itself is computed only on a miss. The threshold comes
-    # with it (it is part of the version) for the facilitator's settings form.
+    # The same for every viewer on the same side of the internal-fields rule: rendered once
+    # per map version and shared; the coverage itself is computed only on a miss. The
+    # threshold comes with it (it is part of the version) for the facilitator's settings form.
+    see_internal = _can_see_internal(access)
+
     def compute() -> dict:
-        cov = selectors.coverage_for_workshop(workshop=workshop)
+        cov = selectors.coverage_for_workshop(workshop=workshop, see_internal=see_internal)
         context = {"workshop": workshop, "cov": cov, "poll_seconds": COVERAGE_POLL_SECONDS}
         html = render_to_string("mapping/coverage.html#coverage-body", context)
         return {"html": html, "act_on_limit": cov.act_on_limit}
@@ -459,7 +458,7 @@ def coverage(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "map-coverage",
         scope=(workshop.organisation_id, workshop.pk),
         version=selectors.map_version(workshop=workshop),
-        audience="all",
+        audience="internal" if see_internal else "public",
         compute=compute,
         timeout=MAP_FRAGMENT_TTL,
     )

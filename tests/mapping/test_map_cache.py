@@ -285,3 +285,27 @@ def test_facilitator_coverage_hit_costs_the_stamp_only(client, kpi, facilitator)
     MapSettings.objects.create(workshop=kpi.workshop, act_on_limit=3)
     body = client.get(url).content.decode()
     assert 'name="act_on_limit" value="3"' in body and "(at most 3)" in body
+
+
+def test_coverage_hides_from_customers_whether_an_internal_counter_metric_exists(
+    client, map_workshop, manager, guest_customer
+):
+    """A KPI whose counter-metric is internal-only: the facilitator's side sees it has none; a
+    customer's coverage (page and cached fragment) leaves it out of that check altogether."""
+    hidden = make_kpi(map_workshop, manager, "Average handling time")
+    make_kpi(map_workshop, manager, "Net promoter score")
+    Proposal.objects.filter(pk=hidden.pk).update(internal_fields=["counter_metric_text"])
+    url = reverse("mapping:coverage", args=[map_workshop.pk])
+    for _ in range(2):  # a miss, then a hit, each side after the other
+        login(client, manager)
+        body = client.get(url).content.decode()
+        assert "2 KPIs have no counter-metric." in body
+        client.logout()
+        as_guest(client, guest_customer)
+        body = client.get(url).content.decode()
+        assert "1 KPI has no counter-metric." in body
+        assert "Average handling time" not in body.split("no counter-metric")[1].split("</li>")[0]
+        client.cookies.clear()
+    cov = selectors.coverage_for_workshop(workshop=map_workshop, see_internal=False)
+    counter = next(c for c in cov.checks if c.key == "counter")
+    assert [name for name, _url in counter.items] == ["Net promoter score"]
