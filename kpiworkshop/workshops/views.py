@@ -6,9 +6,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -16,7 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.accounts.selectors import memberships_for_user
-from kpiworkshop.core.fragments import cached_fragment
+from kpiworkshop.core.fragments import cached_fragment, cached_value, versioned_key
 from kpiworkshop.core.htmx import HtmxHttpRequest, error_text, form_errors_from, posted
 
 from . import permissions, selectors, services
@@ -93,12 +97,27 @@ def workshop_create(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def workshop_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     access = load_workshop(request, pk)
+    workshop = access.workshop
     context = _stage_context(access)
+    roster = selectors.roster_version(workshop=workshop)
+    context["who_html"] = cached_fragment(
+        "workshop-who",
+        scope=(workshop.organisation_id, workshop.pk),
+        version=roster,
+        audience="all",  # the same head count for every viewer
+        render=lambda: render_to_string(
+            "workshops/workshop_detail.html#who", _who_context(workshop)
+        ),
+        timeout=ROSTER_TTL,
+    )
     if context["can_manage"]:
-        context |= _manage_context(request, access.workshop)
-    context["roles"] = _role_counts(access.workshop)
-    context["participant_count"] = sum(r["n"] for r in context["roles"])
+        context["invitations_html"] = _invitations_panel(request, workshop, roster=roster)
     return render(request, "workshops/workshop_detail.html", context)
+
+
+# The roster version can lag a concurrent commit (see selectors.roster_version): the fragments
+# keyed by it live briefly.
+ROSTER_TTL = 60
 
 
 def _role_counts(workshop: Workshop) -> list[dict]:
@@ -108,14 +127,66 @@ def _role_counts(workshop: Workshop) -> list[dict]:
     return rows
 
 
-def _manage_context(request, workshop: Workshop, invitation_form=None) -> dict:
-    invitations = selectors.invitations_for_workshop(workshop=workshop)
-    for inv in invitations:
-        inv.join_url = public_url(request, reverse("workshops:join_code", args=[inv.code]))
-    return {
-        "invitations": invitations,
-        "invitation_form": invitation_form or InvitationForm(),
-    }
+def _who_context(workshop: Workshop) -> dict:
+    roles = _role_counts(workshop)
+    return {"roles": roles, "participant_count": sum(r["n"] for r in roles)}
+
+
+# A shared fragment holds nobody's CSRF token: the panel is rendered with this stand-in and
+# each response puts its own token in its place.
+CSRF_PLACEHOLDER = "kpiw-csrf-placeholder-0f3a"
+
+
+def _invitations_panel(
+    request, workshop: Workshop, *, roster: str | None = None, form: InvitationForm | None = None
+) -> SafeString:
+    """The facilitator's "Invite people" panel: the form and the join-code table. With the
+    empty form it is rendered once per state of the codes and shared by the workshop's
+    facilitators: keyed by the roster version (codes and who joined through them) and, while
+    a code has an expiry ahead, by the minute (its "expires in …") and which codes have
+    expired by now. A form with errors is rendered for its request alone."""
+
+    def render_panel(form: InvitationForm, csrf_token: str) -> str:
+        invitations = selectors.invitations_for_workshop(workshop=workshop)
+        for inv in invitations:
+            inv.join_url = public_url(request, reverse("workshops:join_code", args=[inv.code]))
+        return render_to_string(
+            "workshops/workshop_detail.html#invitations",
+            {
+                "workshop": workshop,
+                "invitations": invitations,
+                "invitation_form": form,
+                "csrf_token": csrf_token,
+                "LANGUAGE_CODE": translation.get_language(),
+            },
+        )
+
+    if form is not None and form.is_bound:
+        return mark_safe(render_panel(form, get_token(request)))  # noqa: S308
+    scope = (workshop.organisation_id, workshop.pk)
+    roster = roster or selectors.roster_version(workshop=workshop)
+    expiries = cached_value(
+        "invitation-expiries",
+        scope=scope,
+        version=roster,
+        audience="facilitator",
+        compute=lambda: selectors.invitation_expiries(workshop=workshop),
+        timeout=ROSTER_TTL,
+    )
+    now = timezone.now()
+    clock = ()
+    if expiries:
+        clock = (int(now.timestamp() // 60), *(e <= now for e in expiries))
+    html = cached_fragment(
+        "invitations-panel",
+        scope=scope,
+        version=versioned_key(roster, *clock),
+        # The copied links are absolute: one panel per site address.
+        audience=f"facilitator|{public_url(request, '/')}",
+        render=lambda: render_panel(InvitationForm(), CSRF_PLACEHOLDER),
+        timeout=ROSTER_TTL,
+    )
+    return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))  # noqa: S308
 
 
 @require_GET
@@ -252,8 +323,7 @@ def invitation_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         if form.errors:
             messages.error(request, _("The invitation was not created: check the form."))
         return redirect(reverse("workshops:detail", args=[pk]) + "#invitations")
-    context = _stage_context(access) | _manage_context(request, access.workshop, form)
-    return render(request, "workshops/workshop_detail.html#invitations", context)
+    return HttpResponse(_invitations_panel(request, access.workshop, form=form))
 
 
 def _invitation_for(access: WorkshopAccess, invitation_id: int) -> Invitation:
@@ -271,8 +341,7 @@ def invitation_revoke(request: HtmxHttpRequest, pk: int, invitation_id: int) -> 
     if not request.htmx:
         messages.success(request, _("Code %(code)s revoked.") % {"code": invitation.display_code})
         return redirect(reverse("workshops:detail", args=[pk]) + "#invitations")
-    context = _stage_context(access) | _manage_context(request, access.workshop)
-    return render(request, "workshops/workshop_detail.html#invitations", context)
+    return HttpResponse(_invitations_panel(request, access.workshop))
 
 
 @require_http_methods(["GET", "POST"])
