@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -63,6 +64,51 @@ def _stage_context(access: WorkshopAccess) -> dict:
     }
 
 
+# A shared fragment holds nobody's CSRF token: a panel is rendered with this stand-in and
+# each response puts its own token in its place.
+CSRF_PLACEHOLDER = "kpiw-csrf-placeholder-0f3a"
+
+
+class _NamePlaceholder:
+    """The participant as a shared stage panel shows them: their role, and a stand-in for
+    their name that each response replaces with the real (escaped) one."""
+
+    display_name = "kpiw-name-placeholder-7c1e"
+
+    def __init__(self, participant):
+        self.get_role_display = participant.get_role_display
+
+
+def _stage_panel(request, access: WorkshopAccess, context: dict) -> SafeString:
+    """The stage panel (stages, help, what the viewer may do, the facilitator's stage
+    buttons): the same markup for everyone with the same role in the same stage, so it is
+    rendered once per stage, role and language and shared. The viewer's name and CSRF token
+    are put in per response."""
+    workshop, participant = access.workshop, access.participant
+
+    def render_panel() -> str:
+        shared = context | {
+            "participant": participant and _NamePlaceholder(participant),
+            "csrf_token": CSRF_PLACEHOLDER,
+        }
+        return render_to_string("workshops/workshop_detail.html#stage-panel", shared)
+
+    html = cached_fragment(
+        "stage-panel",
+        scope=(workshop.organisation_id, workshop.pk),
+        # state_version moves with every stage change; the stage itself guards an edit made
+        # outside the services (the admin).
+        version=f"{workshop.state_version}:{workshop.stage}",
+        audience=f"{participant.role if participant else '-'}|{context['can_manage']}",
+        render=render_panel,
+    )
+    if participant is not None:
+        html = html.replace(_NamePlaceholder.display_name, escape(participant.display_name))
+    if CSRF_PLACEHOLDER in html:  # the facilitator's stage buttons
+        html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+    return mark_safe(html)  # noqa: S308 - our template's output, the name escaped
+
+
 # --- pages --------------------------------------------------------------------------------------
 
 
@@ -99,6 +145,7 @@ def workshop_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     access = load_workshop(request, pk)
     workshop = access.workshop
     context = _stage_context(access)
+    context["stage_panel_html"] = _stage_panel(request, access, context)
     roster = selectors.roster_version(workshop=workshop)
     context["who_html"] = cached_fragment(
         "workshop-who",
@@ -130,11 +177,6 @@ def _role_counts(workshop: Workshop) -> list[dict]:
 def _who_context(workshop: Workshop) -> dict:
     roles = _role_counts(workshop)
     return {"roles": roles, "participant_count": sum(r["n"] for r in roles)}
-
-
-# A shared fragment holds nobody's CSRF token: the panel is rendered with this stand-in and
-# each response puts its own token in its place.
-CSRF_PLACEHOLDER = "kpiw-csrf-placeholder-0f3a"
 
 
 def _invitations_panel(
@@ -198,7 +240,7 @@ def workshop_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return redirect("workshops:detail", pk=pk)
     if request.GET.get("v") == str(access.workshop.state_version):
         return HttpResponse(status=204)
-    response = render(request, "workshops/workshop_detail.html#stage-panel", _stage_context(access))
+    response = HttpResponse(_stage_panel(request, access, _stage_context(access)))
     return trigger_client_event(response, "stageChanged", {"stage": access.workshop.stage})
 
 

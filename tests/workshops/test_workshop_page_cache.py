@@ -246,3 +246,96 @@ def test_the_guests_page_queries_are_pinned(
     # Participant with workshop, roster version.
     with django_assert_num_queries(2):
         page(client, workshop)
+
+
+# --- the stage panel: shared per stage, role and language; name and token per response ------
+
+
+def stage_panel(html: str) -> str:
+    start = html.index('id="stage-panel"')
+    return html[start : html.index("</section>", start)]
+
+
+def move(facilitator, workshop, stage):
+    workshop.refresh_from_db()
+    return services.workshop_set_stage(
+        actor=facilitator, workshop=workshop, stage=stage, expected_stage=workshop.stage
+    )
+
+
+def test_a_stage_move_shows_at_once_to_every_role(client, workshop, facilitator, guest_customer):
+    login(client, facilitator)
+    guest = as_guest(Client(), guest_customer)
+    assert "Move to Refine" in page(client, workshop)  # the factory's workshop is proposing
+    assert 'aria-current="step">Propose' in stage_panel(page(guest, workshop))
+    move(facilitator, workshop, "refine")
+    html = page(client, workshop)
+    assert "Move to Vote" in html and "Move to Refine" not in html
+    guest_panel = stage_panel(page(guest, workshop))
+    assert 'aria-current="step">Refine' in guest_panel
+
+
+def test_the_stage_poll_answers_with_the_new_panel(client, workshop, facilitator, agent):
+    login(client, agent)
+    page(client, workshop)
+    workshop.refresh_from_db()
+    version = workshop.state_version
+    url = reverse("workshops:status", args=[workshop.pk])
+    assert client.get(f"{url}?v={version}", HTTP_HX_REQUEST="true").status_code == 204
+    move(facilitator, workshop, "refine")
+    response = client.get(f"{url}?v={version}", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert 'aria-current="step">Refine' in html and "Andrea" in html
+    assert "Move to" not in html
+
+
+def test_each_viewer_sees_their_own_name_escaped(client, workshop, facilitator):
+    first = ParticipantFactory(workshop=workshop, role=Role.AGENT, display_name="Bruno")
+    second = ParticipantFactory(workshop=workshop, role=Role.AGENT, display_name="<b>Eve</b>")
+    first_html = stage_panel(page(login(client, first), workshop))
+    second_html = stage_panel(page(login(Client(), second), workshop))  # the shared panel
+    assert "<strong>Bruno</strong>" in first_html and "Eve" not in first_html
+    assert "<strong>&lt;b&gt;Eve&lt;/b&gt;</strong>" in second_html
+    assert "Bruno" not in second_html and "<b>Eve" not in second_html
+
+
+def test_stage_buttons_are_never_shown_to_other_roles(
+    client, workshop, facilitator, agent, guest_customer
+):
+    login(client, facilitator)
+    assert 'data-testid="stage-controls"' in page(client, workshop)
+    for viewer in (login(Client(), agent), as_guest(Client(), guest_customer)):
+        html = page(viewer, workshop)
+        assert 'data-testid="stage-controls"' not in html
+        assert "csrfmiddlewaretoken" not in stage_panel(html)
+    member = ParticipantFactory(
+        role=Role.FACILITATOR, workshop=WorkshopFactory(organisation=workshop.organisation)
+    )
+    html = page(login(Client(), member), workshop)  # a facilitator who has not joined
+    assert 'data-testid="stage-controls"' not in html and "You are taking part" not in html
+
+
+def test_stage_panels_never_cross_workshops_or_organisations(client, workshop, facilitator):
+    other = WorkshopFactory()  # same stage, same state version, another organisation
+    other_facilitator = ParticipantFactory(workshop=other, role=Role.FACILITATOR)
+    mine = stage_panel(page(login(client, facilitator), workshop))
+    theirs = stage_panel(page(login(Client(), other_facilitator), other))
+    assert f"/w/{workshop.pk}/status/" in mine and f"/w/{other.pk}/" not in mine
+    assert f"/w/{other.pk}/status/" in theirs and f"/w/{workshop.pk}/" not in theirs
+
+
+def test_a_second_facilitator_moves_the_stage_with_their_own_token(workshop, facilitator):
+    second = ParticipantFactory(workshop=workshop, role=Role.FACILITATOR)
+    page(login(Client(enforce_csrf_checks=True), facilitator), workshop)
+    client = login(Client(enforce_csrf_checks=True), second)
+    html = page(client, workshop)  # the shared panel
+    assert CSRF_PLACEHOLDER not in html
+    panel = stage_panel(html)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', panel).group(1)
+    response = client.post(
+        reverse("workshops:stage", args=[workshop.pk]),
+        {"csrfmiddlewaretoken": token, "stage": "refine", "expected_stage": "propose"},
+    )
+    assert response.status_code == 302
+    workshop.refresh_from_db()
+    assert workshop.stage == "refine"
