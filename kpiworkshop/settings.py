@@ -147,6 +147,12 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 else:
     CACHES["strict"] = CACHES["default"]  # in-process: the same store (same location)
 KPIW_CACHE_RETRY_SECONDS = env.float("KPIW_CACHE_RETRY_SECONDS", default=5)
+# Signed-in pages read their session from Redis (one query fewer per request) when the cache
+# is Redis, shared by every process; with the in-process cache, from the database alone.
+# core/sessions.py says why, and how a Redis outage is handled.
+from kpiworkshop.core.sessions import session_engine_for  # noqa: E402
+
+SESSION_ENGINE = env("SESSION_ENGINE", default=session_engine_for(CACHES))
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

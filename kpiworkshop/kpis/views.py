@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from kpiworkshop.core.fragments import cached_value
+from kpiworkshop.core.fragments import cached_fragment, cached_value
 from kpiworkshop.core.htmx import (
     HtmxHttpRequest,
     form_errors_from,
@@ -56,6 +56,7 @@ BOARD_PAGE = 30
 #: before commit, so two writes committing out of order could leave cards one change behind:
 #: this bounds it (the page also refreshes on its own next change).
 BOARD_CARDS_TTL = 30
+BOARD_FILTER_TTL = 600
 
 
 @require_GET
@@ -105,10 +106,22 @@ def proposal_board(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     cards_html = mark_safe(board["html"])  # noqa: S308 - our own template's output
     if request.htmx and request.htmx.target == "board-more":
         return HttpResponse(cards_html)
+    joined = access.participant is not None  # only a participant has "Only mine"
+    filter_html = cached_fragment(
+        "board-filter",
+        scope=(access.workshop.organisation_id, access.workshop.pk),
+        version="1",  # the choices are the code's; what varies is in the audience
+        audience=f"{joined}|{form.is_bound}|{[request.GET.getlist(f) for f in form.fields]}",
+        render=lambda: render_to_string(
+            "kpis/proposal_board.html#filter-form",
+            {"workshop": access.workshop, "form": form, "participant": joined},
+        ),
+        timeout=BOARD_FILTER_TTL,
+    )
     context = {
         "workshop": access.workshop,
         "participant": access.participant,
-        "form": form,
+        "filter_html": filter_html,
         "cards_html": "" if board["empty"] else cards_html,
         "can_propose": wp.can_propose(access.participant, access.workshop),
         "can_merge": wp.can_merge(access.participant, access.workshop),

@@ -1,10 +1,12 @@
 """Reads the workshop pages need, each with its joins, so a page's query count is fixed here."""
 
+from django.db import connection
 from django.db.models import Count, Q
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.accounts.selectors import memberships_for_user
 from kpiworkshop.core.audit import audit_target_text
+from kpiworkshop.core.fragments import versioned_key
 from kpiworkshop.core.models import AuditEvent
 
 from .guidance import AUDIT_LABELS
@@ -54,23 +56,66 @@ def participant_for(*, workshop: Workshop, user, guest_key: str | None) -> Parti
 def participant_with_workshop(*, workshop_id: int, user, guest_key: str | None):
     """The request's participant in a workshop, with the workshop and its organisation, in one
     query: what nearly every page of a participant needs first. None if not joined."""
-    qs = Participant.objects.select_related("workshop__organisation").filter(
-        workshop_id=workshop_id, is_active=True
-    )
+    # At most one row matches (unique per workshop and user, per workshop and guest key): no
+    # ORDER BY and no LIMIT-1 cloning, which cost more to build than the lookup takes to run.
     if user is not None and user.is_authenticated:
-        found = qs.filter(user=user).first()
+        found = _only_participant(workshop_id, user_id=user.pk)
         if found is not None:
             return found
     if guest_key:
-        return qs.filter(guest_key=guest_key).first()
+        return _only_participant(workshop_id, guest_key=guest_key)
     return None
+
+
+def _only_participant(workshop_id: int, **match) -> Participant | None:
+    rows = list(
+        Participant.objects.select_related("workshop__organisation")
+        .filter(workshop_id=workshop_id, is_active=True, **match)
+        .order_by()[:1]
+    )
+    return rows[0] if rows else None
+
+
+def _roster_version_sql() -> str:
+    # Plain SQL, like the board's version: two index-backed aggregates cost less to run than
+    # the ORM takes to compile the queries they stand in for. Table names from the models.
+    part = (
+        "SELECT '{}', COUNT(*), CAST(MAX(updated_at) AS TEXT), MAX(id) FROM {} "
+        "WHERE workshop_id = %s"
+    )
+    return " UNION ALL ".join(
+        [part.format("p", Participant._meta.db_table), part.format("i", Invitation._meta.db_table)]
+    )
+
+
+def roster_version(*, workshop: Workshop) -> str:
+    """Changes whenever who takes part or how they get in changes: a participant joining,
+    renamed, (de)activated or removed, a join code created, revoked or deleted (every write
+    sets ``updated_at``; counts and the latest id catch added and deleted rows). One query,
+    whatever the size of the workshop: the version of the cached head count and join-code
+    table (``kpiworkshop.core.fragments``). It can lag a concurrent commit whose timestamp is
+    older than the latest one, so those fragments live briefly."""
+    with connection.cursor() as cursor:
+        cursor.execute(_roster_version_sql(), [workshop.pk, workshop.pk])
+        rows = sorted(tuple(r) for r in cursor.fetchall())
+    return versioned_key(workshop.pk, *rows)
 
 
 def invitations_for_workshop(*, workshop: Workshop) -> list[Invitation]:
     return list(
         Invitation.objects.filter(workshop=workshop)
         .annotate(joined_count=Count("joined", distinct=True))
-        .order_by("revoked_at", "-created_at")
+        .order_by("revoked_at", "-created_at", "-id")
+    )
+
+
+def invitation_expiries(*, workshop: Workshop) -> list:
+    """When the workshop's unrevoked join codes with a time limit expire: what makes the
+    join-code table change with the clock alone."""
+    return list(
+        Invitation.objects.filter(
+            workshop=workshop, revoked_at__isnull=True, expires_at__isnull=False
+        ).values_list("expires_at", flat=True)
     )
 
 
