@@ -10,7 +10,8 @@ chapter pages: pypdf copies the finished page objects, nothing is laid out or dr
 The contents' links, the named destinations and the outline cross pieces, so they are written
 here, at assembly, from what the layout reported.
 
-The second process runs ``python -m kpiworkshop.catalog.pdfpack IN.html OUT.pdf OUT.json``:
+The second process runs ``python -m kpiworkshop.catalog.pdfpack OUTLINE_LEVEL``, HTML in on
+its standard input, the piece out on its standard output (no files: nothing to leave behind):
 WeasyPrint only (no Django, no database), on HTML the parent rendered in the release's language.
 """
 
@@ -22,9 +23,9 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -109,42 +110,51 @@ def piece_render(html: str, *, outline_level: int = 0) -> Piece:
 class ChildPiece:
     """A piece laid out by a second process while this one works: ``result()`` waits for
     it. If the process cannot run or fails, the piece is laid out here instead (slower, never
-    wrong)."""
+    wrong).
+
+    Nothing goes through the file system: the HTML goes in on the process's standard input
+    (written by a thread, so this one goes on at once), the piece comes back on its standard
+    output and its errors in an anonymous temporary file. A worker killed half-way (SIGKILL,
+    time limit) leaves nothing behind to clean up."""
 
     def __init__(self, html: str, *, outline_level: int = 0):
         self.html = html
         self.outline_level = outline_level
-        self.tmp = tempfile.TemporaryDirectory(prefix="kpiw-pdf-")
-        self.dir = Path(self.tmp.name)
-        (self.dir / "in.html").write_text(html, encoding="utf-8")
         self.proc: subprocess.Popen | None = None
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         try:
-            with open(self.dir / "stderr", "wb") as err:
-                self.proc = subprocess.Popen(  # noqa: S603 - our interpreter, our module, fixed args
-                    [
-                        sys.executable,
-                        "-m",
-                        CHILD_MODULE,
-                        str(self.dir / "in.html"),
-                        str(self.dir / "out.pdf"),
-                        str(self.dir / "out.json"),
-                        str(outline_level),
-                    ],
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=err,
-                    env=os.environ | {"KPIW_PDF_PARENT": str(os.getpid())},
-                )
+            self.proc = subprocess.Popen(  # noqa: S603 - our interpreter, our module, fixed args
+                [sys.executable, "-m", CHILD_MODULE, str(outline_level)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self.stderr,
+                env=os.environ | {"KPIW_PDF_PARENT": str(os.getpid())},
+            )
         except OSError:
             log.warning("could not start a PDF layout process; laying out here", exc_info=True)
+            return
+        self.feeder = threading.Thread(
+            target=self._feed, args=(self.proc.stdin, html.encode("utf-8")), daemon=True
+        )
+        self.feeder.start()
+
+    @staticmethod
+    def _feed(pipe, data: bytes) -> None:
+        try:
+            with pipe:
+                pipe.write(data)
+        except (BrokenPipeError, OSError, ValueError):  # it died (or was stopped): seen in result()
+            pass
 
     def result(self) -> Piece:
         try:
-            if self.proc is not None and self.proc.wait() == 0:
-                meta = json.loads((self.dir / "out.json").read_text(encoding="utf-8"))
-                return Piece(pdf=(self.dir / "out.pdf").read_bytes(), **meta)
             if self.proc is not None:
-                err = (self.dir / "stderr").read_text(errors="replace")[-2000:]
+                out = self.proc.stdout.read()
+                if self.proc.wait() == 0:
+                    meta, _newline, pdf = out.partition(b"\n")
+                    return Piece(pdf=pdf, **json.loads(meta))
+                self.stderr.seek(0)
+                err = self.stderr.read().decode(errors="replace")[-2000:]
                 log.warning("PDF layout process failed (%s); laying out here", err)
             return piece_render(self.html, outline_level=self.outline_level)
         finally:
@@ -152,10 +162,109 @@ class ChildPiece:
 
     def close(self) -> None:
         """Stop the process if it still runs (the build failed or timed out) and clean up."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self.tmp.cleanup()
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            self.feeder.join()
+            self.proc.stdout.close()
+        self.stderr.close()
+
+
+#: Objects per compressed object stream (what pydyf, WeasyPrint's writer, does too).
+OBJECTS_PER_STREAM = 200
+
+
+def _compact_writer():
+    """A pypdf writer that writes like WeasyPrint: the small objects (pages, annotations,
+    outline items, font dictionaries…) compressed together in object streams and the cross
+    reference as a compressed stream (PDF 1.5). pypdf alone writes each in clear, which makes
+    a pack assembled from pieces about 45 % bigger than the same pack laid out in one go."""
+    import io
+    import zlib
+
+    from pypdf import PdfWriter
+    from pypdf.generic import StreamObject
+
+    def stream_object(out, idnum: int, head: str, data: bytes) -> None:
+        out.write(
+            f"{idnum} 0 obj\n<< {head} /Filter /FlateDecode /Length {len(data)} >>\n".encode()
+        )
+        out.write(b"stream\n" + data + b"\nendstream\nendobj\n")
+
+    class CompactWriter(PdfWriter):
+        def _write_pdf_structure(self, stream):
+            assert not self._encryption, "no encryption here"
+            stream.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+            self._xref_rows = rows = {}  # idnum: (type, field 2, field 3)
+            self._next_id = len(self._objects) + 1
+            pending: list[tuple[int, bytes]] = []
+
+            def flush():
+                if not pending:
+                    return
+                idnum, self._next_id = self._next_id, self._next_id + 1
+                header, body, offset = [], [], 0
+                for index, (number, data) in enumerate(pending):
+                    rows[number] = (2, idnum, index)
+                    header.append(f"{number} {offset}")
+                    body.append(data)
+                    offset += len(data) + 1
+                head = (" ".join(header) + "\n").encode()
+                rows[idnum] = (1, stream.tell(), 0)
+                data = zlib.compress(head + b"\n".join(body), 6)
+                stream_object(
+                    stream, idnum, f"/Type /ObjStm /N {len(pending)} /First {len(head)}", data
+                )
+                pending.clear()
+
+            for idnum, obj in enumerate(self._objects, start=1):
+                if obj is None:
+                    continue
+                if isinstance(obj, StreamObject):
+                    rows[idnum] = (1, stream.tell(), 0)
+                    stream.write(f"{idnum} 0 obj\n".encode())
+                    obj.write_to_stream(stream)
+                    stream.write(b"\nendobj\n")
+                else:
+                    buf = io.BytesIO()
+                    obj.write_to_stream(buf)
+                    pending.append((idnum, buf.getvalue()))
+                    if len(pending) >= OBJECTS_PER_STREAM:
+                        flush()
+            flush()
+            return [], []
+
+        def _write_xref_table(self, stream, object_positions, free_objects) -> int:
+            rows = self._xref_rows
+            idnum = self._next_id
+            location = stream.tell()
+            rows[idnum] = (1, location, 0)
+            table = bytearray(
+                (0).to_bytes(1, "big") + (0).to_bytes(4, "big") + (65535).to_bytes(2, "big")
+            )
+            for number in range(1, idnum + 1):
+                kind, a, b = rows.get(number, (0, 0, 0))
+                table += kind.to_bytes(1, "big") + a.to_bytes(4, "big") + b.to_bytes(2, "big")
+            refs = f"/Root {self.root_object.indirect_reference.idnum} 0 R"
+            if self._info is not None:
+                refs += f" /Info {self._info.indirect_reference.idnum} 0 R"
+            if self._ID is not None:
+                buf = io.BytesIO()
+                self._ID.write_to_stream(buf)
+                refs += " /ID " + buf.getvalue().decode("latin-1")
+            stream_object(
+                stream,
+                idnum,
+                f"/Type /XRef /Size {idnum + 1} /W [1 4 2] {refs}",
+                zlib.compress(bytes(table), 6),
+            )
+            return location
+
+        def _write_trailer(self, stream, xref_location: int) -> None:
+            stream.write(f"startxref\n{xref_location}\n%%EOF\n".encode())
+
+    return CompactWriter()
 
 
 def pack_assemble(parts: list[tuple[Piece, list[int]]], *, title: str, language: str) -> bytes:
@@ -163,7 +272,6 @@ def pack_assemble(parts: list[tuple[Piece, list[int]]], *, title: str, language:
     first of each name), the internal links whose target is in the pack, and the outline."""
     import io
 
-    from pypdf import PdfWriter
     from pypdf.generic import (
         ArrayObject,
         DictionaryObject,
@@ -174,7 +282,7 @@ def pack_assemble(parts: list[tuple[Piece, list[int]]], *, title: str, language:
         TextStringObject,
     )
 
-    writer = PdfWriter()
+    writer = _compact_writer()
     placed: list[tuple[Piece, int]] = []
     for piece, numbers in parts:
         for number in numbers:
@@ -263,13 +371,17 @@ def _die_with_parent() -> None:
 
 
 def _main(argv: list[str]) -> None:
+    """Read the HTML on standard input; write one line of JSON (the pages' anchors and links,
+    the outline) then the PDF on standard output."""
     _die_with_parent()
-    html_path, pdf_path, json_path, outline_level = argv
-    piece = piece_render(
-        Path(html_path).read_text(encoding="utf-8"), outline_level=int(outline_level)
-    )
-    Path(pdf_path).write_bytes(piece.pdf)
-    Path(json_path).write_text(json.dumps(piece.to_json()), encoding="utf-8")
+    (outline_level,) = argv
+    html = sys.stdin.buffer.read().decode("utf-8")
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything else printed goes to the errors, not into the PDF
+    piece = piece_render(html, outline_level=int(outline_level))
+    with out:
+        out.write(json.dumps(piece.to_json()).encode() + b"\n")
+        out.write(piece.pdf)
 
 
 if __name__ == "__main__":
