@@ -360,6 +360,17 @@ def _css_string(text: str) -> SafeString:
 
 def _pack_html(doc: dict, *, cover_only: bool = False, chapters_only: bool = False) -> str:
     footer = f"{_('KPI catalogue')} {doc['version']} · {doc['organisation']}"
+    # An audience's pack names the audience on its cover, not its slug (the document keeps
+    # the slug: it is the JSON export's).
+    audience_name = next(
+        (
+            a["name"]
+            for e in doc["entries"]
+            for a in e.get("audiences") or []
+            if doc.get("audience") and a.get("slug") == doc["audience"] and a.get("name")
+        ),
+        doc.get("audience"),
+    )
     return render_to_string(
         "catalog/export_pack.html",
         {
@@ -369,6 +380,7 @@ def _pack_html(doc: dict, *, cover_only: bool = False, chapters_only: bool = Fal
             "cover_only": cover_only,
             "chapters_only": chapters_only,
             "footer_css": _css_string(footer[:120]),
+            "audience_name": audience_name,
         },
     )
 

@@ -123,6 +123,8 @@ def test_per_audience_pack_holds_only_its_kpis(published):
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert "Risoluzione al primo contatto" in text
     assert "HYPERLINK" not in text
+    cover = reader.pages[0].extract_text()
+    assert "Per: Front line" in cover and "front-line" not in cover  # its name, not its slug
 
 
 def test_export_command_writes_each_format(published, tmp_path):
