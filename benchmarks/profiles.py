@@ -95,7 +95,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--only", default="", help="profile only endpoints whose name has this")
+    parser.add_argument(
+        "--only", default="", help="profile only endpoints whose name has this (several: a|b)"
+    )
     parser.add_argument("--top", type=int, default=0, help="also print the N costliest functions")
     args = parser.parse_args()
 
@@ -177,9 +179,29 @@ def main() -> None:
                 fac,
             ),
         ]
+        # The two polls every phone in the room sends (every 3 s), in their unchanged state.
+        from kpiworkshop.voting.models import Ballot
+        from kpiworkshop.voting.views import _phase_key
+        from kpiworkshop.workshops.models import Workshop
+
+        phase = _phase_key(Ballot.objects.get(pk=b))
+        version = Workshop.objects.get(pk=w).state_version
+        hx = {"HTTP_HX_REQUEST": "true"}
+        endpoints += [
+            (
+                "ballot status poll (phone)",
+                "get",
+                f"/w/{wv}/ballots/{b}/status/?k={phase}",
+                vguest | hx,
+            ),
+            ("workshop status poll (guest)", "get", f"/w/{w}/status/?v={version}", guest | hx),
+        ]
         client = Client(enforce_csrf_checks=True, HTTP_HOST="127.0.0.1")
         rows = []
-        endpoints = [e for e in endpoints if e[0] == "trivial view" or args.only in e[0]]
+        wanted = [o for o in args.only.split("|") if o] or [""]
+        endpoints = [
+            e for e in endpoints if e[0] == "trivial view" or any(o in e[0] for o in wanted)
+        ]
         for name, method, path, extra in endpoints:
             for _ in range(5):  # warm-up: imports, template compilation, connection
                 client.generic(method.upper(), path, **extra)

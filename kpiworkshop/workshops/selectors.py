@@ -1,13 +1,16 @@
 """Reads the workshop pages need, each with its joins, so a page's query count is fixed here."""
 
-from django.db import connection
+from functools import cache
+
+from django.db import connection, connections, router
 from django.db.models import Count, Q
 
-from kpiworkshop.accounts.models import Role
+from kpiworkshop.accounts.models import Organisation, Role
 from kpiworkshop.accounts.selectors import memberships_for_user
 from kpiworkshop.core.audit import audit_target_text
 from kpiworkshop.core.fragments import versioned_key
 from kpiworkshop.core.models import AuditEvent
+from kpiworkshop.core.rawrows import loaders, model_columns
 
 from .guidance import AUDIT_LABELS
 from .models import Invitation, Participant, Stage, Workshop
@@ -53,27 +56,48 @@ def participant_for(*, workshop: Workshop, user, guest_key: str | None) -> Parti
     return None
 
 
-def participant_with_workshop(*, workshop_id: int, user, guest_key: str | None):
-    """The request's participant in a workshop, with the workshop and its organisation, in one
-    query: what nearly every page of a participant needs first. None if not joined."""
-    # At most one row matches (unique per workshop and user, per workshop and guest key): no
-    # ORDER BY and no LIMIT-1 cloning, which cost more to build than the lookup takes to run.
-    if user is not None and user.is_authenticated:
-        found = _only_participant(workshop_id, user_id=user.pk)
-        if found is not None:
-            return found
-    if guest_key:
-        return _only_participant(workshop_id, guest_key=guest_key)
-    return None
-
-
-def _only_participant(workshop_id: int, **match) -> Participant | None:
-    rows = list(
-        Participant.objects.select_related("workshop__organisation")
-        .filter(workshop_id=workshop_id, is_active=True, **match)
-        .order_by()[:1]
+@cache
+def _participant_with_workshop_sql(using: str, vendor: str) -> tuple[str, list]:
+    """The statement behind ``participant_with_workshop``, written once per database."""
+    people = model_columns(Participant, "p", using)
+    workshop = model_columns(Workshop, "w", using)
+    organisation = model_columns(Organisation, "o", using)
+    sql = (
+        f"SELECT {people.sql}, {workshop.sql}, {organisation.sql} "  # noqa: S608 - no user text
+        f"FROM {Participant._meta.db_table} p "
+        f"INNER JOIN {Workshop._meta.db_table} w ON w.id = p.workshop_id "
+        f"INNER JOIN {Organisation._meta.db_table} o ON o.id = w.organisation_id "
+        "WHERE p.workshop_id = %s AND p.is_active = %s AND (p.user_id = %s OR p.guest_key = %s) "
+        # The account's participant before the cookie's (a participant is one or the other:
+        # participant_member_xor_guest; at most one of each per workshop).
+        "ORDER BY CASE WHEN p.user_id IS NULL THEN 1 ELSE 0 END LIMIT 1"
     )
-    return rows[0] if rows else None
+    return sql, [people, workshop, organisation]
+
+
+def participant_with_workshop(*, workshop_id: int, user, guest_key: str | None):
+    """The request's participant in a workshop (by account, else by guest cookie; active only),
+    with the workshop and its organisation, in one query: what nearly every page, poll and
+    fragment of a participant needs first. None if not joined (no query without credentials).
+
+    Equivalent to ``Participant.objects.select_related("workshop__organisation")`` filtered by
+    the account, then by the cookie; written once per process as a fixed statement because
+    building and compiling that ORM query on every request cost more than running it."""
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    guest_key = guest_key or None
+    if user_id is None and guest_key is None:
+        return None
+    using = router.db_for_read(Participant)
+    sql, columns = _participant_with_workshop_sql(using, connections[using].vendor)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [workshop_id, True, user_id, guest_key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    participant, workshop, organisation = loaders(*columns)(row)
+    workshop.organisation = organisation
+    participant.workshop = workshop
+    return participant
 
 
 def _roster_version_sql() -> str:

@@ -68,3 +68,41 @@ def test_italian_long_dates_have_no_leading_zero():
     with translation.override("it"):
         assert formats.date_format(datetime.date(2026, 7, 1)) == "1 Luglio 2026"
         assert formats.date_format(datetime.date(2026, 7, 1), "SHORT_DATE_FORMAT") == "01/07/2026"
+
+
+def test_language_buttons_are_built_once_per_language_and_never_cross_languages(client, db):
+    """The switcher's buttons are built once per language (core.templatetags.kpiw): English
+    then Italian then English again each show their own current language, and the form still
+    sends the page's own path back."""
+    import re
+
+    from kpiworkshop.core.templatetags.kpiw import _language_buttons
+
+    _language_buttons.cache_clear()
+
+    def current(html: str) -> list[str]:
+        return re.findall(r'value="(\w+)" class="btn btn-sm btn-secondary"[^>]*aria-current', html)
+
+    for lang, path in (("en", "/join/"), ("it", "/"), ("en", "/"), ("it", "/join/")):
+        html = client.get(path, HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+        assert current(html) == [lang]
+        assert html.count('name="language"') == 2
+        assert f'name="next" type="hidden" value="{path}"' in html
+        assert 'aria-label="Cambia lingua: Italiano"' in html
+        assert 'aria-label="Switch language: English"' in html
+    assert _language_buttons.cache_info().misses == 2
+
+
+def test_base_assets_are_the_static_urls_and_follow_a_settings_change(client, db):
+    from django.templatetags.static import static
+    from django.test import override_settings
+
+    from kpiworkshop.core.templatetags.kpiw import asset
+
+    html = client.get("/join/").content.decode()
+    assert f'href="{static("css/app.css")}"' in html
+    assert asset("js/app.js") == static("js/app.js")
+    with override_settings(STATIC_URL="/elsewhere/"):
+        assert asset("js/app.js") == "/elsewhere/js/app.js"
+        assert 'href="/elsewhere/css/app.css"' in client.get("/join/").content.decode()
+    assert asset("js/app.js") == static("js/app.js")

@@ -188,3 +188,46 @@ def test_score_card_and_ranking_still_write_through_the_fixed_statements(
     ranks = dict(Vote.objects.filter(ballot=ranking).values_list("proposal_id", "value"))
     assert ranks == {pid: i for i, pid in enumerate(order, start=1)}
     assert Voter.objects.filter(participant=agent).count() == 2
+
+
+def test_the_status_poll_reads_the_phone_and_the_round_in_one_query(
+    client, timed, people, other_org_participant
+):
+    """Every phone asks every few seconds: unchanged is one query and an empty 204; the answer
+    still follows the round, and strangers, other organisations and other workshops' ballots
+    are 404 as on the page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kpiworkshop.voting.views import _phase_key
+
+    base = f"/w/{timed.workshop_id}/ballots/{timed.pk}/status/"
+    key = _phase_key(timed)
+    as_guest(client, people[0][0])
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"{base}?k={key}", **HX)
+    assert response.status_code == 204 and response.content == b""
+    assert len(queries) == 1
+    assert client.get(f"{base}?k=draft-0-0", **HX)["HX-Refresh"] == "true"
+    assert client.get(f"{base}?k={key}").status_code == 302
+    assert (
+        client.get(f"/w/{timed.workshop_id}/ballots/{timed.pk + 999}/status/", **HX).status_code
+        == 404
+    )
+    # A member of the organisation who has not joined still follows the round (by membership).
+    member = MembershipFactory(organisation=timed.workshop.organisation, role=Role.AGENT)
+    client.cookies.clear()
+    client.force_login(member.user)
+    assert client.get(f"{base}?k={key}", **HX).status_code == 204
+    # Another organisation's participant, and nobody at all: not found.
+    login(client, other_org_participant)
+    assert client.get(f"{base}?k={key}", **HX).status_code == 404
+    client.logout()
+    assert client.get(f"{base}?k={key}", **HX).status_code == 404
+    # The guest's own workshop's address with another organisation's ballot id: not found.
+    as_guest(client, people[0][0])
+    other_ballot = Ballot.objects.create(
+        workshop=other_org_participant.workshop, title="Theirs", method=Method.APPROVAL
+    )
+    url = f"/w/{timed.workshop_id}/ballots/{other_ballot.pk}/status/"
+    assert client.get(url, **HX).status_code == 404

@@ -1,6 +1,15 @@
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from django import template
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.templatetags.static import static
+from django.utils import translation
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from kpiworkshop.core.markdown import render_markdown
 
@@ -32,3 +41,59 @@ def iso(value: datetime | None) -> str:
     if not value:
         return ""
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@lru_cache(maxsize=16)
+def _language_buttons(current: str) -> SafeString:
+    buttons = []
+    for code, _name in settings.LANGUAGES:
+        if "-" in code:  # regional variants share their language's button
+            continue
+        on = code == current[:2]
+        # Each button's whole label is in its own language (it carries lang="xx"), so a
+        # screen reader speaks it right: "Switch language: English", "Cambia lingua: Italiano".
+        with translation.override(code):
+            info = translation.get_language_info(code)
+            label = f"{gettext('Switch language')}: {info['name_translated']}"
+        buttons.append(
+            format_html(
+                '<button type="submit" name="language" value="{}" class="btn btn-sm {}" '
+                'lang="{}"{} aria-label="{}">{}</button>',
+                code,
+                "btn-secondary" if on else "btn-outline-secondary",
+                code,
+                mark_safe(' aria-current="true"') if on else "",
+                label,
+                code.upper(),
+            )
+        )
+    return mark_safe("\n".join(buttons))  # noqa: S308 - each part built by format_html
+
+
+@register.simple_tag
+def language_buttons() -> SafeString:
+    """The language switcher's buttons for the active language: the same for every viewer
+    and every page of a language, so built once per language and process (the labels come
+    from the compiled catalogues, which do not change while the process runs)."""
+    return _language_buttons(translation.get_language() or settings.LANGUAGE_CODE)
+
+
+@lru_cache(maxsize=64)
+def _asset(path: str) -> str:
+    return static(path)
+
+
+@register.simple_tag
+def asset(path: str) -> str:
+    """``{% static %}`` for the files every page links (base.html): their URL is fixed for the
+    life of the process (the manifest is read once), so it is worked out once."""
+    return _asset(path)
+
+
+@receiver(setting_changed)
+def _forget_built_markup(*, setting: str, **kwargs) -> None:
+    # Tests that change these settings must not see what was built under the old ones.
+    if setting in {"STATIC_URL", "STORAGES", "STATIC_ROOT"}:
+        _asset.cache_clear()
+    if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS"}:
+        _language_buttons.cache_clear()
