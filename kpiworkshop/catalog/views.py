@@ -978,17 +978,11 @@ def review_kind(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpResp
 def datastack_download(request: HtmxHttpRequest, org: str, version: str, fmt: str):
     """The release as dbt Semantic Layer YAML or OpenMetadata metrics, built on demand for
     anyone who may read the catalogue."""
-    from .exports_datastack import DATASTACK_FORMATS, datastack_filename, datastack_render
+    from .exports_datastack import datastack_response
 
     access = _load_catalogue(request, org)
     release = _release(access, version)
-    if fmt not in DATASTACK_FORMATS:
-        raise Http404
-    response = HttpResponse(
-        datastack_render(release=release, fmt=fmt), content_type=DATASTACK_FORMATS[fmt][2]
-    )
-    response["Content-Disposition"] = f'attachment; filename="{datastack_filename(release, fmt)}"'
-    return response
+    return datastack_response(release=release, fmt=fmt)
 
 
 @require_POST
