@@ -20,7 +20,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kpiworkshop.accounts.models import Organisation, Role
 from kpiworkshop.core.fragments import cached_fragment, cached_value, versioned_key
-from kpiworkshop.core.htmx import HtmxHttpRequest, error_text, form_errors_from, message_error
+from kpiworkshop.core.htmx import (
+    HtmxHttpRequest,
+    error_text,
+    form_error_text,
+    form_errors_from,
+    message_error,
+)
 from kpiworkshop.kpis.models import DEFINITION_FIELDS, MARKDOWN_FIELDS, Channel, Proposal, Revision
 from kpiworkshop.kpis.models import Category as KpiCategory
 from kpiworkshop.kpis.selectors import display_value
@@ -116,7 +122,7 @@ def approval_decide(request: HtmxHttpRequest, pk: int, proposal_id: int) -> Http
         except (ValidationError, PermissionDenied) as exc:
             error = error_text(exc)
     else:
-        error = " ".join(str(e) for errs in form.errors.values() for e in errs)
+        error = form_error_text(form)
     if request.htmx:
         context = _approval_context(request, access)
         row = next((r for r in context["rows"] if r.proposal.pk == proposal.pk), None)
@@ -760,7 +766,7 @@ def entry_feedback(request: HtmxHttpRequest, org: str, version: str, kpi: str) -
             form_errors_from(form, exc)
     if form.errors:
         if not request.htmx:
-            messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+            messages.error(request, form_error_text(form))
         return _render_entry(request, access, release, entry, "feedback", 422, fb_form=form)
     if not request.htmx:
         messages.success(request, _("Thank you: your answer is saved."))
@@ -823,7 +829,7 @@ def entry_value(request: HtmxHttpRequest, org: str, version: str, kpi: str) -> H
             form_errors_from(form, exc)
     if form.errors:
         if not request.htmx:
-            messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+            messages.error(request, form_error_text(form))
         return _render_entry(request, access, release, entry, "values", 422, value_form=form)
     if not request.htmx:
         messages.success(request, _("The value is saved."))
@@ -1003,7 +1009,7 @@ def review_settings(request: HtmxHttpRequest, org: str) -> HttpResponse:
         except ValidationError as exc:
             message_error(request, exc)
     else:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, form_error_text(form))
     return redirect(reverse("catalog:reviews", args=[org]))
 
 
