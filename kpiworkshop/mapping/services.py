@@ -10,7 +10,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, OuterRef, Subquery
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kpiworkshop.accounts.models import Organisation
@@ -36,6 +36,7 @@ from .models import (
     Relation,
     ReportingBreakdown,
     Strength,
+    english,
 )
 
 MAX_WHY = 300
@@ -82,11 +83,6 @@ def _mapped(actor: Participant | None, proposal: Proposal) -> Proposal:
 # --- Defaults ------------------------------------------------------------------------------------
 
 
-def _english(text) -> str:
-    with translation.override("en"):
-        return str(text)
-
-
 @transaction.atomic
 def defaults_ensure(*, organisation: Organisation) -> tuple[int, int]:
     """Create the default goals and audiences an organisation lacks (by key). Idempotent; a
@@ -121,8 +117,8 @@ def defaults_ensure(*, organisation: Organisation) -> tuple[int, int]:
         goal = BusinessGoal.objects.create(
             organisation=organisation,
             key=key,
-            name=_english(name),
-            description=_english(description),
+            name=english(name),
+            description=english(description),
             parent_id=have_goals.get(parent_key) if parent_key else None,
             order=(order + 1) * 10,
         )
@@ -140,8 +136,8 @@ def defaults_ensure(*, organisation: Organisation) -> tuple[int, int]:
         Audience.objects.create(
             organisation=organisation,
             key=key,
-            name=_english(name),
-            description=_english(description),
+            name=english(name),
+            description=english(description),
             level=level,
             order=(order + 1) * 10,
         )
