@@ -313,6 +313,15 @@ def _load_catalogue(request, org: str) -> CatalogueAccess:
     return CatalogueAccess(organisation, reader)
 
 
+def _as_reader(request, access: CatalogueAccess, service, **kwargs):
+    """A reader's action on an entry of the catalogue: a refusal is a 404, as for the pages,
+    so nobody learns more of the catalogue than they may touch."""
+    try:
+        return service(reader=access.reader, user=request.user, **kwargs)
+    except PermissionDenied as exc:
+        raise Http404 from exc
+
+
 def _release(access: CatalogueAccess, version: str):
     release = selectors.release_get(organisation_id=access.organisation.pk, version=version)
     if release is None:
@@ -790,15 +799,14 @@ def feedback_hide(request: HtmxHttpRequest, org: str, feedback_id: int) -> HttpR
     entry = feedback.entry
     if form.is_valid():
         try:
-            services.feedback_hide(
-                reader=access.reader,
-                user=request.user,
+            _as_reader(
+                request,
+                access,
+                services.feedback_hide,
                 feedback=feedback,
                 reason=form.cleaned_data["reason"],
             )
             messages.success(request, _("The comment is hidden."))
-        except PermissionDenied as exc:
-            raise Http404 from exc
         except ValidationError as exc:
             message_error(request, exc)
     else:
@@ -815,16 +823,15 @@ def entry_value(request: HtmxHttpRequest, org: str, version: str, kpi: str) -> H
     form = ValueForm(request.POST)
     if form.is_valid():
         try:
-            services.measurement_record(
-                reader=access.reader,
-                user=request.user,
+            _as_reader(
+                request,
+                access,
+                services.measurement_record,
                 entry=entry,
                 period=form.cleaned_data["period"],
                 value=form.cleaned_data["value"],
                 breakdown=form.cleaned_data["breakdown"],
             )
-        except PermissionDenied as exc:
-            raise Http404 from exc
         except ValidationError as exc:
             form_errors_from(form, exc)
     if form.errors:
@@ -845,14 +852,13 @@ def entry_values_import(request: HtmxHttpRequest, org: str, version: str, kpi: s
     if form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            n = services.measurements_import_csv(
-                reader=access.reader,
-                user=request.user,
+            n = _as_reader(
+                request,
+                access,
+                services.measurements_import_csv,
                 entry=entry,
                 data=upload.read(services.MAX_CSV_BYTES + 1),
             )
-        except PermissionDenied as exc:
-            raise Http404 from exc
         except ValidationError as exc:
             errors = list(exc.messages)
         else:
@@ -873,15 +879,14 @@ def entry_review_date(request: HtmxHttpRequest, org: str, version: str, kpi: str
     form = EntryReviewForm(request.POST)
     if form.is_valid():
         try:
-            services.entry_review_set(
-                reader=access.reader,
-                user=request.user,
+            _as_reader(
+                request,
+                access,
+                services.entry_review_set,
                 entry=entry,
                 next_review=form.cleaned_data["next_review"],
             )
             messages.success(request, _("The review date is saved."))
-        except PermissionDenied as exc:
-            raise Http404 from exc
         except ValidationError as exc:
             message_error(request, exc)
     else:
