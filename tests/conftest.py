@@ -8,6 +8,7 @@ from .factories import (
     InvitationFactory,
     OrganisationFactory,
     ParticipantFactory,
+    UserFactory,
     WorkshopFactory,
 )
 
@@ -30,6 +31,15 @@ def _english_after_each_test():
 
     yield
     translation.deactivate()
+
+
+@pytest.fixture
+def postgres_only():
+    """For the race tests (``tests.races.RACE_TEST``): skipped unless on PostgreSQL."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("race tests need PostgreSQL (DATABASE_URL); .ci/run runs them")
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -100,4 +110,12 @@ def as_guest(client, participant):
     response = HttpResponse()
     remember_guest(response, participant.guest_key)
     client.cookies[settings.KPIW_GUEST_COOKIE] = response.cookies[settings.KPIW_GUEST_COOKIE].value
+    return client
+
+
+@pytest.fixture
+def operator(client, db):
+    """A client signed in as a staff superuser: the admin's operator."""
+    user = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(user)
     return client

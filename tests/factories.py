@@ -4,6 +4,7 @@ import factory
 from factory.django import DjangoModelFactory
 
 from kpiworkshop.accounts.models import Membership, Organisation, Role, User
+from kpiworkshop.kpis.models import Proposal, Revision
 from kpiworkshop.workshops.models import Invitation, Participant, Stage, Workshop, new_guest_key
 
 PASSWORD = "correct-horse-battery"
@@ -87,6 +88,22 @@ class InvitationFactory(DjangoModelFactory):
 
     workshop = factory.SubFactory(WorkshopFactory)
     role = Role.AGENT
+
+
+# --- kpis ----------------------------------------------------------------------------------------
+
+
+def proposal_with_revision(workshop, author, *, state=None, **revision) -> Proposal:
+    """A proposal with its first revision as the current one, written directly (fast, for
+    tests that need many): ``revision`` holds the revision's fields (name, measures, ...)."""
+    proposal = Proposal.objects.create(
+        workshop=workshop, author=author, **({} if state is None else {"state": state})
+    )
+    proposal.current_revision = Revision.objects.create(
+        proposal=proposal, number=1, author=author, **revision
+    )
+    proposal.save(update_fields=["current_revision"])
+    return proposal
 
 
 # --- mapping -------------------------------------------------------------------------------------

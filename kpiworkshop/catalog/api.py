@@ -220,16 +220,8 @@ def export_file(request: HttpRequest, org: str, token: str):
     response={200: None},
 )
 def datastack_export(request: HttpRequest, org: str, version: str, fmt: str):
-    from django.http import HttpResponse
-
-    from .exports_datastack import DATASTACK_FORMATS, datastack_filename, datastack_render
+    from .exports_datastack import datastack_response
 
     organisation, _reader = _access(request, org)
     release = _release(organisation, version)
-    if fmt not in DATASTACK_FORMATS:
-        raise Http404
-    response = HttpResponse(
-        datastack_render(release=release, fmt=fmt), content_type=DATASTACK_FORMATS[fmt][2]
-    )
-    response["Content-Disposition"] = f'attachment; filename="{datastack_filename(release, fmt)}"'
-    return response
+    return datastack_response(release=release, fmt=fmt)

@@ -4,13 +4,13 @@ makes a major version), with training notes in Italian and English. Idempotent: 
 that has a release already is left as it is."""
 
 import datetime
-from contextlib import contextmanager
 
 from kpiworkshop.accounts.models import Organisation, Role, User
 from kpiworkshop.kpis import services as kpi_services
 from kpiworkshop.kpis.models import Proposal, ProposalKind, ProposalState
 from kpiworkshop.mapping.models import Audience, AudienceLink, BusinessGoal, GoalLink
 from kpiworkshop.mapping.services import defaults_ensure
+from kpiworkshop.workshops.demo import stage_during
 from kpiworkshop.workshops.models import Participant, Stage, Workshop
 
 from . import services
@@ -161,18 +161,6 @@ KPIS = [
 ]
 
 
-@contextmanager
-def _stage(workshop: Workshop, stage: str):
-    real = workshop.stage
-    Workshop.objects.filter(pk=workshop.pk).update(stage=stage)
-    workshop.stage = stage
-    try:
-        yield workshop
-    finally:
-        Workshop.objects.filter(pk=workshop.pk).update(stage=real)
-        workshop.stage = real
-
-
 def _people(workshop: Workshop) -> dict[str, Participant]:
     return {p.role: p for p in Participant.objects.filter(workshop=workshop, user__isnull=False)}
 
@@ -228,7 +216,7 @@ def demo_seed(*, organisation: Organisation, users: dict[str, User] | None = Non
     facilitator, leader = people[Role.FACILITATOR], people[Role.LEADERSHIP]
     authors = [people[Role.MANAGER], people.get(Role.SUPERVISOR, people[Role.MANAGER])]
     proposals = []
-    with _stage(scorecard, Stage.PROPOSE):
+    with stage_during(scorecard, Stage.PROPOSE):
         for i, spec in enumerate(KPIS):
             proposals.append(
                 kpi_services.proposal_create(
@@ -237,7 +225,7 @@ def demo_seed(*, organisation: Organisation, users: dict[str, User] | None = Non
             )
     for proposal, spec in zip(proposals, KPIS, strict=True):
         _link(proposal, spec, organisation, facilitator)
-    with _stage(scorecard, Stage.APPROVE):
+    with stage_during(scorecard, Stage.APPROVE):
         for proposal, spec in zip(proposals, KPIS, strict=True):
             _approve(proposal, leader, facilitator, spec, "Agreed by the leadership team.")
         first = _publish(
@@ -270,7 +258,7 @@ def demo_seed(*, organisation: Organisation, users: dict[str, User] | None = Non
     rp = _people(review)
     entries = {e.name: e for e in first.entries.all()}
     fcr, aht = entries["First contact resolution"], entries["Average handling time"]
-    with _stage(review, Stage.PROPOSE):
+    with stage_during(review, Stage.PROPOSE):
         change = kpi_services.proposal_create(
             actor=rp[Role.MANAGER],
             workshop=review,
@@ -286,7 +274,7 @@ def demo_seed(*, organisation: Organisation, users: dict[str, User] | None = Non
             catalog_entry_id=aht.pk,
         )
     _link(change, KPIS[0], organisation, rp[Role.FACILITATOR])
-    with _stage(review, Stage.APPROVE):
+    with stage_during(review, Stage.APPROVE):
         _approve(change, rp[Role.LEADERSHIP], rp[Role.FACILITATOR], KPIS[0], "75% was reached.")
         Proposal.objects.filter(pk=retire.pk).update(state=ProposalState.SHORTLISTED)
         retire.refresh_from_db()

@@ -16,6 +16,7 @@ import zipfile
 
 import yaml
 from django.conf import settings
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import translation
 
@@ -238,3 +239,15 @@ def datastack_render(*, release: CatalogRelease, fmt: str) -> bytes:
 
 def datastack_filename(release: CatalogRelease, fmt: str) -> str:
     return f"kpi-catalogue-{release.version}-{fmt}.{DATASTACK_FORMATS[fmt][1]}"
+
+
+def datastack_response(*, release: CatalogRelease, fmt: str) -> HttpResponse:
+    """The download of ``release`` in one of the ``DATASTACK_FORMATS`` (404 for any other),
+    the same for the page and the API."""
+    if fmt not in DATASTACK_FORMATS:
+        raise Http404
+    response = HttpResponse(
+        datastack_render(release=release, fmt=fmt), content_type=DATASTACK_FORMATS[fmt][2]
+    )
+    response["Content-Disposition"] = f'attachment; filename="{datastack_filename(release, fmt)}"'
+    return response

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override as translation_override
 
 from kpiworkshop.accounts.models import Role
-from kpiworkshop.core.audit import audit_record
+from kpiworkshop.core.audit import audit_in_workshop, audit_record
 from kpiworkshop.core.outbox import outbox_add
 from kpiworkshop.kpis import services as kpi_services
 from kpiworkshop.kpis.models import Proposal, ProposalKind, ProposalState
@@ -69,17 +69,6 @@ MAX_NOTE = 5000
 MAX_RELEASE_NOTES = 5000
 
 
-def _audit(actor, action: str, workshop: Workshop, target=None, **details) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        organisation_id=workshop.organisation_id,
-        workshop_id=workshop.pk,
-        target=target,
-        details=details,
-    )
-
-
 def _lock_proposal(proposal: Proposal) -> Proposal:
     return (
         Proposal.objects.select_for_update(of=("self",))
@@ -98,7 +87,9 @@ def approval_set_quorum(*, actor: Participant | None, workshop: Workshop, quorum
     if not isinstance(quorum, int) or not 1 <= quorum <= 50:
         raise ValidationError({"quorum": _("Between 1 and 50 approvals.")})
     ApprovalPolicy.objects.update_or_create(workshop=workshop, defaults={"quorum": quorum})
-    _audit(actor, "approval.quorum", workshop, target=workshop, quorum=quorum)
+    audit_in_workshop(
+        actor=actor, action="approval.quorum", workshop=workshop, target=workshop, quorum=quorum
+    )
     return quorum
 
 
@@ -191,10 +182,10 @@ def approval_decide(
     if state != proposal.state:
         proposal.state = state
         proposal.save(update_fields=["state", "updated_at"])
-    _audit(
-        actor,
-        "approval.decide",
-        workshop,
+    audit_in_workshop(
+        actor=actor,
+        action="approval.decide",
+        workshop=workshop,
         target=proposal,
         decision=decision,
         reason=reason,
@@ -233,7 +224,13 @@ def proposal_resubmit(
     )
     proposal.state = ProposalState.SHORTLISTED
     proposal.save(update_fields=["state", "updated_at"])
-    _audit(actor, "approval.resubmit", proposal.workshop, target=proposal, number=revision.number)
+    audit_in_workshop(
+        actor=actor,
+        action="approval.resubmit",
+        workshop=proposal.workshop,
+        target=proposal,
+        number=revision.number,
+    )
     return proposal
 
 
@@ -261,7 +258,13 @@ def training_notes_save(
     notes, _created = TrainingNotes.objects.update_or_create(
         proposal=proposal, language=language, defaults=clean
     )
-    _audit(actor, "catalog.notes", proposal.workshop, target=proposal, language=language)
+    audit_in_workshop(
+        actor=actor,
+        action="catalog.notes",
+        workshop=proposal.workshop,
+        target=proposal,
+        language=language,
+    )
     return notes
 
 
@@ -338,7 +341,9 @@ def release_publish(
     elif job.state == PublishState.DONE:
         raise ValidationError(_("This workshop is already published."))
     # A queued or running job is shared: the second click gets the same progress bar.
-    _audit(actor, "catalog.publish", workshop, target=workshop, language=language)
+    audit_in_workshop(
+        actor=actor, action="catalog.publish", workshop=workshop, target=workshop, language=language
+    )
     # The outbox row commits with the claim row; a worker runs the build after the commit
     # (or, with no broker, this process does, once the transaction is over).
     outbox_add(task=publish_release.name, key=f"publish:{job.pk}", payload={"job_id": job.pk})
@@ -387,16 +392,19 @@ def _snapshot(workshop: Workshop, language: str, previous: CatalogRelease | None
     return entries, retired
 
 
+def _job_lock(job_id: int) -> PublishJob:
+    """The publish job, row-locked (not its workshop) until the transaction ends."""
+    return (
+        PublishJob.objects.select_for_update(of=("self",)).select_related("workshop").get(pk=job_id)
+    )
+
+
 def release_build(*, job_id: int) -> CatalogRelease | None:
     """The publish task's body: build the release, its entries and exports, exactly once."""
     from .exports import exports_build  # PDF machinery loads only where it runs
 
     with transaction.atomic():
-        job = (
-            PublishJob.objects.select_for_update(of=("self",))
-            .select_related("workshop")
-            .get(pk=job_id)
-        )
+        job = _job_lock(job_id)
         if job.state == PublishState.DONE:
             return CatalogRelease.objects.filter(job=job).first()
         PublishJob.objects.filter(pk=job.pk).update(
@@ -405,11 +413,7 @@ def release_build(*, job_id: int) -> CatalogRelease | None:
     try:
         with transaction.atomic():
             # Locked again for the whole build: a second worker waits here, then finds DONE.
-            job = (
-                PublishJob.objects.select_for_update(of=("self",))
-                .select_related("workshop")
-                .get(pk=job_id)
-            )
+            job = _job_lock(job_id)
             if job.state == PublishState.DONE:
                 return CatalogRelease.objects.filter(job=job).first()
             workshop = Workshop.objects.select_for_update().get(pk=job.workshop_id)
@@ -460,10 +464,10 @@ def release_build(*, job_id: int) -> CatalogRelease | None:
             job.progress = 100
             job.step = ""
             job.save(update_fields=["state", "progress", "step", "updated_at"])
-            _audit(
-                requested_by,
-                "catalog.released",
-                workshop,
+            audit_in_workshop(
+                actor=requested_by,
+                action="catalog.released",
+                workshop=workshop,
                 target=release,
                 version=release.version,
                 entries=len(entries),
@@ -977,8 +981,12 @@ def review_workshop_start(*, reader, user, organisation_id: int):
                 ]
             )
         ReviewCycle.objects.create(release=release, workshop=workshop)
-        _audit(
-            facilitator, "catalog.review_start", workshop, target=release, version=release.version
+        audit_in_workshop(
+            actor=facilitator,
+            action="catalog.review_start",
+            workshop=workshop,
+            target=release,
+            version=release.version,
         )
         return workshop
 
@@ -1006,7 +1014,13 @@ def review_proposal_set_kind(
     proposal.save(update_fields=["kind", "updated_at"])
     item.reason = reason if kind == ProposalKind.RETIRE else ""
     item.save(update_fields=["reason"])
-    _audit(actor, "catalog.review_kind", proposal.workshop, target=proposal, kind=kind)
+    audit_in_workshop(
+        actor=actor,
+        action="catalog.review_kind",
+        workshop=proposal.workshop,
+        target=proposal,
+        kind=kind,
+    )
     return proposal
 
 

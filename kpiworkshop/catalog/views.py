@@ -20,7 +20,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kpiworkshop.accounts.models import Organisation, Role
 from kpiworkshop.core.fragments import cached_fragment, cached_value, versioned_key
-from kpiworkshop.core.htmx import HtmxHttpRequest, error_text, form_errors_from, message_error
+from kpiworkshop.core.htmx import (
+    HtmxHttpRequest,
+    error_text,
+    form_error_text,
+    form_errors_from,
+    message_error,
+)
 from kpiworkshop.kpis.models import DEFINITION_FIELDS, MARKDOWN_FIELDS, Channel, Proposal, Revision
 from kpiworkshop.kpis.models import Category as KpiCategory
 from kpiworkshop.kpis.selectors import display_value
@@ -116,7 +122,7 @@ def approval_decide(request: HtmxHttpRequest, pk: int, proposal_id: int) -> Http
         except (ValidationError, PermissionDenied) as exc:
             error = error_text(exc)
     else:
-        error = " ".join(str(e) for errs in form.errors.values() for e in errs)
+        error = form_error_text(form)
     if request.htmx:
         context = _approval_context(request, access)
         row = next((r for r in context["rows"] if r.proposal.pk == proposal.pk), None)
@@ -305,6 +311,15 @@ def _load_catalogue(request, org: str) -> CatalogueAccess:
     if not permissions.can_read_catalogue(reader, organisation.pk):
         raise Http404
     return CatalogueAccess(organisation, reader)
+
+
+def _as_reader(request, access: CatalogueAccess, service, **kwargs):
+    """A reader's action on an entry of the catalogue: a refusal is a 404, as for the pages,
+    so nobody learns more of the catalogue than they may touch."""
+    try:
+        return service(reader=access.reader, user=request.user, **kwargs)
+    except PermissionDenied as exc:
+        raise Http404 from exc
 
 
 def _release(access: CatalogueAccess, version: str):
@@ -760,7 +775,7 @@ def entry_feedback(request: HtmxHttpRequest, org: str, version: str, kpi: str) -
             form_errors_from(form, exc)
     if form.errors:
         if not request.htmx:
-            messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+            messages.error(request, form_error_text(form))
         return _render_entry(request, access, release, entry, "feedback", 422, fb_form=form)
     if not request.htmx:
         messages.success(request, _("Thank you: your answer is saved."))
@@ -784,15 +799,14 @@ def feedback_hide(request: HtmxHttpRequest, org: str, feedback_id: int) -> HttpR
     entry = feedback.entry
     if form.is_valid():
         try:
-            services.feedback_hide(
-                reader=access.reader,
-                user=request.user,
+            _as_reader(
+                request,
+                access,
+                services.feedback_hide,
                 feedback=feedback,
                 reason=form.cleaned_data["reason"],
             )
             messages.success(request, _("The comment is hidden."))
-        except PermissionDenied as exc:
-            raise Http404 from exc
         except ValidationError as exc:
             message_error(request, exc)
     else:
@@ -809,21 +823,20 @@ def entry_value(request: HtmxHttpRequest, org: str, version: str, kpi: str) -> H
     form = ValueForm(request.POST)
     if form.is_valid():
         try:
-            services.measurement_record(
-                reader=access.reader,
-                user=request.user,
+            _as_reader(
+                request,
+                access,
+                services.measurement_record,
                 entry=entry,
                 period=form.cleaned_data["period"],
                 value=form.cleaned_data["value"],
                 breakdown=form.cleaned_data["breakdown"],
             )
-        except PermissionDenied as exc:
-            raise Http404 from exc
         except ValidationError as exc:
             form_errors_from(form, exc)
     if form.errors:
         if not request.htmx:
-            messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+            messages.error(request, form_error_text(form))
         return _render_entry(request, access, release, entry, "values", 422, value_form=form)
     if not request.htmx:
         messages.success(request, _("The value is saved."))
@@ -839,14 +852,13 @@ def entry_values_import(request: HtmxHttpRequest, org: str, version: str, kpi: s
     if form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            n = services.measurements_import_csv(
-                reader=access.reader,
-                user=request.user,
+            n = _as_reader(
+                request,
+                access,
+                services.measurements_import_csv,
                 entry=entry,
                 data=upload.read(services.MAX_CSV_BYTES + 1),
             )
-        except PermissionDenied as exc:
-            raise Http404 from exc
         except ValidationError as exc:
             errors = list(exc.messages)
         else:
@@ -867,15 +879,14 @@ def entry_review_date(request: HtmxHttpRequest, org: str, version: str, kpi: str
     form = EntryReviewForm(request.POST)
     if form.is_valid():
         try:
-            services.entry_review_set(
-                reader=access.reader,
-                user=request.user,
+            _as_reader(
+                request,
+                access,
+                services.entry_review_set,
                 entry=entry,
                 next_review=form.cleaned_data["next_review"],
             )
             messages.success(request, _("The review date is saved."))
-        except PermissionDenied as exc:
-            raise Http404 from exc
         except ValidationError as exc:
             message_error(request, exc)
     else:
@@ -978,17 +989,11 @@ def review_kind(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpResp
 def datastack_download(request: HtmxHttpRequest, org: str, version: str, fmt: str):
     """The release as dbt Semantic Layer YAML or OpenMetadata metrics, built on demand for
     anyone who may read the catalogue."""
-    from .exports_datastack import DATASTACK_FORMATS, datastack_filename, datastack_render
+    from .exports_datastack import datastack_response
 
     access = _load_catalogue(request, org)
     release = _release(access, version)
-    if fmt not in DATASTACK_FORMATS:
-        raise Http404
-    response = HttpResponse(
-        datastack_render(release=release, fmt=fmt), content_type=DATASTACK_FORMATS[fmt][2]
-    )
-    response["Content-Disposition"] = f'attachment; filename="{datastack_filename(release, fmt)}"'
-    return response
+    return datastack_response(release=release, fmt=fmt)
 
 
 @require_POST
@@ -1009,7 +1014,7 @@ def review_settings(request: HtmxHttpRequest, org: str) -> HttpResponse:
         except ValidationError as exc:
             message_error(request, exc)
     else:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, form_error_text(form))
     return redirect(reverse("catalog:reviews", args=[org]))
 
 

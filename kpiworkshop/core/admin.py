@@ -6,8 +6,22 @@ from django.utils.translation import ngettext
 from .models import AuditEvent, OutboxItem
 
 
+class ReadOnlyMixin:
+    """For a ModelAdmin or an inline: nobody adds, changes or deletes these rows by hand,
+    superusers included."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """The audit trail, for an operator looking into a problem: searchable, never editable.
     Nobody adds, changes or deletes an event by hand, superusers included."""
 
@@ -17,18 +31,9 @@ class AuditEventAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["actor"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(OutboxItem)
-class OutboxItemAdmin(admin.ModelAdmin):
+class OutboxItemAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Background work waiting, running or given up (see ``core/outbox.py``). Read-only: the
     only thing an operator does here is send an item that ran out of attempts round again."""
 
@@ -37,15 +42,6 @@ class OutboxItemAdmin(admin.ModelAdmin):
     search_fields = ["task", "key"]
     date_hierarchy = "created_at"
     actions = ["retry_now"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.action(description=_("Retry now (attempts back to 0, due now)"))
     def retry_now(self, request, queryset) -> None:

@@ -26,6 +26,11 @@ def form_errors_from(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
+def form_error_text(form: forms.Form) -> str:
+    """All of a bound form's errors as one sentence, for a message or an inline error."""
+    return " ".join(str(e) for errs in form.errors.values() for e in errs)
+
+
 def posted(request: HttpRequest):
     """The data to bind a GET-or-POST form to: the POST data on a POST (even an empty one, so
     a form posted with nothing shows its "required" errors instead of coming back blank and

@@ -2,11 +2,10 @@
 suggestions in the demo workshops that are proposing, refining and voting. Idempotent: a
 workshop that already has proposals is left as it is."""
 
-from contextlib import contextmanager
-
 from django.db import transaction
 
 from kpiworkshop.accounts.models import Organisation, Role
+from kpiworkshop.workshops.demo import stage_during
 from kpiworkshop.workshops.models import Participant, Stage, Workshop
 
 from . import services
@@ -52,19 +51,6 @@ LIBRARY_PICKS = [
     "average-handling-time",
     "enps",
 ]
-
-
-@contextmanager
-def _stage(workshop: Workshop, stage: str):
-    """Run services as if the workshop were in ``stage`` (demo history), then put it back."""
-    real = workshop.stage
-    Workshop.objects.filter(pk=workshop.pk).update(stage=stage)
-    workshop.stage = stage
-    try:
-        yield workshop
-    finally:
-        Workshop.objects.filter(pk=workshop.pk).update(stage=real)
-        workshop.stage = real
 
 
 def _guest(workshop: Workshop, role: str, name: str) -> Participant:
@@ -164,11 +150,11 @@ def demo_seed(*, organisation: Organisation) -> int:
         if not {Role.FACILITATOR, Role.MANAGER, Role.SUPERVISOR} <= set(people):
             continue
         target = workshop.stage
-        with _stage(workshop, Stage.PROPOSE):
+        with stage_during(workshop, Stage.PROPOSE):
             proposals = _propose(workshop, people)
             _discuss(proposals, people)
         if target in (Stage.REFINE, Stage.VOTE):
-            with _stage(workshop, Stage.REFINE):
+            with stage_during(workshop, Stage.REFINE):
                 for p in proposals:
                     p.refresh_from_db()
                 _suggest(proposals, people)

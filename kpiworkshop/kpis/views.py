@@ -14,6 +14,7 @@ from django_htmx.http import trigger_client_event
 from kpiworkshop.core.fragments import cached_fragment, cached_value
 from kpiworkshop.core.htmx import (
     HtmxHttpRequest,
+    form_error_text,
     form_errors_from,
     int_param,
     message_error,
@@ -324,12 +325,10 @@ def comment_create(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpR
         else:
             form = None
     if form is not None and not request.htmx:
-        messages.error(request, _("Your comment was not posted: %(e)s") % {"e": _form_text(form)})
+        messages.error(
+            request, _("Your comment was not posted: %(e)s") % {"e": form_error_text(form)}
+        )
     return _back_to_detail(request, access, proposal, "comments", "#comments", comment_form=form)
-
-
-def _form_text(form) -> str:
-    return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
 
 def _comment(proposal: Proposal, comment_id: int) -> Comment:

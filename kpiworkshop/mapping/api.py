@@ -6,9 +6,8 @@ facilitator marked internal-only are left out for customers."""
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema
 
-from kpiworkshop.accounts.selectors import membership_for
 from kpiworkshop.kpis import permissions as kp
-from kpiworkshop.workshops import selectors as workshop_selectors
+from kpiworkshop.workshops.access import api_access
 
 from . import permissions, selectors
 
@@ -90,18 +89,12 @@ class CoverageOut(Schema):
 def _access(request: HttpRequest, workshop_id: int, *, map_open: bool = False):
     """The workshop and whether the caller may see internal-only fields; 404 for strangers
     (and, with ``map_open``, before the Map stage)."""
-    workshop = workshop_selectors.workshop_get(workshop_id=workshop_id)
-    if workshop is None:
+    access = api_access(request, workshop_id)
+    if map_open and not permissions.map_open(access.workshop):
         raise Http404
-    actor = workshop_selectors.participant_for(workshop=workshop, user=request.auth, guest_key=None)
-    membership = None
-    if actor is None:
-        membership = membership_for(user=request.auth, organisation_id=workshop.organisation_id)
-        if membership is None:
-            raise Http404
-    if map_open and not permissions.map_open(workshop):
-        raise Http404
-    return workshop, kp.can_see_internal(actor, workshop, membership)
+    return access.workshop, kp.can_see_internal(
+        access.participant, access.workshop, access.membership
+    )
 
 
 @router.get(

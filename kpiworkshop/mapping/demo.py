@@ -7,13 +7,12 @@ this adds one ("Quality and resolution KPIs") whose shortlist comes from the KPI
 Idempotent: a Map workshop that already has links is left alone.
 """
 
-from contextlib import contextmanager
-
 from django.db import transaction
 
 from kpiworkshop.accounts.models import Membership, Organisation, Role
 from kpiworkshop.kpis import services as kpi_services
 from kpiworkshop.kpis.models import LibraryKPI, Proposal, ProposalState
+from kpiworkshop.workshops.demo import stage_during
 from kpiworkshop.workshops.models import (
     Invitation,
     Participant,
@@ -121,19 +120,6 @@ PLAN = {
 }
 
 
-@contextmanager
-def _stage(workshop: Workshop, stage: str):
-    """Run services as if the workshop were in ``stage`` (demo history), then put it back."""
-    real = workshop.stage
-    Workshop.objects.filter(pk=workshop.pk).update(stage=stage)
-    workshop.stage = stage
-    try:
-        yield workshop
-    finally:
-        Workshop.objects.filter(pk=workshop.pk).update(stage=real)
-        workshop.stage = real
-
-
 def _member(organisation: Organisation, role: str):
     m = (
         Membership.objects.filter(organisation=organisation, role=role, is_active=True)
@@ -180,7 +166,7 @@ def _people(workshop: Workshop) -> dict[str, Participant]:
 
 def _shortlist(workshop: Workshop, author: Participant) -> dict[str, Proposal]:
     found = {}
-    with _stage(workshop, Stage.PROPOSE):
+    with stage_during(workshop, Stage.PROPOSE):
         for slug in PLAN:
             library_kpi = LibraryKPI.objects.filter(slug=slug).first()
             if library_kpi is None:

@@ -10,11 +10,11 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, OuterRef, Subquery
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kpiworkshop.accounts.models import Organisation
-from kpiworkshop.core.audit import audit_record
+from kpiworkshop.core.audit import audit_in_workshop
 from kpiworkshop.kpis.models import DEFINITION_FIELDS, LibraryKPI, Proposal, Revision, Stance
 from kpiworkshop.workshops.models import Participant, Workshop
 
@@ -36,6 +36,7 @@ from .models import (
     Relation,
     ReportingBreakdown,
     Strength,
+    english,
 )
 
 MAX_WHY = 300
@@ -45,17 +46,6 @@ MAX_PLACE_NOTE = 120
 MAX_VALUE = 80
 MAX_VALUES = 30
 MAX_COMMENT = 2000
-
-
-def _audit(actor: Participant, action: str, workshop: Workshop, target=None, **details) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        organisation_id=workshop.organisation_id,
-        workshop_id=workshop.pk,
-        target=target,
-        details=details,
-    )
 
 
 def _text(value: Any, *, limit: int, field: str, required: bool = False) -> str:
@@ -93,11 +83,6 @@ def _mapped(actor: Participant | None, proposal: Proposal) -> Proposal:
 # --- Defaults ------------------------------------------------------------------------------------
 
 
-def _english(text) -> str:
-    with translation.override("en"):
-        return str(text)
-
-
 @transaction.atomic
 def defaults_ensure(*, organisation: Organisation) -> tuple[int, int]:
     """Create the default goals and audiences an organisation lacks (by key). Idempotent; a
@@ -132,8 +117,8 @@ def defaults_ensure(*, organisation: Organisation) -> tuple[int, int]:
         goal = BusinessGoal.objects.create(
             organisation=organisation,
             key=key,
-            name=_english(name),
-            description=_english(description),
+            name=english(name),
+            description=english(description),
             parent_id=have_goals.get(parent_key) if parent_key else None,
             order=(order + 1) * 10,
         )
@@ -151,8 +136,8 @@ def defaults_ensure(*, organisation: Organisation) -> tuple[int, int]:
         Audience.objects.create(
             organisation=organisation,
             key=key,
-            name=_english(name),
-            description=_english(description),
+            name=english(name),
+            description=english(description),
             level=level,
             order=(order + 1) * 10,
         )
@@ -221,7 +206,13 @@ def goal_save(
         goal.order = int(order)
     goal.full_clean(exclude=["organisation", "parent"])
     goal.save()
-    _audit(actor, "goal.create" if created else "goal.update", workshop, goal, **changes)
+    audit_in_workshop(
+        actor=actor,
+        action="goal.create" if created else "goal.update",
+        workshop=workshop,
+        target=goal,
+        **changes,
+    )
     return goal
 
 
@@ -264,8 +255,12 @@ def audience_save(
         audience.order = int(order)
     audience.full_clean(exclude=["organisation"])
     audience.save()
-    _audit(
-        actor, "audience.create" if created else "audience.update", workshop, audience, **changes
+    audit_in_workshop(
+        actor=actor,
+        action="audience.create" if created else "audience.update",
+        workshop=workshop,
+        target=audience,
+        **changes,
     )
     return audience
 
@@ -320,11 +315,11 @@ def goal_link_set(
             link.save()
     except IntegrityError as exc:  # a concurrent primary slipped in between check and write
         raise ValidationError({"strength": _("This KPI already has a primary goal.")}) from exc
-    _audit(
-        actor,
-        "goal_link.create" if created else "goal_link.update",
-        workshop,
-        link,
+    audit_in_workshop(
+        actor=actor,
+        action="goal_link.create" if created else "goal_link.update",
+        workshop=workshop,
+        target=link,
         proposal=proposal.pk,
         goal=goal.pk,
         strength=strength,
@@ -336,8 +331,13 @@ def goal_link_set(
 def goal_link_remove(*, actor: Participant | None, link: GoalLink) -> None:
     proposal = _mapped(actor, link.proposal)
     link = GoalLink.objects.select_related("goal").get(pk=link.pk, proposal=proposal)
-    _audit(
-        actor, "goal_link.remove", proposal.workshop, link, proposal=proposal.pk, goal=link.goal_id
+    audit_in_workshop(
+        actor=actor,
+        action="goal_link.remove",
+        workshop=proposal.workshop,
+        target=link,
+        proposal=proposal.pk,
+        goal=link.goal_id,
     )
     link.delete()
 
@@ -399,11 +399,11 @@ def audience_link_set(
         raise ValidationError(
             {"relation": _("Another audience is already accountable for this KPI.")}
         ) from exc
-    _audit(
-        actor,
-        "audience_link.create" if created else "audience_link.update",
-        workshop,
-        link,
+    audit_in_workshop(
+        actor=actor,
+        action="audience_link.create" if created else "audience_link.update",
+        workshop=workshop,
+        target=link,
         proposal=proposal.pk,
         audience=audience.pk,
         relation=relation,
@@ -416,11 +416,11 @@ def audience_link_set(
 def audience_link_remove(*, actor: Participant | None, link: AudienceLink) -> None:
     proposal = _mapped(actor, link.proposal)
     link = AudienceLink.objects.get(pk=link.pk, proposal=proposal)
-    _audit(
-        actor,
-        "audience_link.remove",
-        proposal.workshop,
-        link,
+    audit_in_workshop(
+        actor=actor,
+        action="audience_link.remove",
+        workshop=proposal.workshop,
+        target=link,
         proposal=proposal.pk,
         audience=link.audience_id,
         relation=link.relation,
@@ -469,11 +469,11 @@ def breakdowns_set(
             for v in added
         ]
     )
-    _audit(
-        actor,
-        "breakdowns.set",
-        proposal.workshop,
-        proposal,
+    audit_in_workshop(
+        actor=actor,
+        action="breakdowns.set",
+        workshop=proposal.workshop,
+        target=proposal,
         dimension=dimension,
         added=added,
         removed=removed,
@@ -538,11 +538,11 @@ def counter_metric_set(
     revision.save()
     proposal.current_revision = revision
     proposal.save(update_fields=["current_revision", "updated_at"])
-    _audit(
-        actor,
-        "counter_metric.set",
-        proposal.workshop,
-        proposal,
+    audit_in_workshop(
+        actor=actor,
+        action="counter_metric.set",
+        workshop=proposal.workshop,
+        target=proposal,
         number=number,
         counter=counter.pk if counter else None,
         library=library_slug or None,
@@ -569,7 +569,14 @@ def map_settings_update(
         old = settings_row.act_on_limit
         settings_row.act_on_limit = limit
         settings_row.save(update_fields=["act_on_limit"])
-        _audit(actor, "map_settings.update", workshop, settings_row, old=old, new=limit)
+        audit_in_workshop(
+            actor=actor,
+            action="map_settings.update",
+            workshop=workshop,
+            target=settings_row,
+            old=old,
+            new=limit,
+        )
     return settings_row
 
 
@@ -596,7 +603,13 @@ def link_comment_create(
     comment = LinkComment.objects.create(
         goal_link=goal_link, audience_link=audience_link, author=actor, stance=stance, body=body
     )
-    _audit(actor, "link_comment.create", workshop, comment, proposal=link.proposal_id)
+    audit_in_workshop(
+        actor=actor,
+        action="link_comment.create",
+        workshop=workshop,
+        target=comment,
+        proposal=link.proposal_id,
+    )
     return comment
 
 
@@ -616,7 +629,9 @@ def link_comment_hide(
     comment.hidden_reason = reason
     comment.hidden_by = actor
     comment.save(update_fields=["hidden_at", "hidden_reason", "hidden_by", "updated_at"])
-    _audit(actor, "link_comment.hide", workshop, comment, reason=reason)
+    audit_in_workshop(
+        actor=actor, action="link_comment.hide", workshop=workshop, target=comment, reason=reason
+    )
     return comment
 
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from kpiworkshop.core.fragments import cached_fragment, cached_value
-from kpiworkshop.core.htmx import HtmxHttpRequest, form_errors_from
+from kpiworkshop.core.htmx import HtmxHttpRequest, error_text, form_error_text, form_errors_from
 from kpiworkshop.kpis import permissions as kp
 from kpiworkshop.kpis.models import LibraryKPI
 from kpiworkshop.workshops.access import WorkshopAccess, load_workshop
@@ -49,10 +49,6 @@ def _load(request, pk: int) -> WorkshopAccess:
     if not permissions.map_open(access.workshop):
         raise Http404
     return access
-
-
-def _errors(exc: Exception) -> str:
-    return " ".join(getattr(exc, "messages", [])) or _("You cannot do that here.")
 
 
 def _can_see_internal(access: WorkshopAccess) -> bool:
@@ -313,7 +309,7 @@ def link_remove(
     try:
         remove(actor=access.participant, link=link)
     except ValidationError as exc:
-        return _after_change(request, access, proposal_id, error=_errors(exc))
+        return _after_change(request, access, proposal_id, error=error_text(exc))
     return _after_change(request, access, proposal_id)
 
 
@@ -388,9 +384,9 @@ def link_comment(
                 body=form.cleaned_data["body"],
             )
         except ValidationError as exc:
-            error = _errors(exc)
+            error = error_text(exc)
     else:
-        error = " ".join(e for errs in form.errors.values() for e in errs)
+        error = form_error_text(form)
     return _after_change(request, access, proposal_id, error=error)
 
 
@@ -412,7 +408,7 @@ def link_comment_hide(
             actor=access.participant, comment=comment, reason=request.POST.get("reason", "")
         )
     except ValidationError as exc:
-        error = _errors(exc)
+        error = error_text(exc)
     return _after_change(request, access, proposal_id, error=error)
 
 

@@ -1,6 +1,8 @@
 """Demo data of the workshops layer: the demo workshops in several stages, the people taking
 part, and active join codes."""
 
+from contextlib import contextmanager
+
 from kpiworkshop.accounts.models import Organisation, Role, User
 
 from .models import Invitation, Participant, Stage, Workshop
@@ -70,3 +72,16 @@ def demo_seed(*, organisation: Organisation, users: dict[str, User]) -> list[Inv
                 )
             codes.append(inv)
     return codes
+
+
+@contextmanager
+def stage_during(workshop: Workshop, stage: str):
+    """Run services as if the workshop were in ``stage`` (demo history), then put it back."""
+    real = workshop.stage
+    Workshop.objects.filter(pk=workshop.pk).update(stage=stage)
+    workshop.stage = stage
+    try:
+        yield workshop
+    finally:
+        Workshop.objects.filter(pk=workshop.pk).update(stage=real)
+        workshop.stage = real

@@ -5,9 +5,9 @@ import pytest
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.catalog import services
 from kpiworkshop.catalog.models import Decision
-from kpiworkshop.kpis.models import Category, Proposal, ProposalState, Revision
+from kpiworkshop.kpis.models import Category, Proposal, ProposalState
 from kpiworkshop.workshops.models import Stage
-from tests.factories import ParticipantFactory
+from tests.factories import ParticipantFactory, proposal_with_revision
 
 NOTES = {
     "how_to_read": "Share of contacts solved at the first touch.",
@@ -18,19 +18,15 @@ NOTES = {
 
 
 def make_proposal(workshop, author, name, state=ProposalState.SHORTLISTED, **fields) -> Proposal:
-    proposal = Proposal.objects.create(workshop=workshop, author=author, state=state)
-    rev = Revision.objects.create(
-        proposal=proposal,
-        number=1,
-        author=author,
+    return proposal_with_revision(
+        workshop,
+        author,
+        state=state,
         name=name,
         measures=f"How we measure {name}",
         category=fields.pop("category", Category.CUSTOMER),
         **{"numerator": "Contacts solved", "denominator": "All contacts", "unit": "%"} | fields,
     )
-    proposal.current_revision = rev
-    proposal.save(update_fields=["current_revision"])
-    return proposal
 
 
 @pytest.fixture

@@ -1,25 +1,16 @@
 """Feedback under real concurrency (PostgreSQL only, like the other race tests): 50 identical
 answers at once leave one row, and nobody gets an error."""
 
-import pytest
-from django.db import connection
-
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.catalog import services
 from kpiworkshop.catalog.models import Answer, Feedback
 from kpiworkshop.catalog.permissions import Reader
 from tests.factories import OrganisationFactory
-from tests.voting.test_integrity import run_at_once
+from tests.races import RACE_TEST, run_at_once
 
 from .review_helpers import make_release
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("race tests need PostgreSQL (DATABASE_URL); .ci/run runs them")
+pytestmark = RACE_TEST
 
 
 def test_fifty_identical_concurrent_answers_leave_one():

@@ -183,19 +183,24 @@ def test_publish_twice_and_task_run_twice_give_one_release(
     assert CatalogRelease.objects.count() == 1
 
 
-def test_crash_half_way_leaves_nothing_and_retry_gives_one_release(
-    approve_workshop, facilitator, shortlist, approvers, monkeypatch
-):
-    from kpiworkshop.catalog import exports
-
-    approve_all(shortlist[:2], approvers[0], facilitator)
-    job = PublishJob.objects.create(
-        workshop=approve_workshop,
+def _queued_job(workshop, facilitator, proposals, approver) -> PublishJob:
+    """The proposals approved with notes, and a publish job queued but not yet run."""
+    approve_all(proposals, approver, facilitator)
+    return PublishJob.objects.create(
+        workshop=workshop,
         requested_by=facilitator,
         state=PublishState.QUEUED,
         language="en",
         effective_date=datetime.date(2026, 1, 1),
     )
+
+
+def test_crash_half_way_leaves_nothing_and_retry_gives_one_release(
+    approve_workshop, facilitator, shortlist, approvers, monkeypatch
+):
+    from kpiworkshop.catalog import exports
+
+    job = _queued_job(approve_workshop, facilitator, shortlist[:2], approvers[0])
     real = exports._pdf_packs
 
     def crash(*args, **kwargs):  # dies half-way: CSV, JSON and Markdown are built already
@@ -220,14 +225,7 @@ def test_crash_half_way_leaves_nothing_and_retry_gives_one_release(
 def test_publish_progress_moves_forward_through_the_pdf_steps_to_the_end(
     approve_workshop, facilitator, shortlist, approvers, monkeypatch
 ):
-    approve_all(shortlist[:2], approvers[0], facilitator)
-    job = PublishJob.objects.create(
-        workshop=approve_workshop,
-        requested_by=facilitator,
-        state=PublishState.QUEUED,
-        language="en",
-        effective_date=datetime.date(2026, 1, 1),
-    )
+    job = _queued_job(approve_workshop, facilitator, shortlist[:2], approvers[0])
     seen = []
     monkeypatch.setattr(services, "_progress", lambda job_id, percent, step: seen.append(percent))
     services.release_build(job_id=job.pk)

@@ -6,14 +6,6 @@ from django.urls import reverse
 from kpiworkshop.core.models import AuditEvent
 from kpiworkshop.workshops import services
 from kpiworkshop.workshops.models import Invitation, Participant
-from tests.factories import UserFactory
-
-
-@pytest.fixture
-def operator(client, db):
-    user = UserFactory(is_staff=True, is_superuser=True)
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from kpiworkshop.accounts.models import Role
-from kpiworkshop.kpis.models import Category, Proposal, Revision
+from kpiworkshop.kpis.models import Category, Proposal
 from kpiworkshop.voting import services
 from kpiworkshop.voting.models import Method, Vote
 from kpiworkshop.workshops.models import Stage
@@ -17,6 +17,7 @@ from tests.factories import (
     MembershipFactory,
     ParticipantFactory,
     WorkshopFactory,
+    proposal_with_revision,
 )
 
 from .conftest import check_axe
@@ -24,13 +25,9 @@ from .test_workshop_journey import sign_in
 
 
 def make_proposal(workshop, author, name: str) -> Proposal:
-    proposal = Proposal.objects.create(workshop=workshop, author=author)
-    proposal.current_revision = Revision.objects.create(
-        proposal=proposal, number=1, author=author, name=name,
-        measures=f"What {name} measures", category=Category.CUSTOMER,
-    )  # fmt: skip
-    proposal.save(update_fields=["current_revision"])
-    return proposal
+    return proposal_with_revision(
+        workshop, author, name=name, measures=f"What {name} measures", category=Category.CUSTOMER
+    )
 
 
 @pytest.fixture

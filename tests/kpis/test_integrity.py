@@ -5,52 +5,16 @@ default in-memory SQLite it is skipped, since its test database cannot be shared
 threads.
 """
 
-import threading
-
-import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from kpiworkshop.kpis import services
 from kpiworkshop.kpis.models import Proposal, ProposalState
 from kpiworkshop.workshops.models import Stage
+from tests.races import RACE_TEST, run_at_once
 
 from .conftest import DEFINITION
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("race tests need PostgreSQL (DATABASE_URL); .ci/run runs them")
-
-
-def _both_at_once(first, second) -> list:
-    """Run the two callables in two threads released together; each result or exception."""
-    barrier = threading.Barrier(2)
-    results: list = [None, None]
-
-    def worker(i: int, fn) -> None:
-        from django.db import connections
-
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [
-        threading.Thread(target=worker, args=(0, first)),
-        threading.Thread(target=worker, args=(1, second)),
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
+pytestmark = RACE_TEST
 
 
 def test_opposite_merges_at_once_merge_once_and_never_deadlock(workshop, facilitator, agent):
@@ -66,9 +30,12 @@ def test_opposite_merges_at_once_merge_once_and_never_deadlock(workshop, facilit
         )
         workshop.stage = Stage.REFINE
         workshop.save()
-        results = _both_at_once(
-            lambda a=a, b=b: services.proposal_merge(actor=facilitator, source=a, target=b),
-            lambda a=a, b=b: services.proposal_merge(actor=facilitator, source=b, target=a),
+        pairs = ((a, b), (b, a))
+        results = run_at_once(
+            2,
+            lambda i, pairs=pairs: services.proposal_merge(
+                actor=facilitator, source=pairs[i][0], target=pairs[i][1]
+            ),
         )
         rounds.append(results)
         # One merge wins; the other is told the proposal is no longer open. A deadlock would

@@ -1,9 +1,14 @@
 import pytest
 
 from kpiworkshop.accounts.models import Role
-from kpiworkshop.kpis.models import Proposal, ProposalState, Revision
+from kpiworkshop.kpis.models import ProposalState
 from kpiworkshop.workshops.models import Stage
-from tests.factories import AudienceFactory, BusinessGoalFactory, ParticipantFactory
+from tests.factories import (
+    AudienceFactory,
+    BusinessGoalFactory,
+    ParticipantFactory,
+    proposal_with_revision,
+)
 
 
 def make_kpi(
@@ -17,20 +22,16 @@ def make_kpi(
     counter_text="",
 ):
     """A shortlisted KPI with one revision, written directly (fast, for many-KPI tests)."""
-    proposal = Proposal.objects.create(workshop=workshop, author=author, state=state)
-    revision = Revision.objects.create(
-        proposal=proposal,
-        number=1,
-        author=author,
+    return proposal_with_revision(
+        workshop,
+        author,
+        state=state,
         name=name,
         measures=f"What {name} measures.",
         category=category,
         purposes=list(purposes),
         counter_metric_text=counter_text,
     )
-    proposal.current_revision = revision
-    proposal.save(update_fields=["current_revision"])
-    return proposal
 
 
 @pytest.fixture

@@ -1,26 +1,22 @@
 import pytest
 
 from kpiworkshop.accounts.models import Role
-from kpiworkshop.kpis.models import Category, Proposal, ProposalState, Revision
+from kpiworkshop.kpis.models import Category, Proposal, ProposalState
 from kpiworkshop.voting import services
 from kpiworkshop.voting.models import Method
 from kpiworkshop.workshops.models import Stage
-from tests.factories import ParticipantFactory
+from tests.factories import ParticipantFactory, proposal_with_revision
 
 
 def make_proposal(workshop, author, name: str, state=ProposalState.OPEN) -> Proposal:
-    proposal = Proposal.objects.create(workshop=workshop, author=author, state=state)
-    rev = Revision.objects.create(
-        proposal=proposal,
-        number=1,
-        author=author,
+    return proposal_with_revision(
+        workshop,
+        author,
+        state=state,
         name=name,
         measures=f"How we measure {name}",
         category=Category.CUSTOMER,
     )
-    proposal.current_revision = rev
-    proposal.save(update_fields=["current_revision"])
-    return proposal
 
 
 @pytest.fixture

@@ -6,14 +6,6 @@ import pytest
 
 from kpiworkshop.voting import services
 from kpiworkshop.voting.models import Ballot, Method, Vote
-from tests.factories import UserFactory
-
-
-@pytest.fixture
-def operator(client, db):
-    user = UserFactory(is_staff=True, is_superuser=True)
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -5,51 +5,18 @@ on it. On the default in-memory SQLite they are skipped, since its test database
 shared between threads.
 """
 
-import threading
-
-import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.db.models import Sum
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.voting import services
 from kpiworkshop.voting.models import Method, Vote
 from tests.factories import ParticipantFactory
+from tests.races import RACE_TEST, run_at_once
 
 from .conftest import make_proposal
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("race tests need PostgreSQL (DATABASE_URL); .ci/run runs them")
-
-
-def run_at_once(n: int, fn) -> list:
-    """Run ``fn(i)`` in n threads released together; return each result or exception."""
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def worker(i: int) -> None:
-        from django.db import connections
-
-        try:
-            barrier.wait()
-            results[i] = fn(i)
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
+pytestmark = RACE_TEST
 
 
 def test_fifty_identical_concurrent_votes_leave_one_vote(open_ballot, proposals, people):

@@ -5,22 +5,14 @@ default in-memory SQLite they are skipped, since its test database cannot be sha
 threads.
 """
 
-import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from kpiworkshop.workshops import services
 from kpiworkshop.workshops.models import Participant
 from tests.factories import InvitationFactory, UserFactory, WorkshopFactory
-from tests.voting.test_integrity import run_at_once
+from tests.races import RACE_TEST, run_at_once
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("race tests need PostgreSQL (DATABASE_URL); .ci/run runs them")
+pytestmark = RACE_TEST
 
 
 def test_simultaneous_guest_joins_never_exceed_the_codes_maximum():
