@@ -4,7 +4,7 @@ joins so a page's query count does not grow with the number of KPIs."""
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -608,6 +608,22 @@ def entry_history(*, organisation_id: int, kpi_uid: str) -> list[CatalogEntry]:
     )
 
 
+def entry_with_history(
+    *, release: CatalogRelease, kpi_uid: str, with_review: bool = False
+) -> tuple[CatalogEntry | None, list[CatalogEntry]]:
+    """``entry_get`` and ``entry_history`` in one query: the KPI in every release of the
+    organisation, newest first, and the one in ``release`` (None when it is not there).
+    ``with_review``: also read the entry's own review date (the reviews manager's form)."""
+    qs = CatalogEntry.objects.filter(
+        release__organisation_id=release.organisation_id, kpi_uid=kpi_uid
+    ).select_related("release", *(("review",) if with_review else ()))
+    history = list(qs.order_by("-release__major", "-release__minor"))
+    entry = next((e for e in history if e.release_id == release.pk), None)
+    if entry is not None:
+        entry.release = release  # the caller's instance (its workshop, previous, organisation)
+    return entry, history
+
+
 def entry_counts(*, release_ids: list[int]) -> dict[int, int]:
     return dict(
         CatalogEntry.objects.filter(release_id__in=release_ids)
@@ -679,6 +695,44 @@ def feedback_of(*, entry: CatalogEntry, person: str) -> Feedback | None:
     return Feedback.objects.filter(entry=entry, person=person).first()
 
 
+@dataclass
+class OwnFeedback:
+    """What the KPI page shows of the reader's own answer."""
+
+    answer: str
+    comment: str
+
+
+def feedback_summary_and_own(
+    *, entry: CatalogEntry, person: str
+) -> tuple[FeedbackSummary, OwnFeedback | None]:
+    """``feedback_summaries`` for one entry and the person's own answer (``feedback_of``) in
+    one grouped query: a person has at most one answer, so the group holding it is the one
+    whose filtered count is 1, and its comment is the filtered maximum."""
+    summary = FeedbackSummary()
+    own = None
+    per_role: dict[str, dict[str, int]] = {}
+    mine = Q(person=person) if person else Q(pk__in=[])
+    rows = (
+        Feedback.objects.filter(entry=entry)
+        .values_list("role", "answer")
+        .annotate(n=Count("id"), mine=Count("id", filter=mine), comment=Max("comment", filter=mine))
+        .order_by()
+    )
+    for role, answer, n, mine_n, comment in rows:
+        summary.total += n
+        summary.by_answer[answer] = summary.by_answer.get(answer, 0) + n
+        per_role.setdefault(role, {})[answer] = n
+        if mine_n:
+            own = OwnFeedback(answer=answer, comment=comment or "")
+    order = {r: i for i, r in enumerate(Role.values)}
+    summary.by_role = sorted(
+        ((r, counts, sum(counts.values())) for r, counts in per_role.items()),
+        key=lambda row: order.get(row[0], 99),
+    )
+    return summary, own
+
+
 FEEDBACK_COMMENTS_SHOWN = 20
 
 
@@ -687,12 +741,13 @@ def feedback_comments(*, entry: CatalogEntry, limit: int = FEEDBACK_COMMENTS_SHO
     return list(Feedback.objects.filter(entry=entry).exclude(comment="")[:limit])
 
 
-def measurements_for(*, organisation_id: int, kpi_uid) -> list[Measurement]:
-    """Every value of one KPI across releases, oldest first."""
+def measurements_for(*, organisation_id: int, kpi_uid) -> list:
+    """Every value of one KPI across releases, oldest first: rows with ``period``,
+    ``breakdown`` and ``value`` (what the chart and the table show; no model instances)."""
     return list(
-        Measurement.objects.filter(organisation_id=organisation_id, kpi_uid=kpi_uid).order_by(
-            "period", "breakdown"
-        )
+        Measurement.objects.filter(organisation_id=organisation_id, kpi_uid=kpi_uid)
+        .order_by("period", "breakdown")
+        .values_list("period", "breakdown", "value", named=True)
     )
 
 

@@ -474,10 +474,13 @@ def entry_detail(request: HtmxHttpRequest, org: str, version: str, kpi: str) -> 
         kpi_uid = str(uuid.UUID(kpi))
     except ValueError as exc:
         raise Http404 from exc
-    entry = selectors.entry_get(release=release, kpi_uid=kpi_uid)
+    entry, history = selectors.entry_with_history(
+        release=release,
+        kpi_uid=kpi_uid,
+        with_review=permissions.can_manage_reviews(access.reader, access.organisation.pk),
+    )
     if entry is None:
         raise Http404
-    history = selectors.entry_history(organisation_id=access.organisation.pk, kpi_uid=kpi_uid)
     return render(
         request,
         ENTRY_TEMPLATE,
@@ -701,8 +704,7 @@ def review_entry_context(
         current = selectors.release_current(organisation_id=org_id)
     is_current = current is not None and current.pk == release.pk
     person = _person_of(request)
-    mine = selectors.feedback_of(entry=entry, person=person)
-    summary = selectors.feedback_summaries(entry_ids=[entry.pk])[entry.pk]
+    summary, mine = selectors.feedback_summary_and_own(entry=entry, person=person)
     see_comments = permissions.can_see_feedback_comments(access.reader, org_id)
     values = selectors.measurements_for(organisation_id=org_id, kpi_uid=entry.kpi_uid)
     overall = [m for m in values if not m.breakdown]
