@@ -41,7 +41,8 @@ class ReadOnlyInline(admin.TabularInline):
 
 class CriterionInline(ReadOnlyInline):
     model = Criterion
-    fields = ["position", "label"]
+    fields = ["position", "label", "code"]
+    readonly_fields = ["code"]
 
 
 class BallotItemInline(ReadOnlyInline):
