@@ -134,6 +134,12 @@ def test_review_workshop_starts_once_with_every_entry_as_keep(organisation):
     proposals = Proposal.objects.filter(workshop=workshop)
     assert proposals.count() == 3
     assert set(proposals.values_list("kind", flat=True)) == {ProposalKind.KEEP}
+    # The first version's note is the system's, in each reader's language.
+    first = proposals.first().current_revision
+    assert (first.note_code, first.change_note) == ("from_catalogue", "")
+    assert first.note == f"From catalogue {release.version}"
+    with translation.override("it"):
+        assert first.note == f"Dal catalogo {release.version}"
     assert set(proposals.values_list("catalog_entry_id", flat=True)) == set(
         release.entries.values_list("pk", flat=True)
     )
