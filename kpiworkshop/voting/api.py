@@ -84,7 +84,7 @@ def _access(request: HttpRequest, workshop_id: int):
 def _ballot_out(b) -> BallotOut:
     return BallotOut(
         id=b.pk,
-        title=b.title,
+        title=b.title_text,
         method=b.method,
         state=b.state,
         is_open=b.is_open,

@@ -66,12 +66,18 @@ def criterion_text(code: str, label: str) -> str:
 
 SCORE_MIN, SCORE_MAX = 1, 5
 
+#: Round titles the system writes, by stable code (the catalogue review's round), stored in
+#: English and shown in the reader's language (``Ballot.title_text``); a typed title is shown
+#: as typed.
+STANDARD_TITLES = {"review": _("Keep, change or retire?")}
+
 
 class Ballot(TimeStampedModel):
     """A voting round. Once the first vote is in, its method and items are frozen."""
 
     workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="ballots")
     title = models.CharField(_("title"), max_length=150)
+    title_code = models.CharField(max_length=20, blank=True, default="", editable=False)
     method = models.CharField(_("method"), max_length=12, choices=Method.choices)
     state = models.CharField(
         _("state"), max_length=8, choices=BallotState.choices, default=BallotState.DRAFT
@@ -119,12 +125,22 @@ class Ballot(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(dot_budget__gte=1) & Q(dot_budget__lte=100), name="ballot_budget_range"
             ),
+            models.CheckConstraint(
+                condition=Q(title_code__in=["", *STANDARD_TITLES]), name="ballot_title_code_valid"
+            ),
         ]
         verbose_name = _("ballot")
         verbose_name_plural = _("ballots")
 
     def __str__(self) -> str:
-        return self.title
+        return self.title_text
+
+    @property
+    def title_text(self) -> str:
+        """The title in the reader's language: the system's own title by its code, else as
+        typed (what every page and the API show)."""
+        standard = STANDARD_TITLES.get(self.title_code) if self.title_code else None
+        return str(standard) if standard is not None else self.title
 
     @property
     def is_open(self) -> bool:

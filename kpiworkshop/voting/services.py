@@ -27,6 +27,7 @@ from .models import (
     SCORE_MAX,
     SCORE_MIN,
     STANDARD_CRITERIA,
+    STANDARD_TITLES,
     Ballot,
     BallotItem,
     BallotState,
@@ -76,6 +77,19 @@ def _standard_codes() -> dict[str, str]:
     for language, _name in settings.LANGUAGES:
         with translation.override(language):
             for code, text in STANDARD_CRITERIA.items():
+                found.setdefault(_normalised(text), code)
+    return found
+
+
+@cache
+def _standard_title_codes() -> dict[str, str]:
+    from django.conf import settings
+    from django.utils import translation
+
+    found: dict[str, str] = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            for code, text in STANDARD_TITLES.items():
                 found.setdefault(_normalised(text), code)
     return found
 
@@ -168,9 +182,13 @@ def ballot_create(
             else _("The shortlist is empty: shortlist proposals first, or vote on all of them.")
         )
     labels = _clean_criteria(method, criteria)
+    title = (title or "").strip()
+    # The system's own title (in any language) keeps its code: each reader sees it in theirs.
+    title_code = _standard_title_codes().get(_normalised(title), "")
     ballot = Ballot(
         workshop=workshop,
-        title=(title or "").strip(),
+        title=_english(STANDARD_TITLES[title_code]) if title_code else title,
+        title_code=title_code,
         method=method,
         secret=secret,
         visibility=visibility,

@@ -9,11 +9,18 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from kpiworkshop.voting import services
-from kpiworkshop.voting.models import DEFAULT_CRITERIA, DEFAULT_CRITERIA_CODES, Criterion, Method
+from kpiworkshop.voting.models import (
+    DEFAULT_CRITERIA,
+    DEFAULT_CRITERIA_CODES,
+    Ballot,
+    Criterion,
+    Method,
+)
 from kpiworkshop.voting.services import criterion_code_for
 from tests.conftest import as_guest, login
 
 migration = importlib.import_module("kpiworkshop.voting.migrations.0003_criteria_as_codes")
+titles = importlib.import_module("kpiworkshop.voting.migrations.0005_ballot_titles_as_codes")
 
 EN, IT = "Hard to game", "Difficile da manipolare"
 EN_ALIGNED, IT_ALIGNED = "Aligned with our goals", "In linea con i nostri obiettivi"
@@ -154,3 +161,39 @@ def test_the_migration_gives_old_text_criteria_their_code_and_takes_it_back(open
     migration.backwards(apps, None)
     rows = list(ballot.criteria.order_by("position").values_list("code", "label"))
     assert rows == [("", EN), ("", EN_ALIGNED), ("", "Overall"), ("", TYPED)]
+
+
+def test_the_review_rounds_title_is_shown_in_each_readers_language_a_typed_one_as_typed(
+    client, open_ballot, facilitator
+):
+    with translation.override("it"):
+        review = open_ballot(Method.SCORE, title="Mantenere, modificare o ritirare?")
+    typed = open_ballot(Method.DOTS, title="Giro uno")
+    assert (review.title_code, review.title) == ("review", "Keep, change or retire?")
+    assert (typed.title_code, typed.title) == ("", "Giro uno")
+    login(client, facilitator)
+    url = f"/w/{review.workshop_id}/ballots/"
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    italian = client.get(url, HTTP_ACCEPT_LANGUAGE="it").content.decode()
+    assert "Keep, change or retire?" in english and "Mantenere" not in english
+    assert "Mantenere, modificare o ritirare?" in italian and "Keep, change" not in italian
+    assert "Giro uno" in english and "Giro uno" in italian
+    page = client.get(f"{url}{review.pk}/", HTTP_ACCEPT_LANGUAGE="it").content.decode()
+    assert "Mantenere, modificare o ritirare?</h1>" in page
+    api = f"/api/v1/workshops/{review.workshop_id}/ballots"
+    by_id = {b["id"]: b["title"] for b in client.get(api, HTTP_ACCEPT_LANGUAGE="it").json()}
+    assert by_id == {review.pk: "Mantenere, modificare o ritirare?", typed.pk: "Giro uno"}
+
+
+def test_the_title_migration_gives_the_review_title_its_code_and_takes_it_back(open_ballot):
+    review = open_ballot(Method.DOTS, title="x")
+    typed = open_ballot(Method.DOTS, title="Giro uno")
+    Ballot.objects.filter(pk=review.pk).update(title="Mantenere, modificare o ritirare?")
+    titles.forwards(apps, None)
+    review.refresh_from_db()
+    typed.refresh_from_db()
+    assert (review.title_code, review.title) == ("review", "Keep, change or retire?")
+    assert (typed.title_code, typed.title) == ("", "Giro uno")
+    titles.backwards(apps, None)
+    review.refresh_from_db()
+    assert (review.title_code, review.title) == ("", "Keep, change or retire?")
