@@ -195,7 +195,7 @@ def _vote_summaries(workshop: Workshop) -> dict[int, list[dict]]:
         for row in results.rows:
             out.setdefault(row.proposal.pk, []).append(
                 {
-                    "ballot": ballot.title,
+                    "ballot": ballot.title_text,  # release language: snapshotted under its override
                     "method": ballot.method,
                     "secret": ballot.secret,
                     "voters": None if hide_overall else results.voters,

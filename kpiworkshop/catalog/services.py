@@ -34,7 +34,7 @@ from kpiworkshop.accounts.models import Role
 from kpiworkshop.core.audit import audit_in_workshop, audit_record
 from kpiworkshop.core.outbox import outbox_add
 from kpiworkshop.kpis import services as kpi_services
-from kpiworkshop.kpis.models import Proposal, ProposalKind, ProposalState
+from kpiworkshop.kpis.models import Proposal, ProposalKind, ProposalState, RevisionNote
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.models import Participant, Stage, Workshop
 
@@ -938,7 +938,6 @@ def review_workshop_start(*, reader, user, organisation_id: int):
             return existing.workshop
         with translation_override(release.language):
             title = _("Review of KPI catalogue %(v)s") % {"v": release.version}
-            first_note = _("From catalogue %(v)s") % {"v": release.version}
         workshop = workshop_services.workshop_create(
             user=user, organisation=organisation, title=title
         )
@@ -962,7 +961,9 @@ def review_workshop_start(*, reader, user, organisation_id: int):
                 definition=definition,
                 kind=ProposalKind.KEEP,
                 catalog_entry_id=entry.pk,
-                change_note=first_note[:300],
+                # The system's note, as a code: each reader sees it in their language.
+                note_code=RevisionNote.FROM_CATALOGUE,
+                note_params={"version": release.version},
             )
             if entry.internal_fields:
                 Proposal.objects.filter(pk=proposal.pk).update(

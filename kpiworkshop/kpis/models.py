@@ -86,6 +86,8 @@ class RevisionNote(models.TextChoices):
     NONE = "", _("None")
     FIRST_VERSION = "first_version", _("First version")
     SUGGESTION_ACCEPTED = "suggestion_accepted", _("Suggestion accepted")
+    FROM_CATALOGUE = "from_catalogue", _("From the catalogue")
+    COUNTER_METRIC_MAPPED = "counter_metric_mapped", _("Counter-metric set while mapping")
 
 
 class SuggestionState(models.TextChoices):
@@ -344,6 +346,10 @@ class Revision(models.Model):
             return str(_("Suggestion by %(name)s accepted")) % {
                 "name": self.note_params.get("name", "")
             }
+        if self.note_code == RevisionNote.FROM_CATALOGUE:
+            return str(_("From catalogue %(v)s")) % {"v": self.note_params.get("version", "")}
+        if self.note_code == RevisionNote.COUNTER_METRIC_MAPPED:
+            return str(_("Counter-metric set while mapping"))
         return ""
 
 

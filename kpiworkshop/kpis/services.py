@@ -224,9 +224,12 @@ def proposal_create(
     kind: str = ProposalKind.NEW,
     catalog_entry_id: int | None = None,
     change_note: str = "",
+    note_code: str = RevisionNote.FIRST_VERSION,
+    note_params: dict[str, Any] | None = None,
 ) -> Proposal:
     """Propose a KPI, blank or from the library. Only name, what it measures and category are
-    required; the rest can come later in revisions."""
+    required; the rest can come later in revisions. ``note_code`` / ``note_params``: what the
+    system says about the first version (a ``RevisionNote``), put into words when read."""
     if not wp.can_propose(actor, workshop):
         raise PermissionDenied(_("You cannot propose KPIs in this stage."))
     if kind not in ProposalKind.values:
@@ -256,7 +259,8 @@ def proposal_create(
         author=actor,
         definition=clean,
         change_note=change_note,
-        note_code=RevisionNote.FIRST_VERSION,
+        note_code=note_code,
+        note_params=note_params,
     )
     _audit(
         actor,

@@ -15,7 +15,14 @@ from django.utils.translation import gettext as _
 
 from kpiworkshop.accounts.models import Organisation
 from kpiworkshop.core.audit import audit_in_workshop
-from kpiworkshop.kpis.models import DEFINITION_FIELDS, LibraryKPI, Proposal, Revision, Stance
+from kpiworkshop.kpis.models import (
+    DEFINITION_FIELDS,
+    LibraryKPI,
+    Proposal,
+    Revision,
+    RevisionNote,
+    Stance,
+)
 from kpiworkshop.workshops.models import Participant, Workshop
 
 from . import permissions
@@ -528,8 +535,8 @@ def counter_metric_set(
         proposal=proposal,
         number=number,
         author=actor,
-        # Like the other notes the kpis services write: in the actor's language.
-        change_note=_("Counter-metric set while mapping"),
+        # Like the other notes the system writes: a code, put into the reader's language.
+        note_code=RevisionNote.COUNTER_METRIC_MAPPED,
         credited_to=actor,
         counter_metric_proposal=counter,
         **definition,

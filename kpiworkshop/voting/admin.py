@@ -27,7 +27,8 @@ class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
 
 class CriterionInline(ReadOnlyInline):
     model = Criterion
-    fields = ["position", "label"]
+    fields = ["position", "label", "code"]
+    readonly_fields = ["code"]
 
 
 class BallotItemInline(ReadOnlyInline):

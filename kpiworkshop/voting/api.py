@@ -60,6 +60,8 @@ class IndividualVoteOut(Schema):
     role: str
     proposal: str
     criterion: str
+    #: The standard criterion's stable code ("overall", "aligned", ...), "" when typed.
+    criterion_code: str
     value: int
     reason: str
 
@@ -82,7 +84,7 @@ def _access(request: HttpRequest, workshop_id: int):
 def _ballot_out(b) -> BallotOut:
     return BallotOut(
         id=b.pk,
-        title=b.title,
+        title=b.title_text,
         method=b.method,
         state=b.state,
         is_open=b.is_open,
@@ -135,7 +137,8 @@ def ballot_results(
                 participant=v["participant__display_name"],
                 role=v["role"],
                 proposal=v["proposal__current_revision__name"] or "",
-                criterion=v["criterion__label"],
+                criterion=v["criterion"],
+                criterion_code=v["criterion__code"],
                 value=v["value"],
                 reason=v["reason"],
             )

@@ -35,16 +35,41 @@ class ItemSource(models.TextChoices):
     SHORTLIST = "shortlist", _("The shortlist")
 
 
+#: The criteria the system writes, by stable code: the "overall" criterion of the methods other
+#: than multi-criteria, the default criteria of a multi-criteria ballot and those of a catalogue
+#: review round. A criterion with a code is stored with its English text and shown in the
+#: reader's language (``Criterion.text``); a criterion the facilitator typed has no code and is
+#: shown as typed.
+STANDARD_CRITERIA = {
+    "overall": _("Overall"),
+    "aligned": _("Aligned with our goals"),
+    "actionable": _("Actionable by the people measured"),
+    "measurable": _("Measurable with data we have"),
+    "hard_to_game": _("Hard to game"),
+    "customers": _("Meaningful to customers"),
+    "keep": _("Keep it as it is"),
+    "change": _("Change it"),
+    "retire": _("Retire it"),
+}
+
 #: Default criteria of a multi-criteria ballot (editable per ballot).
-DEFAULT_CRITERIA = [
-    _("Aligned with our goals"),
-    _("Actionable by the people measured"),
-    _("Measurable with data we have"),
-    _("Hard to game"),
-    _("Meaningful to customers"),
-]
+DEFAULT_CRITERIA_CODES = ["aligned", "actionable", "measurable", "hard_to_game", "customers"]
+DEFAULT_CRITERIA = [STANDARD_CRITERIA[code] for code in DEFAULT_CRITERIA_CODES]
+
+
+def criterion_text(code: str, label: str) -> str:
+    """A criterion's text in the active language: the standard text of its code, else the
+    label as the facilitator typed it."""
+    standard = STANDARD_CRITERIA.get(code) if code else None
+    return str(standard) if standard is not None else label
+
 
 SCORE_MIN, SCORE_MAX = 1, 5
+
+#: Round titles the system writes, by stable code (the catalogue review's round), stored in
+#: English and shown in the reader's language (``Ballot.title_text``); a typed title is shown
+#: as typed.
+STANDARD_TITLES = {"review": _("Keep, change or retire?")}
 
 
 class Ballot(TimeStampedModel):
@@ -52,6 +77,7 @@ class Ballot(TimeStampedModel):
 
     workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="ballots")
     title = models.CharField(_("title"), max_length=150)
+    title_code = models.CharField(max_length=20, blank=True, default="", editable=False)
     method = models.CharField(_("method"), max_length=12, choices=Method.choices)
     state = models.CharField(
         _("state"), max_length=8, choices=BallotState.choices, default=BallotState.DRAFT
@@ -99,12 +125,22 @@ class Ballot(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(dot_budget__gte=1) & Q(dot_budget__lte=100), name="ballot_budget_range"
             ),
+            models.CheckConstraint(
+                condition=Q(title_code__in=["", *STANDARD_TITLES]), name="ballot_title_code_valid"
+            ),
         ]
         verbose_name = _("ballot")
         verbose_name_plural = _("ballots")
 
     def __str__(self) -> str:
-        return self.title
+        return self.title_text
+
+    @property
+    def title_text(self) -> str:
+        """The title in the reader's language: the system's own title by its code, else as
+        typed (what every page and the API show)."""
+        standard = STANDARD_TITLES.get(self.title_code) if self.title_code else None
+        return str(standard) if standard is not None else self.title
 
     @property
     def is_open(self) -> bool:
@@ -135,16 +171,30 @@ class Criterion(models.Model):
 
     ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="criteria")
     position = models.PositiveSmallIntegerField()
+    #: As typed; for a standard criterion (``code``) its English text, shown translated.
     label = models.CharField(_("criterion"), max_length=120)
+    code = models.CharField(
+        _("standard criterion"), max_length=20, blank=True, default="", editable=False
+    )
 
     class Meta:
         ordering = ["position"]
         constraints = [
-            models.UniqueConstraint(fields=["ballot", "position"], name="criterion_position_unique")
+            models.UniqueConstraint(
+                fields=["ballot", "position"], name="criterion_position_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(code__in=["", *STANDARD_CRITERIA]), name="criterion_code_valid"
+            ),
         ]
 
     def __str__(self) -> str:
-        return self.label
+        return self.text
+
+    @property
+    def text(self) -> str:
+        """The criterion in the reader's language (what every page, API and export shows)."""
+        return criterion_text(self.code, self.label)
 
 
 class BallotItem(models.Model):

@@ -17,7 +17,17 @@ from kpiworkshop.core.rawrows import loaders, model_columns
 from kpiworkshop.kpis.models import Proposal
 from kpiworkshop.workshops.models import Participant, Workshop
 
-from .models import SCORE_MAX, SCORE_MIN, Ballot, BallotItem, Criterion, Method, Vote, Voter
+from .models import (
+    SCORE_MAX,
+    SCORE_MIN,
+    Ballot,
+    BallotItem,
+    Criterion,
+    Method,
+    Vote,
+    Voter,
+    criterion_text,
+)
 
 #: Divergence (0–100) from which a proposal is flagged as dividing the groups.
 DIVERGENCE_FLAG = 25
@@ -548,7 +558,7 @@ def results_from_tally(
     blocks = result_blocks(turnout=turnout, secret=ballot.secret)
     block_of = {role: block for block in blocks for role in block.roles}
     total_voters = sum(g.voted for g in turnout)
-    criteria = {c.pk: c.label for c in criteria_list}
+    criteria = {c.pk: c.text for c in criteria_list}  # in the reader's language
 
     # (proposal, block) -> [sum, n] and (proposal, criterion) -> [sum, n], over shown blocks
     by_block: dict[tuple[int, str], list[float]] = {}
@@ -640,7 +650,7 @@ def individual_votes(*, ballot: Ballot) -> list[dict]:
     permissions.can_see_individual_votes; never call this for a secret ballot)."""
     if ballot.secret:
         return []
-    return list(
+    rows = list(
         Vote.objects.filter(ballot=ballot)
         .select_related("participant", "proposal__current_revision", "criterion")
         .order_by("participant__display_name", "proposal_id", "criterion__position")
@@ -648,11 +658,16 @@ def individual_votes(*, ballot: Ballot) -> list[dict]:
             "participant__display_name",
             "role",
             "proposal__current_revision__name",
+            "criterion__code",
             "criterion__label",
             "value",
             "reason",
         )
     )
+    for row in rows:
+        # The criterion in the reader's language (``Criterion.text``).
+        row["criterion"] = criterion_text(row["criterion__code"], row["criterion__label"])
+    return rows
 
 
 def reasons_for_ballot(*, ballot: Ballot, limit: int = 200) -> list[dict]:

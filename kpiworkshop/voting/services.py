@@ -26,6 +26,8 @@ from .models import (
     DEFAULT_CRITERIA,
     SCORE_MAX,
     SCORE_MIN,
+    STANDARD_CRITERIA,
+    STANDARD_TITLES,
     Ballot,
     BallotItem,
     BallotState,
@@ -60,17 +62,70 @@ def _proposals_for(workshop: Workshop, source: str) -> list[int]:
     )
 
 
-def _clean_criteria(method: str, criteria: list[str] | None) -> list[str]:
+def _normalised(text: str) -> str:
+    return " ".join(str(text).split()).casefold()
+
+
+@cache
+def _standard_codes() -> dict[str, str]:
+    """{normalised text: code} of the standard criteria in every language the site offers:
+    translations are fixed while the process runs."""
+    from django.conf import settings
+    from django.utils import translation
+
+    found: dict[str, str] = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            for code, text in STANDARD_CRITERIA.items():
+                found.setdefault(_normalised(text), code)
+    return found
+
+
+@cache
+def _standard_title_codes() -> dict[str, str]:
+    from django.conf import settings
+    from django.utils import translation
+
+    found: dict[str, str] = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            for code, text in STANDARD_TITLES.items():
+                found.setdefault(_normalised(text), code)
+    return found
+
+
+def criterion_code_for(label: str) -> str:
+    """The code of a standard criterion written in any of the site's languages (case and
+    spacing ignored), else "": the facilitator's own wording."""
+    return _standard_codes().get(_normalised(label), "")
+
+
+def _english(text) -> str:
+    from django.utils import translation
+
+    with translation.override("en"):
+        return str(text)
+
+
+def _clean_criteria(method: str, criteria: list[str] | None) -> list[tuple[str, str]]:
+    """(code, label) of each criterion: a standard one (the defaults, "Overall", whatever the
+    language it was written in) gets its code and English text, so each reader sees it in
+    their own language; any other is kept as typed."""
     if method != Method.SCORE:
-        return [str(_("Overall"))]
-    labels = [c.strip()[:120] for c in (criteria or []) if c and c.strip()]
+        return [("overall", _english(STANDARD_CRITERIA["overall"]))]
+    labels = [str(c).strip()[:120] for c in (criteria or []) if c and str(c).strip()]
     if not labels:
         labels = [str(c) for c in DEFAULT_CRITERIA]
     if len(labels) > MAX_CRITERIA:
         raise ValidationError({"criteria": _("At most %(n)d criteria.") % {"n": MAX_CRITERIA}})
-    if len(set(labels)) != len(labels):
+    cleaned = []
+    for label in labels:
+        code = criterion_code_for(label)
+        cleaned.append((code, _english(STANDARD_CRITERIA[code]) if code else label))
+    keys = [code or _normalised(label) for code, label in cleaned]
+    if len(set(keys)) != len(keys):
         raise ValidationError({"criteria": _("Each criterion must be different.")})
-    return labels
+    return cleaned
 
 
 def _validate_settings(*, method: str, eligible_roles: list[str], dot_budget: int, dot_cap):
@@ -127,9 +182,13 @@ def ballot_create(
             else _("The shortlist is empty: shortlist proposals first, or vote on all of them.")
         )
     labels = _clean_criteria(method, criteria)
+    title = (title or "").strip()
+    # The system's own title (in any language) keeps its code: each reader sees it in theirs.
+    title_code = _standard_title_codes().get(_normalised(title), "")
     ballot = Ballot(
         workshop=workshop,
-        title=(title or "").strip(),
+        title=_english(STANDARD_TITLES[title_code]) if title_code else title,
+        title_code=title_code,
         method=method,
         secret=secret,
         visibility=visibility,
@@ -143,7 +202,10 @@ def ballot_create(
     ballot.full_clean()
     ballot.save()
     Criterion.objects.bulk_create(
-        [Criterion(ballot=ballot, position=i, label=label) for i, label in enumerate(labels)]
+        [
+            Criterion(ballot=ballot, position=i, code=code, label=label)
+            for i, (code, label) in enumerate(labels)
+        ]
     )
     BallotItem.objects.bulk_create(
         [

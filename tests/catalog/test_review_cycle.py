@@ -5,6 +5,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.catalog import selectors, services
@@ -133,6 +134,12 @@ def test_review_workshop_starts_once_with_every_entry_as_keep(organisation):
     proposals = Proposal.objects.filter(workshop=workshop)
     assert proposals.count() == 3
     assert set(proposals.values_list("kind", flat=True)) == {ProposalKind.KEEP}
+    # The first version's note is the system's, in each reader's language.
+    first = proposals.first().current_revision
+    assert (first.note_code, first.change_note) == ("from_catalogue", "")
+    assert first.note == f"From catalogue {release.version}"
+    with translation.override("it"):
+        assert first.note == f"Dal catalogo {release.version}"
     assert set(proposals.values_list("catalog_entry_id", flat=True)) == set(
         release.entries.values_list("pk", flat=True)
     )
@@ -275,11 +282,18 @@ def test_keep_change_retire_round_over_the_review_proposals(client, organisation
     ballot = Ballot.objects.get(workshop=workshop)
     assert response.status_code == 302 and str(ballot.pk) in response["Location"]
     assert ballot.method == Method.SCORE
-    assert list(ballot.criteria.order_by("position").values_list("label", flat=True)) == [
-        "Keep it as it is",
-        "Change it",
-        "Retire it",
+    # Standard criteria: a code each, so every reader sees them in their own language.
+    assert list(ballot.criteria.order_by("position").values_list("code", "label")) == [
+        ("keep", "Keep it as it is"),
+        ("change", "Change it"),
+        ("retire", "Retire it"),
     ]
+    with translation.override("it"):
+        assert [c.text for c in ballot.criteria.order_by("position")] == [
+            "Mantenerlo così com'è",
+            "Modificarlo",
+            "Ritirarlo",
+        ]
     assert ballot.items.count() == 3
     other = ParticipantFactory(role=Role.FACILITATOR)
     with pytest.raises(ValidationError):  # not a review workshop

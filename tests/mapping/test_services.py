@@ -205,6 +205,10 @@ def test_counter_metric_from_library_or_words_or_another_kpi(kpi, manager, map_w
     rev = services.counter_metric_set(actor=manager, proposal=kpi, library_slug="aht")
     assert rev.counter_metric_text == "Average handling time"
     assert rev.number == 2 and rev.name == "First contact resolution"
+    assert (rev.note_code, rev.change_note) == ("counter_metric_mapped", "")  # a code, no words
+    assert rev.note == "Counter-metric set while mapping"
+    with translation.override("it"):
+        assert rev.note == "Contro-metrica impostata durante la mappatura"
     with pytest.raises(ValidationError):
         services.counter_metric_set(actor=manager, proposal=kpi, library_slug="aht")
     with pytest.raises(ValidationError):

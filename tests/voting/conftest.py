@@ -49,7 +49,7 @@ def open_ballot(vote_workshop, facilitator, proposals):
         ballot = services.ballot_create(
             actor=facilitator,
             workshop=vote_workshop,
-            title=f"{method} round",
+            title=kwargs.pop("title", f"{method} round"),
             method=method,
             **kwargs,
         )
