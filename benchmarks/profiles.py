@@ -137,6 +137,7 @@ def main() -> None:
                 f"/w/{w}/invitations/{pages['invitation']}/screen/",
                 fac,
             ),
+            ("join link page", "get", f"/j/{pages['code']}/", {}),
             ("ballot page (phone)", "get", f"/w/{wv}/ballots/{b}/", vguest),
             ("ballot page (facilitator)", "get", f"/w/{wv}/ballots/{b}/", vfac),
             (

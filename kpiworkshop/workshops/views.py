@@ -1,5 +1,7 @@
 """Workshop pages: thin views (parse, check, call a service or selector, render)."""
 
+from functools import lru_cache
+
 import segno
 from django.conf import settings
 from django.contrib import messages
@@ -529,8 +531,18 @@ def join_code(request: HtmxHttpRequest, code: str) -> HttpResponse:
                 response = HttpResponseRedirect(reverse("workshops:detail", args=[workshop.pk]))
                 remember_guest(response, key)
                 return response
-    return render(
-        request,
-        "workshops/join_code.html",
-        {"invitation": invitation, "workshop": workshop, "form": guest_form, "error": error},
+    context = {"invitation": invitation, "workshop": workshop, "form": guest_form, "error": error}
+    if not guest_form.is_bound:
+        context["form_html"] = _empty_guest_form(translation.get_language())
+    return render(request, "workshops/join_code.html", context)
+
+
+@lru_cache(maxsize=16)
+def _empty_guest_form(language: str | None) -> SafeString:
+    """The name box of the page a QR code opens, before anything is typed: the same for every
+    phone of the room, so its crispy layout is rendered once per language and process (a
+    deploy starts new processes) instead of once per phone. A posted form (errors, the typed
+    name) is rendered for its own request."""
+    return mark_safe(  # noqa: S308 - our own template's output
+        render_to_string("workshops/join_code.html#guest-form", {"form": GuestJoinForm()})
     )

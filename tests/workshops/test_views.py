@@ -849,3 +849,24 @@ def test_member_who_has_not_joined_is_offered_to_join_from_the_proposals(client,
     # Someone who joined is not asked again.
     client.post(reverse("workshops:join_member", args=[workshop.pk]))
     assert reverse("workshops:join_member", args=[workshop.pk]) not in page(client.get(url))
+
+
+def test_join_link_page_name_box_is_rendered_once_per_language(client, invitation):
+    """The empty name box a QR code opens is the same for every phone: rendered once per
+    language and process, in the reader's language; a posted form with an error is its own."""
+    from kpiworkshop.workshops import views
+
+    views._empty_guest_form.cache_clear()
+    url = f"/j/{invitation.code}/"
+    for _ in range(3):
+        html = page(client.get(url))
+        assert "Your name, as others will see it" in html
+        assert 'name="display_name"' in html and "autofocus" in html
+    assert views._empty_guest_form.cache_info().misses == 1
+    html = page(client.get(url, HTTP_ACCEPT_LANGUAGE="it"))
+    assert "Il tuo nome, come lo vedranno gli altri" in html
+    assert views._empty_guest_form.cache_info().misses == 2
+    response = client.post(url, {"display_name": ""})
+    html = page(response)
+    assert "invalid-feedback" in html and not Participant.objects.exists()
+    assert views._empty_guest_form.cache_info().misses == 2
