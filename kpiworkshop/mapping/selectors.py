@@ -599,8 +599,9 @@ def map_version(*, workshop: Workshop, with_comments: bool = False) -> str:
     audience links, breakdowns (rewritten, so the latest id moves), the organisation's goals and
     audiences, the overload threshold; ``with_comments`` adds the comments on links (the map's
     cards count them; the coverage does not show them). Counts catch deletions, the latest
-    ``updated_at`` the edits. One query of scalar subqueries, written out because the ORM took
-    longer to compile it than the database to answer it: the key of the Map stage's cached
+    ``updated_at`` the edits. One query (one single-row aggregate per table, joined on the
+    proposal), written out because the ORM took longer to compile it than the database to
+    answer it: the key of the Map stage's cached
     fragments (``kpiworkshop.core.fragments``). Timestamps are taken before commit, so callers
     keep their entries short-lived."""
     p = Proposal._meta.db_table
@@ -611,34 +612,46 @@ def map_version(*, workshop: Workshop, with_comments: bool = False) -> str:
     go = BusinessGoal._meta.db_table
     au = Audience._meta.db_table
     ms = MapSettings._meta.db_table
-    in_workshop = f"proposal_id IN (SELECT id FROM {p} WHERE workshop_id = %(w)s)"  # noqa: S608
     mapped = ", ".join(f"'{state}'" for state in sorted(MAPPED_STATES))
-    comments = ""
-    if with_comments:
-        on_links = (
-            f"(goal_link_id IN (SELECT id FROM {g} WHERE {in_workshop}) "  # noqa: S608
-            f"OR audience_link_id IN (SELECT id FROM {a} WHERE {in_workshop}))"
+
+    def of_workshop(table: str, *, latest: str = "updated_at") -> str:
+        """Count and latest ``latest`` of a table's rows on this workshop's proposals: a join
+        on the proposal, so the plan is an index lookup per proposal whatever the statistics
+        say (``IN (SELECT ...)`` nested in an ``OR`` planned as a nested loop over every row
+        on PostgreSQL when the tables were not analysed yet)."""
+        return (
+            f"(SELECT COUNT(*) AS n, MAX(x.{latest}) AS t FROM {table} x "  # noqa: S608
+            f"JOIN {p} y ON y.id = x.proposal_id WHERE y.workshop_id = %(w)s)"
         )
-        comments = f""",
-          (SELECT COUNT(*) FROM {c} WHERE {on_links}),
-          (SELECT MAX(updated_at) FROM {c} WHERE {on_links})"""  # noqa: S608
+
+    comments_col = comments_from = ""
+    if with_comments:
+        on_link = (
+            "SELECT c.updated_at AS t FROM {c} c JOIN {link} x ON x.id = c.{fk} "
+            "JOIN {p} y ON y.id = x.proposal_id WHERE y.workshop_id = %(w)s"
+        )
+        comments_col = ", v_c.n, v_c.t"
+        comments_from = (
+            f", (SELECT COUNT(*) AS n, MAX(t) AS t FROM ("  # noqa: S608
+            f"{on_link.format(c=c, link=g, fk='goal_link_id', p=p)} UNION ALL "
+            f"{on_link.format(c=c, link=a, fk='audience_link_id', p=p)}) v_cl) v_c"
+        )
+    # One row of single-row aggregates: each table is read once for its count and its latest
+    # change (two scalar subqueries per table read it twice).
     sql = f"""
-        SELECT
-          (SELECT COUNT(*) FROM {p} WHERE workshop_id = %(w)s),
-          (SELECT MAX(updated_at) FROM {p} WHERE workshop_id = %(w)s),
-          (SELECT MAX(current_revision_id) FROM {p} WHERE workshop_id = %(w)s),
-          (SELECT COUNT(*) FROM {p} WHERE workshop_id = %(w)s AND state IN ({mapped})),
-          (SELECT COUNT(*) FROM {g} WHERE {in_workshop}),
-          (SELECT MAX(updated_at) FROM {g} WHERE {in_workshop}),
-          (SELECT COUNT(*) FROM {a} WHERE {in_workshop}),
-          (SELECT MAX(updated_at) FROM {a} WHERE {in_workshop}),
-          (SELECT COUNT(*) FROM {b} WHERE {in_workshop}),
-          (SELECT MAX(id) FROM {b} WHERE {in_workshop}),
-          (SELECT COUNT(*) FROM {go} WHERE organisation_id = %(o)s),
-          (SELECT MAX(updated_at) FROM {go} WHERE organisation_id = %(o)s),
-          (SELECT COUNT(*) FROM {au} WHERE organisation_id = %(o)s),
-          (SELECT MAX(updated_at) FROM {au} WHERE organisation_id = %(o)s),
-          (SELECT act_on_limit FROM {ms} WHERE workshop_id = %(w)s){comments}
+        SELECT v_p.n, v_p.t, v_p.rev, v_p.mapped, v_g.n, v_g.t, v_a.n, v_a.t, v_b.n, v_b.t,
+          v_go.n, v_go.t, v_au.n, v_au.t,
+          (SELECT act_on_limit FROM {ms} WHERE workshop_id = %(w)s){comments_col}
+        FROM
+          (SELECT COUNT(*) AS n, MAX(updated_at) AS t, MAX(current_revision_id) AS rev,
+                  COUNT(CASE WHEN state IN ({mapped}) THEN 1 END) AS mapped
+             FROM {p} WHERE workshop_id = %(w)s) v_p,
+          {of_workshop(g)} v_g,
+          {of_workshop(a)} v_a,
+          {of_workshop(b, latest="id")} v_b,
+          (SELECT COUNT(*) AS n, MAX(updated_at) AS t FROM {go} WHERE organisation_id = %(o)s) v_go,
+          (SELECT COUNT(*) AS n, MAX(updated_at) AS t FROM {au} WHERE organisation_id = %(o)s) v_au
+          {comments_from}
     """  # noqa: S608 - table names from the models, values as parameters
     with connection.cursor() as cursor:
         cursor.execute(sql, {"w": workshop.pk, "o": workshop.organisation_id})

@@ -309,3 +309,52 @@ def test_coverage_hides_from_customers_whether_an_internal_counter_metric_exists
     cov = selectors.coverage_for_workshop(workshop=map_workshop, see_internal=False)
     counter = next(c for c in cov.checks if c.key == "counter")
     assert [name for name, _url in counter.items] == ["Net promoter score"]
+
+
+def test_map_stamp_follows_every_comment_write_and_ignores_other_workshops(
+    kpi, manager, agent, goal, audience, facilitator, django_assert_num_queries
+):
+    """The map's stamp (one query) moves with a comment on a goal link or on an audience link,
+    its edit (hiding) and its deletion, and not with a comment in another workshop."""
+    workshop = kpi.workshop
+
+    def stamp() -> str:
+        with django_assert_num_queries(1):
+            return selectors.map_version(workshop=workshop, with_comments=True)
+
+    goal_link = services.goal_link_set(actor=manager, proposal=kpi, goal_id=goal.pk)
+    audience_link = services.audience_link_set(
+        actor=manager, proposal=kpi, audience_id=audience.pk, relation="accountable"
+    )
+    seen = {stamp()}
+    assert stamp() in seen  # stable while nothing changes
+    on_goal = services.link_comment_create(
+        actor=agent, goal_link=goal_link, stance="concern", body="Not ours to act on"
+    )
+    seen.add(stamp())
+    on_audience = services.link_comment_create(
+        actor=agent, audience_link=audience_link, stance="concern", body="Too often"
+    )
+    seen.add(stamp())
+    services.link_comment_hide(actor=facilitator, comment=on_audience, reason="Off topic")
+    seen.add(stamp())
+    on_goal.delete()
+    seen.add(stamp())
+    assert len(seen) == 5
+    # The coverage's stamp leaves comments out: a comment does not move it.
+    coverage = selectors.map_version(workshop=workshop)
+    services.link_comment_create(
+        actor=agent, audience_link=audience_link, stance="supports", body="Yes"
+    )
+    assert selectors.map_version(workshop=workshop) == coverage
+    assert stamp() not in seen
+    # A comment in another workshop of the same organisation moves neither stamp.
+    before = stamp()
+    other = ParticipantFactory(
+        workshop__organisation=workshop.organisation, workshop__stage=Stage.MAP, role="manager"
+    )
+    other_kpi = make_kpi(other.workshop, other, "Other workshop's KPI")
+    other_link = services.goal_link_set(actor=other, proposal=other_kpi, goal_id=goal.pk)
+    services.link_comment_create(actor=other, goal_link=other_link, stance="concern", body="x")
+    assert stamp() == before
+    assert selectors.map_version(workshop=workshop) == coverage
