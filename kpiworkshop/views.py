@@ -22,7 +22,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     memberships = memberships_for_user(user=request.user)
     context = {
         "memberships": memberships,
-        "workshops": workshops_for_user(user=request.user),
+        "workshops": workshops_for_user(user=request.user, memberships=memberships),
         "can_create": any(m.role == Role.FACILITATOR for m in memberships),
         "review_banners": review_banners_for(memberships=memberships),
     }

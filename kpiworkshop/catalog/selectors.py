@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from django.db import connections, router
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, Max, Min, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -701,6 +701,14 @@ def export_get(*, token: str) -> Export | None:
 #: Share of "unclear" and "wrong behaviour" answers from which a KPI counts as flagged.
 FLAG_SHARE = 1 / 3
 
+#: The answers that count towards a flag.
+DOUBTFUL_ANSWERS = (Answer.UNCLEAR, Answer.WRONG)
+
+
+def is_flagged(total: int, doubtful: int) -> bool:
+    """The flag rule: a third or more of a KPI's answers are doubtful."""
+    return total > 0 and doubtful / total >= FLAG_SHARE
+
 
 @dataclass
 class FeedbackSummary:
@@ -711,8 +719,7 @@ class FeedbackSummary:
 
     @property
     def flagged(self) -> bool:
-        doubtful = self.by_answer.get(Answer.UNCLEAR, 0) + self.by_answer.get(Answer.WRONG, 0)
-        return self.total > 0 and doubtful / self.total >= FLAG_SHARE
+        return is_flagged(self.total, sum(self.by_answer.get(a, 0) for a in DOUBTFUL_ANSWERS))
 
     def rows(self) -> list[tuple[str, str, int]]:
         """(answer, label, count) in the question's order."""
@@ -825,10 +832,14 @@ class DueReview:
         return (self.due - today).days
 
 
-def _current_releases(organisation_id: int | None = None) -> list[CatalogRelease]:
+def _current_releases(
+    organisation_id: int | None = None, *, organisation_ids: list[int] | None = None
+) -> list[CatalogRelease]:
     qs = CatalogRelease.objects.order_by("organisation_id", "-major", "-minor")
     if organisation_id is not None:
         qs = qs.filter(organisation_id=organisation_id)
+    if organisation_ids is not None:
+        qs = qs.filter(organisation_id__in=organisation_ids)
     seen, out = set(), []
     for release in qs.only("pk", "organisation_id", "major", "minor", "next_review"):
         if release.organisation_id not in seen:
@@ -861,9 +872,32 @@ def reviews_for(*, organisation_id: int) -> list[DueReview]:
 
 
 def flagged_entries(*, release: CatalogRelease) -> list[CatalogEntry]:
-    entries = list(CatalogEntry.objects.filter(release=release).only("pk", "name", "kpi_uid"))
-    summaries = feedback_summaries(entry_ids=[e.pk for e in entries])
-    return [e for e in entries if summaries[e.pk].flagged]
+    """The release's flagged entries, in catalogue order: one query counting each entry's
+    answers and doubtful answers in the database (not every answer's row per request)."""
+    entries = (
+        CatalogEntry.objects.filter(release=release)
+        .only("pk", "name", "kpi_uid")
+        .annotate(
+            answers=Count("feedback"),
+            doubtful=Count("feedback", filter=Q(feedback__answer__in=DOUBTFUL_ANSWERS)),
+        )
+    )
+    return [e for e in entries if is_flagged(e.answers, e.doubtful)]
+
+
+def flagged_counts(*, release_ids: list[int]) -> dict[int, int]:
+    """How many entries are flagged, per release, for several releases in one grouped query."""
+    out = dict.fromkeys(release_ids, 0)
+    rows = (
+        Feedback.objects.filter(entry__release_id__in=release_ids)
+        .values_list("entry__release_id", "entry_id")
+        .annotate(answers=Count("id"), doubtful=Count("id", filter=Q(answer__in=DOUBTFUL_ANSWERS)))
+        .order_by()
+    )
+    for release_id, _entry_id, answers, doubtful in rows:
+        if is_flagged(answers, doubtful):
+            out[release_id] += 1
+    return out
 
 
 def reviews_to_remind(*, today: datetime.date) -> list[DueReview]:
@@ -997,24 +1031,43 @@ ANNOUNCE_DAYS = 30
 
 def review_banners_for(*, memberships) -> list[dict]:
     """For each organisation the user facilitates: the next catalogue review if it is due within
-    ``ANNOUNCE_DAYS`` (or overdue), with how many KPIs the people who use them flagged."""
+    ``ANNOUNCE_DAYS`` (or overdue), with how many KPIs the people who use them flagged. Three
+    queries however many organisations and KPIs: the current releases, the soonest entry
+    review per release, the flag counts of the releases that are due."""
+    facilitated = [m for m in memberships or [] if m.role == Role.FACILITATOR]
+    if not facilitated:
+        return []
+    releases = _current_releases(organisation_ids=[m.organisation_id for m in facilitated])
+    if not releases:
+        return []
+    soonest = {r.pk: r.next_review for r in releases}
+    for release_id, first in (
+        EntryReview.objects.filter(entry__release_id__in=list(soonest))
+        .values_list("entry__release_id")
+        .annotate(first=Min("next_review"))
+        .order_by()
+    ):
+        current = soonest[release_id]
+        soonest[release_id] = first if current is None else min(current, first)
     today = timezone.localdate()
+    horizon = today + datetime.timedelta(days=ANNOUNCE_DAYS)
+    due = {pk: date for pk, date in soonest.items() if date is not None and date <= horizon}
+    if not due:
+        return []
+    flagged = flagged_counts(release_ids=list(due))
+    release_of = {r.organisation_id: r.pk for r in releases}
     banners = []
-    for m in memberships or []:
-        if m.role != Role.FACILITATOR:
+    for m in facilitated:
+        release_id = release_of.get(m.organisation_id)
+        if release_id not in due:
             continue
-        rows = reviews_for(organisation_id=m.organisation_id)
-        due = [r for r in rows if r.due <= today + datetime.timedelta(days=ANNOUNCE_DAYS)]
-        if not due:
-            continue
-        release = release_current(organisation_id=m.organisation_id)
-        days = due[0].days(today)
+        days = (due[release_id] - today).days
         banners.append(
             {
                 "organisation": m.organisation,
                 "days": days,
                 "late": -days,
-                "flagged": len(flagged_entries(release=release)),
+                "flagged": flagged[release_id],
             }
         )
     return banners

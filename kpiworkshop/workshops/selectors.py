@@ -16,9 +16,12 @@ from .guidance import AUDIT_LABELS
 from .models import Invitation, Participant, Stage, Workshop
 
 
-def workshops_for_user(*, user) -> list[Workshop]:
-    """Workshops of every organisation the user belongs to (and none other)."""
-    org_ids = [m.organisation_id for m in memberships_for_user(user=user)]
+def workshops_for_user(*, user, memberships=None) -> list[Workshop]:
+    """Workshops of every organisation the user belongs to (and none other). ``memberships``:
+    the user's own ``memberships_for_user`` when the caller has them already."""
+    if memberships is None:
+        memberships = memberships_for_user(user=user)
+    org_ids = [m.organisation_id for m in memberships if m.user_id == user.pk]
     if not org_ids:
         return []
     return list(

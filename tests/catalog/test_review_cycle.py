@@ -306,3 +306,85 @@ def test_no_reminder_once_the_review_workshop_is_started(organisation):
     services.review_workshop_start(reader=reader, user=fac, organisation_id=organisation.pk)
     assert services.review_reminders_send(today=datetime.date(2026, 1, 1)) == 0
     assert not ReviewReminder.objects.filter(release=release).exists()
+
+
+def _due_release_with_flags(organisation, kpis: int, flagged: int, major: int = 1):
+    """A current release of ``kpis`` KPIs due in 5 days, ``flagged`` of them flagged (the
+    others answered "helps" by most people), plus an older release that is not current."""
+    make_release(organisation, names=[f"Old {i}" for i in range(3)], major=major - 1, minor=9)
+    release = make_release(
+        organisation,
+        names=[f"KPI {i}" for i in range(kpis)],
+        major=major,
+        next_review=datetime.date.today() + datetime.timedelta(days=5),
+    )
+    rows = []
+    for n, entry in enumerate(release.entries.all()):
+        bad = n < flagged
+        for k in range(6):  # flagged: 2 of 6 doubtful (exactly a third); else 1 of 6
+            doubtful = k < 2 if bad else k < 1
+            answer = (Answer.UNCLEAR if k % 2 else Answer.WRONG) if doubtful else Answer.HELPS
+            rows.append(Feedback(entry=entry, person=f"u:{k}", role="agent", answer=answer))
+    Feedback.objects.bulk_create(rows)
+    return release
+
+
+#: session, user, memberships, workshops, current releases, soonest entry reviews, flag counts
+HOME_QUERIES = 7
+
+
+def test_home_review_line_queries_do_not_grow_with_kpis_or_organisations(client, organisation):
+    """The review line costs the same queries for one organisation of 3 KPIs and for three
+    organisations of 40 KPIs each, and each line counts its own organisation's flags."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import MembershipFactory, OrganisationFactory
+
+    def queries() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get("/")
+        assert page.status_code == 200
+        return len(ctx.captured_queries), page.content.decode()
+
+    fac, _r = member(organisation, Role.FACILITATOR)
+    _due_release_with_flags(organisation, kpis=3, flagged=1)
+    client.force_login(fac)
+    small, html = queries()
+    assert html.count('data-testid="review-banner"') == 1
+    assert "1 KPI flagged by the people who use it" in html
+
+    _due_release_with_flags(organisation, kpis=40, flagged=7, major=3)  # now the current one
+    others = [OrganisationFactory() for _ in range(2)]
+    for i, other in enumerate(others):
+        MembershipFactory(user=fac, organisation=other, role=Role.FACILITATOR)
+        _due_release_with_flags(other, kpis=40, flagged=3 + i)
+    outsider = OrganisationFactory()  # not the user's: its flags never show
+    _due_release_with_flags(outsider, kpis=40, flagged=40)
+    large, html = queries()
+    assert large == small == HOME_QUERIES, (small, large)
+    assert html.count('data-testid="review-banner"') == 3
+    for n in (7, 3, 4):
+        assert f"{n} KPIs flagged by the people who use them" in html
+    assert "40 KPIs flagged" not in html
+
+
+def test_reviews_page_lists_exactly_the_flagged_kpis_with_fixed_queries(client, organisation):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    fac, _r = member(organisation, Role.FACILITATOR)
+    client.force_login(fac)
+    url = reverse("catalog:reviews", args=[organisation.slug])
+    counts = {}
+    for major, kpis, flagged in ((1, 3, 1), (3, 40, 9)):  # the second becomes current
+        release = _due_release_with_flags(organisation, kpis=kpis, flagged=flagged, major=major)
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get(url)
+        counts[kpis] = len(ctx.captured_queries)
+        html = page.content.decode()
+        listed = html.split('data-testid="flagged"')[1].split("</ul>")[0]
+        expected = [e.name for e in release.entries.order_by("position")[:flagged]]
+        assert [n for n in expected if f">{n}<" in listed] == expected
+        assert listed.count("<li>") == flagged
+    assert counts[3] == counts[40], counts
