@@ -193,3 +193,32 @@ def test_a_warm_facilitators_page_reuses_the_shared_results_and_shortlist(
     same = results_of_html(again).split("csrfmiddlewaretoken")[0]
     assert same == results_of_html(first).split("csrfmiddlewaretoken")[0]
     assert "Shortlist the top proposals" in again
+
+
+def test_an_open_rounds_results_live_long_only_once_its_votes_have_settled(
+    open_ballot, people, proposals, vote_workshop, monkeypatch
+):
+    """While votes are arriving the shared results expire within seconds (a vote stamped
+    before commit may still land under the same version); once the latest vote is older than
+    RESULTS_SETTLED_AFTER every vote up to it has committed and any new one changes the
+    version, so the fragment keeps the closed round's lifetime instead of being recomputed
+    every few seconds by every worker."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kpiworkshop.voting import selectors, views
+
+    ballot = open_ballot(Method.DOTS, dot_budget=3, visibility="always", secret=True)
+
+    def read():
+        return selectors.ballot_get(workshop=vote_workshop, ballot_id=ballot.pk, with_activity=True)
+
+    assert views._results_ttl(read()) == views.RESULTS_TTL_CLOSED  # no vote yet
+    services.vote_cast(actor=people[0][0], ballot=ballot, proposal_id=proposals[0].pk, value=1)
+    fresh = read()
+    assert views._results_ttl(fresh) == views.RESULTS_TTL_OPEN
+    assert views._results_ttl(ballot) == views.RESULTS_TTL_OPEN  # read without its activity
+    later = timezone.now() + timedelta(seconds=views.RESULTS_SETTLED_AFTER + 1)
+    monkeypatch.setattr(views.timezone, "now", lambda: later)
+    assert views._results_ttl(fresh) == views.RESULTS_TTL_CLOSED
