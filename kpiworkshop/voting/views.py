@@ -1,6 +1,8 @@
 """Voting pages: the rounds list, the phone ballot, the facilitator's controls and results, and
 the projector board polled with conditional requests (ETag → 304)."""
 
+from datetime import UTC, datetime
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseNotModified
@@ -8,6 +10,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
@@ -31,6 +34,30 @@ BOARD_POLL_SECONDS = 2
 #: fragment one vote behind: a few seconds bound that. A closed round's version is exact.
 RESULTS_TTL_OPEN = 5
 RESULTS_TTL_CLOSED = 300
+#: A vote is committed within seconds of its stamp: once the latest vote of an open round is
+#: older than this, every vote up to it has committed and any later one changes the version,
+#: so the fragment is exact and keeps the closed round's lifetime (it was recomputed every
+#: RESULTS_TTL_OPEN seconds by every worker while the room only read it).
+RESULTS_SETTLED_AFTER = 10
+
+
+def _results_ttl(ballot: Ballot) -> int:
+    """How long a results fragment computed now may live (``ballot`` carries the activity
+    annotations ``ballot_version`` reads)."""
+    if not ballot.is_open:
+        return RESULTS_TTL_CLOSED
+    if not hasattr(ballot, "last_vote_at"):
+        return RESULTS_TTL_OPEN  # not read with its activity: assume a vote is in flight
+    last = ballot.last_vote_at
+    if last is None:
+        return RESULTS_TTL_CLOSED  # the first vote to commit changes the version
+    if not isinstance(last, datetime):
+        return RESULTS_TTL_OPEN
+    if timezone.is_naive(last):  # SQLite gives a subquery's datetime back naive, in UTC
+        last = timezone.make_aware(last, UTC)
+    if (timezone.now() - last).total_seconds() <= RESULTS_SETTLED_AFTER:
+        return RESULTS_TTL_OPEN
+    return RESULTS_TTL_CLOSED
 
 
 def _ballot(access: WorkshopAccess, ballot_id: int, *, with_activity: bool = False) -> Ballot:
@@ -97,7 +124,7 @@ def _results_fragment(
         version=selectors.ballot_version(ballot=ballot),
         audience=f"{audience}:{'secret' if ballot.secret else 'open'}:{int(equal)}",
         compute=compute,
-        timeout=RESULTS_TTL_OPEN if ballot.is_open else RESULTS_TTL_CLOSED,
+        timeout=_results_ttl(ballot),
     )
     return value | {
         key: mark_safe(value[key])  # noqa: S308 - our own templates' output
@@ -603,7 +630,7 @@ def _board_live(request, access: WorkshopAccess, ballot: Ballot) -> SafeString:
         version=selectors.ballot_version(ballot=ballot),
         audience=f"board:{'secret' if ballot.secret else 'open'}:{int(public)}:{int(equal)}",
         compute=compute,
-        timeout=RESULTS_TTL_OPEN if ballot.is_open else RESULTS_TTL_CLOSED,
+        timeout=_results_ttl(ballot),
     )
     return voting_cards.fill_slots(shared["pieces"], {"countdown": mmss(ballot.seconds_left)})
 

@@ -24,6 +24,11 @@ def results_of(response) -> str:
     return "" if start < 0 else html[start:]
 
 
+def results_of_html(html: str) -> str:
+    start = html.find('data-testid="results"')
+    return "" if start < 0 else html[start:]
+
+
 def dots_of(results: str, name: str) -> str:
     """'3 dots' for the proposal called ``name`` in a results block."""
     row = results[results.index(name) :]
@@ -151,3 +156,69 @@ def test_a_shared_fragment_saves_the_tally_queries_for_the_next_phone(
     assert len(first) > 3
     assert len(second) == 3, [q["sql"][:80] for q in second.captured_queries]
     assert not any("SUM(" in q["sql"] for q in second.captured_queries)
+
+
+def test_a_warm_facilitators_page_reuses_the_shared_results_and_shortlist(
+    client, open_ballot, people, proposals, facilitator, monkeypatch
+):
+    """The facilitator's page of a secret round with results visible (the benchmark's "ballot
+    page (facilitator, results)"): once warm, the results, turnout and shortlist rows come from
+    the manager's shared fragment, so the page costs the session, the user, the participant
+    with the workshop, the ballot with its version and the facilitator's own votes: nothing
+    is tallied, rendered from the results template or listed for the shortlist again."""
+    ballot = open_ballot(Method.DOTS, dot_budget=3, visibility="always", secret=True)
+    (a1, a2, a3), _customers = people
+    for voter in (a1, a2, a3):
+        services.vote_cast(actor=voter, ballot=ballot, proposal_id=proposals[0].pk, value=1)
+    login(client, facilitator)
+    first = page(client, ballot).content.decode()
+    assert "Shortlist the top proposals" in first
+
+    from kpiworkshop.voting import selectors
+
+    def not_again(**_kw):
+        raise AssertionError("recomputed on a warm facilitator page")
+
+    monkeypatch.setattr(selectors, "results_for_ballot", not_again)
+    monkeypatch.setattr(selectors, "turnout", not_again)
+    monkeypatch.setattr(selectors, "individual_votes", not_again)
+    monkeypatch.setattr(selectors, "reasons_for_ballot", not_again)
+    with CaptureQueriesContext(connection) as warm:
+        again = page(client, ballot).content.decode()
+    queries = [q["sql"] for q in warm.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(queries) == 5, [q[:80] for q in queries]
+    assert not any("SUM(" in q for q in queries), queries
+    assert dots_of(results_of_html(first), "FCR") == "3 dots"
+    # The same results, up to the shortlist form (its CSRF token is masked afresh each time).
+    same = results_of_html(again).split("csrfmiddlewaretoken")[0]
+    assert same == results_of_html(first).split("csrfmiddlewaretoken")[0]
+    assert "Shortlist the top proposals" in again
+
+
+def test_an_open_rounds_results_live_long_only_once_its_votes_have_settled(
+    open_ballot, people, proposals, vote_workshop, monkeypatch
+):
+    """While votes are arriving the shared results expire within seconds (a vote stamped
+    before commit may still land under the same version); once the latest vote is older than
+    RESULTS_SETTLED_AFTER every vote up to it has committed and any new one changes the
+    version, so the fragment keeps the closed round's lifetime instead of being recomputed
+    every few seconds by every worker."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kpiworkshop.voting import selectors, views
+
+    ballot = open_ballot(Method.DOTS, dot_budget=3, visibility="always", secret=True)
+
+    def read():
+        return selectors.ballot_get(workshop=vote_workshop, ballot_id=ballot.pk, with_activity=True)
+
+    assert views._results_ttl(read()) == views.RESULTS_TTL_CLOSED  # no vote yet
+    services.vote_cast(actor=people[0][0], ballot=ballot, proposal_id=proposals[0].pk, value=1)
+    fresh = read()
+    assert views._results_ttl(fresh) == views.RESULTS_TTL_OPEN
+    assert views._results_ttl(ballot) == views.RESULTS_TTL_OPEN  # read without its activity
+    later = timezone.now() + timedelta(seconds=views.RESULTS_SETTLED_AFTER + 1)
+    monkeypatch.setattr(views.timezone, "now", lambda: later)
+    assert views._results_ttl(fresh) == views.RESULTS_TTL_CLOSED
