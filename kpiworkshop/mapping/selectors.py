@@ -38,6 +38,10 @@ from .models import (
 )
 from .permissions import FALLBACK_STATES, MAPPED_STATES
 
+#: An audience's relations to a KPI from weakest to strongest: acting on it or being accountable
+#: for it includes seeing it.
+RELATION_STRENGTH = {Relation.SEES: 0, Relation.ACTS: 1, Relation.ACCOUNTABLE: 2}
+
 #: Above this share of technical/operational KPIs the scorecard is flagged as productivity-only.
 TECHNICAL_SHARE_LIMIT = 0.5
 
@@ -163,6 +167,24 @@ class KpiRow:
 
     def relation(self, relation: str) -> list[AudienceLink]:
         return [a for a in self.audience_links if a.relation == relation]
+
+    @property
+    def audiences_shown(self) -> list[AudienceLink]:
+        """One link per audience, in the audiences' order: its strongest relation (accountable,
+        then acts on, then sees). The map's card names each audience once: acting on a KPI or
+        being accountable for it includes seeing it. The editor lists every link (each has its
+        own cadence, comments and Remove button). Each link shown carries ``card_comments``: the
+        comments on all of its audience's links to this KPI."""
+        best: dict[int, AudienceLink] = {}
+        comments: Counter = Counter()
+        for link in self.audience_links:
+            comments[link.audience_id] += getattr(link, "n_comments", 0)
+            kept = best.get(link.audience_id)
+            if kept is None or RELATION_STRENGTH[link.relation] > RELATION_STRENGTH[kept.relation]:
+                best[link.audience_id] = link
+        for audience_id, link in best.items():
+            link.card_comments = comments[audience_id]
+        return list(best.values())
 
 
 def _comments_prefetch() -> Prefetch:
@@ -456,7 +478,13 @@ def coverage_for_workshop(*, workshop: Workshop, see_internal: bool = True) -> C
             else "",
             [
                 (
-                    _("%(audience)s acts on %(n)d")
+                    # Not "<audience> acts on 9": an audience's name may be singular or plural
+                    # ("CX leadership", "Team leaders"), so the count carries the sentence.
+                    ngettext(
+                        "%(audience)s: %(n)d KPI to act on",
+                        "%(audience)s: %(n)d KPIs to act on",
+                        row["count"],
+                    )
                     % {"audience": row["audience"].label, "n": row["count"]},
                     reverse("mapping:audience", args=[workshop.pk, row["audience"].pk]),
                 )
@@ -489,10 +517,13 @@ def coverage_for_workshop(*, workshop: Workshop, see_internal: bool = True) -> C
             n,
         ),
     )
+    # Acting on a KPI or being accountable for it means seeing it: a KPI is seen by nobody
+    # only when no audience is linked to it at all.
+    seen = relations[Relation.SEES] | relations[Relation.ACTS] | relations[Relation.ACCOUNTABLE]
     kpi_check(
         "sees",
         _("Every KPI is seen by someone"),
-        [p for p in kpis if p.pk not in relations[Relation.SEES]],
+        [p for p in kpis if p.pk not in seen],
         lambda n: ngettext(
             "%(n)d KPI is seen by nobody.",
             "%(n)d KPIs are seen by nobody.",
@@ -544,14 +575,41 @@ def coverage_for_workshop(*, workshop: Workshop, see_internal: bool = True) -> C
     used_channels = {c for p in kpis if p.current_revision for c in p.current_revision.channels}
     channel_values = [c for c in Channel if c.value in used_channels] or list(Channel)
     breakdown_coverage = []
-    for key, dim, values, label in (
-        ("channels", Dimension.CHANNEL, channel_values, _("Every channel in use is reported")),
-        ("handlers", Dimension.HANDLER, list(Handler), _("Every kind of handler is reported")),
+    # Each value (a channel the KPIs cover, a kind of handler, a kind of customer identity)
+    # should be a breakdown of at least one KPI, i.e. reported separately somewhere.
+    for key, dim, values, label, missing_text in (
+        (
+            "channels",
+            Dimension.CHANNEL,
+            channel_values,
+            _("Every channel in use is reported"),
+            lambda n: ngettext(
+                "%(n)d channel in use is not reported separately by any KPI.",
+                "%(n)d channels in use are not reported separately by any KPI.",
+                n,
+            ),
+        ),
+        (
+            "handlers",
+            Dimension.HANDLER,
+            list(Handler),
+            _("Every kind of handler is reported"),
+            lambda n: ngettext(
+                "%(n)d kind of handler is not reported separately by any KPI.",
+                "%(n)d kinds of handler are not reported separately by any KPI.",
+                n,
+            ),
+        ),
         (
             "identity",
             Dimension.IDENTITY,
             list(Identity),
             _("Every kind of customer identity is reported"),
+            lambda n: ngettext(
+                "%(n)d kind of customer identity is not reported separately by any KPI.",
+                "%(n)d kinds of customer identity are not reported separately by any KPI.",
+                n,
+            ),
         ),
     ):
         missing = [v for v in values if v.value not in reported[dim]]
@@ -566,12 +624,7 @@ def coverage_for_workshop(*, workshop: Workshop, see_internal: bool = True) -> C
                 key,
                 label,
                 not missing,
-                ngettext(
-                    "%(n)d value no KPI is broken down by.",
-                    "%(n)d values no KPI is broken down by.",
-                    len(missing),
-                )
-                % {"n": len(missing)},
+                missing_text(len(missing)) % {"n": len(missing)},
                 [(str(v.label), f"{map_url}#breakdowns") for v in missing],
             )
         )
@@ -665,7 +718,7 @@ def map_version(*, workshop: Workshop, with_comments: bool = False) -> str:
 @dataclass
 class AudienceView:
     audience: Audience
-    #: [(cadence label, [link, …])] for "sees", "acts on" and "accountable"
+    #: [(cadence label, [link, …])] for "sees" (only: not also acting or accountable), "acts on"
     sees: list[tuple[str, list[AudienceLink]]]
     acts: list[tuple[str, list[AudienceLink]]]
     accountable: list[AudienceLink]
@@ -690,11 +743,16 @@ def audience_view(*, workshop: Workshop, audience: Audience) -> AudienceView:
         .order_by("proposal__current_revision__name", "id")
     )
     limit = act_on_limit(workshop=workshop)
+    # Acting on a KPI or being accountable for it includes seeing it: "sees" lists only what
+    # the audience sees without either, so no KPI is listed twice.
+    stronger = {link.proposal_id for link in links if link.relation != Relation.SEES}
 
     def grouped(relation: str) -> list[tuple[str, list[AudienceLink]]]:
         by_cadence: dict[str, list[AudienceLink]] = defaultdict(list)
         for link in links:
-            if link.relation == relation:
+            if link.relation == relation and not (
+                relation == Relation.SEES and link.proposal_id in stronger
+            ):
                 by_cadence[link.cadence].append(link)
         return [(c.label, by_cadence[c.value]) for c in Cadence if by_cadence.get(c.value)]
 
@@ -710,18 +768,23 @@ def audience_view(*, workshop: Workshop, audience: Audience) -> AudienceView:
 def audience_summaries(
     *, workshop: Workshop, audiences: list[Audience] | None = None
 ) -> list[dict]:
-    """Each audience with how many KPIs it sees, acts on, is accountable for. Two queries
-    (one with ``audiences`` given)."""
+    """Each audience with how many KPIs it sees, acts on, is accountable for. Acting on or
+    being accountable for a KPI means seeing it: ``sees`` counts every KPI the audience is
+    linked to, once. Two queries (one with ``audiences`` given)."""
     if audiences is None:
         audiences = audiences_for(organisation_id=workshop.organisation_id)
     ids = mapped_proposals(workshop=workshop).values("pk")
-    counts = Counter(
-        AudienceLink.objects.filter(proposal_id__in=ids).values_list("audience_id", "relation")
-    )
+    counts: Counter = Counter()
+    seen: dict[int, set[int]] = defaultdict(set)
+    for audience_id, proposal_id, relation in AudienceLink.objects.filter(
+        proposal_id__in=ids
+    ).values_list("audience_id", "proposal_id", "relation"):
+        counts[audience_id, relation] += 1
+        seen[audience_id].add(proposal_id)
     return [
         {
             "audience": a,
-            "sees": counts.get((a.pk, Relation.SEES), 0),
+            "sees": len(seen.get(a.pk, ())),
             "acts": counts.get((a.pk, Relation.ACTS), 0),
             "accountable": counts.get((a.pk, Relation.ACCOUNTABLE), 0),
         }

@@ -96,6 +96,8 @@ def map_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     and role, and shared (``core/fragments.py``)."""
     access = _load(request, pk)
     workshop = access.workshop
+    if request.htmx and request.htmx.target == "map-audiences":
+        return HttpResponse(_map_audiences(workshop))
     page = _page(request)
     flags = _flags(access)
     more = bool(request.htmx and request.htmx.target == "map-more")
@@ -121,12 +123,7 @@ def map_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         }
         if more:
             return render_to_string("mapping/map.html#kpi-list", context)
-        side = selectors.map_side_lists(workshop=workshop)
-        if side is None:
-            # Only on a miss: creating a default changes the version, so a hit never needs it.
-            services.defaults_ensure(organisation=workshop.organisation)
-            side = selectors.map_side_lists(workshop=workshop)
-        context |= side | {"kpi_count": len(ids)}
+        context |= _side_lists(workshop) | {"kpi_count": len(ids)}
         return render_to_string("mapping/map.html#map-body", context)
 
     body = cached_fragment(
@@ -140,6 +137,31 @@ def map_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if more:
         return HttpResponse(body)
     return render(request, "mapping/map.html", flags | {"map_body": body})
+
+
+def _side_lists(workshop) -> dict:
+    side = selectors.map_side_lists(workshop=workshop)
+    if side is None:
+        # Only on a miss: creating a default changes the version, so a hit never needs it.
+        services.defaults_ensure(organisation=workshop.organisation)
+        side = selectors.map_side_lists(workshop=workshop)
+    return side
+
+
+def _map_audiences(workshop) -> str:
+    """The map's Audiences widget alone, for htmx: it asks again when a KPI is mapped in place
+    (``mapChanged``), so its counts follow. The same for every viewer; shared under the map's
+    version, which every mapping write moves."""
+    return cached_fragment(
+        "map-audiences",
+        scope=(workshop.organisation_id, workshop.pk),
+        version=selectors.map_version(workshop=workshop),
+        audience="all",
+        render=lambda: render_to_string(
+            "mapping/map.html#map-audiences", {"workshop": workshop} | _side_lists(workshop)
+        ),
+        timeout=MAP_FRAGMENT_TTL,
+    )
 
 
 def _auto(proposal_id: int) -> str:

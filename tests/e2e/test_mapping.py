@@ -96,24 +96,42 @@ def test_manager_and_supervisor_map_while_the_coverage_view_follows(
     expect(laptop.get_by_test_id("kpi-editor").get_by_test_id("editor-status")).to_have_text(
         "Saved."
     )
-    for audience, relation, cadence in (
-        ("Agents", "Sees", "Daily"),
-        ("Team leaders", "Acts on", "Weekly"),
-        ("Contact-centre managers", "Accountable", "Monthly"),
+    # The map's Audiences list, before: nobody sees anything yet.
+    side = laptop.locator("#map-audiences")
+    expect(side).to_contain_text("Team leaders — sees 0, acts on 0, accountable for 0")
+    for n, (audience, relation, cadence) in enumerate(
+        (
+            ("Agents", "Sees", "Daily"),
+            ("Team leaders", "Acts on", "Weekly"),
+            ("Team leaders", "Sees", "Daily"),
+            ("Contact-centre managers", "Accountable", "Monthly"),
+        ),
+        start=1,
     ):
         editor = laptop.get_by_test_id("kpi-editor")
         editor.get_by_label(re.compile(r"^Audience")).select_option(label=audience)
         editor.get_by_label("They…").select_option(label=relation)
         editor.get_by_label("How often").select_option(label=cadence)
         editor.get_by_role("button", name="Save audience link").click()
-        expect(
-            laptop.get_by_test_id("kpi-editor").get_by_test_id("audience-links")
-        ).to_contain_text(audience)
+        links = laptop.get_by_test_id("kpi-editor").get_by_test_id("audience-links")
+        expect(links.locator(":scope > li")).to_have_count(n)
+        expect(links).to_contain_text(audience)
     check_axe(laptop, name="map-editor-laptop")
-    laptop.get_by_test_id("editor-done").click()
-    expect(laptop.get_by_test_id("kpi-card").first).to_contain_text("Contact-centre managers")
+    # Mapped in place: the Audiences list followed without a reload (it heard mapChanged).
+    expect(side).to_contain_text("Team leaders — sees 1, acts on 1, accountable for 0")
+    expect(side).to_contain_text("Contact-centre managers — sees 1, acts on 0, accountable for 1")
+    laptop.get_by_role("link", name="Done: First contact resolution", exact=True).click()
+    card = laptop.get_by_test_id("kpi-card").first
+    expect(card).to_contain_text("Contact-centre managers")
+    # Team leaders act on it and see it: named once, by the stronger relation.
+    expect(card.get_by_test_id("audience-links").get_by_text("Team leaders")).to_have_count(1)
+    expect(card.get_by_test_id("audience-links")).to_contain_text("Acts on")
+    # The button's name has no space before its colon (a screen reader reads it).
+    expect(
+        card.get_by_role("link", name="Map this KPI: First contact resolution", exact=True)
+    ).to_be_visible()
     assert GoalLink.objects.filter(proposal__workshop=workshop).count() == 2
-    assert AudienceLink.objects.filter(proposal__workshop=workshop).count() == 3
+    assert AudienceLink.objects.filter(proposal__workshop=workshop).count() == 4
 
     # The projector follows without a reload: one KPI fewer without a goal.
     expect(goal_check).to_contain_text("2 KPIs serve no goal.", timeout=15_000)

@@ -82,11 +82,20 @@ def test_each_gap_fails_only_its_own_check(map_workshop, manager, goal, audience
     assert [k for k, ok in checks(map_workshop).items() if not ok] == ["kpi_goal", "kpi_primary"]
     GoalLink.objects.create(proposal=kpis[0], goal=goal, strength="primary", created_by=manager)
 
-    # Nobody accountable, nobody acting, nobody seeing.
-    for rel, key in (("accountable", "accountable"), ("acts", "acts"), ("sees", "sees")):
+    # Nobody accountable, nobody acting. A "sees" link alone going changes nothing: the
+    # audience that acts on the KPI sees it.
+    for rel, failing in (("accountable", ["accountable"]), ("acts", ["acts"]), ("sees", [])):
         link = AudienceLink.objects.get(proposal=kpis[2], relation=rel)
         link.delete()
-        assert [k for k, ok in checks(map_workshop).items() if not ok] == [key]
+        assert [k for k, ok in checks(map_workshop).items() if not ok] == failing
+        AudienceLink.objects.create(
+            proposal=kpis[2], audience=audience, relation=rel, created_by=manager
+        )
+    # Nobody at all: nobody sees it either.
+    AudienceLink.objects.filter(proposal=kpis[2]).delete()
+    failing = [k for k, ok in checks(map_workshop).items() if not ok]
+    assert failing == ["acts", "accountable", "sees"]
+    for rel in ("sees", "acts", "accountable"):
         AudienceLink.objects.create(
             proposal=kpis[2], audience=audience, relation=rel, created_by=manager
         )
@@ -134,7 +143,7 @@ def test_overloaded_audience_uses_the_workshop_threshold(map_workshop, manager, 
     cov = coverage_for_workshop(workshop=map_workshop)
     overload = next(c for c in cov.checks if c.key == "overload")
     assert not overload.ok
-    assert "acts on 4" in overload.items[0][0]
+    assert overload.items[0][0] == "Team leaders: 4 KPIs to act on"
     assert [k for k, ok in checks(map_workshop).items() if not ok] == ["overload"]
 
 
@@ -219,6 +228,7 @@ PINNED_QUERIES = {
     "audiences": (6, 6),
     "map": (4, 12),
     "map-more": (4, 9),
+    "map-audiences": (4, 7),
     "kpi": (13, 13),
 }
 
@@ -248,6 +258,10 @@ def test_query_counts_do_not_grow(client, map_workshop, manager, page):
             "map-more": (
                 reverse("mapping:map", args=[w]) + "?page=2",
                 htmx | {"HTTP_HX_TARGET": "map-more"},
+            ),
+            "map-audiences": (
+                reverse("mapping:map", args=[w]),
+                htmx | {"HTTP_HX_TARGET": "map-audiences"},
             ),
             "kpi": (reverse("mapping:kpi", args=[w, first.pk]), {}),
         }[page]
@@ -329,3 +343,70 @@ def test_cached_coverage_follows_every_change(client, map_workshop, manager, goa
 
     cache.clear()
     assert hit < count(client, url, **fragment)
+
+
+def _check(workshop, key):
+    return next(c for c in coverage_for_workshop(workshop=workshop).checks if c.key == key)
+
+
+@pytest.mark.parametrize("relation", ["acts", "accountable"])
+def test_acting_on_or_accountable_for_a_kpi_means_seeing_it(
+    map_workshop, manager, audience, relation
+):
+    """Coverage said "1 KPI is seen by nobody" while an audience acted on it."""
+    kpi = make_kpi(map_workshop, manager)
+    sees = _check(map_workshop, "sees")
+    assert not sees.ok and sees.detail == "1 KPI is seen by nobody."
+    assert [text for text, _url in sees.items] == ["First contact resolution"]
+    AudienceLink.objects.create(
+        proposal=kpi, audience=audience, relation=relation, created_by=manager
+    )
+    assert _check(map_workshop, "sees").ok
+
+
+def test_audience_summaries_count_accountable_and_every_kpi_seen(
+    map_workshop, manager, audience, audience2
+):
+    from kpiworkshop.mapping.selectors import audience_summaries
+
+    kpis = [make_kpi(map_workshop, manager, f"KPI {i}") for i in range(3)]
+    for kpi, relations in zip(kpis, (("sees", "acts"), ("accountable",), ("acts",)), strict=True):
+        for relation in relations:
+            AudienceLink.objects.create(
+                proposal=kpi, audience=audience, relation=relation, created_by=manager
+            )
+    AudienceLink.objects.create(
+        proposal=kpis[0], audience=audience2, relation="sees", created_by=manager
+    )
+    counts = {
+        s["audience"].pk: (s["sees"], s["acts"], s["accountable"])
+        for s in audience_summaries(workshop=map_workshop)
+    }
+    # Team leaders see all three (acting on or being accountable for one is seeing it).
+    assert counts[audience.pk] == (3, 2, 1)
+    assert counts[audience2.pk] == (1, 0, 0)
+
+
+def test_overload_and_breakdown_flags_read_as_sentences(map_workshop, manager, goal, audience):
+    from django.utils import translation
+
+    complete_map(map_workshop, manager, goal, audience)
+    MapSettings.objects.create(workshop=map_workshop, act_on_limit=3)
+    ReportingBreakdown.objects.filter(dimension="handler").exclude(value="chatbot").delete()
+    ReportingBreakdown.objects.filter(dimension="identity", value="registered").delete()
+    overload = _check(map_workshop, "overload")
+    assert [text for text, _url in overload.items] == ["Team leaders: 4 KPIs to act on"]
+    handlers = _check(map_workshop, "handlers")
+    assert handlers.detail == "4 kinds of handler are not reported separately by any KPI."
+    identity = _check(map_workshop, "identity")
+    assert identity.detail == "1 kind of customer identity is not reported separately by any KPI."
+    rev = ReportingBreakdown.objects.filter(dimension="channel").first().proposal.current_revision
+    rev.channels = ["voice", "chat"]
+    rev.save()
+    channels = _check(map_workshop, "channels")
+    assert channels.detail == "1 channel in use is not reported separately by any KPI."
+    with translation.override("it"):
+        overload = _check(map_workshop, "overload")
+        handlers = _check(map_workshop, "handlers")
+    assert [text for text, _url in overload.items] == ["Team leaders: 4 KPI su cui agire"]
+    assert handlers.detail == "4 tipi di gestore non sono riportati a parte da nessun KPI."

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from kpiworkshop.kpis.models import Proposal
 from kpiworkshop.mapping import selectors, services
+from kpiworkshop.mapping.models import AudienceLink
 from kpiworkshop.workshops import services as workshop_services
 from kpiworkshop.workshops.models import Stage
 from tests.conftest import as_guest, login
@@ -54,7 +55,9 @@ def test_map_card_follows_goal_and_audience_links(client, kpi, manager, goal, au
     )
     assert "Weekly" in _card(_map(client, kpi.workshop), kpi)
     # The side list counts what each audience acts on.
-    assert re.search(r"Team leaders</a> — sees 0, acts on 1", _map(client, kpi.workshop))
+    assert re.search(
+        r"Team leaders</a> — sees 1, acts on 1, accountable for 0", _map(client, kpi.workshop)
+    )
     services.audience_link_remove(actor=manager, link=audience_link.__class__.objects.get())
     assert "Nobody yet." in _card(_map(client, kpi.workshop), kpi)
 
@@ -358,3 +361,99 @@ def test_map_stamp_follows_every_comment_write_and_ignores_other_workshops(
     services.link_comment_create(actor=other, goal_link=other_link, stance="concern", body="x")
     assert stamp() == before
     assert selectors.map_version(workshop=workshop) == coverage
+
+
+def _side(body: str) -> str:
+    """The map page's Audiences widget."""
+    match = re.search(r'<section[^>]*id="map-audiences".*?</section>', body, re.S)
+    assert match, "no audiences widget on the map"
+    return match.group(0)
+
+
+def test_map_audience_counts_follow_mapping_in_place(client, kpi, manager, audience, audience2):
+    """Mapping a KPI in place (htmx) tells the Audiences widget, which fetches its fresh
+    counts: before, it kept saying "sees 0, acts on 0" until a reload."""
+    login(client, manager)
+    w = kpi.workshop_id
+    side = _side(_map(client, kpi.workshop))
+    assert 'hx-trigger="mapChanged from:body"' in side
+    assert f'hx-get="{reverse("mapping:map", args=[w])}"' in side
+    assert re.search(r"Agents</a> — sees 0, acts on 0, accountable for 0", side)
+    for audience_id, relation in ((audience2.pk, "acts"), (audience.pk, "accountable")):
+        response = client.post(
+            reverse("mapping:audience_link_add", args=[w, kpi.pk]),
+            {"audience": audience_id, "relation": relation, "cadence": "daily"},
+            **HX,
+        )
+        assert "mapChanged" in response.headers["HX-Trigger"]
+    # What the widget asks for when it hears the event: itself alone, with the new counts.
+    fragment = _map(client, kpi.workshop, **HX, HTTP_HX_TARGET="map-audiences")
+    assert "<html" not in fragment and "kpi-card" not in fragment
+    assert _side(fragment) == fragment.strip()
+    assert re.search(r"Agents</a> — sees 1, acts on 1, accountable for 0", fragment)
+    assert re.search(r"Team leaders</a> — sees 1, acts on 0, accountable for 1", fragment)
+    # A hit, and the whole page (without htmx) says the same.
+    assert _map(client, kpi.workshop, **HX, HTTP_HX_TARGET="map-audiences") == fragment
+    assert _side(_map(client, kpi.workshop)) == fragment.strip()
+    # Removing a link moves the counts back.
+    link = AudienceLink.objects.get(audience=audience2)
+    client.post(reverse("mapping:audience_link_remove", args=[w, kpi.pk, link.pk]), **HX)
+    fragment = _map(client, kpi.workshop, **HX, HTTP_HX_TARGET="map-audiences")
+    assert re.search(r"Agents</a> — sees 0, acts on 0, accountable for 0", fragment)
+
+
+def test_map_card_lists_an_audience_once_by_its_strongest_relation(
+    client, kpi, manager, audience, audience2
+):
+    for relation in ("sees", "acts"):
+        services.audience_link_set(
+            actor=manager, proposal=kpi, audience_id=audience.pk, relation=relation
+        )
+    services.audience_link_set(
+        actor=manager, proposal=kpi, audience_id=audience2.pk, relation="sees", cadence="daily"
+    )
+    login(client, manager)
+    card = _card(_map(client, kpi.workshop), kpi)
+    assert card.count("Team leaders") == 1
+    assert card.count("Agents") == 1
+    team = re.search(r"Team leaders</span>\s*<span[^>]*>([^<]*)</span>", card).group(1)
+    assert team == "Acts on"
+    services.audience_link_set(
+        actor=manager, proposal=kpi, audience_id=audience.pk, relation="accountable"
+    )
+    card = _card(_map(client, kpi.workshop), kpi)
+    assert card.count("Team leaders") == 1
+    team = re.search(r"Team leaders</span>\s*<span[^>]*>([^<]*)</span>", card).group(1)
+    assert team == "Accountable"
+    # The editor still lists every link: each has its own cadence, comments and Remove button.
+    editor = client.get(reverse("mapping:kpi", args=[kpi.workshop_id, kpi.pk]), **HX)
+    assert editor.content.decode().count(">Remove<") == 4
+
+
+def test_manage_goals_button_does_not_look_disabled(client, kpi, facilitator):
+    login(client, facilitator)
+    body = _map(client, kpi.workshop)
+    button = re.search(r'<a class="([^"]*)"[^>]*>Manage goals and audiences</a>', body)
+    assert button, "no Manage goals and audiences button"
+    assert "btn-outline-secondary" not in button.group(1)
+    assert "btn-outline-primary" in button.group(1)
+
+
+def test_map_buttons_name_their_kpi_without_a_space_before_the_colon(client, kpi, manager, agent):
+    """A visually hidden span is laid out as a block, so Chromium read "Map this KPI : name":
+    the name is an aria-label that starts with the visible text."""
+    login(client, manager)
+    card = _card(_map(client, kpi.workshop), kpi)
+    assert 'aria-label="Map this KPI: First contact resolution"' in card
+    assert '<span class="visually-hidden">:' not in card
+    editor = client.get(reverse("mapping:kpi", args=[kpi.workshop_id, kpi.pk])).content.decode()
+    assert 'aria-label="Done: First contact resolution"' in editor
+    assert '<span class="visually-hidden">:' not in editor
+    login(client, agent)
+    card = _card(_map(client, kpi.workshop), kpi)
+    assert 'aria-label="Comment: First contact resolution"' in card
+    login(client, manager)
+    body = client.get(
+        reverse("mapping:map", args=[kpi.workshop_id]), HTTP_ACCEPT_LANGUAGE="it"
+    ).content.decode()
+    assert 'aria-label="Mappa questo KPI: First contact resolution"' in body

@@ -291,3 +291,32 @@ def test_map_page_shows_twenty_cards_then_more(client, map_workshop, manager):
     assert more.content.decode().count('data-testid="kpi-card"') == 5
     assert "<html" not in more.content.decode()
     assert client.get(url + "?page=abc").status_code == 200
+
+
+def test_audience_page_lists_a_kpi_once_and_never_says_it_sees_nothing(
+    client, map_workshop, manager, audience
+):
+    """An audience acting on a KPI was told "Sees: Nothing to see yet.", and a KPI it both
+    sees and acts on was listed twice."""
+    from tests.mapping.conftest import make_kpi
+
+    acted = make_kpi(map_workshop, manager, "Acted on")
+    seen = make_kpi(map_workshop, manager, "Only seen")
+    for relation in ("sees", "acts"):
+        services.audience_link_set(
+            actor=manager, proposal=acted, audience_id=audience.pk, relation=relation
+        )
+    login(client, manager)
+    url = reverse("mapping:audience", args=[map_workshop.pk, audience.pk])
+    body = client.get(url).content.decode()
+    assert body.count(">Acted on</a>") == 1
+    assert "Also sees" in body and "Nothing else to see yet." in body
+    assert "Nothing to see yet." not in body
+    services.audience_link_set(
+        actor=manager, proposal=seen, audience_id=audience.pk, relation="sees"
+    )
+    body = client.get(url).content.decode()
+    assert body.count(">Acted on</a>") == 1 and body.count(">Only seen</a>") == 1
+    assert "Nothing else to see yet." not in body
+    italian = client.get(url, HTTP_ACCEPT_LANGUAGE="it").content.decode()
+    assert "Vede anche" in italian
