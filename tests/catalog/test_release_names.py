@@ -2,6 +2,7 @@
 language, for the KPIs it builds and for those it carries over from an earlier release in
 another language, in its filters, download links and PDF covers alike."""
 
+import contextlib
 import datetime
 
 from django.urls import reverse
@@ -21,9 +22,10 @@ from .review_helpers import NOTES, make_release, member
 ITALIAN_NOTES = {k: f"{v} (it)" for k, v in NOTES.items()}
 
 
-def _publish_review_in(organisation, language, django_capture_on_commit_callbacks):
+def publish_review_in(organisation, language, capture=None):
     """An English 1.0 (names as the hand-built release has them), then a review workshop that
-    keeps FCR, changes NPS, and is published in ``language``."""
+    keeps FCR, changes NPS, and is published in ``language``. ``capture``: pytest-django's
+    ``django_capture_on_commit_callbacks`` where the test runs in a transaction."""
     release = make_release(organisation, names=("FCR", "NPS"))
     release.entries.update(
         audiences=[
@@ -53,7 +55,7 @@ def _publish_review_in(organisation, language, django_capture_on_commit_callback
         services.training_notes_save(
             actor=facilitator, proposal=p, language=language, **ITALIAN_NOTES
         )
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture(execute=True) if capture else contextlib.nullcontext():
         job = services.release_publish(
             actor=facilitator,
             workshop=workshop,
@@ -69,7 +71,7 @@ def test_italian_release_names_every_goal_and_audience_in_italian(
     client, organisation, django_capture_on_commit_callbacks
 ):
     defaults_ensure(organisation=organisation)
-    _old, new, fac = _publish_review_in(organisation, "it", django_capture_on_commit_callbacks)
+    _old, new, fac = publish_review_in(organisation, "it", django_capture_on_commit_callbacks)
     assert new.language == "it"
     for entry in new.entries.all():  # kept and changed alike
         assert [a["name"] for a in entry.audiences] == ["Operatori", "Team leader"], entry.name
@@ -106,6 +108,6 @@ def test_a_renamed_audience_is_snapshotted_under_its_name_in_the_release_languag
     Audience.objects.filter(organisation=organisation, key="agents").update(
         name="Front-line staff", name_it="Personale di prima linea"
     )
-    _old, new, _fac = _publish_review_in(organisation, "en", django_capture_on_commit_callbacks)
+    _old, new, _fac = publish_review_in(organisation, "en", django_capture_on_commit_callbacks)
     names = {a["name"] for e in new.entries.all() for a in e.audiences}
     assert names == {"Front-line staff", "Team leaders"}

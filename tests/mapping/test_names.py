@@ -124,3 +124,14 @@ def test_migration_texts_are_the_translated_defaults():
                 english(description),
                 text_in("it", description),
             )
+
+
+def test_demo_goals_and_audiences_have_both_languages(db):
+    from kpiworkshop import demo
+
+    organisation = demo.seed().organisation
+    for model in (BusinessGoal, Audience):
+        rows = model.objects.filter(organisation=organisation)
+        assert rows.exists()
+        assert not rows.filter(name="").exists() and not rows.filter(name_it="").exists()
+        assert not rows.filter(description_it="").exclude(description="").exists()
