@@ -4,8 +4,10 @@ another language, in its filters, download links and PDF covers alike."""
 
 import contextlib
 import datetime
+import io
 
 from django.urls import reverse
+from pypdf import PdfReader
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.catalog import selectors, services
@@ -92,6 +94,10 @@ def test_italian_release_names_every_goal_and_audience_in_italian(
         .values_list("audience", "audience_name")
     )
     assert names == {"agents": "Operatori", "team_leaders": "Team leader"}
+    pack = Export.objects.get(release=new, format="pdf", audience="agents")
+    with pack.file.open("rb") as f:
+        cover = PdfReader(io.BytesIO(f.read())).pages[0].extract_text()
+    assert "Operatori" in cover and "Agents" not in cover
     client.force_login(fac)
     html = client.get(
         reverse("catalog:current", args=[organisation.slug]), HTTP_ACCEPT_LANGUAGE="it"
