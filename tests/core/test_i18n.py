@@ -66,7 +66,7 @@ def test_italian_long_dates_have_no_leading_zero():
     from django.utils import formats, translation
 
     with translation.override("it"):
-        assert formats.date_format(datetime.date(2026, 7, 1)) == "1 Luglio 2026"
+        assert formats.date_format(datetime.date(2026, 7, 1)) == "1 luglio 2026"
         assert formats.date_format(datetime.date(2026, 7, 1), "SHORT_DATE_FORMAT") == "01/07/2026"
 
 
@@ -134,3 +134,20 @@ def test_every_page_has_one_meta_description_in_the_readers_language(client, db)
     assert en != it
     # A page with its own description has only that one.
     assert len(_descriptions(client.get("/join/").content.decode())) == 1
+
+
+def test_italian_month_and_day_names_are_lowercase():
+    # Issue 17 item 9: Italian writes months and weekdays in lowercase ("6 dicembre 2026"),
+    # Django's Italian catalogue capitalises them ("6 Dicembre 2026").
+    import datetime
+
+    from django.utils import dateformat, formats, translation
+
+    day = datetime.date(2026, 12, 6)
+    with translation.override("it"):
+        assert formats.date_format(day) == "6 dicembre 2026"
+        assert formats.date_format(day, "YEAR_MONTH_FORMAT") == "dicembre 2026"
+        assert formats.date_format(day, "MONTH_DAY_FORMAT") == "6 dicembre"
+        assert dateformat.format(day, "E N l D") == "dicembre dic. domenica dom"
+    with translation.override("en"):
+        assert formats.date_format(day) == "Dec. 6, 2026"
