@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from kpiworkshop.core.markdown import render_markdown
+from kpiworkshop.core.numbers import number_shown
 
 register = template.Library()
 
@@ -19,6 +20,12 @@ register = template.Library()
 @register.filter(name="markdown")
 def markdown_filter(value: str | None):
     return render_markdown(value)
+
+
+@register.filter(name="number")
+def number_filter(value) -> str:
+    """A stored number in the reader's locale, without trailing zeros (core.numbers)."""
+    return number_shown(value)
 
 
 @register.filter(name="mmss")
