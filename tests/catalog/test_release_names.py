@@ -117,3 +117,20 @@ def test_a_renamed_audience_is_snapshotted_under_its_name_in_the_release_languag
     _old, new, _fac = publish_review_in(organisation, "en", django_capture_on_commit_callbacks)
     names = {a["name"] for e in new.entries.all() for a in e.audiences}
     assert names == {"Front-line staff", "Team leaders"}
+
+
+def test_changelog_compares_links_without_their_names():
+    from kpiworkshop.catalog.versioning import changelog_compute
+
+    def entry(audience_name, kind="sees"):
+        return {
+            "kpi_uid": "u1",
+            "name": "FCR",
+            "definition": {"unit": "%"},
+            "audiences": [{"slug": "agents", "name": audience_name, "kind": kind}],
+            "goals": [],
+        }
+
+    assert changelog_compute([entry("Agents")], [entry("Operatori")]).unchanged == 1
+    log = changelog_compute([entry("Agents")], [entry("Operatori", kind="acts")])
+    assert [f["field"] for f in log.changed[0]["fields"]] == ["audiences"]
