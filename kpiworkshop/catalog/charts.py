@@ -7,11 +7,12 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from kpiworkshop.core.numbers import number_shown
 from kpiworkshop.kpis.models import Direction
 
 WIDTH, HEIGHT = 320, 160
@@ -91,7 +92,7 @@ def _summary(points: list[Point]) -> str:
         return _("No values yet.")
     last = points[-1]
     when = date_format(last.period, "YEAR_MONTH_FORMAT")
-    value = number_format(last.value.normalize())
+    value = number_shown(last.value)
     if last.good is True:
         return _("Latest value %(v)s (%(d)s): better than the baseline.") % {"v": value, "d": when}
     if last.good is False:
@@ -176,7 +177,7 @@ def _svg(points: list[Point], baseline, target, bands) -> SafeString:
                 '<text x="{}" y="{}" class="chart-axis" text-anchor="end">{}</text>',
                 LEFT - 3,
                 y(v) + 3,
-                number_format(v.quantize(Decimal("0.1")).normalize()),
+                number_shown(v.quantize(Decimal("0.1"))),
             )
         )
     for i in {0, len(points) - 1}:

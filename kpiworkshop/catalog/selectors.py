@@ -22,7 +22,7 @@ from kpiworkshop.kpis.models import (
     Revision,
     Stance,
 )
-from kpiworkshop.mapping.models import AudienceLink, GoalLink
+from kpiworkshop.mapping.models import Audience, AudienceLink, BusinessGoal, GoalLink
 from kpiworkshop.voting.models import Ballot, BallotState
 from kpiworkshop.voting.selectors import OTHER_GROUPS, results_for_ballot
 from kpiworkshop.workshops.models import Participant, Workshop
@@ -248,6 +248,17 @@ def _links(proposal_ids: list[int]) -> tuple[dict[int, list], dict[int, list]]:
             }
         )
     return goals, audiences
+
+
+def link_names(*, organisation_id: int) -> tuple[dict[str, str], dict[str, str]]:
+    """Every goal's and audience's name (retired ones too) by its snapshot slug, in the
+    active language: a release names what it carries over in its own language too."""
+    goals = BusinessGoal.objects.filter(organisation_id=organisation_id)
+    audiences = Audience.objects.filter(organisation_id=organisation_id)
+    return (
+        {_slug(g): g.label for g in goals.only("key", "name", "name_it")},
+        {_slug(a): a.label for a in audiences.only("key", "name", "name_it")},
+    )
 
 
 def approved_snapshots(*, workshop: Workshop) -> list[dict]:

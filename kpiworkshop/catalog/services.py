@@ -389,7 +389,21 @@ def _snapshot(workshop: Workshop, language: str, previous: CatalogRelease | None
         carried.pop(item["kpi_uid"], None)
         fresh.append(item)
     entries = list(carried.values()) + fresh
+    _name_links(entries, workshop.organisation_id)
     return entries, retired
+
+
+def _name_links(entries: list[dict], organisation_id: int) -> None:
+    """Name every entry's goals and audiences as the organisation names them now, in the
+    active language (the release's): a KPI carried over from a release in another language,
+    or with links carried from one, would otherwise keep that release's names."""
+    goal_names, audience_names = selectors.link_names(organisation_id=organisation_id)
+    for entry in entries:
+        for key, names in (("goals", goal_names), ("audiences", audience_names)):
+            entry[key] = [
+                link | {"name": names[link.get("slug")]} if link.get("slug") in names else link
+                for link in entry.get(key) or []
+            ]
 
 
 def _job_lock(job_id: int) -> PublishJob:

@@ -42,10 +42,18 @@ class Changelog:
         }
 
 
+#: Compared without their names: a goal or an audience is the same one under its name in
+#: another language, or after the organisation renamed it (the release shows its names).
+NAMED_LINKS = ("goals", "audiences")
+
+
 def _flatten(entry: dict) -> dict:
     flat = dict(entry.get("definition") or {})
     for key in COMPARED[1:]:
-        flat[key] = entry.get(key)
+        value = entry.get(key)
+        if key in NAMED_LINKS and value:
+            value = [{k: v for k, v in link.items() if k != "name"} for link in value]
+        flat[key] = value
     return flat
 
 

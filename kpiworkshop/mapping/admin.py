@@ -13,17 +13,17 @@ from .models import (
 
 @admin.register(BusinessGoal)
 class BusinessGoalAdmin(admin.ModelAdmin):
-    list_display = ["name", "organisation", "key", "parent", "order", "is_active"]
+    list_display = ["name", "name_it", "organisation", "key", "parent", "order", "is_active"]
     list_filter = ["is_active", "organisation"]
-    search_fields = ["name", "key"]
+    search_fields = ["name", "name_it", "key"]
     raw_id_fields = ["organisation", "parent"]
 
 
 @admin.register(Audience)
 class AudienceAdmin(admin.ModelAdmin):
-    list_display = ["name", "organisation", "key", "level", "order", "is_active"]
+    list_display = ["name", "name_it", "organisation", "key", "level", "order", "is_active"]
     list_filter = ["is_active", "level", "organisation"]
-    search_fields = ["name", "key"]
+    search_fields = ["name", "name_it", "key"]
     raw_id_fields = ["organisation"]
 
 

@@ -147,8 +147,7 @@ class LinkCommentForm(forms.Form):
 class GoalForm(forms.Form):
     def __init__(self, *args, parents=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["name"] = _text(_("Name"), 150, required=True)
-        self.fields["description"] = _text(_("Description"), 2000, long=True)
+        self.fields.update(_name_fields())
         self.fields["parent"] = _id_field(
             _("Part of"),
             [("", _("— a top-level goal —"))] + [(g.pk, g.label) for g in parents],
@@ -170,9 +169,27 @@ class GoalForm(forms.Form):
         )
 
 
+def _name_fields() -> dict[str, forms.CharField]:
+    """A goal's or an audience's name and description in each organisation language
+    (``mapping.models.DATA_LANGUAGES``): each reader sees them in their own."""
+    return {
+        "name": _text(_("Name in English"), 150, required=True),
+        "name_it": _text(
+            _("Name in Italian"),
+            150,
+            help_text=_("Shown to people who read in Italian; if empty, they see the English."),
+        ),
+        "description": _text(_("Description in English"), 2000, long=True),
+        "description_it": _text(_("Description in Italian"), 2000, long=True),
+    }
+
+
 class AudienceForm(forms.Form):
-    name = _text(_("Name"), 150, required=True)
-    description = _text(_("Description"), 2000, long=True)
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The names first, as on the goal's form.
+        self.fields = {**_name_fields(), **self.fields}
+
     level = _select(AudienceLevel.choices, _("Level"), initial=AudienceLevel.TEAM)
     order = forms.IntegerField(
         label=_("Order"),

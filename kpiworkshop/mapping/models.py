@@ -1,13 +1,16 @@
 """The Map stage: an organisation's business goals and audiences, and the links that tie each
 shortlisted KPI (a proposal, described by its current revision) to them.
 
-Goals and audiences belong to the organisation and outlive a workshop. The default sets carry a
-stable ``key``; their names are stored in English and translated on display for as long as
-nobody renames them (a renamed default shows its stored name in every language).
+Goals and audiences belong to the organisation and outlive a workshop. Each has a name and a
+description per organisation language (``DATA_LANGUAGES``): English in ``name`` and
+``description``, Italian in ``name_it`` and ``description_it``; a reader sees them in their
+language, and the English ones where no Italian was given. The default sets carry a stable
+``key`` and are created with both languages' texts.
 """
 
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from kpiworkshop.accounts.models import Organisation
@@ -109,6 +112,22 @@ DEFAULT_AUDIENCES: dict[str, tuple[str, object, object]] = {
 }
 
 
+#: The languages an organisation's own data (goals, audiences) is kept in: the first in the
+#: plain fields (``name``), each other one in ``<field>_<code>`` (``name_it``).
+DATA_LANGUAGES = ("en", "it")
+
+
+def in_language(obj, field: str, language: str | None = None) -> str:
+    """``obj``'s text ``field`` in ``language`` (default: the active one), or the English
+    text where that language's is empty."""
+    code = (language or translation.get_language() or DATA_LANGUAGES[0])[:2]
+    if code != DATA_LANGUAGES[0] and code in DATA_LANGUAGES:
+        text = getattr(obj, f"{field}_{code}", "")
+        if text:
+            return text
+    return getattr(obj, field)
+
+
 class OrganisationOwnedQuerySet(models.QuerySet):
     def for_organisation(self, organisation_id: int) -> "OrganisationOwnedQuerySet":
         return self.filter(organisation_id=organisation_id)
@@ -124,7 +143,9 @@ class BusinessGoal(TimeStampedModel):
     #: Stable identity of a default goal ("churn"); blank for the organisation's own goals.
     key = models.SlugField(max_length=40, blank=True)
     name = models.CharField(_("name"), max_length=150)
+    name_it = models.CharField(_("name in Italian"), max_length=150, blank=True)
     description = models.TextField(_("description"), blank=True, max_length=2000)
+    description_it = models.TextField(_("description in Italian"), blank=True, max_length=2000)
     parent = models.ForeignKey(
         "self",
         null=True,
@@ -158,12 +179,12 @@ class BusinessGoal(TimeStampedModel):
 
     @property
     def label(self) -> str:
-        """The name to show, in the reader's language for an unchanged default."""
-        return shown_text(self.key, self.name, DEFAULT_GOALS, 1)
+        """The name to show, in the reader's language."""
+        return in_language(self, "name")
 
     @property
     def description_shown(self) -> str:
-        return shown_text(self.key, self.description, DEFAULT_GOALS, 2)
+        return in_language(self, "description")
 
 
 class Audience(TimeStampedModel):
@@ -172,7 +193,9 @@ class Audience(TimeStampedModel):
     )
     key = models.SlugField(max_length=40, blank=True)
     name = models.CharField(_("name"), max_length=150)
+    name_it = models.CharField(_("name in Italian"), max_length=150, blank=True)
     description = models.TextField(_("description"), blank=True, max_length=2000)
+    description_it = models.TextField(_("description in Italian"), blank=True, max_length=2000)
     level = models.CharField(
         _("level"), max_length=12, choices=AudienceLevel.choices, default=AudienceLevel.TEAM
     )
@@ -199,27 +222,23 @@ class Audience(TimeStampedModel):
 
     @property
     def label(self) -> str:
-        return shown_text(self.key, self.name, DEFAULT_AUDIENCES, 1)
+        """The name to show, in the reader's language."""
+        return in_language(self, "name")
 
     @property
     def description_shown(self) -> str:
-        return shown_text(self.key, self.description, DEFAULT_AUDIENCES, 2)
+        return in_language(self, "description")
 
 
-def english(text) -> str:
-    """A lazy default text in English (how defaults are stored)."""
-    from django.utils import translation
-
-    with translation.override("en"):
+def text_in(language: str, text) -> str:
+    """A lazy default text in ``language``."""
+    with translation.override(language):
         return str(text)
 
 
-def shown_text(key: str, stored: str, defaults: dict, index: int) -> str:
-    if key and key in defaults:
-        original = defaults[key][index]
-        if stored == english(original):
-            return str(original)
-    return stored
+def english(text) -> str:
+    """A lazy default text in English (what ``name`` and ``description`` hold)."""
+    return text_in("en", text)
 
 
 # --- Links ---------------------------------------------------------------------------------------

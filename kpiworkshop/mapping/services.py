@@ -44,6 +44,7 @@ from .models import (
     ReportingBreakdown,
     Strength,
     english,
+    text_in,
 )
 
 MAX_WHY = 300
@@ -87,6 +88,12 @@ def _mapped(actor: Participant | None, proposal: Proposal) -> Proposal:
     return locked
 
 
+def _italian(text) -> str:
+    """A default text's Italian translation ("" where it has none: the English one shows)."""
+    italian = text_in("it", text)
+    return "" if italian == english(text) else italian
+
+
 # --- Defaults ------------------------------------------------------------------------------------
 
 
@@ -125,7 +132,9 @@ def defaults_ensure(*, organisation: Organisation) -> tuple[int, int]:
             organisation=organisation,
             key=key,
             name=english(name),
+            name_it=_italian(name),
             description=english(description),
+            description_it=_italian(description),
             parent_id=have_goals.get(parent_key) if parent_key else None,
             order=(order + 1) * 10,
         )
@@ -144,7 +153,9 @@ def defaults_ensure(*, organisation: Organisation) -> tuple[int, int]:
             organisation=organisation,
             key=key,
             name=english(name),
+            name_it=_italian(name),
             description=english(description),
+            description_it=_italian(description),
             level=level,
             order=(order + 1) * 10,
         )
@@ -160,6 +171,19 @@ def _next_order(model, organisation_id: int) -> int:
     return (top or 0) + 10
 
 
+def _italian_texts(obj, name_it: str | None, description_it: str | None) -> list[tuple]:
+    """The Italian texts to set: those given (None keeps the stored one, "" on creation)."""
+    out = []
+    for attr, value, limit in (
+        ("name_it", name_it, MAX_NAME),
+        ("description_it", description_it, MAX_DESCRIPTION),
+    ):
+        if value is None:
+            value = getattr(obj, attr) if obj is not None else ""
+        out.append((attr, _text(value, limit=limit, field=attr)))
+    return out
+
+
 @transaction.atomic
 def goal_save(
     *,
@@ -168,11 +192,15 @@ def goal_save(
     goal: BusinessGoal | None = None,
     name: str,
     description: str = "",
+    name_it: str | None = None,
+    description_it: str | None = None,
     parent_id: int | None = None,
     order: int | None = None,
     is_active: bool = True,
 ) -> BusinessGoal:
-    """Create a goal (``goal`` None) or change one of the workshop's organisation."""
+    """Create a goal (``goal`` None) or change one of the workshop's organisation. ``name``
+    and ``description`` are the English texts, ``name_it`` and ``description_it`` the Italian
+    ones (None: left as they are)."""
     if not permissions.can_manage_goals(actor, workshop):
         raise PermissionDenied(_("Only the facilitator and leadership keep the goals."))
     org_id = workshop.organisation_id
@@ -180,6 +208,7 @@ def goal_save(
         goal = BusinessGoal.objects.select_for_update().get(pk=goal.pk, organisation_id=org_id)
     name = _text(name, limit=MAX_NAME, field="name", required=True)
     description = _text(description, limit=MAX_DESCRIPTION, field="description")
+    italian = _italian_texts(goal, name_it, description_it)
     parent = None
     if parent_id:
         parent = BusinessGoal.objects.get(pk=parent_id, organisation_id=org_id)
@@ -201,6 +230,7 @@ def goal_save(
     for attr, value in (
         ("name", name),
         ("description", description),
+        *italian,
         ("parent", parent),
         ("is_active", bool(is_active)),
     ):
@@ -231,6 +261,8 @@ def audience_save(
     audience: Audience | None = None,
     name: str,
     description: str = "",
+    name_it: str | None = None,
+    description_it: str | None = None,
     level: str = AudienceLevel.TEAM,
     order: int | None = None,
     is_active: bool = True,
@@ -242,6 +274,7 @@ def audience_save(
         audience = Audience.objects.select_for_update().get(pk=audience.pk, organisation_id=org_id)
     name = _text(name, limit=MAX_NAME, field="name", required=True)
     description = _text(description, limit=MAX_DESCRIPTION, field="description")
+    italian = _italian_texts(audience, name_it, description_it)
     level = _choice(level, AudienceLevel, field="level")
     created = audience is None
     if created:
@@ -250,6 +283,7 @@ def audience_save(
     for attr, value in (
         ("name", name),
         ("description", description),
+        *italian,
         ("level", level),
         ("is_active", bool(is_active)),
     ):

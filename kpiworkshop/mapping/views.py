@@ -585,8 +585,10 @@ def goal_edit(request: HtmxHttpRequest, pk: int, goal_id: int | None = None) -> 
     ]
     initial = (
         {
-            "name": goal.label,
-            "description": goal.description_shown,
+            "name": goal.name,
+            "name_it": goal.name_it,
+            "description": goal.description,
+            "description_it": goal.description_it,
             "parent": goal.parent_id,
             "order": goal.order,
             "is_active": goal.is_active,
@@ -602,8 +604,10 @@ def goal_edit(request: HtmxHttpRequest, pk: int, goal_id: int | None = None) -> 
                 actor=access.participant,
                 workshop=access.workshop,
                 goal=goal,
-                name=_keep_default(goal, data["name"]),
-                description=_keep_default(goal, data["description"], field="description"),
+                name=data["name"],
+                name_it=data["name_it"],
+                description=data["description"],
+                description_it=data["description_it"],
                 parent_id=data["parent"],
                 order=data["order"],
                 is_active=data["is_active"],
@@ -617,15 +621,6 @@ def goal_edit(request: HtmxHttpRequest, pk: int, goal_id: int | None = None) -> 
             return redirect(reverse("mapping:goals", args=[pk]) + "#goals")
     context = _flags(access) | {"form": form, "goal": goal, "kind": "goal"}
     return render(request, "mapping/goal_edit.html", context, status=400 if form.is_bound else 200)
-
-
-def _keep_default(obj, value: str, *, field: str = "name") -> str:
-    """An unchanged default text comes back from the form translated: keep it stored in
-    English so it stays translated for everyone."""
-    if obj is None:
-        return value
-    shown = obj.label if field == "name" else obj.description_shown
-    return getattr(obj, field) if value == shown else value
 
 
 @require_http_methods(["GET", "POST"])
@@ -643,8 +638,10 @@ def audience_edit(
             raise Http404
     initial = (
         {
-            "name": audience.label,
-            "description": audience.description_shown,
+            "name": audience.name,
+            "name_it": audience.name_it,
+            "description": audience.description,
+            "description_it": audience.description_it,
             "level": audience.level,
             "order": audience.order,
             "is_active": audience.is_active,
@@ -660,8 +657,10 @@ def audience_edit(
                 actor=access.participant,
                 workshop=access.workshop,
                 audience=audience,
-                name=_keep_default(audience, data["name"]),
-                description=_keep_default(audience, data["description"], field="description"),
+                name=data["name"],
+                name_it=data["name_it"],
+                description=data["description"],
+                description_it=data["description_it"],
                 level=data["level"],
                 order=data["order"],
                 is_active=data["is_active"],

@@ -176,3 +176,27 @@ def test_value_and_import_views(client, organisation, entry):
         ).status_code
         == 404
     )
+
+
+def test_values_baseline_and_summary_without_trailing_zeros_in_the_readers_locale(
+    client, organisation
+):
+    # Issue 17 item 9: "Baseline 38.5000". No written baseline: the first value is the baseline.
+    release = make_release(organisation)
+    entry = release.entries.first()
+    entry.definition = entry.definition | {"baseline": "", "target": "40.5%"}
+    entry.save(update_fields=["definition"])
+    fac, reader = member(organisation, Role.FACILITATOR)
+    for period, value in (("2026-01", "38.5"), ("2026-02", "100")):
+        services.measurement_record(
+            reader=reader, user=fac, entry=entry, period=period, value=value
+        )
+    client.force_login(fac)
+    url = reverse("catalog:entry", args=[organisation.slug, "1.0", entry.kpi_uid])
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    italian = client.get(url, HTTP_ACCEPT_LANGUAGE="it").content.decode()
+    assert ".5000" not in english and ",5000" not in italian and "1E+2" not in english
+    assert "Baseline 38.5." in english and "Target 40.5." in english
+    assert "Valore di partenza 38,5." in italian and "Obiettivo 40,5." in italian
+    assert "Latest value 100 (" in english
+    assert "<td>38,5 %</td>" in italian and "<td>100 %</td>" in italian

@@ -27,14 +27,20 @@ def test_defaults_ensure_creates_goals_and_audiences_once(organisation):
     assert Audience.objects.filter(organisation=organisation).count() == len(DEFAULT_AUDIENCES)
 
 
-def test_default_goal_name_is_translated_until_renamed(organisation):
+def test_default_goal_has_a_name_per_language_each_renamed_on_its_own(organisation):
+    # Issue 17 item 4: a name per organisation language, not a translation of the English.
     services.defaults_ensure(organisation=organisation)
     goal = BusinessGoal.objects.get(organisation=organisation, key="cost")
     assert goal.name == "Reduce repeat contacts and cost to serve"
     with translation.override("it"):
-        assert goal.label != goal.name
+        assert goal.label == goal.name_it != goal.name
     goal.name = "Lower cost per contact"
     with translation.override("it"):
+        assert goal.label == "Ridurre i ricontatti e il costo del servizio"
+    goal.name_it = "Costo per contatto più basso"
+    with translation.override("it"):
+        assert goal.label == "Costo per contatto più basso"
+    with translation.override("en"):
         assert goal.label == "Lower cost per contact"
 
 

@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from kpiworkshop.core.markdown import render_markdown
+from kpiworkshop.core.numbers import number_shown
 
 register = template.Library()
 
@@ -19,6 +20,12 @@ register = template.Library()
 @register.filter(name="markdown")
 def markdown_filter(value: str | None):
     return render_markdown(value)
+
+
+@register.filter(name="number")
+def number_filter(value) -> str:
+    """A stored number in the reader's locale, without trailing zeros (core.numbers)."""
+    return number_shown(value)
 
 
 @register.filter(name="mmss")
@@ -52,9 +59,11 @@ def _language_buttons(current: str) -> SafeString:
         on = code == current[:2]
         # Each button's whole label is in its own language (it carries lang="xx"), so a
         # screen reader speaks it right: "Switch language: English", "Cambia lingua: Italiano".
+        # It starts with the text the button shows ("EN"), so its accessible name contains
+        # its visible text (WCAG 2.5.3) and "click EN" works with voice control.
         with translation.override(code):
             info = translation.get_language_info(code)
-            label = f"{gettext('Switch language')}: {info['name_translated']}"
+            label = f"{code.upper()} · {gettext('Switch language')}: {info['name_translated']}"
         buttons.append(
             format_html(
                 '<button type="submit" name="language" value="{}" class="btn btn-sm {}" '
