@@ -175,7 +175,7 @@ class ValueForm(forms.Form):
             field.label = _("Day")
             field.help_text = _("The day the value is for.")
             field.widget = forms.DateInput(
-                attrs=ISO_DATE_INPUT.attrs | {"max": last.isoformat(), "min": "1990-01-01"},
+                attrs=control | {"type": "date", "max": last.isoformat(), "min": "1990-01-01"},
                 format="%Y-%m-%d",
             )
 
