@@ -155,14 +155,14 @@ class ValueForm(forms.Form):
         control = {"class": "form-control"}
         if kind == periods.MONTH:
             field.label = _("Month")
-            field.help_text = _("The month the value is for.")
+            field.help_text = _("The month the value is for (to type it: year-month, 2026-11).")
             attrs = {"type": "month", "max": periods.period_value(last, kind), "min": "1990-01"}
-            field.widget = forms.TextInput(attrs=control | attrs | {"placeholder": "2026-11"})
+            field.widget = forms.TextInput(attrs=control | attrs)
         elif kind == periods.WEEK:
             field.label = _("Week")
-            field.help_text = _("The week the value is for (weeks start on Monday).")
+            field.help_text = _("The week the value is for, from Monday (to type it: 2026-W48).")
             attrs = {"type": "week", "max": periods.period_value(last, kind), "min": "1990-W01"}
-            field.widget = forms.TextInput(attrs=control | attrs | {"placeholder": "2026-W48"})
+            field.widget = forms.TextInput(attrs=control | attrs)
         elif kind == periods.QUARTER:
             field.label = _("Quarter")
             field.help_text = _("The quarter the value is for.")
