@@ -181,7 +181,7 @@ class ValueForm(forms.Form):
 
     def clean_period(self) -> datetime.date:
         text = self.cleaned_data["period"]
-        day = periods.parse_period_text(text)
+        day = periods.parse_period_text(text, self.kind)
         if day is None:
             raise forms.ValidationError(periods.period_error(text, self.kind))
         return periods.period_start(day, self.kind)

@@ -85,32 +85,49 @@ def _month_number(name: str) -> int | None:
     return None
 
 
-def parse_period_text(text: str) -> datetime.date | None:
-    """The first day of the period ``text`` names, or None. ISO forms of every kind, then the
-    active language's date formats and "11/2026" / "November 2026" for a month."""
-    text = " ".join(str(text or "").split())
+_SPAN = {DAY: 0, WEEK: 1, MONTH: 2, QUARTER: 3}
+
+
+def _parse(text: str) -> tuple[datetime.date, str] | None:
+    """(first day, kind of period named) for ``text``, or None."""
     try:
         if m := _MONTH.match(text):
-            return datetime.date(int(m[1]), int(m[2]), 1)
+            return datetime.date(int(m[1]), int(m[2]), 1), MONTH
         if m := _WEEK.match(text):
-            return datetime.date.fromisocalendar(int(m[1]), int(m[2]), 1)
+            return datetime.date.fromisocalendar(int(m[1]), int(m[2]), 1), WEEK
         if m := _QUARTER.match(text):
-            return datetime.date(int(m[1]), (int(m[2]) - 1) * 3 + 1, 1)
+            return datetime.date(int(m[1]), (int(m[2]) - 1) * 3 + 1, 1), QUARTER
         if m := _QUARTER_LOCAL.match(text):
-            return datetime.date(int(m[2]), (int(m[1]) - 1) * 3 + 1, 1)
+            return datetime.date(int(m[2]), (int(m[1]) - 1) * 3 + 1, 1), QUARTER
         if m := _MONTH_LOCAL.match(text):
-            return datetime.date(int(m[2]), int(m[1]), 1)
+            return datetime.date(int(m[2]), int(m[1]), 1), MONTH
         if (m := _MONTH_NAME.match(text)) and (month := _month_number(m[1])):
-            return datetime.date(int(m[2]), month, 1)
-        return datetime.date.fromisoformat(text)
+            return datetime.date(int(m[2]), month, 1), MONTH
+        return datetime.date.fromisoformat(text), DAY
     except ValueError:
         pass
     for fmt in get_format("DATE_INPUT_FORMATS"):
         try:
-            return datetime.datetime.strptime(text, fmt).date()
+            return datetime.datetime.strptime(text, fmt).date(), DAY
         except ValueError:
             continue
     return None
+
+
+def parse_period_text(text: str, kind: str = DAY) -> datetime.date | None:
+    """The first day of the period ``text`` names, or None. ISO forms of every kind, then the
+    active language's date formats and "11/2026" / "November 2026" for a month. A period
+    longer than the KPI's is refused (a month for a weekly KPI names no one week), except a
+    month for a daily KPI, read as its first day as it always was."""
+    found = _parse(" ".join(str(text or "").split()))
+    if found is None:
+        return None
+    day, named = found
+    if kind != DAY and _SPAN[named] > _SPAN[kind]:
+        return None
+    if kind == DAY and named not in (DAY, MONTH):
+        return None
+    return day
 
 
 def period_error(text: str, kind: str) -> str:

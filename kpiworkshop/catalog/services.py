@@ -620,7 +620,7 @@ def parse_period(raw, kind: str = periods.DAY) -> datetime.date:
         period = raw
     else:
         text = str(raw or "").strip()
-        period = periods.parse_period_text(text)
+        period = periods.parse_period_text(text, kind)
         if period is None:
             if kind == periods.DAY:
                 raise ValidationError(

@@ -62,6 +62,15 @@ def test_period_form_reads_what_the_input_sends(kind, raw, expected):
     assert form.cleaned_data["period"] == expected
 
 
+@pytest.mark.parametrize(
+    ("kind", "raw"),
+    [(periods.WEEK, "2026-11"), (periods.MONTH, "2026-Q4"), (periods.DAY, "2026-W48")],
+)
+def test_period_longer_than_the_kpis_is_refused(kind, raw):
+    form = ValueForm({"period": raw, "value": "5"}, kind=kind)
+    assert not form.is_valid() and raw in form.errors["period"][0]
+
+
 def test_period_in_the_readers_format_and_a_clear_message_otherwise():
     with translation.override("it"):
         form = ValueForm({"period": "30/11/2026", "value": "5"}, kind=periods.DAY)
