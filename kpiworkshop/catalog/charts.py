@@ -4,16 +4,17 @@ costs a few kilobytes. The SVG is decorative for screen readers (``aria-hidden``
 shows the same figures as a table next to it, and a one-sentence summary."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from kpiworkshop.core.numbers import number_shown
 from kpiworkshop.kpis.models import Direction
+
+from .periods import period_kind, period_label
 
 WIDTH, HEIGHT = 320, 160
 LEFT, RIGHT, TOP, BOTTOM = 40, 8, 8, 22
@@ -38,6 +39,7 @@ class Point:
     period: object
     value: Decimal
     good: bool | None
+    label: str = ""
 
 
 @dataclass
@@ -51,15 +53,21 @@ class Chart:
     #: True: the latest value moved from the baseline the right way; None: cannot say.
     improving: bool | None
     summary: str
+    #: (key, swatch, text) for each thing the SVG draws, and only those: the legend under it.
+    legend: list[tuple[str, SafeString, str]] = field(default_factory=list)
 
 
 def _good(value: Decimal, baseline: Decimal | None, target, direction: str, bands) -> bool | None:
-    if direction == Direction.HIGHER and baseline is not None:
-        return value >= baseline
-    if direction == Direction.LOWER and baseline is not None:
-        return value <= baseline
+    """Better (True) or worse (False) than the baseline in the KPI's direction; equal to it,
+    or with nothing to judge by, neither (None). A range KPI: inside its band or not."""
     if direction == Direction.RANGE and len(bands) == 2:
         return bands[0] <= value <= bands[1]
+    if baseline is None or value == baseline:
+        return None
+    if direction == Direction.HIGHER:
+        return value > baseline
+    if direction == Direction.LOWER:
+        return value < baseline
     return None
 
 
@@ -73,31 +81,109 @@ def chart_build(*, definition: dict, measurements: list) -> Chart:
     if direction == Direction.RANGE and len(bands) < 2:
         # "15–25%": a range KPI's target is its band when no thresholds are written.
         bands = threshold_numbers(definition.get("target"))
+    if len(bands) == 2 and bands[0] == bands[1]:
+        bands = []  # "70% / 70%": no band to shade
+    kind = period_kind(definition.get("frequency"))
     # Without a written baseline, progress is measured from the first value (the starting
     # point the source articles ask to track from).
     reference = (
         baseline if baseline is not None else (measurements[0].value if measurements else None)
     )
     points = [
-        Point(m.period, m.value, _good(m.value, reference, target, direction, bands))
+        Point(
+            m.period,
+            m.value,
+            _good(m.value, reference, target, direction, bands),
+            period_label(m.period, kind),
+        )
         for m in measurements
     ]
     improving = points[-1].good if points else None
-    svg = _svg(points, baseline, target, bands) if points else SafeString("")
-    return Chart(svg, points, reference, target, bands, direction, improving, _summary(points))
+    svg, legend = SafeString(""), []
+    if points:
+        svg = _svg(points, reference, target, bands)
+        legend = _legend(
+            points, written=baseline is not None, target=target, bands=bands, direction=direction
+        )
+    return Chart(
+        svg, points, reference, target, bands, direction, improving, _summary(points), legend
+    )
 
 
 def _summary(points: list[Point]) -> str:
     if not points:
         return _("No values yet.")
     last = points[-1]
-    when = date_format(last.period, "YEAR_MONTH_FORMAT")
+    when = last.label
     value = number_shown(last.value)
     if last.good is True:
         return _("Latest value %(v)s (%(d)s): better than the baseline.") % {"v": value, "d": when}
     if last.good is False:
         return _("Latest value %(v)s (%(d)s): worse than the baseline.") % {"v": value, "d": when}
     return _("Latest value %(v)s (%(d)s).") % {"v": value, "d": when}
+
+
+def _dot_class(good: bool | None) -> str:
+    return "chart-good" if good else "chart-bad" if good is False else "chart-dot"
+
+
+#: How each part is drawn, in the chart and in its legend's swatch: presentation attributes as
+#: well as the stylesheet's classes, so the dashes and the shading never depend on the CSS.
+_BASELINE = 'class="chart-baseline" stroke="#6c757d" stroke-width="1.5" stroke-dasharray="4 3"'
+_TARGET = 'class="chart-target" stroke="#198754" stroke-width="1.5"'
+_BAND = 'class="chart-band" fill="#fff3cd" stroke="#e0c46c" stroke-width="0.5"'
+_LINE = 'class="chart-line" fill="none" stroke="#0d6efd" stroke-width="2"'
+_DOT_FILL = {"chart-good": "#198754", "chart-bad": "#dc3545", "chart-dot": "#0d6efd"}
+
+
+def _swatch(inner: str) -> SafeString:
+    return mark_safe(  # noqa: S308 - constant markup
+        '<svg viewBox="0 0 24 12" width="24" height="12" class="chart-swatch" '
+        f'aria-hidden="true" focusable="false">{inner}</svg>'
+    )
+
+
+def _dot_swatch(css: str) -> SafeString:
+    return _swatch(f'<circle cx="12" cy="6" r="4" class="{css}" fill="{_DOT_FILL[css]}"/>')
+
+
+def _legend(points, *, written: bool, target, bands, direction) -> list:
+    line = '<line x1="0" x2="24" y1="6" y2="6" {}/>'
+    items = [("line", _swatch(line.format(_LINE)), _("Line: measured values"))]
+    baseline_text = (
+        _("Dashed: baseline")
+        if written
+        else _("Dashed: baseline (no baseline is written: the first value)")
+    )
+    items.append(("baseline", _swatch(line.format(_BASELINE)), baseline_text))
+    if target is not None:
+        items.append(("target", _swatch(line.format(_TARGET)), _("Solid green: target")))
+    if len(bands) == 2:
+        span = {
+            "lo": number_shown(bands[0]),
+            "hi": number_shown(bands[1]),
+        }
+        text = (
+            _("Shaded: the range aimed for (%(lo)s–%(hi)s)")
+            if direction == Direction.RANGE
+            else _("Shaded: between the thresholds (%(lo)s–%(hi)s)")
+        )
+        items.append(
+            ("band", _swatch(f'<rect x="0" y="1" width="24" height="10" {_BAND}/>'), text % span)
+        )
+    ranged = direction == Direction.RANGE and len(bands) == 2
+    shown = {p.good for p in points}
+    for good, css, text in (
+        (True, "chart-good", _("Green dot: inside the range") if ranged
+         else _("Green dot: better than the baseline")),
+        (False, "chart-bad", _("Red dot: outside the range") if ranged
+         else _("Red dot: worse than the baseline")),
+        (None, "chart-dot", _("Blue dot: equal to the baseline") if direction
+         in (Direction.HIGHER, Direction.LOWER) else _("Blue dot: not judged (no direction)")),
+    ):  # fmt: skip
+        if good in shown:
+            items.append((css, _dot_swatch(css), text))
+    return items
 
 
 def _svg(points: list[Point], baseline, target, bands) -> SafeString:
@@ -119,7 +205,7 @@ def _svg(points: list[Point], baseline, target, bands) -> SafeString:
 
     parts = [
         format_html(
-            '<rect x="{}" y="{}" width="{}" height="{}" class="chart-bg"/>',
+            '<rect x="{}" y="{}" width="{}" height="{}" class="chart-bg" fill="#f8f9fa"/>',
             LEFT,
             TOP,
             plot_w,
@@ -129,44 +215,41 @@ def _svg(points: list[Point], baseline, target, bands) -> SafeString:
     if len(bands) == 2:
         parts.append(
             format_html(
-                '<rect x="{}" y="{}" width="{}" height="{}" class="chart-band"/>',
+                '<rect x="{}" y="{}" width="{}" height="{}" {}/>',
                 LEFT,
                 y(bands[1]),
                 plot_w,
                 round(y(bands[0]) - y(bands[1]), 1),
+                mark_safe(_BAND),  # noqa: S308 - constant markup
             )
         )
-    for value, css, label in (
-        (baseline, "chart-baseline", _("baseline")),
-        (target, "chart-target", _("target")),
+    for value, attrs, label in (
+        (baseline, _BASELINE, _("baseline")),
+        (target, _TARGET, _("target")),
     ):
         if value is not None:
             parts.append(
                 format_html(
-                    '<line x1="{}" x2="{}" y1="{}" y2="{}" class="{}"/>'
+                    '<line x1="{}" x2="{}" y1="{}" y2="{}" {}/>'
                     '<text x="{}" y="{}" class="chart-label">{}</text>',
                     LEFT,
                     WIDTH - RIGHT,
                     y(value),
                     y(value),
-                    css,
+                    mark_safe(attrs),  # noqa: S308 - constant markup
                     LEFT + 2,
                     y(value) - 2,
                     label,
                 )
             )
     path = " ".join(f"{x(i)},{y(p.value)}" for i, p in enumerate(points))
-    parts.append(format_html('<polyline points="{}" class="chart-line"/>', path))
+    parts.append(format_html('<polyline points="{}" {}/>', path, mark_safe(_LINE)))  # noqa: S308
     parts.append(
         format_html_join(
             "",
-            '<circle cx="{}" cy="{}" r="3" class="{}"/>',
+            '<circle cx="{}" cy="{}" r="3" class="{}" fill="{}"/>',
             (
-                (
-                    x(i),
-                    y(p.value),
-                    "chart-good" if p.good else "chart-bad" if p.good is False else "chart-dot",
-                )
+                (x(i), y(p.value), _dot_class(p.good), _DOT_FILL[_dot_class(p.good)])
                 for i, p in enumerate(points)
             ),
         )
@@ -180,13 +263,18 @@ def _svg(points: list[Point], baseline, target, bands) -> SafeString:
                 number_shown(v.quantize(Decimal("0.1"))),
             )
         )
-    for i in {0, len(points) - 1}:
+    # The first period's label starts at its point and the last one's ends at its point, so
+    # neither runs past the edge of the drawing.
+    last = len(points) - 1
+    ends = [(0, "middle")] if last == 0 else [(0, "start"), (last, "end")]
+    for i, anchor in ends:
         parts.append(
             format_html(
-                '<text x="{}" y="{}" class="chart-axis" text-anchor="middle">{}</text>',
+                '<text x="{}" y="{}" class="chart-axis" text-anchor="{}">{}</text>',
                 x(i),
                 HEIGHT - 6,
-                date_format(points[i].period, "m/y"),
+                anchor,
+                points[i].label,
             )
         )
     return format_html(

@@ -32,7 +32,9 @@ KPIS = [
             "denominator": "All requests closed in the period",
             "unit": "%",
             "direction": "higher",
+            "baseline": "71%",
             "target": "75%",
+            "thresholds": "Act below 70%; on track from 78%.",
             "frequency": "weekly",
             "channels": ["voice", "chat", "email"],
             "counter_metric_text": "Average handling time",
@@ -324,6 +326,22 @@ def _months_back(today: datetime.date, n: int) -> datetime.date:
     return datetime.date(month0 // 12, month0 % 12 + 1, 1)
 
 
+def _periods_back(today: datetime.date, n: int, frequency: str | None) -> datetime.date:
+    """The start of the ``n``-th complete period before ``today``'s, of the KPI's frequency: a
+    weekly KPI's demo values are weekly, a quarterly one's quarterly."""
+    from .periods import DAY, MONTH, QUARTER, WEEK, period_kind, period_start
+
+    kind = period_kind(frequency)
+    if kind == WEEK:
+        return period_start(today, WEEK) - datetime.timedelta(weeks=n)
+    if kind == QUARTER:
+        return _months_back(period_start(today, QUARTER), 3 * n)
+    if kind == DAY:
+        return today - datetime.timedelta(days=n)
+    assert kind == MONTH
+    return _months_back(today, n)
+
+
 def review_demo_seed(*, organisation: Organisation, today: datetime.date | None = None) -> int:
     """Feedback, a few months of values and a review due soon on the demo catalogue's current
     release. Idempotent: an organisation with values already is left as it is. Returns the
@@ -347,7 +365,9 @@ def review_demo_seed(*, organisation: Organisation, today: datetime.date | None 
                     organisation=organisation,
                     kpi_uid=entry.kpi_uid,
                     entry=entry,
-                    period=_months_back(today, len(values) - i),
+                    period=_periods_back(
+                        today, len(values) - i, (entry.definition or {}).get("frequency")
+                    ),
                     value=value,
                     entered_by_name="Demo",
                 )

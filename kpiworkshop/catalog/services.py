@@ -38,7 +38,7 @@ from kpiworkshop.kpis.models import Proposal, ProposalKind, ProposalState, Revis
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.models import Participant, Stage, Workshop
 
-from . import permissions, selectors
+from . import periods, permissions, selectors
 from .models import (
     APPROVING,
     NOTE_FIELDS,
@@ -529,7 +529,7 @@ MAX_FEEDBACK_COMMENT = 1000
 MAX_HIDE_REASON = 300
 MAX_BREAKDOWN = 60
 #: A value may be entered for a period up to this many days ahead (a month being closed early).
-FUTURE_DAYS = 31
+FUTURE_DAYS = periods.FUTURE_DAYS
 MAX_CSV_BYTES = 1_000_000
 MAX_CSV_ROWS = 5000
 
@@ -626,26 +626,32 @@ def parse_value(raw) -> Decimal:
     return value.quantize(Decimal("0.0001"))
 
 
-def parse_period(raw) -> datetime.date:
-    """A date (``2026-03-31``) or a month (``2026-03``, read as its first day)."""
+def parse_period(raw, kind: str = periods.DAY) -> datetime.date:
+    """A period as the first day of the period of ``kind`` that holds it: a date
+    (``2026-03-31``), a month (``2026-03``, read as its first day), an ISO week (``2026-W13``)
+    or a quarter (``2026-Q1``), or a date in the reader's format (``31/03/2026``)."""
     if isinstance(raw, datetime.date):
         period = raw
     else:
         text = str(raw or "").strip()
-        try:
-            if len(text) == 7:
-                period = datetime.date.fromisoformat(text + "-01")
-            else:
-                period = datetime.date.fromisoformat(text)
-        except ValueError:
-            raise ValidationError(
-                _("“%(v)s” is not a date (year-month-day or year-month).") % {"v": text[:40]}
-            ) from None
+        period = periods.parse_period_text(text, kind)
+        if period is None:
+            if kind == periods.DAY:
+                raise ValidationError(
+                    _("“%(v)s” is not a date (year-month-day or year-month).") % {"v": text[:40]}
+                )
+            raise ValidationError(periods.period_error(text, kind))
+    period = periods.period_start(period, kind)
     if period > timezone.localdate() + datetime.timedelta(days=FUTURE_DAYS):
         raise ValidationError(_("%(d)s is too far in the future.") % {"d": period.isoformat()})
     if period.year < 1990:
         raise ValidationError(_("%(d)s is too far in the past.") % {"d": period.isoformat()})
     return period
+
+
+def entry_period_kind(entry: CatalogEntry) -> str:
+    """The kind of period the entry's KPI is measured over, from its frequency."""
+    return periods.period_kind((entry.definition or {}).get("frequency"))
 
 
 def _clean_breakdown(raw) -> str:
@@ -668,10 +674,11 @@ def measurement_record(
     """One measured value of a KPI for a period. A second value for the same period (and
     breakdown) is refused by the unique key, with a message."""
     _check_values_allowed(reader, entry)
+    kind = entry_period_kind(entry)
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
     for field, parse, raw in (
-        ("period", parse_period, period),
+        ("period", lambda raw: parse_period(raw, kind), period),
         ("value", parse_value, value),
         ("breakdown", _clean_breakdown, breakdown),
     ):
@@ -693,7 +700,12 @@ def measurement_record(
             measurement.save()
     except IntegrityError:
         raise ValidationError(
-            {"period": [_("There is already a value for %(d)s.") % {"d": clean["period"]}]}
+            {
+                "period": [
+                    _("There is already a value for %(d)s.")
+                    % {"d": periods.period_label(clean["period"], kind)}
+                ]
+            }
         ) from None
     _org_audit(
         user,
@@ -758,7 +770,7 @@ def measurements_import_csv(
             return cells[i] if i is not None and i < len(cells) else ""
 
         try:
-            period = parse_period(cell("period"))
+            period = parse_period(cell("period"), entry_period_kind(entry))
             value = parse_value(cell("value"))
             breakdown = _clean_breakdown(cell("breakdown"))
         except ValidationError as exc:

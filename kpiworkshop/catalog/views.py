@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -347,10 +348,15 @@ def _shown_definition(entry, internal: bool) -> list[tuple[str, str, bool]]:
         if name in hidden or name in ("name", "training_notes", "category"):
             continue
         value = (entry.definition or {}).get(name)
+        if name == "counter_metric_text":
+            # The entry's counter-metric is this text or, when none is written, the linked
+            # KPI's name: one row, hidden with the field.
+            value = entry.counter_metric or value
         if not value:
             continue
-        label = Revision._meta.get_field(name).verbose_name
-        rows.append((str(label), display_value(name, value), name in MARKDOWN_FIELDS))
+        # Verbose names are lower case ("what it measures"); a label starts a line.
+        label = capfirst(str(Revision._meta.get_field(name).verbose_name))
+        rows.append((label, display_value(name, value), name in MARKDOWN_FIELDS))
     return rows
 
 
@@ -426,6 +432,7 @@ def _catalogue_page(request, access: CatalogueAccess, release, *, is_current: bo
         "is_current": is_current,
         "internal": access.internal,
         "language": get_language(),
+        "may_manage_reviews": permissions.can_manage_reviews(access.reader, access.organisation.pk),
     }
     template = "catalog/catalogue.html"
     if (
@@ -669,6 +676,7 @@ from .forms import (  # noqa: E402
     ValuesImportForm,
 )
 from .models import Answer, Feedback  # noqa: E402
+from .periods import period_label  # noqa: E402
 
 _NOT_READ = object()
 
@@ -709,6 +717,7 @@ def review_entry_context(
     values = selectors.measurements_for(organisation_id=org_id, kpi_uid=entry.kpi_uid)
     overall = [m for m in values if not m.breakdown]
     chart = chart_build(definition=entry.definition or {}, measurements=overall)
+    kind = services.entry_period_kind(entry)
     may_record = permissions.can_record_values(access.reader, org_id, entry.audiences)
     may_manage = permissions.can_manage_reviews(access.reader, org_id)
     own_review = None
@@ -727,8 +736,9 @@ def review_entry_context(
         "fb_comments": selectors.feedback_comments(entry=entry) if see_comments else [],
         "fb_can_hide": permissions.can_moderate_feedback(access.reader, org_id),
         "chart": chart,
-        "values": _value_rows(values, chart),
-        "value_form": forms.get("value_form") or (ValueForm() if may_record else None),
+        "values": _value_rows(values, chart, kind),
+        "values_have_breakdowns": any(m.breakdown for m in values),
+        "value_form": forms.get("value_form") or (ValueForm(kind=kind) if may_record else None),
         "import_form": forms.get("import_form") or (ValuesImportForm() if may_record else None),
         "import_errors": forms.get("import_errors") or [],
         "may_record": may_record,
@@ -737,10 +747,14 @@ def review_entry_context(
     }
 
 
-def _value_rows(values, chart) -> list[tuple]:
-    """(measurement, better than the baseline: True / False / None) for the table."""
+def _value_rows(values, chart, kind: str) -> list[tuple]:
+    """(measurement, its period as the reader says it, better than the baseline: True / False /
+    None) for the table."""
     good = {p.period: p.good for p in chart.points}
-    return [(m, None if m.breakdown else good.get(m.period)) for m in values]
+    return [
+        (m, period_label(m.period, kind), None if m.breakdown else good.get(m.period))
+        for m in values
+    ]
 
 
 def _render_entry(request, access, release, entry, fragment: str = "", status=200, **forms):
@@ -822,7 +836,7 @@ def feedback_hide(request: HtmxHttpRequest, org: str, feedback_id: int) -> HttpR
 def entry_value(request: HtmxHttpRequest, org: str, version: str, kpi: str) -> HttpResponse:
     access = _load_catalogue(request, org)
     release, entry = _entry_of(access, version, kpi)
-    form = ValueForm(request.POST)
+    form = ValueForm(request.POST, kind=services.entry_period_kind(entry))
     if form.is_valid():
         try:
             _as_reader(

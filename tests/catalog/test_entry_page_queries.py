@@ -89,7 +89,10 @@ def test_each_reader_sees_only_their_own_answer(organisation):
             other = next(c for a, (_c, c) in readers.items() if a != answer)
             assert f">\n{comment}</textarea>" in page
             assert other not in page  # not in the form; agents do not see the comments
-            assert re.search(rf'value="{answer}" id="id_answer_\d" required checked>', page)
+            assert re.search(
+                rf'value="{answer}" class="form-check-input" id="id_answer_\d" required checked>',
+                page,
+            )
             assert page.count(" checked>") == 1
             assert "2 answers" in page
     page = nobody.get(_url(entry)).content.decode()

@@ -199,4 +199,4 @@ def test_values_baseline_and_summary_without_trailing_zeros_in_the_readers_local
     assert "Baseline 38.5." in english and "Target 40.5." in english
     assert "Valore di partenza 38,5." in italian and "Obiettivo 40,5." in italian
     assert "Latest value 100 (" in english
-    assert "<td>38,5 %</td>" in italian and "<td>100 %</td>" in italian
+    assert ">38,5 %</td>" in italian and ">100 %</td>" in italian
