@@ -241,6 +241,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kpiworkshop.core.tasks.outbox_sweep",
         "schedule": env.float("KPIW_OUTBOX_SWEEP_SECONDS", default=10.0),
     },
+    # Export files no export references (failed or killed publish attempts; issue 17).
+    "catalog-export-files-sweep": {
+        "task": "kpiworkshop.catalog.tasks.export_files_sweep",
+        "schedule": env.float("KPIW_EXPORT_SWEEP_SECONDS", default=3600.0),
+    },
     # Catalogue review reminders (issue 10): idempotent, so running it often costs nothing.
     "catalog-review-reminders": {
         "task": "kpiworkshop.catalog.tasks.review_reminders_send",
@@ -267,6 +272,12 @@ KPIW_OUTBOX_MAX_ATTEMPTS = env.int("KPIW_OUTBOX_MAX_ATTEMPTS", default=8)
 # of its PDF chapters laid out by a second process (1 process: everything in the worker's own).
 KPIW_PDF_PROCESSES = env.int("KPIW_PDF_PROCESSES", default=min(2, os.cpu_count() or 1))
 KPIW_PDF_PARALLEL_FROM = env.int("KPIW_PDF_PARALLEL_FROM", default=60)
+# The publish build's soft time limit: this many seconds plus so many per KPI (the hard limit
+# a minute later), instead of the general CELERY_TASK_SOFT_TIME_LIMIT; and how many attempts
+# (failures or lost workers) before a publish is marked failed.
+KPIW_PUBLISH_TIME_LIMIT = env.int("KPIW_PUBLISH_TIME_LIMIT", default=300)
+KPIW_PUBLISH_SECONDS_PER_KPI = env.float("KPIW_PUBLISH_SECONDS_PER_KPI", default=1.0)
+KPIW_PUBLISH_ATTEMPTS = env.int("KPIW_PUBLISH_ATTEMPTS", default=3)
 
 # --- Forms ----------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
