@@ -387,3 +387,19 @@ def test_the_page_says_the_worker_stopped_when_a_running_builds_claim_lapses(
         claimed_until=timezone.now() - timedelta(seconds=1)
     )
     assert services.publish_progress(job=job)["phase"] == "stalled"
+
+
+def test_sweep_exports_command_removes_an_orphan(approve_workshop, settings):
+    from io import StringIO
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.core.management import call_command
+
+    name = default_storage.save(
+        f"catalog/{approve_workshop.organisation_id}/publish-424242-1/a.csv", ContentFile(b"x")
+    )
+    out = StringIO()
+    call_command("sweep_exports", stdout=out)
+    assert "removed 1 unreferenced export files" in out.getvalue()
+    assert not default_storage.exists(name)
