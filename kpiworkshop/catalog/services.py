@@ -25,6 +25,7 @@ import datetime
 import io
 import logging
 import uuid
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -395,8 +396,8 @@ def publish_progress(*, job: PublishJob) -> dict:
     hands it to another), "done" or "failed" (for good: publish again); ``attempt`` of
     ``attempts`` and the last ``error``.
 
-    In the embedded set-up a stalled build is resumed from here (a thread; the claim decides),
-    as there is no beat to sweep it."""
+    In the embedded set-up a stalled build, or a retry that is due, is started from here (a
+    thread; the claim decides who runs it), as there is no beat to sweep it."""
     limit = settings.KPIW_PUBLISH_ATTEMPTS
     base = {"attempt": max(1, job.attempts), "attempts": limit, "error": job.error}
     if job.state == PublishState.DONE:
@@ -404,20 +405,23 @@ def publish_progress(*, job: PublishJob) -> dict:
     if job.state == PublishState.FAILED:
         return base | {"progress": job.progress, "step": "", "phase": "failed"}
     live = cache.get(f"kpiw:publish:{job.pk}") or {"progress": job.progress, "step": job.step}
+    now = timezone.now()
     item = (
         OutboxItem.objects.pending()
         .filter(key=f"publish:{job.pk}")
-        .only("pk", "claimed_until", "time_limit")
+        .only("pk", "claimed_until", "due_at")
         .order_by("-pk")
         .first()
     )
+    unclaimed = item is not None and (item.claimed_until is None or item.claimed_until < now)
+    grace = timedelta(seconds=settings.KPIW_OUTBOX_SWEEP_GRACE_SECONDS)
+    lapsed = unclaimed and item.claimed_until is not None and item.due_at <= now
+    if settings.CELERY_TASK_ALWAYS_EAGER and (lapsed or (unclaimed and item.due_at <= now - grace)):
+        # No beat sweeps the embedded set-up: a lost thread's build, or a retry now due,
+        # starts again from the page that waits for it (as the sweep would).
+        outbox_wake(item_id=item.pk, background=True)
     if job.state == PublishState.RUNNING:
-        lapsed = item is not None and (
-            item.claimed_until is None or item.claimed_until < timezone.now()
-        )
-        phase = "stalled" if lapsed else "building"
-        if lapsed and settings.CELERY_TASK_ALWAYS_EAGER:
-            outbox_wake(item_id=item.pk, background=True)
+        phase = "stalled" if unclaimed else "building"
     elif job.attempts:
         phase = "retrying"
         base["attempt"] = min(limit, job.attempts + 1)

@@ -314,7 +314,7 @@ def _status(client, workshop):
 
 
 def test_the_publish_page_tells_the_truth_while_the_queue_retries(
-    client, approve_workshop, facilitator, shortlist, approvers, monkeypatch
+    client, approve_workshop, facilitator, shortlist, approvers, monkeypatch, settings
 ):
     from datetime import timedelta
 
@@ -324,6 +324,7 @@ def test_the_publish_page_tells_the_truth_while_the_queue_retries(
     from kpiworkshop.catalog.models import PublishJob, PublishState
     from kpiworkshop.core.models import OutboxItem
 
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # with a broker: the beat sweep resumes it
     approve_all(shortlist[:1], approvers[0], facilitator)
     job = publish(approve_workshop, facilitator)
     login(client, facilitator)
@@ -410,3 +411,27 @@ def test_publish_returns_at_once_and_the_page_shows_progress_without_a_broker(
         assert time.monotonic() < deadline, "the background build did not finish"
         time.sleep(0.2)
     assert "Release 1.0 is published." in _status(client, approve_workshop)
+
+
+def test_without_a_broker_the_publish_page_resumes_a_build_whose_thread_was_lost(
+    client, approve_workshop, facilitator, shortlist, approvers
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kpiworkshop.catalog.models import PublishJob, PublishState
+    from kpiworkshop.core.models import OutboxItem
+
+    approve_all(shortlist[:1], approvers[0], facilitator)
+    job = publish(approve_workshop, facilitator)  # its thread died with its process
+    PublishJob.objects.filter(pk=job.pk).update(state=PublishState.RUNNING, attempts=1)
+    OutboxItem.objects.filter(key=f"publish:{job.pk}").update(
+        attempts=1, claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+    login(client, facilitator)
+    client.get(reverse("catalog:approve", args=[approve_workshop.pk]))
+    # (In the test the resumed run is in this thread: KPIW_OUTBOX_THREADS is off here.)
+    assert "Release 1.0 is published." in _status(client, approve_workshop)
+    job.refresh_from_db()
+    assert job.attempts == 2
