@@ -58,7 +58,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .models import OutboxItem
@@ -239,7 +239,7 @@ def outbox_sweep(*, run: bool = False, grace_seconds: float | None = None, limit
     # its worker stopped beating, so the row is handed on at once.
     rows = list(
         OutboxItem.objects.runnable(now)
-        .filter(due_at__lte=now - timedelta(seconds=grace))
+        .filter(Q(claimed_until__isnull=False) | Q(due_at__lte=now - timedelta(seconds=grace)))
         .order_by("due_at", "id")
         .values_list("pk", "time_limit")[:limit]
     )

@@ -403,3 +403,37 @@ def test_sweep_exports_command_removes_an_orphan(approve_workshop, settings):
     call_command("sweep_exports", stdout=out)
     assert "removed 1 unreferenced export files" in out.getvalue()
     assert not default_storage.exists(name)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_finding_the_job_locked_by_a_build_returns_at_once(
+    approve_workshop, facilitator, shortlist, approvers, postgres_only
+):
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    job = _queued_job(approve_workshop, facilitator, shortlist[:1], approvers[0])
+    locked, done = threading.Event(), threading.Event()
+
+    def building():  # a running build holds the job's row lock for its whole transaction
+        try:
+            with transaction.atomic():
+                PublishJob.objects.select_for_update().get(pk=job.pk)
+                locked.set()
+                done.wait(timeout=30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=building)
+    thread.start()
+    try:
+        assert locked.wait(timeout=10)
+        started = time.monotonic()
+        assert services.release_build(job_id=job.pk) is None
+        assert time.monotonic() - started < 3  # not queued behind the build
+    finally:
+        done.set()
+        thread.join()
+    assert not CatalogRelease.objects.exists()

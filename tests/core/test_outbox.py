@@ -203,9 +203,9 @@ def test_a_running_task_keeps_its_claim_alive_with_heartbeats(settings):
 def test_the_sweep_reclaims_a_lapsed_claim_without_waiting_out_the_grace():
     with mock.patch("kpiworkshop.core.tasks.outbox_process.apply_async"):
         item = add(4)
-    # A worker claimed it ten minutes ago, then stopped beating: the claim lapsed a second ago.
+    # A worker claimed it at once, then stopped beating: the claim lapsed a second ago.
     OutboxItem.objects.filter(pk=item.pk).update(
-        due_at=timezone.now() - timedelta(minutes=10),
+        due_at=timezone.now() - timedelta(seconds=5),
         claimed_until=timezone.now() - timedelta(seconds=1),
         attempts=1,
     )
