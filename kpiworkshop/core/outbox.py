@@ -161,8 +161,10 @@ def outbox_wake(*, item_id: int, time_limit: int | None = None, background: bool
     from .tasks import outbox_process
 
     if background and settings.CELERY_TASK_ALWAYS_EAGER and settings.KPIW_OUTBOX_THREADS:
+        # Not a daemon: a process that exits normally (a management command, a server's
+        # graceful stop) finishes the run first; one that is killed leaves the claim to lapse.
         threading.Thread(
-            target=_run_in_thread, args=(item_id,), name=f"outbox-{item_id}", daemon=True
+            target=_run_in_thread, args=(item_id,), name=f"outbox-{item_id}", daemon=False
         ).start()
         return True
     limits = {"soft_time_limit": time_limit, "time_limit": time_limit + 60} if time_limit else {}
