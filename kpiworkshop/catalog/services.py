@@ -20,10 +20,12 @@ of ``KPIW_PUBLISH_ATTEMPTS``; the build's time limit grows with the release's si
 """
 
 import calendar
+import contextlib
 import csv
 import datetime
 import io
 import logging
+import os
 import uuid
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -477,12 +479,9 @@ def _storage_remove_folder(folder: str) -> int:
     for name in files:
         default_storage.delete(f"{folder}/{name}")
         removed += 1
-    try:
-        import os
-
+    # Object storages have no folders; a folder that is not empty stays.
+    with contextlib.suppress(NotImplementedError, OSError):
         os.rmdir(default_storage.path(folder))
-    except (NotImplementedError, OSError):
-        pass  # object storages have no folders; a folder that is not empty stays
     return removed
 
 
