@@ -64,7 +64,7 @@ from kpiworkshop.core import outbox
 from kpiworkshop.workshops.models import Participant, Workshop
 # No wake-up here: with no broker it would run the build in this process after the commit;
 # the timed build below plays the worker.
-outbox.outbox_wake = lambda *, item_id: True
+outbox.outbox_wake = lambda **kwargs: True
 w = Workshop.objects.get(pk=W)
 fac = Participant.objects.get(pk=F)
 t = time.perf_counter()

@@ -239,7 +239,12 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {
         "task": "kpiworkshop.core.tasks.outbox_sweep",
-        "schedule": env.float("KPIW_OUTBOX_SWEEP_SECONDS", default=60.0),
+        "schedule": env.float("KPIW_OUTBOX_SWEEP_SECONDS", default=10.0),
+    },
+    # Export files no export references (failed or killed publish attempts; issue 17).
+    "catalog-export-files-sweep": {
+        "task": "kpiworkshop.catalog.tasks.export_files_sweep",
+        "schedule": env.float("KPIW_EXPORT_SWEEP_SECONDS", default=3600.0),
     },
     # Catalogue review reminders (issue 10): idempotent, so running it often costs nothing.
     "catalog-review-reminders": {
@@ -249,11 +254,17 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Outbox (kpiworkshop/core/outbox.py) -----------------------------------------------------
-# A claimed row is left alone this long; after that a killed worker's row is picked up again.
-# It outlasts the hard task time limit, so a running task is never doubled.
-KPIW_OUTBOX_LEASE_SECONDS = env.int(
-    "KPIW_OUTBOX_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60
+# A claimed row is left alone this long after its last heartbeat; a running task's heartbeat
+# renews the claim every KPIW_OUTBOX_HEARTBEAT_SECONDS, so a killed worker's row is picked up
+# again by the next sweep after the lease lapses (about 30 s with the defaults), however long
+# the task's time limit.
+KPIW_OUTBOX_LEASE_SECONDS = env.int("KPIW_OUTBOX_LEASE_SECONDS", default=20)
+KPIW_OUTBOX_HEARTBEAT_SECONDS = env.float(
+    "KPIW_OUTBOX_HEARTBEAT_SECONDS", default=max(1.0, KPIW_OUTBOX_LEASE_SECONDS / 4)
 )
+# In the embedded set-up (no broker), work that must not hold the request (publishing) runs in
+# a thread of its own after the commit (core/outbox.py).
+KPIW_OUTBOX_THREADS = env.bool("KPIW_OUTBOX_THREADS", default=True)
 # The sweep leaves rows younger than this to their own wake-up message.
 KPIW_OUTBOX_SWEEP_GRACE_SECONDS = env.int("KPIW_OUTBOX_SWEEP_GRACE_SECONDS", default=30)
 KPIW_OUTBOX_MAX_ATTEMPTS = env.int("KPIW_OUTBOX_MAX_ATTEMPTS", default=8)
@@ -261,6 +272,12 @@ KPIW_OUTBOX_MAX_ATTEMPTS = env.int("KPIW_OUTBOX_MAX_ATTEMPTS", default=8)
 # of its PDF chapters laid out by a second process (1 process: everything in the worker's own).
 KPIW_PDF_PROCESSES = env.int("KPIW_PDF_PROCESSES", default=min(2, os.cpu_count() or 1))
 KPIW_PDF_PARALLEL_FROM = env.int("KPIW_PDF_PARALLEL_FROM", default=60)
+# The publish build's soft time limit: this many seconds plus so many per KPI (the hard limit
+# a minute later), instead of the general CELERY_TASK_SOFT_TIME_LIMIT; and how many attempts
+# (failures or lost workers) before a publish is marked failed.
+KPIW_PUBLISH_TIME_LIMIT = env.int("KPIW_PUBLISH_TIME_LIMIT", default=300)
+KPIW_PUBLISH_SECONDS_PER_KPI = env.float("KPIW_PUBLISH_SECONDS_PER_KPI", default=1.0)
+KPIW_PUBLISH_ATTEMPTS = env.int("KPIW_PUBLISH_ATTEMPTS", default=3)
 
 # --- Forms ----------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -480,7 +480,9 @@ def export_render(*, release: CatalogRelease, fmt: str, audience: str = "", entr
         return RENDERERS[fmt](doc)
 
 
-def _export_save(release, fmt: str, audience: str, audience_name: str, data: bytes) -> Export:
+def _export_save(
+    release, fmt: str, audience: str, audience_name: str, data: bytes, folder: str = ""
+) -> Export:
     token = new_export_token()
     export = Export(
         release=release,
@@ -491,7 +493,9 @@ def _export_save(release, fmt: str, audience: str, audience_name: str, data: byt
         size=len(data),
     )
     # The stored name carries the random token too: guessing it gives nothing.
-    export.file.save(f"{release.organisation_id}/{token}.{fmt}", ContentFile(data), save=False)
+    # ``folder``: the publish attempt's own (issue 17), removed whole if the attempt fails.
+    name = f"{folder or release.organisation_id}/{token}.{fmt}"
+    export.file.save(name, ContentFile(data), save=False)
     export.save()
     return export
 
@@ -506,11 +510,14 @@ def release_audiences(entries: list[CatalogEntry]) -> list[tuple[str, str]]:
 
 
 def exports_build(
-    *, release: CatalogRelease, on_progress: Callable[[int], None] | None = None
+    *,
+    release: CatalogRelease,
+    on_progress: Callable[[int], None] | None = None,
+    folder: str = "",
 ) -> list[Export]:
     """Every export of a release: the four formats for the whole catalogue, and a PDF pack
-    per audience. Runs inside the publish transaction: a failure leaves no Export rows (files
-    already written stay unreferenced under random names)."""
+    per audience, written under ``folder`` (in ``catalog/``). Runs inside the publish
+    transaction: a failure leaves no Export rows; the publish removes the folder's files."""
     entries = list(CatalogEntry.objects.filter(release=release).order_by("position", "id"))
     audiences = release_audiences(entries)
     # Progress: 1 a text export, the PDF steps by their weight (the PDF packs are saved
@@ -528,7 +535,7 @@ def exports_build(
     with translation.override(release.language):
         doc = release_document(release, entries)
         for fmt in (ExportFormat.CSV, ExportFormat.JSON, ExportFormat.MD):
-            built.append(_export_save(release, fmt, "", "", RENDERERS[fmt](doc)))
+            built.append(_export_save(release, fmt, "", "", RENDERERS[fmt](doc), folder))
             done()
         parts = [
             (slug, name, release_document(release, entries, audience=slug))
@@ -537,7 +544,7 @@ def exports_build(
         packs = _pdf_packs(
             doc, [d for _slug, _name, d in parts], on_step=lambda name: done(PDF_STEPS[name])
         )
-        built.append(_export_save(release, ExportFormat.PDF, "", "", packs[0]))
+        built.append(_export_save(release, ExportFormat.PDF, "", "", packs[0], folder))
         for (slug, name, _doc), data in zip(parts, packs[1:], strict=True):
-            built.append(_export_save(release, ExportFormat.PDF, slug, name, data))
+            built.append(_export_save(release, ExportFormat.PDF, slug, name, data, folder))
     return built

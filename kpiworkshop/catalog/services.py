@@ -9,20 +9,32 @@ broker outage;
 transaction under a row lock on the claim row, so a double click, two facilitators, a task run
 twice or a worker killed half-way all end with exactly one release (``CatalogRelease.job`` is
 unique, and so is the version) and a failed build leaves nothing behind.
+
+Issue 17: a click on a job that is queued or running returns that job (no second task); a run
+that finds the job locked by a running build returns at once instead of queueing behind it.
+Each attempt writes its files under its own folder (``catalog/<org>/publish-<job>-<attempt>/``),
+removed when the attempt fails and, for a killed attempt, when the next one starts;
+``export_files_sweep`` removes any file no export references. A failed attempt leaves the job
+queued with its error (the outbox retries it, the page says "attempt N of M") until the last
+of ``KPIW_PUBLISH_ATTEMPTS``; the build's time limit grows with the release's size.
 """
 
 import calendar
+import contextlib
 import csv
 import datetime
 import io
 import logging
+import os
 import uuid
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
@@ -32,7 +44,8 @@ from django.utils.translation import override as translation_override
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.core.audit import audit_in_workshop, audit_record
-from kpiworkshop.core.outbox import outbox_add
+from kpiworkshop.core.models import OutboxItem
+from kpiworkshop.core.outbox import outbox_add, outbox_wake
 from kpiworkshop.kpis import services as kpi_services
 from kpiworkshop.kpis.models import Proposal, ProposalKind, ProposalState, RevisionNote
 from kpiworkshop.workshops import permissions as wp
@@ -49,6 +62,7 @@ from .models import (
     CatalogRelease,
     Decision,
     EntryReview,
+    Export,
     Feedback,
     Measurement,
     PublishJob,
@@ -302,6 +316,10 @@ def release_publish(
     workshop = Workshop.objects.select_for_update().get(pk=workshop.pk)
     if not permissions.can_publish(actor, workshop):
         raise PermissionDenied(_("Only the facilitator publishes, in the approve stage."))
+    job = PublishJob.objects.filter(workshop=workshop).first()
+    if job is not None and job.state in (PublishState.QUEUED, PublishState.RUNNING):
+        # Another click, or another facilitator: the same job and progress bar, no new task.
+        return job
     if language not in dict(settings.LANGUAGES):
         raise ValidationError({"language": _("Choose a language.")})
     effective_date = effective_date or timezone.localdate()
@@ -331,23 +349,40 @@ def release_publish(
         "step": "",
         "error": "",
     }
-    job = PublishJob.objects.filter(workshop=workshop).first()
     if job is None:
         job = PublishJob.objects.create(workshop=workshop, **fields)
     elif job.state == PublishState.FAILED:
         for k, v in fields.items():
             setattr(job, k, v)
+        job.attempts = 0
         job.save()
     elif job.state == PublishState.DONE:
         raise ValidationError(_("This workshop is already published."))
-    # A queued or running job is shared: the second click gets the same progress bar.
     audit_in_workshop(
         actor=actor, action="catalog.publish", workshop=workshop, target=workshop, language=language
     )
     # The outbox row commits with the claim row; a worker runs the build after the commit
-    # (or, with no broker, this process does, once the transaction is over).
-    outbox_add(task=publish_release.name, key=f"publish:{job.pk}", payload={"job_id": job.pk})
+    # (or, with no broker, a thread of this process does, once the transaction is over, so
+    # this request returns at once and the page shows the progress bar).
+    outbox_add(
+        task=publish_release.name,
+        key=f"publish:{job.pk}",
+        payload={"job_id": job.pk},
+        time_limit=_publish_time_limit(workshop),
+        background=True,
+    )
     return job
+
+
+def _publish_time_limit(workshop: Workshop) -> int:
+    """The build's soft time limit in seconds: a base plus a share per KPI (the carried-over
+    entries of the previous release included), so a large release on a busy host is not cut
+    off by the general task limit."""
+    previous = selectors.release_current(organisation_id=workshop.organisation_id)
+    size = len(selectors.approved_proposals(workshop=workshop))
+    if previous is not None:
+        size += CatalogEntry.objects.filter(release=previous).count()
+    return int(settings.KPIW_PUBLISH_TIME_LIMIT + settings.KPIW_PUBLISH_SECONDS_PER_KPI * size)
 
 
 def _progress(job_id: int, percent: int, step: str) -> None:
@@ -357,9 +392,44 @@ def _progress(job_id: int, percent: int, step: str) -> None:
 
 
 def publish_progress(*, job: PublishJob) -> dict:
-    if job.state in (PublishState.DONE, PublishState.FAILED):
-        return {"progress": 100 if job.state == PublishState.DONE else job.progress, "step": ""}
-    return cache.get(f"kpiw:publish:{job.pk}") or {"progress": job.progress, "step": job.step}
+    """What the publish page shows: ``progress`` (percent), ``step``, and ``phase``: "waiting"
+    (for a worker), "building", "retrying" (an attempt failed; the outbox runs the next one by
+    itself), "stalled" (the worker building it stopped beating: its claim lapsed, the sweep
+    hands it to another), "done" or "failed" (for good: publish again); ``attempt`` of
+    ``attempts`` and the last ``error``.
+
+    In the embedded set-up a stalled build, or a retry that is due, is started from here (a
+    thread; the claim decides who runs it), as there is no beat to sweep it."""
+    limit = settings.KPIW_PUBLISH_ATTEMPTS
+    base = {"attempt": max(1, job.attempts), "attempts": limit, "error": job.error}
+    if job.state == PublishState.DONE:
+        return base | {"progress": 100, "step": "", "phase": "done"}
+    if job.state == PublishState.FAILED:
+        return base | {"progress": job.progress, "step": "", "phase": "failed"}
+    live = cache.get(f"kpiw:publish:{job.pk}") or {"progress": job.progress, "step": job.step}
+    now = timezone.now()
+    item = (
+        OutboxItem.objects.pending()
+        .filter(key=f"publish:{job.pk}")
+        .only("pk", "claimed_until", "due_at")
+        .order_by("-pk")
+        .first()
+    )
+    unclaimed = item is not None and (item.claimed_until is None or item.claimed_until < now)
+    grace = timedelta(seconds=settings.KPIW_OUTBOX_SWEEP_GRACE_SECONDS)
+    lapsed = unclaimed and item.claimed_until is not None and item.due_at <= now
+    if settings.CELERY_TASK_ALWAYS_EAGER and (lapsed or (unclaimed and item.due_at <= now - grace)):
+        # No beat sweeps the embedded set-up: a lost thread's build, or a retry now due,
+        # starts again from the page that waits for it (as the sweep would).
+        outbox_wake(item_id=item.pk, background=True)
+    if job.state == PublishState.RUNNING:
+        phase = "stalled" if unclaimed else "building"
+    elif job.attempts:
+        phase = "retrying"
+        base["attempt"] = min(limit, job.attempts + 1)
+    else:
+        phase = "waiting"
+    return base | live | {"phase": phase}
 
 
 def _snapshot(workshop: Workshop, language: str, previous: CatalogRelease | None):
@@ -406,30 +476,87 @@ def _name_links(entries: list[dict], organisation_id: int) -> None:
             ]
 
 
-def _job_lock(job_id: int) -> PublishJob:
-    """The publish job, row-locked (not its workshop) until the transaction ends."""
-    return (
-        PublishJob.objects.select_for_update(of=("self",)).select_related("workshop").get(pk=job_id)
-    )
+def _attempt_folder(organisation_id: int, job_id: int, attempt: int) -> str:
+    """Where one publish attempt writes its files (under ``Export.file``'s ``catalog/``)."""
+    return f"{organisation_id}/publish-{job_id}-{attempt}"
+
+
+def _storage_remove_folder(folder: str) -> int:
+    """Delete every file in a storage folder (and the folder, where storage has folders)."""
+    try:
+        dirs, files = default_storage.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    removed = 0
+    for sub in dirs:
+        removed += _storage_remove_folder(f"{folder}/{sub}")
+    for name in files:
+        default_storage.delete(f"{folder}/{name}")
+        removed += 1
+    # Object storages have no folders; a folder that is not empty stays.
+    with contextlib.suppress(NotImplementedError, OSError):
+        os.rmdir(default_storage.path(folder))
+    return removed
+
+
+def _attempts_remove(job: PublishJob, *, below: int | None = None, only: int | None = None):
+    """Remove the files of this job's attempts: ``only`` one, or every one ``below`` a number.
+    Nothing references them: an attempt's Export rows exist only if it committed."""
+    organisation_id = job.workshop.organisation_id
+    if only is not None:
+        _storage_remove_folder(f"catalog/{_attempt_folder(organisation_id, job.pk, only)}")
+        return
+    try:
+        dirs, _files = default_storage.listdir(f"catalog/{organisation_id}")
+    except FileNotFoundError:
+        return
+    prefix = f"publish-{job.pk}-"
+    for name in dirs:
+        number = name[len(prefix) :] if name.startswith(prefix) else ""
+        if number.isdigit() and (below is None or int(number) < below):
+            _storage_remove_folder(f"catalog/{organisation_id}/{name}")
 
 
 def release_build(*, job_id: int) -> CatalogRelease | None:
-    """The publish task's body: build the release, its entries and exports, exactly once."""
+    """The publish task's body: build the release, its entries and exports, exactly once.
+
+    Returns at once (None) when another run holds the job's row lock: that run is building
+    it. A failed attempt removes its files, leaves the job queued with its error and raises,
+    so the outbox runs it again; the last of ``KPIW_PUBLISH_ATTEMPTS`` marks the job failed
+    and returns None."""
     from .exports import exports_build  # PDF machinery loads only where it runs
 
     with transaction.atomic():
-        job = _job_lock(job_id)
+        job = _job_lock_or_none(job_id)
+        if job is None:
+            return None  # claimed by a running build (or gone): nothing to wait for
         if job.state == PublishState.DONE:
             return CatalogRelease.objects.filter(job=job).first()
+        if job.state == PublishState.FAILED:
+            return None  # a late wake-up: publishing again makes a new request
+        if job.attempts >= settings.KPIW_PUBLISH_ATTEMPTS:  # its workers kept dying
+            PublishJob.objects.filter(pk=job.pk).update(
+                state=PublishState.FAILED,
+                error=job.error or _("The worker stopped in every attempt."),
+            )
+            _attempts_remove(job)
+            return None
         PublishJob.objects.filter(pk=job.pk).update(
-            state=PublishState.RUNNING, attempts=F("attempts") + 1, error=""
+            state=PublishState.RUNNING, attempts=F("attempts") + 1
         )
+    attempt = None
     try:
         with transaction.atomic():
-            # Locked again for the whole build: a second worker waits here, then finds DONE.
-            job = _job_lock(job_id)
+            # Locked again for the whole build: another run finds it locked and returns.
+            job = _job_lock_or_none(job_id)
+            if job is None:
+                return None
             if job.state == PublishState.DONE:
                 return CatalogRelease.objects.filter(job=job).first()
+            attempt = job.attempts
+            # A killed attempt's files: nothing references them, and no build of it is alive
+            # (its transaction would hold the lock this one has).
+            _attempts_remove(job, below=attempt)
             workshop = Workshop.objects.select_for_update().get(pk=job.workshop_id)
             _progress(job.pk, 10, "entries")
             previous = selectors.release_current(organisation_id=workshop.organisation_id)
@@ -467,7 +594,9 @@ def release_build(*, job_id: int) -> CatalogRelease | None:
             )
             _progress(job.pk, 40, "exports")
             exports_build(
-                release=release, on_progress=lambda p: _progress(job.pk, 40 + p, "exports")
+                release=release,
+                on_progress=lambda p: _progress(job.pk, 40 + p, "exports"),
+                folder=_attempt_folder(workshop.organisation_id, job.pk, attempt),
             )
             Workshop.objects.filter(pk=workshop.pk).update(
                 stage=Stage.PUBLISHED,
@@ -477,7 +606,8 @@ def release_build(*, job_id: int) -> CatalogRelease | None:
             job.state = PublishState.DONE
             job.progress = 100
             job.step = ""
-            job.save(update_fields=["state", "progress", "step", "updated_at"])
+            job.error = ""
+            job.save(update_fields=["state", "progress", "step", "error", "updated_at"])
             audit_in_workshop(
                 actor=requested_by,
                 action="catalog.released",
@@ -488,12 +618,74 @@ def release_build(*, job_id: int) -> CatalogRelease | None:
             )
         return release
     except Exception as exc:
-        log.exception("publishing job %s failed", job_id)
+        log.exception("publishing job %s failed (attempt %s)", job_id, attempt)
+        job = PublishJob.objects.select_related("workshop").get(pk=job_id)
+        if attempt is not None:
+            _attempts_remove(job, only=attempt)
+        final = job.attempts >= settings.KPIW_PUBLISH_ATTEMPTS
         PublishJob.objects.filter(pk=job_id).update(
-            state=PublishState.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+            state=PublishState.FAILED if final else PublishState.QUEUED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
         )
         cache.delete(f"kpiw:publish:{job_id}")
+        if final:
+            return None  # for good: the page offers "publish again"; the outbox is done
         raise
+
+
+def _job_lock_or_none(job_id: int) -> PublishJob | None:
+    """The publish job, row-locked until the transaction ends; None if another transaction
+    holds it (a running build) instead of waiting for it."""
+    return (
+        PublishJob.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related("workshop")
+        .filter(pk=job_id)
+        .first()
+    )
+
+
+def export_files_sweep() -> int:
+    """Delete the export files no Export row references, left by publish attempts that failed
+    or were killed; returns how many. The files of an attempt that may still be running (the
+    current attempt of a queued or running job) are left alone, and so are files in the old
+    flat layout younger than a day. Safe at any time, anywhere (Celery beat runs it)."""
+    import datetime as dt
+
+    referenced = set(Export.objects.values_list("file", flat=True))
+    jobs = {
+        pk: (state, attempts)
+        for pk, state, attempts in PublishJob.objects.values_list("pk", "state", "attempts")
+    }
+    day_ago = timezone.now() - dt.timedelta(days=1)
+    removed = 0
+    try:
+        organisations, _files = default_storage.listdir("catalog")
+    except FileNotFoundError:
+        return 0
+    for org in organisations:
+        folders, files = default_storage.listdir(f"catalog/{org}")
+        for name in files:
+            path = f"catalog/{org}/{name}"
+            if path in referenced or default_storage.get_modified_time(path) > day_ago:
+                continue
+            default_storage.delete(path)
+            removed += 1
+        for folder in folders:
+            job_part, _sep, attempt_part = folder.removeprefix("publish-").partition("-")
+            if not (folder.startswith("publish-") and job_part.isdigit()):
+                continue
+            state, attempts = jobs.get(int(job_part), (None, 0))
+            building = state in (PublishState.QUEUED, PublishState.RUNNING)
+            if building and attempt_part.isdigit() and int(attempt_part) >= attempts:
+                continue  # the attempt running now (or about to)
+            _dirs, names = default_storage.listdir(f"catalog/{org}/{folder}")
+            unreferenced = [n for n in names if f"catalog/{org}/{folder}/{n}" not in referenced]
+            for n in unreferenced:
+                default_storage.delete(f"catalog/{org}/{folder}/{n}")
+            removed += len(unreferenced)
+            if len(unreferenced) == len(names):
+                _storage_remove_folder(f"catalog/{org}/{folder}")
+    return removed
 
 
 ENTRY_FIELDS = (

@@ -18,6 +18,14 @@ def publish_release(job_id: int) -> int | None:
     return release.pk if release else None
 
 
+@shared_task(ignore_result=True)
+def export_files_sweep() -> int:
+    """Celery beat: remove export files no export references (``manage.py sweep_exports``)."""
+    from .services import export_files_sweep as sweep
+
+    return sweep()
+
+
 # --- review cycles, feedback, measured values (issue 10) ---------------------------------------
 
 

@@ -88,6 +88,9 @@ class OutboxItem(models.Model):
     done_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    #: The run's soft time limit in seconds (the hard one is a minute later); empty: the
+    #: workers' default. Sent with every wake-up.
+    time_limit = models.PositiveIntegerField(null=True, blank=True)
 
     objects = OutboxItemQuerySet.as_manager()
 

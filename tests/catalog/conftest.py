@@ -71,3 +71,11 @@ def publish(workshop, facilitator, language="en", **kwargs):
 def _media_in_tmp(settings, tmp_path):
     """Exports are written to storage: keep them out of the working tree."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True)
+def _outbox_in_the_test_thread(settings):
+    """Publishing runs in a background thread in the embedded set-up (issue 17); these tests
+    run it in their own thread, inside their transaction, to look at the result at once.
+    Tests of the background run itself turn it back on."""
+    settings.KPIW_OUTBOX_THREADS = False

@@ -302,3 +302,136 @@ def test_approval_board_query_count_does_not_grow(
         response = client.get(url)
     assert response.status_code == 200
     assert response.content.decode().count("Record decision") == n
+
+
+# --- issue 17: what the publish page says while it retries, or after a worker is lost --------
+
+
+def _status(client, workshop):
+    return client.get(
+        reverse("catalog:publish_status", args=[workshop.pk]), HTTP_HX_REQUEST="true"
+    ).content.decode()
+
+
+def test_the_publish_page_tells_the_truth_while_the_queue_retries(
+    client, approve_workshop, facilitator, shortlist, approvers, monkeypatch, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kpiworkshop.catalog import exports
+    from kpiworkshop.catalog.models import PublishJob, PublishState
+    from kpiworkshop.core.models import OutboxItem
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # with a broker: the beat sweep resumes it
+    approve_all(shortlist[:1], approvers[0], facilitator)
+    job = publish(approve_workshop, facilitator)
+    login(client, facilitator)
+    assert "Waiting for a worker" in _status(client, approve_workshop)
+
+    def soft_limit(*args, **kwargs):
+        raise RuntimeError("SoftTimeLimitExceeded()")
+
+    monkeypatch.setattr(exports, "_pdf_packs", soft_limit)
+    with pytest.raises(RuntimeError):
+        services.release_build(job_id=job.pk)
+    page = _status(client, approve_workshop)
+    assert "retrying by itself, attempt 2 of 3" in page
+    assert "SoftTimeLimitExceeded" in page
+    assert "Publishing failed" not in page
+    assert "publish again" not in page
+
+    # The next attempt's worker is killed: its claim lapses, the page says so and keeps polling.
+    PublishJob.objects.filter(pk=job.pk).update(state=PublishState.RUNNING, attempts=2)
+    OutboxItem.objects.filter(key=f"publish:{job.pk}").update(
+        claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+    page = _status(client, approve_workshop)
+    assert "The worker building the release stopped; resuming on another worker" in page
+    assert "every 1s" in page
+
+
+def test_the_publish_page_in_italian_says_a_retry_is_under_way(
+    client, approve_workshop, facilitator, shortlist, approvers
+):
+    from kpiworkshop.catalog.models import PublishJob, PublishState
+
+    approve_all(shortlist[:1], approvers[0], facilitator)
+    job = publish(approve_workshop, facilitator)
+    PublishJob.objects.filter(pk=job.pk).update(
+        state=PublishState.QUEUED, attempts=1, error="OperationalError"
+    )
+    login(client, facilitator)
+    page = client.get(
+        reverse("catalog:publish_status", args=[approve_workshop.pk]),
+        HTTP_HX_REQUEST="true",
+        HTTP_ACCEPT_LANGUAGE="it",
+    ).content.decode()
+    assert "riprova da solo, tentativo 2 di 3" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_publish_returns_at_once_and_the_page_shows_progress_without_a_broker(
+    client, approve_workshop, facilitator, shortlist, approvers, monkeypatch, settings
+):
+    """Issue 17, item 2: the embedded default (no broker, tasks eager) builds in a thread
+    after the commit; the request does not wait for it."""
+    import threading
+    import time
+
+    from kpiworkshop.catalog import exports
+    from kpiworkshop.catalog.models import PublishJob, PublishState
+
+    settings.KPIW_OUTBOX_THREADS = True
+    assert settings.CELERY_TASK_ALWAYS_EAGER
+    approve_all(shortlist[:1], approvers[0], facilitator)
+    release = threading.Event()
+    real = exports._pdf_packs
+
+    def slow_pdf(*args, **kwargs):
+        release.wait(timeout=20)  # the build goes on only when the test has looked
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(exports, "_pdf_packs", slow_pdf)
+    login(client, facilitator)
+    started = time.monotonic()
+    response = client.post(
+        reverse("catalog:publish", args=[approve_workshop.pk]),
+        {"language": "en", "effective_date": "2026-01-01"},
+    )
+    assert response.status_code == 302
+    assert time.monotonic() - started < 5
+    page = client.get(reverse("catalog:approve", args=[approve_workshop.pk])).content.decode()
+    assert 'id="publish-bar"' in page
+    assert "Release 1.0 is published." not in page
+    release.set()
+    deadline = time.monotonic() + 60
+    while not PublishJob.objects.filter(state=PublishState.DONE).exists():
+        assert time.monotonic() < deadline, "the background build did not finish"
+        time.sleep(0.2)
+    assert "Release 1.0 is published." in _status(client, approve_workshop)
+
+
+def test_without_a_broker_the_publish_page_resumes_a_build_whose_thread_was_lost(
+    client, approve_workshop, facilitator, shortlist, approvers
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kpiworkshop.catalog.models import PublishJob, PublishState
+    from kpiworkshop.core.models import OutboxItem
+
+    approve_all(shortlist[:1], approvers[0], facilitator)
+    job = publish(approve_workshop, facilitator)  # its thread died with its process
+    PublishJob.objects.filter(pk=job.pk).update(state=PublishState.RUNNING, attempts=1)
+    OutboxItem.objects.filter(key=f"publish:{job.pk}").update(
+        attempts=1, claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+    login(client, facilitator)
+    client.get(reverse("catalog:approve", args=[approve_workshop.pk]))
+    # (In the test the resumed run is in this thread: KPIW_OUTBOX_THREADS is off here.)
+    assert "Release 1.0 is published." in _status(client, approve_workshop)
+    job.refresh_from_db()
+    assert job.attempts == 2

@@ -171,3 +171,72 @@ def test_sweep_command_runs_due_rows_here_and_reports(capsys):
     call_command("sweep_outbox", "--run", "--grace", "0")
     assert sorted(c["n"] for c in CALLS) == [1, 2]
     assert "ran 2; pending 0, claimed 0, out of attempts 0" in capsys.readouterr().out
+
+
+# --- issue 17: heartbeats, per-row time limits, background runs in the embedded set-up --------
+
+
+@shared_task(name="tests.core.outbox_slow_probe")
+def slow_probe(seconds: float) -> None:
+    import time
+
+    start = timezone.now()
+    time.sleep(seconds)
+    row = OutboxItem.objects.get(task="tests.core.outbox_slow_probe")
+    CALLS.append({"start": start, "claimed_until": row.claimed_until, "end": timezone.now()})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_running_task_keeps_its_claim_alive_with_heartbeats(settings):
+    settings.KPIW_OUTBOX_LEASE_SECONDS = 1
+    settings.KPIW_OUTBOX_HEARTBEAT_SECONDS = 0.2
+    with mock.patch("kpiworkshop.core.tasks.outbox_process.apply_async"):
+        item = outbox.outbox_add(task=slow_probe.name, payload={"seconds": 2})
+    assert outbox.outbox_run(item_id=item.pk) == "done"
+    [call] = CALLS
+    # Two leases later the claim is still in the future: the heartbeat moved it on.
+    assert call["claimed_until"] > call["end"], call
+    item.refresh_from_db()
+    assert item.done_at is not None and item.claimed_until is None
+
+
+def test_the_sweep_reclaims_a_lapsed_claim_without_waiting_out_the_grace():
+    with mock.patch("kpiworkshop.core.tasks.outbox_process.apply_async"):
+        item = add(4)
+    # A worker claimed it at once, then stopped beating: the claim lapsed a second ago.
+    OutboxItem.objects.filter(pk=item.pk).update(
+        due_at=timezone.now() - timedelta(seconds=5),
+        claimed_until=timezone.now() - timedelta(seconds=1),
+        attempts=1,
+    )
+    assert outbox.outbox_sweep(run=True, grace_seconds=60) == 1
+    assert [c["n"] for c in CALLS] == [4]
+
+
+def test_a_rows_time_limit_goes_with_every_wake_up(django_capture_on_commit_callbacks):
+    with mock.patch("kpiworkshop.core.tasks.outbox_process.apply_async") as send:
+        with django_capture_on_commit_callbacks(execute=True):
+            item = outbox.outbox_add(task=probe.name, payload={"n": 1}, time_limit=500)
+        assert send.call_args.kwargs["soft_time_limit"] == 500
+        assert send.call_args.kwargs["time_limit"] == 560
+        OutboxItem.objects.update(due_at=timezone.now() - timedelta(minutes=5))
+        send.reset_mock()
+        assert outbox.outbox_sweep(grace_seconds=0) == 1
+        assert send.call_args.kwargs["soft_time_limit"] == 500
+    assert item.time_limit == 500
+
+
+@pytest.mark.django_db(transaction=True)
+def test_background_work_runs_after_the_commit_without_holding_the_caller(settings):
+    import time
+
+    settings.KPIW_OUTBOX_THREADS = True
+    started = time.monotonic()
+    with transaction.atomic():
+        item = outbox.outbox_add(task=slow_probe.name, payload={"seconds": 1}, background=True)
+    assert time.monotonic() - started < 0.5  # the request goes on; a thread does the work
+    deadline = time.monotonic() + 10
+    while not OutboxItem.objects.filter(pk=item.pk, done_at__isnull=False).exists():
+        assert time.monotonic() < deadline, "the background run did not finish"
+        time.sleep(0.1)
+    assert len(CALLS) == 1

@@ -115,3 +115,46 @@ def test_approve_on_a_tablet_publish_and_read_on_a_phone(
     assert download.suggested_filename == "kpi-catalogue-1.0.pdf"
     with open(download.path(), "rb") as f:
         assert f.read(5) == b"%PDF-"
+
+
+def test_publishing_shows_a_progress_bar_in_the_default_set_up(
+    organisation, desk_page, monkeypatch, settings
+):
+    """Issue 17, item 2: with no broker (tasks eager, the `make run` default) the Publish click
+    returns at once and the page shows a polling progress bar until the release is out."""
+    import time
+
+    from kpiworkshop.catalog import exports, services
+    from kpiworkshop.catalog.models import Decision
+
+    assert settings.CELERY_TASK_ALWAYS_EAGER and settings.KPIW_OUTBOX_THREADS
+    workshop = WorkshopFactory(organisation=organisation, stage=Stage.APPROVE)
+    fac = MembershipFactory(organisation=organisation, role=Role.FACILITATOR).user
+    facilitator = ParticipantFactory(workshop=workshop, user=fac, role=Role.FACILITATOR)
+    leader = ParticipantFactory(workshop=workshop, role=Role.LEADERSHIP)
+    author = ParticipantFactory(workshop=workshop, role=Role.MANAGER)
+    kpi = _kpi(workshop, author, "First contact resolution")
+    services.approval_decide(actor=leader, proposal=kpi, decision=Decision.APPROVE, reason="ok")
+    services.training_notes_save(
+        actor=facilitator, proposal=kpi, language="en", how_to_read="Weekly.",
+        when_it_moves="Look at the reasons.", pitfalls="Gaming.", worked_example="8 of 10.",
+    )  # fmt: skip
+    real = exports._pdf_packs
+
+    def slow_pdf(*args, **kwargs):  # a bigger release: the PDF takes a few seconds
+        time.sleep(3)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(exports, "_pdf_packs", slow_pdf)
+    page = desk_page
+    sign_in(page, fac)
+    page.goto(f"/w/{workshop.pk}/approve/")
+    started = time.monotonic()
+    page.get_by_role("button", name="Publish", exact=True).click()
+    bar = page.get_by_role("progressbar")
+    expect(bar).to_be_visible(timeout=2_500)
+    assert time.monotonic() - started < 3  # back before the build is done
+    check_axe(page, name="publishing in progress")
+    progress = page.get_by_test_id("publish-progress")
+    expect(progress).to_contain_text("Release 1.0 is published.", timeout=60_000)
+    expect(bar).to_have_count(0)

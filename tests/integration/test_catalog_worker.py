@@ -37,6 +37,8 @@ from tests.factories import ParticipantFactory, WorkshopFactory
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The workers' lease (20 s in production): the heartbeat renews it every second.
+LEASE_SECONDS = 4
 NOTES = {
     "how_to_read": "Read it weekly.",
     "when_it_moves": "Look at the reasons.",
@@ -65,6 +67,8 @@ def workers(tmp_path):
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "KPIW_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "KPIW_OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
+        "KPIW_OUTBOX_HEARTBEAT_SECONDS": "1",
         "DJANGO_SETTINGS_MODULE": "kpiworkshop.settings",
     }
     procs = []
@@ -148,6 +152,15 @@ def test_publish_runs_in_a_real_worker(workers):
     assert Export.objects.filter(release=release, format="pdf").exists()
 
 
+def _publish_files(job) -> list[str]:
+    base = Path(settings.MEDIA_ROOT) / "catalog" / str(job.workshop.organisation_id)
+    return sorted(
+        str(p.relative_to(Path(settings.MEDIA_ROOT)))
+        for p in base.glob(f"publish-{job.pk}-*/*")
+        if p.is_file()
+    )
+
+
 def test_worker_killed_mid_publish_then_retry_leaves_exactly_one_release(workers):
     workshop, facilitator = _approved_workshop(120)  # long enough to be caught half-way
     proc, log = workers("doomed")
@@ -161,21 +174,28 @@ def test_worker_killed_mid_publish_then_retry_leaves_exactly_one_release(workers
         lambda: PublishJob.objects.filter(pk=job.pk, state=PublishState.RUNNING).exists(),
         60, log, proc,
     )  # fmt: skip
-    time.sleep(0.5)  # inside the build's transaction now
+    item = OutboxItem.objects.get(key=f"publish:{job.pk}")
+    first_claim = item.claimed_until
+    # Issue 17: the running build's heartbeat keeps its claim ahead of the clock, past the
+    # lease it started with.
+    _wait(lambda: time.sleep(0.5) or _claim(item) > first_claim, LEASE_SECONDS + 3, log, proc)
+    _wait(lambda: bool(_publish_files(job)), 60, log, proc)  # CSV, JSON, Markdown written
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    killed_at = time.monotonic()
     # The killed build's transaction died with its connection: nothing half-made is left.
     time.sleep(1)
     assert not CatalogRelease.objects.filter(job=job).exists(), log.read_text()
     assert not CatalogEntry.objects.exists()
     assert not Export.objects.exists()
-    # The outbox row's claim lapses (shortened here instead of waiting out the lease) and
-    # the sweep wakes a new worker, which runs the task again.
-    OutboxItem.objects.filter(done_at__isnull=True).update(
-        claimed_until=timezone.now() - datetime.timedelta(seconds=1)
-    )
+    # No more heartbeats: the claim lapses within the lease, and the page says so.
+    _wait(lambda: _claim(item) < timezone.now(), LEASE_SECONDS + 2, log)
+    assert time.monotonic() - killed_at < LEASE_SECONDS + 2
+    job.refresh_from_db()
+    assert services.publish_progress(job=job)["phase"] == "stalled"
+    # The sweep (beat, every 10 s) hands it to a new worker at once, without the grace.
     proc2, log2 = workers("survivor")
-    assert outbox_sweep(grace_seconds=0) >= 1
+    assert outbox_sweep() >= 1
     _wait(
         lambda: PublishJob.objects.filter(pk=job.pk, state=PublishState.DONE).exists(),
         120, log2, proc2,
@@ -184,6 +204,15 @@ def test_worker_killed_mid_publish_then_retry_leaves_exactly_one_release(workers
     release = CatalogRelease.objects.get()
     assert release.entries.count() == 120
     assert Export.objects.filter(release=release, format="csv").count() == 1
+    job.refresh_from_db()
+    assert job.attempts == 2
+    # Issue 17, item 10: the killed attempt's files are gone; only the exports' own remain.
+    assert _publish_files(job) == sorted(e.file.name for e in release.exports.all())
+    assert all(f"publish-{job.pk}-2/" in name for name in _publish_files(job))
     # A duplicate wake-up finds it done.
     services.release_build(job_id=job.pk)
     assert CatalogRelease.objects.count() == 1
+
+
+def _claim(item):
+    return OutboxItem.objects.values_list("claimed_until", flat=True).get(pk=item.pk)
