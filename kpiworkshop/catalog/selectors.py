@@ -40,6 +40,7 @@ from .models import (
     Feedback,
     Measurement,
     PublishJob,
+    PublishState,
     ReviewCycle,
     ReviewItem,
     ReviewSettings,
@@ -179,6 +180,16 @@ def notes_for(*, proposal: Proposal) -> dict[str, TrainingNotes]:
 
 def publish_job_for(*, workshop: Workshop) -> PublishJob | None:
     return PublishJob.objects.filter(workshop=workshop).first()
+
+
+def publishing_under_way(*, workshop: Workshop) -> bool:
+    """A release of the workshop is asked for and not yet built (nor failed): what it will
+    contain must not change under it."""
+    return (
+        PublishJob.objects.filter(workshop=workshop)
+        .exclude(state__in=[PublishState.DONE, PublishState.FAILED])
+        .exists()
+    )
 
 
 # --- snapshots for the publish task ------------------------------------------------------------

@@ -81,19 +81,88 @@ def _lock_proposal(proposal: Proposal) -> Proposal:
 
 
 @transaction.atomic
-def approval_set_quorum(*, actor: Participant | None, workshop: Workshop, quorum: int) -> int:
+def approval_set_quorum(
+    *, actor: Participant | None, workshop: Workshop, quorum: int
+) -> list[dict]:
+    """Set how many approving decisions approve a KPI, and settle again, in the same
+    transaction, every KPI with decisions of this stage: a lower quorum approves (or rejects)
+    the ones that now meet it, a higher one takes back approvals that no longer do (nothing is
+    published yet: the stage allows no change after publishing, and none while a release is
+    being built). Takes a row lock on the workshop, then on each KPI it settles again (the
+    order ``approval_decide`` keeps: its lock on the KPI is taken before it reads the quorum).
+    Returns the KPIs whose state changed (``proposal``, ``from``, ``to``)."""
+    workshop = Workshop.objects.select_for_update().get(pk=workshop.pk)
     if not permissions.can_set_quorum(actor, workshop):
         raise PermissionDenied
     if not isinstance(quorum, int) or not 1 <= quorum <= 50:
         raise ValidationError({"quorum": _("Between 1 and 50 approvals.")})
+    if selectors.publishing_under_way(workshop=workshop):
+        raise ValidationError(
+            _("The catalogue is being published: change the quorum once publishing has ended.")
+        )
+    previous = selectors.quorum_for(workshop=workshop)
     ApprovalPolicy.objects.update_or_create(workshop=workshop, defaults={"quorum": quorum})
+    changed = _settle_again(actor=actor, workshop=workshop, quorum=quorum)
     audit_in_workshop(
-        actor=actor, action="approval.quorum", workshop=workshop, target=workshop, quorum=quorum
+        actor=actor,
+        action="approval.quorum",
+        workshop=workshop,
+        target=workshop,
+        quorum=quorum,
+        previous=previous,
+        changed=changed,
     )
-    return quorum
+    return changed
+
+
+def _settle_again(*, actor: Participant | None, workshop: Workshop, quorum: int) -> list[dict]:
+    """Each KPI with current decisions settled again under ``quorum``; the changes, each
+    audited on its KPI. KPIs without a decision of this stage are left as they are (a
+    shortlisted one stays shortlisted; one rejected before the approve stage stays so)."""
+    ids = (
+        Approval.objects.filter(
+            proposal__workshop=workshop,
+            proposal__state__in=SETTLED_BY_DECISIONS,
+            superseded_at__isnull=True,
+        )
+        .values_list("proposal_id", flat=True)
+        .distinct()
+    )
+    proposals = list(
+        Proposal.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(ids), state__in=SETTLED_BY_DECISIONS)
+        .order_by("pk")
+    )
+    changed = []
+    for proposal in proposals:
+        proposal.workshop = workshop
+        state = _settle(proposal, quorum, selectors.contributor_ids(proposal=proposal))
+        if state == proposal.state:
+            continue
+        changed.append({"proposal": proposal.pk, "from": proposal.state, "to": state})
+        audit_in_workshop(
+            actor=actor,
+            action="approval.requorum",
+            workshop=workshop,
+            target=proposal,
+            quorum=quorum,
+            **{"from": proposal.state, "to": state},
+        )
+        proposal.state = state
+        proposal.save(update_fields=["state", "updated_at"])
+    return changed
 
 
 # --- decisions --------------------------------------------------------------------------------
+
+
+#: The states a KPI's current decisions and the quorum settle (a request for changes
+#: supersedes the decisions: nothing to settle until the KPI is revised).
+SETTLED_BY_DECISIONS = (
+    ProposalState.SHORTLISTED,
+    ProposalState.APPROVED,
+    ProposalState.REJECTED,
+)
 
 
 def _settle(proposal: Proposal, quorum: int, contributors: frozenset[int]) -> str:

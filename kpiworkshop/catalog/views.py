@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -148,12 +148,23 @@ def quorum_set(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     form = QuorumForm(request.POST)
     if form.is_valid():
         try:
-            services.approval_set_quorum(
+            changed = services.approval_set_quorum(
                 actor=access.participant,
                 workshop=access.workshop,
                 quorum=form.cleaned_data["quorum"],
             )
-            messages.success(request, _("Quorum saved."))
+            if changed:
+                messages.success(
+                    request,
+                    ngettext(
+                        "Quorum saved. %(n)d KPI has a new state under it.",
+                        "Quorum saved. %(n)d KPIs have a new state under it.",
+                        len(changed),
+                    )
+                    % {"n": len(changed)},
+                )
+            else:
+                messages.success(request, _("Quorum saved."))
         except (ValidationError, PermissionDenied) as exc:
             message_error(request, exc)
     else:
