@@ -324,8 +324,11 @@ def training_notes_save(
             errors[f] = [_("At most %(n)d characters.") % {"n": MAX_NOTE}]
     if errors:
         raise ValidationError(errors)
+    # Written now, the notes are checked against the current revision (issue 17, item 26).
     notes, _created = TrainingNotes.objects.update_or_create(
-        proposal=proposal, language=language, defaults=clean
+        proposal=proposal,
+        language=language,
+        defaults=clean | {"revision": proposal.current_revision},
     )
     audit_in_workshop(
         actor=actor,
@@ -333,6 +336,39 @@ def training_notes_save(
         workshop=proposal.workshop,
         target=proposal,
         language=language,
+    )
+    return notes
+
+
+@transaction.atomic
+def training_notes_confirm(
+    *, actor: Participant | None, proposal: Proposal, language: str
+) -> TrainingNotes:
+    """The facilitator confirms that a KPI's notes in ``language`` still hold against its
+    current revision (they quote a figure an earlier one stated): the flag goes, the text
+    stays. Takes a row lock on the proposal."""
+    proposal = _lock_proposal(proposal)
+    if not permissions.can_confirm_notes(actor, proposal):
+        raise PermissionDenied(_("Only the facilitator confirms training notes."))
+    notes = (
+        TrainingNotes.objects.select_for_update(of=("self",))
+        .select_related("revision")
+        .filter(proposal=proposal, language=language)
+        .first()
+    )
+    if notes is None:
+        raise ValidationError(_("These training notes do not exist yet."))
+    quoted = selectors.stale_quotes_of(notes=notes, current=proposal.current_revision)
+    notes.revision = proposal.current_revision
+    notes.save(update_fields=["revision", "updated_at"])
+    audit_in_workshop(
+        actor=actor,
+        action="catalog.notes_confirm",
+        workshop=proposal.workshop,
+        target=proposal,
+        language=language,
+        revision=proposal.current_revision.number,
+        quoted=quoted,
     )
     return notes
 

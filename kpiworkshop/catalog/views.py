@@ -73,6 +73,7 @@ def _approval_context(request, access: WorkshopAccess, **extra) -> dict:
     undecided = [r for r in rows if r.proposal.state == "shortlisted"]
     approved = [r for r in rows if r.proposal.state == "approved"]
     lacking = [r for r in approved if language not in r.languages_with_notes]
+    stale = [r for r in rows if r.stale_notes]
     can_publish = permissions.can_publish(actor, workshop)
     return {
         "workshop": workshop,
@@ -81,6 +82,10 @@ def _approval_context(request, access: WorkshopAccess, **extra) -> dict:
         "undecided": undecided,
         "approved": approved,
         "lacking_notes": lacking,
+        "stale_rows": stale,
+        "stale_approved": [
+            s for r in stale if r.proposal.state == "approved" for s in r.stale_notes
+        ],
         "quorum": selectors.quorum_for(workshop=workshop),
         "can_manage": can_manage,
         "can_approve": wp.can_approve(actor, workshop),
@@ -182,6 +187,11 @@ def notes_edit(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpRespo
     if language not in dict(_languages()):
         language = "en"
     existing = selectors.notes_for(proposal=proposal).get(language)
+    stale = (
+        selectors.stale_quotes_of(notes=existing, current=proposal.current_revision)
+        if existing
+        else []
+    )
     form = NotesForm(request.POST or None, initial=existing.as_dict() if existing else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -202,8 +212,29 @@ def notes_edit(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpRespo
             "form": form,
             "language": language,
             "languages": _languages(),
+            "stale_quotes": stale,
+            "checked_revision": existing.revision if stale else None,
+            "can_confirm": bool(stale)
+            and permissions.can_confirm_notes(access.participant, proposal),
         },
     )
+
+
+@require_POST
+def notes_confirm(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpResponse:
+    """The facilitator confirms notes that quote an earlier definition's figures."""
+    access = load_workshop(request, pk)
+    proposal = _proposal(access, proposal_id)
+    language = request.POST.get("language", "")
+    try:
+        services.training_notes_confirm(
+            actor=access.participant, proposal=proposal, language=language
+        )
+    except ValidationError as exc:
+        message_error(request, exc)
+        return redirect(reverse("catalog:notes", args=[pk, proposal.pk]))
+    messages.success(request, _("Training notes confirmed against the current definition."))
+    return redirect(reverse("catalog:approve", args=[pk]) + f"#kpi-{proposal.pk}")
 
 
 def _languages():
