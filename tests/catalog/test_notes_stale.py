@@ -191,3 +191,32 @@ def test_confirm_by_an_agent_is_refused_without_500(
     confirm = reverse("catalog:notes_confirm", args=[approve_workshop.pk, fcr.pk])
     assert client.post(confirm, {"language": "it"}).status_code == 403
     assert not AuditEvent.objects.filter(action="catalog.notes_confirm").exists()
+
+
+def test_backfill_takes_notes_as_checked_against_the_revision_they_were_saved_under(
+    fcr, approvers, facilitator
+):
+    """Notes written before the field existed: the revision current when they were saved."""
+    import datetime
+    import importlib
+
+    from django.apps import apps
+
+    from kpiworkshop.catalog.models import TrainingNotes
+    from kpiworkshop.kpis.models import Revision
+
+    backfill = importlib.import_module(
+        "kpiworkshop.catalog.migrations.0004_training_notes_revision_backfill"
+    ).backfill
+    _approve_with_notes(fcr, approvers[0], facilitator)
+    first = fcr.current_revision
+    later = _revise(fcr, facilitator, target="80 %")
+    minutes = lambda n: first.created_at + datetime.timedelta(minutes=n)  # noqa: E731
+    Revision.objects.filter(pk=later.pk).update(created_at=minutes(5))
+    TrainingNotes.objects.filter(language="en").update(revision=None, updated_at=minutes(1))
+    TrainingNotes.objects.filter(language="it").update(revision=None, updated_at=minutes(6))
+    backfill(apps, None)
+    assert {n.language: n.revision_id for n in TrainingNotes.objects.all()} == {
+        "en": first.pk,
+        "it": later.pk,
+    }
