@@ -119,22 +119,23 @@ def _settle_again(*, actor: Participant | None, workshop: Workshop, quorum: int)
     """Each KPI with current decisions settled again under ``quorum``; the changes, each
     audited on its KPI. KPIs without a decision of this stage are left as they are (a
     shortlisted one stays shortlisted; one rejected before the approve stage stays so)."""
-    ids = (
-        Approval.objects.filter(
-            proposal__workshop=workshop,
-            proposal__state__in=SETTLED_BY_DECISIONS,
-            superseded_at__isnull=True,
-        )
-        .values_list("proposal_id", flat=True)
-        .distinct()
-    )
+    # Lock every KPI that could be settled before looking for decisions: a decision being
+    # recorded right now holds its KPI's lock and read the old quorum, so its KPI must be
+    # settled here after it commits (read committed: the query below then sees it).
     proposals = list(
         Proposal.objects.select_for_update(of=("self",))
-        .filter(pk__in=list(ids), state__in=SETTLED_BY_DECISIONS)
+        .filter(workshop=workshop, state__in=SETTLED_BY_DECISIONS)
         .order_by("pk")
+    )
+    decided = set(
+        Approval.objects.filter(
+            proposal__in=[p.pk for p in proposals], superseded_at__isnull=True
+        ).values_list("proposal_id", flat=True)
     )
     changed = []
     for proposal in proposals:
+        if proposal.pk not in decided:
+            continue
         proposal.workshop = workshop
         state = _settle(proposal, quorum, selectors.contributor_ids(proposal=proposal))
         if state == proposal.state:
