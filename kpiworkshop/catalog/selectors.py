@@ -57,6 +57,11 @@ def quorum_for(*, workshop: Workshop) -> int:
     return policy.quorum if policy else 1
 
 
+def approver_count(*, workshop: Workshop) -> int:
+    """Active participants who may decide (leadership), contributors included."""
+    return Participant.objects.active().filter(workshop=workshop, role=Role.LEADERSHIP).count()
+
+
 def contributor_ids(*, proposal: Proposal) -> frozenset[int]:
     """The author, every revision's author and every credited suggester."""
     ids = {proposal.author_id}

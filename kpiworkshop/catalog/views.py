@@ -87,6 +87,7 @@ def _approval_context(request, access: WorkshopAccess, **extra) -> dict:
             s for r in stale if r.proposal.state == "approved" for s in r.stale_notes
         ],
         "quorum": selectors.quorum_for(workshop=workshop),
+        "approver_count": selectors.approver_count(workshop=workshop) if can_manage else None,
         "can_manage": can_manage,
         "can_approve": wp.can_approve(actor, workshop),
         "can_publish": can_publish,

@@ -161,3 +161,14 @@ def test_lowered_quorum_views_show_the_approval_to_the_leader(
     client.force_login(approvers[0].user)
     board = client.get(f"/w/{approve_workshop.pk}/approve/").content.decode()
     assert "Waiting for the other approvers" not in board
+
+
+def test_board_warns_the_facilitator_when_the_quorum_cannot_be_reached(
+    client, approve_workshop, facilitator, shortlist, approvers
+):
+    client.force_login(facilitator.user)
+    url = f"/w/{approve_workshop.pk}/approve/"
+    assert 'data-testid="quorum-unreachable"' not in client.get(url).content.decode()
+    _quorum(approve_workshop, facilitator, 4)  # three approvers
+    page = client.get(url).content.decode()
+    assert "Only 3 approvers take part in this workshop: a quorum of 4 cannot be reached." in page
