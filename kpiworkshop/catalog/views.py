@@ -73,7 +73,8 @@ def _approval_context(request, access: WorkshopAccess, **extra) -> dict:
     undecided = [r for r in rows if r.proposal.state == "shortlisted"]
     approved = [r for r in rows if r.proposal.state == "approved"]
     lacking = [r for r in approved if language not in r.languages_with_notes]
-    stale = [r for r in rows if r.stale_notes]
+    # Notes matter for what may still be published: shortlisted or approved KPIs.
+    stale = [r for r in rows if r.stale_notes and r.proposal.state in ("shortlisted", "approved")]
     can_publish = permissions.can_publish(actor, workshop)
     return {
         "workshop": workshop,
