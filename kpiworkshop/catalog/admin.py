@@ -43,6 +43,7 @@ class PublishJobAdmin(ReadOnlyAdmin):
 @admin.register(TrainingNotes)
 class TrainingNotesAdmin(admin.ModelAdmin):
     list_display = ["proposal", "language", "updated_at"]
+    raw_id_fields = ["proposal", "revision"]
 
 
 # --- review cycles, feedback, measured values (issue 10) ---------------------------------------

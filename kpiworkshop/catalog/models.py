@@ -98,6 +98,17 @@ class TrainingNotes(TimeStampedModel):
     when_it_moves = models.TextField(_("what to do when it moves"))
     pitfalls = models.TextField(_("pitfalls and gaming"))
     worked_example = models.TextField(_("worked example"))
+    # The revision these notes were last written or confirmed against: once the KPI has a newer
+    # one whose target or thresholds no longer state a figure the notes quote, the notes are
+    # flagged until they are edited or the facilitator confirms them (issue 17, item 26).
+    revision = models.ForeignKey(
+        Revision,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("checked against revision"),
+    )
 
     class Meta:
         ordering = ["proposal", "language"]

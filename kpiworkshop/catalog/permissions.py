@@ -49,6 +49,16 @@ def can_write_notes(actor: Participant | None, proposal: Proposal) -> bool:
     return actor.is_facilitator or actor.pk == proposal.author_id
 
 
+def can_confirm_notes(actor: Participant | None, proposal: Proposal) -> bool:
+    """Confirm that training notes still hold against a KPI's newer revision: the facilitator,
+    wherever notes can be written (the author edits them instead)."""
+    return (
+        actor is not None
+        and wp.can_manage(actor, proposal.workshop)
+        and can_write_notes(actor, proposal)
+    )
+
+
 def can_set_quorum(actor: Participant | None, workshop: Workshop) -> bool:
     return wp.can_manage(actor, workshop) and workshop.stage in (
         Stage.DRAFT,

@@ -27,6 +27,7 @@ from kpiworkshop.voting.models import Ballot, BallotState
 from kpiworkshop.voting.selectors import OTHER_GROUPS, results_for_ballot
 from kpiworkshop.workshops.models import Participant, Workshop
 
+from .figures import stale_quotes
 from .models import (
     APPROVING,
     Answer,
@@ -40,6 +41,7 @@ from .models import (
     Feedback,
     Measurement,
     PublishJob,
+    PublishState,
     ReviewCycle,
     ReviewItem,
     ReviewSettings,
@@ -53,6 +55,11 @@ from .permissions import Reader
 def quorum_for(*, workshop: Workshop) -> int:
     policy = ApprovalPolicy.objects.filter(workshop=workshop).first()
     return policy.quorum if policy else 1
+
+
+def approver_count(*, workshop: Workshop) -> int:
+    """Active participants who may decide (leadership), contributors included."""
+    return Participant.objects.active().filter(workshop=workshop, role=Role.LEADERSHIP).count()
 
 
 def contributor_ids(*, proposal: Proposal) -> frozenset[int]:
@@ -86,6 +93,64 @@ APPROVAL_STATES = [
 ]
 
 
+#: The definition fields whose figures training notes quote (issue 17, item 26).
+FIGURE_FIELDS = ("target", "thresholds", "baseline")
+
+
+@dataclass(frozen=True)
+class StaleNotes:
+    """Training notes in ``language`` that quote ``quoted`` (as written in them), figures an
+    earlier revision's target, thresholds or baseline stated and the current one does not."""
+
+    proposal_id: int
+    name: str
+    language: str
+    quoted: list[str]
+    target: str
+    thresholds: str
+
+
+def stale_quotes_of(*, notes: TrainingNotes, current: Revision) -> list[str]:
+    """The figures ``notes`` quote from the revision they were checked against that
+    ``current`` no longer states (empty: they still hold). ``notes.revision`` is read."""
+    if notes.revision_id is None or notes.revision_id == current.pk:
+        return []
+    before = notes.revision
+    return stale_quotes(
+        notes.as_dict().values(),
+        before=[getattr(before, f) for f in FIGURE_FIELDS],
+        after=[getattr(current, f) for f in FIGURE_FIELDS],
+    )
+
+
+def _stale_notes(proposals: dict[int, Proposal], checked: list[tuple[int, str, int]]) -> dict:
+    """Per proposal, its stale notes, from (proposal id, language, revision id) rows: one
+    query, and only when some notes were checked against an earlier revision."""
+    behind = [
+        (pid, lang)
+        for pid, lang, revision_id in checked
+        if revision_id is not None and revision_id != proposals[pid].current_revision_id
+    ]
+    if not behind:
+        return {}
+    wanted = Q()
+    for pid, lang in behind:
+        wanted |= Q(proposal_id=pid, language=lang)
+    out: dict[int, list[StaleNotes]] = {}
+    for notes in TrainingNotes.objects.filter(wanted).select_related("revision"):
+        rev = proposals[notes.proposal_id].current_revision
+        quoted = stale_quotes_of(notes=notes, current=rev)
+        if quoted:
+            out.setdefault(notes.proposal_id, []).append(
+                StaleNotes(
+                    notes.proposal_id, rev.name, notes.language, quoted, rev.target, rev.thresholds
+                )
+            )
+    for found in out.values():
+        found.sort(key=lambda s: s.language)
+    return out
+
+
 @dataclass
 class ApprovalRow:
     proposal: Proposal
@@ -96,6 +161,7 @@ class ApprovalRow:
     audiences: list[dict] = field(default_factory=list)
     votes: list[dict] = field(default_factory=list)
     open_concerns: int = 0
+    stale_notes: list[StaleNotes] = field(default_factory=list)
 
     @property
     def current(self) -> list[Approval]:
@@ -125,10 +191,14 @@ def approval_rows(*, workshop: Workshop) -> list[ApprovalRow]:
         p.workshop = workshop  # the permission predicates read it: no query per row
     contributors = _contributors_by_proposal(ids, {p.pk: p.author_id for p in proposals})
     notes: dict[int, set[str]] = {}
-    for pid, lang in TrainingNotes.objects.filter(proposal_id__in=ids).values_list(
-        "proposal_id", "language"
-    ):
+    checked = list(
+        TrainingNotes.objects.filter(proposal_id__in=ids).values_list(
+            "proposal_id", "language", "revision_id"
+        )
+    )
+    for pid, lang, _revision_id in checked:
         notes.setdefault(pid, set()).add(lang)
+    stale = _stale_notes({p.pk: p for p in proposals}, checked)
     goals, audiences = _links(ids)
     votes = _vote_summaries(workshop) if ids else {}
     concerns = dict(
@@ -152,6 +222,7 @@ def approval_rows(*, workshop: Workshop) -> list[ApprovalRow]:
             audiences.get(p.pk, []),
             votes.get(p.pk, []),
             concerns.get(p.pk, 0),
+            stale.get(p.pk, []),
         )
         for p in proposals
     ]
@@ -174,11 +245,25 @@ def proposals_with_notes(*, workshop: Workshop, language: str) -> set[int]:
 
 
 def notes_for(*, proposal: Proposal) -> dict[str, TrainingNotes]:
-    return {n.language: n for n in TrainingNotes.objects.filter(proposal=proposal)}
+    """A KPI's notes by language, with the revision each was checked against."""
+    return {
+        n.language: n
+        for n in TrainingNotes.objects.filter(proposal=proposal).select_related("revision")
+    }
 
 
 def publish_job_for(*, workshop: Workshop) -> PublishJob | None:
     return PublishJob.objects.filter(workshop=workshop).first()
+
+
+def publishing_under_way(*, workshop: Workshop) -> bool:
+    """A release of the workshop is asked for and not yet built (nor failed): what it will
+    contain must not change under it."""
+    return (
+        PublishJob.objects.filter(workshop=workshop)
+        .exclude(state__in=[PublishState.DONE, PublishState.FAILED])
+        .exists()
+    )
 
 
 # --- snapshots for the publish task ------------------------------------------------------------

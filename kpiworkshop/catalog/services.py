@@ -95,19 +95,89 @@ def _lock_proposal(proposal: Proposal) -> Proposal:
 
 
 @transaction.atomic
-def approval_set_quorum(*, actor: Participant | None, workshop: Workshop, quorum: int) -> int:
+def approval_set_quorum(
+    *, actor: Participant | None, workshop: Workshop, quorum: int
+) -> list[dict]:
+    """Set how many approving decisions approve a KPI, and settle again, in the same
+    transaction, every KPI with decisions of this stage: a lower quorum approves (or rejects)
+    the ones that now meet it, a higher one takes back approvals that no longer do (nothing is
+    published yet: the stage allows no change after publishing, and none while a release is
+    being built). Takes a row lock on the workshop, then on each KPI it settles again (the
+    order ``approval_decide`` keeps: its lock on the KPI is taken before it reads the quorum).
+    Returns the KPIs whose state changed (``proposal``, ``from``, ``to``)."""
+    workshop = Workshop.objects.select_for_update().get(pk=workshop.pk)
     if not permissions.can_set_quorum(actor, workshop):
         raise PermissionDenied
     if not isinstance(quorum, int) or not 1 <= quorum <= 50:
         raise ValidationError({"quorum": _("Between 1 and 50 approvals.")})
+    if selectors.publishing_under_way(workshop=workshop):
+        raise ValidationError(
+            _("The catalogue is being published: change the quorum once publishing has ended.")
+        )
+    previous = selectors.quorum_for(workshop=workshop)
     ApprovalPolicy.objects.update_or_create(workshop=workshop, defaults={"quorum": quorum})
+    changed = _settle_again(actor=actor, workshop=workshop, quorum=quorum)
     audit_in_workshop(
-        actor=actor, action="approval.quorum", workshop=workshop, target=workshop, quorum=quorum
+        actor=actor,
+        action="approval.quorum",
+        workshop=workshop,
+        target=workshop,
+        quorum=quorum,
+        previous=previous,
+        changed=changed,
     )
-    return quorum
+    return changed
+
+
+def _settle_again(*, actor: Participant | None, workshop: Workshop, quorum: int) -> list[dict]:
+    """Each KPI with current decisions settled again under ``quorum``; the changes, each
+    audited on its KPI. KPIs without a decision of this stage are left as they are (a
+    shortlisted one stays shortlisted; one rejected before the approve stage stays so)."""
+    # Lock every KPI that could be settled before looking for decisions: a decision being
+    # recorded right now holds its KPI's lock and read the old quorum, so its KPI must be
+    # settled here after it commits (read committed: the query below then sees it).
+    proposals = list(
+        Proposal.objects.select_for_update(of=("self",))
+        .filter(workshop=workshop, state__in=SETTLED_BY_DECISIONS)
+        .order_by("pk")
+    )
+    decided = set(
+        Approval.objects.filter(
+            proposal__in=[p.pk for p in proposals], superseded_at__isnull=True
+        ).values_list("proposal_id", flat=True)
+    )
+    changed = []
+    for proposal in proposals:
+        if proposal.pk not in decided:
+            continue
+        proposal.workshop = workshop
+        state = _settle(proposal, quorum, selectors.contributor_ids(proposal=proposal))
+        if state == proposal.state:
+            continue
+        changed.append({"proposal": proposal.pk, "from": proposal.state, "to": state})
+        audit_in_workshop(
+            actor=actor,
+            action="approval.requorum",
+            workshop=workshop,
+            target=proposal,
+            quorum=quorum,
+            **{"from": proposal.state, "to": state},
+        )
+        proposal.state = state
+        proposal.save(update_fields=["state", "updated_at"])
+    return changed
 
 
 # --- decisions --------------------------------------------------------------------------------
+
+
+#: The states a KPI's current decisions and the quorum settle (a request for changes
+#: supersedes the decisions: nothing to settle until the KPI is revised).
+SETTLED_BY_DECISIONS = (
+    ProposalState.SHORTLISTED,
+    ProposalState.APPROVED,
+    ProposalState.REJECTED,
+)
 
 
 def _settle(proposal: Proposal, quorum: int, contributors: frozenset[int]) -> str:
@@ -269,8 +339,11 @@ def training_notes_save(
             errors[f] = [_("At most %(n)d characters.") % {"n": MAX_NOTE}]
     if errors:
         raise ValidationError(errors)
+    # Written now, the notes are checked against the current revision (issue 17, item 26).
     notes, _created = TrainingNotes.objects.update_or_create(
-        proposal=proposal, language=language, defaults=clean
+        proposal=proposal,
+        language=language,
+        defaults=clean | {"revision": proposal.current_revision},
     )
     audit_in_workshop(
         actor=actor,
@@ -278,6 +351,39 @@ def training_notes_save(
         workshop=proposal.workshop,
         target=proposal,
         language=language,
+    )
+    return notes
+
+
+@transaction.atomic
+def training_notes_confirm(
+    *, actor: Participant | None, proposal: Proposal, language: str
+) -> TrainingNotes:
+    """The facilitator confirms that a KPI's notes in ``language`` still hold against its
+    current revision (they quote a figure an earlier one stated): the flag goes, the text
+    stays. Takes a row lock on the proposal."""
+    proposal = _lock_proposal(proposal)
+    if not permissions.can_confirm_notes(actor, proposal):
+        raise PermissionDenied(_("Only the facilitator confirms training notes."))
+    notes = (
+        TrainingNotes.objects.select_for_update(of=("self",))
+        .select_related("revision")
+        .filter(proposal=proposal, language=language)
+        .first()
+    )
+    if notes is None:
+        raise ValidationError(_("These training notes do not exist yet."))
+    quoted = selectors.stale_quotes_of(notes=notes, current=proposal.current_revision)
+    notes.revision = proposal.current_revision
+    notes.save(update_fields=["revision", "updated_at"])
+    audit_in_workshop(
+        actor=actor,
+        action="catalog.notes_confirm",
+        workshop=proposal.workshop,
+        target=proposal,
+        language=language,
+        revision=proposal.current_revision.number,
+        quoted=quoted,
     )
     return notes
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path(A + "publish/status/", views.publish_status, name="publish_status"),
     path(A + "<id:proposal_id>/decide/", views.approval_decide, name="decide"),
     path(A + "<id:proposal_id>/notes/", views.notes_edit, name="notes"),
+    path(A + "<id:proposal_id>/notes/confirm/", views.notes_confirm, name="notes_confirm"),
     path(A + "<id:proposal_id>/revise/", views.proposal_resubmit, name="resubmit"),
     path(C, views.catalogue_current, name="current"),
     path(C + "releases/", views.release_list, name="releases"),

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -74,6 +74,8 @@ def _approval_context(request, access: WorkshopAccess, **extra) -> dict:
     undecided = [r for r in rows if r.proposal.state == "shortlisted"]
     approved = [r for r in rows if r.proposal.state == "approved"]
     lacking = [r for r in approved if language not in r.languages_with_notes]
+    # Notes matter for what may still be published: shortlisted or approved KPIs.
+    stale = [r for r in rows if r.stale_notes and r.proposal.state in ("shortlisted", "approved")]
     can_publish = permissions.can_publish(actor, workshop)
     return {
         "workshop": workshop,
@@ -82,7 +84,12 @@ def _approval_context(request, access: WorkshopAccess, **extra) -> dict:
         "undecided": undecided,
         "approved": approved,
         "lacking_notes": lacking,
+        "stale_rows": stale,
+        "stale_approved": [
+            s for r in stale if r.proposal.state == "approved" for s in r.stale_notes
+        ],
         "quorum": selectors.quorum_for(workshop=workshop),
+        "approver_count": selectors.approver_count(workshop=workshop) if can_manage else None,
         "can_manage": can_manage,
         "can_approve": wp.can_approve(actor, workshop),
         "can_publish": can_publish,
@@ -149,12 +156,23 @@ def quorum_set(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     form = QuorumForm(request.POST)
     if form.is_valid():
         try:
-            services.approval_set_quorum(
+            changed = services.approval_set_quorum(
                 actor=access.participant,
                 workshop=access.workshop,
                 quorum=form.cleaned_data["quorum"],
             )
-            messages.success(request, _("Quorum saved."))
+            if changed:
+                messages.success(
+                    request,
+                    ngettext(
+                        "Quorum saved. %(n)d KPI has a new state under it.",
+                        "Quorum saved. %(n)d KPIs have a new state under it.",
+                        len(changed),
+                    )
+                    % {"n": len(changed)},
+                )
+            else:
+                messages.success(request, _("Quorum saved."))
         except (ValidationError, PermissionDenied) as exc:
             message_error(request, exc)
     else:
@@ -172,6 +190,11 @@ def notes_edit(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpRespo
     if language not in dict(_languages()):
         language = "en"
     existing = selectors.notes_for(proposal=proposal).get(language)
+    stale = (
+        selectors.stale_quotes_of(notes=existing, current=proposal.current_revision)
+        if existing
+        else []
+    )
     form = NotesForm(request.POST or None, initial=existing.as_dict() if existing else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -192,8 +215,29 @@ def notes_edit(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpRespo
             "form": form,
             "language": language,
             "languages": _languages(),
+            "stale_quotes": stale,
+            "checked_revision": existing.revision if stale else None,
+            "can_confirm": bool(stale)
+            and permissions.can_confirm_notes(access.participant, proposal),
         },
     )
+
+
+@require_POST
+def notes_confirm(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpResponse:
+    """The facilitator confirms notes that quote an earlier definition's figures."""
+    access = load_workshop(request, pk)
+    proposal = _proposal(access, proposal_id)
+    language = request.POST.get("language", "")
+    try:
+        services.training_notes_confirm(
+            actor=access.participant, proposal=proposal, language=language
+        )
+    except ValidationError as exc:
+        message_error(request, exc)
+        return redirect(reverse("catalog:notes", args=[pk, proposal.pk]))
+    messages.success(request, _("Training notes confirmed against the current definition."))
+    return redirect(reverse("catalog:approve", args=[pk]) + f"#kpi-{proposal.pk}")
 
 
 def _languages():

@@ -74,4 +74,7 @@ AUDIT_LABELS = {
     "map_settings.update": _("changed the coverage checks"),
     "link_comment.create": _("commented on a KPI's link"),
     "link_comment.hide": _("hid a comment on a KPI's link"),
+    "approval.quorum": _("changed the approval quorum"),
+    "approval.requorum": _("changed a KPI's state under a new quorum"),
+    "catalog.notes_confirm": _("confirmed training notes against a KPI's new revision"),
 }

@@ -53,6 +53,7 @@ def test_catalogue_routes_never_answer_500(client):
         f"/w/{approving.pk}/approve/publish/status/",
         f"/w/{approving.pk}/approve/{proposal.pk}/decide/",
         f"/w/{approving.pk}/approve/{proposal.pk}/notes/",
+        f"/w/{approving.pk}/approve/{proposal.pk}/notes/confirm/",
         f"/w/{approving.pk}/approve/{proposal.pk}/revise/",
         f"/api/v1/organisations/{org}/catalogue/releases",
         f"/api/v1/organisations/{org}/catalogue/releases/current/entries",
