@@ -7,12 +7,11 @@ from django.db.models import Count, Q
 
 from kpiworkshop.accounts.models import Organisation, Role
 from kpiworkshop.accounts.selectors import memberships_for_user
-from kpiworkshop.core.audit import audit_target_text
+from kpiworkshop.core.audit import audit_action_label, audit_target_text
 from kpiworkshop.core.fragments import versioned_key
 from kpiworkshop.core.models import AuditEvent
 from kpiworkshop.core.rawrows import loaders, model_columns
 
-from .guidance import AUDIT_LABELS
 from .models import Invitation, Participant, Stage, Workshop
 
 
@@ -188,7 +187,7 @@ def history_for_workshop(*, workshop: Workshop, limit: int = 200) -> list[AuditE
     events = audit_events_for_workshop(workshop=workshop, limit=limit)
     stage_labels = dict(Stage.choices)
     for e in events:
-        e.label = AUDIT_LABELS.get(e.action, e.action)
+        e.label = audit_action_label(e.action)
         e.target_text = audit_target_text(e)
         if e.action == "workshop.stage":
             e.stage_from = stage_labels.get(e.details.get("from"), e.details.get("from"))
