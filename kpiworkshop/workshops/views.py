@@ -120,7 +120,7 @@ def workshop_create(request: HtmxHttpRequest) -> HttpResponse:
     orgs = [
         m.organisation
         for m in memberships_for_user(user=request.user)
-        if m.role == Role.FACILITATOR
+        if permissions.can_create_workshop(m, m.organisation)
     ]
     if not orgs:
         raise PermissionDenied
