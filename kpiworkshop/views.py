@@ -5,11 +5,11 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from kpiworkshop.accounts.models import Role
 from kpiworkshop.accounts.selectors import memberships_for_user
 from kpiworkshop.catalog.selectors import review_banners_for
 from kpiworkshop.core.htmx import HtmxHttpRequest
 from kpiworkshop.workshops.forms import JoinCodeForm
+from kpiworkshop.workshops.permissions import can_create_workshop
 from kpiworkshop.workshops.selectors import workshops_for_user
 
 
@@ -23,7 +23,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "memberships": memberships,
         "workshops": workshops_for_user(user=request.user, memberships=memberships),
-        "can_create": any(m.role == Role.FACILITATOR for m in memberships),
+        "can_create": any(can_create_workshop(m, m.organisation) for m in memberships),
         "review_banners": review_banners_for(memberships=memberships),
     }
     return render(request, "home.html", context)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from ninja import Router, Schema
 
 from kpiworkshop.accounts.models import Organisation
+from kpiworkshop.kpis.permissions import fields_hidden
 
 from . import permissions, selectors
 from .models import CatalogEntry, CatalogRelease
@@ -97,7 +98,7 @@ def _release_out(r: CatalogRelease, entries: int) -> ReleaseOut:
 
 
 def _entry_out(e: CatalogEntry, internal: bool) -> EntryOut:
-    hidden = set() if internal else set(e.internal_fields or [])
+    hidden = fields_hidden(e.internal_fields, see_internal=internal)
     return EntryOut(
         kpi_uid=str(e.kpi_uid),
         name=e.name,

@@ -6,3 +6,10 @@ class CatalogConfig(AppConfig):
     name = "kpiworkshop.catalog"
     label = "catalog"
     verbose_name = _("Catalogue")
+
+    def ready(self) -> None:
+        from kpiworkshop.core.audit import audit_labels_register
+
+        from .audit_labels import AUDIT_LABELS
+
+        audit_labels_register(AUDIT_LABELS)

@@ -26,6 +26,7 @@ from kpiworkshop.kpis.models import (
     Direction,
     Frequency,
 )
+from kpiworkshop.kpis.permissions import fields_hidden
 from kpiworkshop.mapping.models import Relation, Strength
 
 from . import pdfpack
@@ -97,9 +98,8 @@ def _decision_label(value: str) -> str:
 def entry_document(entry: CatalogEntry, language: str, change: str = "") -> dict:
     """One entry as the exports show it (internal-only fields left out), in the active
     language."""
-    d = dict(entry.definition or {})
-    for f in entry.internal_fields or []:
-        d.pop(f, None)
+    hidden = fields_hidden(entry.internal_fields, see_internal=False)  # exports are public
+    d = {k: v for k, v in (entry.definition or {}).items() if k not in hidden}
     text = {k: plain(v) for k, v in d.items() if not isinstance(v, list)}
     return {
         "kpi_uid": str(entry.kpi_uid),

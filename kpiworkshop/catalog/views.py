@@ -30,6 +30,7 @@ from kpiworkshop.core.htmx import (
 )
 from kpiworkshop.kpis.models import DEFINITION_FIELDS, MARKDOWN_FIELDS, Channel, Proposal, Revision
 from kpiworkshop.kpis.models import Category as KpiCategory
+from kpiworkshop.kpis.permissions import fields_hidden, fields_hidden_of
 from kpiworkshop.kpis.selectors import display_value
 from kpiworkshop.mapping.models import Relation, Strength
 from kpiworkshop.workshops import permissions as wp
@@ -386,7 +387,7 @@ def _release_and_current(access: CatalogueAccess, version: str):
 
 def _shown_definition(entry, internal: bool) -> list[tuple[str, str, bool]]:
     """(label, shown value, is Markdown) for each definition field the reader may see."""
-    hidden = set() if internal else set(entry.internal_fields or [])
+    hidden = fields_hidden(entry.internal_fields, see_internal=internal)
     rows = []
     for name in DEFINITION_FIELDS:
         if name in hidden or name in ("name", "training_notes", "category"):
@@ -636,7 +637,10 @@ def _diff_markup(access: CatalogueAccess, releases: list, old, new) -> SafeStrin
     def render_diff() -> str:
         old_entries = selectors.entry_dicts(release=old)
         new_entries = selectors.entry_dicts(release=new)
-        hidden = set() if access.internal else _internal_of(old_entries + new_entries)
+        hidden = fields_hidden_of(
+            (e.get("internal_fields") for e in old_entries + new_entries),
+            see_internal=access.internal,
+        )
         reasons = {}
         for r in between:
             reasons |= r.retired or {}
@@ -685,10 +689,6 @@ def _shown(name: str, value) -> str:
     if name == "training_notes":
         return " · ".join(sorted((value or {}).keys())).upper()
     return "" if value is None else str(value)
-
-
-def _internal_of(entries: list[dict]) -> set[str]:
-    return {f for e in entries for f in e.get("internal_fields") or []}
 
 
 @require_GET

@@ -1,10 +1,12 @@
 """Writing the audit trail. Call inside the service's transaction so the event and the change
 commit (or roll back) together."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEvent
 
@@ -81,3 +83,25 @@ def audit_target_text(event: AuditEvent) -> str:
     if describe is not None:
         return describe(event)
     return event.target_label
+
+
+#: action code ("app.verb") -> its label in the reader's language ("created the workshop").
+#: Each app declares the labels of the actions it writes in its own ``audit_labels.py`` and
+#: registers them from AppConfig.ready, as above; a test finds every code the services write.
+_ACTION_LABELS: dict[str, Any] = {}
+
+
+def audit_labels_register(labels: Mapping[str, Any]) -> None:
+    """Add an app's action labels (lazy translations). Two apps claiming one code is a
+    configuration error, not something to settle by import order."""
+    for action, label in labels.items():
+        if action in _ACTION_LABELS and _ACTION_LABELS[action] is not label:
+            raise ImproperlyConfigured(f"Audit action {action!r} has two labels.")
+        _ACTION_LABELS[action] = label
+
+
+def audit_action_label(action: str) -> str:
+    """What was done, in the reader's language. An action no app labels (an old code kept in
+    the trail) reads as a plain change rather than as its internal code."""
+    label = _ACTION_LABELS.get(action)
+    return str(label if label is not None else _("made a change"))

@@ -54,7 +54,7 @@ def list_proposals(request: HttpRequest, workshop_id: int):
     see_internal = permissions.can_see_internal(actor, workshop, access.membership)
     out = []
     for p in selectors.proposals_for_board(workshop=workshop, actor=actor):
-        hidden = set() if see_internal else set(p.internal_fields or [])
+        hidden = permissions.fields_hidden(p.internal_fields, see_internal=see_internal)
         rev = p.current_revision
         out.append(
             ProposalOut(

@@ -9,9 +9,11 @@ class KpisConfig(AppConfig):
     verbose_name = _("KPI proposals")
 
     def ready(self) -> None:
-        from kpiworkshop.core.audit import audit_target_text_register
+        from kpiworkshop.core.audit import audit_labels_register, audit_target_text_register
 
         from . import selectors
+        from .audit_labels import AUDIT_LABELS
 
         audit_target_text_register("kpis.suggestion", selectors.suggestion_audit_text)
         audit_target_text_register("kpis.comment", selectors.comment_audit_text)
+        audit_labels_register(AUDIT_LABELS)

@@ -2,6 +2,8 @@
 ``workshops.permissions`` (which decides *what* a role may do in a stage); these add *whose*
 proposal it is and in which state."""
 
+from collections.abc import Iterable
+
 from kpiworkshop.accounts.models import Membership, Role
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.models import STAGE_ORDER, Participant, Stage, Workshop
@@ -37,15 +39,33 @@ def can_see_internal(
     )
 
 
+def fields_hidden(internal_fields: Iterable[str] | None, *, see_internal: bool) -> frozenset[str]:
+    """The one hidden-fields rule, for a proposal or a catalogue entry: a viewer who may see
+    internal-only fields (``can_see_internal`` here, ``catalog.permissions.can_see_internal``
+    for a catalogue reader; exports are public, so False) sees every field; anyone else does
+    not see the fields marked internal-only. Pages, the API, the map, coverage and the exports
+    all ask this rather than reading ``internal_fields`` themselves."""
+    return frozenset() if see_internal else frozenset(internal_fields or ())
+
+
+def fields_hidden_of(many: Iterable[Iterable[str] | None], *, see_internal: bool) -> frozenset[str]:
+    """``fields_hidden`` over several entries (each one's ``internal_fields``) at once, e.g.
+    both sides of a catalogue diff: a field any of them hides."""
+    if see_internal:
+        return frozenset()
+    return frozenset().union(*(fields_hidden(f, see_internal=False) for f in many))
+
+
 def hidden_fields(
     actor: Participant | None,
     proposal: Proposal,
     membership: Membership | None = None,
 ) -> frozenset[str]:
     """The definition fields this viewer may not see on ``proposal``."""
-    if can_see_internal(actor, proposal.workshop, membership):
-        return frozenset()
-    return frozenset(proposal.internal_fields or [])
+    return fields_hidden(
+        proposal.internal_fields,
+        see_internal=can_see_internal(actor, proposal.workshop, membership),
+    )
 
 
 def is_author(actor: Participant | None, proposal: Proposal) -> bool:

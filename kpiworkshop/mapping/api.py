@@ -151,9 +151,9 @@ def list_audiences(request: HttpRequest, workshop_id: int, include_retired: bool
 def list_links(request: HttpRequest, workshop_id: int):
     workshop, see_internal = _access(request, workshop_id, map_open=True)
     out = []
-    for row in selectors.map_rows(workshop=workshop):
+    for row in selectors.map_rows(workshop=workshop, see_internal=see_internal):
         rev = row.revision
-        hidden = set() if see_internal else set(row.proposal.internal_fields or [])
+        hidden = row.hidden
         out.append(
             KpiMapOut(
                 proposal_id=row.pk,

@@ -6,3 +6,10 @@ class MappingConfig(AppConfig):
     name = "kpiworkshop.mapping"
     label = "mapping"
     verbose_name = _("Mapping")
+
+    def ready(self) -> None:
+        from kpiworkshop.core.audit import audit_labels_register
+
+        from .audit_labels import AUDIT_LABELS
+
+        audit_labels_register(AUDIT_LABELS)

@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 
 from kpiworkshop.core.fragments import versioned_key
 from kpiworkshop.kpis.models import Category, Channel, Proposal, Purpose
+from kpiworkshop.kpis.permissions import fields_hidden
 from kpiworkshop.workshops.models import Workshop
 
 from .models import (
@@ -219,7 +220,7 @@ def map_rows(
     kpis = _kpis(workshop, proposal_ids)
     ids = [p.pk for p in kpis]
     rows = {
-        p.pk: KpiRow(p, hidden=frozenset() if see_internal else frozenset(p.internal_fields or []))
+        p.pk: KpiRow(p, hidden=fields_hidden(p.internal_fields, see_internal=see_internal))
         for p in kpis
     }
     if not ids:
@@ -539,7 +540,8 @@ def coverage_for_workshop(*, workshop: Workshop, see_internal: bool = True) -> C
             p
             for p in kpis
             if p.current_revision
-            and (see_internal or "counter_metric_text" not in (p.internal_fields or []))
+            and "counter_metric_text"
+            not in fields_hidden(p.internal_fields, see_internal=see_internal)
             and not (
                 p.current_revision.counter_metric_proposal_id
                 or p.current_revision.counter_metric_text

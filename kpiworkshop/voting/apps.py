@@ -6,3 +6,10 @@ class VotingConfig(AppConfig):
     name = "kpiworkshop.voting"
     label = "voting"
     verbose_name = _("Voting")
+
+    def ready(self) -> None:
+        from kpiworkshop.core.audit import audit_labels_register
+
+        from .audit_labels import AUDIT_LABELS
+
+        audit_labels_register(AUDIT_LABELS)

@@ -16,6 +16,11 @@ from kpiworkshop.core.fragments import versioned_key
 from kpiworkshop.core.rawrows import loaders, model_columns
 from kpiworkshop.kpis.models import Proposal
 from kpiworkshop.workshops.models import Participant, Workshop
+from kpiworkshop.workshops.selectors import (
+    REQUEST_PARTICIPANT_ORDER,
+    REQUEST_PARTICIPANT_WHERE,
+    request_participant_params,
+)
 
 from .models import (
     SCORE_MAX,
@@ -696,9 +701,8 @@ def _voter_and_ballot_sql(vendor: str) -> tuple[str, list]:
         f"INNER JOIN {Workshop._meta.db_table} w ON w.id = p.workshop_id "
         f"INNER JOIN {Organisation._meta.db_table} o ON o.id = w.organisation_id "
         f"LEFT JOIN {Ballot._meta.db_table} b ON b.workshop_id = w.id AND b.id = %s "
-        "WHERE p.workshop_id = %s AND p.is_active = %s AND (p.user_id = %s OR p.guest_key = %s) "
-        # The account's participant first, as ``participant_with_workshop`` does.
-        "ORDER BY CASE WHEN p.user_id IS NULL THEN 1 ELSE 0 END LIMIT 1"
+        # The request's participant, by the rule ``participant_with_workshop`` also follows.
+        f"WHERE {REQUEST_PARTICIPANT_WHERE} {REQUEST_PARTICIPANT_ORDER}"
     )
     return sql, [people, workshop, organisation, ballot]
 
@@ -713,12 +717,12 @@ def voter_and_ballot(
     joined, 404s). Equivalent to ``participant_with_workshop`` + ``ballot_get``; it exists
     because a room of phones votes hundreds of times a second and compiling those two ORM
     queries cost more than running them."""
-    user_id = user.pk if user is not None and user.is_authenticated else None
-    if user_id is None and not guest_key:
+    params = request_participant_params(workshop_id=workshop_id, user=user, guest_key=guest_key)
+    if params is None:
         return None
     sql, columns = _voter_and_ballot_sql(connection.vendor)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [ballot_id, workshop_id, True, user_id, guest_key])
+        cursor.execute(sql, [ballot_id, *params])
         row = cursor.fetchone()
     if row is None:
         return None

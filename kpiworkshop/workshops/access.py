@@ -54,14 +54,21 @@ class WorkshopAccess:
         self.membership = membership
 
 
+def participant_of(request, workshop_id: int):
+    """The request's participant in a workshop (by account, else by guest cookie; active only),
+    with the workshop and its organisation loaded; None if they have not joined it. The one
+    loader of "who is acting here" for every app's views."""
+    return selectors.participant_with_workshop(
+        workshop_id=workshop_id, user=request.user, guest_key=guest_key_of(request)
+    )
+
+
 def load_workshop(request, pk: int) -> WorkshopAccess:
     """The workshop and the viewer's standing in it. 404 for anyone who neither joined it nor
     belongs to its organisation, so other organisations cannot even learn it exists."""
     if pk > 2**63 - 1:  # beyond any database's integer: no such workshop
         raise Http404
-    participant = selectors.participant_with_workshop(
-        workshop_id=pk, user=request.user, guest_key=guest_key_of(request)
-    )
+    participant = participant_of(request, pk)
     if participant is not None:
         # One query gave both; a participant's page needs no membership lookup.
         return WorkshopAccess(participant.workshop, participant, None)
@@ -84,7 +91,10 @@ def api_access(request, workshop_id: int) -> WorkshopAccess:
     if workshop is None:
         raise Http404
     user = request.auth
-    participant = selectors.participant_for(workshop=workshop, user=user, guest_key=None)
+    # An API token stands for an account, never for a guest device.
+    participant = selectors.participant_with_workshop(
+        workshop_id=workshop.pk, user=user, guest_key=None
+    )
     membership = None
     if participant is None:
         membership = membership_for(user=user, organisation_id=workshop.organisation_id)

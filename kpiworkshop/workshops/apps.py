@@ -8,8 +8,10 @@ class WorkshopsConfig(AppConfig):
     verbose_name = _("Workshops")
 
     def ready(self) -> None:
-        from kpiworkshop.core.audit import audit_target_text_register
+        from kpiworkshop.core.audit import audit_labels_register, audit_target_text_register
 
         from . import selectors
+        from .audit_labels import AUDIT_LABELS
 
         audit_target_text_register("workshops.invitation", selectors.invitation_audit_text)
+        audit_labels_register(AUDIT_LABELS)

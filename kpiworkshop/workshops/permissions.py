@@ -8,7 +8,7 @@ is refused everything here.
 
 from enum import StrEnum
 
-from kpiworkshop.accounts.models import Role
+from kpiworkshop.accounts.models import Membership, Organisation, Role
 
 from .models import STAGE_ORDER, Participant, Stage, Workshop
 
@@ -105,6 +105,18 @@ def can_see_internal(actor: Participant | None, workshop: Workshop) -> bool:
 
 def allowed_actions(actor: Participant | None, workshop: Workshop) -> list[Action]:
     return [a for a in Action if allowed(actor, a, workshop)]
+
+
+def can_create_workshop(membership: Membership | None, organisation: Organisation) -> bool:
+    """Create a workshop in ``organisation``: its active facilitators, by organisation
+    membership (there is no workshop yet, so no participant and no stage). ``membership`` is
+    the person's membership of that organisation, or None (anonymous, or not a member)."""
+    return (
+        membership is not None
+        and membership.is_active
+        and membership.organisation_id == organisation.pk
+        and membership.role == Role.FACILITATOR
+    )
 
 
 #: Join codes for roles that steer or decide. Joining with one needs an account in the

@@ -7,12 +7,11 @@ from django.db.models import Count, Q
 
 from kpiworkshop.accounts.models import Organisation, Role
 from kpiworkshop.accounts.selectors import memberships_for_user
-from kpiworkshop.core.audit import audit_target_text
+from kpiworkshop.core.audit import audit_action_label, audit_target_text
 from kpiworkshop.core.fragments import versioned_key
 from kpiworkshop.core.models import AuditEvent
 from kpiworkshop.core.rawrows import loaders, model_columns
 
-from .guidance import AUDIT_LABELS
 from .models import Invitation, Participant, Stage, Workshop
 
 
@@ -45,18 +44,24 @@ def participant_count(*, workshop: Workshop, exclude_facilitators: bool = False)
     return qs.count()
 
 
-def participant_for(*, workshop: Workshop, user, guest_key: str | None) -> Participant | None:
-    """The participant acting in ``workshop`` for this request: the signed-in user's, else the
-    guest cookie's. None when they have not joined."""
-    if user is not None and user.is_authenticated:
-        found = Participant.objects.filter(workshop=workshop, user=user, is_active=True).first()
-        if found is not None:
-            return found
-    if guest_key:
-        return Participant.objects.filter(
-            workshop=workshop, guest_key=guest_key, is_active=True
-        ).first()
-    return None
+#: The request's participant in SQL, over ``p`` (participants): active, by account or by guest
+#: cookie, the account's first (a participant is one or the other: participant_member_xor_guest;
+#: at most one of each per workshop). Parameters: ``request_participant_params``. The one place
+#: this rule is written; ``voting.selectors.voter_and_ballot`` joins its ballot onto it.
+REQUEST_PARTICIPANT_WHERE = (
+    "p.workshop_id = %s AND p.is_active = %s AND (p.user_id = %s OR p.guest_key = %s)"
+)
+REQUEST_PARTICIPANT_ORDER = "ORDER BY CASE WHEN p.user_id IS NULL THEN 1 ELSE 0 END LIMIT 1"
+
+
+def request_participant_params(*, workshop_id: int, user, guest_key: str | None) -> list | None:
+    """The parameters of ``REQUEST_PARTICIPANT_WHERE``; None when the request carries neither an
+    account nor a guest cookie (nobody to look for, no query to run)."""
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    guest_key = guest_key or None
+    if user_id is None and guest_key is None:
+        return None
+    return [workshop_id, True, user_id, guest_key]
 
 
 @cache
@@ -70,10 +75,7 @@ def _participant_with_workshop_sql(using: str, vendor: str) -> tuple[str, list]:
         f"FROM {Participant._meta.db_table} p "
         f"INNER JOIN {Workshop._meta.db_table} w ON w.id = p.workshop_id "
         f"INNER JOIN {Organisation._meta.db_table} o ON o.id = w.organisation_id "
-        "WHERE p.workshop_id = %s AND p.is_active = %s AND (p.user_id = %s OR p.guest_key = %s) "
-        # The account's participant before the cookie's (a participant is one or the other:
-        # participant_member_xor_guest; at most one of each per workshop).
-        "ORDER BY CASE WHEN p.user_id IS NULL THEN 1 ELSE 0 END LIMIT 1"
+        f"WHERE {REQUEST_PARTICIPANT_WHERE} {REQUEST_PARTICIPANT_ORDER}"
     )
     return sql, [people, workshop, organisation]
 
@@ -86,14 +88,13 @@ def participant_with_workshop(*, workshop_id: int, user, guest_key: str | None):
     Equivalent to ``Participant.objects.select_related("workshop__organisation")`` filtered by
     the account, then by the cookie; written once per process as a fixed statement because
     building and compiling that ORM query on every request cost more than running it."""
-    user_id = user.pk if user is not None and user.is_authenticated else None
-    guest_key = guest_key or None
-    if user_id is None and guest_key is None:
+    params = request_participant_params(workshop_id=workshop_id, user=user, guest_key=guest_key)
+    if params is None:
         return None
     using = router.db_for_read(Participant)
     sql, columns = _participant_with_workshop_sql(using, connections[using].vendor)
     with connections[using].cursor() as cursor:
-        cursor.execute(sql, [workshop_id, True, user_id, guest_key])
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None
@@ -188,7 +189,7 @@ def history_for_workshop(*, workshop: Workshop, limit: int = 200) -> list[AuditE
     events = audit_events_for_workshop(workshop=workshop, limit=limit)
     stage_labels = dict(Stage.choices)
     for e in events:
-        e.label = AUDIT_LABELS.get(e.action, e.action)
+        e.label = audit_action_label(e.action)
         e.target_text = audit_target_text(e)
         if e.action == "workshop.stage":
             e.stage_from = stage_labels.get(e.details.get("from"), e.details.get("from"))

@@ -43,7 +43,7 @@ def _clean_display_name(name: str) -> str:
 def workshop_create(*, user, organisation: Organisation, title: str, purpose: str = "") -> Workshop:
     """Create a workshop in draft; the creator becomes its first facilitator."""
     membership = membership_for(user=user, organisation_id=organisation.pk)
-    if membership is None or membership.role != Role.FACILITATOR:
+    if not permissions.can_create_workshop(membership, organisation):
         raise PermissionDenied(_("Only the organisation's facilitators can create workshops."))
     workshop = Workshop(
         organisation=organisation, title=(title or "").strip(), purpose=purpose, created_by=user

@@ -32,6 +32,7 @@ from .access import (
     guest_key_of,
     join_client_of,
     load_workshop,
+    participant_of,
     public_url,
     remember_guest,
 )
@@ -120,7 +121,7 @@ def workshop_create(request: HtmxHttpRequest) -> HttpResponse:
     orgs = [
         m.organisation
         for m in memberships_for_user(user=request.user)
-        if m.role == Role.FACILITATOR
+        if permissions.can_create_workshop(m, m.organisation)
     ]
     if not orgs:
         raise PermissionDenied
@@ -499,9 +500,7 @@ def join_code(request: HtmxHttpRequest, code: str) -> HttpResponse:
         return render(request, "workshops/join_start.html", {"form": form}, status=status)
 
     workshop = invitation.workshop
-    existing = selectors.participant_for(
-        workshop=workshop, user=request.user, guest_key=guest_key_of(request)
-    )
+    existing = participant_of(request, workshop.pk)
     if existing is not None and request.method == "GET":
         return redirect("workshops:detail", pk=workshop.pk)
 

@@ -149,3 +149,46 @@ def test_decided_proposals_cannot_be_withdrawn(state):
     actor, proposal = _setup(Role.AGENT, Stage.REFINE, author=True)
     proposal.state = state
     assert not permissions.can_withdraw(actor, proposal)
+
+
+# --- the one hidden-fields rule, for proposals and catalogue entries alike --------------------
+
+
+@pytest.mark.parametrize(
+    ("internal_fields", "see_internal", "hidden"),
+    [
+        (["owner", "why"], False, {"owner", "why"}),
+        (["owner", "why"], True, set()),
+        ([], False, set()),
+        (None, False, set()),  # an entry published before fields could be marked
+        (None, True, set()),
+    ],
+)
+def test_fields_hidden(internal_fields, see_internal, hidden):
+    assert permissions.fields_hidden(internal_fields, see_internal=see_internal) == hidden
+
+
+def test_fields_hidden_of_several_entries_is_every_field_any_of_them_hides():
+    entries = [["owner"], None, ["why", "owner"]]
+    assert permissions.fields_hidden_of(entries, see_internal=False) == {"owner", "why"}
+    assert permissions.fields_hidden_of(entries, see_internal=True) == frozenset()
+
+
+def test_only_kpis_permissions_turns_internal_fields_into_hidden_ones():
+    # Every other module asks fields_hidden / hidden_fields: none decides from a see-internal
+    # flag and a list of internal fields itself.
+    import re
+    from pathlib import Path
+
+    import kpiworkshop
+
+    derives = re.compile(r"\b(see_)?internal (else|or) .*internal_fields")
+    source = Path(kpiworkshop.__file__).parent
+    found = [
+        f"{path.relative_to(source)}:{n}"
+        for path in source.rglob("*.py")
+        if path.name != "permissions.py" and "migrations" not in path.parts
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if derives.search(line)
+    ]
+    assert found == []

@@ -7,7 +7,7 @@ may do nothing anywhere.
 
 import pytest
 
-from kpiworkshop.accounts.models import Role
+from kpiworkshop.accounts.models import Membership, Organisation, Role
 from kpiworkshop.workshops import permissions
 from kpiworkshop.workshops.models import Participant, Stage, Workshop
 from kpiworkshop.workshops.permissions import Action, stage_moves
@@ -171,3 +171,27 @@ def test_stage_moves_one_step_and_never_back_from_published(stage):
 
 def test_stage_moves_spec_covers_every_stage():
     assert set(MOVES) == set(Stage)
+
+
+# Who may create a workshop in an organisation: an active facilitator of that organisation, by
+# membership (there is no workshop, hence no participant or stage, yet). Anonymous people and
+# people with no membership hold None.
+CREATE = {Role.FACILITATOR}
+MEMBERSHIP_KINDS = ["own organisation", "another organisation", "inactive"]
+
+
+@pytest.mark.parametrize("kind", MEMBERSHIP_KINDS)
+@pytest.mark.parametrize("role", Role.values, ids=str)
+def test_create_workshop_grid(role, kind):
+    organisation = Organisation(pk=3)
+    membership = Membership(
+        organisation_id=3 if kind != "another organisation" else 4,
+        role=role,
+        is_active=kind != "inactive",
+    )
+    want = role in CREATE and kind == "own organisation"
+    assert permissions.can_create_workshop(membership, organisation) is want
+
+
+def test_nobody_without_a_membership_creates_a_workshop():
+    assert permissions.can_create_workshop(None, Organisation(pk=3)) is False
