@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import math
 import os
 import resource
 import shutil
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -374,11 +376,142 @@ def table(results: list[Result], baseline: Result, baselines: list[Result] | Non
         "|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for i, r in enumerate(results):
-        base = baselines[i] if baselines else baseline
-        ratio = base.rps / r.rps if r.rps else float("inf")
+        ratio = ratio_of(r, baselines[i] if baselines else baseline)
         lines.append(
             f"| {r.name} | {r.rps:,.0f} | 1/{ratio:.1f} | {r.p50:.1f} | {r.pct(95):.1f} "
             f"| {r.pct(99):.1f} | {r.errors} | {dict(sorted(r.statuses.items()))} "
             f"| {r.generator} ({100 * r.generator_share:.0f}%) |"
+        )
+    return "\n".join(lines)
+
+
+def ratio_of(result: Result, baseline: Result) -> float:
+    """How many times slower than ``baseline`` (the trivial view) ``result`` served: the x of
+    "1/x" (infinite if it served nothing)."""
+    return baseline.rps / result.rps if result.rps else math.inf
+
+
+def median_spread(values: Sequence[float]) -> tuple[float, float, float]:
+    """The median of ``values`` and their spread: ``(median, lowest, highest)``."""
+    if not values:
+        raise ValueError("no runs")
+    return statistics.median(values), min(values), max(values)
+
+
+def _finite(x: float) -> float | None:
+    return round(x, 3) if math.isfinite(x) else None
+
+
+@dataclass
+class Repeated:
+    """One endpoint measured in several runs, each run paired with the trivial view measured
+    just before it. Each run's ratio is to its own trivial view; what is reported is the median
+    over the runs and their spread (min–max), because one run on a shared machine decides
+    nothing (issue 18: the same page moved ×3 between runs)."""
+
+    name: str
+    #: (the endpoint's run, the trivial view's run just before it), in the order measured.
+    runs: list[tuple[Result, Result]] = field(default_factory=list)
+
+    def add(self, result: Result, baseline: Result) -> None:
+        self.runs.append((result, baseline))
+
+    @property
+    def ratios(self) -> list[float]:
+        """Each run's x of "1/x" (to its own trivial view)."""
+        return [ratio_of(r, b) for r, b in self.runs]
+
+    @property
+    def ratio(self) -> tuple[float, float, float]:
+        return median_spread(self.ratios)
+
+    @property
+    def rps(self) -> tuple[float, float, float]:
+        return median_spread([r.rps for r, _b in self.runs])
+
+    def pct(self, p: float) -> float:
+        """The median over the runs of each run's ``p``-th latency percentile (ms)."""
+        return statistics.median(r.pct(p) for r, _b in self.runs)
+
+    @property
+    def errors(self) -> int:
+        return sum(r.errors for r, _b in self.runs)
+
+    @property
+    def statuses(self) -> dict[int, int]:
+        total: dict[int, int] = {}
+        for r, _b in self.runs:
+            for code, n in r.statuses.items():
+                total[code] = total.get(code, 0) + n
+        return dict(sorted(total.items()))
+
+    def as_json(self) -> dict:
+        """The median, the spread and every run's figures (for ``--json``)."""
+        ratio, rps = self.ratio, self.rps
+        return {
+            "name": self.name,
+            "median": {"ratio": _finite(ratio[0]), "rps": _finite(rps[0]),
+                       "p50_ms": _finite(self.pct(50)), "p95_ms": _finite(self.pct(95)),
+                       "p99_ms": _finite(self.pct(99))},
+            "spread": {"ratio": [_finite(ratio[1]), _finite(ratio[2])],
+                       "rps": [_finite(rps[1]), _finite(rps[2])]},
+            "runs": [
+                {"rps": _finite(r.rps), "ratio": _finite(ratio_of(r, b)),
+                 "trivial_rps": _finite(b.rps), "p50_ms": _finite(r.p50),
+                 "p95_ms": _finite(r.pct(95)), "p99_ms": _finite(r.pct(99)),
+                 "errors": r.errors, "statuses": {str(k): v for k, v in sorted(r.statuses.items())},
+                 "seconds": _finite(r.elapsed), "generator": r.generator,
+                 "generator_cpu_share": _finite(r.generator_share),
+                 "server_cpu_s": _finite(r.server_cpu)}
+                for r, b in self.runs
+            ],
+        }  # fmt: skip
+
+
+def measure_rounds(
+    endpoints: Sequence,
+    measure: Callable[[object], Result],
+    trivial: Callable[[], Result],
+    *,
+    runs: int = 3,
+    name: Callable[[object], str] = lambda e: e[0],
+) -> list[Repeated]:
+    """Measure every endpoint ``runs`` times, each time just after ``trivial()`` (its pair for
+    the ratio). The runs go in rounds, every endpoint once per round, so a passing burst of
+    load on the machine falls on one run of several endpoints rather than on every run of one.
+    """
+    rows = [Repeated(name(e)) for e in endpoints]
+    for _round in range(runs):
+        for row, endpoint in zip(rows, endpoints, strict=True):
+            baseline = trivial()
+            row.add(measure(endpoint), baseline)
+    return rows
+
+
+def _spread(median: float, lo: float, hi: float, fmt, many: bool) -> str:
+    return f"{fmt(median)} ({fmt(lo)}–{fmt(hi)})" if many else fmt(median)
+
+
+def repeated_table(rows: list[Repeated]) -> str:
+    """The Markdown table of several runs: req/s and the ratio to the trivial view as the
+    median with the spread (min–max) across runs in brackets; the latency percentiles as the
+    median of the runs'; errors and statuses summed over the runs; the generator's highest CPU
+    share of any run."""
+    runs = max((len(r.runs) for r in rows), default=1)
+    lines = [
+        f"| endpoint | req/s, median of {runs} (min–max) | ratio to trivial, median (min–max) "
+        "| p50 ms | p95 ms | p99 ms | errors | statuses "
+        f"| generator (max CPU of {CORES} cores) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for row in rows:
+        many = len(row.runs) > 1
+        rps = _spread(*row.rps, lambda x: f"{x:,.0f}", many)
+        ratio = _spread(*row.ratio, lambda x: f"1/{x:.1f}", many)
+        gen = max(row.runs, key=lambda rb: rb[0].generator_share)[0]
+        lines.append(
+            f"| {row.name} | {rps} | {ratio} | {row.pct(50):.1f} | {row.pct(95):.1f} "
+            f"| {row.pct(99):.1f} | {row.errors} | {row.statuses} "
+            f"| {gen.generator} ({100 * gen.generator_share:.0f}%) |"
         )
     return "\n".join(lines)

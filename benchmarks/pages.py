@@ -6,18 +6,33 @@
 Seeds a workshop with --participants participants, 4 join codes and 100 proposals (with
 comments and supporters), and a workshop in the Map stage with 100 mapped KPIs, 12 goals and
 10 audiences, then loads each endpoint
-for --duration seconds from --concurrency keep-alive connections. Prints a Markdown table
-(req/s, ratio to the trivial view, latency percentiles, errors) for docs/benchmarks.md.
+for --duration seconds from --concurrency keep-alive connections, --runs times (default 3),
+each time just after 2 s of the trivial view (that run's ratio is to it). Prints a Markdown
+table for docs/benchmarks.md: req/s and the ratio to the trivial view as the median of the runs
+with their spread (min–max), the median latency percentiles, errors. --json FILE also writes
+every run's figures.
+
+    .venv/bin/python benchmarks/pages.py --duration 1 --runs 2 --only "join link,healthz"
 """
 
 import argparse
 import json
 import platform
+import shlex
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import load, make_server, page_weight, require_wrk, table, weight_table, wrk_load
+from _harness import (
+    load,
+    make_server,
+    measure_rounds,
+    page_weight,
+    repeated_table,
+    require_wrk,
+    weight_table,
+    wrk_load,
+)
 
 SEED = """
 import json
@@ -134,8 +149,16 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
-        "--only", default="", help="only the endpoints whose name has this (and the trivial view)"
+        "--runs", type=int, default=3, help="runs per endpoint; the table shows their median"
     )
+    parser.add_argument(
+        "--only",
+        default="",
+        metavar="NAME[,NAME]",
+        help="only the endpoints whose name contains one of these (case-insensitive; the "
+        "trivial view always)",
+    )
+    parser.add_argument("--json", metavar="FILE", help="also write every run's figures here")
     parser.add_argument(
         "--generator",
         choices=["wrk", "python"],
@@ -143,6 +166,8 @@ def main() -> None:
         help="wrk (compiled, default; `make bench-setup` installs it) or the Python threads",
     )
     args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
     if args.generator == "wrk":
         require_wrk()
 
@@ -194,36 +219,66 @@ def main() -> None:
             ("API: workshops", "/api/v1/workshops", fac),
             ("healthz", "/healthz", {}),
         ]
-        endpoints = [e for e in endpoints if e[0] == "trivial view" or args.only in e[0]]
+        wanted = [part.strip().lower() for part in args.only.split(",") if part.strip()]
+        endpoints = [
+            e
+            for e in endpoints
+            if e[0] == "trivial view" or not wanted or any(w in e[0].lower() for w in wanted)
+        ]
         # Warm-up so every worker has imported everything and opened its connection.
         for _name, path, headers in endpoints:
             load(server.port, "warm", lambda i, t, p=path, h=headers: ("GET", p, None, h),
                  concurrency=2, duration=0.5)  # fmt: skip
-        results, baselines = [], []
-        for name, path, headers in endpoints:
-            # The trivial view again just before each endpoint: the ratio compares neighbours.
+
+        def measure(endpoint, duration=args.duration):
+            name, path, headers = endpoint
             if args.generator == "wrk":
-                baselines.append(wrk_load(server.port, "trivial view", "/bench/trivial",
-                                          concurrency=args.concurrency, duration=2, server=server))  # fmt: skip
-            else:
-                baselines.append(load(server.port, "trivial view",
-                                      lambda i, t: ("GET", "/bench/trivial", None, {}),
-                                      concurrency=args.concurrency, duration=2))  # fmt: skip
-            if args.generator == "wrk":
-                r = wrk_load(server.port, name, path, headers, concurrency=args.concurrency,
-                             duration=args.duration, server=server)  # fmt: skip
-            else:
-                r = load(server.port, name, lambda i, t, p=path, h=headers: ("GET", p, None, h),
-                         concurrency=args.concurrency, duration=args.duration)  # fmt: skip
-            results.append(r)
+                return wrk_load(server.port, name, path, headers, concurrency=args.concurrency,
+                                duration=duration, server=server)  # fmt: skip
+            return load(server.port, name, lambda i, t: ("GET", path, None, headers),
+                        concurrency=args.concurrency, duration=duration)  # fmt: skip
+
+        # The trivial view again just before each run of each endpoint: the ratio compares
+        # neighbours. The runs go in rounds (every endpoint once, then again).
+        rows = measure_rounds(
+            endpoints,
+            measure,
+            lambda: measure(("trivial view", "/bench/trivial", {}), duration=2),
+            runs=args.runs,
+        )
         print(
             f"\n{args.db}, generator {args.generator}, gunicorn {args.workers} workers × 4 "
             f"threads, {args.concurrency} "
-            f"connections, {args.duration:.0f} s per endpoint, {args.participants} participants, "
-            f"Python {platform.python_version()}\n"
+            f"connections, {args.duration:g} s per endpoint and run, {args.runs} runs, "
+            f"{args.participants} participants, Python {platform.python_version()}\n"
         )
-        print(table(results, results[0], baselines))
-        print("\nratio: to the trivial view measured (2 s) just before each endpoint")
+        print(repeated_table(rows))
+        print(
+            f"\nEach of the {args.runs} runs' ratio is to the trivial view measured (2 s) just "
+            "before that endpoint in that run; shown: the median of the runs, in brackets their "
+            "spread (min–max). p50/p95/p99: the median of the runs'. Errors, statuses: all runs."
+        )
+        command = shlex.join(["benchmarks/pages.py", *sys.argv[1:]])
+        if args.json:
+            Path(args.json).write_text(
+                json.dumps(
+                    {
+                        "command": command,
+                        "db": args.db,
+                        "generator": args.generator,
+                        "runs": args.runs,
+                        "duration_s": args.duration,
+                        "trivial_duration_s": 2,
+                        "concurrency": args.concurrency,
+                        "workers": args.workers,
+                        "participants": args.participants,
+                        "python": platform.python_version(),
+                        "endpoints": [row.as_json() for row in rows],
+                    },
+                    indent=2,
+                )
+                + "\n"
+            )
         weights = [
             ("join link page", page_weight(server.port, f"/j/{data['code']}/")),
             ("workshop page (guest)", page_weight(server.port, f"/w/{w}/", guest)),
@@ -233,7 +288,7 @@ def main() -> None:
         ]  # fmt: skip
         print("\nPage weight (a browser accepting br and gzip):\n")
         print(weight_table(weights))
-        print(f"\ncommand: {' '.join(['benchmarks/pages.py', *sys.argv[1:]])}")
+        print(f"\ncommand: {command}")
     finally:
         server.stop()
 
