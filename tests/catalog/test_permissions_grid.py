@@ -47,6 +47,11 @@ PROPOSAL_GRID: dict[str, dict[str, tuple[str, ...]]] = {
         AUTHOR:           ("-",  "-",    "-",   "-", "-", ALL,    "-",      "-"),
         CO_AUTHOR:        ("-",  "-",    "-",   "-", "-", "F",    "-",      "-"),
     },
+    "can_confirm_notes": {  # the facilitator only: an author edits the notes instead
+        STRANGER:         ("-",  "-",    "-",   "-", "-", "F",    "-",      "-"),
+        AUTHOR:           ("-",  "-",    "-",   "-", "-", "F",    "-",      "-"),
+        CO_AUTHOR:        ("-",  "-",    "-",   "-", "-", "F",    "-",      "-"),
+    },
 }
 #: predicate -> who may, stage by stage.
 WORKSHOP_GRID: dict[str, tuple[str, ...]] = {
@@ -61,6 +66,7 @@ PROPOSAL_STATES = {
     "can_decide": {ProposalState.SHORTLISTED},
     "can_resubmit": {ProposalState.CHANGES_REQUESTED},
     "can_write_notes": {ProposalState.SHORTLISTED, ProposalState.APPROVED},
+    "can_confirm_notes": {ProposalState.SHORTLISTED, ProposalState.APPROVED},
 }
 
 OTHER_ORG = "other organisation's facilitator"
