@@ -23,7 +23,7 @@ def _url(path: str, op: dict, *, malformed: bool) -> tuple[str, dict]:
         kind = param["schema"].get("type")
         if param["in"] == "path":
             good = "999999999" if kind == "integer" else "no-such-thing"
-            url = url.replace("{%s}" % param["name"], "x" if malformed else good)
+            url = url.replace("{" + param["name"] + "}", "x" if malformed else good)
         elif malformed and kind in {"integer", "boolean", "number"}:
             query[param["name"]] = "maybe"
     return url, query
