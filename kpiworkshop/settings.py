@@ -252,6 +252,18 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Worker and beat liveness for /healthz (kpiworkshop/core/heartbeat.py): beat sends a heartbeat
+# task this often and records its own; a worker heartbeat older than the stale limit makes
+# /healthz answer 503 when a broker is configured.
+KPIW_HEARTBEAT_SECONDS = env.float("KPIW_HEARTBEAT_SECONDS", default=15.0)
+KPIW_HEARTBEAT_STALE_SECONDS = env.float("KPIW_HEARTBEAT_STALE_SECONDS", default=120.0)
+CELERY_BEAT_SCHEDULER = "kpiworkshop.core.heartbeat:HeartbeatScheduler"
+CELERY_BEAT_SCHEDULE["worker-heartbeat"] = {
+    "task": "kpiworkshop.core.tasks.heartbeat",
+    "schedule": KPIW_HEARTBEAT_SECONDS,
+    "options": {"expires": KPIW_HEARTBEAT_SECONDS},
+}
+
 # --- Outbox (kpiworkshop/core/outbox.py) -----------------------------------------------------
 # A claimed row is left alone this long; after that a killed worker's row is picked up again.
 # It outlasts the hard task time limit, so a running task is never doubled.

@@ -5,6 +5,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from .heartbeat import heartbeat_ages
 from .htmx import HtmxHttpRequest
 
 
@@ -46,24 +47,57 @@ def _cache_status() -> str:
     return "ok"
 
 
+def _background_status() -> dict[str, str | float | None]:
+    """Worker and beat liveness: "eager" without a broker (tasks run in the request), else "ok"
+    or "stale" (no heartbeat within KPIW_HEARTBEAT_STALE_SECONDS, or none ever) with the age
+    of the last heartbeat in seconds; "error" when the database cannot say."""
+    if not settings.CELERY_BROKER_URL:
+        return {"worker": "eager", "worker_age": None, "beat": "eager", "beat_age": None}
+    try:
+        ages = heartbeat_ages()
+    except Exception:
+        return {"worker": "error", "worker_age": None, "beat": "error", "beat_age": None}
+    limit = settings.KPIW_HEARTBEAT_STALE_SECONDS
+    out: dict[str, str | float | None] = {}
+    for name, age in ages.items():
+        out[name] = "ok" if age is not None and age <= limit else "stale"
+        out[f"{name}_age"] = age
+    return out
+
+
 @never_cache
 @require_GET
 def healthz(request: HtmxHttpRequest) -> JsonResponse:
-    """Each component's state for monitoring: database, broker, cache. 503 when any of them is
-    in error. Answers within about 2 s whatever is down. Load balancers use /readyz."""
+    """Each component's state for monitoring: database, broker, cache, and with a broker the
+    workers' and beat's heartbeats (their ages in seconds). 503 when any of them is in error or
+    stale. Answers within about 2 s whatever is down. Load balancers use /readyz."""
     database = _database_status()
     broker = _broker_status()
     cache_state = _cache_status()
-    ok = database == "ok" and broker != "error" and cache_state != "error"
+    background = _background_status() if database == "ok" else _background_unknown()
+    ok = (
+        database == "ok"
+        and broker != "error"
+        and cache_state != "error"
+        and background["worker"] in {"ok", "eager"}
+        and background["beat"] in {"ok", "eager"}
+    )
     return JsonResponse(
         {
             "status": "ok" if ok else "error",
             "database": database,
             "broker": broker,
             "cache": cache_state,
+            **background,
         },
         status=200 if ok else 503,
     )
+
+
+def _background_unknown() -> dict[str, str | float | None]:
+    """Without the database the heartbeats cannot be read; say so, unless there is no broker."""
+    state = "eager" if not settings.CELERY_BROKER_URL else "error"
+    return {"worker": state, "worker_age": None, "beat": state, "beat_age": None}
 
 
 @never_cache
