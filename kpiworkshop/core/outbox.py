@@ -52,9 +52,15 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from .cache import Backoff
 from .models import OutboxItem
 
 log = logging.getLogger(__name__)
+
+# After the broker failed to take a wake-up, requests skip sending for KPIW_CACHE_RETRY_SECONDS
+# (the row waits for the sweep): a hung Redis costs one broker timeout per pause per process,
+# not one per request. Module state on purpose: the broker connection is the process's too.
+_broker_backoff = Backoff()
 
 _claim_until: contextvars.ContextVar[datetime | None] = contextvars.ContextVar(
     "outbox_claim_until", default=None
@@ -105,9 +111,14 @@ def outbox_wake(*, item_id: int) -> bool:
     later. In the embedded set-up (no broker) this runs the row at once, in-process."""
     from .tasks import outbox_process
 
+    broker = bool(settings.CELERY_BROKER_URL)
+    if broker and _broker_backoff.paused():
+        return False
     try:
         outbox_process.apply_async(args=[item_id], retry=False)
     except Exception as exc:
+        if broker:  # eager runs (no broker) raise the task's own errors: no pause for those
+            _broker_backoff.failed()
         log.warning(
             "outbox: could not send the wake-up for item %s (%s: %s); the sweep will",
             item_id,

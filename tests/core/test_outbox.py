@@ -171,3 +171,27 @@ def test_sweep_command_runs_due_rows_here_and_reports(capsys):
     call_command("sweep_outbox", "--run", "--grace", "0")
     assert sorted(c["n"] for c in CALLS) == [1, 2]
     assert "ran 2; pending 0, claimed 0, out of attempts 0" in capsys.readouterr().out
+
+
+# --- issue 17, item 16: a hung broker costs one timeout per few seconds, not one per request ---
+
+
+def test_wake_up_send_backs_off_after_a_broker_failure(db, settings):
+    from kombu.exceptions import OperationalError
+
+    from kpiworkshop.core import outbox
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    outbox._broker_backoff.reset()
+    with mock.patch(
+        "kpiworkshop.core.tasks.outbox_process.apply_async",
+        side_effect=OperationalError("timed out"),
+    ) as send:
+        assert outbox.outbox_wake(item_id=1) is False
+        assert outbox.outbox_wake(item_id=2) is False  # within the pause: not sent, no wait
+        assert send.call_count == 1
+        later = outbox._broker_backoff.until + 0.1
+        with mock.patch("time.monotonic", return_value=later):
+            assert outbox.outbox_wake(item_id=3) is False
+        assert send.call_count == 2
+    outbox._broker_backoff.reset()
