@@ -1,10 +1,16 @@
+import sys
+
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from .dbfaults import RETRY_AFTER_SECONDS, connections_discard_broken, database_error_is_transient
 from .heartbeat import heartbeat_ages
 from .htmx import HtmxHttpRequest
 
@@ -117,3 +123,39 @@ def readyz(request: HtmxHttpRequest) -> JsonResponse:
 def trivial(request: HtmxHttpRequest) -> HttpResponse:
     """The benchmarks' baseline: the cheapest response through the same middleware."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: a transient database failure (a dropped connection, a locked SQLite)
+    answers 503 with Retry-After and a message, so a phone can simply try again; anything else
+    is Django's plain 500 page. core/dbfaults.py says which errors are transient."""
+    exc = sys.exc_info()[1]
+    if exc is None or not database_error_is_transient(exc):
+        return defaults.server_error(request)
+    connections_discard_broken()
+    message = _(
+        "The server lost its connection to the database for a moment. Nothing is wrong with "
+        "what you did: please try again."
+    )
+    htmx = request.headers.get("HX-Request") == "true"
+    try:
+        body = render_to_string(
+            "core/database_unavailable.html",
+            {
+                "message": message,
+                "htmx": htmx,
+                "retry_after": RETRY_AFTER_SECONDS,
+                # A page can simply be asked for again; a form must be sent again by its person.
+                "again": request.get_full_path() if request.method == "GET" else "",
+            },
+        )
+    except Exception:  # no template can be rendered either: plain words still help
+        body = message
+    response = HttpResponse(body, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    if htmx:
+        # Shown in the page's retry slot (base.html) instead of the element that asked.
+        response["HX-Retarget"] = "#kpiw-retry"
+        response["HX-Reswap"] = "outerHTML"
+    return response
