@@ -28,11 +28,7 @@ RETRY_AFTER_SECONDS = 2
 # intervention (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now),
 # serialization failure and deadlock.
 _TRANSIENT_SQLSTATE_PREFIXES = ("08", "57P", "40001", "40P01")
-
-
-def _sqlstate(exc: BaseException) -> str:
-    cause = exc.__cause__ or exc
-    return getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None) or ""
+_SQLITE_BUSY_OR_LOCKED = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED (primary result codes)
 
 
 def database_error_is_transient(exc: BaseException) -> bool:
@@ -43,8 +39,16 @@ def database_error_is_transient(exc: BaseException) -> bool:
         return True
     if not isinstance(exc, OperationalError):
         return False
-    if _sqlstate(exc).startswith(_TRANSIENT_SQLSTATE_PREFIXES):
-        return True
+    cause = exc.__cause__
+    if type(cause).__module__.startswith("psycopg"):
+        # No SQLSTATE: the client lost the server ("server closed the connection
+        # unexpectedly", "consuming input failed"), as when a query is in flight while its
+        # session is terminated. A SQLSTATE: the server said why.
+        state = getattr(cause, "sqlstate", None)
+        return state is None or state.startswith(_TRANSIENT_SQLSTATE_PREFIXES)
+    sqlite_code = getattr(cause, "sqlite_errorcode", None)
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF in _SQLITE_BUSY_OR_LOCKED
     text = str(exc).lower()
     if "database is locked" in text or "database table is locked" in text:
         return True

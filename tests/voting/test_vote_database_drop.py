@@ -45,6 +45,22 @@ def test_a_transient_database_error_answers_503_with_retry_after_and_a_message(p
     assert "riprova" in page.content.decode().lower()
 
 
+def test_a_connection_lost_by_the_client_answers_503(phone):
+    """What psycopg raises when the socket dies under a query ("consuming input failed: server
+    closed the connection unexpectedly"): a client-side error, without a SQLSTATE."""
+    import psycopg
+
+    client, url, data, _voter = phone
+    lost = psycopg.OperationalError("consuming input failed: server closed the connection")
+
+    def dropped(**kwargs):
+        raise OperationalError(str(lost)) from lost
+
+    with mock.patch.object(services, "vote_cast", side_effect=dropped):
+        response = client.post(url, data, **HX)
+    assert response.status_code == 503
+
+
 def test_other_database_errors_stay_500(phone):
     client, url, data, _voter = phone
     with mock.patch.object(
@@ -119,3 +135,44 @@ def test_connection_terminated_between_requests_is_replaced_by_the_health_check(
     response = client.post(url, data, **HX)
     assert response.status_code == 200
     assert Vote.objects.filter(participant=voter).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_connection_terminated_while_a_query_is_in_flight_answers_503(postgres_only, phone):
+    """The session dies while its query runs, inside the vote's transaction."""
+    import threading
+
+    client, url, data, voter = phone
+    real = services._refresh_for_vote
+
+    def slow_then_dropped(*args, **kwargs):
+        killer = threading.Timer(0.3, _terminate_pid, args=[connection.connection.info.backend_pid])
+        killer.start()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_sleep(3)")
+        finally:
+            killer.join()
+        return real(*args, **kwargs)
+
+    with mock.patch.object(services, "_refresh_for_vote", side_effect=slow_then_dropped):
+        response = client.post(url, data, **HX)
+    assert response.status_code == 503
+    assert client.post(url, data, **HX).status_code == 200
+    assert Vote.objects.filter(participant=voter).count() == 1
+
+
+def _terminate_pid(pid: int) -> None:
+    import psycopg
+    from django.db import connections
+
+    settings = connections["default"].settings_dict
+    with psycopg.connect(
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+        user=settings["USER"],
+        dbname=settings["NAME"],
+        autocommit=True,
+    ) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
