@@ -51,3 +51,52 @@ def test_sqlite_is_tuned_for_concurrent_writers_however_it_is_configured(tmp_pat
     )
     state = _probe(tmp_path, **env)
     assert state == {"mode": "wal", "busy": 20000, "fks": 1, "tx": "IMMEDIATE", "vendor": "sqlite"}
+
+
+CONCURRENT_WRITERS = """
+import threading, time, django
+django.setup()
+from django.core.management import call_command
+from django.db import connections, transaction
+from django.utils import timezone
+call_command("migrate", "-v0")
+from kpiworkshop.core.models import Heartbeat
+errors = []
+barrier = threading.Barrier(20)
+def work(i):
+    try:
+        barrier.wait()
+        with transaction.atomic():
+            list(Heartbeat.objects.all())  # read, then write: the lock upgrade that fails
+            time.sleep(0.02)
+            Heartbeat.objects.create(name=f"t{i}", seen_at=timezone.now())
+    except Exception as exc:
+        errors.append(str(exc))
+    finally:
+        connections.close_all()
+threads = [threading.Thread(target=work, args=(i,)) for i in range(20)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(len(errors), sorted(set(errors)))
+"""
+
+
+def test_twenty_simultaneous_writers_on_sqlite_through_database_url_all_succeed(tmp_path):
+    environment = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "KPIW_SQLITE_PATH"}
+    }
+    environment |= {
+        "DJANGO_SETTINGS_MODULE": "kpiworkshop.settings",
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'room.sqlite3'}",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", CONCURRENT_WRITERS],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert out.stdout.strip().splitlines()[-1] == "0 []"
