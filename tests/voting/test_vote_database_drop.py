@@ -10,6 +10,7 @@ from django.test import Client
 from kpiworkshop.voting import services
 from kpiworkshop.voting.models import Method, Vote
 from tests.conftest import as_guest
+from tests.core.test_standards import assert_strict
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -43,6 +44,7 @@ def test_a_transient_database_error_answers_503_with_retry_after_and_a_message(p
     assert page.status_code == 503
     assert '<html lang="it">' in page.content.decode()
     assert "riprova" in page.content.decode().lower()
+    assert_strict(page)  # the middleware still adds its headers (Content-Security-Policy)
 
 
 def test_a_connection_lost_by_the_client_answers_503(phone):
