@@ -105,14 +105,16 @@ def outbox_add(
     return item
 
 
-def outbox_wake(*, item_id: int) -> bool:
+def outbox_wake(*, item_id: int, wait_for_backoff: bool = True) -> bool:
     """Send the wake-up message for a row. Never raises and never waits long (the broker's
     timeouts are short, see settings): if the broker is unreachable the sweep sends it again
-    later. In the embedded set-up (no broker) this runs the row at once, in-process."""
+    later. In the embedded set-up (no broker) this runs the row at once, in-process. After a
+    broker failure it sends nothing for KPIW_CACHE_RETRY_SECONDS (returns False at once)
+    unless ``wait_for_backoff`` is False, as for the sweep."""
     from .tasks import outbox_process
 
     broker = bool(settings.CELERY_BROKER_URL)
-    if broker and _broker_backoff.paused():
+    if broker and wait_for_backoff and _broker_backoff.paused():
         return False
     try:
         outbox_process.apply_async(args=[item_id], retry=False)
@@ -126,6 +128,7 @@ def outbox_wake(*, item_id: int) -> bool:
             exc,
         )
         return False
+    _broker_backoff.reset()  # the broker took it: requests send their wake-ups again
     return True
 
 
@@ -192,7 +195,9 @@ def outbox_sweep(*, run: bool = False, grace_seconds: float | None = None, limit
     for item_id in ids:
         if run:
             outbox_run(item_id=item_id)
-        elif not outbox_wake(item_id=item_id):
+        # The sweep runs off the request path and exists to retry: it tries the broker even
+        # while requests leave it alone, and a success ends their pause.
+        elif not outbox_wake(item_id=item_id, wait_for_backoff=False):
             break  # the broker is down: the next sweep tries again
         handled += 1
     return handled
