@@ -9,3 +9,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kpiworkshop.settings")
 app = Celery("kpiworkshop")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Workers and beat record heartbeats for /healthz (the worker_ready receiver lives there).
+import kpiworkshop.core.heartbeat  # noqa: E402, F401

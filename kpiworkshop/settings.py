@@ -97,6 +97,18 @@ TEMPLATES = [
 # WAL lets readers proceed during a write, IMMEDIATE takes the write lock at BEGIN so two
 # writers queue instead of failing on lock upgrade, and the busy timeout makes them wait.
 SQLITE_PATH = env("KPIW_SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3"))
+# The same tuning whichever way SQLite is chosen (the default path or DATABASE_URL=sqlite:///…):
+# without it 20 simultaneous approvals answered "database is locked" (issue 17).
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": (
+        "PRAGMA journal_mode=WAL;"
+        "PRAGMA synchronous=NORMAL;"
+        "PRAGMA busy_timeout=20000;"
+        "PRAGMA foreign_keys=ON;"
+    ),
+}
 if env("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
@@ -110,19 +122,11 @@ else:
             # costs more than most of our pages.
             "CONN_MAX_AGE": env.int("DB_CONN_MAX_AGE", default=600),
             "CONN_HEALTH_CHECKS": True,
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": (
-                    "PRAGMA journal_mode=WAL;"
-                    "PRAGMA synchronous=NORMAL;"
-                    "PRAGMA busy_timeout=20000;"
-                    "PRAGMA foreign_keys=ON;"
-                ),
-            },
             "TEST": {"NAME": env("KPIW_SQLITE_TEST_PATH", default=None)},
         }
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS | DATABASES["default"].get("OPTIONS", {})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (rate limits, throttles). Use Redis in production: CACHE_URL=redis://… -----------
@@ -251,6 +255,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kpiworkshop.catalog.tasks.review_reminders_send",
         "schedule": env.float("KPIW_REVIEW_REMINDER_SECONDS", default=3600.0),
     },
+}
+
+# Worker and beat liveness for /healthz (kpiworkshop/core/heartbeat.py): beat sends a heartbeat
+# task this often and records its own; a worker heartbeat older than the stale limit makes
+# /healthz answer 503 when a broker is configured.
+KPIW_HEARTBEAT_SECONDS = env.float("KPIW_HEARTBEAT_SECONDS", default=15.0)
+KPIW_HEARTBEAT_STALE_SECONDS = env.float("KPIW_HEARTBEAT_STALE_SECONDS", default=120.0)
+CELERY_BEAT_SCHEDULER = "kpiworkshop.core.heartbeat:HeartbeatScheduler"
+CELERY_BEAT_SCHEDULE["worker-heartbeat"] = {
+    "task": "kpiworkshop.core.tasks.heartbeat",
+    "schedule": KPIW_HEARTBEAT_SECONDS,
+    "options": {"expires": KPIW_HEARTBEAT_SECONDS},
 }
 
 # --- Outbox (kpiworkshop/core/outbox.py) -----------------------------------------------------

@@ -28,3 +28,6 @@ if settings.DEBUG:  # pragma: no cover
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# A dropped database connection answers 503 "try again", not 500 (core/dbfaults.py).
+handler500 = "kpiworkshop.core.views.server_error"

@@ -119,3 +119,13 @@ def operator(client, db):
     user = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _broker_backoff_reset():
+    # A test that made the broker fail must not leave the next test's wake-ups paused.
+    from kpiworkshop.core.outbox import _broker_backoff
+
+    _broker_backoff.reset()
+    yield
+    _broker_backoff.reset()

@@ -830,6 +830,8 @@ MAX_BREAKDOWN = 60
 FUTURE_DAYS = periods.FUTURE_DAYS
 MAX_CSV_BYTES = 1_000_000
 MAX_CSV_ROWS = 5000
+#: The columns a values CSV may have, in the order the messages name them.
+CSV_COLUMNS = ("period", "value", "breakdown")
 
 
 def _org_audit(actor, action: str, organisation_id: int, target=None, **details) -> None:
@@ -1022,6 +1024,34 @@ def _name_of(user) -> str:
     return (getattr(user, "display_name", "") or user.get_username())[:150]
 
 
+def _check_csv_header(header: list[str]) -> None:
+    """A values CSV names period and value, optionally breakdown, each once, and nothing else:
+    a column we would drop without a word (a comment, a second value) is refused instead, and
+    the message stays short however many columns the file has."""
+    allowed = ", ".join(CSV_COLUMNS)
+    unknown = [h for h in header if h not in CSV_COLUMNS]
+    if unknown:
+        names = [f"“{h[:30]}”" if h else _("(unnamed)") for h in unknown[:5]]
+        raise ValidationError(
+            _(
+                "Line 1: unknown columns %(unknown)s (the header has %(n)d columns). A values "
+                "file has only the columns %(allowed)s."
+            )
+            % {
+                "n": len(header),
+                "allowed": allowed,
+                "unknown": ", ".join(names) + ("…" if len(unknown) > 5 else ""),
+            }
+        )
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise ValidationError(
+            _("Line 1: the column %(name)s is named more than once.") % {"name": ", ".join(twice)}
+        )
+    if "period" not in header or "value" not in header:
+        raise ValidationError(_("Line 1: the header must name the columns period and value."))
+
+
 @transaction.atomic
 def measurements_import_csv(
     *, reader: permissions.Reader | None, user, entry: CatalogEntry, data: bytes
@@ -1039,14 +1069,14 @@ def measurements_import_csv(
     if not text.strip():
         raise ValidationError(_("The file is empty."))
     try:
-        dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;\t")
+        # The header's start is enough to tell the delimiter (a huge header is refused below).
+        dialect = csv.Sniffer().sniff(text.splitlines()[0][:1000], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
     reader_csv = csv.reader(io.StringIO(text), dialect)
     header = [h.strip().lower() for h in next(reader_csv, [])]
-    if "period" not in header or "value" not in header:
-        raise ValidationError(_("Line 1: the header must name the columns period and value."))
-    col = {name: header.index(name) for name in ("period", "value", "breakdown") if name in header}
+    _check_csv_header(header)
+    col = {name: header.index(name) for name in CSV_COLUMNS if name in header}
     existing = set(
         Measurement.objects.filter(
             organisation_id=entry.release.organisation_id, kpi_uid=entry.kpi_uid
@@ -1062,6 +1092,13 @@ def measurements_import_csv(
         if len(rows) + len(errors) >= MAX_CSV_ROWS:
             errors.append(_("More than %(n)d rows.") % {"n": MAX_CSV_ROWS})
             break
+
+        if len(cells) > len(header):
+            errors.append(
+                _("Line %(n)d: %(c)d cells, but the header names %(h)d columns.")
+                % {"n": line, "c": len(cells), "h": len(header)}
+            )
+            continue
 
         def cell(name, cells=cells):
             i = col.get(name)

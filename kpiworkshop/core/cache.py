@@ -9,7 +9,8 @@ instance (Django keeps one per thread), never in module state.
 
 Code that must *know* whether the cache answered — the join throttle, which fails open on
 purpose and skips counting, and ``/healthz`` — uses the ``strict`` alias: the same server through
-Django's plain backend, whose errors propagate.
+Django's plain backend, whose errors propagate — at once, without asking Redis, for
+``KPIW_CACHE_RETRY_SECONDS`` after a failure (``FailFastRedisCache``).
 """
 
 import logging
@@ -69,8 +70,79 @@ class ResilientRedisCache(RedisCache):
         self._guarded(lambda: RedisCache.delete_many(self, keys, version), None)
 
 
+class Backoff:
+    """After a failure of a remote service, "leave it alone for ``KPIW_CACHE_RETRY_SECONDS``":
+    a hung Redis then costs one timeout per pause, not one per request. One per cache backend
+    instance (per thread); the broker's wake-up send has one per process (core/outbox.py)."""
+
+    def __init__(self) -> None:
+        self.until = 0.0
+
+    def paused(self) -> bool:
+        return time.monotonic() < self.until
+
+    def failed(self) -> float:
+        pause = getattr(settings, "KPIW_CACHE_RETRY_SECONDS", 5)
+        self.until = time.monotonic() + pause
+        return pause
+
+    def reset(self) -> None:
+        self.until = 0.0
+
+
+class CacheUnavailable(RedisError):
+    """Raised without asking Redis while the ``strict`` cache pauses after a failure."""
+
+
+class FailFastRedisCache(RedisCache):
+    """Django's Redis cache whose errors propagate (the ``strict`` alias), but which after a
+    failure raises ``CacheUnavailable`` at once for ``KPIW_CACHE_RETRY_SECONDS`` instead of
+    waiting for the socket timeout again: the join throttle fails open in microseconds."""
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._backoff = Backoff()
+
+    @property
+    def _down_until(self) -> float:
+        return self._backoff.until
+
+    @property
+    def _cache(self):
+        if self._backoff.paused():
+            raise CacheUnavailable("cache paused after a failure")
+        watch = self.__dict__.get("_watched_client")
+        if watch is None:  # one client (and connection pool) per backend, as in RedisCache
+            client = self._class(self._servers, **self._options)
+            watch = self.__dict__["_watched_client"] = _FailureWatch(client, self._backoff)
+        return watch
+
+
+class _FailureWatch:
+    """The cache client, starting the back-off when one of its commands fails."""
+
+    def __init__(self, client, backoff: Backoff) -> None:
+        self._client, self._backoff = client, backoff
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._client, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            try:
+                return attr(*args, **kwargs)
+            except RedisError as exc:
+                pause = self._backoff.failed()
+                log.warning("cache unreachable (%s): failing fast for %s s", exc, pause)
+                raise
+
+        return call
+
+
 def redis_caches(location: str, options: dict) -> dict:
-    """``CACHES`` for a Redis server: ``default`` (resilient) and ``strict`` (plain)."""
+    """``CACHES`` for a Redis server: ``default`` (resilient) and ``strict`` (errors reported,
+    failing fast for a while after one)."""
     plain = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": location,
@@ -78,5 +150,5 @@ def redis_caches(location: str, options: dict) -> dict:
     }
     return {
         "default": plain | {"BACKEND": "kpiworkshop.core.cache.ResilientRedisCache"},
-        "strict": plain,
+        "strict": plain | {"BACKEND": "kpiworkshop.core.cache.FailFastRedisCache"},
     }

@@ -109,3 +109,19 @@ class OutboxItem(models.Model):
     def __str__(self) -> str:
         state = "done" if self.done_at else f"attempts {self.attempts}"
         return f"{self.task} {self.key} ({state})"
+
+
+class Heartbeat(models.Model):
+    """When a background process last showed it was alive: ``worker`` (a worker ran the
+    heartbeat task beat sends, or started) and ``beat`` (the scheduler ticked). Read by
+    /healthz (core/heartbeat.py)."""
+
+    name = models.CharField(_("process"), max_length=20, primary_key=True)
+    seen_at = models.DateTimeField(_("last seen"))
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.seen_at:%Y-%m-%d %H:%M:%S}"

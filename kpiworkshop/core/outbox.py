@@ -61,9 +61,15 @@ from django.db import connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from .cache import Backoff
 from .models import OutboxItem
 
 log = logging.getLogger(__name__)
+
+# After the broker failed to take a wake-up, requests skip sending for KPIW_CACHE_RETRY_SECONDS
+# (the row waits for the sweep): a hung Redis costs one broker timeout per pause per process,
+# not one per request. Module state on purpose: the broker connection is the process's too.
+_broker_backoff = Backoff()
 
 
 class OutboxRetry(Exception):
@@ -153,11 +159,19 @@ def _run_in_thread(item_id: int) -> None:
         connections.close_all()
 
 
-def outbox_wake(*, item_id: int, time_limit: int | None = None, background: bool = False) -> bool:
+def outbox_wake(
+    *,
+    item_id: int,
+    time_limit: int | None = None,
+    background: bool = False,
+    wait_for_backoff: bool = True,
+) -> bool:
     """Send the wake-up message for a row. Never raises and never waits long (the broker's
     timeouts are short, see settings): if the broker is unreachable the sweep sends it again
     later. In the embedded set-up (no broker) this runs the row at once, in-process: in a new
-    thread with ``background`` (unless ``KPIW_OUTBOX_THREADS`` is off), else in this one."""
+    thread with ``background`` (unless ``KPIW_OUTBOX_THREADS`` is off), else in this one.
+    After a broker failure it sends nothing for KPIW_CACHE_RETRY_SECONDS (returns False at
+    once) unless ``wait_for_backoff`` is False, as for the sweep."""
     from .tasks import outbox_process
 
     if background and settings.CELERY_TASK_ALWAYS_EAGER and settings.KPIW_OUTBOX_THREADS:
@@ -167,10 +181,15 @@ def outbox_wake(*, item_id: int, time_limit: int | None = None, background: bool
             target=_run_in_thread, args=(item_id,), name=f"outbox-{item_id}", daemon=False
         ).start()
         return True
+    broker = bool(settings.CELERY_BROKER_URL)
+    if broker and wait_for_backoff and _broker_backoff.paused():
+        return False
     limits = {"soft_time_limit": time_limit, "time_limit": time_limit + 60} if time_limit else {}
     try:
         outbox_process.apply_async(args=[item_id], retry=False, **limits)
     except Exception as exc:
+        if broker:  # eager runs (no broker) raise the task's own errors: no pause for those
+            _broker_backoff.failed()
         log.warning(
             "outbox: could not send the wake-up for item %s (%s: %s); the sweep will",
             item_id,
@@ -178,6 +197,7 @@ def outbox_wake(*, item_id: int, time_limit: int | None = None, background: bool
             exc,
         )
         return False
+    _broker_backoff.reset()  # the broker took it: requests send their wake-ups again
     return True
 
 
@@ -249,7 +269,9 @@ def outbox_sweep(*, run: bool = False, grace_seconds: float | None = None, limit
     for item_id, time_limit in rows:
         if run:
             outbox_run(item_id=item_id)
-        elif not outbox_wake(item_id=item_id, time_limit=time_limit):
+        # The sweep runs off the request path and exists to retry: it tries the broker even
+        # while requests leave it alone, and a success ends their pause.
+        elif not outbox_wake(item_id=item_id, time_limit=time_limit, wait_for_backoff=False):
             break  # the broker is down: the next sweep tries again
         handled += 1
     return handled

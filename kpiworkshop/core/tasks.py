@@ -17,3 +17,11 @@ def outbox_sweep() -> int:
     from .outbox import outbox_sweep as sweep
 
     return sweep()
+
+
+@shared_task(ignore_result=True)
+def heartbeat() -> None:
+    """Sent by beat every KPIW_HEARTBEAT_SECONDS: a worker running it is alive (/healthz)."""
+    from .heartbeat import heartbeat_record
+
+    heartbeat_record(name="worker")

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema, Status
 
+from kpiworkshop.core.api_errors import ErrorOut
 from kpiworkshop.workshops.access import api_access
 
 from . import permissions, selectors
@@ -107,7 +108,7 @@ def list_ballots(request: HttpRequest, workshop_id: int):
 
 @router.get(
     "/workshops/{workshop_id}/ballots/{ballot_id}/results",
-    response={200: ResultsOut, 403: dict},
+    response={200: ResultsOut, 403: ErrorOut},
     summary="A round's results",
 )
 def ballot_results(

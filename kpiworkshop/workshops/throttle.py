@@ -11,8 +11,10 @@ When the cache is unreachable the throttle *fails open*, deliberately: the attem
 and a warning is logged. Failing closed would lock every room out of joining for as long as
 Redis is down, while failing open only lets a guesser try more codes for that time, out of
 25^6 (about 244 million), against a code that is also usually limited in time and people. The
-cache's short socket timeouts (settings) keep the cost of a dead Redis to milliseconds, and a
-request makes at most two attempts at it.
+cache's short socket timeouts (settings) keep the cost of a dead Redis to milliseconds, a
+request makes at most one attempt at it, and after a failure the ``strict`` cache answers
+"unavailable" at once for a few seconds (core/cache.py), so a hung Redis costs one timeout per
+pause, not one per join.
 """
 
 import hashlib

@@ -25,6 +25,23 @@ document.addEventListener("DOMContentLoaded", () => {
         e.preventDefault();
       }
     });
+    // A 503 with Retry-After ("the database connection dropped, try again", core/dbfaults.py)
+    // carries a message for the page's #kpiw-retry slot: show it instead of doing nothing.
+    document.body.addEventListener("htmx:beforeSwap", (e) => {
+      const xhr = e.detail.xhr;
+      if (xhr.status === 503 && xhr.getResponseHeader("Retry-After") && document.getElementById("kpiw-retry")) {
+        e.detail.shouldSwap = true;
+        e.detail.isError = false;
+      }
+    });
+    // A later answer that went through clears the "try again" message.
+    document.body.addEventListener("htmx:afterRequest", (e) => {
+      const slot = document.getElementById("kpiw-retry");
+      if (!slot || !slot.textContent || !e.detail.xhr || e.detail.xhr.status >= 400) return;
+      const empty = document.createElement("div");
+      empty.id = "kpiw-retry";
+      slot.replaceWith(empty);
+    });
     // Move focus to swapped-in error messages so screen readers announce them.
     document.body.addEventListener("htmx:afterSwap", (e) => {
       const alert = e.detail.elt.querySelector && e.detail.elt.querySelector("[data-autofocus]");

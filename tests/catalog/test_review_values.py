@@ -200,3 +200,55 @@ def test_values_baseline_and_summary_without_trailing_zeros_in_the_readers_local
     assert "Valore di partenza 38,5." in italian and "Obiettivo 40,5." in italian
     assert "Latest value 100 (" in english
     assert ">38,5 %</td>" in italian and ">100 %</td>" in italian
+
+
+def test_csv_import_refuses_unknown_columns_and_names_them(organisation, entry):
+    fac, reader = member(organisation, Role.FACILITATOR)
+    data = b"period,value,comment\n2026-01,70,ok\n"
+    with pytest.raises(ValidationError) as exc:
+        services.measurements_import_csv(reader=reader, user=fac, entry=entry, data=data)
+    text = " ".join(exc.value.messages)
+    assert "comment" in text and "period, value, breakdown" in text
+    from django.utils import translation
+
+    with translation.override("it"), pytest.raises(ValidationError) as exc:
+        services.measurements_import_csv(reader=reader, user=fac, entry=entry, data=data)
+    assert "colonne sconosciute" in " ".join(exc.value.messages)
+    assert not Measurement.objects.exists()
+
+
+def test_csv_import_refuses_a_file_of_100001_columns(organisation, entry):
+    fac, reader = member(organisation, Role.FACILITATOR)
+    extra = ",".join(f"c{i}" for i in range(99_999))
+    data = f"period,value,{extra}\n2026-01,70\n".encode()
+    with pytest.raises(ValidationError) as exc:
+        services.measurements_import_csv(reader=reader, user=fac, entry=entry, data=data)
+    text = " ".join(exc.value.messages)
+    assert "100001 columns" in text
+    assert len(text) < 500  # a message, not the header echoed back
+    assert not Measurement.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"period,value,value\n2026-01,70,71\n", b"period,value\n2026-01,70,extra\n"],
+    ids=["column twice", "row longer than the header"],
+)
+def test_csv_import_refuses_ambiguous_columns(organisation, entry, data):
+    fac, reader = member(organisation, Role.FACILITATOR)
+    with pytest.raises(ValidationError):
+        services.measurements_import_csv(reader=reader, user=fac, entry=entry, data=data)
+    assert not Measurement.objects.exists()
+
+
+def test_csv_upload_with_unknown_columns_answers_422_with_the_message(client, organisation, entry):
+    fac, _reader = member(organisation, Role.FACILITATOR)
+    client.force_login(fac)
+    url = reverse("catalog:import", args=[organisation.slug, "1.0", entry.kpi_uid])
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("v.csv", b"period,value,note\n2026-01,70,x\n", "text/csv")
+    response = client.post(url, {"file": upload}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    assert "note" in response.content.decode()
+    assert not Measurement.objects.exists()

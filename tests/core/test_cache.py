@@ -50,3 +50,38 @@ def test_pages_with_cached_fragments_answer_without_redis(
     # The workshop page caches its invitation form; the board caches its cards.
     assert client.get(reverse("workshops:detail", args=[workshop.pk])).status_code == 200
     assert client.get(reverse("kpis:board", args=[workshop.pk])).status_code == 200
+
+
+# --- issue 17, item 16: a hung Redis costs one timeout per few seconds, not one per request ---
+
+
+def test_strict_cache_fails_fast_after_a_failure_until_the_pause_ends(dead_redis, settings):
+    from redis.exceptions import RedisError
+
+    with pytest.raises(RedisConnectionError):
+        caches["strict"].get("k")  # the timeout that starts the pause
+    with (
+        mock.patch(
+            "django.core.cache.backends.redis.RedisCacheClient.get_many",
+            side_effect=AssertionError("Redis asked again during the pause"),
+        ),
+        pytest.raises(RedisError),
+    ):  # still reported to the code that must know
+        caches["strict"].get_many(["k"])
+    later = caches["strict"]._down_until + 0.1
+    with mock.patch("time.monotonic", return_value=later), pytest.raises(RedisConnectionError):
+        caches["strict"].get("k")  # the pause is over: Redis is tried again
+
+
+def test_join_throttle_pays_one_cache_timeout_per_pause_not_per_join(dead_redis):
+    from kpiworkshop.workshops.throttle import JoinClient, join_throttle_check
+
+    client = JoinClient(device="d", address="a")
+    with mock.patch(
+        "django.core.cache.backends.redis.RedisCacheClient.get_many",
+        side_effect=RedisConnectionError("timed out"),
+    ) as get_many:
+        assert [join_throttle_check(client=client, code="ABC") for _ in range(5)] == [
+            "unavailable"
+        ] * 5
+    assert get_many.call_count == 1

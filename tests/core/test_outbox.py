@@ -240,3 +240,45 @@ def test_background_work_runs_after_the_commit_without_holding_the_caller(settin
         assert time.monotonic() < deadline, "the background run did not finish"
         time.sleep(0.1)
     assert len(CALLS) == 1
+
+
+# --- issue 17, item 16: a hung broker costs one timeout per few seconds, not one per request ---
+
+
+def test_wake_up_send_backs_off_after_a_broker_failure(db, settings):
+    from kombu.exceptions import OperationalError
+
+    from kpiworkshop.core import outbox
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    outbox._broker_backoff.reset()
+    with mock.patch(
+        "kpiworkshop.core.tasks.outbox_process.apply_async",
+        side_effect=OperationalError("timed out"),
+    ) as send:
+        assert outbox.outbox_wake(item_id=1) is False
+        assert outbox.outbox_wake(item_id=2) is False  # within the pause: not sent, no wait
+        assert send.call_count == 1
+        later = outbox._broker_backoff.until + 0.1
+        with mock.patch("time.monotonic", return_value=later):
+            assert outbox.outbox_wake(item_id=3) is False
+        assert send.call_count == 2
+    outbox._broker_backoff.reset()
+
+
+def test_the_sweep_tries_the_broker_during_the_pause_and_its_success_ends_it(db, settings):
+    from kombu.exceptions import OperationalError
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    item = OutboxItem.objects.create(task="t", due_at=timezone.now() - timedelta(minutes=5))
+    with mock.patch(
+        "kpiworkshop.core.tasks.outbox_process.apply_async",
+        side_effect=OperationalError("timed out"),
+    ):
+        assert outbox.outbox_wake(item_id=item.pk) is False  # a request: the pause starts
+    assert outbox._broker_backoff.paused()
+    with mock.patch("kpiworkshop.core.tasks.outbox_process.apply_async") as send:
+        assert outbox.outbox_sweep(grace_seconds=0) == 1  # Redis is back: the sweep sends
+        assert send.call_count == 1
+        assert not outbox._broker_backoff.paused()
+        assert outbox.outbox_wake(item_id=item.pk) is True  # and requests send again

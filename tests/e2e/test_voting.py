@@ -257,3 +257,34 @@ def test_projector_board_text_is_legible_from_the_back_of_the_room(room, project
     small = [(size, text) for size, text in sizes if size < 20]
     assert sizes and not small, f"text under 20 px on the board: {small}"
     check_axe(projector, name="board-legible")
+
+
+def test_a_dropped_database_connection_asks_the_phone_to_try_again(room, phone_page):
+    """Issue 17, item 11: a tap that meets a dropped database connection shows "try again" on
+    the page (503), and the next tap goes through and clears it."""
+    from unittest import mock
+
+    from django.db import OperationalError
+
+    workshop, facilitator, _proposals = room
+    ballot = services.ballot_create(
+        actor=facilitator, workshop=workshop, title="Dots round", method=Method.DOTS, dot_budget=3
+    )
+    ballot = services.ballot_open(actor=facilitator, ballot=ballot)
+    phone = phone_page
+    join(phone, workshop, "Gina")
+    phone.goto(f"/w/{workshop.pk}/ballots/{ballot.pk}/")
+    give = phone.get_by_role("button", name="Give a dot to First contact resolution")
+    with mock.patch.object(
+        services, "vote_cast", side_effect=OperationalError("database is locked")
+    ):
+        give.click()
+        alert = phone.locator("#kpiw-retry")
+        expect(alert).to_contain_text("please try again")
+        expect(alert).to_have_attribute("role", "alert")
+    expect(phone.get_by_text("Dots left: 3 of 3")).to_be_visible()
+    check_axe(phone, name="ballot-retry-message")
+    give.click()
+    expect(phone.get_by_text("Dots left: 2 of 3")).to_be_visible()
+    expect(phone.locator("#kpiw-retry")).to_be_empty()
+    assert Vote.objects.get(ballot=ballot).value == 1
