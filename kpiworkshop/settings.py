@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "kpiworkshop.accounts",
     "kpiworkshop.workshops",
     "kpiworkshop.kpis",
+    "kpiworkshop.datasets",
     "kpiworkshop.voting",
     "kpiworkshop.mapping",
     "kpiworkshop.catalog",

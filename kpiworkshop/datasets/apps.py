@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DatasetsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "kpiworkshop.datasets"
+    label = "datasets"
+    verbose_name = _("Datasets and computable definitions")
