@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from sqlglot import exp
 
 from .expressions import COLUMN_NAME, column, expression_check, expression_columns
@@ -21,28 +22,33 @@ from .expressions import COLUMN_NAME, column, expression_check, expression_colum
 SPEC_VERSION = 1
 
 AGGREGATIONS = {
-    "count": _("number of rows"),
-    "count_distinct": _("number of distinct values of"),
-    "sum": _("sum of"),
-    "avg": _("average of"),
-    "median": _("median of"),
-    "p90": _("90th percentile of"),
+    "count": pgettext_lazy("aggregation", "number of rows"),
+    "count_distinct": pgettext_lazy("aggregation", "number of distinct values of"),
+    "sum": pgettext_lazy("aggregation", "sum of"),
+    "avg": pgettext_lazy("aggregation", "average of"),
+    "median": pgettext_lazy("aggregation", "median of"),
+    "p90": pgettext_lazy("aggregation", "90th percentile of"),
 }
 OPERATORS = {
-    "is": _("is"),
-    "is_not": _("is not"),
-    "in": _("is one of"),
-    "not_in": _("is none of"),
-    "is_true": _("is yes"),
-    "is_false": _("is no"),
-    "gt": _("is more than"),
-    "lt": _("is less than"),
-    "gte": _("is at least"),
-    "lte": _("is at most"),
-    "is_empty": _("is empty"),
-    "is_not_empty": _("is not empty"),
+    "is": pgettext_lazy("filter", "is"),
+    "is_not": pgettext_lazy("filter", "is not"),
+    "in": pgettext_lazy("filter", "is one of"),
+    "not_in": pgettext_lazy("filter", "is none of"),
+    "is_true": pgettext_lazy("filter", "is yes"),
+    "is_false": pgettext_lazy("filter", "is no"),
+    "gt": pgettext_lazy("filter", "is more than"),
+    "lt": pgettext_lazy("filter", "is less than"),
+    "gte": pgettext_lazy("filter", "is at least"),
+    "lte": pgettext_lazy("filter", "is at most"),
+    "is_empty": pgettext_lazy("filter", "is empty"),
+    "is_not_empty": pgettext_lazy("filter", "is not empty"),
 }
-GRAINS = {"day": _("day"), "week": _("week"), "month": _("month"), "quarter": _("quarter")}
+GRAINS = {
+    "day": pgettext_lazy("grain", "day"),
+    "week": pgettext_lazy("grain", "week"),
+    "month": pgettext_lazy("grain", "month"),
+    "quarter": pgettext_lazy("grain", "quarter"),
+}
 
 _NO_VALUE = {"is_true", "is_false", "is_empty", "is_not_empty"}
 _LIST_VALUE = {"in", "not_in"}
@@ -146,10 +152,12 @@ class Definition:
         errors: list[ValidationError] = []
         if not isinstance(data, dict):
             raise ValidationError(_("The definition must be an object."), code="spec")
-        numerator = _measure(data.get("numerator"), _("numerator"), errors)
+        numerator = _measure(data.get("numerator"), pgettext_lazy("measure", "numerator"), errors)
         denominator = None
         if data.get("denominator") not in (None, {}, ""):
-            denominator = _measure(data.get("denominator"), _("denominator"), errors)
+            denominator = _measure(
+                data.get("denominator"), pgettext_lazy("measure", "denominator"), errors
+            )
         time_column = data.get("time_column")
         if not isinstance(time_column, str) or not COLUMN_NAME.match(time_column):
             errors.append(ValidationError(_("Choose the time column."), code="spec"))

@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from sqlglot import exp
 
 from .expressions import COLUMN_NAME
@@ -52,10 +53,10 @@ MESSAGES = {
 }
 
 FAMILIES = {
-    "number": _("numbers"),
-    "text": _("text"),
-    "boolean": _("yes/no values"),
-    "time": _("dates or times"),
+    "number": pgettext_lazy("column type", "numbers"),
+    "text": pgettext_lazy("column type", "text"),
+    "boolean": pgettext_lazy("column type", "yes/no values"),
+    "time": pgettext_lazy("column type", "dates or times"),
 }
 
 

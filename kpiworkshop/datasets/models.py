@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kpiworkshop.accounts.models import Organisation
 from kpiworkshop.core.models import TimeStampedModel
@@ -33,10 +34,10 @@ class Dataset(TimeStampedModel):
 
 
 class VersionStatus(models.TextChoices):
-    PENDING = "pending", _("Waiting")
-    CONVERTING = "converting", _("Converting")
-    READY = "ready", _("Ready")
-    FAILED = "failed", _("Failed")
+    PENDING = "pending", pgettext_lazy("dataset version", "Waiting")
+    CONVERTING = "converting", pgettext_lazy("dataset version", "Converting")
+    READY = "ready", pgettext_lazy("dataset version", "Ready")
+    FAILED = "failed", pgettext_lazy("dataset version", "Failed")
 
 
 class SourceFormat(models.TextChoices):
@@ -53,9 +54,12 @@ class DatasetVersion(TimeStampedModel):
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     status = models.CharField(
-        _("status"), max_length=12, choices=VersionStatus.choices, default=VersionStatus.PENDING
+        _("conversion status"),
+        max_length=12,
+        choices=VersionStatus.choices,
+        default=VersionStatus.PENDING,
     )
-    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    progress = models.PositiveSmallIntegerField(_("conversion progress"), default=0)
     source_name = models.CharField(_("uploaded file"), max_length=200, blank=True)
     source_format = models.CharField(max_length=8, choices=SourceFormat.choices)
     incoming = models.CharField(max_length=255, blank=True)
