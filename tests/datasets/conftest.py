@@ -44,13 +44,13 @@ def steward(workshop):
 @pytest.fixture
 def dataset(facilitator):
     return services.dataset_create(
-        actor=facilitator.user, organisation_id=facilitator.workshop.organisation_id, name="contacts"
+        actor=facilitator.user,
+        organisation_id=facilitator.workshop.organisation_id,
+        name="contacts",
     )
 
 
-def upload(
-    actor, dataset, name: str, content: bytes, capture, descriptions: dict | None = None
-):
+def upload(actor, dataset, name: str, content: bytes, capture, descriptions: dict | None = None):
     """Upload and run the (eager) conversion queued on commit; returns the fresh version."""
     with capture(execute=True):
         version = services.dataset_version_upload(

@@ -71,7 +71,7 @@ def test_column_names_from_headers_are_quoted_identifiers():
 @pytest.mark.parametrize(
     ("dialect", "expected"),
     [
-        ("duckdb", "QUANTILE_CONT(\"wait_time_s\", 0.9)"),
+        ("duckdb", 'QUANTILE_CONT("wait_time_s", 0.9)'),
         ("postgres", 'PERCENTILE_CONT(0.9) WITHIN GROUP (ORDER BY "wait_time_s")'),
         ("snowflake", 'PERCENTILE_CONT(0.9) WITHIN GROUP (ORDER BY "wait_time_s")'),
     ],
