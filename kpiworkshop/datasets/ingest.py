@@ -49,6 +49,10 @@ MESSAGES = {
         "Column “%(name)s” has cells that start with =, +, - or @ (spreadsheet formulas); "
         "remove them or save the values only."
     ),
+    "ragged": _(
+        "Some rows do not have as many values as the first row has column names; check the "
+        "separators and quotes."
+    ),
     "interrupted": _("The conversion stopped before it finished; upload the file again."),
 }
 
@@ -218,8 +222,11 @@ def convert(
     try:
         try:
             described = con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()  # noqa: S608
-            names = [row[0] for row in described]
-            check_names(names)
+            found = [row[0] for row in described]
+            if source_format == "csv" and found != names:
+                # DuckDB read the rows with another shape than the header row has.
+                raise UploadRejected("ragged")
+            check_names(found)
             con.execute(
                 f"COPY (SELECT * FROM {reader}) TO {lit(str(out))} "  # noqa: S608
                 "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
