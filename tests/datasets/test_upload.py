@@ -14,7 +14,8 @@ from kpiworkshop.datasets.models import DatasetVersion, VersionStatus
 from .conftest import upload
 
 GOOD = b"contact_id,started_at,channel,handle_time_s,resolved\n" + b"".join(
-    f"{i},2025-0{1 + i % 3}-1{i % 9} 10:00:00,{['chat', 'voice'][i % 2]},{-5 + i},{i % 3 == 0}\n".encode()
+    f"{i},2025-0{1 + i % 3}-1{i % 9} 10:00:00,{['chat', 'voice'][i % 2]},".encode()
+    + f"{-5 + i},{i % 3 == 0}\n".encode()
     for i in range(30)
 )
 
@@ -47,7 +48,9 @@ def test_upload_csv_converts_to_parquet_and_becomes_current(
     assert columns["channel"]["description"] == "Where the contact came in"
     assert stored_files() == [version.file.name]  # the raw upload is gone
     path = default_storage.path(version.file.name)
-    assert duckdb.connect().execute(f"SELECT count(*) FROM '{path}'").fetchone() == (30,)
+    assert duckdb.connect().execute("SELECT count(*) FROM read_parquet(?)", [path]).fetchone() == (
+        30,
+    )
     assert AuditEvent.objects.filter(action="dataset.version_ready").count() == 1
 
 
