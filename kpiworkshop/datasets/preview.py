@@ -1,7 +1,8 @@
 """A KPI's live preview over a dataset version: the latest period's value, the last periods,
-and the breakdown by each allowed dimension, from ONE aggregate query (grouping sets) in the
-DuckDB sandbox. Aggregates only: no row ever leaves this module, and a breakdown cell of fewer
-than ``MIN_ROWS`` rows is withheld (its value could point at one contact).
+and the breakdown of the latest period by each allowed dimension, from two aggregate queries
+(the second with one grouping set per dimension) in the DuckDB sandbox. Aggregates only: no
+row ever leaves this module, and a breakdown cell of fewer than ``MIN_ROWS`` rows is withheld
+(its value could point at one contact).
 
 Results are cached per (definition revision, dataset version): both are immutable, so an entry
 never goes stale. The key starts with the organisation's id and the service checks that the
@@ -61,20 +62,59 @@ def _value(num: Any, den: Any, scale: float) -> float | None:
     return float(num) / float(den) * scale
 
 
-def preview_query(definition: Definition, *, known: set[str]) -> str:
-    period = definition.period()
+def _shift(day: dt.date, grain: str, steps: int) -> dt.date:
+    """The start of the period ``steps`` grains from ``day`` (itself a period start)."""
+    if grain == "day":
+        return day + dt.timedelta(days=steps)
+    if grain == "week":
+        return day + dt.timedelta(weeks=steps)
+    months = steps * (3 if grain == "quarter" else 1)
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _between(definition: Definition, start: dt.date, end: dt.date | None) -> exp.Expression:
+    """The time column within [start, end): a range on the raw column, so Parquet row groups
+    outside it are skipped."""
+    col = exp.column(definition.time_column, quoted=True)
+    cond: exp.Expression = exp.GTE(this=col, expression=exp.cast(exp.convert(str(start)), "DATE"))
+    if end is not None:
+        upper = exp.LT(this=col.copy(), expression=exp.cast(exp.convert(str(end)), "DATE"))
+        cond = exp.and_(cond, upper)
+    return cond
+
+
+def latest_query(definition: Definition) -> str:
+    """The dataset's latest period: from the Parquet statistics, no scan."""
+    trunc = exp.DateTrunc(
+        unit=exp.Literal.string(definition.grain),
+        this=exp.Max(this=exp.column(definition.time_column, quoted=True)),
+    )
+    return exp.select(exp.cast(trunc, "DATE")).from_(exp.to_table("ds")).sql(dialect="duckdb")
+
+
+def series_query(definition: Definition, *, known: set[str], start: dt.date) -> str:
+    """Numerator, denominator and rows per period since ``start``."""
+    query = definition.select(known=known)
+    return query.where(_between(definition, start, None)).sql(dialect="duckdb")
+
+
+def breakdown_query(
+    definition: Definition, *, known: set[str], start: dt.date, end: dt.date
+) -> str:
+    """One period's values by each dimension: one scan, one grouping set per dimension."""
     dims = [exp.column(d, quoted=True) for d in definition.dimensions]
-    select: list[exp.Expression] = [exp.alias_(period.copy(), "period")]
+    select: list[exp.Expression] = []
     for i, d in enumerate(dims):
         select.append(exp.alias_(exp.cast(d.copy(), "VARCHAR"), f"d_{i}"))
         select.append(exp.alias_(exp.Grouping(expressions=[d.copy()]), f"g_{i}"))
     select += definition.value_columns(known=known)
-    sets: list[exp.Expression] = [exp.paren(period.copy())]
-    sets += [exp.Tuple(expressions=[period.copy(), d.copy()]) for d in dims]
-    query = exp.select(*select).from_(exp.to_table("ds"))
-    cond = definition.condition(known=known)
-    if cond is not None:
-        query = query.where(cond)
+    cond = _between(definition, start, end)
+    extra = definition.condition(known=known)
+    if extra is not None:
+        cond = exp.and_(cond, extra)
+    query = exp.select(*select).from_(exp.to_table("ds")).where(cond)
+    sets = [exp.paren(d.copy()) for d in dims]
     query.set("group", exp.Group(grouping_sets=[exp.GroupingSets(expressions=sets)]))
     return query.sql(dialect="duckdb")
 
@@ -83,10 +123,17 @@ def preview_compute(
     *, definition: Definition, version: DatasetVersion, periods: int = 6
 ) -> dict[str, Any]:
     """The preview as plain data (cacheable). ``computable`` is False with ``missing`` and
-    ``empty`` naming the columns when the data cannot give the KPI."""
+    ``empty`` naming the columns when the data cannot give the KPI (a time column that holds
+    no dates counts as missing).
+
+    Two aggregate queries: the last ``periods`` periods (a range on the time column, so only
+    those row groups are read), then the latest period by each dimension."""
     by_name = {c["name"].casefold(): c for c in version.columns}
     needed = sorted(definition.columns())
     missing = [n for n in needed if n.casefold() not in by_name]
+    time_col = by_name.get(definition.time_column.casefold())
+    if time_col is not None and time_col.get("family", "time") != "time":
+        missing.append(definition.time_column)
     empty = [n for n in needed if n.casefold() in by_name and not by_name[n.casefold()]["non_null"]]
     result: dict[str, Any] = {
         "computable": not missing and not empty,
@@ -101,42 +148,58 @@ def preview_compute(
     if missing or empty:
         return result
     known = {c["name"] for c in version.columns}
-    sql = preview_query(definition, known=known)
+    scale = definition.scale
     with engine.sandbox(parquet_path(version)) as con:
-        rows = engine.query(con, sql)
-    k = len(definition.dimensions)
-    series: dict[str, dict[str, Any]] = {}
-    cells: list[tuple[int, str, Any, tuple]] = []
-    for row in rows:
-        period = _iso(row[0])
-        flags = [row[2 + 2 * i] for i in range(k)]
-        num, den, n = row[1 + 2 * k :]
-        point = {
-            "numerator": num,
-            "denominator": den,
-            "rows": n,
-            "value": _value(num, den, definition.scale),
-        }
-        if all(flags):
-            series[period] = {"period": period, **point}
-        else:
-            i = flags.index(0)
-            cells.append((i, period, row[1 + 2 * i], point))
-    ordered = [series[p] for p in sorted(series)][-periods:]
-    result["series"] = _plain(ordered)
-    if not ordered:
-        return result
-    latest = ordered[-1]
+        [(last,)] = engine.query(con, latest_query(definition))
+        if last is None:
+            return result
+        start = _shift(last, definition.grain, -(periods - 1))
+        series = [
+            {
+                "period": _iso(p),
+                "numerator": num,
+                "denominator": den,
+                "rows": n,
+                "value": _value(num, den, scale),
+            }
+            for p, num, den, n in engine.query(
+                con, series_query(definition, known=known, start=start)
+            )
+        ][-periods:]
+        if not series:
+            return result
+        latest = series[-1]
+        first = dt.date.fromisoformat(latest["period"])
+        k = len(definition.dimensions)
+        rows = []
+        if k:
+            sql = breakdown_query(
+                definition, known=known, start=first, end=_shift(first, definition.grain, 1)
+            )
+            rows = engine.query(con, sql)
+    result["series"] = _plain(series)
     result["latest"] = _plain(latest)
     for i, name in enumerate(definition.dimensions):
-        mine = [(v, p) for j, per, v, p in cells if j == i and per == latest["period"]]
-        mine.sort(key=lambda vp: (-(vp[1]["rows"] or 0), str(vp[0])))
+        cells = []
+        for row in rows:
+            if row[1 + 2 * i] != 0:  # not this dimension's grouping set
+                continue
+            num, den, n = row[2 * k :]
+            cells.append(
+                {
+                    "value_label": row[2 * i],
+                    "numerator": num,
+                    "denominator": den,
+                    "rows": n,
+                    "value": _value(num, den, scale),
+                }
+            )
+        cells.sort(key=lambda c: (-(c["rows"] or 0), str(c["value_label"])))
         shown = []
-        for value, point in mine[:MAX_CATEGORIES]:
-            item = {"value_label": value, **point}
-            if (point["rows"] or 0) < MIN_ROWS:
-                item.update(value=None, numerator=None, denominator=None, suppressed=True)
-            shown.append(item)
+        for cell in cells[:MAX_CATEGORIES]:
+            if (cell["rows"] or 0) < MIN_ROWS:
+                cell.update(value=None, numerator=None, denominator=None, suppressed=True)
+            shown.append(cell)
         result["breakdowns"][name] = _plain(shown)
     return result
 
