@@ -166,7 +166,7 @@ def dataset_version_convert(*, version_id: int) -> DatasetVersion:
             with out.open("rb") as f:
                 stored = default_storage.save(
                     f"datasets/{dataset.organisation_id}/{dataset.pk}/"
-                    f"v{version.number}-{uuid.uuid4().hex[:8]}.parquet",
+                    f"v{version.number}-{uuid.uuid4().hex}.parquet",
                     File(f),
                 )
             with transaction.atomic():
