@@ -7,7 +7,7 @@ everyone who may see a workshop sees the aggregates of its KPIs' previews, guest
 
 from dataclasses import dataclass
 
-from kpiworkshop.accounts.models import Role
+from kpiworkshop.accounts.models import Membership, Role
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.models import Participant, Workshop
 
@@ -40,8 +40,20 @@ def can_see_rows(who: DataRole | None, organisation_id: int) -> bool:
 
 
 def can_preview(
-    actor: Participant | None, workshop: Workshop, dataset_organisation_id: int
+    actor: Participant | None,
+    workshop: Workshop,
+    dataset_organisation_id: int,
+    membership: Membership | None = None,
 ) -> bool:
-    """See a KPI's preview (aggregates only): anyone who may see the workshop, and only over a
-    dataset of the workshop's own organisation."""
-    return wp.can_view(actor, workshop) and dataset_organisation_id == workshop.organisation_id
+    """See a KPI's preview (aggregates only), over a dataset of the workshop's own organisation:
+    a participant who may see the workshop, or (not joined) an active member of its
+    organisation."""
+    if dataset_organisation_id != workshop.organisation_id:
+        return False
+    if actor is not None:
+        return wp.can_view(actor, workshop)
+    return (
+        membership is not None
+        and membership.is_active
+        and membership.organisation_id == workshop.organisation_id
+    )

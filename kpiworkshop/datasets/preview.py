@@ -21,6 +21,7 @@ from django.core.files.storage import default_storage
 from django.utils.translation import gettext_lazy as _
 from sqlglot import exp
 
+from kpiworkshop.accounts.models import Membership
 from kpiworkshop.workshops.models import Participant
 
 from . import engine
@@ -223,7 +224,11 @@ def cache_key(kpi_definition: KpiDefinition, version: DatasetVersion, periods: i
 
 
 def definition_preview(
-    *, actor: Participant | None, kpi_definition: KpiDefinition, periods: int = 6
+    *,
+    actor: Participant | None,
+    kpi_definition: KpiDefinition,
+    periods: int = 6,
+    membership: Membership | None = None,
 ) -> dict[str, Any]:
     """The preview of one revision's definition over its dataset's current version, for a
     viewer of the workshop (aggregates only). Raises ``PermissionDenied`` for anyone else.
@@ -232,7 +237,7 @@ def definition_preview(
     workshop = kpi_definition.revision.proposal.workshop
     dataset = kpi_definition.dataset
     if (
-        not can_preview(actor, workshop, dataset.organisation_id)
+        not can_preview(actor, workshop, dataset.organisation_id, membership)
         or kpi_definition.organisation_id != workshop.organisation_id
     ):
         raise PermissionDenied

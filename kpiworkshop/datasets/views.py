@@ -1,0 +1,106 @@
+"""The "How it is computed" page of a KPI: its preview (aggregates, for everyone who may see
+the workshop) and, for the facilitator and data stewards, the guided form."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
+
+from kpiworkshop.core.htmx import form_errors_from
+from kpiworkshop.kpis.models import Proposal
+from kpiworkshop.workshops.access import load_workshop
+
+from . import permissions, selectors, services
+from .definition import AGGREGATIONS, GRAINS, OPERATORS, Definition
+from .forms import DefinitionForm
+from .preview import definition_preview
+
+
+def _describe(spec: dict) -> dict:
+    """The definition in words, for the page."""
+    d = Definition.from_dict(spec)
+
+    def measure(m):
+        if m is None:
+            return ""
+        what = str(AGGREGATIONS[m.agg])
+        if m.column or m.expr:
+            what += f" {m.column or m.expr}"
+        return what + "".join(
+            f" · {f.column} {OPERATORS[f.op]}{'' if f.value is None else f' {f.value}'}"
+            for f in m.filters
+        )
+
+    return {
+        "numerator": measure(d.numerator),
+        "denominator": measure(d.denominator),
+        "filters": [
+            f"{f.column} {OPERATORS[f.op]}{'' if f.value is None else f' {f.value}'}"
+            for f in d.filters
+        ],
+        "where": d.where,
+        "time": f"{d.time_column} · {GRAINS[d.grain]}",
+        "dimensions": d.dimensions,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def kpi_computed(request, pk: int, proposal_id: int) -> HttpResponse:
+    access = load_workshop(request, pk)
+    proposal = (
+        Proposal.objects.select_related("current_revision", "workshop")
+        .filter(workshop=access.workshop, pk=proposal_id)
+        .first()
+    )
+    if proposal is None or proposal.current_revision is None:
+        raise Http404
+    workshop = access.workshop
+    organisation_id = workshop.organisation_id
+    role = selectors.data_role(user=request.user, organisation_id=organisation_id)
+    can_manage = permissions.can_manage_datasets(role, organisation_id)
+    viewer = permissions.can_preview(
+        access.participant, workshop, organisation_id, access.membership
+    )
+    if not (can_manage or viewer):
+        raise Http404
+    kpi = selectors.definition_for_revision(revision_id=proposal.current_revision_id)
+    form = None
+    if can_manage and kpi is None:
+        datasets = selectors.datasets_for_organisation(organisation_id=organisation_id)
+        form = DefinitionForm(request.POST or None, datasets=datasets)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.definition_set(
+                    actor=request.user,
+                    revision=proposal.current_revision,
+                    dataset=form.cleaned_data["dataset"],
+                    spec=form.spec(),
+                )
+            except ValidationError as exc:
+                form_errors_from(form, exc)
+            except PermissionDenied as exc:
+                raise Http404 from exc
+            else:
+                url = reverse("datasets:kpi", args=[workshop.pk, proposal.pk])
+                return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    elif request.method == "POST":
+        raise Http404
+    preview = None
+    if kpi is not None:
+        preview = definition_preview(
+            actor=access.participant, kpi_definition=kpi, membership=access.membership
+        )
+    context = {
+        "workshop": workshop,
+        "proposal": proposal,
+        "kpi": kpi,
+        "described": _describe(kpi.spec) if kpi else None,
+        "preview": preview,
+        "form": form,
+    }
+    template = "datasets/kpi_computed.html"
+    if request.htmx and request.method == "GET":
+        template += "#preview"
+    return render(request, template, context)
