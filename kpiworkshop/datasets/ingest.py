@@ -255,9 +255,11 @@ def convert(
         texts = [c for c in columns if c["family"] == "text"]
         for col in texts:
             c = ident(col["name"])
+            # = and @ start a formula; + and - only with a call, a reference or a DDE pipe
+            # (so phone numbers, signed numbers and "- see ticket" notes pass).
             parts.append(
-                f"count(*) FILTER (WHERE regexp_matches({c}, '^[=+\\-@\\t\\r]') "
-                f"AND TRY_CAST({c} AS DOUBLE) IS NULL)"
+                f"count(*) FILTER (WHERE (regexp_matches({c}, '^[=@\\t\\r]') "
+                f"OR regexp_matches({c}, '^[+\\-].*[(!|=]')) AND TRY_CAST({c} AS DOUBLE) IS NULL)"
             )
         stats = con.execute(f"SELECT {', '.join(parts)} FROM {parquet}").fetchone()  # noqa: S608
     finally:
