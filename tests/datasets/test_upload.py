@@ -238,5 +238,7 @@ def test_phone_numbers_and_signed_values_are_not_formulas(
     facilitator, dataset, django_capture_on_commit_callbacks
 ):
     content = b"phone,delta,note\n+39 051 123 4567,-2+3,- see ticket\n+44 20 7946 0000,+5,ok\n"
-    version = upload(facilitator.user, dataset, "a.csv", content, django_capture_on_commit_callbacks)
+    version = upload(
+        facilitator.user, dataset, "a.csv", content, django_capture_on_commit_callbacks
+    )
     assert version.status == VersionStatus.READY, version.error_params
