@@ -137,13 +137,18 @@ def _progress(version_id: int, value: int, status: str = VersionStatus.CONVERTIN
 
 def dataset_version_convert(*, version_id: int) -> DatasetVersion:
     """Check and convert one uploaded version to Parquet under media (the worker's half of an
-    upload). Idempotent: a version already ready or failed is returned as it is. On any
+    upload). Idempotent: a version already ready, failed or being converted by another run is
+    returned as it is (a worker killed mid-conversion leaves it "converting": upload again). On any
     rejection the version is marked failed with the reason, no Parquet is kept, and the
     dataset's current version does not move."""
     version = DatasetVersion.objects.select_related("dataset").get(pk=version_id)
-    if version.status in (VersionStatus.READY, VersionStatus.FAILED):
+    # Claim it: only the run that moves it out of "pending" converts (a redelivered message
+    # or a second worker finds it taken and leaves it).
+    claimed = DatasetVersion.objects.filter(pk=version.pk, status=VersionStatus.PENDING).update(
+        status=VersionStatus.CONVERTING, progress=5
+    )
+    if not claimed:
         return version
-    _progress(version.pk, 5)
     dataset = version.dataset
     previous = dataset.current_version.columns if dataset.current_version_id else None
     stored = ""

@@ -242,3 +242,14 @@ def test_phone_numbers_and_signed_values_are_not_formulas(
         facilitator.user, dataset, "a.csv", content, django_capture_on_commit_callbacks
     )
     assert version.status == VersionStatus.READY, version.error_params
+
+
+def test_a_version_another_worker_is_converting_is_left_to_it(facilitator, dataset):
+    version = services.dataset_version_upload(
+        actor=facilitator.user, dataset=dataset, upload=SimpleUploadedFile("a.csv", GOOD)
+    )
+    DatasetVersion.objects.filter(pk=version.pk).update(status=VersionStatus.CONVERTING)
+    again = services.dataset_version_convert(version_id=version.pk)
+    assert again.status == VersionStatus.CONVERTING
+    assert not again.file
+    assert default_storage.exists(version.incoming)  # still there for the worker on it
