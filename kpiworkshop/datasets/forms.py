@@ -127,3 +127,45 @@ def _filter(column: str, op: str, value: str) -> list[dict[str, Any]]:
     elif value.strip():
         item["value"] = _typed(value)
     return [item]
+
+
+class UploadForm(forms.Form):
+    """Upload a new version of a dataset (or a first one, under a new name)."""
+
+    dataset = forms.ModelChoiceField(
+        queryset=Dataset.objects.none(),
+        required=False,
+        label=_("Upload to dataset"),
+        empty_label=None,
+    )
+    new_name = forms.CharField(label=_("Or a new dataset named"), required=False, max_length=80)
+    file = forms.FileField(
+        label=_("File (CSV in UTF-8 with column names in the first row, or Parquet)")
+    )
+    descriptions = forms.CharField(
+        label=_("Column descriptions"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One per line: column: what it holds."),
+    )
+
+    def __init__(self, *args: Any, datasets: list[Dataset], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["dataset"]
+        field.queryset = Dataset.objects.filter(pk__in=[d.pk for d in datasets])
+        field.empty_label = "—"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("dataset") and not (data.get("new_name") or "").strip():
+            raise forms.ValidationError(_("Choose a dataset or name a new one."))
+        return data
+
+    def column_descriptions(self) -> dict[str, str]:
+        out = {}
+        for line in self.cleaned_data["descriptions"].splitlines():
+            name, sep, text = line.partition(":")
+            if sep and name.strip() and text.strip():
+                out[name.strip()] = text.strip()
+        return out

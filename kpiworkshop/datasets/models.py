@@ -90,6 +90,17 @@ class DatasetVersion(TimeStampedModel):
     def column_map(self) -> dict[str, dict]:
         return {c["name"]: c for c in self.columns}
 
+    @property
+    def error_message(self) -> str:
+        """Why it failed, in the reader's language."""
+        from .ingest import rejection_message
+
+        return rejection_message(self.error_code, self.error_params) if self.error_code else ""
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (VersionStatus.PENDING, VersionStatus.CONVERTING)
+
 
 class DataSteward(TimeStampedModel):
     """A member who looks after the organisation's data: may upload datasets, see row-level

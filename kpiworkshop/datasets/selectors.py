@@ -42,3 +42,12 @@ def version_latest_ready(*, dataset_id: int) -> DatasetVersion | None:
         .order_by("-number")
         .first()
     )
+
+
+def versions_for_organisation(*, organisation_id: int, limit: int = 30) -> list[DatasetVersion]:
+    """The latest versions of the organisation's datasets, newest first."""
+    return list(
+        DatasetVersion.objects.filter(dataset__organisation_id=organisation_id)
+        .select_related("dataset")
+        .order_by("-created_at", "-pk")[:limit]
+    )

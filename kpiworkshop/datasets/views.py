@@ -2,10 +2,11 @@
 the workshop) and, for the facilitator and data stewards, the guided form."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from kpiworkshop.core.htmx import form_errors_from
@@ -14,7 +15,8 @@ from kpiworkshop.workshops.access import load_workshop
 
 from . import permissions, selectors, services
 from .definition import AGGREGATIONS, GRAINS, OPERATORS, Definition
-from .forms import DefinitionForm
+from .forms import DefinitionForm, UploadForm
+from .models import DatasetVersion
 from .preview import definition_preview
 
 
@@ -104,3 +106,62 @@ def kpi_computed(request, pk: int, proposal_id: int) -> HttpResponse:
     if request.htmx and request.method == "GET":
         template += "#preview"
     return render(request, template, context)
+
+
+def _manager_access(request, pk: int):
+    access = load_workshop(request, pk)
+    organisation_id = access.workshop.organisation_id
+    role = selectors.data_role(user=request.user, organisation_id=organisation_id)
+    if not permissions.can_manage_datasets(role, organisation_id):
+        raise Http404
+    return access
+
+
+@require_http_methods(["GET", "POST"])
+def dataset_list(request, pk: int) -> HttpResponse:
+    """The organisation's datasets and their versions; uploading a new version. For the
+    facilitator and data stewards only (row-level data)."""
+    access = _manager_access(request, pk)
+    workshop = access.workshop
+    datasets = selectors.datasets_for_organisation(organisation_id=workshop.organisation_id)
+    form = UploadForm(request.POST or None, request.FILES or None, datasets=datasets)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                dataset = form.cleaned_data["dataset"] or services.dataset_create(
+                    actor=request.user,
+                    organisation_id=workshop.organisation_id,
+                    name=form.cleaned_data["new_name"],
+                )
+                services.dataset_version_upload(
+                    actor=request.user,
+                    dataset=dataset,
+                    upload=form.cleaned_data["file"],
+                    descriptions=form.column_descriptions(),
+                )
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        else:
+            return redirect(reverse("datasets:list", args=[workshop.pk]))
+    context = {
+        "workshop": workshop,
+        "datasets": datasets,
+        "versions": selectors.versions_for_organisation(organisation_id=workshop.organisation_id),
+        "form": form,
+    }
+    return render(request, "datasets/dataset_list.html", context)
+
+
+@require_GET
+def version_status(request, pk: int, version_id: int) -> HttpResponse:
+    """One version's row, polled while it converts."""
+    access = _manager_access(request, pk)
+    version = (
+        DatasetVersion.objects.select_related("dataset")
+        .filter(pk=version_id, dataset__organisation_id=access.workshop.organisation_id)
+        .first()
+    )
+    if version is None:
+        raise Http404
+    context = {"workshop": access.workshop, "version": version}
+    return render(request, "datasets/dataset_list.html#version", context)

@@ -109,5 +109,5 @@ def test_an_agent_cannot_write_a_definition(client, agent, proposal, dataset, co
 def test_the_page_speaks_italian(client, agent, proposal, defined):
     login(client, agent)
     page = client.get(url(proposal), headers={"Accept-Language": "it"})
-    assert "Come si calcola".encode() in page.content
-    assert "Anteprima sul dataset di esempio".encode() in page.content
+    assert b"Come si calcola" in page.content
+    assert b"Anteprima sul dataset di esempio" in page.content

@@ -77,6 +77,9 @@ def test_guided_definition_preview_and_missing_column(
     expect(page.get_by_test_id("breakdown")).to_have_count(2)
     expect(page.get_by_role("table").filter(has_text="By channel")).to_contain_text("voice")
     check_axe(page, name="datasets-preview")
+    page.goto(f"/w/{workshop.pk}/datasets/")
+    expect(page.get_by_test_id("columns")).to_contain_text("handled_by")
+    check_axe(page, name="datasets-list")
 
     phone = phone_page
     sign_in(phone, agent.user)
