@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from .definition import AGGREGATIONS, GRAINS, OPERATORS
-from .models import Dataset
+from .models import Dataset, Verdict
 
 NONE = [("", "—")]
 
@@ -169,3 +169,17 @@ class UploadForm(forms.Form):
             if sep and name.strip() and text.strip():
                 out[name.strip()] = text.strip()
         return out
+
+
+class FeasibilityForm(forms.Form):
+    verdict = forms.ChoiceField(label=_("Can it be computed with our data?"), choices=[])
+    note = forms.CharField(
+        label=_("What is missing or partial (for leadership)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["verdict"].choices = Verdict.choices

@@ -143,3 +143,38 @@ class KpiDefinition(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.revision} ({self.dataset})"
+
+
+class Verdict(models.TextChoices):
+    AVAILABLE = "available", _("Data available")
+    PARTIAL = "partial", _("Data partly available")
+    MISSING = "missing", _("Data missing")
+
+
+class FeasibilityReview(TimeStampedModel):
+    """A data steward's verdict on whether a KPI can be computed with the organisation's data,
+    given on one revision. Kept as history: the latest one per proposal is the verdict shown
+    (leadership sees it beside the KPI when deciding)."""
+
+    proposal = models.ForeignKey(
+        "kpis.Proposal", on_delete=models.CASCADE, related_name="feasibility_reviews"
+    )
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="+")
+    verdict = models.CharField(_("verdict"), max_length=10, choices=Verdict.choices)
+    note = models.TextField(_("verdict note"), blank=True, max_length=2000)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(verdict__in=Verdict.values), name="feasibility_verdict_valid"
+            )
+        ]
+        verbose_name = _("feasibility review")
+        verbose_name_plural = _("feasibility reviews")
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id}: {self.verdict}"

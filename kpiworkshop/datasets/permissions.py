@@ -57,3 +57,8 @@ def can_preview(
         and membership.is_active
         and membership.organisation_id == workshop.organisation_id
     )
+
+
+def can_review_feasibility(who: DataRole | None, organisation_id: int) -> bool:
+    """Record a feasibility verdict: the data steward (and the facilitator, who runs the room)."""
+    return _row_level(who, organisation_id)

@@ -1,6 +1,6 @@
 from kpiworkshop.accounts.models import Membership
 
-from .models import Dataset, DatasetVersion, DataSteward, KpiDefinition
+from .models import Dataset, DatasetVersion, DataSteward, FeasibilityReview, KpiDefinition
 from .permissions import DataRole
 
 
@@ -51,3 +51,16 @@ def versions_for_organisation(*, organisation_id: int, limit: int = 30) -> list[
         .select_related("dataset")
         .order_by("-created_at", "-pk")[:limit]
     )
+
+
+def feasibility_for_proposals(*, proposal_ids: list[int]) -> dict[int, FeasibilityReview]:
+    """The latest verdict of each proposal (one query), for the page leadership decides on."""
+    latest: dict[int, FeasibilityReview] = {}
+    reviews = (
+        FeasibilityReview.objects.filter(proposal_id__in=proposal_ids)
+        .select_related("reviewer")
+        .order_by("proposal_id", "-created_at", "-pk")
+    )
+    for review in reviews:
+        latest.setdefault(review.proposal_id, review)
+    return latest

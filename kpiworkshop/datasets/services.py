@@ -15,12 +15,20 @@ from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
 from kpiworkshop.core.audit import audit_record
-from kpiworkshop.kpis.models import Revision
+from kpiworkshop.kpis.models import Proposal, Revision
 
 from . import ingest
 from .definition import Definition
-from .models import Dataset, DatasetVersion, DataSteward, KpiDefinition, SourceFormat, VersionStatus
-from .permissions import can_manage_datasets
+from .models import (
+    Dataset,
+    DatasetVersion,
+    DataSteward,
+    FeasibilityReview,
+    KpiDefinition,
+    SourceFormat,
+    VersionStatus,
+)
+from .permissions import can_manage_datasets, can_review_feasibility
 from .selectors import data_role
 
 
@@ -263,3 +271,32 @@ def _json(data: Any) -> Any:
     if isinstance(data, list | tuple):
         return [_json(v) for v in data]
     return data
+
+
+def feasibility_record(
+    *, actor: Any, proposal: Proposal, verdict: str, note: str = ""
+) -> FeasibilityReview:
+    """A data steward's verdict on the proposal's current revision (kept as history)."""
+    workshop = proposal.workshop
+    role = data_role(user=actor, organisation_id=workshop.organisation_id)
+    if not can_review_feasibility(role, workshop.organisation_id):
+        raise PermissionDenied(_("Only a data steward or the facilitator may review feasibility."))
+    review = FeasibilityReview(
+        proposal=proposal,
+        revision_id=proposal.current_revision_id,
+        verdict=verdict,
+        note=note.strip(),
+        reviewer=actor,
+    )
+    review.full_clean()
+    with transaction.atomic():
+        review.save()
+        audit_record(
+            actor=actor,
+            action="dataset.feasibility",
+            organisation_id=workshop.organisation_id,
+            workshop_id=workshop.pk,
+            target=proposal,
+            details={"verdict": verdict, "revision_id": proposal.current_revision_id},
+        )
+    return review

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from kpiworkshop.core.htmx import form_errors_from
@@ -15,7 +15,7 @@ from kpiworkshop.workshops.access import load_workshop
 
 from . import permissions, selectors, services
 from .definition import AGGREGATIONS, GRAINS, OPERATORS, Definition
-from .forms import DefinitionForm, UploadForm
+from .forms import DefinitionForm, FeasibilityForm, UploadForm
 from .models import DatasetVersion
 from .preview import definition_preview
 
@@ -94,9 +94,14 @@ def kpi_computed(request, pk: int, proposal_id: int) -> HttpResponse:
         preview = definition_preview(
             actor=access.participant, kpi_definition=kpi, membership=access.membership
         )
+    can_review = permissions.can_review_feasibility(role, organisation_id)
     context = {
         "workshop": workshop,
         "proposal": proposal,
+        "feasibility": selectors.feasibility_for_proposals(proposal_ids=[proposal.pk]).get(
+            proposal.pk
+        ),
+        "feasibility_form": FeasibilityForm() if can_review else None,
         "kpi": kpi,
         "described": _describe(kpi.spec) if kpi else None,
         "preview": preview,
@@ -165,3 +170,29 @@ def version_status(request, pk: int, version_id: int) -> HttpResponse:
         raise Http404
     context = {"workshop": access.workshop, "version": version}
     return render(request, "datasets/dataset_list.html#version", context)
+
+
+@require_POST
+def feasibility(request, pk: int, proposal_id: int) -> HttpResponse:
+    """A data steward's verdict on the KPI's feasibility."""
+    access = load_workshop(request, pk)
+    proposal = (
+        Proposal.objects.select_related("workshop")
+        .filter(workshop=access.workshop, pk=proposal_id, current_revision__isnull=False)
+        .first()
+    )
+    if proposal is None:
+        raise Http404
+    form = FeasibilityForm(request.POST)
+    url = reverse("datasets:kpi", args=[access.workshop.pk, proposal.pk])
+    if form.is_valid():
+        try:
+            services.feasibility_record(
+                actor=request.user,
+                proposal=proposal,
+                verdict=form.cleaned_data["verdict"],
+                note=form.cleaned_data["note"],
+            )
+        except PermissionDenied as exc:
+            raise Http404 from exc
+    return redirect(url + "#feasibility")
