@@ -14,7 +14,7 @@ from kpiworkshop.accounts.models import Membership, Organisation, Role
 from kpiworkshop.kpis.models import Proposal
 
 from . import services, synthetic
-from .models import Dataset, KpiDefinition
+from .models import Dataset, DataSteward, FeasibilityReview, KpiDefinition
 
 DIGITAL = ["chat", "email", "social", "chatbot"]
 DIMENSIONS = ["channel", "handled_by", "customer_segment", "request_type"]
@@ -101,6 +101,30 @@ def _contacts(organisation: Organisation, user) -> Dataset:
     return dataset
 
 
+#: The demo's feasibility verdicts, by proposal name: (verdict, note).
+VERDICTS = {
+    "Fatigue pulse after multichannel shifts": (
+        "missing",
+        "Nobody collects the pulse yet: the survey tool would need a two-question form.",
+    ),
+    "Repeat contacts in digital channels": ("available", ""),
+}
+
+
+def _steward(organisation: Organisation):
+    """The demo's supervisor looks after the data (a data steward)."""
+    membership = (
+        Membership.objects.active()
+        .filter(organisation=organisation, role=Role.SUPERVISOR)
+        .select_related("user")
+        .first()
+    )
+    if membership is None:
+        return None
+    DataSteward.objects.get_or_create(organisation=organisation, user=membership.user)
+    return membership.user
+
+
 def demo_seed(*, organisation: Organisation) -> int:
     """Returns how many definitions were written."""
     membership = (
@@ -133,4 +157,17 @@ def demo_seed(*, organisation: Organisation) -> int:
         full = {"time_column": "started_at", "grain": "month", "dimensions": DIMENSIONS, **spec}
         services.definition_set(actor=user, revision=revision, dataset=dataset, spec=full)
         written += 1
+    steward = _steward(organisation)
+    reviewed = set(
+        FeasibilityReview.objects.filter(proposal__workshop__organisation=organisation).values_list(
+            "proposal_id", flat=True
+        )
+    )
+    for proposal in proposals:
+        verdict = VERDICTS.get(proposal.current_revision.name)
+        if steward is None or verdict is None or proposal.pk in reviewed:
+            continue
+        services.feasibility_record(
+            actor=steward, proposal=proposal, verdict=verdict[0], note=verdict[1]
+        )
     return written

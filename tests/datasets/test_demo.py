@@ -1,7 +1,11 @@
+import pytest
+
+from kpiworkshop.accounts.models import Role
 from kpiworkshop.datasets import demo
 from kpiworkshop.datasets.models import DatasetVersion, KpiDefinition, VersionStatus
 from kpiworkshop.datasets.preview import definition_preview
 from kpiworkshop.kpis import services as kpi_services
+from tests.factories import ParticipantFactory
 
 
 def _propose(workshop, author, name):
@@ -12,7 +16,7 @@ def _propose(workshop, author, name):
     )
 
 
-def test_demo_seeds_contacts_and_definitions_once(workshop, facilitator, agent):
+def test_demo_seeds_contacts_and_definitions_once(workshop, facilitator, agent, supervisor):
     computable = _propose(workshop, agent, "Repeat contacts in digital channels")
     missing = _propose(workshop, agent, "Fatigue pulse after multichannel shifts")
     assert demo.demo_seed(organisation=workshop.organisation) == 2
@@ -31,3 +35,9 @@ def test_demo_seeds_contacts_and_definitions_once(workshop, facilitator, agent):
     result = definition_preview(actor=agent, kpi_definition=flagged)
     assert result["computable"] is False
     assert result["missing"] == ["fatigue_pulse_score"]
+    assert missing.feasibility_reviews.get().verdict == "missing"  # by the demo's steward
+
+
+@pytest.fixture
+def supervisor(workshop):
+    return ParticipantFactory(workshop=workshop, role=Role.SUPERVISOR)
