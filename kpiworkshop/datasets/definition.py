@@ -265,7 +265,7 @@ class Definition:
         return query.where(cond) if cond is not None else query
 
     def sql(self, *, dialect: str = "duckdb", table: str = "ds") -> str:
-        return self.select(table=table).sql(dialect=dialect)
+        return self.select(table=table).sql(dialect=dialect, comments=False)
 
 
 def _and(parts: list[exp.Expression]) -> exp.Expression | None:

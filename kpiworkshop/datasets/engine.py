@@ -74,6 +74,13 @@ def sandbox(parquet_path: str | None = None, *, table: str = "ds") -> Iterator[A
 def query(con: Any, sql: str, *, timeout: float | None = None) -> list[tuple]:
     """Run ``sql`` (ours, rendered from a checked tree) with a time limit."""
     seconds = float(limits()["timeout"] if timeout is None else timeout)
+    try:
+        statements = len(con.extract_statements(sql))
+    except duckdb.Error:
+        statements = 0
+    if statements != 1:
+        # DuckDB would run every statement of the text: ours are always exactly one.
+        raise QueryFailed(_("The computation was refused: one query at a time."), "statements")
     timer = threading.Timer(seconds, con.interrupt)
     timer.daemon = True
     timer.start()

@@ -126,6 +126,9 @@ def expression_check(text: str, *, columns: Iterable[str] | None = None) -> exp.
     tree = trees[0]
     known = None if columns is None else {c.lower() for c in columns}
     for count, node in enumerate(tree.walk(), start=1):
+        # sqlglot keeps comments and renders a line comment as /* … */, so a "*/" inside one
+        # would end it early: comments are dropped, never rendered.
+        node.comments = None
         if count > MAX_NODES:
             raise _reject(_("The expression is too long."))
         if isinstance(node, exp.Query | exp.Subquery | exp.Table | exp.From | exp.Join):

@@ -91,13 +91,17 @@ def latest_query(definition: Definition) -> str:
         unit=exp.Literal.string(definition.grain),
         this=exp.Max(this=exp.column(definition.time_column, quoted=True)),
     )
-    return exp.select(exp.cast(trunc, "DATE")).from_(exp.to_table("ds")).sql(dialect="duckdb")
+    return (
+        exp.select(exp.cast(trunc, "DATE"))
+        .from_(exp.to_table("ds"))
+        .sql(dialect="duckdb", comments=False)
+    )
 
 
 def series_query(definition: Definition, *, known: set[str], start: dt.date) -> str:
     """Numerator, denominator and rows per period since ``start``."""
     query = definition.select(known=known)
-    return query.where(_between(definition, start, None)).sql(dialect="duckdb")
+    return query.where(_between(definition, start, None)).sql(dialect="duckdb", comments=False)
 
 
 def breakdown_query(
@@ -117,7 +121,7 @@ def breakdown_query(
     query = exp.select(*select).from_(exp.to_table("ds")).where(cond)
     sets = [exp.paren(d.copy()) for d in dims]
     query.set("group", exp.Group(grouping_sets=[exp.GroupingSets(expressions=sets)]))
-    return query.sql(dialect="duckdb")
+    return query.sql(dialect="duckdb", comments=False)
 
 
 def preview_compute(

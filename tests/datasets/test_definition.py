@@ -93,3 +93,16 @@ def test_measure_filters_become_conditional_aggregates():
     }
     sql = Definition.from_dict(spec).sql()
     assert 'AVG(CASE WHEN "resolved_first_contact" = FALSE THEN "csat_score" END)' in sql
+
+
+def test_comments_in_expressions_never_reach_the_sql():
+    # sqlglot keeps comments and renders a line comment as /* … */: a "*/" inside one would
+    # close it early and let the rest run as SQL. Comments are dropped before rendering.
+    spec = {
+        **REPEAT_RATE,
+        "numerator": {"agg": "sum", "expr": "handle_time_s -- */ ; DROP TABLE ds; /*\n + 1"},
+        "where": "wait_time_s > 1 /* note */",
+    }
+    sql = Definition.from_dict(spec).sql()
+    assert "DROP" not in sql
+    assert "/*" not in sql and "--" not in sql

@@ -84,3 +84,11 @@ def test_the_timeout_message_is_translated(parquet):
         with pytest.raises(engine.QueryFailed) as info:
             engine.query(con, "SELECT count(*) FROM range(100000000000) a", timeout=0.1)
         assert "secondi" in str(info.value)
+
+
+def test_the_sandbox_runs_one_statement_at_a_time(parquet):
+    with engine.sandbox(parquet) as con, pytest.raises(engine.QueryFailed) as info:
+        engine.query(con, "SELECT 1; DROP VIEW ds")
+    assert info.value.code == "statements"
+    with engine.sandbox(parquet) as con:
+        assert engine.query(con, "SELECT count(*) FROM ds") == [(40000,)]
