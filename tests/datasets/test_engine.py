@@ -92,3 +92,23 @@ def test_the_sandbox_runs_one_statement_at_a_time(parquet):
     assert info.value.code == "statements"
     with engine.sandbox(parquet) as con:
         assert engine.query(con, "SELECT count(*) FROM ds") == [(40000,)]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "chat' OR 1=1 --",
+        "a\\' OR 1=1 --",
+        "back\\slash\\",
+        "line\nbreak; DROP VIEW ds",
+        "*/ SELECT 1 /*",
+        '"double" $$dollar$$ `tick`',
+        "unicode “quotes” è ß 中",
+    ],
+)
+def test_filter_values_reach_duckdb_as_the_same_text(parquet, value):
+    from sqlglot import exp
+
+    literal = exp.select(exp.convert(value)).sql(dialect="duckdb", comments=False)
+    with engine.sandbox(parquet) as con:
+        assert engine.query(con, literal) == [(value,)]
