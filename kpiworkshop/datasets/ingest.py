@@ -205,9 +205,12 @@ def convert(
         check_utf8(source)
         names, delimiter = read_header(source)
         check_names(names)
+        # A semicolon-separated file is what a spreadsheet in an Italian (or most European)
+        # locale exports: its decimals have a comma.
+        decimals = ", decimal_separator = ','" if delimiter == ";" else ""
         reader = (
             f"read_csv({lit(str(source))}, header = true, delim = {lit(delimiter)}, "
-            "sample_size = -1, auto_detect = true, strict_mode = true)"
+            f"sample_size = -1, auto_detect = true, strict_mode = true{decimals})"
         )
     else:
         with source.open("rb") as f:

@@ -30,6 +30,7 @@ from .models import DatasetVersion, KpiDefinition, VersionStatus
 from .permissions import can_preview
 
 MIN_ROWS = 3
+NUMBER_AGGREGATIONS = {"sum", "avg", "median", "p90"}
 MAX_CATEGORIES = 20
 CACHE_SECONDS = 24 * 3600
 
@@ -129,7 +130,8 @@ def preview_compute(
 ) -> dict[str, Any]:
     """The preview as plain data (cacheable). ``computable`` is False with ``missing`` and
     ``empty`` naming the columns when the data cannot give the KPI (a time column that holds
-    no dates counts as missing).
+    no dates counts as missing), and ``not_numbers`` the columns a sum, average, median or
+    percentile reads that hold something else.
 
     Two aggregate queries: the last ``periods`` periods (a range on the time column, so only
     those row groups are read), then the latest period by each dimension."""
@@ -140,17 +142,30 @@ def preview_compute(
     if time_col is not None and time_col.get("family", "time") != "time":
         missing.append(definition.time_column)
     empty = [n for n in needed if n.casefold() in by_name and not by_name[n.casefold()]["non_null"]]
+    numeric = [
+        m.column
+        for m in (definition.numerator, definition.denominator)
+        if m is not None and m.column and m.agg in NUMBER_AGGREGATIONS
+    ]
+    not_numbers = sorted(
+        {
+            n
+            for n in numeric
+            if n.casefold() in by_name and by_name[n.casefold()].get("family", "number") != "number"
+        }
+    )
     result: dict[str, Any] = {
-        "computable": not missing and not empty,
+        "computable": not missing and not empty and not not_numbers,
         "missing": missing,
         "empty": empty,
+        "not_numbers": not_numbers,
         "version_id": version.pk,
         "grain": definition.grain,
         "latest": None,
         "series": [],
         "breakdowns": {},
     }
-    if missing or empty:
+    if not result["computable"]:
         return result
     known = {c["name"] for c in version.columns}
     scale = definition.scale

@@ -120,6 +120,7 @@ def test_guests_see_aggregates(repeat_rate, guest_customer):
         "computable",
         "missing",
         "empty",
+        "not_numbers",
         "version_id",
         "grain",
         "latest",
@@ -145,3 +146,15 @@ def test_preview_without_data_yet(facilitator, agent, proposal, dataset):
     result = definition_preview(actor=agent, kpi_definition=kpi)
     assert result["computable"] is False
     assert result["no_data"] is True
+
+
+def test_a_number_measure_over_a_text_column_is_named(
+    facilitator, agent, proposal, dataset, contacts_version
+):
+    spec = {**REPEAT_RATE, "numerator": {"agg": "avg", "column": "channel"}}
+    kpi = services.definition_set(
+        actor=facilitator.user, revision=proposal.current_revision, dataset=dataset, spec=spec
+    )
+    result = definition_preview(actor=agent, kpi_definition=kpi)
+    assert result["computable"] is False
+    assert result["not_numbers"] == ["channel"]

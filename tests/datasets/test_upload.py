@@ -253,3 +253,15 @@ def test_a_version_another_worker_is_converting_is_left_to_it(facilitator, datas
     assert again.status == VersionStatus.CONVERTING
     assert not again.file
     assert default_storage.exists(version.incoming)  # still there for the worker on it
+
+
+def test_an_italian_spreadsheet_export_reads_decimal_commas(
+    facilitator, dataset, django_capture_on_commit_callbacks
+):
+    content = b"canale;durata;giorno\nchat;12,5;01/03/2025\nvoce;30;02/03/2025\n"
+    version = upload(
+        facilitator.user, dataset, "a.csv", content, django_capture_on_commit_callbacks
+    )
+    columns = version.column_map()
+    assert columns["durata"]["family"] == "number"
+    assert columns["giorno"]["family"] == "time"
