@@ -65,7 +65,12 @@ def sandbox(parquet_path: str | None = None, *, table: str = "ds") -> Iterator[A
             view = exp.to_identifier(table, quoted=True).sql(dialect="duckdb")
             # Our path and name, quoted by sqlglot: no user text.
             sql = f"CREATE VIEW {view} AS SELECT * FROM read_parquet({_literal(parquet_path)})"  # noqa: S608
-            con.execute(sql)
+            try:
+                con.execute(sql)
+            except duckdb.Error as exc:
+                raise QueryFailed(
+                    _("The dataset's file could not be read; upload the dataset again."), "file"
+                ) from exc
         yield con
     finally:
         con.close()

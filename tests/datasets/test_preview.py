@@ -158,3 +158,12 @@ def test_a_number_measure_over_a_text_column_is_named(
     result = definition_preview(actor=agent, kpi_definition=kpi)
     assert result["computable"] is False
     assert result["not_numbers"] == ["channel"]
+
+
+def test_a_lost_dataset_file_is_a_message_not_a_crash(repeat_rate, agent):
+    from django.core.files.storage import default_storage
+
+    default_storage.delete(repeat_rate.dataset.current_version.file.name)
+    result = definition_preview(actor=agent, kpi_definition=repeat_rate)
+    assert result["computable"] is False
+    assert "could not be read" in result["error"]
