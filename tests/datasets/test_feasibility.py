@@ -60,3 +60,19 @@ def test_steward_records_a_verdict_on_the_page_and_leadership_sees_it(
         {"verdict": "available"},
     )
     assert response.status_code == 404
+
+
+def test_the_workshop_history_puts_the_events_into_words(steward, facilitator, proposal, dataset):
+    from kpiworkshop.workshops.selectors import history_for_workshop
+
+    from .conftest import REPEAT_RATE
+
+    services.definition_set(
+        actor=facilitator.user,
+        revision=proposal.current_revision,
+        dataset=dataset,
+        spec=REPEAT_RATE,
+    )
+    services.feasibility_record(actor=steward.user, proposal=proposal, verdict="available")
+    labels = {str(e.label) for e in history_for_workshop(workshop=proposal.workshop)}
+    assert {"gave a KPI its computable definition", "reviewed a KPI's feasibility"} <= labels
