@@ -1,7 +1,8 @@
 """``seed_demo``'s orchestration: each app's ``demo`` module in layer order (DESIGN.md §5).
 
 accounts (organisation, users) → workshops (workshops, participants, join codes) → kpis
-(proposals, comments, suggestions) → voting (rounds and votes) → mapping (goals, audiences, a
+(proposals, comments, suggestions) → datasets (the synthetic contacts dataset, computable
+definitions) → voting (rounds and votes) → mapping (goals, audiences, a
 workshop in Map) → catalog (the published releases). Every step is idempotent, so the whole is.
 """
 
@@ -12,6 +13,7 @@ from django.db import transaction
 from kpiworkshop.accounts import demo as accounts_demo
 from kpiworkshop.accounts.models import Organisation
 from kpiworkshop.catalog import demo as catalog_demo
+from kpiworkshop.datasets import demo as datasets_demo
 from kpiworkshop.kpis import demo as kpis_demo
 from kpiworkshop.mapping import demo as mapping_demo
 from kpiworkshop.voting import demo as voting_demo
@@ -31,6 +33,7 @@ def seed() -> DemoResult:
     organisation, users = accounts_demo.demo_seed()
     codes = workshops_demo.demo_seed(organisation=organisation, users=users)
     kpis_demo.demo_seed(organisation=organisation)
+    datasets_demo.demo_seed(organisation=organisation)
     voting_demo.demo_seed(organisation=organisation)
     mapping_demo.demo_seed(organisation=organisation)
     codes += mapping_demo.demo_codes(organisation=organisation)

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "kpiworkshop.accounts",
     "kpiworkshop.workshops",
     "kpiworkshop.kpis",
+    "kpiworkshop.datasets",
     "kpiworkshop.voting",
     "kpiworkshop.mapping",
     "kpiworkshop.catalog",
@@ -358,3 +359,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("KPIW_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Sample datasets (issue 19): the DuckDB sandbox every preview runs in, and the upload limits.
+KPIW_DUCKDB_MEMORY_LIMIT = env("KPIW_DUCKDB_MEMORY_LIMIT", default="512MB")
+KPIW_DUCKDB_THREADS = env.int("KPIW_DUCKDB_THREADS", default=2)
+KPIW_DUCKDB_TIMEOUT_SECONDS = env.float("KPIW_DUCKDB_TIMEOUT_SECONDS", default=5.0)
+KPIW_DATASET_MAX_BYTES = env.int("KPIW_DATASET_MAX_BYTES", default=200 * 1024 * 1024)
+KPIW_DATASET_MAX_ROWS = env.int("KPIW_DATASET_MAX_ROWS", default=2_000_000)
+KPIW_DATASET_MAX_COLUMNS = env.int("KPIW_DATASET_MAX_COLUMNS", default=100)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("kpiworkshop.core.urls")),
     path("", include("kpiworkshop.workshops.urls")),
     path("", include("kpiworkshop.kpis.urls")),
+    path("", include("kpiworkshop.datasets.urls")),
     path("", include("kpiworkshop.voting.urls")),
     path("", include("kpiworkshop.mapping.urls")),
     path("", include("kpiworkshop.catalog.urls")),

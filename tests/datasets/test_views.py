@@ -1,0 +1,113 @@
+import pytest
+from django.urls import reverse
+
+from kpiworkshop.datasets import services
+from kpiworkshop.datasets.models import KpiDefinition
+from tests.conftest import as_guest, login
+
+from .conftest import REPEAT_RATE
+
+
+def url(proposal):
+    return reverse("datasets:kpi", args=[proposal.workshop_id, proposal.pk])
+
+
+FORM = {
+    "numerator_agg": "count",
+    "numerator_filter_column": "repeat_contact_7d",
+    "numerator_filter_op": "is_true",
+    "denominator_agg": "count",
+    "filter_column": "channel",
+    "filter_op": "in",
+    "filter_value": "chat, email, social",
+    "time_column": "started_at",
+    "grain": "month",
+    "dimensions": ["channel", "handled_by"],
+    "scale": "100",
+}
+
+
+def test_facilitator_fills_the_guided_form_and_sees_the_preview(
+    client, facilitator, proposal, dataset, contacts_version
+):
+    login(client, facilitator)
+    page = client.get(url(proposal))
+    assert page.status_code == 200
+    assert b'name="numerator_agg"' in page.content
+    response = client.post(url(proposal), {**FORM, "dataset": dataset.pk})
+    assert response.status_code == 302
+    kpi = KpiDefinition.objects.get(revision=proposal.current_revision)
+    assert kpi.spec["filters"] == [
+        {"column": "channel", "op": "in", "value": ["chat", "email", "social"]}
+    ]
+    page = client.get(url(proposal))
+    assert b'data-testid="latest"' in page.content
+    assert page.content.count(b'data-testid="breakdown"') == 2
+
+
+def test_a_bad_condition_is_shown_on_the_form_and_nothing_saved(
+    client, facilitator, proposal, dataset, contacts_version
+):
+    login(client, facilitator)
+    data = {**FORM, "dataset": dataset.pk, "where": "channel = 'x'; DROP TABLE ds"}
+    response = client.post(url(proposal), data)
+    assert response.status_code == 200
+    assert b"one expression" in response.content
+    assert not KpiDefinition.objects.exists()
+
+
+@pytest.fixture
+def defined(facilitator, proposal, dataset, contacts_version):
+    return services.definition_set(
+        actor=facilitator.user,
+        revision=proposal.current_revision,
+        dataset=dataset,
+        spec=REPEAT_RATE,
+    )
+
+
+def test_a_guest_sees_the_preview_and_no_form(client, guest_customer, proposal, defined):
+    as_guest(client, guest_customer)
+    page = client.get(url(proposal))
+    assert page.status_code == 200
+    assert b'data-testid="latest"' in page.content
+    assert b"numerator_agg" not in page.content
+    assert client.post(url(proposal), {**FORM}).status_code == 404
+
+
+def test_htmx_gets_the_preview_fragment(client, agent, proposal, defined):
+    login(client, agent)
+    page = client.get(url(proposal), headers={"HX-Request": "true"})
+    assert page.content.lstrip().startswith(b'<section id="kpi-preview"')
+
+
+def test_a_missing_column_is_flagged(
+    client, facilitator, agent, proposal, dataset, contacts_version
+):
+    spec = {**REPEAT_RATE, "numerator": {"agg": "avg", "column": "fatigue_pulse_score"}}
+    services.definition_set(
+        actor=facilitator.user, revision=proposal.current_revision, dataset=dataset, spec=spec
+    )
+    login(client, agent)
+    page = client.get(url(proposal))
+    assert b'data-testid="not-computable"' in page.content
+    assert b"fatigue_pulse_score" in page.content
+
+
+def test_another_organisation_gets_404(client, other_org_participant, proposal, defined):
+    login(client, other_org_participant)
+    assert client.get(url(proposal)).status_code == 404
+
+
+def test_an_agent_cannot_write_a_definition(client, agent, proposal, dataset, contacts_version):
+    login(client, agent)
+    assert b"numerator_agg" not in client.get(url(proposal)).content
+    assert client.post(url(proposal), {**FORM, "dataset": dataset.pk}).status_code == 404
+    assert not KpiDefinition.objects.exists()
+
+
+def test_the_page_speaks_italian(client, agent, proposal, defined):
+    login(client, agent)
+    page = client.get(url(proposal), headers={"Accept-Language": "it"})
+    assert b"Come si calcola" in page.content
+    assert b"Anteprima sul dataset di esempio" in page.content
