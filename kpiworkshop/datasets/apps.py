@@ -9,12 +9,8 @@ class DatasetsConfig(AppConfig):
     verbose_name = _("Datasets and computable definitions")
 
     def ready(self) -> None:
-        from kpiworkshop.workshops.guidance import AUDIT_LABELS
+        from kpiworkshop.core.audit import audit_labels_register
 
-        # The workshop history's words for this app's events (the same at every start).
-        AUDIT_LABELS.update(
-            {
-                "dataset.definition_set": _("gave a KPI its computable definition"),
-                "dataset.feasibility": _("reviewed a KPI's feasibility"),
-            }
-        )
+        from .audit_labels import AUDIT_LABELS
+
+        audit_labels_register(AUDIT_LABELS)
