@@ -136,6 +136,9 @@ def _duplicates_refresh(*, proposal: Proposal, revision: Revision) -> None:
 
 
 def _lock(proposal: Proposal) -> Proposal:
+    """Re-read the proposal with a row lock (PostgreSQL; SQLite's IMMEDIATE transactions
+    serialise writers), so two changes to one proposal at once run in turn: the second sees
+    the first's revision, state and merge instead of writing over them."""
     locked = Proposal.objects.select_for_update().select_related("workshop").get(pk=proposal.pk)
     return locked
 
@@ -281,7 +284,8 @@ def proposal_revise(
     change_note: str = "",
 ) -> Revision:
     """A new revision by the author or the facilitator. Fields not given keep their value.
-    Takes a row lock on the proposal."""
+    Takes a row lock on the proposal, so two revisions at once get consecutive numbers and
+    the second is merged on top of the first instead of replacing it."""
     proposal = _lock(proposal)
     if not permissions.can_edit(actor, proposal):
         raise PermissionDenied(_("Only the author or the facilitator can change this proposal."))
@@ -302,6 +306,8 @@ def proposal_revise(
 
 @transaction.atomic
 def proposal_withdraw(*, actor: Participant | None, proposal: Proposal) -> Proposal:
+    """Withdraw a proposal. Takes a row lock on the proposal, so a withdrawal and a merge or
+    revision at the same moment do not each write over the other's state."""
     proposal = _lock(proposal)
     if not permissions.can_withdraw(actor, proposal):
         raise PermissionDenied(_("Only the author or the facilitator can withdraw this proposal."))
@@ -367,7 +373,9 @@ def proposal_merge(*, actor: Participant | None, source: Proposal, target: Propo
 
 @transaction.atomic
 def proposal_unmerge(*, actor: Participant | None, proposal: Proposal) -> Proposal:
-    """Undo a merge: the proposal is open again, with its own comments and supporters."""
+    """Undo a merge: the proposal is open again, with its own comments and supporters.
+    Takes a row lock on the proposal, so two facilitators undoing the merge at once undo it
+    once (the second sees it is no longer merged)."""
     proposal = _lock(proposal)
     if not permissions.can_unmerge(actor, proposal):
         raise PermissionDenied(_("A merge can be undone by the facilitator until voting starts."))
@@ -508,6 +516,8 @@ def suggestion_create(
 
 
 def _open_suggestion(suggestion: Suggestion) -> tuple[Suggestion, Proposal]:
+    """Lock the suggestion, then the proposal it is decided on (always in that order), so a
+    suggestion is decided once and its revision is numbered after any revision in flight."""
     suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
     proposal = Proposal.objects.select_related("workshop").get(pk=suggestion.proposal_id)
     # A suggestion on a merged-in proposal is decided on the proposal it now shows on.
@@ -523,7 +533,8 @@ def _open_suggestion(suggestion: Suggestion) -> tuple[Suggestion, Proposal]:
 def suggestion_accept(*, actor: Participant | None, suggestion: Suggestion) -> Revision:
     """Accept: a new revision with the suggested fields, credited to the suggester. If other
     revisions came since the suggestion was made, only its changed fields are applied on top of
-    the current revision. Takes row locks on the suggestion and the proposal."""
+    the current revision. Takes row locks on the suggestion and the proposal: accepting twice
+    at once writes one revision, and the revision is numbered after any other in flight."""
     suggestion, proposal = _open_suggestion(suggestion)
     if not permissions.can_edit(actor, proposal):
         raise PermissionDenied(_("The author or the facilitator decides on suggestions."))
@@ -561,6 +572,8 @@ def suggestion_accept(*, actor: Participant | None, suggestion: Suggestion) -> R
 def suggestion_decline(
     *, actor: Participant | None, suggestion: Suggestion, reason: str
 ) -> Suggestion:
+    """Decline a suggestion, saying why. Takes row locks on the suggestion and the proposal
+    (as ``suggestion_accept``), so an accept and a decline at once decide it only once."""
     suggestion, proposal = _open_suggestion(suggestion)
     if not permissions.can_edit(actor, proposal):
         raise PermissionDenied(_("The author or the facilitator decides on suggestions."))

@@ -218,7 +218,10 @@ def ballot_create(
 
 
 def _lock_ballot(ballot_id: int, *, exclusive: bool) -> Ballot:
-    """Re-read the ballot inside the transaction, locked: exclusively for state changes."""
+    """Re-read the ballot inside the transaction, locked: exclusively for state changes
+    (PostgreSQL ``FOR UPDATE`` on the ballot row; SQLite's IMMEDIATE transactions serialise
+    writers). Votes take the same row shared (``_refresh_for_vote``), so a state change waits
+    for the votes in flight and the votes after it see the new state."""
     qs = Ballot.objects.select_related("workshop")
     if connection.vendor == "postgresql" and exclusive:
         return qs.select_for_update(of=("self",)).get(pk=ballot_id)
@@ -269,6 +272,8 @@ def _refresh_for_vote(
 
 @transaction.atomic
 def ballot_open(*, actor: Participant | None, ballot: Ballot) -> Ballot:
+    """Open the round. Takes the ballot row exclusively, so two facilitators opening it at
+    once open it once and its closing time is set once."""
     ballot = _lock_ballot(ballot.pk, exclusive=True)
     if not permissions.can_manage_ballots(actor, ballot):
         raise PermissionDenied
@@ -308,6 +313,8 @@ def ballot_close(*, actor: Participant | None, ballot: Ballot) -> Ballot:
 
 @transaction.atomic
 def ballot_reveal(*, actor: Participant | None, ballot: Ballot) -> Ballot:
+    """Show the results. Takes the ballot row exclusively, so the reveal time is set (and
+    audited) once even when pressed twice at once."""
     ballot = _lock_ballot(ballot.pk, exclusive=True)
     if not permissions.can_manage_ballots(actor, ballot):
         raise PermissionDenied
