@@ -794,23 +794,28 @@ def audience_summaries(
     ]
 
 
-def map_side_lists(*, workshop: Workshop) -> dict | None:
-    """The map page's side lists: the active goals in tree order and each active audience with
-    its counts; None when a default goal or audience is missing (the caller creates them with
-    ``services.defaults_ensure`` and asks again). Three queries: the check for the defaults
-    comes with the lists, retired ones included."""
-    org_id = workshop.organisation_id
-    goals = list(BusinessGoal.objects.filter(organisation_id=org_id).order_by("order", "id"))
-    audiences = list(Audience.objects.filter(organisation_id=org_id).order_by("order", "id"))
-    if not set(DEFAULT_GOALS) <= {g.key for g in goals} or not set(DEFAULT_AUDIENCES) <= {
+def defaults_missing(*, goals, audiences) -> bool:
+    """Whether a default goal or audience is missing among an organisation's ``goals`` and
+    ``audiences`` (retired ones included): the keepers are offered to add them."""
+    return not set(DEFAULT_GOALS) <= {g.key for g in goals} or not set(DEFAULT_AUDIENCES) <= {
         a.key for a in audiences
-    }:
-        return None
+    }
+
+
+def map_side_lists(*, workshop: Workshop) -> dict:
+    """The map page's side lists: the active goals in tree order and each active audience with
+    its counts. Three queries. The lists show what exists: the defaults are created by
+    writes (the data migration, the demo, the keepers' "add the defaults"), never by a page."""
+    org_id = workshop.organisation_id
+    goals = list(
+        BusinessGoal.objects.filter(organisation_id=org_id, is_active=True).order_by("order", "id")
+    )
+    audiences = list(
+        Audience.objects.filter(organisation_id=org_id, is_active=True).order_by("order", "id")
+    )
     return {
-        "goals": _goal_tree([g for g in goals if g.is_active]),
-        "audiences": audience_summaries(
-            workshop=workshop, audiences=[a for a in audiences if a.is_active]
-        ),
+        "goals": _goal_tree(goals),
+        "audiences": audience_summaries(workshop=workshop, audiences=audiences),
     }
 
 

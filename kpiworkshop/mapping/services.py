@@ -105,7 +105,8 @@ def _italian(text) -> str:
 def defaults_ensure(*, organisation: Organisation) -> tuple[int, int]:
     """Create the default goals and audiences an organisation lacks (by key). Idempotent; a
     default the organisation retired or renamed is left as it is. Returns (goals, audiences)
-    created. One query when nothing is missing (pages call it on every visit)."""
+    created. One query when nothing is missing. Called by writes only (``defaults_add``, the
+    demo, tests); the data migration 0005 did the same for the organisations it found."""
     counts = Organisation.objects.filter(pk=organisation.pk).annotate(
         n_goals=Subquery(
             BusinessGoal.objects.filter(organisation=OuterRef("pk"), key__in=list(DEFAULT_GOALS))
@@ -165,6 +166,25 @@ def defaults_ensure(*, organisation: Organisation) -> tuple[int, int]:
         )
         audiences_created += 1
     return goals_created, audiences_created
+
+
+@transaction.atomic
+def defaults_add(*, actor: Participant | None, workshop: Workshop) -> tuple[int, int]:
+    """A keeper adds the default goals and audiences the workshop's organisation lacks (an
+    organisation created after the data migration starts without them). Returns (goals,
+    audiences) created; audited only when something was."""
+    if not permissions.can_manage_goals(actor, workshop):
+        raise PermissionDenied(_("Only the facilitator and leadership keep the goals."))
+    goals, audiences = defaults_ensure(organisation=workshop.organisation)
+    if goals or audiences:
+        audit_in_workshop(
+            actor=actor,
+            action="defaults.add",
+            workshop=workshop,
+            goals=goals,
+            audiences=audiences,
+        )
+    return goals, audiences
 
 
 # --- Goals and audiences -------------------------------------------------------------------------

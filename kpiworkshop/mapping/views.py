@@ -140,12 +140,7 @@ def map_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _side_lists(workshop) -> dict:
-    side = selectors.map_side_lists(workshop=workshop)
-    if side is None:
-        # Only on a miss: creating a default changes the version, so a hit never needs it.
-        services.defaults_ensure(organisation=workshop.organisation)
-        side = selectors.map_side_lists(workshop=workshop)
-    return side
+    return selectors.map_side_lists(workshop=workshop)
 
 
 def _map_audiences(workshop) -> str:
@@ -549,15 +544,23 @@ def _keeper(access: WorkshopAccess) -> None:
         raise PermissionDenied
 
 
+@require_POST
+def defaults_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    access = _load(request, pk)
+    services.defaults_add(actor=access.participant, workshop=access.workshop)
+    return redirect("mapping:goals", pk)
+
+
 @require_GET
 def goals_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     access = _load(request, pk)
-    services.defaults_ensure(organisation=access.workshop.organisation)
     org_id = access.workshop.organisation_id
     goals = selectors.goals_for(organisation_id=org_id, active_only=False)
+    audiences = selectors.audiences_for(organisation_id=org_id, active_only=False)
     context = _flags(access) | {
         "goals": goals,
-        "audiences": selectors.audiences_for(organisation_id=org_id, active_only=False),
+        "audiences": audiences,
+        "defaults_missing": selectors.defaults_missing(goals=goals, audiences=audiences),
     }
     if context["can_manage_goals"]:
         # Two forms on one page: distinct ids, or each label would point at the first form.
