@@ -49,6 +49,14 @@ def _audit(actor: Participant, action: str, proposal: Proposal, target=None, **d
     )
 
 
+def _visible_only(actor: Participant | None, proposal: Proposal, data: dict) -> dict:
+    """``data`` without the fields hidden from ``actor`` on ``proposal``
+    (``permissions.hidden_fields``): a customer who authored a proposal never sees its
+    internal-only fields, so never changes them; they keep the current revision's values."""
+    hidden = permissions.hidden_fields(actor, proposal)
+    return {k: v for k, v in (data or {}).items() if k not in hidden}
+
+
 def _clean_definition(data: dict[str, Any]) -> dict[str, Any]:
     """Keep only definition fields, strip texts, check list values against their choices."""
     clean: dict[str, Any] = {}
@@ -283,14 +291,15 @@ def proposal_revise(
     definition: dict[str, Any],
     change_note: str = "",
 ) -> Revision:
-    """A new revision by the author or the facilitator. Fields not given keep their value.
+    """A new revision by the author or the facilitator. Fields not given keep their value, and
+    so do the fields hidden from the actor (``_visible_only``).
     Takes a row lock on the proposal, so two revisions at once get consecutive numbers and
     the second is merged on top of the first instead of replacing it."""
     proposal = _lock(proposal)
     if not permissions.can_edit(actor, proposal):
         raise PermissionDenied(_("Only the author or the facilitator can change this proposal."))
     current = proposal.current_revision
-    merged = current.definition() | _clean_definition(definition)
+    merged = current.definition() | _clean_definition(_visible_only(actor, proposal, definition))
     if merged == current.definition():
         raise ValidationError(_("Nothing changed."))
     revision = _revision_new(
@@ -483,11 +492,12 @@ def comment_resolve(*, actor: Participant | None, comment: Comment) -> Comment:
 def suggestion_create(
     *, actor: Participant | None, proposal: Proposal, changes: dict[str, Any], reason: str = ""
 ) -> Suggestion:
-    """Suggest new values for one or more fields of the current revision."""
+    """Suggest new values for one or more fields of the current revision (never for a field
+    hidden from the actor: ``_visible_only``)."""
     if not permissions.can_suggest_on(actor, proposal):
         raise PermissionDenied(_("Suggestions are open in the refine stage."))
     base = proposal.current_revision
-    clean = _clean_definition(changes or {})
+    clean = _clean_definition(_visible_only(actor, proposal, changes))
     current = base.definition()
     clean = {k: v for k, v in clean.items() if v != current.get(k)}
     if not clean:

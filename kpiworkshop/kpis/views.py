@@ -199,16 +199,15 @@ def proposal_revise(request: HtmxHttpRequest, pk: int, proposal_id: int) -> Http
         raise PermissionDenied
     current = proposal.current_revision.definition()
     # A customer who authored a proposal still never sees its internal-only fields: they are
-    # left out of the form and carried over unchanged from the current revision.
+    # left out of the form; the service keeps them as they are.
     hidden = _hidden_fields(access, proposal)
     form = DefinitionForm(posted(request), initial=current)
     if request.method == "POST" and form.is_valid():
-        definition = form.definition() | {f: current[f] for f in hidden if f in current}
         try:
             services.proposal_revise(
                 actor=access.participant,
                 proposal=proposal,
-                definition=definition,
+                definition=form.definition(),
                 change_note=form.cleaned_data["change_note"],
             )
         except ValidationError as exc:
@@ -402,12 +401,11 @@ def suggestion_create(request: HtmxHttpRequest, pk: int, proposal_id: int) -> Ht
     hidden = _hidden_fields(access, proposal)
     form = SuggestionForm(posted(request), initial=proposal.current_revision.definition())
     if request.method == "POST" and form.is_valid():
-        changes = {k: v for k, v in form.definition().items() if k not in hidden}
         try:
             services.suggestion_create(
                 actor=access.participant,
                 proposal=proposal,
-                changes=changes,
+                changes=form.definition(),
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:

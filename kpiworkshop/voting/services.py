@@ -528,6 +528,29 @@ def vote_cast(
     return ballot.dot_budget - others - value
 
 
+def vote_submit(
+    *,
+    actor: Participant | None,
+    ballot: Ballot,
+    proposal_id: int,
+    value: int | None = None,
+    scores: dict[int, int] | None = None,
+    reason: str = "",
+) -> int | None:
+    """One vote as the vote form sends it, whatever the ballot's method: a score card
+    (``scores``, see ``score_card_cast``) for a multi-criteria score, else one value
+    (``vote_cast``). Returns the dots left for dot voting, else None. Each of the two runs in
+    its own transaction and locks as ``vote_cast`` says."""
+    if ballot.method == Method.SCORE:
+        score_card_cast(
+            actor=actor, ballot=ballot, proposal_id=proposal_id, scores=scores or {}, reason=reason
+        )
+        return None
+    return vote_cast(
+        actor=actor, ballot=ballot, proposal_id=proposal_id, value=value, reason=reason
+    )
+
+
 @transaction.atomic
 def score_card_cast(
     *,
