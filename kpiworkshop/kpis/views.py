@@ -308,7 +308,7 @@ def comment_create(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpR
     if form.is_valid():
         parent = None
         if form.cleaned_data["parent"]:
-            parent = Comment.objects.filter(pk=form.cleaned_data["parent"]).first()
+            parent = selectors.comment_get(comment_id=form.cleaned_data["parent"])
             if parent is None:
                 raise Http404
         try:
@@ -331,12 +331,8 @@ def comment_create(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpR
 
 
 def _comment(proposal: Proposal, comment_id: int) -> Comment:
-    comment = Comment.objects.filter(
-        pk=comment_id, proposal__workshop_id=proposal.workshop_id
-    ).first()
-    if comment is None or comment.proposal_id not in {proposal.pk} | set(
-        proposal.merged_children.values_list("pk", flat=True)
-    ):
+    comment = selectors.comment_on(proposal=proposal, comment_id=comment_id)
+    if comment is None:
         raise Http404
     return comment
 
@@ -425,8 +421,7 @@ def suggestion_create(request: HtmxHttpRequest, pk: int, proposal_id: int) -> Ht
 
 
 def _suggestion(proposal: Proposal, suggestion_id: int) -> Suggestion:
-    family = {proposal.pk} | set(proposal.merged_children.values_list("pk", flat=True))
-    suggestion = Suggestion.objects.filter(pk=suggestion_id, proposal_id__in=family).first()
+    suggestion = selectors.suggestion_on(proposal=proposal, suggestion_id=suggestion_id)
     if suggestion is None:
         raise Http404
     return suggestion

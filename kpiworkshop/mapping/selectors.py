@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from kpiworkshop.core.fragments import versioned_key
-from kpiworkshop.kpis.models import Category, Channel, Proposal, Purpose
+from kpiworkshop.kpis.models import Category, Channel, LibraryKPI, Proposal, Purpose
 from kpiworkshop.kpis.permissions import fields_hidden
 from kpiworkshop.workshops.models import Workshop
 
@@ -861,3 +861,19 @@ def counter_metric_choices(*, workshop: Workshop, exclude_id: int) -> list[tuple
         .order_by("current_revision__name")
         .values_list("pk", "current_revision__name")
     )
+
+
+def mapped_ids(*, workshop: Workshop) -> list[int]:
+    """The ids of every KPI on the map, in id order (a few hundred integers at most): the
+    map page's slice and its count come from them, in one query."""
+    return list(mapped_proposals(workshop=workshop).order_by("id").values_list("pk", flat=True))
+
+
+def library_for_counter_metric():
+    """The library's KPIs a counter-metric may name, by slug."""
+    return LibraryKPI.objects.order_by("slug")
+
+
+def goal_get(*, workshop: Workshop, goal_id: int) -> BusinessGoal | None:
+    """One goal of the workshop's organisation (retired ones too), or None."""
+    return BusinessGoal.objects.filter(pk=goal_id, organisation_id=workshop.organisation_id).first()
