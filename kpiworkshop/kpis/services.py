@@ -91,7 +91,8 @@ def _revision_new(
     counter_metric_proposal: Proposal | None = None,
 ) -> Revision:
     """Write the next revision and make it current. The caller holds the proposal's row lock
-    (or has just created it), so numbers never collide."""
+    (or has just created it), so numbers never collide. Then takes the workshop's row lock to
+    refresh the duplicate pairs (``_duplicates_refresh``)."""
     number = (proposal.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
     revision = Revision(
         proposal=proposal,
@@ -240,7 +241,9 @@ def proposal_create(
 ) -> Proposal:
     """Propose a KPI, blank or from the library. Only name, what it measures and category are
     required; the rest can come later in revisions. ``note_code`` / ``note_params``: what the
-    system says about the first version (a ``RevisionNote``), put into words when read."""
+    system says about the first version (a ``RevisionNote``), put into words when read.
+    Takes the workshop's row lock while comparing the new KPI with the others
+    (``_duplicates_refresh``), so two proposals written at once see each other."""
     if not wp.can_propose(actor, workshop):
         raise PermissionDenied(_("You cannot propose KPIs in this stage."))
     if kind not in ProposalKind.values:
@@ -294,7 +297,8 @@ def proposal_revise(
     """A new revision by the author or the facilitator. Fields not given keep their value, and
     so do the fields hidden from the actor (``_visible_only``).
     Takes a row lock on the proposal, so two revisions at once get consecutive numbers and
-    the second is merged on top of the first instead of replacing it."""
+    the second is merged on top of the first instead of replacing it; then the workshop's, to
+    compare it with the other proposals (``_duplicates_refresh``)."""
     proposal = _lock(proposal)
     if not permissions.can_edit(actor, proposal):
         raise PermissionDenied(_("Only the author or the facilitator can change this proposal."))

@@ -587,7 +587,8 @@ def ranking_submit(
     *, actor: Participant | None, ballot: Ballot, order: list[int], reason: str = ""
 ) -> None:
     """Replace this person's ranking with ``order`` (proposal ids, first = best). Every item of
-    the ballot must appear exactly once."""
+    the ballot must appear exactly once. Locks as ``vote_cast``: the ballot row shared, so a
+    close waits for the ranking in flight and a ranking after it is refused."""
     if ballot.method != Method.RANKING:
         raise ValidationError(_("This round is not a ranking."))
     # The first proposal of the order finds the ballot's (single) criterion in the same query.
@@ -616,7 +617,8 @@ def ranking_move(
     offset: int,
     reason: str = "",
 ) -> list[int]:
-    """Move one proposal up (-1) or down (+1) in ``current`` and save the whole order."""
+    """Move one proposal up (-1) or down (+1) in ``current`` and save the whole order (through
+    ``ranking_submit``, which locks as ``vote_cast``)."""
     order = list(current)
     if proposal_id not in order or offset not in (-1, 1):
         raise ValidationError(_("Choose a proposal to move."))
