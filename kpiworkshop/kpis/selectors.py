@@ -425,3 +425,28 @@ def library_kpis(*, category: str = "", channel: str = "", q: str = "") -> list[
 
 def library_get(*, slug: str) -> LibraryKPI | None:
     return LibraryKPI.objects.filter(slug=slug).first()
+
+
+def comment_get(*, comment_id: int) -> Comment | None:
+    """A comment by id (a reply's parent: ``comment_create`` checks it is on the proposal)."""
+    return Comment.objects.filter(pk=comment_id).first()
+
+
+def _family(proposal: Proposal) -> set[int]:
+    """The proposal and those merged into it: their comments and suggestions show on it."""
+    return {proposal.pk} | set(proposal.merged_children.values_list("pk", flat=True))
+
+
+def comment_on(*, proposal: Proposal, comment_id: int) -> Comment | None:
+    """A comment shown on ``proposal`` (its own or one of a proposal merged into it), or None."""
+    comment = Comment.objects.filter(
+        pk=comment_id, proposal__workshop_id=proposal.workshop_id
+    ).first()
+    if comment is None or comment.proposal_id not in _family(proposal):
+        return None
+    return comment
+
+
+def suggestion_on(*, proposal: Proposal, suggestion_id: int) -> Suggestion | None:
+    """A suggestion shown on ``proposal`` (its own or one of a proposal merged into it)."""
+    return Suggestion.objects.filter(pk=suggestion_id, proposal_id__in=_family(proposal)).first()

@@ -49,6 +49,14 @@ def _audit(actor: Participant, action: str, proposal: Proposal, target=None, **d
     )
 
 
+def _visible_only(actor: Participant | None, proposal: Proposal, data: dict) -> dict:
+    """``data`` without the fields hidden from ``actor`` on ``proposal``
+    (``permissions.hidden_fields``): a customer who authored a proposal never sees its
+    internal-only fields, so never changes them; they keep the current revision's values."""
+    hidden = permissions.hidden_fields(actor, proposal)
+    return {k: v for k, v in (data or {}).items() if k not in hidden}
+
+
 def _clean_definition(data: dict[str, Any]) -> dict[str, Any]:
     """Keep only definition fields, strip texts, check list values against their choices."""
     clean: dict[str, Any] = {}
@@ -83,7 +91,8 @@ def _revision_new(
     counter_metric_proposal: Proposal | None = None,
 ) -> Revision:
     """Write the next revision and make it current. The caller holds the proposal's row lock
-    (or has just created it), so numbers never collide."""
+    (or has just created it), so numbers never collide. Then takes the workshop's row lock to
+    refresh the duplicate pairs (``_duplicates_refresh``)."""
     number = (proposal.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
     revision = Revision(
         proposal=proposal,
@@ -136,6 +145,9 @@ def _duplicates_refresh(*, proposal: Proposal, revision: Revision) -> None:
 
 
 def _lock(proposal: Proposal) -> Proposal:
+    """Re-read the proposal with a row lock (PostgreSQL; SQLite's IMMEDIATE transactions
+    serialise writers), so two changes to one proposal at once run in turn: the second sees
+    the first's revision, state and merge instead of writing over them."""
     locked = Proposal.objects.select_for_update().select_related("workshop").get(pk=proposal.pk)
     return locked
 
@@ -229,7 +241,9 @@ def proposal_create(
 ) -> Proposal:
     """Propose a KPI, blank or from the library. Only name, what it measures and category are
     required; the rest can come later in revisions. ``note_code`` / ``note_params``: what the
-    system says about the first version (a ``RevisionNote``), put into words when read."""
+    system says about the first version (a ``RevisionNote``), put into words when read.
+    Takes the workshop's row lock while comparing the new KPI with the others
+    (``_duplicates_refresh``), so two proposals written at once see each other."""
     if not wp.can_propose(actor, workshop):
         raise PermissionDenied(_("You cannot propose KPIs in this stage."))
     if kind not in ProposalKind.values:
@@ -280,13 +294,16 @@ def proposal_revise(
     definition: dict[str, Any],
     change_note: str = "",
 ) -> Revision:
-    """A new revision by the author or the facilitator. Fields not given keep their value.
-    Takes a row lock on the proposal."""
+    """A new revision by the author or the facilitator. Fields not given keep their value, and
+    so do the fields hidden from the actor (``_visible_only``).
+    Takes a row lock on the proposal, so two revisions at once get consecutive numbers and
+    the second is merged on top of the first instead of replacing it; then the workshop's, to
+    compare it with the other proposals (``_duplicates_refresh``)."""
     proposal = _lock(proposal)
     if not permissions.can_edit(actor, proposal):
         raise PermissionDenied(_("Only the author or the facilitator can change this proposal."))
     current = proposal.current_revision
-    merged = current.definition() | _clean_definition(definition)
+    merged = current.definition() | _clean_definition(_visible_only(actor, proposal, definition))
     if merged == current.definition():
         raise ValidationError(_("Nothing changed."))
     revision = _revision_new(
@@ -302,6 +319,8 @@ def proposal_revise(
 
 @transaction.atomic
 def proposal_withdraw(*, actor: Participant | None, proposal: Proposal) -> Proposal:
+    """Withdraw a proposal. Takes a row lock on the proposal, so a withdrawal and a merge or
+    revision at the same moment do not each write over the other's state."""
     proposal = _lock(proposal)
     if not permissions.can_withdraw(actor, proposal):
         raise PermissionDenied(_("Only the author or the facilitator can withdraw this proposal."))
@@ -367,7 +386,9 @@ def proposal_merge(*, actor: Participant | None, source: Proposal, target: Propo
 
 @transaction.atomic
 def proposal_unmerge(*, actor: Participant | None, proposal: Proposal) -> Proposal:
-    """Undo a merge: the proposal is open again, with its own comments and supporters."""
+    """Undo a merge: the proposal is open again, with its own comments and supporters.
+    Takes a row lock on the proposal, so two facilitators undoing the merge at once undo it
+    once (the second sees it is no longer merged)."""
     proposal = _lock(proposal)
     if not permissions.can_unmerge(actor, proposal):
         raise PermissionDenied(_("A merge can be undone by the facilitator until voting starts."))
@@ -475,11 +496,12 @@ def comment_resolve(*, actor: Participant | None, comment: Comment) -> Comment:
 def suggestion_create(
     *, actor: Participant | None, proposal: Proposal, changes: dict[str, Any], reason: str = ""
 ) -> Suggestion:
-    """Suggest new values for one or more fields of the current revision."""
+    """Suggest new values for one or more fields of the current revision (never for a field
+    hidden from the actor: ``_visible_only``)."""
     if not permissions.can_suggest_on(actor, proposal):
         raise PermissionDenied(_("Suggestions are open in the refine stage."))
     base = proposal.current_revision
-    clean = _clean_definition(changes or {})
+    clean = _clean_definition(_visible_only(actor, proposal, changes))
     current = base.definition()
     clean = {k: v for k, v in clean.items() if v != current.get(k)}
     if not clean:
@@ -508,6 +530,8 @@ def suggestion_create(
 
 
 def _open_suggestion(suggestion: Suggestion) -> tuple[Suggestion, Proposal]:
+    """Lock the suggestion, then the proposal it is decided on (always in that order), so a
+    suggestion is decided once and its revision is numbered after any revision in flight."""
     suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
     proposal = Proposal.objects.select_related("workshop").get(pk=suggestion.proposal_id)
     # A suggestion on a merged-in proposal is decided on the proposal it now shows on.
@@ -523,7 +547,8 @@ def _open_suggestion(suggestion: Suggestion) -> tuple[Suggestion, Proposal]:
 def suggestion_accept(*, actor: Participant | None, suggestion: Suggestion) -> Revision:
     """Accept: a new revision with the suggested fields, credited to the suggester. If other
     revisions came since the suggestion was made, only its changed fields are applied on top of
-    the current revision. Takes row locks on the suggestion and the proposal."""
+    the current revision. Takes row locks on the suggestion and the proposal: accepting twice
+    at once writes one revision, and the revision is numbered after any other in flight."""
     suggestion, proposal = _open_suggestion(suggestion)
     if not permissions.can_edit(actor, proposal):
         raise PermissionDenied(_("The author or the facilitator decides on suggestions."))
@@ -561,6 +586,8 @@ def suggestion_accept(*, actor: Participant | None, suggestion: Suggestion) -> R
 def suggestion_decline(
     *, actor: Participant | None, suggestion: Suggestion, reason: str
 ) -> Suggestion:
+    """Decline a suggestion, saying why. Takes row locks on the suggestion and the proposal
+    (as ``suggestion_accept``), so an accept and a decline at once decide it only once."""
     suggestion, proposal = _open_suggestion(suggestion)
     if not permissions.can_edit(actor, proposal):
         raise PermissionDenied(_("The author or the facilitator decides on suggestions."))

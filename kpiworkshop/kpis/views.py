@@ -199,16 +199,15 @@ def proposal_revise(request: HtmxHttpRequest, pk: int, proposal_id: int) -> Http
         raise PermissionDenied
     current = proposal.current_revision.definition()
     # A customer who authored a proposal still never sees its internal-only fields: they are
-    # left out of the form and carried over unchanged from the current revision.
+    # left out of the form; the service keeps them as they are.
     hidden = _hidden_fields(access, proposal)
     form = DefinitionForm(posted(request), initial=current)
     if request.method == "POST" and form.is_valid():
-        definition = form.definition() | {f: current[f] for f in hidden if f in current}
         try:
             services.proposal_revise(
                 actor=access.participant,
                 proposal=proposal,
-                definition=definition,
+                definition=form.definition(),
                 change_note=form.cleaned_data["change_note"],
             )
         except ValidationError as exc:
@@ -309,7 +308,7 @@ def comment_create(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpR
     if form.is_valid():
         parent = None
         if form.cleaned_data["parent"]:
-            parent = Comment.objects.filter(pk=form.cleaned_data["parent"]).first()
+            parent = selectors.comment_get(comment_id=form.cleaned_data["parent"])
             if parent is None:
                 raise Http404
         try:
@@ -332,12 +331,8 @@ def comment_create(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpR
 
 
 def _comment(proposal: Proposal, comment_id: int) -> Comment:
-    comment = Comment.objects.filter(
-        pk=comment_id, proposal__workshop_id=proposal.workshop_id
-    ).first()
-    if comment is None or comment.proposal_id not in {proposal.pk} | set(
-        proposal.merged_children.values_list("pk", flat=True)
-    ):
+    comment = selectors.comment_on(proposal=proposal, comment_id=comment_id)
+    if comment is None:
         raise Http404
     return comment
 
@@ -402,12 +397,11 @@ def suggestion_create(request: HtmxHttpRequest, pk: int, proposal_id: int) -> Ht
     hidden = _hidden_fields(access, proposal)
     form = SuggestionForm(posted(request), initial=proposal.current_revision.definition())
     if request.method == "POST" and form.is_valid():
-        changes = {k: v for k, v in form.definition().items() if k not in hidden}
         try:
             services.suggestion_create(
                 actor=access.participant,
                 proposal=proposal,
-                changes=changes,
+                changes=form.definition(),
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
@@ -427,8 +421,7 @@ def suggestion_create(request: HtmxHttpRequest, pk: int, proposal_id: int) -> Ht
 
 
 def _suggestion(proposal: Proposal, suggestion_id: int) -> Suggestion:
-    family = {proposal.pk} | set(proposal.merged_children.values_list("pk", flat=True))
-    suggestion = Suggestion.objects.filter(pk=suggestion_id, proposal_id__in=family).first()
+    suggestion = selectors.suggestion_on(proposal=proposal, suggestion_id=suggestion_id)
     if suggestion is None:
         raise Http404
     return suggestion

@@ -4,6 +4,7 @@ shows it (registered with ``core.audit`` from this app's AppConfig.ready)."""
 from django.utils.translation import gettext_lazy as _
 
 AUDIT_LABELS = {
+    "defaults.add": _("added the default goals and audiences"),
     "goal.create": _("added a business goal"),
     "goal.update": _("changed a business goal"),
     "audience.create": _("added an audience"),

@@ -10,15 +10,14 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import Count, Exists, Prefetch, Q, QuerySet
-from django.urls import reverse
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from kpiworkshop.core.fragments import versioned_key
-from kpiworkshop.kpis.models import Category, Channel, Proposal, Purpose
+from kpiworkshop.kpis.models import Category, LibraryKPI, Proposal
 from kpiworkshop.kpis.permissions import fields_hidden
 from kpiworkshop.workshops.models import Workshop
 
+from . import coverage
+from .coverage import Check
 from .models import (
     DEFAULT_ACT_ON_LIMIT,
     DEFAULT_AUDIENCES,
@@ -29,8 +28,6 @@ from .models import (
     Cadence,
     Dimension,
     GoalLink,
-    Handler,
-    Identity,
     LinkComment,
     MapSettings,
     Relation,
@@ -42,9 +39,6 @@ from .permissions import FALLBACK_STATES, MAPPED_STATES
 #: An audience's relations to a KPI from weakest to strongest: acting on it or being accountable
 #: for it includes seeing it.
 RELATION_STRENGTH = {Relation.SEES: 0, Relation.ACTS: 1, Relation.ACCOUNTABLE: 2}
-
-#: Above this share of technical/operational KPIs the scorecard is flagged as productivity-only.
-TECHNICAL_SHARE_LIMIT = 0.5
 
 
 def mapped_proposals(*, workshop: Workshop) -> QuerySet:
@@ -270,16 +264,6 @@ def map_rows(
 
 
 @dataclass
-class Check:
-    key: str
-    label: str
-    ok: bool
-    detail: str = ""
-    #: (text, url) pairs: each flag is a link to the place that fixes it.
-    items: list[tuple[str, str]] = field(default_factory=list)
-
-
-@dataclass
 class Coverage:
     workshop: Workshop
     kpis: list[Proposal]
@@ -310,340 +294,82 @@ class Coverage:
         return self.passed == self.total
 
 
-def _kpi_url(workshop: Workshop, proposal_id: int) -> str:
-    # One reverse() per page, not one per flagged KPI.
-    base = reverse("mapping:kpi", args=[workshop.pk, 1])[: -len("1/")]
-    return f"{base}{proposal_id}/"
-
-
 def coverage_for_workshop(*, workshop: Workshop, see_internal: bool = True) -> Coverage:
     """The coverage view: the goal × KPI matrix and every check, in seven queries whatever the
-    number of KPIs, goals, audiences or links. Without ``see_internal`` (customers) a KPI whose
-    counter-metric is internal-only is left out of the counter-metric check: whether it has one
-    is part of what is hidden."""
+    number of KPIs, goals, audiences or links. Loads the map once into ``coverage.Facts`` and
+    runs the checks declared in ``coverage.CHECKS`` on it. Without ``see_internal``
+    (customers) a KPI whose counter-metric is internal-only is left out of the counter-metric
+    check: whether it has one is part of what is hidden."""
     kpis = _kpis(workshop)  # 1
     ids = [p.pk for p in kpis]
-    goals = goals_for(organisation_id=workshop.organisation_id)  # 2
-    audiences = audiences_for(organisation_id=workshop.organisation_id)  # 3
-    limit = act_on_limit(workshop=workshop)  # 4
-    goal_links = list(
-        GoalLink.objects.filter(proposal_id__in=ids).values_list(
-            "proposal_id", "goal_id", "strength"
-        )
-    )  # 5
-    audience_links = list(
-        AudienceLink.objects.filter(proposal_id__in=ids).values_list(
-            "proposal_id", "audience_id", "relation"
-        )
-    )  # 6
-    breakdowns = list(
-        ReportingBreakdown.objects.filter(proposal_id__in=ids).values_list(
-            "proposal_id", "dimension", "value"
-        )
-    )  # 7
-    map_url = reverse("mapping:map", args=[workshop.pk])
-    goal_ids = {g.pk for g in goals}
-
-    def name(p: Proposal) -> str:
-        return p.current_revision.name if p.current_revision else f"#{p.pk}"
-
-    matrix: dict[int, dict[int, str]] = defaultdict(dict)
-    for pid, gid, strength in goal_links:
-        matrix[gid][pid] = strength
-    matrix_rows = [(g, [matrix[g.pk].get(p.pk, "") for p in kpis]) for g in goals]
-
-    checks: list[Check] = []
-
-    # 1. Goals nobody measures (a sub-goal's KPI counts for its parent too).
-    measured = {gid for gid in matrix if matrix[gid]}
-    for g in goals:
-        if g.pk in measured and g.parent_id in goal_ids:
-            measured.add(g.parent_id)
-    for g in goals:
-        g.measured = g.pk in measured
-    unmeasured = [g for g in goals if not g.measured]
-    checks.append(
-        Check(
-            "goals",
-            _("Every goal is measured by at least one KPI"),
-            not unmeasured,
-            ngettext("%(n)d goal has no KPI.", "%(n)d goals have no KPI.", len(unmeasured))
-            % {"n": len(unmeasured)},
-            [(g.label, f"{map_url}#goals") for g in unmeasured],
-        )
+    facts = coverage.facts_from(
+        workshop=workshop,
+        kpis=kpis,
+        goals=goals_for(organisation_id=workshop.organisation_id),  # 2
+        audiences=audiences_for(organisation_id=workshop.organisation_id),  # 3
+        act_on_limit=act_on_limit(workshop=workshop),  # 4
+        see_internal=see_internal,
+        goal_links=list(
+            GoalLink.objects.filter(proposal_id__in=ids).values_list(
+                "proposal_id", "goal_id", "strength"
+            )
+        ),  # 5
+        audience_links=list(
+            AudienceLink.objects.filter(proposal_id__in=ids).values_list(
+                "proposal_id", "audience_id", "relation"
+            )
+        ),  # 6
+        breakdowns=list(
+            ReportingBreakdown.objects.filter(proposal_id__in=ids).values_list(
+                "proposal_id", "dimension", "value"
+            )
+        ),  # 7
     )
-    linked = {pid for pid, _g, _s in goal_links if _g in goal_ids}
-    primary = {pid for pid, _g, s in goal_links if s == Strength.PRIMARY and _g in goal_ids}
+    goals, matrix = facts.goals, facts.matrix
+    for g in goals:
+        g.measured = g.pk in facts.measured
     for p in kpis:
-        p.has_goal = p.pk in linked
-    goal_lists = [
-        (g, [(p, matrix[g.pk][p.pk]) for p in kpis if p.pk in matrix[g.pk]]) for g in goals
-    ]
-
-    def kpi_check(key, label, failing, detail):
-        checks.append(
-            Check(
-                key,
-                label,
-                not failing,
-                detail(len(failing)) % {"n": len(failing)},
-                [(name(p), _kpi_url(workshop, p.pk)) for p in failing],
-            )
-        )
-
-    # 2-3. KPIs that serve no goal; KPIs without a primary goal.
-    kpi_check(
-        "kpi_goal",
-        _("Every KPI serves a goal"),
-        [p for p in kpis if p.pk not in linked],
-        lambda n: ngettext(
-            "%(n)d KPI serves no goal.",
-            "%(n)d KPIs serve no goal.",
-            n,
-        ),
-    )
-    kpi_check(
-        "kpi_primary",
-        _("Every KPI has a primary goal"),
-        [p for p in kpis if p.pk not in primary],
-        lambda n: ngettext(
-            "%(n)d KPI has no primary goal.",
-            "%(n)d KPIs have no primary goal.",
-            n,
-        ),
-    )
-
-    # 4-5. Macro-categories: none empty, and not a productivity-only scorecard.
-    by_category = Counter(p.current_revision.category for p in kpis if p.current_revision)
-    board = reverse("kpis:board", args=[workshop.pk])
-    categories = [
-        {
-            "value": c.value,
-            "label": c.label,
-            "count": by_category.get(c.value, 0),
-            "share": round(100 * by_category.get(c.value, 0) / len(kpis)) if kpis else 0,
-        }
-        for c in Category
-    ]
-    empty = [c for c in categories if not c["count"]]
-    checks.append(
-        Check(
-            "categories",
-            _("Every macro-category has a KPI"),
-            not empty,
-            ngettext(
-                "%(n)d macro-category is empty.", "%(n)d macro-categories are empty.", len(empty)
-            )
-            % {"n": len(empty)},
-            [(str(c["label"]), f"{board}?category={c['value']}") for c in empty],
-        )
-    )
-    technical = by_category.get(Category.TECHNICAL, 0)
-    heavy = bool(kpis) and technical / len(kpis) > TECHNICAL_SHARE_LIMIT
-    checks.append(
-        Check(
-            "balance",
-            _("Not a productivity-only scorecard"),
-            not heavy,
-            _(
-                "%(n)d of %(total)d KPIs are technical/operational: balance them with "
-                "customer, employee and economic ones."
-            )
-            % {"n": technical, "total": len(kpis)}
-            if heavy
-            else "",
-            [(str(Category.TECHNICAL.label), f"{board}?category={Category.TECHNICAL}")]
-            if heavy
-            else [],
-        )
-    )
-
-    # 6. Audiences asked to act on too many KPIs.
-    acts = Counter(aid for _p, aid, rel in audience_links if rel == Relation.ACTS)
-    act_counts = [
-        {"audience": a, "count": acts.get(a.pk, 0), "over": acts.get(a.pk, 0) > limit}
-        for a in audiences
-    ]
-    over = [row for row in act_counts if row["over"]]
-    checks.append(
-        Check(
-            "overload",
-            _("No audience acts on more than %(n)d KPIs") % {"n": limit},
-            not over,
-            _(
-                "Nobody can act on more than %(n)d KPIs at once: the rest are not steered, "
-                "they are watched."
-            )
-            % {"n": limit}
-            if over
-            else "",
-            [
-                (
-                    # Not "<audience> acts on 9": an audience's name may be singular or plural
-                    # ("CX leadership", "Team leaders"), so the count carries the sentence.
-                    ngettext(
-                        "%(audience)s: %(n)d KPI to act on",
-                        "%(audience)s: %(n)d KPIs to act on",
-                        row["count"],
-                    )
-                    % {"audience": row["audience"].label, "n": row["count"]},
-                    reverse("mapping:audience", args=[workshop.pk, row["audience"].pk]),
-                )
-                for row in over
-            ],
-        )
-    )
-
-    # 7-9. Who acts, who is accountable, who sees.
-    relations: dict[str, set[int]] = defaultdict(set)
-    for pid, _a, rel in audience_links:
-        relations[rel].add(pid)
-    kpi_check(
-        "acts",
-        _("Every KPI has someone who acts on it"),
-        [p for p in kpis if p.pk not in relations[Relation.ACTS]],
-        lambda n: ngettext(
-            "%(n)d KPI nobody acts on.",
-            "%(n)d KPIs nobody acts on.",
-            n,
-        ),
-    )
-    kpi_check(
-        "accountable",
-        _("Every KPI has an accountable audience"),
-        [p for p in kpis if p.pk not in relations[Relation.ACCOUNTABLE]],
-        lambda n: ngettext(
-            "%(n)d KPI has nobody accountable.",
-            "%(n)d KPIs have nobody accountable.",
-            n,
-        ),
-    )
-    # Acting on a KPI or being accountable for it means seeing it: a KPI is seen by nobody
-    # only when no audience is linked to it at all.
-    seen = relations[Relation.SEES] | relations[Relation.ACTS] | relations[Relation.ACCOUNTABLE]
-    kpi_check(
-        "sees",
-        _("Every KPI is seen by someone"),
-        [p for p in kpis if p.pk not in seen],
-        lambda n: ngettext(
-            "%(n)d KPI is seen by nobody.",
-            "%(n)d KPIs are seen by nobody.",
-            n,
-        ),
-    )
-
-    # 10. Counter-metrics.
-    kpi_check(
-        "counter",
-        _("Every KPI has a balancing counter-metric"),
-        [
-            p
-            for p in kpis
-            if p.current_revision
-            and "counter_metric_text"
-            not in fields_hidden(p.internal_fields, see_internal=see_internal)
-            and not (
-                p.current_revision.counter_metric_proposal_id
-                or p.current_revision.counter_metric_text
-            )
-        ],
-        lambda n: ngettext(
-            "%(n)d KPI has no counter-metric.",
-            "%(n)d KPIs have no counter-metric.",
-            n,
-        ),
-    )
-
-    # 11. Control only.
-    kpi_check(
-        "control",
-        _("No KPI serves control only"),
-        [
-            p
-            for p in kpis
-            if p.current_revision and set(p.current_revision.purposes or []) == {Purpose.CONTROL}
-        ],
-        lambda n: ngettext(
-            "%(n)d KPI only controls: say how it steers work or supports people.",
-            "%(n)d KPIs only control: say how they steer work or support people.",
-            n,
-        ),
-    )
-
-    # 12-14. Breakdown values nobody reports by.
-    reported: dict[str, set[str]] = defaultdict(set)
-    for _p, dim, value in breakdowns:
-        reported[dim].add(value)
-    used_channels = {c for p in kpis if p.current_revision for c in p.current_revision.channels}
-    channel_values = [c for c in Channel if c.value in used_channels] or list(Channel)
-    breakdown_coverage = []
-    # Each value (a channel the KPIs cover, a kind of handler, a kind of customer identity)
-    # should be a breakdown of at least one KPI, i.e. reported separately somewhere.
-    for key, dim, values, label, missing_text in (
-        (
-            "channels",
-            Dimension.CHANNEL,
-            channel_values,
-            _("Every channel in use is reported"),
-            lambda n: ngettext(
-                "%(n)d channel in use is not reported separately by any KPI.",
-                "%(n)d channels in use are not reported separately by any KPI.",
-                n,
-            ),
-        ),
-        (
-            "handlers",
-            Dimension.HANDLER,
-            list(Handler),
-            _("Every kind of handler is reported"),
-            lambda n: ngettext(
-                "%(n)d kind of handler is not reported separately by any KPI.",
-                "%(n)d kinds of handler are not reported separately by any KPI.",
-                n,
-            ),
-        ),
-        (
-            "identity",
-            Dimension.IDENTITY,
-            list(Identity),
-            _("Every kind of customer identity is reported"),
-            lambda n: ngettext(
-                "%(n)d kind of customer identity is not reported separately by any KPI.",
-                "%(n)d kinds of customer identity are not reported separately by any KPI.",
-                n,
-            ),
-        ),
-    ):
-        missing = [v for v in values if v.value not in reported[dim]]
-        breakdown_coverage.append(
-            {
-                "dimension": Dimension(dim).label,
-                "values": [(v.label, v.value in reported[dim]) for v in values],
-            }
-        )
-        checks.append(
-            Check(
-                key,
-                label,
-                not missing,
-                missing_text(len(missing)) % {"n": len(missing)},
-                [(str(v.label), f"{map_url}#breakdowns") for v in missing],
-            )
-        )
-
+        p.has_goal = p.pk in facts.linked
+    n = len(kpis)
     return Coverage(
         workshop=workshop,
         kpis=kpis,
         goals=goals,
-        audiences=audiences,
+        audiences=facts.audiences,
         matrix=matrix,
-        matrix_rows=matrix_rows,
-        goal_lists=goal_lists,
-        categories=categories,
-        checks=checks,
-        act_on_limit=limit,
-        act_counts=act_counts,
-        breakdown_coverage=breakdown_coverage,
+        matrix_rows=[(g, [matrix[g.pk].get(p.pk, "") for p in kpis]) for g in goals],
+        goal_lists=[
+            (g, [(p, matrix[g.pk][p.pk]) for p in kpis if p.pk in matrix[g.pk]]) for g in goals
+        ],
+        categories=[
+            {
+                "value": c.value,
+                "label": c.label,
+                "count": facts.by_category.get(c.value, 0),
+                "share": round(100 * facts.by_category.get(c.value, 0) / n) if n else 0,
+            }
+            for c in Category
+        ],
+        checks=coverage.present(facts),
+        act_on_limit=facts.act_on_limit,
+        act_counts=[
+            {
+                "audience": a,
+                "count": facts.acts.get(a.pk, 0),
+                "over": facts.acts.get(a.pk, 0) > facts.act_on_limit,
+            }
+            for a in facts.audiences
+        ],
+        breakdown_coverage=[
+            {
+                "dimension": Dimension(dim).label,
+                "values": [
+                    (v.label, v.value in facts.reported[dim])
+                    for v in coverage.breakdown_values(facts, dim)
+                ],
+            }
+            for dim in (Dimension.CHANNEL, Dimension.HANDLER, Dimension.IDENTITY)
+        ],
     )
 
 
@@ -794,23 +520,28 @@ def audience_summaries(
     ]
 
 
-def map_side_lists(*, workshop: Workshop) -> dict | None:
-    """The map page's side lists: the active goals in tree order and each active audience with
-    its counts; None when a default goal or audience is missing (the caller creates them with
-    ``services.defaults_ensure`` and asks again). Three queries: the check for the defaults
-    comes with the lists, retired ones included."""
-    org_id = workshop.organisation_id
-    goals = list(BusinessGoal.objects.filter(organisation_id=org_id).order_by("order", "id"))
-    audiences = list(Audience.objects.filter(organisation_id=org_id).order_by("order", "id"))
-    if not set(DEFAULT_GOALS) <= {g.key for g in goals} or not set(DEFAULT_AUDIENCES) <= {
+def defaults_missing(*, goals, audiences) -> bool:
+    """Whether a default goal or audience is missing among an organisation's ``goals`` and
+    ``audiences`` (retired ones included): the keepers are offered to add them."""
+    return not set(DEFAULT_GOALS) <= {g.key for g in goals} or not set(DEFAULT_AUDIENCES) <= {
         a.key for a in audiences
-    }:
-        return None
+    }
+
+
+def map_side_lists(*, workshop: Workshop) -> dict:
+    """The map page's side lists: the active goals in tree order and each active audience with
+    its counts. Three queries. The lists show what exists: the defaults are created by
+    writes (the data migration, the demo, the keepers' "add the defaults"), never by a page."""
+    org_id = workshop.organisation_id
+    goals = list(
+        BusinessGoal.objects.filter(organisation_id=org_id, is_active=True).order_by("order", "id")
+    )
+    audiences = list(
+        Audience.objects.filter(organisation_id=org_id, is_active=True).order_by("order", "id")
+    )
     return {
-        "goals": _goal_tree([g for g in goals if g.is_active]),
-        "audiences": audience_summaries(
-            workshop=workshop, audiences=[a for a in audiences if a.is_active]
-        ),
+        "goals": _goal_tree(goals),
+        "audiences": audience_summaries(workshop=workshop, audiences=audiences),
     }
 
 
@@ -856,3 +587,19 @@ def counter_metric_choices(*, workshop: Workshop, exclude_id: int) -> list[tuple
         .order_by("current_revision__name")
         .values_list("pk", "current_revision__name")
     )
+
+
+def mapped_ids(*, workshop: Workshop) -> list[int]:
+    """The ids of every KPI on the map, in id order (a few hundred integers at most): the
+    map page's slice and its count come from them, in one query."""
+    return list(mapped_proposals(workshop=workshop).order_by("id").values_list("pk", flat=True))
+
+
+def library_for_counter_metric():
+    """The library's KPIs a counter-metric may name, by slug."""
+    return LibraryKPI.objects.order_by("slug")
+
+
+def goal_get(*, workshop: Workshop, goal_id: int) -> BusinessGoal | None:
+    """One goal of the workshop's organisation (retired ones too), or None."""
+    return BusinessGoal.objects.filter(pk=goal_id, organisation_id=workshop.organisation_id).first()

@@ -77,7 +77,11 @@ def _choice(value: Any, choices, *, field: str, blank: bool = False) -> str:
 
 
 def _mapped(actor: Participant | None, proposal: Proposal) -> Proposal:
-    """Lock the proposal and check it takes part in this workshop's map and the actor may map."""
+    """Lock the proposal and check it takes part in this workshop's map and the actor may map.
+
+    The row lock on the proposal (PostgreSQL; SQLite serialises writers) makes the per-KPI
+    rules hold under concurrent edits: one primary goal, one accountable audience, one
+    counter-metric revision at a time."""
     from .selectors import mapped_proposals
 
     locked = Proposal.objects.select_for_update().select_related("workshop").get(pk=proposal.pk)
@@ -101,7 +105,8 @@ def _italian(text) -> str:
 def defaults_ensure(*, organisation: Organisation) -> tuple[int, int]:
     """Create the default goals and audiences an organisation lacks (by key). Idempotent; a
     default the organisation retired or renamed is left as it is. Returns (goals, audiences)
-    created. One query when nothing is missing (pages call it on every visit)."""
+    created. One query when nothing is missing. Called by writes only (``defaults_add``, the
+    demo, tests); the data migration 0005 did the same for the organisations it found."""
     counts = Organisation.objects.filter(pk=organisation.pk).annotate(
         n_goals=Subquery(
             BusinessGoal.objects.filter(organisation=OuterRef("pk"), key__in=list(DEFAULT_GOALS))
@@ -163,6 +168,25 @@ def defaults_ensure(*, organisation: Organisation) -> tuple[int, int]:
     return goals_created, audiences_created
 
 
+@transaction.atomic
+def defaults_add(*, actor: Participant | None, workshop: Workshop) -> tuple[int, int]:
+    """A keeper adds the default goals and audiences the workshop's organisation lacks (an
+    organisation created after the data migration starts without them). Returns (goals,
+    audiences) created; audited only when something was."""
+    if not permissions.can_manage_goals(actor, workshop):
+        raise PermissionDenied(_("Only the facilitator and leadership keep the goals."))
+    goals, audiences = defaults_ensure(organisation=workshop.organisation)
+    if goals or audiences:
+        audit_in_workshop(
+            actor=actor,
+            action="defaults.add",
+            workshop=workshop,
+            goals=goals,
+            audiences=audiences,
+        )
+    return goals, audiences
+
+
 # --- Goals and audiences -------------------------------------------------------------------------
 
 
@@ -200,7 +224,8 @@ def goal_save(
 ) -> BusinessGoal:
     """Create a goal (``goal`` None) or change one of the workshop's organisation. ``name``
     and ``description`` are the English texts, ``name_it`` and ``description_it`` the Italian
-    ones (None: left as they are)."""
+    ones (None: left as they are). A change takes a row lock on the goal, so two people
+    editing it at once (say one the English, one the Italian text) keep both changes."""
     if not permissions.can_manage_goals(actor, workshop):
         raise PermissionDenied(_("Only the facilitator and leadership keep the goals."))
     org_id = workshop.organisation_id
@@ -267,6 +292,9 @@ def audience_save(
     order: int | None = None,
     is_active: bool = True,
 ) -> Audience:
+    """Create an audience (``audience`` None) or change one of the workshop's organisation,
+    texts as ``goal_save``. A change takes a row lock on the audience, so two people editing
+    it at once (say one the English, one the Italian text) keep both changes."""
     if not permissions.can_manage_goals(actor, workshop):
         raise PermissionDenied(_("Only the facilitator and leadership keep the audiences."))
     org_id = workshop.organisation_id
@@ -320,7 +348,7 @@ def goal_link_set(
 ) -> GoalLink:
     """Link a KPI to a goal, or change the link's strength and why. At most one primary goal
     per KPI: asking for a second is refused with the name of the first. Takes the proposal's
-    row lock."""
+    row lock, so two people linking primary goals at once cannot both succeed."""
     proposal = _mapped(actor, proposal)
     workshop = proposal.workshop
     goal = BusinessGoal.objects.get(
@@ -370,6 +398,8 @@ def goal_link_set(
 
 @transaction.atomic
 def goal_link_remove(*, actor: Participant | None, link: GoalLink) -> None:
+    """Remove a goal link. Takes the proposal's row lock, like every change to a KPI's map,
+    so a removal and a change of the same link run in turn."""
     proposal = _mapped(actor, link.proposal)
     link = GoalLink.objects.select_related("goal").get(pk=link.pk, proposal=proposal)
     audit_in_workshop(
@@ -395,7 +425,8 @@ def audience_link_set(
     place_note: str = "",
 ) -> AudienceLink:
     """Say that an audience sees, acts on or is accountable for a KPI, with cadence and
-    place. At most one accountable audience per KPI. Takes the proposal's row lock."""
+    place. At most one accountable audience per KPI. Takes the proposal's row lock, so two
+    people naming an accountable audience at once cannot both succeed."""
     proposal = _mapped(actor, proposal)
     workshop = proposal.workshop
     audience = Audience.objects.get(
@@ -455,6 +486,8 @@ def audience_link_set(
 
 @transaction.atomic
 def audience_link_remove(*, actor: Participant | None, link: AudienceLink) -> None:
+    """Remove an audience link. Takes the proposal's row lock, like every change to a KPI's
+    map, so a removal and a change of the same link run in turn."""
     proposal = _mapped(actor, link.proposal)
     link = AudienceLink.objects.get(pk=link.pk, proposal=proposal)
     audit_in_workshop(
@@ -478,7 +511,8 @@ def breakdowns_set(
     values: list[str],
 ) -> list[ReportingBreakdown]:
     """Replace the values a KPI must be reported by along one dimension. Fixed dimensions
-    take their listed values; request types are free labels. Takes the proposal's row lock."""
+    take their listed values; request types are free labels. Takes the proposal's row lock, so
+    two replacements of one dimension at once do not interleave their deletes and inserts."""
     proposal = _mapped(actor, proposal)
     dimension = _choice(dimension, Dimension, field="dimension")
     choices = DIMENSION_VALUES.get(dimension)
@@ -534,7 +568,8 @@ def counter_metric_set(
     """Set a KPI's balancing counter-metric: another KPI of the workshop, a KPI of the library,
     or words. Revisions are immutable, so this writes a new revision (credited to the actor)
     that differs from the current one only in the counter-metric. Nothing given clears it.
-    Takes the proposal's row lock."""
+    Takes the proposal's row lock, so the new revision is numbered after any other in flight
+    and does not drop a concurrent revision's text."""
     proposal = _mapped(actor, proposal)
     current = proposal.current_revision
     counter = None
@@ -595,6 +630,9 @@ def counter_metric_set(
 def map_settings_update(
     *, actor: Participant | None, workshop: Workshop, act_on_limit: int
 ) -> MapSettings:
+    """Set how many KPIs one audience may act on before the coverage check warns. Takes a row
+    lock on the workshop's map settings, so two changes at once are audited with the true
+    old value each."""
     if not permissions.can_configure(actor, workshop):
         raise PermissionDenied(_("Only the facilitator changes the coverage checks."))
     try:
@@ -659,7 +697,7 @@ def link_comment_hide(
     *, actor: Participant | None, comment: LinkComment, reason: str
 ) -> LinkComment:
     """The facilitator hides a comment on a link, saying why; the text stays out of the
-    trail."""
+    trail. Takes a row lock on the comment, so hiding it twice at once keeps one reason."""
     comment = LinkComment.objects.select_for_update().get(pk=comment.pk)
     link = comment.goal_link or comment.audience_link
     workshop = link.proposal.workshop

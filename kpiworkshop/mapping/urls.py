@@ -11,6 +11,7 @@ urlpatterns = [
     path(M + "audiences/", views.audience_list, name="audiences"),
     path(M + "audiences/<id:audience_id>/", views.audience_detail, name="audience"),
     path(M + "goals/", views.goals_page, name="goals"),
+    path(M + "goals/defaults/", views.defaults_add, name="defaults_add"),
     path(M + "goals/new/", views.goal_edit, name="goal_create"),
     path(M + "goals/<id:goal_id>/", views.goal_edit, name="goal_edit"),
     path(M + "audiences/new/", views.audience_edit, name="audience_create"),

@@ -20,7 +20,6 @@ from django_htmx.http import trigger_client_event
 from kpiworkshop.core.fragments import cached_fragment, cached_value
 from kpiworkshop.core.htmx import HtmxHttpRequest, error_text, form_error_text, form_errors_from
 from kpiworkshop.kpis import permissions as kp
-from kpiworkshop.kpis.models import LibraryKPI
 from kpiworkshop.workshops.access import WorkshopAccess, load_workshop
 
 from . import permissions, selectors, services
@@ -34,7 +33,6 @@ from .forms import (
     LinkCommentForm,
     MapSettingsForm,
 )
-from .models import Audience, BusinessGoal
 
 COVERAGE_POLL_SECONDS = 5
 MAP_PAGE = 20
@@ -103,13 +101,7 @@ def map_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     more = bool(request.htmx and request.htmx.target == "map-more")
 
     def render_body() -> str:
-        # Every id on the map (a few hundred integers at most): the page's slice and the count
-        # in one query.
-        ids = list(
-            selectors.mapped_proposals(workshop=workshop)
-            .order_by("id")
-            .values_list("pk", flat=True)
-        )
+        ids = selectors.mapped_ids(workshop=workshop)
         start = (page - 1) * MAP_PAGE
         rows = selectors.map_rows(
             workshop=workshop,
@@ -140,12 +132,7 @@ def map_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _side_lists(workshop) -> dict:
-    side = selectors.map_side_lists(workshop=workshop)
-    if side is None:
-        # Only on a miss: creating a default changes the version, so a hit never needs it.
-        services.defaults_ensure(organisation=workshop.organisation)
-        side = selectors.map_side_lists(workshop=workshop)
-    return side
+    return selectors.map_side_lists(workshop=workshop)
 
 
 def _map_audiences(workshop) -> str:
@@ -201,7 +188,7 @@ def _kpi_context(access: WorkshopAccess, proposal_id: int, **forms) -> dict:
                 proposals=selectors.counter_metric_choices(
                     workshop=workshop, exclude_id=proposal_id
                 ),
-                library=LibraryKPI.objects.order_by("slug"),
+                library=selectors.library_for_counter_metric(),
                 auto_id=_auto(proposal_id),
                 initial={
                     "counter_proposal": rev.counter_metric_proposal_id,
@@ -363,7 +350,7 @@ def counter_metric_save(request: HtmxHttpRequest, pk: int, proposal_id: int) -> 
         proposals=selectors.counter_metric_choices(
             workshop=access.workshop, exclude_id=proposal_id
         ),
-        library=LibraryKPI.objects.order_by("slug"),
+        library=selectors.library_for_counter_metric(),
         auto_id=_auto(proposal_id),
     )
     if not form.is_valid():
@@ -549,15 +536,23 @@ def _keeper(access: WorkshopAccess) -> None:
         raise PermissionDenied
 
 
+@require_POST
+def defaults_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    access = _load(request, pk)
+    services.defaults_add(actor=access.participant, workshop=access.workshop)
+    return redirect("mapping:goals", pk)
+
+
 @require_GET
 def goals_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     access = _load(request, pk)
-    services.defaults_ensure(organisation=access.workshop.organisation)
     org_id = access.workshop.organisation_id
     goals = selectors.goals_for(organisation_id=org_id, active_only=False)
+    audiences = selectors.audiences_for(organisation_id=org_id, active_only=False)
     context = _flags(access) | {
         "goals": goals,
-        "audiences": selectors.audiences_for(organisation_id=org_id, active_only=False),
+        "audiences": audiences,
+        "defaults_missing": selectors.defaults_missing(goals=goals, audiences=audiences),
     }
     if context["can_manage_goals"]:
         # Two forms on one page: distinct ids, or each label would point at the first form.
@@ -575,7 +570,7 @@ def goal_edit(request: HtmxHttpRequest, pk: int, goal_id: int | None = None) -> 
     org_id = access.workshop.organisation_id
     goal = None
     if goal_id is not None:
-        goal = BusinessGoal.objects.filter(pk=goal_id, organisation_id=org_id).first()
+        goal = selectors.goal_get(workshop=access.workshop, goal_id=goal_id)
         if goal is None:
             raise Http404
     parents = [
@@ -631,9 +626,7 @@ def audience_edit(
     _keeper(access)
     audience = None
     if audience_id is not None:
-        audience = Audience.objects.filter(
-            pk=audience_id, organisation_id=access.workshop.organisation_id
-        ).first()
+        audience = selectors.audience_get(workshop=access.workshop, audience_id=audience_id)
         if audience is None:
             raise Http404
     initial = (

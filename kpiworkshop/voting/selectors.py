@@ -732,3 +732,9 @@ def voter_and_ballot(
     if ballot is not None:
         ballot.workshop = workshop
     return participant, ballot
+
+
+def dots_left(*, ballot: Ballot, mine: dict) -> int:
+    """The dots this person has left to give: the budget less the dots in ``mine`` (their
+    votes, from ``my_votes``) on a dot-voting ballot; the whole budget on any other."""
+    return ballot.dot_budget - (sum(mine.values()) if ballot.method == Method.DOTS else 0)

@@ -218,7 +218,10 @@ def ballot_create(
 
 
 def _lock_ballot(ballot_id: int, *, exclusive: bool) -> Ballot:
-    """Re-read the ballot inside the transaction, locked: exclusively for state changes."""
+    """Re-read the ballot inside the transaction, locked: exclusively for state changes
+    (PostgreSQL ``FOR UPDATE`` on the ballot row; SQLite's IMMEDIATE transactions serialise
+    writers). Votes take the same row shared (``_refresh_for_vote``), so a state change waits
+    for the votes in flight and the votes after it see the new state."""
     qs = Ballot.objects.select_related("workshop")
     if connection.vendor == "postgresql" and exclusive:
         return qs.select_for_update(of=("self",)).get(pk=ballot_id)
@@ -269,6 +272,8 @@ def _refresh_for_vote(
 
 @transaction.atomic
 def ballot_open(*, actor: Participant | None, ballot: Ballot) -> Ballot:
+    """Open the round. Takes the ballot row exclusively, so two facilitators opening it at
+    once open it once and its closing time is set once."""
     ballot = _lock_ballot(ballot.pk, exclusive=True)
     if not permissions.can_manage_ballots(actor, ballot):
         raise PermissionDenied
@@ -308,6 +313,8 @@ def ballot_close(*, actor: Participant | None, ballot: Ballot) -> Ballot:
 
 @transaction.atomic
 def ballot_reveal(*, actor: Participant | None, ballot: Ballot) -> Ballot:
+    """Show the results. Takes the ballot row exclusively, so the reveal time is set (and
+    audited) once even when pressed twice at once."""
     ballot = _lock_ballot(ballot.pk, exclusive=True)
     if not permissions.can_manage_ballots(actor, ballot):
         raise PermissionDenied
@@ -521,6 +528,29 @@ def vote_cast(
     return ballot.dot_budget - others - value
 
 
+def vote_submit(
+    *,
+    actor: Participant | None,
+    ballot: Ballot,
+    proposal_id: int,
+    value: int | None = None,
+    scores: dict[int, int] | None = None,
+    reason: str = "",
+) -> int | None:
+    """One vote as the vote form sends it, whatever the ballot's method: a score card
+    (``scores``, see ``score_card_cast``) for a multi-criteria score, else one value
+    (``vote_cast``). Returns the dots left for dot voting, else None. Each of the two runs in
+    its own transaction and locks as ``vote_cast`` says."""
+    if ballot.method == Method.SCORE:
+        score_card_cast(
+            actor=actor, ballot=ballot, proposal_id=proposal_id, scores=scores or {}, reason=reason
+        )
+        return None
+    return vote_cast(
+        actor=actor, ballot=ballot, proposal_id=proposal_id, value=value, reason=reason
+    )
+
+
 @transaction.atomic
 def score_card_cast(
     *,
@@ -557,7 +587,8 @@ def ranking_submit(
     *, actor: Participant | None, ballot: Ballot, order: list[int], reason: str = ""
 ) -> None:
     """Replace this person's ranking with ``order`` (proposal ids, first = best). Every item of
-    the ballot must appear exactly once."""
+    the ballot must appear exactly once. Locks as ``vote_cast``: the ballot row shared, so a
+    close waits for the ranking in flight and a ranking after it is refused."""
     if ballot.method != Method.RANKING:
         raise ValidationError(_("This round is not a ranking."))
     # The first proposal of the order finds the ballot's (single) criterion in the same query.
@@ -586,7 +617,8 @@ def ranking_move(
     offset: int,
     reason: str = "",
 ) -> list[int]:
-    """Move one proposal up (-1) or down (+1) in ``current`` and save the whole order."""
+    """Move one proposal up (-1) or down (+1) in ``current`` and save the whole order (through
+    ``ranking_submit``, which locks as ``vote_cast``)."""
     order = list(current)
     if proposal_id not in order or offset not in (-1, 1):
         raise ValidationError(_("Choose a proposal to move."))

@@ -310,9 +310,7 @@ def _ballot_context(
         "is_eligible": is_eligible,
         "has_voted": has_voted,
         # Strings: a number is localised each time the template writes it.
-        "remaining": str(
-            ballot.dot_budget - (sum(mine.values()) if ballot.method == Method.DOTS else 0)
-        ),
+        "remaining": str(selectors.dots_left(ballot=ballot, mine=mine)),
         "dot_budget": str(ballot.dot_budget),
         "can_manage": can_manage,
         "show_results": show_results,
@@ -381,22 +379,14 @@ def vote_cast(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResponse
         if not form.is_valid():
             raise ValidationError(form.error_text())
         data = form.cleaned_data
-        if ballot.method == Method.SCORE:
-            services.score_card_cast(
-                actor=access.participant,
-                ballot=ballot,
-                proposal_id=data["proposal"],
-                scores=data["scores"],
-                reason=data["reason"],
-            )
-        else:
-            remaining = services.vote_cast(
-                actor=access.participant,
-                ballot=ballot,
-                proposal_id=data["proposal"],
-                value=data["value"],
-                reason=data["reason"],
-            )
+        remaining = services.vote_submit(
+            actor=access.participant,
+            ballot=ballot,
+            proposal_id=data["proposal"],
+            value=data.get("value"),
+            scores=data.get("scores"),
+            reason=data["reason"],
+        )
     except (ValidationError, PermissionDenied) as exc:
         error = error_text(exc)
     proposal_id = form.cleaned_data.get("proposal") if hasattr(form, "cleaned_data") else None

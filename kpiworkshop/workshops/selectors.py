@@ -195,3 +195,8 @@ def history_for_workshop(*, workshop: Workshop, limit: int = 200) -> list[AuditE
             e.stage_from = stage_labels.get(e.details.get("from"), e.details.get("from"))
             e.stage_to = stage_labels.get(e.details.get("to"), e.details.get("to"))
     return events
+
+
+def invitation_get(*, workshop: Workshop, invitation_id: int) -> Invitation | None:
+    """One invitation of this workshop, or None."""
+    return Invitation.objects.filter(pk=invitation_id, workshop=workshop).first()

@@ -266,7 +266,8 @@ def participant_join_guest(
     *, invitation: Invitation, guest_key: str, display_name: str
 ) -> Participant:
     """Join as a guest. The same device (guest key) coming back gets its participant back,
-    with the name it types now, unless it was removed from the workshop."""
+    with the name it types now, unless it was removed from the workshop. A code with a use limit
+    takes the invitation's row lock (``_check_capacity``), so simultaneous joins never exceed it."""
     if not permissions.can_join_with_code(None, invitation.role):
         raise ValidationError(
             _("This code is for facilitators and leadership: sign in with your account first."),
@@ -304,7 +305,9 @@ def participant_join_member(
     *, user, workshop: Workshop, invitation: Invitation | None = None
 ) -> Participant:
     """Join with an account. Through an invitation the role is the invitation's; without one
-    the person must belong to the workshop's organisation and joins with their own role."""
+    the person must belong to the workshop's organisation and joins with their own role. Through
+    an invitation with a use limit it takes the invitation's row lock (``_check_capacity``), so
+    simultaneous joins never exceed it."""
     existing = Participant.objects.filter(workshop=workshop, user=user).first()
     if existing is not None:
         return existing

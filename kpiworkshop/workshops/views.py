@@ -264,7 +264,8 @@ def workshop_stage(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as exc:
             error = error_text(exc)
-            access.workshop.refresh_from_db()
+            # The stage may have moved under this person: show the page as it is now.
+            access.workshop = selectors.workshop_get(workshop_id=pk) or access.workshop
     if not request.htmx:
         if error:
             messages.error(request, error)
@@ -372,7 +373,7 @@ def invitation_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _invitation_for(access: WorkshopAccess, invitation_id: int) -> Invitation:
-    invitation = Invitation.objects.filter(pk=invitation_id, workshop=access.workshop).first()
+    invitation = selectors.invitation_get(workshop=access.workshop, invitation_id=invitation_id)
     if invitation is None:
         raise Http404
     return invitation

@@ -43,3 +43,28 @@ def test_page_and_api_agree_for_participants(client, workshop, marked, role):
     login(client, participant)
     on_page, in_api = _page_and_api(client, workshop, marked)
     assert on_page == in_api == (role != Role.CUSTOMER)
+
+
+def test_a_customer_author_cannot_change_a_field_hidden_from_them(workshop, facilitator):
+    """The service, not the view, keeps the hidden fields: whatever the caller sends."""
+    customer = ParticipantFactory(workshop=workshop, role=Role.CUSTOMER)
+    p = services.proposal_create(
+        actor=customer, workshop=workshop, definition=DEFINITION | {"owner": SECRET}
+    )
+    services.proposal_set_internal_fields(actor=facilitator, proposal=p, fields=["owner"])
+    revision = services.proposal_revise(
+        actor=customer, proposal=p, definition=DEFINITION | {"name": "Renamed", "owner": "Me"}
+    )
+    assert (revision.name, revision.owner) == ("Renamed", SECRET)
+
+
+def test_a_suggestion_never_carries_a_field_hidden_from_its_author(workshop, marked):
+    from kpiworkshop.workshops.models import Stage
+
+    workshop.stage = Stage.REFINE
+    workshop.save()
+    customer = ParticipantFactory(workshop=workshop, role=Role.CUSTOMER)
+    suggestion = services.suggestion_create(
+        actor=customer, proposal=marked, changes={"measures": "Other words.", "owner": "Me"}
+    )
+    assert suggestion.changes == {"measures": "Other words."}
