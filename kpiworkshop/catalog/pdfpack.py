@@ -70,11 +70,35 @@ class Piece:
                 sections.setdefault(current, []).append(number)
         return sections
 
+    @cached_property
+    def structure(self) -> tuple[dict[int, list], dict[int, list]]:
+        """The piece's tags (WeasyPrint tags page by page: each top-level structure element
+        and all below it belong to one page): per page number, its top-level elements
+        (references), and per page number its marked contents' elements by MCID."""
+        tree = self.reader.trailer["/Root"].get("/StructTreeRoot")
+        if tree is None:
+            return {}, {}
+        tree = tree.get_object()
+        numbers = {page.indirect_reference.idnum: n for n, page in enumerate(self.reader.pages)}
+        tops: dict[int, list] = {}
+        kids = tree["/K"]
+        for document in kids if isinstance(kids, list) else [kids]:
+            for ref in document.get_object()["/K"]:
+                tops.setdefault(numbers[ref.get_object().raw_get("/Pg").idnum], []).append(ref)
+        nums = tree["/ParentTree"].get_object()["/Nums"]
+        by_key = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+        marked = {}
+        for n, page in enumerate(self.reader.pages):
+            key = page.get("/StructParents")
+            if key is not None and int(key) in by_key:
+                marked[n] = list(by_key[int(key)].get_object())
+        return tops, marked
+
     def to_json(self) -> dict:
         return {"pages": self.pages, "bookmarks": self.bookmarks}
 
 
-def piece_render(html: str, *, outline_level: int = 0) -> Piece:
+def piece_render(html: str, *, outline_level: int = 0, tags: bool = True) -> Piece:
     """Lay out and write one piece. Internal links are taken out of the pages before
     writing (their targets may be in another piece) and reported for the assembly to write;
     ``outline_level`` is added to the level of each outline entry (the chapters, laid out
@@ -104,7 +128,7 @@ def piece_render(html: str, *, outline_level: int = 0) -> Piece:
             flatten(children, level + 1)
 
     flatten(document.make_bookmark_tree(scale=SCALE, transform_pages=True), 0)
-    return Piece(pdf=document.write_pdf(), pages=pages, bookmarks=bookmarks)
+    return Piece(pdf=document.write_pdf(pdf_tags=tags), pages=pages, bookmarks=bookmarks)
 
 
 class ChildPiece:
@@ -267,13 +291,100 @@ def _compact_writer():
     return CompactWriter()
 
 
-def pack_assemble(parts: list[tuple[Piece, list[int]]], *, title: str, language: str) -> bytes:
+def page_numbers_render(count: int) -> Piece:
+    """``count`` (at least 10, so that every digit is there: the numbers' font is the same
+    whatever the count, and so is a pack's every byte) empty A4 pages, each with its number
+    where the pack's footer leaves room for it, bottom right."""
+    pages = "".join(f'<div class="p"><span>{n}</span></div>' for n in range(1, max(count, 10) + 1))
+    return piece_render(
+        "<!doctype html><html><head><meta charset='utf-8'><style>"
+        "@page { size: A4; margin: 0 }"
+        "body { margin: 0; font: 7.5pt/3.2mm 'DejaVu Sans', sans-serif; color: #666 }"
+        ".p { height: 297mm; position: relative } .p + .p { break-before: page }"
+        ".p span { position: absolute; right: 16mm; bottom: 8.4mm }"
+        f"</style></head><body>{pages}</body></html>",
+        tags=False,
+    )
+
+
+def _pdf_date(iso: str) -> str:
+    import datetime
+
+    when = datetime.datetime.fromisoformat(iso)
+    if when.tzinfo is not None:
+        when = when.astimezone(datetime.UTC)
+    return when.strftime("D:%Y%m%d%H%M%S+00'00'")
+
+
+def _struct_copy(writer, ref, parent, page, mapping: dict) -> object:
+    """A copy in ``writer`` of the structure element ``ref`` and all below it, on ``page``,
+    under ``parent``; ``mapping`` gets old element number -> new reference."""
+    from pypdf.generic import (
+        ArrayObject,
+        DictionaryObject,
+        IndirectObject,
+        NameObject,
+        NumberObject,
+    )
+
+    elem = ref.get_object()
+    new = DictionaryObject(
+        {NameObject(k): v for k, v in elem.items() if k not in ("/P", "/K", "/Pg")}
+    )
+    new[NameObject("/P")] = parent
+    new[NameObject("/Pg")] = page
+    new_ref = writer._add_object(new)
+    mapping[ref.idnum] = new_ref
+    kids = elem.get("/K")
+    kids = kids if isinstance(kids, list) else ([] if kids is None else [kids])
+    copied = ArrayObject()
+    for kid in kids:
+        if isinstance(kid, IndirectObject):
+            if kid.get_object().get("/Type") == "/OBJR":
+                continue  # the piece's own links are not in the pack (written at assembly)
+            copied.append(_struct_copy(writer, kid, new_ref, page, mapping))
+        else:
+            copied.append(NumberObject(int(kid)))
+    new[NameObject("/K")] = copied
+    return new_ref
+
+
+def _xmp(title: str, language: str, when: str) -> bytes:
+    from xml.sax.saxutils import escape
+
+    return f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"
+ xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" xmlns:xmp="http://ns.adobe.com/xap/1.0/"
+ xmlns:pdf="http://ns.adobe.com/pdf/1.3/">
+<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(title)}</rdf:li></rdf:Alt></dc:title>
+<dc:language><rdf:Bag><rdf:li>{escape(language)}</rdf:li></rdf:Bag></dc:language>
+<pdf:Producer>kpiworkshop (WeasyPrint, pypdf)</pdf:Producer>
+<xmp:CreateDate>{escape(when)}</xmp:CreateDate><xmp:ModifyDate>{escape(when)}</xmp:ModifyDate>
+<pdfuaid:part>1</pdfuaid:part>
+</rdf:Description></rdf:RDF></x:xmpmeta>
+<?xpacket end="r"?>""".encode()
+
+
+def pack_assemble(
+    parts: list[tuple[Piece, list[int]]],
+    *,
+    title: str,
+    language: str,
+    numbers: Piece | None = None,
+    created: str | None = None,
+) -> bytes:
     """One PDF from pages of pieces, in order, with named destinations for every anchor (the
-    first of each name), the internal links whose target is in the pack, and the outline."""
+    first of each name), the internal links whose target is in the pack, the outline, the
+    pieces' tags (a tagged PDF, PDF/UA) and, from ``numbers``
+    (``page_numbers_render``), each page's number. ``created`` (ISO) dates the document:
+    the same parts give the same bytes."""
     import io
 
     from pypdf.generic import (
         ArrayObject,
+        BooleanObject,
+        DecodedStreamObject,
         DictionaryObject,
         Fit,
         FloatObject,
@@ -282,6 +393,7 @@ def pack_assemble(parts: list[tuple[Piece, list[int]]], *, title: str, language:
         TextStringObject,
     )
 
+    stamps = numbers
     writer = _compact_writer()
     placed: list[tuple[Piece, int]] = []
     for piece, numbers in parts:
@@ -347,11 +459,123 @@ def pack_assemble(parts: list[tuple[Piece, list[int]]], *, title: str, language:
             )
             stack.append((level, item))
 
-    writer.add_metadata({"/Title": title, "/Producer": "kpiworkshop (WeasyPrint, pypdf)"})
-    writer.root_object[NameObject("/Lang")] = TextStringObject(language)
+    _tags_write(writer, placed)
+    if stamps is not None:
+        _numbers_stamp(writer, stamps)
+    info = {"/Title": title, "/Producer": "kpiworkshop (WeasyPrint, pypdf)"}
+    if created:
+        info |= {"/CreationDate": _pdf_date(created), "/ModDate": _pdf_date(created)}
+    writer.add_metadata(info)
+    root = writer.root_object
+    root[NameObject("/Lang")] = TextStringObject(language)
+    metadata = DecodedStreamObject()
+    metadata.set_data(_xmp(title, language, created or ""))
+    metadata.update({NameObject("/Type"): NameObject("/Metadata"),
+                     NameObject("/Subtype"): NameObject("/XML")})  # fmt: skip
+    root[NameObject("/Metadata")] = writer._add_object(metadata)
+    root[NameObject("/ViewerPreferences")] = DictionaryObject(
+        {NameObject("/DisplayDocTitle"): BooleanObject(True)}
+    )
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _tags_write(writer, placed: list[tuple[Piece, int]]) -> None:
+    """The pack's structure tree: each placed page's elements copied under one Document
+    element, in page order, and the parent tree that maps each page's marked contents to
+    them (keyed by the page's index)."""
+    from pypdf.generic import (
+        ArrayObject,
+        BooleanObject,
+        DictionaryObject,
+        NameObject,
+        NullObject,
+        NumberObject,
+    )
+
+    tree = DictionaryObject({NameObject("/Type"): NameObject("/StructTreeRoot")})
+    tree_ref = writer._add_object(tree)
+    document = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/StructElem"),
+            NameObject("/S"): NameObject("/Document"),
+            NameObject("/P"): tree_ref,
+        }
+    )
+    document_ref = writer._add_object(document)
+    kids, nums = ArrayObject(), ArrayObject()
+    for index, (piece, number) in enumerate(placed):
+        tops, marked = piece.structure
+        page = writer.pages[index]
+        mapping: dict[int, object] = {}
+        for ref in tops.get(number, []):
+            kids.append(_struct_copy(writer, ref, document_ref, page.indirect_reference, mapping))
+        if number in marked:
+            nums.append(NumberObject(index))
+            nums.append(
+                ArrayObject(
+                    mapping.get(getattr(ref, "idnum", None), NullObject())
+                    for ref in marked[number]
+                )
+            )
+            page[NameObject("/StructParents")] = NumberObject(index)
+        elif "/StructParents" in page:
+            del page["/StructParents"]
+    document[NameObject("/K")] = kids
+    tree[NameObject("/K")] = ArrayObject([document_ref])
+    tree[NameObject("/ParentTree")] = writer._add_object(
+        DictionaryObject({NameObject("/Nums"): nums})
+    )
+    tree[NameObject("/ParentTreeNextKey")] = NumberObject(len(placed))
+    writer.root_object[NameObject("/StructTreeRoot")] = tree_ref
+    writer.root_object[NameObject("/MarkInfo")] = DictionaryObject(
+        {NameObject("/Marked"): BooleanObject(True)}
+    )
+
+
+def _numbers_stamp(writer, numbers: Piece) -> None:
+    """Draw each page's number (page ``i`` of ``numbers``, as a form) on page ``i``, marked as
+    a pagination artifact (not content a screen reader reads)."""
+    from pypdf.generic import (
+        ArrayObject,
+        DecodedStreamObject,
+        DictionaryObject,
+        IndirectObject,
+        NameObject,
+    )
+
+    def stream(data: bytes):
+        obj = DecodedStreamObject()
+        obj.set_data(data)
+        return writer._add_object(obj)
+
+    before = stream(b"q\n")
+    after = stream(b"\nQ\n/Artifact <</Type /Pagination>> BDC q /KpiwPageNumber Do Q EMC\n")
+    for index, page in enumerate(writer.pages):
+        source = numbers.reader.pages[index]
+        form = DecodedStreamObject()
+        form.set_data(source.get_contents().get_data())
+        form.update(
+            {
+                NameObject("/Type"): NameObject("/XObject"),
+                NameObject("/Subtype"): NameObject("/Form"),
+                NameObject("/BBox"): ArrayObject(source.mediabox),
+                NameObject("/Resources"): source["/Resources"].get_object().clone(writer),
+            }
+        )
+        form_ref = writer._add_object(form.flate_encode())
+        resources = DictionaryObject(page["/Resources"].get_object())
+        forms = resources.get("/XObject")
+        forms = DictionaryObject(forms.get_object()) if forms is not None else DictionaryObject()
+        forms[NameObject("/KpiwPageNumber")] = form_ref
+        resources[NameObject("/XObject")] = forms
+        page[NameObject("/Resources")] = resources
+        contents = page.get("/Contents")
+        if isinstance(contents, IndirectObject) and isinstance(contents.get_object(), list):
+            contents = contents.get_object()
+        contents = list(contents) if isinstance(contents, list) else [contents]
+        page[NameObject("/Contents")] = ArrayObject([before, *contents, after])
 
 
 def _die_with_parent() -> None:
