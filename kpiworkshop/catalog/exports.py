@@ -416,8 +416,14 @@ def _pack_entry(e: dict, language: str) -> dict:
         "when_it_moves": packview.markdown(notes.get("when_it_moves", "")),
         "sign": packview.DIRECTION_SIGNS.get(e["direction"], ""),
         "scale": packview.target_scale(e),
+        "target": packview.figure(e["target"]),
         "calc": [
-            (calc_labels[k], packview.inline_markdown(e[k])) for k in CALC_FIELDS if e.get(k)
+            (
+                calc_labels[k],
+                packview.figure(e[k]) if k == "baseline" else packview.inline_markdown(e[k]),
+            )
+            for k in CALC_FIELDS
+            if e.get(k)
         ]
         + ([(_("Channels"), ", ".join(e["channels"]))] if e["channels"] else []),
         "pilot_until": packview.long_date(e["pilot_until"]),
@@ -444,10 +450,12 @@ def _pack_html(
 ) -> str:
     """The pack's HTML: the front and back (``cover_only``; ``page_numbers`` are the contents'
     numbers, anchor -> page) or the chapters (``chapters_only``)."""
-    footer = f"{pack_title(doc) if not chapters_only else _('KPI catalogue') + ' ' + doc['version']}"
-    footer = f"{footer} · {doc['organisation']}"
+    # The chapters are every pack's: their footer names the catalogue, not an audience.
+    title = f"{_('KPI catalogue')} {doc['version']}" if chapters_only else pack_title(doc)
+    footer = f"{title} · {doc['organisation']}"
     audience_name = _audience_name(doc)
     language = doc["language"]
+    numbers = page_numbers or {}
     return render_to_string(
         "catalog/export_pack.html",
         {
@@ -455,7 +463,7 @@ def _pack_html(
             "title": pack_title(doc),
             "entries": [(e, _pack_entry(e, language)) for e in doc["entries"]]
             if not cover_only
-            else [(e, {"page": (page_numbers or {}).get(f"kpi-{e['kpi_uid']}")}) for e in doc["entries"]],
+            else [(e, {"page": numbers.get(f"kpi-{e['kpi_uid']}")}) for e in doc["entries"]],
             "cover_only": cover_only,
             "chapters_only": chapters_only,
             "footer_css": _css_string(footer[:120]),
@@ -463,7 +471,7 @@ def _pack_html(
             "effective_date": packview.long_date(doc["effective_date"]),
             "next_review": packview.long_date(doc["next_review"]),
             "release_notes": packview.markdown(doc["release_notes"]),
-            "page_numbers": page_numbers or {},
+            "page_numbers": numbers,
         },
     )
 

@@ -10,12 +10,12 @@ import re
 from decimal import Decimal
 
 import nh3
-from django.conf import settings
 from babel.dates import format_date
 from babel.numbers import format_decimal
+from django.conf import settings
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
 from kpiworkshop.core.markdown import ALLOWED_TAGS, render_markdown
@@ -56,6 +56,21 @@ def number(value: Decimal) -> str:
     if value == value.to_integral():
         value = value.quantize(Decimal(1))
     return format_decimal(value, locale=_locale())
+
+
+_FIGURE = re.compile(r"\s*(-?\d+)(?:\.(\d+))?\s*(%?)\s*")
+
+
+def figure(text: str) -> str:
+    """A field that holds just a number ("38.5000", "12 %") in the active language, without
+    trailing zeros ("38,5"); any other text as written. A point followed by exactly three
+    digits is left alone: "3.000" is three thousand to an Italian reader."""
+    match = _FIGURE.fullmatch(text or "")
+    if not match or (match.group(2) and len(match.group(2)) == 3):
+        return text
+    whole, fraction, percent = match.groups()
+    value = number(Decimal(f"{whole}.{fraction or 0}"))
+    return f"{value}{percent and ' %' if _locale().startswith('it') else percent}"
 
 
 def _locale() -> str:
@@ -158,7 +173,9 @@ def target_scale(definition: dict) -> dict | None:
     unit = definition.get("unit") or ""
     described = []
     if target is not None:
-        described.append(_("target %(v)s") % {"v": f"{number(target)} {unit}".strip()})
+        described.append(
+            pgettext("pack scale", "target %(v)s") % {"v": f"{number(target)} {unit}".strip()}
+        )
     if len(bands) == 2:
         described.append(
             _("good between %(a)s and %(b)s") % {"a": number(bands[0]), "b": number(bands[1])}
@@ -166,7 +183,7 @@ def target_scale(definition: dict) -> dict | None:
             else _("thresholds %(a)s and %(b)s") % {"a": number(bands[0]), "b": number(bands[1])}
         )
     if baseline is not None:
-        described.append(_("baseline %(v)s") % {"v": number(baseline)})
+        described.append(pgettext("pack scale", "baseline %(v)s") % {"v": number(baseline)})
     parts.append(f"<title>{escape(', '.join(described))}</title>")
     zones = _zones(direction, target, bands)
     if not zones:
@@ -189,9 +206,10 @@ def target_scale(definition: dict) -> dict | None:
             f'<line x1="{bx:.1f}" y1="{BAR_Y - 4}" x2="{bx:.1f}" y2="{BAR_Y + BAR_H + 4}" '
             f'stroke="#333" stroke-width="1.5" stroke-dasharray="3 2"/>'
         )
+        label = pgettext("pack scale", "baseline %(v)s") % {"v": number(baseline)}
         parts.append(
             f'<text x="{bx:.1f}" y="{BAR_Y + BAR_H + 22}" font-size="8.5" text-anchor="middle" '
-            f'fill="#333">{escape(_("baseline"))} {escape(number(baseline))}</text>'
+            f'fill="#333">{escape(label)}</text>'
         )
     if target is not None:
         tx = x(target)
@@ -203,7 +221,8 @@ def target_scale(definition: dict) -> dict | None:
             f'<line x1="{tx:.1f}" y1="{BAR_Y - 2}" x2="{tx:.1f}" y2="{BAR_Y + BAR_H}" '
             f'stroke="#111" stroke-width="2"/>'
         )
-        label = f"{_('target')} {number(target)}{'' if unit in ('', '%') else ' '}{unit}"
+        value = f"{number(target)}{'' if unit in ('', '%') else ' '}{unit}"
+        label = pgettext("pack scale", "target %(v)s") % {"v": value}
         anchor = "start" if tx < W / 3 else ("end" if tx > 2 * W / 3 else "middle")
         dx = 8 if anchor == "start" else (-8 if anchor == "end" else 0)
         parts.append(

@@ -515,8 +515,7 @@ def _tags_write(writer, placed: list[tuple[Piece, int]]) -> None:
             nums.append(NumberObject(index))
             nums.append(
                 ArrayObject(
-                    mapping.get(getattr(ref, "idnum", None), NullObject())
-                    for ref in marked[number]
+                    mapping.get(getattr(ref, "idnum", None), NullObject()) for ref in marked[number]
                 )
             )
             page[NameObject("/StructParents")] = NumberObject(index)
