@@ -70,7 +70,7 @@ def figure(text: str) -> str:
         return text
     whole, fraction, percent = match.groups()
     value = number(Decimal(f"{whole}.{fraction or 0}"))
-    return f"{value}{percent and ' %' if _locale().startswith('it') else percent}"
+    return f"{value}{percent}"
 
 
 def _locale() -> str:
@@ -122,7 +122,9 @@ def written_in(language: str) -> str:
 
 # --- the target scale ----------------------------------------------------------------------
 
-W, H = 300, 64
+W = 300
+#: The scale's printed width.
+WIDTH_MM = 95
 PAD = 14
 BAR_Y, BAR_H = 26, 12
 GOOD, FAIR, POOR = "#3f9b5a", "#e8b64c", "#d9534f"
@@ -166,9 +168,11 @@ def target_scale(definition: dict) -> dict | None:
     def x(v: Decimal) -> float:
         return PAD + float((v - lo) / (hi - lo)) * (W - 2 * PAD)
 
+    # As tall as what it shows: the band edges and the baseline are labelled below the bar.
+    height = BAR_Y + BAR_H + 4 + (11 if bands else 0) + (11 if baseline is not None else 0)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
-        f'viewBox="0 0 {W} {H}" role="img">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH_MM}mm" '
+        f'height="{WIDTH_MM * height / W:.1f}mm" viewBox="0 0 {W} {height}" role="img">'
     ]
     unit = definition.get("unit") or ""
     described = []
@@ -208,7 +212,8 @@ def target_scale(definition: dict) -> dict | None:
         )
         label = pgettext("pack scale", "baseline %(v)s") % {"v": number(baseline)}
         parts.append(
-            f'<text x="{bx:.1f}" y="{BAR_Y + BAR_H + 22}" font-size="8.5" text-anchor="middle" '
+            f'<text x="{bx:.1f}" y="{BAR_Y + BAR_H + (22 if bands else 11)}" font-size="8.5" '
+            f'text-anchor="middle" '
             f'fill="#333">{escape(label)}</text>'
         )
     if target is not None:
