@@ -98,6 +98,15 @@ class Piece:
         return {"pages": self.pages, "bookmarks": self.bookmarks}
 
 
+def _inside(rect: list[float], outer: list[float]) -> bool:
+    return (
+        rect[0] >= outer[0] - 0.01
+        and rect[1] >= outer[1] - 0.01
+        and rect[2] <= outer[2] + 0.01
+        and rect[3] <= outer[3] + 0.01
+    )
+
+
 def piece_render(html: str, *, outline_level: int = 0, tags: bool = True) -> Piece:
     """Lay out and write one piece. Internal links are taken out of the pages before
     writing (their targets may be in another piece) and reported for the assembly to write;
@@ -114,10 +123,12 @@ def piece_render(html: str, *, outline_level: int = 0, tags: bool = True) -> Pie
         }
         links = []
         for kind, target, (x1, y1, x2, y2), *_ in page.links:
-            if kind == "internal":
-                links.append(
-                    [target, [x1 * SCALE, (height - y2) * SCALE, x2 * SCALE, (height - y1) * SCALE]]
-                )
+            if kind != "internal":
+                continue
+            rect = [x1 * SCALE, (height - y2) * SCALE, x2 * SCALE, (height - y1) * SCALE]
+            if links and links[-1][0] == target and _inside(rect, links[-1][1]):
+                continue  # an inline box inside the link (its box is reported too)
+            links.append([target, rect])
         page.links[:] = [link for link in page.links if link[0] != "internal"]
         pages.append({"anchors": anchors, "links": links})
     bookmarks: list[list] = []
@@ -424,10 +435,13 @@ def pack_assemble(
                 ]
             )
 
+    link_annots: dict[int, list] = {}  # page index: its links' annotations, None if not kept
     for index, (piece, number) in enumerate(placed):
+        slots = link_annots.setdefault(index, [])
         for name, rect in piece.pages[number]["links"]:
+            slots.append(None)
             if name in dests:
-                writer.add_annotation(
+                slots[-1] = writer.add_annotation(
                     index,
                     DictionaryObject(
                         {
@@ -459,7 +473,7 @@ def pack_assemble(
             )
             stack.append((level, item))
 
-    _tags_write(writer, placed)
+    _tags_write(writer, placed, link_annots)
     if stamps is not None:
         _numbers_stamp(writer, stamps)
     info = {"/Title": title, "/Producer": "kpiworkshop (WeasyPrint, pypdf)"}
@@ -481,10 +495,12 @@ def pack_assemble(
     return out.getvalue()
 
 
-def _tags_write(writer, placed: list[tuple[Piece, int]]) -> None:
+def _tags_write(writer, placed: list[tuple[Piece, int]], link_annots: dict[int, list]) -> None:
     """The pack's structure tree: each placed page's elements copied under one Document
     element, in page order, and the parent tree that maps each page's marked contents to
-    them (keyed by the page's index)."""
+    them (keyed by the page's index). A page's link annotations (written at assembly) join
+    its Link elements, in order, when there are as many of each (one line a link: the
+    contents)."""
     from pypdf.generic import (
         ArrayObject,
         BooleanObject,
@@ -504,13 +520,31 @@ def _tags_write(writer, placed: list[tuple[Piece, int]]) -> None:
         }
     )
     document_ref = writer._add_object(document)
-    kids, nums = ArrayObject(), ArrayObject()
+    kids, nums, annot_nums = ArrayObject(), ArrayObject(), ArrayObject()
     for index, (piece, number) in enumerate(placed):
         tops, marked = piece.structure
         page = writer.pages[index]
         mapping: dict[int, object] = {}
         for ref in tops.get(number, []):
             kids.append(_struct_copy(writer, ref, document_ref, page.indirect_reference, mapping))
+        links = [r for r in mapping.values() if r.get_object()["/S"] == "/Link"]
+        slots = link_annots.get(index, [])
+        if slots and len(links) == len(slots):
+            for link, annot in zip(links, slots, strict=True):
+                if annot is None:
+                    continue
+                annot_key = len(placed) + len(annot_nums) // 2
+                annot[NameObject("/StructParent")] = NumberObject(annot_key)
+                annot_nums += [NumberObject(annot_key), link]
+                link.get_object()["/K"].append(
+                    DictionaryObject(
+                        {
+                            NameObject("/Type"): NameObject("/OBJR"),
+                            NameObject("/Obj"): annot.indirect_reference,
+                            NameObject("/Pg"): page.indirect_reference,
+                        }
+                    )
+                )
         if number in marked:
             nums.append(NumberObject(index))
             nums.append(
@@ -521,12 +555,13 @@ def _tags_write(writer, placed: list[tuple[Piece, int]]) -> None:
             page[NameObject("/StructParents")] = NumberObject(index)
         elif "/StructParents" in page:
             del page["/StructParents"]
+    nums += annot_nums
     document[NameObject("/K")] = kids
     tree[NameObject("/K")] = ArrayObject([document_ref])
     tree[NameObject("/ParentTree")] = writer._add_object(
         DictionaryObject({NameObject("/Nums"): nums})
     )
-    tree[NameObject("/ParentTreeNextKey")] = NumberObject(len(placed))
+    tree[NameObject("/ParentTreeNextKey")] = NumberObject(len(placed) + len(annot_nums) // 2)
     writer.root_object[NameObject("/StructTreeRoot")] = tree_ref
     writer.root_object[NameObject("/MarkInfo")] = DictionaryObject(
         {NameObject("/Marked"): BooleanObject(True)}

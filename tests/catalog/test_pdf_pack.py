@@ -78,8 +78,15 @@ def test_every_pack_is_a_tagged_pdf(pack_release):
         # Every page's marked content is mapped to its elements, keyed by the page.
         nums = root["/StructTreeRoot"]["/ParentTree"]["/Nums"]
         keys = [int(nums[i]) for i in range(0, len(nums), 2)]
-        assert keys == list(range(len(reader.pages)))
-        assert [int(p["/StructParents"]) for p in reader.pages] == keys
+        pages = len(reader.pages)
+        assert keys[:pages] == list(range(pages))
+        assert [int(p["/StructParents"]) for p in reader.pages] == keys[:pages]
+        # The contents' links (written at assembly) are tagged too: each is a Link's.
+        annots = [a.get_object() for p in reader.pages for a in p.get("/Annots") or []]
+        assert annots and sorted(int(a["/StructParent"]) for a in annots) == keys[pages:]
+        for key, annot in zip(keys[pages:], annots, strict=True):
+            link = nums[2 * key + 1].get_object()
+            assert link["/S"] == "/Link" and link["/K"][-1]["/Obj"].get_object() == annot
         assert b"pdfuaid:part>1<" in root["/Metadata"].get_data()
 
 
