@@ -483,7 +483,7 @@ def _pack_front(doc: dict, chapters: dict[str, tuple]) -> pdfpack.Piece:
     contents take)."""
     lengths = [len(chapters[e["kpi_uid"]][1]) for e in doc["entries"] if e["kpi_uid"] in chapters]
     uids = [e["kpi_uid"] for e in doc["entries"] if e["kpi_uid"] in chapters]
-    front_length = 2 + len(uids) // TOC_LINES_PER_PAGE
+    front_length = 1 + -(-(len(uids) + 1) // TOC_LINES_PER_PAGE)  # the cover, the contents
     for _attempt in range(3):
         numbers, page = {}, front_length + 1
         for uid, length in zip(uids, lengths, strict=True):
@@ -499,7 +499,7 @@ def _pack_front(doc: dict, chapters: dict[str, tuple]) -> pdfpack.Piece:
 
 
 #: About how many KPIs the contents list on one page (a first guess of its length).
-TOC_LINES_PER_PAGE = 34
+TOC_LINES_PER_PAGE = 42
 
 
 def _pack(

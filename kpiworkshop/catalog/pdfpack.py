@@ -17,6 +17,7 @@ WeasyPrint only (no Django, no database), on HTML the parent rendered in the rel
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -70,30 +71,6 @@ class Piece:
                 sections.setdefault(current, []).append(number)
         return sections
 
-    @cached_property
-    def structure(self) -> tuple[dict[int, list], dict[int, list]]:
-        """The piece's tags (WeasyPrint tags page by page: each top-level structure element
-        and all below it belong to one page): per page number, its top-level elements
-        (references), and per page number its marked contents' elements by MCID."""
-        tree = self.reader.trailer["/Root"].get("/StructTreeRoot")
-        if tree is None:
-            return {}, {}
-        tree = tree.get_object()
-        numbers = {page.indirect_reference.idnum: n for n, page in enumerate(self.reader.pages)}
-        tops: dict[int, list] = {}
-        kids = tree["/K"]
-        for document in kids if isinstance(kids, list) else [kids]:
-            for ref in document.get_object()["/K"]:
-                tops.setdefault(numbers[ref.get_object().raw_get("/Pg").idnum], []).append(ref)
-        nums = tree["/ParentTree"].get_object()["/Nums"]
-        by_key = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
-        marked = {}
-        for n, page in enumerate(self.reader.pages):
-            key = page.get("/StructParents")
-            if key is not None and int(key) in by_key:
-                marked[n] = list(by_key[int(key)].get_object())
-        return tops, marked
-
     def to_json(self) -> dict:
         return {"pages": self.pages, "bookmarks": self.bookmarks}
 
@@ -139,7 +116,76 @@ def piece_render(html: str, *, outline_level: int = 0, tags: bool = True) -> Pie
             flatten(children, level + 1)
 
     flatten(document.make_bookmark_tree(scale=SCALE, transform_pages=True), 0)
-    return Piece(pdf=document.write_pdf(pdf_tags=tags), pages=pages, bookmarks=bookmarks)
+    pdf, trees = _write_tagged(document) if tags else (document.write_pdf(), [])
+    for page, tree in zip(pages, trees, strict=False):
+        page["tags"] = tree
+    return Piece(pdf=pdf, pages=pages, bookmarks=bookmarks)
+
+
+STRUCT_TYPES = {"/StructTreeRoot", "/StructElem", "/OBJR"}
+
+
+def _write_tagged(document) -> tuple[bytes, list[list]]:
+    """The document written as a tagged PDF, and its tags page by page as plain data (read
+    from WeasyPrint's objects as it writes them: parsing them back from the PDF would cost
+    more than the layout). WeasyPrint tags page by page: each top-level structure element
+    and all below it belong to one page."""
+    import pydyf
+    import weasyprint.pdf as weasyprint_pdf
+
+    original = weasyprint_pdf.add_tags
+    trees: list[list] = []
+
+    def add_tags(pdf, *args, **kwargs):
+        original(pdf, *args, **kwargs)
+        objects = pdf.objects
+
+        def get(ref):
+            return objects[int(ref.split()[0])]
+
+        def plain(value):
+            if isinstance(value, pydyf.String):
+                return {"s": str(value.string)}
+            if isinstance(value, dict):
+                return {k: plain(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [plain(v) for v in value]
+            return value
+
+        def element(elem) -> dict:
+            kids = []
+            for kid in elem["K"]:
+                if isinstance(kid, int):
+                    kids.append(kid)
+                elif get(kid).get("Type") != "/OBJR":  # a link's own annotation: not kept
+                    kids.append(element(get(kid)))
+            out = {"S": elem["S"][1:], "K": kids}
+            for key in ("A", "Alt", "ActualText", "ID", "Lang"):
+                if key in elem:
+                    out[key] = plain(elem[key])
+            return out
+
+        numbers = {ref: n for n, ref in enumerate(pdf.page_references)}
+        trees.extend([] for _ in numbers)
+        tree = get(pdf.catalog["StructTreeRoot"])
+        for ref in get(tree["K"][0])["K"]:
+            elem = get(ref)
+            trees[numbers[elem["Pg"]]].append(element(elem))
+        # The piece's own tree is not written: the packs get theirs at assembly, and a
+        # reader of the piece would parse every element (one object stream holds them all).
+        get(tree["ParentTree"]).free = "f"
+        for obj in objects:
+            if isinstance(obj, dict) and obj.get("Type") in STRUCT_TYPES:
+                obj.free = "f"
+        for key in ("StructTreeRoot", "MarkInfo"):
+            pdf.catalog.pop(key, None)
+
+    weasyprint_pdf.add_tags = add_tags
+    try:
+        data = document.write_pdf(pdf_tags=True)
+    finally:
+        weasyprint_pdf.add_tags = original
+    return data, trees
 
 
 class ChildPiece:
@@ -327,37 +373,75 @@ def _pdf_date(iso: str) -> str:
     return when.strftime("D:%Y%m%d%H%M%S+00'00'")
 
 
-def _struct_copy(writer, ref, parent, page, mapping: dict) -> object:
-    """A copy in ``writer`` of the structure element ``ref`` and all below it, on ``page``,
-    under ``parent``; ``mapping`` gets old element number -> new reference."""
-    from pypdf.generic import (
-        ArrayObject,
-        DictionaryObject,
-        IndirectObject,
-        NameObject,
-        NumberObject,
-    )
+def _pdf_string(text: str) -> bytes:
+    try:
+        data = text.encode("ascii")
+    except UnicodeEncodeError:
+        return b"<feff" + text.encode("utf-16-be").hex().encode() + b">"
+    return b"(" + data.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
 
-    elem = ref.get_object()
-    new = DictionaryObject(
-        {NameObject(k): v for k, v in elem.items() if k not in ("/P", "/K", "/Pg")}
-    )
-    new[NameObject("/P")] = parent
-    new[NameObject("/Pg")] = page
-    new_ref = writer._add_object(new)
-    mapping[ref.idnum] = new_ref
-    kids = elem.get("/K")
-    kids = kids if isinstance(kids, list) else ([] if kids is None else [kids])
-    copied = ArrayObject()
-    for kid in kids:
-        if isinstance(kid, IndirectObject):
-            if kid.get_object().get("/Type") == "/OBJR":
-                continue  # the piece's own links are not in the pack (written at assembly)
-            copied.append(_struct_copy(writer, kid, new_ref, page, mapping))
+
+def _pdf_value(value) -> bytes:
+    """A tag attribute read by ``_write_tagged``, written as PDF."""
+    if isinstance(value, dict):
+        if set(value) == {"s"}:
+            return _pdf_string(value["s"])
+        return b"<<" + b"".join(f"/{k} ".encode() + _pdf_value(v) for k, v in value.items()) + b">>"
+    if isinstance(value, list):
+        return b"[" + b" ".join(_pdf_value(v) for v in value) + b"]"
+    if isinstance(value, bool):
+        return b"true" if value else b"false"
+    if isinstance(value, int):
+        return str(value).encode()
+    if isinstance(value, float):
+        return (f"{value:.4f}".rstrip("0").rstrip(".") or "0").encode()
+    if isinstance(value, str) and value.startswith("/"):
+        return value.encode()
+    return _pdf_string(str(value))
+
+
+def _ref(obj) -> bytes:
+    return f"{obj.indirect_reference.idnum} 0 R".encode()
+
+
+@functools.cache
+def _struct_elem_class():
+    from pypdf.generic import PdfObject
+
+    class StructElem(PdfObject):
+        """A structure element written as it is: pypdf's own objects cost 10 times more to
+        build and write, and a 500-KPI pack has 50 000 elements a pack."""
+
+        def __init__(self, head: bytes):
+            self.head = head
+            self.kids: list[bytes] = []
+
+        def write_to_stream(self, stream, encryption_key=None) -> None:
+            stream.write(self.head + b"/K[" + b" ".join(self.kids) + b"]>>")
+
+    return StructElem
+
+
+def _struct_build(writer, spec: dict, parent: bytes, page: bytes, marked: dict, links: list):
+    """The structure element ``spec`` (from ``_write_tagged``) and all below it written in
+    ``writer`` on ``page`` under ``parent`` (references); ``marked`` gets MCID -> element,
+    ``links`` the Link elements in order."""
+    head = b"<</Type/StructElem/S/" + spec["S"].encode() + b"/P " + parent + b"/Pg " + page
+    for key in ("A", "Alt", "ActualText", "ID", "Lang"):
+        if key in spec:
+            head += f"/{key} ".encode() + _pdf_value(spec[key])
+    elem = _struct_elem_class()(head)
+    writer._add_object(elem)
+    own = _ref(elem)
+    if spec["S"] == "Link":
+        links.append(elem)
+    for kid in spec["K"]:
+        if isinstance(kid, int):
+            elem.kids.append(str(kid).encode())
+            marked[kid] = elem.indirect_reference
         else:
-            copied.append(NumberObject(int(kid)))
-    new[NameObject("/K")] = copied
-    return new_ref
+            elem.kids.append(_ref(_struct_build(writer, kid, own, page, marked, links)))
+    return elem
 
 
 def _xmp(title: str, language: str, when: str) -> bytes:
@@ -519,15 +603,23 @@ def _tags_write(writer, placed: list[tuple[Piece, int]], link_annots: dict[int, 
             NameObject("/P"): tree_ref,
         }
     )
-    document_ref = writer._add_object(document)
+    writer._add_object(document)
     kids, nums, annot_nums = ArrayObject(), ArrayObject(), ArrayObject()
+    document_id = _ref(document)
     for index, (piece, number) in enumerate(placed):
-        tops, marked = piece.structure
         page = writer.pages[index]
-        mapping: dict[int, object] = {}
-        for ref in tops.get(number, []):
-            kids.append(_struct_copy(writer, ref, document_ref, page.indirect_reference, mapping))
-        links = [r for r in mapping.values() if r.get_object()["/S"] == "/Link"]
+        page_id = _ref(page)
+        marked: dict[int, object] = {}
+        links: list = []
+        for spec in piece.pages[number].get("tags") or []:
+            elem = _struct_build(writer, spec, document_id, page_id, marked, links)
+            kids.append(elem.indirect_reference)
+        if marked:
+            nums.append(NumberObject(index))
+            nums.append(ArrayObject(marked.get(i, NullObject()) for i in range(max(marked) + 1)))
+            page[NameObject("/StructParents")] = NumberObject(index)
+        elif "/StructParents" in page:
+            del page["/StructParents"]
         slots = link_annots.get(index, [])
         if slots and len(links) == len(slots):
             for link, annot in zip(links, slots, strict=True):
@@ -535,29 +627,11 @@ def _tags_write(writer, placed: list[tuple[Piece, int]], link_annots: dict[int, 
                     continue
                 annot_key = len(placed) + len(annot_nums) // 2
                 annot[NameObject("/StructParent")] = NumberObject(annot_key)
-                annot_nums += [NumberObject(annot_key), link]
-                link.get_object()["/K"].append(
-                    DictionaryObject(
-                        {
-                            NameObject("/Type"): NameObject("/OBJR"),
-                            NameObject("/Obj"): annot.indirect_reference,
-                            NameObject("/Pg"): page.indirect_reference,
-                        }
-                    )
-                )
-        if number in marked:
-            nums.append(NumberObject(index))
-            nums.append(
-                ArrayObject(
-                    mapping.get(getattr(ref, "idnum", None), NullObject()) for ref in marked[number]
-                )
-            )
-            page[NameObject("/StructParents")] = NumberObject(index)
-        elif "/StructParents" in page:
-            del page["/StructParents"]
+                annot_nums += [NumberObject(annot_key), link.indirect_reference]
+                link.kids.append(b"<</Type/OBJR/Obj " + _ref(annot) + b"/Pg " + page_id + b">>")
     nums += annot_nums
     document[NameObject("/K")] = kids
-    tree[NameObject("/K")] = ArrayObject([document_ref])
+    tree[NameObject("/K")] = ArrayObject([document.indirect_reference])
     tree[NameObject("/ParentTree")] = writer._add_object(
         DictionaryObject({NameObject("/Nums"): nums})
     )
