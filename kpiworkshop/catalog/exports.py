@@ -573,11 +573,7 @@ def _pdf_packs(
     docs = ([doc] if whole else []) + others
     fronts = [_pack_front(d, chapters) for d in docs]
     step("fronts")
-    longest = max(
-        len(front.pages) + sum(len(chapters[e["kpi_uid"]][1]) for e in d["entries"])
-        for d, front in zip(docs, fronts, strict=True)
-    )
-    numbers = pdfpack.page_numbers_render(longest)
+    numbers = pdfpack.page_numbers_render()
     when = doc["published_at"]
     packs = []
     for d, front in zip(docs, fronts, strict=True):

@@ -348,11 +348,16 @@ def _compact_writer():
     return CompactWriter()
 
 
-def page_numbers_render(count: int) -> Piece:
-    """``count`` (at least 10, so that every digit is there: the numbers' font is the same
-    whatever the count, and so is a pack's every byte) empty A4 pages, each with its number
-    where the pack's footer leaves room for it, bottom right."""
-    pages = "".join(f'<div class="p"><span>{n}</span></div>' for n in range(1, max(count, 10) + 1))
+#: The advance of a digit of DejaVu Sans (all ten the same: 1303 of 2048 units) at the
+#: footer's 7.5 pt, in PDF points.
+DIGIT_ADVANCE = 1303 / 2048 * 7.5
+
+
+def page_numbers_render() -> Piece:
+    """Ten empty A4 pages, page ``d`` with the digit ``d`` where the pack's footer leaves room
+    for the page number, bottom right: a number is drawn from them at assembly, its digits
+    one advance apart (``DIGIT_ADVANCE``). The same ten pages for every pack and any length."""
+    pages = "".join(f'<div class="p"><span>{d}</span></div>' for d in range(10))
     return piece_render(
         "<!doctype html><html><head><meta charset='utf-8'><style>"
         "@page { size: A4; margin: 0 }"
@@ -471,8 +476,8 @@ def pack_assemble(
 ) -> bytes:
     """One PDF from pages of pieces, in order, with named destinations for every anchor (the
     first of each name), the internal links whose target is in the pack, the outline, the
-    pieces' tags (a tagged PDF, PDF/UA) and, from ``numbers``
-    (``page_numbers_render``), each page's number. ``created`` (ISO) dates the document:
+    pieces' tags (a tagged PDF, PDF/UA) and, from ``numbers`` (the digits of
+    ``page_numbers_render``), each page's number. ``created`` (ISO) dates the document:
     the same parts give the same bytes."""
     import io
 
@@ -642,9 +647,9 @@ def _tags_write(writer, placed: list[tuple[Piece, int]], link_annots: dict[int, 
     )
 
 
-def _numbers_stamp(writer, numbers: Piece) -> None:
-    """Draw each page's number (page ``i`` of ``numbers``, as a form) on page ``i``, marked as
-    a pagination artifact (not content a screen reader reads)."""
+def _numbers_stamp(writer, digits: Piece) -> None:
+    """Draw each page's number from the forms of ``digits`` (``page_numbers_render``), right
+    aligned, marked as a pagination artifact (not content a screen reader reads)."""
     from pypdf.generic import (
         ArrayObject,
         DecodedStreamObject,
@@ -658,10 +663,8 @@ def _numbers_stamp(writer, numbers: Piece) -> None:
         obj.set_data(data)
         return writer._add_object(obj)
 
-    before = stream(b"q\n")
-    after = stream(b"\nQ\n/Artifact <</Type /Pagination>> BDC q /KpiwPageNumber Do Q EMC\n")
-    for index, page in enumerate(writer.pages):
-        source = numbers.reader.pages[index]
+    forms = {}
+    for digit, source in enumerate(digits.reader.pages):
         form = DecodedStreamObject()
         form.set_data(source.get_contents().get_data())
         form.update(
@@ -672,12 +675,20 @@ def _numbers_stamp(writer, numbers: Piece) -> None:
                 NameObject("/Resources"): source["/Resources"].get_object().clone(writer),
             }
         )
-        form_ref = writer._add_object(form.flate_encode())
+        forms[NameObject(f"/KpiwDigit{digit}")] = writer._add_object(form.flate_encode())
+    before = stream(b"q\n")
+    for index, page in enumerate(writer.pages):
+        number = str(index + 1)
+        draw = b"".join(  # left to right, as it is read
+            f"q 1 0 0 1 {shift * DIGIT_ADVANCE:.4f} 0 cm /KpiwDigit{digit} Do Q ".encode()
+            for shift, digit in enumerate(number, start=1 - len(number))
+        )
+        after = stream(b"\nQ\n/Artifact <</Type /Pagination>> BDC " + draw + b"EMC\n")
         resources = DictionaryObject(page["/Resources"].get_object())
-        forms = resources.get("/XObject")
-        forms = DictionaryObject(forms.get_object()) if forms is not None else DictionaryObject()
-        forms[NameObject("/KpiwPageNumber")] = form_ref
-        resources[NameObject("/XObject")] = forms
+        own = resources.get("/XObject")
+        own = DictionaryObject(own.get_object()) if own is not None else DictionaryObject()
+        own.update(forms)
+        resources[NameObject("/XObject")] = own
         page[NameObject("/Resources")] = resources
         contents = page.get("/Contents")
         if isinstance(contents, IndirectObject) and isinstance(contents.get_object(), list):

@@ -74,7 +74,7 @@ def test_every_pack_is_a_tagged_pdf(pack_release):
         assert root["/MarkInfo"]["/Marked"] is True or root["/MarkInfo"]["/Marked"] == True  # noqa: E712
         kinds = _struct_kinds(reader)
         assert kinds[0] == "/Document"
-        assert {"/H1", "/H2", "/P", "/Table", "/Figure"} <= set(kinds)
+        assert {"/H1", "/H2", "/H3", "/P", "/L", "/Figure"} <= set(kinds)
         # Every page's marked content is mapped to its elements, keyed by the page.
         nums = root["/StructTreeRoot"]["/ParentTree"]["/Nums"]
         keys = [int(nums[i]) for i in range(0, len(nums), 2)]
@@ -111,7 +111,7 @@ def test_markdown_in_kpi_fields_is_rendered_not_printed(pack_release):
     text = "\n".join(_texts(_stored(pack_release)))
     assert "risolte al primo contatto" in text
     assert "**" not in text
-    assert "Valore di partenza 38,5" in text  # a number in the pack's language
+    assert "Valore di partenza: 38,5" in text  # a number in the pack's language
     assert "- canale voce" not in text and "canale voce" in text
 
 
@@ -198,3 +198,17 @@ def test_the_target_scale_is_drawn_with_numbers_in_the_pack_language():
     assert "38.5000" not in scale["svg"] and "<title>" in scale["svg"]
     assert scale["svg"].count("<rect") == 3  # below, between and above the thresholds
     assert packview.target_scale({"direction": "higher"}) is None
+
+
+def test_page_numbers_of_two_digits_read_left_to_right():
+    from kpiworkshop.catalog import pdfpack
+
+    pages = "".join(f'<h2 style="break-before: page">Page {n}</h2>' for n in range(12))
+    piece = pdfpack.piece_render(f"<html lang='en'><body>{pages}</body></html>")
+    data = pdfpack.pack_assemble(
+        [(piece, list(range(12)))], title="t", language="en",
+        numbers=pdfpack.page_numbers_render(), created="2026-12-06T10:00:00+00:00",
+    )  # fmt: skip
+    # Each digit is drawn on its own (pypdf reads them as lines; a viewer shows "12").
+    numbers = ["".join(t.strip().split("\n")[1:]) for t in _texts(data)]
+    assert numbers == [str(n) for n in range(1, 13)]
