@@ -131,13 +131,11 @@ def _write_tagged(document) -> tuple[bytes, list[list]]:
     more than the layout). WeasyPrint tags page by page: each top-level structure element
     and all below it belong to one page."""
     import pydyf
-    import weasyprint.pdf as weasyprint_pdf
 
-    original = weasyprint_pdf.add_tags
+    _tag_capture_install()
     trees: list[list] = []
 
-    def add_tags(pdf, *args, **kwargs):
-        original(pdf, *args, **kwargs)
+    def capture(pdf):
         objects = pdf.objects
 
         def get(ref):
@@ -180,12 +178,37 @@ def _write_tagged(document) -> tuple[bytes, list[list]]:
         for key in ("StructTreeRoot", "MarkInfo"):
             pdf.catalog.pop(key, None)
 
-    weasyprint_pdf.add_tags = add_tags
+    _tag_capture.callback = capture
     try:
         data = document.write_pdf(pdf_tags=True)
     finally:
-        weasyprint_pdf.add_tags = original
+        _tag_capture.callback = None
     return data, trees
+
+
+#: The capture of the thread writing a tagged piece (publishing may run in threads).
+_tag_capture = threading.local()
+_tag_capture_lock = threading.Lock()
+
+
+def _tag_capture_install() -> None:
+    """Wrap WeasyPrint's tagging (once per process) so that it hands its objects to the
+    writing thread's ``_tag_capture.callback``."""
+    import weasyprint.pdf as weasyprint_pdf
+
+    with _tag_capture_lock:
+        original = weasyprint_pdf.add_tags
+        if getattr(original, "kpiw_capture", False):
+            return
+
+        def add_tags(pdf, *args, **kwargs):
+            original(pdf, *args, **kwargs)
+            callback = getattr(_tag_capture, "callback", None)
+            if callback is not None:
+                callback(pdf)
+
+        add_tags.kpiw_capture = True
+        weasyprint_pdf.add_tags = add_tags
 
 
 class ChildPiece:
