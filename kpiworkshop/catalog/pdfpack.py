@@ -1,14 +1,17 @@
 """The PDF training packs, laid out in pieces and put together page by page.
 
 Laying pages out is most of a release's publishing time (WeasyPrint: about 20 ms of CPU a
-page, 1 000 pages for 500 KPIs). Every chapter starts on a new page and the running footer
-shows no page number, so a pack is a plain sequence of pieces laid out on their own: the front
-(cover and contents) and back (changes) of each pack, and the chapters. The chapters are laid
+page, 1 000 pages for 500 KPIs). Every chapter starts on a new page and the page numbers are
+drawn at assembly (from ten digit forms, ``page_numbers_render``), so a pack is a plain
+sequence of pieces laid out on their own: the front (cover and contents, laid out once the
+chapters' lengths give the contents their numbers) and back (changes) of each pack, and the
+chapters. The chapters are laid
 out and drawn ONCE — half of them in a second process when there are many (the worker has two
 cores) — and every pack, the whole one and each audience's, is put together from those same
 chapter pages: pypdf copies the finished page objects, nothing is laid out or drawn twice.
-The contents' links, the named destinations and the outline cross pieces, so they are written
-here, at assembly, from what the layout reported.
+The contents' links, the named destinations, the outline and the tags (a tagged PDF/UA
+structure: WeasyPrint tags page by page, ``_write_tagged`` reads them as it writes) cross
+pieces, so they are written here, at assembly, from what the layout reported.
 
 The second process runs ``python -m kpiworkshop.catalog.pdfpack OUTLINE_LEVEL``, HTML in on
 its standard input, the piece out on its standard output (no files: nothing to leave behind):
