@@ -29,7 +29,7 @@ from kpiworkshop.kpis.models import (
 from kpiworkshop.kpis.permissions import fields_hidden
 from kpiworkshop.mapping.models import Relation, Strength
 
-from . import pdfpack
+from . import packview, pdfpack
 from .models import (
     CatalogEntry,
     CatalogRelease,
@@ -189,12 +189,15 @@ def release_document(
     }
     if audience:
         entries = [e for e in entries if audience in {a.get("slug") for a in e.audiences or []}]
-        # An audience's pack lists only its own KPIs' changes (retirements stay: they are
-        # news for everyone).
+        # An audience's pack lists only its own KPIs' changes: a retired KPI is news for the
+        # audiences it had in the previous release, and "unchanged" counts its own KPIs.
         shown = {str(e.kpi_uid) for e in entries}
+        was_theirs = _previous_kpis(release, audience) if log.get("retired") else set()
         log = log | {
             "added": [c for c in log.get("added", []) if c["kpi_uid"] in shown],
             "changed": [c for c in log.get("changed", []) if c["kpi_uid"] in shown],
+            "retired": [c for c in log.get("retired", []) if c["kpi_uid"] in was_theirs],
+            "unchanged": sum(1 for uid in shown if uid not in status),
         }
     return {
         "schema_version": JSON_SCHEMA_VERSION,
@@ -231,6 +234,18 @@ def release_document(
             entry_document(e, release.language, status.get(str(e.kpi_uid), "unchanged"))
             for e in entries
         ],
+    }
+
+
+def _previous_kpis(release: CatalogRelease, audience: str) -> set[str]:
+    """The KPIs (uids) that were ``audience``'s in the release before ``release``."""
+    if not release.previous_id:
+        return set()
+    rows = CatalogEntry.objects.filter(release_id=release.previous_id).values_list(
+        "kpi_uid", "audiences"
+    )
+    return {
+        str(uid) for uid, audiences in rows if audience in {a.get("slug") for a in audiences or []}
     }
 
 
@@ -358,11 +373,10 @@ def _css_string(text: str) -> SafeString:
     return mark_safe(f'"{escaped}"')  # noqa: S308 - every other character is escaped
 
 
-def _pack_html(doc: dict, *, cover_only: bool = False, chapters_only: bool = False) -> str:
-    footer = f"{_('KPI catalogue')} {doc['version']} · {doc['organisation']}"
-    # An audience's pack names the audience on its cover, not its slug (the document keeps
-    # the slug: it is the JSON export's).
-    audience_name = next(
+def _audience_name(doc: dict) -> str | None:
+    # An audience's pack names the audience, not its slug (the document keeps the slug: it
+    # is the JSON export's).
+    return next(
         (
             a["name"]
             for e in doc["entries"]
@@ -371,54 +385,164 @@ def _pack_html(doc: dict, *, cover_only: bool = False, chapters_only: bool = Fal
         ),
         doc.get("audience"),
     )
+
+
+def pack_title(doc: dict) -> str:
+    """The pack's title: the catalogue and its version, and the audience of an audience's pack."""
+    title = f"{_('KPI catalogue')} {doc['version']}"
+    audience = _audience_name(doc)
+    return f"{title} — {audience}" if audience else title
+
+
+#: The definition fields of a KPI's "How it is calculated" table, in order.
+CALC_FIELDS = ["unit", "frequency_label", "baseline", "thresholds", "data_sources", "owner"]
+#: The fields written as Markdown, rendered in the pack.
+MARKDOWN_FIELDS = ["measures", "why", "numerator", "denominator", "gaming_risks"]
+
+
+def _pack_entry(e: dict, language: str) -> dict:
+    """What the pack shows of one entry, beyond the document's own fields."""
+    notes = e["training_notes"]
+    text_lang = packview.text_language(
+        " ".join(e[k] for k in ("name", "measures", "why", "numerator", "denominator"))
+    )
+    notes_lang = packview.text_language(" ".join(notes.values()))
+    calc_labels = dict(_definition_labels())
+    return {
+        "md": {k: packview.markdown(e[k]) for k in MARKDOWN_FIELDS},
+        "notes": [
+            (key, label, packview.markdown(notes.get(key, ""))) for key, label in note_labels()
+        ],
+        "when_it_moves": packview.markdown(notes.get("when_it_moves", "")),
+        "sign": packview.DIRECTION_SIGNS.get(e["direction"], ""),
+        "scale": packview.target_scale(e),
+        "target": packview.figure(e["target"]),
+        "calc": [
+            (
+                calc_labels[k],
+                packview.figure(e[k]) if k == "baseline" else packview.inline_markdown(e[k]),
+            )
+            for k in CALC_FIELDS
+            if e.get(k)
+        ]
+        + ([(_("Channels"), ", ".join(e["channels"]))] if e["channels"] else []),
+        "pilot_until": packview.long_date(e["pilot_until"]),
+        "text_language": text_lang if text_lang and text_lang != language else None,
+        "text_language_note": packview.written_in(text_lang)
+        if text_lang and text_lang != language
+        else "",
+        "notes_language": notes_lang if notes_lang and notes_lang != language else None,
+        "notes_language_note": packview.written_in(notes_lang)
+        if notes_lang and notes_lang != language
+        else "",
+        "decisions": [
+            (d, packview.inline_markdown(d["reason"])) for d in e["decisions"] if d["current"]
+        ],
+    }
+
+
+def _pack_html(
+    doc: dict,
+    *,
+    cover_only: bool = False,
+    chapters_only: bool = False,
+    page_numbers: dict[str, int] | None = None,
+) -> str:
+    """The pack's HTML: the front and back (``cover_only``; ``page_numbers`` are the contents'
+    numbers, anchor -> page) or the chapters (``chapters_only``)."""
+    # The chapters are every pack's: their footer names the catalogue, not an audience.
+    title = f"{_('KPI catalogue')} {doc['version']}" if chapters_only else pack_title(doc)
+    footer = f"{title} · {doc['organisation']}"
+    audience_name = _audience_name(doc)
+    language = doc["language"]
+    numbers = page_numbers or {}
     return render_to_string(
         "catalog/export_pack.html",
         {
             "doc": doc,
-            "definition_labels": _definition_labels(),
-            "note_labels": note_labels(),
+            "title": pack_title(doc),
+            "entries": [(e, _pack_entry(e, language)) for e in doc["entries"]]
+            if not cover_only
+            else [(e, {"page": numbers.get(f"kpi-{e['kpi_uid']}")}) for e in doc["entries"]],
             "cover_only": cover_only,
             "chapters_only": chapters_only,
             "footer_css": _css_string(footer[:120]),
             "audience_name": audience_name,
+            "effective_date": packview.long_date(doc["effective_date"]),
+            "next_review": packview.long_date(doc["next_review"]),
+            "release_notes": packview.markdown(doc["release_notes"]),
+            "page_numbers": numbers,
         },
     )
 
 
-def _pack(doc: dict, front: pdfpack.Piece, chapters: dict[str, tuple]) -> bytes:
+def _pack_front(doc: dict, chapters: dict[str, tuple]) -> pdfpack.Piece:
+    """The pack's cover, contents (with the page of each chapter) and changes, laid out once
+    the chapters' lengths are known. The contents' own length is a guess checked after the
+    layout (laid out again if wrong: a number's width does not change how many lines the
+    contents take)."""
+    lengths = [len(chapters[e["kpi_uid"]][1]) for e in doc["entries"] if e["kpi_uid"] in chapters]
+    uids = [e["kpi_uid"] for e in doc["entries"] if e["kpi_uid"] in chapters]
+    front_length = 1 + -(-(len(uids) + 1) // TOC_LINES_PER_PAGE)  # the cover, the contents
+    for _attempt in range(3):
+        numbers, page = {}, front_length + 1
+        for uid, length in zip(uids, lengths, strict=True):
+            numbers[f"kpi-{uid}"] = page
+            page += length
+        numbers["changes"] = page
+        front = pdfpack.piece_render(_pack_html(doc, cover_only=True, page_numbers=numbers))
+        back = front.pages_with_anchor("changes").get("changes", [])
+        if len(front.pages) - len(back) == front_length:
+            break
+        front_length = len(front.pages) - len(back)
+    return front
+
+
+#: About how many KPIs the contents list on one page (a first guess of its length).
+TOC_LINES_PER_PAGE = 42
+
+
+def _pack(
+    doc: dict, front: pdfpack.Piece, chapters: dict[str, tuple], numbers: pdfpack.Piece, when
+) -> bytes:
     """One pack: its own cover and contents, the chapters of its KPIs (already laid out,
-    shared by every pack), its own changes."""
+    shared by every pack), its own changes; every page numbered."""
     sections = front.pages_with_anchor("changes")
     back = sections.get("changes", [])
     parts = [(front, [n for n in range(len(front.pages)) if n not in back])]
     parts += [chapters[e["kpi_uid"]] for e in doc["entries"] if e["kpi_uid"] in chapters]
     parts.append((front, back))
     return pdfpack.pack_assemble(
-        parts, title=f"{_('KPI catalogue')} {doc['version']}", language=doc["language"]
+        parts, title=pack_title(doc), language=doc["language"], numbers=numbers, created=when
     )
 
 
-#: The share of the chapters laid out by the second process.
-CHILD_SHARE = 0.6
+#: The share of the chapters laid out by the second process (this one lays out the packs'
+#: fronts and puts the packs together once they are done).
+CHILD_SHARE = 0.5
 
 
 #: Progress weights of the PDF steps (about their share of the time for 500 KPIs).
-PDF_STEPS = {"chapters here": 3, "fronts": 1, "chapters there": 3, "pack": 1}
+PDF_STEPS = {"chapters here": 3, "chapters there": 3, "fronts": 1, "pack": 1}
 
 
 def _pdf_packs(
-    doc: dict, others: list[dict], on_step: Callable[[str], None] | None = None
+    doc: dict,
+    others: list[dict],
+    on_step: Callable[[str], None] | None = None,
+    *,
+    whole: bool = True,
 ) -> list[bytes]:
-    """The PDF pack of ``doc`` and of each of ``others`` (the same release for one audience:
-    their entries are among ``doc``'s). With many chapters, most of them are laid out by a
-    second process while this one lays out the rest and the packs' fronts. ``on_step`` is
-    told each step of ``PDF_STEPS`` done."""
+    """The PDF pack of ``doc`` (unless not ``whole``) and of each of ``others`` (the same
+    release for one audience: their entries are among ``doc``'s). The chapters are laid out
+    for ``doc`` whatever packs are asked for, so that an audience's pack is the same bytes
+    whether it was made with the others at publishing or alone (``export_catalog``). With
+    many chapters, some of them are laid out by a second process while this one lays out
+    the rest. ``on_step`` is told each step of ``PDF_STEPS`` done."""
     step = on_step or (lambda name: None)
     entries = doc["entries"]
     split = len(entries)
     if settings.KPIW_PDF_PROCESSES > 1 and len(entries) >= settings.KPIW_PDF_PARALLEL_FROM:
-        # This process also lays out every pack's front and back and puts the packs together
-        # (about 6 s of 32 for 500 KPIs): the second one takes more of the chapters.
         split = round(len(entries) * (1 - CHILD_SHARE))
     child = None
     if split < len(entries):
@@ -435,8 +559,6 @@ def _pdf_packs(
                 )
             )
         step("chapters here")
-        fronts = [pdfpack.piece_render(_pack_html(d, cover_only=True)) for d in [doc, *others]]
-        step("fronts")
         if child is not None:
             pieces.append(child.result())
         step("chapters there")
@@ -448,9 +570,14 @@ def _pdf_packs(
         for piece in pieces
         for anchor, numbers in piece.pages_with_anchor("kpi-").items()
     }
+    docs = ([doc] if whole else []) + others
+    fronts = [_pack_front(d, chapters) for d in docs]
+    step("fronts")
+    numbers = pdfpack.page_numbers_render()
+    when = doc["published_at"]
     packs = []
-    for d, front in zip([doc, *others], fronts, strict=True):
-        packs.append(_pack(d, front, chapters))
+    for d, front in zip(docs, fronts, strict=True):
+        packs.append(_pack(d, front, chapters, numbers, when))
         step("pack")
     return packs
 
@@ -468,7 +595,8 @@ RENDERERS = {
 
 
 def export_render(*, release: CatalogRelease, fmt: str, audience: str = "", entries=None) -> bytes:
-    """One export's bytes (also used by ``export_catalog``)."""
+    """One export's bytes (also used by ``export_catalog``). An audience's PDF pack is built
+    the way publishing builds it (the same bytes as the stored one)."""
     if fmt in ("dbt", "openmetadata"):  # issue 10: the data-stack formats, built on demand
         from .exports_datastack import datastack_render
 
@@ -476,6 +604,10 @@ def export_render(*, release: CatalogRelease, fmt: str, audience: str = "", entr
     if entries is None:
         entries = list(CatalogEntry.objects.filter(release=release).order_by("position", "id"))
     with translation.override(release.language):
+        if fmt == ExportFormat.PDF and audience:
+            whole = release_document(release, entries)
+            own = release_document(release, entries, audience=audience)
+            return _pdf_packs(whole, [own], whole=False)[0]
         doc = release_document(release, entries, audience=audience)
         return RENDERERS[fmt](doc)
 

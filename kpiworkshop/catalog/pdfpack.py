@@ -1,14 +1,17 @@
 """The PDF training packs, laid out in pieces and put together page by page.
 
 Laying pages out is most of a release's publishing time (WeasyPrint: about 20 ms of CPU a
-page, 1 000 pages for 500 KPIs). Every chapter starts on a new page and the running footer
-shows no page number, so a pack is a plain sequence of pieces laid out on their own: the front
-(cover and contents) and back (changes) of each pack, and the chapters. The chapters are laid
+page, 1 000 pages for 500 KPIs). Every chapter starts on a new page and the page numbers are
+drawn at assembly (from ten digit forms, ``page_numbers_render``), so a pack is a plain
+sequence of pieces laid out on their own: the front (cover and contents, laid out once the
+chapters' lengths give the contents their numbers) and back (changes) of each pack, and the
+chapters. The chapters are laid
 out and drawn ONCE — half of them in a second process when there are many (the worker has two
 cores) — and every pack, the whole one and each audience's, is put together from those same
 chapter pages: pypdf copies the finished page objects, nothing is laid out or drawn twice.
-The contents' links, the named destinations and the outline cross pieces, so they are written
-here, at assembly, from what the layout reported.
+The contents' links, the named destinations, the outline and the tags (a tagged PDF/UA
+structure: WeasyPrint tags page by page, ``_write_tagged`` reads them as it writes) cross
+pieces, so they are written here, at assembly, from what the layout reported.
 
 The second process runs ``python -m kpiworkshop.catalog.pdfpack OUTLINE_LEVEL``, HTML in on
 its standard input, the piece out on its standard output (no files: nothing to leave behind):
@@ -17,6 +20,7 @@ WeasyPrint only (no Django, no database), on HTML the parent rendered in the rel
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -74,7 +78,16 @@ class Piece:
         return {"pages": self.pages, "bookmarks": self.bookmarks}
 
 
-def piece_render(html: str, *, outline_level: int = 0) -> Piece:
+def _inside(rect: list[float], outer: list[float]) -> bool:
+    return (
+        rect[0] >= outer[0] - 0.01
+        and rect[1] >= outer[1] - 0.01
+        and rect[2] <= outer[2] + 0.01
+        and rect[3] <= outer[3] + 0.01
+    )
+
+
+def piece_render(html: str, *, outline_level: int = 0, tags: bool = True) -> Piece:
     """Lay out and write one piece. Internal links are taken out of the pages before
     writing (their targets may be in another piece) and reported for the assembly to write;
     ``outline_level`` is added to the level of each outline entry (the chapters, laid out
@@ -90,10 +103,12 @@ def piece_render(html: str, *, outline_level: int = 0) -> Piece:
         }
         links = []
         for kind, target, (x1, y1, x2, y2), *_ in page.links:
-            if kind == "internal":
-                links.append(
-                    [target, [x1 * SCALE, (height - y2) * SCALE, x2 * SCALE, (height - y1) * SCALE]]
-                )
+            if kind != "internal":
+                continue
+            rect = [x1 * SCALE, (height - y2) * SCALE, x2 * SCALE, (height - y1) * SCALE]
+            if links and links[-1][0] == target and _inside(rect, links[-1][1]):
+                continue  # an inline box inside the link (its box is reported too)
+            links.append([target, rect])
         page.links[:] = [link for link in page.links if link[0] != "internal"]
         pages.append({"anchors": anchors, "links": links})
     bookmarks: list[list] = []
@@ -104,7 +119,99 @@ def piece_render(html: str, *, outline_level: int = 0) -> Piece:
             flatten(children, level + 1)
 
     flatten(document.make_bookmark_tree(scale=SCALE, transform_pages=True), 0)
-    return Piece(pdf=document.write_pdf(), pages=pages, bookmarks=bookmarks)
+    pdf, trees = _write_tagged(document) if tags else (document.write_pdf(), [])
+    for page, tree in zip(pages, trees, strict=False):
+        page["tags"] = tree
+    return Piece(pdf=pdf, pages=pages, bookmarks=bookmarks)
+
+
+STRUCT_TYPES = {"/StructTreeRoot", "/StructElem", "/OBJR"}
+
+
+def _write_tagged(document) -> tuple[bytes, list[list]]:
+    """The document written as a tagged PDF, and its tags page by page as plain data (read
+    from WeasyPrint's objects as it writes them: parsing them back from the PDF would cost
+    more than the layout). WeasyPrint tags page by page: each top-level structure element
+    and all below it belong to one page."""
+    import pydyf
+
+    _tag_capture_install()
+    trees: list[list] = []
+
+    def capture(pdf):
+        objects = pdf.objects
+
+        def get(ref):
+            return objects[int(ref.split()[0])]
+
+        def plain(value):
+            if isinstance(value, pydyf.String):
+                return {"s": str(value.string)}
+            if isinstance(value, dict):
+                return {k: plain(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [plain(v) for v in value]
+            return value
+
+        def element(elem) -> dict:
+            kids = []
+            for kid in elem["K"]:
+                if isinstance(kid, int):
+                    kids.append(kid)
+                elif get(kid).get("Type") != "/OBJR":  # a link's own annotation: not kept
+                    kids.append(element(get(kid)))
+            out = {"S": elem["S"][1:], "K": kids}
+            for key in ("A", "Alt", "ActualText", "ID", "Lang"):
+                if key in elem:
+                    out[key] = plain(elem[key])
+            return out
+
+        numbers = {ref: n for n, ref in enumerate(pdf.page_references)}
+        trees.extend([] for _ in numbers)
+        tree = get(pdf.catalog["StructTreeRoot"])
+        for ref in get(tree["K"][0])["K"]:
+            elem = get(ref)
+            trees[numbers[elem["Pg"]]].append(element(elem))
+        # The piece's own tree is not written: the packs get theirs at assembly, and a
+        # reader of the piece would parse every element (one object stream holds them all).
+        get(tree["ParentTree"]).free = "f"
+        for obj in objects:
+            if isinstance(obj, dict) and obj.get("Type") in STRUCT_TYPES:
+                obj.free = "f"
+        for key in ("StructTreeRoot", "MarkInfo"):
+            pdf.catalog.pop(key, None)
+
+    _tag_capture.callback = capture
+    try:
+        data = document.write_pdf(pdf_tags=True)
+    finally:
+        _tag_capture.callback = None
+    return data, trees
+
+
+#: The capture of the thread writing a tagged piece (publishing may run in threads).
+_tag_capture = threading.local()
+_tag_capture_lock = threading.Lock()
+
+
+def _tag_capture_install() -> None:
+    """Wrap WeasyPrint's tagging (once per process) so that it hands its objects to the
+    writing thread's ``_tag_capture.callback``."""
+    import weasyprint.pdf as weasyprint_pdf
+
+    with _tag_capture_lock:
+        original = weasyprint_pdf.add_tags
+        if getattr(original, "kpiw_capture", False):
+            return
+
+        def add_tags(pdf, *args, **kwargs):
+            original(pdf, *args, **kwargs)
+            callback = getattr(_tag_capture, "callback", None)
+            if callback is not None:
+                callback(pdf)
+
+        add_tags.kpiw_capture = True
+        weasyprint_pdf.add_tags = add_tags
 
 
 class ChildPiece:
@@ -267,13 +374,143 @@ def _compact_writer():
     return CompactWriter()
 
 
-def pack_assemble(parts: list[tuple[Piece, list[int]]], *, title: str, language: str) -> bytes:
+#: The advance of a digit of DejaVu Sans (all ten the same: 1303 of 2048 units) at the
+#: footer's 7.5 pt, in PDF points.
+DIGIT_ADVANCE = 1303 / 2048 * 7.5
+
+
+def page_numbers_render() -> Piece:
+    """Ten empty A4 pages, page ``d`` with the digit ``d`` where the pack's footer leaves room
+    for the page number, bottom right: a number is drawn from them at assembly, its digits
+    one advance apart (``DIGIT_ADVANCE``). The same ten pages for every pack and any length."""
+    pages = "".join(f'<div class="p"><span>{d}</span></div>' for d in range(10))
+    return piece_render(
+        "<!doctype html><html><head><meta charset='utf-8'><style>"
+        "@page { size: A4; margin: 0 }"
+        "body { margin: 0; font: 7.5pt/3.2mm 'DejaVu Sans', sans-serif; color: #666 }"
+        ".p { height: 297mm; position: relative } .p + .p { break-before: page }"
+        ".p span { position: absolute; right: 16mm; bottom: 8.4mm }"
+        f"</style></head><body>{pages}</body></html>",
+        tags=False,
+    )
+
+
+def _pdf_date(iso: str) -> str:
+    import datetime
+
+    when = datetime.datetime.fromisoformat(iso)
+    if when.tzinfo is not None:
+        when = when.astimezone(datetime.UTC)
+    return when.strftime("D:%Y%m%d%H%M%S+00'00'")
+
+
+def _pdf_string(text: str) -> bytes:
+    try:
+        data = text.encode("ascii")
+    except UnicodeEncodeError:
+        return b"<feff" + text.encode("utf-16-be").hex().encode() + b">"
+    return b"(" + data.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
+
+
+def _pdf_value(value) -> bytes:
+    """A tag attribute read by ``_write_tagged``, written as PDF."""
+    if isinstance(value, dict):
+        if set(value) == {"s"}:
+            return _pdf_string(value["s"])
+        return b"<<" + b"".join(f"/{k} ".encode() + _pdf_value(v) for k, v in value.items()) + b">>"
+    if isinstance(value, list):
+        return b"[" + b" ".join(_pdf_value(v) for v in value) + b"]"
+    if isinstance(value, bool):
+        return b"true" if value else b"false"
+    if isinstance(value, int):
+        return str(value).encode()
+    if isinstance(value, float):
+        return (f"{value:.4f}".rstrip("0").rstrip(".") or "0").encode()
+    if isinstance(value, str) and value.startswith("/"):
+        return value.encode()
+    return _pdf_string(str(value))
+
+
+def _ref(obj) -> bytes:
+    return f"{obj.indirect_reference.idnum} 0 R".encode()
+
+
+@functools.cache
+def _struct_elem_class():
+    from pypdf.generic import PdfObject
+
+    class StructElem(PdfObject):
+        """A structure element written as it is: pypdf's own objects cost 10 times more to
+        build and write, and a 500-KPI pack has 50 000 elements a pack."""
+
+        def __init__(self, head: bytes):
+            self.head = head
+            self.kids: list[bytes] = []
+
+        def write_to_stream(self, stream, encryption_key=None) -> None:
+            stream.write(self.head + b"/K[" + b" ".join(self.kids) + b"]>>")
+
+    return StructElem
+
+
+def _struct_build(writer, spec: dict, parent: bytes, page: bytes, marked: dict, links: list):
+    """The structure element ``spec`` (from ``_write_tagged``) and all below it written in
+    ``writer`` on ``page`` under ``parent`` (references); ``marked`` gets MCID -> element,
+    ``links`` the Link elements in order."""
+    head = b"<</Type/StructElem/S/" + spec["S"].encode() + b"/P " + parent + b"/Pg " + page
+    for key in ("A", "Alt", "ActualText", "ID", "Lang"):
+        if key in spec:
+            head += f"/{key} ".encode() + _pdf_value(spec[key])
+    elem = _struct_elem_class()(head)
+    writer._add_object(elem)
+    own = _ref(elem)
+    if spec["S"] == "Link":
+        links.append(elem)
+    for kid in spec["K"]:
+        if isinstance(kid, int):
+            elem.kids.append(str(kid).encode())
+            marked[kid] = elem.indirect_reference
+        else:
+            elem.kids.append(_ref(_struct_build(writer, kid, own, page, marked, links)))
+    return elem
+
+
+def _xmp(title: str, language: str, when: str) -> bytes:
+    from xml.sax.saxutils import escape
+
+    return f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"
+ xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" xmlns:xmp="http://ns.adobe.com/xap/1.0/"
+ xmlns:pdf="http://ns.adobe.com/pdf/1.3/">
+<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(title)}</rdf:li></rdf:Alt></dc:title>
+<dc:language><rdf:Bag><rdf:li>{escape(language)}</rdf:li></rdf:Bag></dc:language>
+<pdf:Producer>kpiworkshop (WeasyPrint, pypdf)</pdf:Producer>
+<xmp:CreateDate>{escape(when)}</xmp:CreateDate><xmp:ModifyDate>{escape(when)}</xmp:ModifyDate>
+<pdfuaid:part>1</pdfuaid:part>
+</rdf:Description></rdf:RDF></x:xmpmeta>
+<?xpacket end="r"?>""".encode()
+
+
+def pack_assemble(
+    parts: list[tuple[Piece, list[int]]],
+    *,
+    title: str,
+    language: str,
+    numbers: Piece | None = None,
+    created: str | None = None,
+) -> bytes:
     """One PDF from pages of pieces, in order, with named destinations for every anchor (the
-    first of each name), the internal links whose target is in the pack, and the outline."""
+    first of each name), the internal links whose target is in the pack, the outline, the
+    pieces' tags (a tagged PDF, PDF/UA) and, from ``numbers`` (the digits of
+    ``page_numbers_render``), each page's number. ``created`` (ISO) dates the document:
+    the same parts give the same bytes."""
     import io
 
     from pypdf.generic import (
         ArrayObject,
+        BooleanObject,
+        DecodedStreamObject,
         DictionaryObject,
         Fit,
         FloatObject,
@@ -282,6 +519,7 @@ def pack_assemble(parts: list[tuple[Piece, list[int]]], *, title: str, language:
         TextStringObject,
     )
 
+    stamps = numbers
     writer = _compact_writer()
     placed: list[tuple[Piece, int]] = []
     for piece, numbers in parts:
@@ -312,10 +550,13 @@ def pack_assemble(parts: list[tuple[Piece, list[int]]], *, title: str, language:
                 ]
             )
 
+    link_annots: dict[int, list] = {}  # page index: its links' annotations, None if not kept
     for index, (piece, number) in enumerate(placed):
+        slots = link_annots.setdefault(index, [])
         for name, rect in piece.pages[number]["links"]:
+            slots.append(None)
             if name in dests:
-                writer.add_annotation(
+                slots[-1] = writer.add_annotation(
                     index,
                     DictionaryObject(
                         {
@@ -347,11 +588,139 @@ def pack_assemble(parts: list[tuple[Piece, list[int]]], *, title: str, language:
             )
             stack.append((level, item))
 
-    writer.add_metadata({"/Title": title, "/Producer": "kpiworkshop (WeasyPrint, pypdf)"})
-    writer.root_object[NameObject("/Lang")] = TextStringObject(language)
+    _tags_write(writer, placed, link_annots)
+    if stamps is not None:
+        _numbers_stamp(writer, stamps)
+    info = {"/Title": title, "/Producer": "kpiworkshop (WeasyPrint, pypdf)"}
+    if created:
+        info |= {"/CreationDate": _pdf_date(created), "/ModDate": _pdf_date(created)}
+    writer.add_metadata(info)
+    root = writer.root_object
+    root[NameObject("/Lang")] = TextStringObject(language)
+    metadata = DecodedStreamObject()
+    metadata.set_data(_xmp(title, language, created or ""))
+    metadata.update({NameObject("/Type"): NameObject("/Metadata"),
+                     NameObject("/Subtype"): NameObject("/XML")})  # fmt: skip
+    root[NameObject("/Metadata")] = writer._add_object(metadata)
+    root[NameObject("/ViewerPreferences")] = DictionaryObject(
+        {NameObject("/DisplayDocTitle"): BooleanObject(True)}
+    )
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _tags_write(writer, placed: list[tuple[Piece, int]], link_annots: dict[int, list]) -> None:
+    """The pack's structure tree: each placed page's elements copied under one Document
+    element, in page order, and the parent tree that maps each page's marked contents to
+    them (keyed by the page's index). A page's link annotations (written at assembly) join
+    its Link elements, in order, when there are as many of each (one line a link: the
+    contents)."""
+    from pypdf.generic import (
+        ArrayObject,
+        BooleanObject,
+        DictionaryObject,
+        NameObject,
+        NullObject,
+        NumberObject,
+    )
+
+    tree = DictionaryObject({NameObject("/Type"): NameObject("/StructTreeRoot")})
+    tree_ref = writer._add_object(tree)
+    document = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/StructElem"),
+            NameObject("/S"): NameObject("/Document"),
+            NameObject("/P"): tree_ref,
+        }
+    )
+    writer._add_object(document)
+    kids, nums, annot_nums = ArrayObject(), ArrayObject(), ArrayObject()
+    document_id = _ref(document)
+    for index, (piece, number) in enumerate(placed):
+        page = writer.pages[index]
+        page_id = _ref(page)
+        marked: dict[int, object] = {}
+        links: list = []
+        for spec in piece.pages[number].get("tags") or []:
+            elem = _struct_build(writer, spec, document_id, page_id, marked, links)
+            kids.append(elem.indirect_reference)
+        if marked:
+            nums.append(NumberObject(index))
+            nums.append(ArrayObject(marked.get(i, NullObject()) for i in range(max(marked) + 1)))
+            page[NameObject("/StructParents")] = NumberObject(index)
+        elif "/StructParents" in page:
+            del page["/StructParents"]
+        slots = link_annots.get(index, [])
+        if slots and len(links) == len(slots):
+            for link, annot in zip(links, slots, strict=True):
+                if annot is None:
+                    continue
+                annot_key = len(placed) + len(annot_nums) // 2
+                annot[NameObject("/StructParent")] = NumberObject(annot_key)
+                annot_nums += [NumberObject(annot_key), link.indirect_reference]
+                link.kids.append(b"<</Type/OBJR/Obj " + _ref(annot) + b"/Pg " + page_id + b">>")
+    nums += annot_nums
+    document[NameObject("/K")] = kids
+    tree[NameObject("/K")] = ArrayObject([document.indirect_reference])
+    tree[NameObject("/ParentTree")] = writer._add_object(
+        DictionaryObject({NameObject("/Nums"): nums})
+    )
+    tree[NameObject("/ParentTreeNextKey")] = NumberObject(len(placed) + len(annot_nums) // 2)
+    writer.root_object[NameObject("/StructTreeRoot")] = tree_ref
+    writer.root_object[NameObject("/MarkInfo")] = DictionaryObject(
+        {NameObject("/Marked"): BooleanObject(True)}
+    )
+
+
+def _numbers_stamp(writer, digits: Piece) -> None:
+    """Draw each page's number from the forms of ``digits`` (``page_numbers_render``), right
+    aligned, marked as a pagination artifact (not content a screen reader reads)."""
+    from pypdf.generic import (
+        ArrayObject,
+        DecodedStreamObject,
+        DictionaryObject,
+        IndirectObject,
+        NameObject,
+    )
+
+    def stream(data: bytes):
+        obj = DecodedStreamObject()
+        obj.set_data(data)
+        return writer._add_object(obj)
+
+    forms = {}
+    for digit, source in enumerate(digits.reader.pages):
+        form = DecodedStreamObject()
+        form.set_data(source.get_contents().get_data())
+        form.update(
+            {
+                NameObject("/Type"): NameObject("/XObject"),
+                NameObject("/Subtype"): NameObject("/Form"),
+                NameObject("/BBox"): ArrayObject(source.mediabox),
+                NameObject("/Resources"): source["/Resources"].get_object().clone(writer),
+            }
+        )
+        forms[NameObject(f"/KpiwDigit{digit}")] = writer._add_object(form.flate_encode())
+    before = stream(b"q\n")
+    for index, page in enumerate(writer.pages):
+        number = str(index + 1)
+        draw = b"".join(  # left to right, as it is read
+            f"q 1 0 0 1 {shift * DIGIT_ADVANCE:.4f} 0 cm /KpiwDigit{digit} Do Q ".encode()
+            for shift, digit in enumerate(number, start=1 - len(number))
+        )
+        after = stream(b"\nQ\n/Artifact <</Type /Pagination>> BDC " + draw + b"EMC\n")
+        resources = DictionaryObject(page["/Resources"].get_object())
+        own = resources.get("/XObject")
+        own = DictionaryObject(own.get_object()) if own is not None else DictionaryObject()
+        own.update(forms)
+        resources[NameObject("/XObject")] = own
+        page[NameObject("/Resources")] = resources
+        contents = page.get("/Contents")
+        if isinstance(contents, IndirectObject) and isinstance(contents.get_object(), list):
+            contents = contents.get_object()
+        contents = list(contents) if isinstance(contents, list) else [contents]
+        page[NameObject("/Contents")] = ArrayObject([before, *contents, after])
 
 
 def _die_with_parent() -> None:
