@@ -171,3 +171,12 @@ def test_the_summary_is_404_for_another_organisation(
 ):
     login(client, other_org_participant)
     assert client.get(summary_url(proposal)).status_code == 404
+
+
+def test_the_workshop_page_links_the_facilitator_to_the_datasets(client, facilitator, agent):
+    workshop = facilitator.workshop
+    datasets = reverse("datasets:list", args=[workshop.pk]).encode()
+    login(client, facilitator)
+    assert datasets in client.get(reverse("workshops:detail", args=[workshop.pk])).content
+    login(client, agent)
+    assert datasets not in client.get(reverse("workshops:detail", args=[workshop.pk])).content
