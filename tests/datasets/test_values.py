@@ -36,3 +36,24 @@ def test_a_definition_the_data_cannot_give_gets_no_values(contacts_version):
     )
     result = values_compute(definitions={"good": good, "bad": bad}, version=contacts_version)
     assert set(result) == {"good"}
+
+
+def test_definitions_sharing_a_query_get_the_same_values_as_alone(contacts_version):
+    repeat = Definition.from_dict(REPEAT_RATE)
+    aht = Definition.from_dict(
+        {
+            **REPEAT_RATE,
+            "numerator": {"agg": "avg", "expr": "handle_time_s / 60.0"},
+            "denominator": None,
+            "filters": [{"column": "handled_by", "op": "is_not", "value": "chatbot"}],
+            "scale": 1,
+        }
+    )
+    together = values_compute(definitions={"r": repeat, "a": aht}, version=contacts_version)
+    for key, d in (("r", repeat), ("a", aht)):
+        alone = values_compute(definitions={key: d}, version=contacts_version)[key]
+        assert [(v.period, v.dimension, v.label, v.rows) for v in together[key]] == [
+            (v.period, v.dimension, v.label, v.rows) for v in alone
+        ]
+        assert [v.value for v in together[key]] == pytest.approx([v.value for v in alone])
+    assert together["r"] != together["a"]
