@@ -11,7 +11,8 @@ ratios of filtered counts, averages of an expression, 90th percentiles, distinct
 each broken down by two to four dimensions), then times the worker's task body
 (``catalog.services.measurements_compute``: one grouping-sets query per KPI over every period
 and dimension, then the values written in bulk) for a new version, and a second run (nothing to
-change: idempotent).
+change: idempotent). KPIs that share time column, grain and dimensions share a scan (here five
+groups); ``--one-per-query`` times the worst case, one query per KPI.
 """
 
 import argparse
@@ -60,6 +61,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=0, help="dataset rows (default: demo size)")
     parser.add_argument("--kpis", type=int, default=100)
+    parser.add_argument(
+        "--one-per-query",
+        action="store_true",
+        help="no shared scans (every KPI its own query: a catalogue whose KPIs differ in time "
+        "column, grain or dimensions)",
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="kpiw-bench-values-"))
@@ -85,6 +92,11 @@ def main() -> None:
     from kpiworkshop.kpis.models import Proposal, ProposalState, Revision
     from kpiworkshop.workshops.models import Participant, Stage, Workshop, new_guest_key
 
+    if args.one_per_query:
+        from kpiworkshop.datasets import values
+
+        values.BATCH = 1
+        values._group_key = id
     rows = args.rows or synthetic.DEFAULT_ROWS
     t = time.perf_counter()
     generated = synthetic.generate(tmp / "generated.parquet", rows=rows)
