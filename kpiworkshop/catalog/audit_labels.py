@@ -15,6 +15,7 @@ AUDIT_LABELS = {
     "catalog.feedback_hide": _("hid feedback on a KPI"),
     "catalog.value": _("recorded a measured value"),
     "catalog.values_import": _("imported measured values"),
+    "catalog.values_computed": _("computed measured values from a dataset"),
     "catalog.review_settings": _("changed the review interval"),
     "catalog.entry_review": _("set a KPI's next review date"),
     "catalog.review_start": _("started a review workshop"),

@@ -435,6 +435,17 @@ class Measurement(models.Model):
     breakdown = models.CharField(_("breakdown"), max_length=60, blank=True)
     value = models.DecimalField(_("value"), max_digits=18, decimal_places=4)
     entered_by_name = models.CharField(max_length=150, blank=True)
+    #: Computed from this dataset version (issue 19), not entered by hand. A computed value is
+    #: replaced by the next version's; a hand-entered one is never touched by a computation.
+    computed = models.BooleanField(_("computed from a dataset"), default=False)
+    source_version = models.ForeignKey(
+        "datasets.DatasetVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("dataset version"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1403,3 +1403,114 @@ def review_ballot_create(*, actor: Participant | None, workshop: Workshop):
     return voting_services.ballot_create(
         actor=actor, workshop=workshop, title=title, method=Method.SCORE, criteria=criteria
     )
+
+
+# measured values computed from a dataset version (issue 19) -----------------------------------
+
+
+def _breakdown_of(dimension: str, label: str) -> str:
+    return " ".join(f"{dimension}: {label}".split())[:MAX_BREAKDOWN] if dimension else ""
+
+
+def measurements_compute(*, version_id: int) -> int:
+    """Compute the current catalogue's measured values, per period and per breakdown
+    ("channel: chat"), from one ready dataset version, for every entry whose KPI has a
+    computable definition over that dataset. Returns the number of values written or changed.
+
+    Run from the outbox when a version becomes its dataset's current one. Idempotent: values
+    are keyed by (organisation, KPI, period, breakdown); a computed value is updated in place
+    and a hand-entered one (or one from the values CSV) is never overwritten. A version that is
+    no longer its dataset's current one computes nothing, so a late run of an older version
+    cannot replace a newer version's values. Values of periods the new version no longer holds
+    are kept (the series' history)."""
+    from kpiworkshop.datasets.definition import Definition
+    from kpiworkshop.datasets.models import DatasetVersion, KpiDefinition, VersionStatus
+    from kpiworkshop.datasets.values import values_compute
+
+    version = DatasetVersion.objects.select_related("dataset").filter(pk=version_id).first()
+    if (
+        version is None
+        or version.status != VersionStatus.READY
+        or version.dataset.current_version_id != version.pk
+    ):
+        return 0
+    organisation_id = version.dataset.organisation_id
+    release = selectors.release_current(organisation_id=organisation_id)
+    if release is None:
+        return 0
+    entries = list(
+        CatalogEntry.objects.filter(release=release, proposal__isnull=False)
+        .select_related("proposal")
+        .only("pk", "kpi_uid", "proposal__current_revision_id")
+    )
+    by_revision = {e.proposal.current_revision_id: e for e in entries}
+    kpi_definitions = KpiDefinition.objects.filter(
+        organisation_id=organisation_id,
+        dataset_id=version.dataset_id,
+        revision_id__in=list(by_revision),
+    ).only("revision_id", "spec")
+    definitions = {
+        by_revision[k.revision_id].pk: Definition.from_dict(k.spec) for k in kpi_definitions
+    }
+    computed = values_compute(definitions=definitions, version=version)
+    entry_of = {e.pk: e for e in entries}
+    wanted: dict[tuple, tuple[CatalogEntry, datetime.date, str, Decimal]] = {}
+    for entry_id, values in computed.items():
+        entry = entry_of[entry_id]
+        for v in values:
+            breakdown = _breakdown_of(v.dimension, v.label)
+            value = Decimal(str(round(v.value, 4)))
+            wanted[(entry.kpi_uid, v.period, breakdown)] = (entry, v.period, breakdown, value)
+    if not wanted:
+        return 0
+    changed = 0
+    with transaction.atomic():
+        existing = {
+            (m.kpi_uid, m.period, m.breakdown): m
+            for m in Measurement.objects.select_for_update().filter(
+                organisation_id=organisation_id,
+                kpi_uid__in={key[0] for key in wanted},
+            )
+        }
+        create: list[Measurement] = []
+        update: list[Measurement] = []
+        for key, (entry, period, breakdown, value) in wanted.items():
+            current = existing.get(key)
+            if current is None:
+                create.append(
+                    Measurement(
+                        organisation_id=organisation_id,
+                        kpi_uid=entry.kpi_uid,
+                        entry_id=entry.pk,
+                        period=period,
+                        breakdown=breakdown,
+                        value=value,
+                        computed=True,
+                        source_version_id=version.pk,
+                    )
+                )
+            elif current.computed and (
+                current.value != value
+                or current.source_version_id != version.pk
+                or current.entry_id != entry.pk
+            ):
+                current.value = value
+                current.source_version_id = version.pk
+                current.entry_id = entry.pk
+                update.append(current)
+        Measurement.objects.bulk_create(create, batch_size=1000)
+        Measurement.objects.bulk_update(
+            update, ["value", "source_version", "entry"], batch_size=1000
+        )
+        changed = len(create) + len(update)
+        if changed:
+            _org_audit(
+                None,
+                "catalog.values_computed",
+                organisation_id,
+                target=release,
+                version_id=version.pk,
+                values=changed,
+                kpis=len(computed),
+            )
+    return changed

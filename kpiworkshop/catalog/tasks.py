@@ -43,3 +43,13 @@ def review_reminder_deliver(reminder_id: int) -> bool:
     from .services import review_reminder_deliver as deliver
 
     return deliver(reminder_id=reminder_id)
+
+
+@shared_task(acks_late=True)
+def measurements_compute(version_id: int) -> int:
+    """The current catalogue's measured values from one dataset version (issue 19). Queued by
+    name through the outbox by the datasets app when a version becomes current (datasets sits
+    below catalog and cannot import it). Idempotent: see ``services.measurements_compute``."""
+    from .services import measurements_compute as compute
+
+    return compute(version_id=version_id)

@@ -28,6 +28,7 @@ from kpiworkshop.core.htmx import (
     form_errors_from,
     message_error,
 )
+from kpiworkshop.datasets.selectors import feasibility_for_proposals
 from kpiworkshop.kpis.models import DEFINITION_FIELDS, MARKDOWN_FIELDS, Channel, Proposal, Revision
 from kpiworkshop.kpis.models import Category as KpiCategory
 from kpiworkshop.kpis.permissions import fields_hidden, fields_hidden_of
@@ -66,7 +67,10 @@ def _approval_context(request, access: WorkshopAccess, **extra) -> dict:
     rows = selectors.approval_rows(workshop=workshop)
     can_manage = wp.can_manage(actor, workshop)
     job = selectors.publish_job_for(workshop=workshop)
+    # The data steward's verdict beside each KPI: one query for the whole board.
+    verdicts = feasibility_for_proposals(proposal_ids=[r.proposal.pk for r in rows])
     for row in rows:
+        row.feasibility = verdicts.get(row.proposal.pk)
         row.can_decide = permissions.can_decide(actor, row.proposal, row.contributors)
         row.is_mine = permissions.is_contributor(actor, row.contributors)
         row.decided = any(d.approver_id == (actor.pk if actor else None) for d in row.current)

@@ -125,16 +125,10 @@ def breakdown_query(
     return query.sql(dialect="duckdb", comments=False)
 
 
-def preview_compute(
-    *, definition: Definition, version: DatasetVersion, periods: int = 6
-) -> dict[str, Any]:
-    """The preview as plain data (cacheable). ``computable`` is False with ``missing`` and
-    ``empty`` naming the columns when the data cannot give the KPI (a time column that holds
-    no dates counts as missing), and ``not_numbers`` the columns a sum, average, median or
-    percentile reads that hold something else.
-
-    Two aggregate queries: the last ``periods`` periods (a range on the time column, so only
-    those row groups are read), then the latest period by each dimension."""
+def computability(definition: Definition, version: DatasetVersion) -> dict[str, Any]:
+    """Whether the version's columns can give the definition: ``computable``, and ``missing``,
+    ``empty`` and ``not_numbers`` naming the columns when not (a time column that holds no
+    dates counts as missing; a sum, average, median or percentile needs numbers)."""
     by_name = {c["name"].casefold(): c for c in version.columns}
     needed = sorted(definition.columns())
     missing = [n for n in needed if n.casefold() not in by_name]
@@ -154,11 +148,25 @@ def preview_compute(
             if n.casefold() in by_name and by_name[n.casefold()].get("family", "number") != "number"
         }
     )
-    result: dict[str, Any] = {
+    return {
         "computable": not missing and not empty and not not_numbers,
         "missing": missing,
         "empty": empty,
         "not_numbers": not_numbers,
+    }
+
+
+def preview_compute(
+    *, definition: Definition, version: DatasetVersion, periods: int = 6
+) -> dict[str, Any]:
+    """The preview as plain data (cacheable). ``computable`` is False with ``missing`` and
+    ``empty`` naming the columns when the data cannot give the KPI (a time column that holds
+    no dates counts as missing), and ``not_numbers`` the columns a sum, average, median or
+    percentile reads that hold something else.
+
+    Two aggregate queries: the last ``periods`` periods (a range on the time column, so only
+    those row groups are read), then the latest period by each dimension."""
+    result = computability(definition, version) | {
         "version_id": version.pk,
         "grain": definition.grain,
         "latest": None,

@@ -15,6 +15,7 @@ from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
 from kpiworkshop.core.audit import audit_record
+from kpiworkshop.core.outbox import outbox_add
 from kpiworkshop.kpis.models import Proposal, Revision
 
 from . import ingest
@@ -30,6 +31,10 @@ from .models import (
 )
 from .permissions import can_manage_datasets, can_review_feasibility
 from .selectors import data_role
+
+#: The catalogue's task that computes measured values from a new dataset version (by name:
+#: catalog is above datasets, so this app never imports it).
+MEASUREMENTS_TASK = "kpiworkshop.catalog.tasks.measurements_compute"
 
 
 def _check_manager(actor: Any, organisation_id: int) -> None:
@@ -194,6 +199,13 @@ def dataset_version_convert(*, version_id: int) -> DatasetVersion:
                 if current is None or current.number < version.number:
                     locked.current_version = version
                     locked.save(update_fields=["current_version", "updated_at"])
+                    # The published catalogue's measured values follow the new version. The
+                    # catalogue app sits above this one: its task is known here by name only.
+                    outbox_add(
+                        task=MEASUREMENTS_TASK,
+                        key=f"dataset-values:{version.pk}",
+                        payload={"version_id": version.pk},
+                    )
                 audit_record(
                     actor=None,
                     action="dataset.version_ready",

@@ -6,6 +6,11 @@ app_name = "datasets"
 urlpatterns = [
     path("w/<id:pk>/proposals/<id:proposal_id>/computed/", views.kpi_computed, name="kpi"),
     path(
+        "w/<id:pk>/proposals/<id:proposal_id>/computed/summary/",
+        views.kpi_summary,
+        name="kpi_summary",
+    ),
+    path(
         "w/<id:pk>/proposals/<id:proposal_id>/feasibility/",
         views.feasibility,
         name="feasibility",

@@ -48,8 +48,9 @@ def _describe(spec: dict) -> dict:
     }
 
 
-@require_http_methods(["GET", "POST"])
-def kpi_computed(request, pk: int, proposal_id: int) -> HttpResponse:
+def _kpi_access(request, pk: int, proposal_id: int):
+    """The workshop access, the proposal, the viewer's data role and whether they may manage
+    datasets; 404 for anyone who may neither manage nor preview."""
     access = load_workshop(request, pk)
     proposal = (
         Proposal.objects.select_related("current_revision", "workshop")
@@ -67,6 +68,40 @@ def kpi_computed(request, pk: int, proposal_id: int) -> HttpResponse:
     )
     if not (can_manage or viewer):
         raise Http404
+    return access, proposal, role, can_manage
+
+
+@require_GET
+def kpi_summary(request, pk: int, proposal_id: int) -> HttpResponse:
+    """The "How it is computed" summary the proposal page loads lazily: the definition in
+    words, the latest value and the last periods, the not-computable flag and the link to the
+    full page. Loaded by htmx so the proposal page's own queries stay as they are."""
+    access, proposal, _role, can_manage = _kpi_access(request, pk, proposal_id)
+    kpi = selectors.definition_for_revision(revision_id=proposal.current_revision_id)
+    preview = None
+    if kpi is not None:
+        preview = definition_preview(
+            actor=access.participant, kpi_definition=kpi, membership=access.membership
+        )
+    context = {
+        "workshop": access.workshop,
+        "proposal": proposal,
+        "kpi": kpi,
+        "described": _describe(kpi.spec) if kpi else None,
+        "preview": preview,
+        "can_manage": can_manage,
+        "feasibility": selectors.feasibility_for_proposals(proposal_ids=[proposal.pk]).get(
+            proposal.pk
+        ),
+    }
+    return render(request, "datasets/_kpi_summary.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def kpi_computed(request, pk: int, proposal_id: int) -> HttpResponse:
+    access, proposal, role, can_manage = _kpi_access(request, pk, proposal_id)
+    workshop = access.workshop
+    organisation_id = workshop.organisation_id
     kpi = selectors.definition_for_revision(revision_id=proposal.current_revision_id)
     form = None
     if can_manage and kpi is None:

@@ -6,6 +6,7 @@ from django.urls import reverse
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.catalog import services
 from kpiworkshop.catalog.models import CatalogRelease, Decision, Export
+from kpiworkshop.datasets.models import FeasibilityReview
 from kpiworkshop.kpis.models import Proposal, ProposalState
 from tests.conftest import as_guest, login
 from tests.factories import MembershipFactory, ParticipantFactory
@@ -295,13 +296,18 @@ def test_approval_board_query_count_does_not_grow(
         AudienceLink.objects.create(
             proposal=p, audience=audience, relation="sees", created_by=agent
         )
+        FeasibilityReview.objects.create(
+            proposal=p, revision=p.current_revision, verdict="partial", note=f"note {i}"
+        )
     login(client, approvers[0])
     url = reverse("catalog:approve", args=[approve_workshop.pk])
     client.get(url)
-    with django_assert_num_queries(13):
+    # 14: the data stewards' feasibility verdicts, one query for the whole board (issue 19).
+    with django_assert_num_queries(14):
         response = client.get(url)
     assert response.status_code == 200
     assert response.content.decode().count("Record decision") == n
+    assert response.content.decode().count("Data partly available") == n
 
 
 # --- issue 17: what the publish page says while it retries, or after a worker is lost --------
@@ -435,3 +441,31 @@ def test_without_a_broker_the_publish_page_resumes_a_build_whose_thread_was_lost
     assert "Release 1.0 is published." in _status(client, approve_workshop)
     job.refresh_from_db()
     assert job.attempts == 2
+
+
+def test_leadership_sees_the_latest_feasibility_verdict_beside_each_kpi(
+    client, approve_workshop, shortlist, approvers
+):
+    fcr, nps, _aht = shortlist
+    FeasibilityReview.objects.create(
+        proposal=fcr, revision=fcr.current_revision, verdict="missing", note="old"
+    )
+    FeasibilityReview.objects.create(
+        proposal=fcr, revision=fcr.current_revision, verdict="available", note="ACD has it"
+    )
+    FeasibilityReview.objects.create(
+        proposal=nps, revision=nps.current_revision, verdict="missing", note="No survey export"
+    )
+    login(client, approvers[0])
+    page = client.get(reverse("catalog:approve", args=[approve_workshop.pk])).content.decode()
+    by_kpi = {
+        p.current_revision.name: page.split(f'id="kpi-{p.pk}"')[1]
+        .split('data-testid="feasibility"')[1]
+        .split("</dd>")[0]
+        for p in shortlist
+    }
+    assert "Data available" in by_kpi["FCR"] and "ACD has it" in by_kpi["FCR"]
+    assert "old" not in by_kpi["FCR"]
+    assert "Data missing" in by_kpi["NPS"] and "No survey export" in by_kpi["NPS"]
+    assert "Not reviewed by a data steward yet" in by_kpi["AHT"]
+    assert reverse("datasets:kpi", args=[approve_workshop.pk, fcr.pk]) in by_kpi["FCR"]

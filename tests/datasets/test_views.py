@@ -111,3 +111,72 @@ def test_the_page_speaks_italian(client, agent, proposal, defined):
     page = client.get(url(proposal), headers={"Accept-Language": "it"})
     assert b"Come si calcola" in page.content
     assert b"Anteprima sul dataset di esempio" in page.content
+
+
+def summary_url(proposal):
+    return reverse("datasets:kpi_summary", args=[proposal.workshop_id, proposal.pk])
+
+
+def test_the_proposal_page_in_refine_loads_the_summary_lazily(client, agent, proposal):
+    proposal.workshop.stage = "refine"
+    proposal.workshop.save()
+    login(client, agent)
+    page = client.get(reverse("kpis:detail", args=[proposal.workshop_id, proposal.pk]))
+    assert b'id="computed-heading"' in page.content
+    assert f'hx-get="{summary_url(proposal)}"'.encode() in page.content
+    assert f'href="{url(proposal)}"'.encode() in page.content
+
+
+def test_the_proposal_page_in_propose_has_no_summary(client, agent, proposal):
+    proposal.workshop.stage = "propose"
+    proposal.workshop.save()
+    login(client, agent)
+    page = client.get(reverse("kpis:detail", args=[proposal.workshop_id, proposal.pk]))
+    assert b'id="computed-heading"' not in page.content
+
+
+def test_the_summary_shows_the_definition_latest_value_and_link(client, agent, proposal, defined):
+    login(client, agent)
+    page = client.get(summary_url(proposal), headers={"HX-Request": "true"})
+    assert page.status_code == 200
+    assert page.content.lstrip().startswith(b'<div id="computed-summary"')
+    assert b"contacts" in page.content
+    assert b'data-testid="latest"' in page.content
+    assert b'data-testid="summary-series"' in page.content
+    assert f'href="{url(proposal)}"'.encode() in page.content
+
+
+def test_the_summary_flags_a_kpi_not_computable(
+    client, facilitator, agent, proposal, dataset, contacts_version
+):
+    spec = {**REPEAT_RATE, "numerator": {"agg": "avg", "column": "fatigue_pulse_score"}}
+    services.definition_set(
+        actor=facilitator.user, revision=proposal.current_revision, dataset=dataset, spec=spec
+    )
+    login(client, agent)
+    page = client.get(summary_url(proposal))
+    assert b'data-testid="not-computable"' in page.content
+    assert b"fatigue_pulse_score" in page.content
+
+
+def test_the_summary_invites_the_facilitator_to_define_it(client, facilitator, proposal):
+    login(client, facilitator)
+    page = client.get(summary_url(proposal))
+    assert b"no computable definition yet" in page.content
+    assert b"Define how it is computed" in page.content
+
+
+def test_the_summary_is_404_for_another_organisation(
+    client, other_org_participant, proposal, defined
+):
+    login(client, other_org_participant)
+    assert client.get(summary_url(proposal)).status_code == 404
+
+
+def test_the_workshop_page_links_the_facilitator_to_the_datasets(client, facilitator, agent):
+    workshop = facilitator.workshop
+    datasets = reverse("datasets:list", args=[workshop.pk]).encode()
+    login(client, facilitator)
+    assert datasets in client.get(reverse("workshops:detail", args=[workshop.pk])).content
+    login(client, agent)
+    assert datasets not in client.get(reverse("workshops:detail", args=[workshop.pk])).content

@@ -88,3 +88,98 @@ def test_guided_definition_preview_and_missing_column(
     expect(flag).to_contain_text("Not computable with today's data")
     expect(flag).to_contain_text("fatigue_pulse_score")
     check_axe(phone, name="datasets-not-computable")
+
+
+@pytest.mark.parametrize("language", ["en", "it"])
+def test_refine_page_shows_how_it_is_computed_and_leadership_sees_the_verdict(
+    settings, tmp_path, django_capture_on_commit_callbacks, _new_context, language
+):
+    """Issue 19 in the journey: a facilitator opens a KPI in Refine and finds "How it is
+    computed" with the latest value and the last periods (loaded into the page), follows its
+    link to the full page; once a data steward has given a verdict, leadership sees it beside
+    the KPI on the approval board."""
+    import re
+
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from kpiworkshop.datasets.models import Verdict
+    from kpiworkshop.kpis.models import Proposal, ProposalState
+    from tests.factories import MembershipFactory
+
+    from .test_catalog import _in_language
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    workshop = WorkshopFactory(stage=Stage.PROPOSE)
+    organisation = workshop.organisation
+    fac = MembershipFactory(organisation=organisation, role=Role.FACILITATOR).user
+    lead = MembershipFactory(organisation=organisation, role=Role.LEADERSHIP).user
+    ParticipantFactory(workshop=workshop, user=fac, role=Role.FACILITATOR)
+    ParticipantFactory(workshop=workshop, user=lead, role=Role.LEADERSHIP)
+    author = ParticipantFactory(workshop=workshop, role=Role.AGENT)
+    dataset = services.dataset_create(actor=fac, organisation_id=organisation.pk, name="contacts")
+    path = synthetic.generate(tmp_path / "contacts.parquet", rows=6000)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.dataset_version_upload(
+            actor=fac, dataset=dataset, upload=SimpleUploadedFile("c.parquet", path.read_bytes())
+        )
+    kpi = kpi_services.proposal_create(
+        actor=author,
+        workshop=workshop,
+        definition={"name": "Repeat contacts", "measures": "Come back.", "category": "customer"},
+    )
+    workshop.stage = Stage.REFINE
+    workshop.save(update_fields=["stage"])
+    services.definition_set(
+        actor=fac,
+        revision=kpi.current_revision,
+        dataset=dataset,
+        spec={
+            "numerator": {
+                "agg": "count",
+                "filters": [{"column": "repeat_contact_7d", "op": "is_true"}],
+            },
+            "denominator": {"agg": "count"},
+            "time_column": "started_at",
+            "dimensions": ["channel"],
+            "scale": 100,
+        },
+    )
+    with translation.override(language):
+        t = {
+            "computed": gettext("How it is computed"),
+            "link": gettext("Preview, breakdowns and feasibility"),
+            "missing": str(Verdict.PARTIAL.label),
+        }
+
+    phone = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
+    page = _new_context(f"facilitator-{language}", **phone).new_page()
+    sign_in(page, fac)
+    _in_language(page, language)
+    page.goto(f"/w/{workshop.pk}/proposals/{kpi.pk}/")
+    section = page.locator("#computed")
+    expect(section.get_by_role("heading", name=t["computed"])).to_be_visible()
+    expect(section.get_by_test_id("latest")).to_be_visible()
+    expect(section.get_by_test_id("summary-series")).to_be_visible()
+    expect(section).to_contain_text("contacts")
+    check_axe(page, name=f"proposal how it is computed ({language})")
+    section.get_by_role("link", name=t["link"]).click()
+    expect(page).to_have_url(re.compile(rf"/proposals/{kpi.pk}/computed/$"))
+    expect(page.get_by_role("heading", name=t["computed"], level=1)).to_be_visible()
+    expect(page.get_by_test_id("breakdown")).to_have_count(1)
+
+    services.feasibility_record(
+        actor=fac, proposal=kpi, verdict=Verdict.PARTIAL, note="Repeat flag only since March."
+    )
+    workshop.stage = Stage.APPROVE
+    workshop.save(update_fields=["stage"])
+    Proposal.objects.filter(pk=kpi.pk).update(state=ProposalState.SHORTLISTED)
+
+    board = _new_context(f"leader-{language}", **phone).new_page()
+    sign_in(board, lead)
+    _in_language(board, language)
+    board.goto(f"/w/{workshop.pk}/approve/")
+    verdict = board.locator(f"#kpi-{kpi.pk}").get_by_test_id("feasibility")
+    expect(verdict).to_contain_text(t["missing"])
+    expect(verdict).to_contain_text("Repeat flag only since March.")
+    check_axe(board, name=f"approval board feasibility ({language})")
