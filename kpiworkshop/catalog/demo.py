@@ -185,6 +185,19 @@ def _link(proposal: Proposal, spec: dict, organisation: Organisation, by: Partic
             )  # fmt: skip
 
 
+#: The first contact resolution worked example once its target is raised to 80 %.
+FCR_80_EXAMPLE = {
+    "en": "820 requests closed, 672 without a repeat contact: 672 / 820 = 82%, above the "
+    "80% target.",
+    "it": "820 richieste chiuse, 672 senza ricontatto: 672 / 820 = 82%, sopra l'obiettivo "
+    "dell'80%.",
+}
+
+
+def _with_example(notes: dict, examples: dict) -> dict:
+    return {lang: text | {"worked_example": examples[lang]} for lang, text in notes.items()}
+
+
 def _approve(proposal: Proposal, leader: Participant, facilitator: Participant, spec: dict, reason):
     Proposal.objects.filter(pk=proposal.pk).update(state=ProposalState.SHORTLISTED)
     proposal.refresh_from_db()
@@ -277,7 +290,10 @@ def demo_seed(*, organisation: Organisation, users: dict[str, User] | None = Non
         )
     _link(change, KPIS[0], organisation, rp[Role.FACILITATOR])
     with stage_during(review, Stage.APPROVE):
-        _approve(change, rp[Role.LEADERSHIP], rp[Role.FACILITATOR], KPIS[0], "75% was reached.")
+        # The 2.0 notes quote the new target: notes quoting the old one would be flagged as
+        # stale (and read wrong on the page next to the 80 % target).
+        raised = KPIS[0] | {"notes": _with_example(KPIS[0]["notes"], FCR_80_EXAMPLE)}
+        _approve(change, rp[Role.LEADERSHIP], rp[Role.FACILITATOR], raised, "75% was reached.")
         Proposal.objects.filter(pk=retire.pk).update(state=ProposalState.SHORTLISTED)
         retire.refresh_from_db()
         services.approval_decide(
