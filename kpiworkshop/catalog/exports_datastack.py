@@ -398,7 +398,10 @@ def om_metric(e: dict, doc: dict, link: str) -> dict:
     if definition is not None:
         table = identifier(dataset)
         columns = _columns(e)
-        entity["metricExpression"] = {"language": "SQL", "code": definition.sql(dialect="", table=table)}
+        entity["metricExpression"] = {
+            "language": "SQL",
+            "code": definition.sql(dialect="", table=table),
+        }
         entity["metricType"] = (
             "RATIO" if definition.denominator is not None else _OM_TYPE[definition.numerator.agg]
         )
@@ -454,7 +457,11 @@ def om_metric(e: dict, doc: dict, link: str) -> dict:
         "thresholds": e["thresholds"],
         "audiences": [a["name"] for a in e["audiences"]],
         "computable": definition is not None,
-        **({"dataset": identifier(dataset)} if definition is not None else {"notComputable": dataset}),
+        **(
+            {"dataset": identifier(dataset)}
+            if definition is not None
+            else {"notComputable": dataset}
+        ),
     }
     return entity
 

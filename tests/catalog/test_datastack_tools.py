@@ -44,7 +44,7 @@ models:
 def _run(cmd: list[str], cwd: Path) -> str:
     env = os.environ | {"DBT_PROFILES_DIR": str(cwd), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    done = subprocess.run(  # noqa: S603 - our own tools and arguments
+    done = subprocess.run(
         cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
     )
     out = done.stdout + done.stderr
@@ -65,15 +65,13 @@ def _project(tmp: Path, parquet: Path, yaml_bytes: bytes) -> Path:
     )
     # The dataset: a model reading the sample's Parquet (an external location).
     (project / "models" / "contacts.sql").write_text(
-        f"select * from read_parquet('{parquet}')\n"
+        f"select * from read_parquet('{parquet}')\n"  # noqa: S608 - our own temporary path
     )
     (project / "models" / "time_spine_daily.sql").write_text(TIME_SPINE_SQL)
     (project / "models" / "time_spine.yml").write_text(TIME_SPINE_YML)
     # The export, unchanged.
     (project / "models" / "kpi_catalogue.yml").write_bytes(yaml_bytes)
     return project
-
-
 
 
 def test_dbt_parse_validate_and_query_match_the_preview(db, organisation, tmp_path, monkeypatch):
