@@ -3,6 +3,7 @@
 (``make datastack-check``; requirements-dbt.txt). Skipped unless ``KPIW_DBT_BIN`` names that
 virtualenv's ``bin``."""
 
+import csv
 import io
 import json
 import os
@@ -17,7 +18,9 @@ from kpiworkshop.catalog.exports_datastack import metric_name, render_dbt, rende
 from kpiworkshop.datasets import preview
 from kpiworkshop.datasets.definition import Definition
 
-from .datastack_helpers import computable_release, contacts, spec_of
+from .datastack_helpers import KPIS, computable_release, contacts, spec_of
+
+EXTRA = ("Distinct customers", "Wait p90")
 
 BIN = os.environ.get("KPIW_DBT_BIN", "")
 pytestmark = [
@@ -82,25 +85,31 @@ def test_dbt_parse_validate_and_query_match_the_preview(db, organisation, tmp_pa
     _run([f"{BIN}/dbt", "parse"], project)
     _run([f"{BIN}/dbt", "build"], project)
     _run([f"{BIN}/mf", "validate-configs"], project)
-    # One demo KPI, month by month, against the app's own preview of the same definition.
-    entry = release.entries.get(name="First contact resolution")
-    name = metric_name(str(entry.kpi_uid))
+    # Every computable KPI, month by month, against the app's own preview of its definition.
+    names = {e.name: metric_name(str(e.kpi_uid)) for e in release.entries.all()}
+    checked = [n for n in names if n in KPIS or n in EXTRA]
+    checked = [n for n in checked if n != "Fatigue pulse after multichannel shifts"]
     csv_path = tmp_path / "mf.csv"
     _run(
         [
-            f"{BIN}/mf", "query", "--metrics", name, "--group-by", "metric_time__month",
-            "--order", "metric_time__month", "--csv", str(csv_path),
+            f"{BIN}/mf", "query", "--metrics", ",".join(names[n] for n in checked),
+            "--group-by", "metric_time__month", "--order", "metric_time__month",
+            "--csv", str(csv_path),
         ],
         project,
     )  # fmt: skip
-    rows = csv_path.read_text().strip().splitlines()[1:]
-    mf = {r.split(",")[0][:10]: float(r.split(",")[1]) for r in rows}
+    with csv_path.open() as f:
+        rows = list(csv.DictReader(f))
     monkeypatch.setattr(preview, "parquet_path", lambda v: str(v.path))
-    definition = Definition.from_dict(spec_of("first-contact-resolution"))
-    ours = preview.preview_compute(definition=definition, version=version, periods=12)
-    assert ours["computable"] and len(ours["series"]) == 12
-    for point in ours["series"]:
-        assert mf[point["period"]] == pytest.approx(point["value"], rel=1e-9), point
+    for kpi in checked:
+        definition = Definition.from_dict(spec_of(KPIS.get(kpi, kpi)))
+        ours = preview.preview_compute(definition=definition, version=version, periods=12)
+        assert ours["computable"] and len(ours["series"]) == 12, kpi
+        mf = {r["metric_time__month"][:10]: r[names[kpi]] for r in rows}
+        for point in ours["series"]:
+            value = mf[point["period"]]
+            assert float(value) == pytest.approx(point["value"], rel=1e-9), (kpi, point)
+    assert len(checked) == 7
 
 
 def test_openmetadata_metrics_validate_against_the_pinned_model(db, organisation, tmp_path):
