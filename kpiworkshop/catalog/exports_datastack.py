@@ -36,6 +36,7 @@ from django.utils import translation
 from sqlglot import exp
 
 from kpiworkshop.datasets.definition import Definition, Filter, Measure
+from kpiworkshop.datasets.expressions import expression_check
 
 from .models import CatalogEntry, CatalogRelease
 
@@ -162,7 +163,7 @@ def _measure_expr(measure: Measure, extra: exp.Expression | None) -> str:
     count of rows."""
     value: exp.Expression
     if measure.expr:
-        value = exp.paren(exp.maybe_parse(measure.expr, dialect="duckdb"), copy=False)
+        value = exp.paren(expression_check(measure.expr), copy=False)
     elif measure.column:
         value = exp.column(measure.column, quoted=True)
     else:
@@ -209,6 +210,7 @@ def render_dbt(release: CatalogRelease) -> bytes:
     models: dict[str, dict] = {}
     metrics: list[dict] = []
     left_out: list[tuple[str, str, str]] = []
+    kpis = []
     for e in doc["entries"]:
         name = metric_name(e["kpi_uid"])
         definition, dataset = computable(e)
@@ -221,14 +223,19 @@ def render_dbt(release: CatalogRelease) -> bytes:
             {"time": {}, "dims": {}, "measures": [], "columns": _columns(e)},
         )
         model["time"].setdefault(definition.time_column, None)
-        for col in (*definition.dimensions, *(f.column for f in definition.filters)):
-            if col != definition.time_column:
+        kpis.append((e, name, definition, ident))
+    for e, name, definition, ident in kpis:
+        model = models[ident]
+        # A filter on a time column cannot be a categorical Dimension(): it goes into the
+        # measures' expr with the free condition.
+        shared = tuple(f for f in definition.filters if f.column not in model["time"])
+        conds = [f.condition() for f in definition.filters if f.column in model["time"]]
+        if definition.where:
+            conds.append(exp.paren(expression_check(definition.where), copy=False))
+        for col in (*definition.dimensions, *(f.column for f in shared)):
+            if col not in model["time"]:
                 model["dims"].setdefault(col, None)
-        where = (
-            exp.paren(exp.maybe_parse(definition.where, dialect="duckdb"), copy=False)
-            if definition.where
-            else None
-        )
+        where = (exp.and_(*conds, copy=False) if len(conds) > 1 else conds[0]) if conds else None
         parts = [("num", definition.numerator)]
         if definition.denominator is not None:
             parts.append(("den", definition.denominator))
@@ -243,7 +250,7 @@ def render_dbt(release: CatalogRelease) -> bytes:
             if measure.agg == "p90":
                 m["agg_params"] = {"percentile": 0.9, "use_discrete_percentile": False}
             model["measures"].append(m)
-        metrics.extend(_dbt_metrics(e, doc, release, name, definition, ident))
+        metrics.extend(_dbt_metrics(e, doc, release, name, definition, ident, shared))
     semantic_models = [
         _semantic_model(ident, model, doc["version"]) for ident, model in sorted(models.items())
     ]
@@ -308,12 +315,18 @@ def _semantic_model(ident: str, model: dict, version: str) -> dict:
 
 
 def _dbt_metrics(
-    e: dict, doc: dict, release: CatalogRelease, name: str, definition: Definition, entity: str
+    e: dict,
+    doc: dict,
+    release: CatalogRelease,
+    name: str,
+    definition: Definition,
+    entity: str,
+    shared: tuple[Filter, ...],
 ) -> list[dict]:
     meta = _meta(e, doc, _link(release.organisation.slug, release.version, e["kpi_uid"]))
     meta |= {"dataset": entity, "grain": definition.grain, "scale": definition.scale}
     label = e["name"]
-    where = _dimension_filter(definition.filters, entity)
+    where = _dimension_filter(shared, entity)
     scaled = definition.scale != 1
     base = f"{name}_base" if scaled else name
     out: list[dict] = []

@@ -188,3 +188,26 @@ def test_a_published_release_carries_each_kpis_computable_definition(
     # The columns the release kept say the dataset lacks some: listed, not a metric.
     dbt = export_render(release=release, fmt="dbt").decode()
     assert "not computable with the dataset's columns: abandoned" in dbt
+
+
+def test_a_filter_on_the_time_column_goes_into_the_measures(release):
+    entry = CatalogEntry.objects.get(release=release, name="Average handling time")
+    computable = entry.definition["computable"]
+    spec = computable["spec"] | {
+        "filters": [
+            {"column": "started_at", "op": "gte", "value": "2025-03-01"},
+            {"column": "channel", "op": "is", "value": "voice"},
+        ]
+    }
+    entry.definition = entry.definition | {"computable": computable | {"spec": spec}}
+    entry.save()
+    doc = yaml.safe_load(export_render(release=release, fmt="dbt"))
+    name = _uid(release, "Average handling time")
+    [model] = doc["semantic_models"]
+    measure = next(m for m in model["measures"] if m["name"] == f"{name}_num")
+    assert measure["expr"] == (
+        "CASE WHEN \"started_at\" >= '2025-03-01' THEN (handle_time_s / 60.0) END"
+    )
+    metric = next(m for m in doc["metrics"] if m["name"] == name)
+    assert metric["filter"] == "{{ Dimension('contacts__channel') }} = 'voice'"
+    assert [d["name"] for d in model["dimensions"]].count("started_at") == 1
