@@ -211,3 +211,18 @@ def test_a_filter_on_the_time_column_goes_into_the_measures(release):
     metric = next(m for m in doc["metrics"] if m["name"] == name)
     assert metric["filter"] == "{{ Dimension('contacts__channel') }} = 'voice'"
     assert [d["name"] for d in model["dimensions"]].count("started_at") == 1
+
+
+def test_a_changed_computable_definition_reads_as_its_query_in_the_diff():
+    from django.utils import translation
+
+    from kpiworkshop.catalog.views import _field_label, _shown
+
+    from .datastack_helpers import spec_of
+
+    value = {"dataset": "contacts", "spec": spec_of("first-contact-resolution"), "columns": []}
+    shown = _shown("computable", value)
+    assert shown.startswith("SELECT") and "FROM contacts" in shown and "abandoned" in shown
+    assert _shown("computable", None) == "" and _shown("computable", {"spec": "x"}) == ""
+    with translation.override("it"):
+        assert _field_label("computable") == "Come si calcola"
