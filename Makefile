@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint install install-test migrate seed messages translations pg-test worker-test clean help bench-setup
+.PHONY: run test lint install install-test migrate seed messages translations pg-test worker-test clean help bench-setup datastack-check
 
 help:
 	@echo "make run   - set up (venv, install, migrate, demo data) and serve on http://$(HOST):$(PORT)"
@@ -68,5 +68,18 @@ bench-setup: install-test
 		(command -v sudo >/dev/null 2>&1 && sudo apt-get install -y wrk) || apt-get install -y wrk; }
 	@wrk -v 2>&1 | head -1
 
+# Issue 19: the dbt and OpenMetadata exports checked by the real tools, from their own
+# virtualenv (.venv-dbt, requirements-dbt.txt; never in the app's): dbt parse and build,
+# mf validate-configs, mf query against the app's preview, OpenMetadata 2.0.7's models.
+DBT_VENV ?= .venv-dbt
+$(DBT_VENV)/.installed: requirements-dbt.txt
+	$(PYTHON) -m venv $(DBT_VENV)
+	$(DBT_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dbt.txt
+	$(DBT_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps 'openmetadata-ingestion==2.0.7.0'
+	@touch $@
+
+datastack-check: install-test $(DBT_VENV)/.installed
+	KPIW_DBT_BIN=$(abspath $(DBT_VENV))/bin $(BIN)/pytest -m datastack -p no:cacheprovider tests/catalog/test_datastack_tools.py
+
 clean:
-	rm -rf $(VENV) node_modules staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DBT_VENV) node_modules staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache .ruff_cache

@@ -6,6 +6,9 @@ that has a release already is left as it is."""
 import datetime
 
 from kpiworkshop.accounts.models import Organisation, Role, User
+from kpiworkshop.datasets import demo as datasets_demo
+from kpiworkshop.datasets import services as dataset_services
+from kpiworkshop.datasets.models import Dataset, KpiDefinition
 from kpiworkshop.kpis import services as kpi_services
 from kpiworkshop.kpis.models import Proposal, ProposalKind, ProposalState
 from kpiworkshop.mapping.models import Audience, AudienceLink, BusinessGoal, GoalLink
@@ -210,7 +213,43 @@ def _approve(proposal: Proposal, leader: Participant, facilitator: Participant, 
         )
 
 
+#: The scorecard's KPIs computed over the demo's contacts dataset (the definitions of
+#: datasets/demo.py), so the published releases export dbt metrics and SQL (issue 19). The
+#: employee NPS has none: the contacts data cannot give it, and the exports say so.
+COMPUTED = {
+    "Chatbot escalation to a person": "chatbot-escalation-rate",
+    "First contact resolution": "first-contact-resolution",
+    "Average handling time": "average-handling-time",
+}
+
+
+def _definitions(workshop: Workshop, facilitator: Participant) -> None:
+    dataset = Dataset.objects.filter(
+        organisation_id=workshop.organisation_id, name="contacts"
+    ).first()
+    if dataset is None:
+        return
+    proposals = Proposal.objects.filter(
+        workshop=workshop, current_revision__isnull=False
+    ).select_related("current_revision", "workshop")
+    for proposal in proposals:
+        revision = proposal.current_revision
+        key = COMPUTED.get(revision.name)
+        if key is None or KpiDefinition.objects.filter(revision=revision).exists():
+            continue
+        spec = {
+            "time_column": "started_at",
+            "grain": "month",
+            "dimensions": datasets_demo.DIMENSIONS,
+            **datasets_demo.DEFINITIONS[key],
+        }
+        dataset_services.definition_set(
+            actor=facilitator.user, revision=revision, dataset=dataset, spec=spec
+        )
+
+
 def _publish(workshop: Workshop, facilitator: Participant, **kwargs) -> CatalogRelease:
+    _definitions(workshop, facilitator)
     job = services.release_publish(actor=facilitator, workshop=workshop, **kwargs)
     # Built here rather than by the outbox's run after the commit, so that the next release
     # can build on this one within seed_demo's transaction (the outbox's run then finds it done).

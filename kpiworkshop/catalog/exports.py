@@ -124,6 +124,8 @@ def entry_document(entry: CatalogEntry, language: str, change: str = "") -> dict
         "purposes": _list_labels("purposes", d.get("purposes")),
         "owner": text.get("owner", ""),
         "gaming_risks": text.get("gaming_risks", ""),
+        # Issue 19: how it is computed (dataset, spec, the dataset's columns), or None.
+        "computable": d.get("computable") or None,
         "counter_metric": plain(entry.counter_metric),
         "goals": [
             {

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from kpiworkshop.accounts.models import Membership, Organisation, Role
 from kpiworkshop.core.rawrows import loaders, model_columns
+from kpiworkshop.datasets.models import KpiDefinition
 from kpiworkshop.kpis.models import (
     DEFINITION_FIELDS,
     Category,
@@ -344,6 +345,30 @@ def link_names(*, organisation_id: int) -> tuple[dict[str, str], dict[str, str]]
         {_slug(g): g.label for g in goals.only("key", "name", "name_it")},
         {_slug(a): a.label for a in audiences.only("key", "name", "name_it")},
     )
+
+
+def computable_by_revision(*, revision_ids: list[int]) -> dict[int, dict]:
+    """The computable definitions of these revisions as a release keeps them (issue 19):
+    ``{"dataset", "spec", "columns": [{"name", "type", "description"}]}``, the columns those
+    of the dataset's current version. One query."""
+    if not revision_ids:
+        return {}
+    out = {}
+    rows = KpiDefinition.objects.filter(revision_id__in=revision_ids).select_related(
+        "dataset__current_version"
+    )
+    for row in rows:
+        version = row.dataset.current_version
+        columns = [
+            {
+                "name": c.get("name", ""),
+                "type": c.get("type", ""),
+                "description": c.get("description", ""),
+            }
+            for c in (version.columns if version is not None else [])
+        ]
+        out[row.revision_id] = {"dataset": row.dataset.name, "spec": row.spec, "columns": columns}
+    return out
 
 
 def approved_snapshots(*, workshop: Workshop) -> list[dict]:

@@ -562,11 +562,27 @@ def _snapshot(workshop: Workshop, language: str, previous: CatalogRelease | None
                 if not item.get(key):
                     item[key] = carried[uid].get(key, [])
         item["kpi_uid"] = uid or str(uuid.uuid4())
+        item["_revision_id"] = proposal.current_revision_id
         carried.pop(item["kpi_uid"], None)
         fresh.append(item)
+    _computable_attach(fresh)
     entries = list(carried.values()) + fresh
     _name_links(entries, workshop.organisation_id)
     return entries, retired
+
+
+def _computable_attach(items: list[dict]) -> None:
+    """Issue 19: each KPI's computable definition goes into the release's snapshot (the
+    entry's ``definition["computable"]``: the dataset's name, the spec and the dataset's
+    columns as they were), so a published release exports to dbt and OpenMetadata without
+    reading live data. One query for the whole release."""
+    by_revision = selectors.computable_by_revision(
+        revision_ids=[i["_revision_id"] for i in items if i.get("_revision_id")]
+    )
+    for item in items:
+        found = by_revision.get(item.pop("_revision_id", None))
+        if found is not None:
+            item["definition"] = dict(item.get("definition") or {}) | {"computable": found}
 
 
 def _name_links(entries: list[dict], organisation_id: int) -> None:

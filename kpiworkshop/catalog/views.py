@@ -682,6 +682,7 @@ def _field_label(name: str) -> str:
         "counter_metric": _("Counter-metric"),
         "training_notes": _("Training notes"),
         "pilot_until": _("Pilot until"),
+        "computable": _("How it is computed"),
     }.get(name, name)
 
 
@@ -692,7 +693,22 @@ def _shown(name: str, value) -> str:
         return ", ".join(str(x.get("name", "")) for x in value or [])
     if name == "training_notes":
         return " · ".join(sorted((value or {}).keys())).upper()
+    if name == "computable":
+        return _computable_shown(value)
     return "" if value is None else str(value)
+
+
+def _computable_shown(value) -> str:
+    """A computable definition in a release diff: its query over its dataset (issue 19)."""
+    from kpiworkshop.datasets.definition import Definition
+
+    if not value:
+        return ""
+    try:
+        definition = Definition.from_dict(value.get("spec"))
+    except (ValidationError, AttributeError):
+        return ""
+    return definition.sql(dialect="", table=str(value.get("dataset") or "dataset"))
 
 
 @require_GET

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.catalog.exports import export_render
-from kpiworkshop.catalog.exports_datastack import DBT_REQUIRED, DBT_TYPES, OM_REQUIRED
+from kpiworkshop.catalog.exports_datastack import DBT_REQUIRED, DBT_TYPES, OM_REQUIRED, metric_name
 from kpiworkshop.catalog.models import CatalogEntry
 from tests.factories import OrganisationFactory
 
@@ -38,30 +38,24 @@ def release(organisation):
     return release
 
 
+def _names(release):
+    return {e.name: metric_name(str(e.kpi_uid)) for e in release.entries.all()}
+
+
 def test_dbt_yaml_parses_back_and_follows_the_metric_spec(release):
     data = export_render(release=release, fmt="dbt")
     doc = yaml.safe_load(data)
-    metrics = {m["name"]: m for m in doc["metrics"]}
+    names = _names(release)
     for m in doc["metrics"]:
         assert all(k in m for k in DBT_REQUIRED), m
         assert m["type"] in DBT_TYPES
-        assert re.fullmatch(r"[a-z][a-z0-9_]*", m["name"])
-    fcr = metrics["first_contact_resolution"]
-    assert fcr["type"] == "ratio"
-    assert fcr["type_params"] == {
-        "numerator": "first_contact_resolution_numerator",
-        "denominator": "first_contact_resolution_denominator",
-    }
-    assert metrics["first_contact_resolution_numerator"]["type"] == "simple"
-    assert fcr["meta"]["owner"] == "Customer care"
-    assert fcr["meta"]["audiences"][0]["slug"] == "team_leaders"
-    assert fcr["meta"]["goals"][0]["name"] == "Loyalty"
-    assert fcr["meta"]["training_notes"].endswith(f"/kpi/{fcr['meta']['kpi_uid']}/")
-    qp = metrics["qualita_percepita"]
-    assert qp["type"] == "simple" and qp["label"] == "Qualità percepita"
-    assert qp["meta"]["owner"] == ""  # internal-only field left out
-    # Names are unique even for hostile or clashing KPI names.
-    assert len(metrics) == len(doc["metrics"])
+        assert re.fullmatch(r"kpi_[0-9a-f]{12}(_num|_den|_base)?", m["name"])
+    # No computable definition: no metric (never a placeholder), each listed with its reason.
+    assert doc["metrics"] == [] and doc["semantic_models"] == []
+    header = data.decode().split("\nversion: 2")[0]
+    for uid in names.values():
+        assert f"{uid}  " in header and "no computable definition" in header
+    assert "<script>" not in header and "\n#   " in header
 
 
 def test_openmetadata_zip_has_one_metric_per_kpi(release):
@@ -71,16 +65,25 @@ def test_openmetadata_zip_has_one_metric_per_kpi(release):
     assert index["version"] == "1.0" and len(index["metrics"]) == 3
     files = [n for n in archive.namelist() if n.startswith("metrics/")]
     assert len(files) == 3
-    fcr = json.loads(archive.read("metrics/first_contact_resolution.json"))
+    names = _names(release)
+    fcr = json.loads(archive.read(f"metrics/{names['First contact resolution']}.json"))
     for key in OM_REQUIRED:
         assert fcr[key]
     assert fcr["displayName"] == "First contact resolution"
-    assert fcr["metricExpression"]["code"] == "(Contacts solved) / (All contacts)"
+    # No computable definition: the formula in words, as an external expression.
+    assert fcr["metricExpression"] == {
+        "language": "External",
+        "code": "(Contacts solved) / (All contacts)",
+    }
     assert fcr["unitOfMeasurement"] == "PERCENTAGE" and fcr["metricType"] == "RATIO"
-    assert fcr["owners"] == ["Customer care"]
+    # Owners are entity references in OpenMetadata: ours is kept in the extension.
+    assert "owners" not in fcr and fcr["extension"]["owner"] == "Customer care"
     assert {t["tagFQN"] for t in fcr["tags"]} == {"KPICategory.customer", "BusinessGoal.loyalty"}
-    qp = json.loads(archive.read("metrics/qualita_percepita.json"))
-    assert qp["granularity"] == "MONTH" and qp["owners"] == []
+    assert all(t["labelType"] == "Manual" and t["state"] == "Confirmed" for t in fcr["tags"])
+    qp = json.loads(archive.read(f"metrics/{names['Qualità percepita']}.json"))
+    assert qp["granularity"] == "MONTH" and qp["extension"]["owner"] == ""
+    cost = json.loads(archive.read(f"metrics/{names['<script>x</script>']}.json"))
+    assert cost["unitOfMeasurement"] == "OTHER" and cost["customUnitOfMeasurement"] == "€"
 
 
 def test_export_command_writes_both_formats(release, tmp_path, organisation):
@@ -95,7 +98,7 @@ def test_export_command_writes_both_formats(release, tmp_path, organisation):
         "--organisation",
         organisation.slug,
     )
-    assert yaml.safe_load(out.read_text())["metrics"]
+    assert yaml.safe_load(out.read_text())["version"] == 2
     out = tmp_path / "m.zip"
     call_command(
         "export_catalog",
@@ -114,7 +117,7 @@ def test_datastack_download_page_and_api_for_members_only(client, release, organ
     user, _r = member(organisation, Role.AGENT)
     client.force_login(user)
     page = client.get(reverse("catalog:datastack", args=[organisation.slug, "1.0", "dbt"]))
-    assert page.status_code == 200 and yaml.safe_load(page.content)["metrics"]
+    assert page.status_code == 200 and "semantic_models" in yaml.safe_load(page.content)
     api = client.get(
         f"/api/v1/organisations/{organisation.slug}/catalogue/releases/1.0/datastack/openmetadata"
     )
