@@ -33,6 +33,19 @@ def _english_after_each_test():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _outbox_threads_finish():
+    """In the embedded set-up a publish runs in a background thread of the process (issue 17):
+    a test that starts one (a browser publishing, seed_demo) must not end, and have its
+    database flushed, while that thread still writes to it."""
+    import threading
+
+    yield
+    for thread in threading.enumerate():
+        if thread.name.startswith("outbox-") and not thread.daemon:
+            thread.join(timeout=120)
+
+
 @pytest.fixture
 def postgres_only():
     """For the race tests (``tests.races.RACE_TEST``): skipped unless on PostgreSQL."""

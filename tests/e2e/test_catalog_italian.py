@@ -18,6 +18,8 @@ def test_italian_release_shows_italian_names_on_a_phone(
     organisation, _new_context, settings, tmp_path
 ):
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    # The releases are built here, in the test's thread, not in the embedded background thread.
+    settings.KPIW_OUTBOX_THREADS = False
     defaults_ensure(organisation=organisation)
     publish_review_in(organisation, "it")
     agent = MembershipFactory(organisation=organisation, role=Role.AGENT).user
