@@ -30,9 +30,7 @@ class DefinitionForm(forms.Form):
         label=pgettext_lazy("filter", "condition"), required=False, choices=[]
     )
     numerator_filter_value = forms.CharField(label=_("value"), required=False, max_length=200)
-    numerator_filter2_column = forms.ChoiceField(
-        label=_("and where"), required=False, choices=[]
-    )
+    numerator_filter2_column = forms.ChoiceField(label=_("and where"), required=False, choices=[])
     numerator_filter2_op = forms.ChoiceField(
         label=pgettext_lazy("filter", "condition"), required=False, choices=[]
     )

@@ -314,7 +314,9 @@ def form_initial(spec: dict) -> dict[str, Any]:
         "dimensions": list(d.dimensions),
         "scale": "100" if d.scale == 100 else "1",
     }
-    for prefix, f in zip(("numerator_filter", "numerator_filter2"), d.numerator.filters):
+    # At most two numerator filters fit the form (a test checks every library definition).
+    prefixes = ("numerator_filter", "numerator_filter2")
+    for prefix, f in zip(prefixes, d.numerator.filters, strict=False):
         initial |= {
             f"{prefix}_column": f.column,
             f"{prefix}_op": f.op,
@@ -324,5 +326,6 @@ def form_initial(spec: dict) -> dict[str, Any]:
         f = d.filters[0]
         initial |= {"filter_column": f.column, "filter_op": f.op, "filter_value": _value(f.value)}
     if d.denominator is not None:
-        initial |= {"denominator_agg": d.denominator.agg, "denominator_column": d.denominator.column}
+        den = d.denominator
+        initial |= {"denominator_agg": den.agg, "denominator_column": den.column}
     return initial

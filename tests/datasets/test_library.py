@@ -104,3 +104,113 @@ def test_each_definition_fits_the_guided_form_without_loss(slug):
     # The dataset queryset is empty here: everything but the dataset is valid.
     assert set(form.errors) <= {"dataset"}, form.errors
     assert Definition.from_dict(form.spec()) == Definition.from_dict(spec)
+
+
+# --- "Start from the library's definition" on the How it is computed page --------------------
+
+
+@pytest.fixture
+def from_library(workshop, agent):
+    from kpiworkshop.kpis import services as kpi_services
+    from kpiworkshop.kpis.models import LibraryKPI
+
+    kpi_services.library_load()
+    lib = LibraryKPI.objects.get(slug="service-level")
+    return kpi_services.proposal_create(
+        actor=agent,
+        workshop=workshop,
+        library_kpi=lib,
+        definition=kpi_services.library_definition(library_kpi=lib, language="en"),
+    )
+
+
+def _url(proposal):
+    from django.urls import reverse
+
+    return reverse("datasets:kpi", args=[proposal.workshop_id, proposal.pk])
+
+
+def test_the_form_offers_the_library_definition(client, facilitator, from_library, dataset):
+    from tests.conftest import login
+
+    login(client, facilitator)
+    page = client.get(_url(from_library))
+    assert b'data-testid="start-from-library"' in page.content
+    assert b'data-testid="prefilled"' not in page.content
+
+
+def test_start_from_the_library_prefills_the_form_and_saving_stays_the_post(
+    client, facilitator, from_library, dataset, contacts_version
+):
+    from kpiworkshop.datasets.models import KpiDefinition
+    from tests.conftest import login
+
+    login(client, facilitator)
+    page = client.get(_url(from_library) + "?start=library")
+    assert page.status_code == 200
+    assert b'data-testid="prefilled"' in page.content
+    assert b"<html" in page.content
+    form = page.context["form"]
+    assert form.initial["numerator_filter2_column"] == "wait_time_s"
+    assert form.initial["numerator_filter2_value"] == "20"
+    assert form.initial["filter_value"] == "voice, chat"
+    assert form.initial["dataset"] == dataset.pk
+    assert not KpiDefinition.objects.exists()  # a GET writes nothing
+    data = {k: v for k, v in form.initial.items() if v not in ("", None)}
+    response = client.post(_url(from_library), data)
+    assert response.status_code == 302
+    saved = KpiDefinition.objects.get(revision=from_library.current_revision)
+    expected = library.library_spec("service-level", breakdowns=from_library.library_kpi.breakdowns)
+    assert Definition.from_dict(saved.spec) == Definition.from_dict(expected)
+
+
+def test_htmx_start_from_the_library_gets_the_form_fragment(
+    client, facilitator, from_library, dataset
+):
+    from tests.conftest import login
+
+    login(client, facilitator)
+    page = client.get(_url(from_library) + "?start=library", headers={"HX-Request": "true"})
+    assert page.status_code == 200
+    assert b"<html" not in page.content
+    assert b'id="definition-form"' in page.content
+    assert b'data-testid="prefilled"' in page.content
+
+
+def test_a_library_kpi_without_definition_says_what_data_it_needs(
+    client, facilitator, workshop, agent, dataset
+):
+    from kpiworkshop.kpis import services as kpi_services
+    from kpiworkshop.kpis.models import LibraryKPI
+    from tests.conftest import login
+
+    kpi_services.library_load()
+    lib = LibraryKPI.objects.get(slug="agent-attrition")
+    proposal = kpi_services.proposal_create(
+        actor=agent,
+        workshop=workshop,
+        library_kpi=lib,
+        definition=kpi_services.library_definition(library_kpi=lib, language="en"),
+    )
+    login(client, facilitator)
+    page = client.get(_url(proposal) + "?start=library")
+    assert b'data-testid="start-from-library"' not in page.content
+    assert b'data-testid="prefilled"' not in page.content
+    assert b'data-testid="data-needed"' in page.content
+
+
+def test_an_agent_gets_no_prefilled_form(client, agent, from_library, dataset):
+    from tests.conftest import login
+
+    login(client, agent)
+    page = client.get(_url(from_library) + "?start=library")
+    assert b"start-from-library" not in page.content
+    assert b"numerator_agg" not in page.content
+
+
+def test_the_offer_speaks_italian(client, facilitator, from_library, dataset):
+    from tests.conftest import login
+
+    login(client, facilitator)
+    page = client.get(_url(from_library), headers={"Accept-Language": "it"})
+    assert "Parti dalla definizione della libreria" in page.content.decode()
