@@ -82,6 +82,22 @@ def test_the_words_and_the_structure_agree(slug):
 
 
 @pytest.mark.parametrize("slug", sorted(library.DEFINITIONS))
+def test_the_words_name_the_thresholds_the_definition_uses(slug):
+    """A number the definition filters on (20 s answered, 5 s short abandon, a score of 4) and
+    the 7-day window of repeat contacts are in the words, in both languages."""
+    kpi = BY_SLUG[slug]
+    definition = Definition.from_dict(library.library_spec(slug))
+    filters = [*definition.filters, *definition.numerator.filters]
+    numbers = {str(f.value) for f in filters if isinstance(f.value, int | float)}
+    if "repeat_contact_7d" in definition.columns():
+        numbers.add("7")
+    for lang in ("en", "it"):
+        words = kpi[lang]["numerator"] + " " + kpi[lang]["denominator"]
+        for number in numbers:
+            assert number in words, (slug, lang, number)
+
+
+@pytest.mark.parametrize("slug", sorted(library.DEFINITIONS))
 def test_each_definition_fits_the_guided_form_without_loss(slug):
     spec = library.library_spec(slug, breakdowns=BY_SLUG[slug]["breakdowns"])
     initial = library.form_initial(spec)
