@@ -13,23 +13,14 @@ from django.core.files import File
 from kpiworkshop.accounts.models import Membership, Organisation, Role
 from kpiworkshop.kpis.models import Proposal
 
-from . import services, synthetic
+from . import library, services, synthetic
 from .models import Dataset, DataSteward, FeasibilityReview, KpiDefinition
 
-DIGITAL = ["chat", "email", "social", "chatbot"]
 DIMENSIONS = ["channel", "handled_by", "customer_segment", "request_type"]
 
-#: Definitions by library slug, or by proposal name for the demo's own proposals.
+#: Definitions of the demo's own proposals, by name. A proposal from the library gets the
+#: library's definition (``library.py``), which says what its words say.
 DEFINITIONS = {
-    "repeat-contact-rate-digital": {
-        "numerator": {
-            "agg": "count",
-            "filters": [{"column": "repeat_contact_7d", "op": "is_true"}],
-        },
-        "denominator": {"agg": "count"},
-        "filters": [{"column": "channel", "op": "in", "value": DIGITAL}],
-        "scale": 100,
-    },
     "Repeat contacts in digital channels": {
         "numerator": {
             "agg": "count",
@@ -38,28 +29,6 @@ DEFINITIONS = {
         "denominator": {"agg": "count"},
         "filters": [{"column": "channel", "op": "in", "value": ["chat", "email", "social"]}],
         "scale": 100,
-    },
-    "first-contact-resolution": {
-        "numerator": {
-            "agg": "count",
-            "filters": [{"column": "resolved_first_contact", "op": "is_true"}],
-        },
-        "denominator": {"agg": "count"},
-        "filters": [{"column": "abandoned", "op": "is_false"}],
-        "scale": 100,
-    },
-    "chatbot-escalation-rate": {
-        "numerator": {
-            "agg": "count",
-            "filters": [{"column": "handled_by", "op": "is", "value": "chatbot_agent"}],
-        },
-        "denominator": {"agg": "count"},
-        "filters": [{"column": "channel", "op": "is", "value": "chatbot"}],
-        "scale": 100,
-    },
-    "average-handling-time": {
-        "numerator": {"agg": "avg", "expr": "handle_time_s / 60.0"},
-        "filters": [{"column": "handled_by", "op": "is_not", "value": "chatbot"}],
     },
     "Time to reach a human": {
         "numerator": {"agg": "median", "expr": "wait_time_s / 60.0"},
@@ -150,11 +119,17 @@ def demo_seed(*, organisation: Organisation) -> int:
     )
     for proposal in proposals:
         revision = proposal.current_revision
-        key = proposal.library_kpi.slug if proposal.library_kpi_id else revision.name
-        spec = DEFINITIONS.get(key) or DEFINITIONS.get(revision.name)
-        if spec is None or revision.pk in done:
+        if revision.pk in done:
             continue
-        full = {"time_column": "started_at", "grain": "month", "dimensions": DIMENSIONS, **spec}
+        full = None
+        if proposal.library_kpi_id:
+            lib = proposal.library_kpi
+            full = library.library_spec(lib.slug, breakdowns=lib.breakdowns)
+        if full is None and revision.name in DEFINITIONS:
+            spec = DEFINITIONS[revision.name]
+            full = {"time_column": "started_at", "grain": "month", "dimensions": DIMENSIONS, **spec}
+        if full is None:
+            continue
         services.definition_set(actor=user, revision=revision, dataset=dataset, spec=full)
         written += 1
     steward = _steward(organisation)

@@ -17,6 +17,12 @@ class DefinitionForm(forms.Form):
     dataset = forms.ModelChoiceField(queryset=Dataset.objects.none(), label=_("Dataset to read"))
     numerator_agg = forms.ChoiceField(label=_("Numerator: count"), choices=[])
     numerator_column = forms.ChoiceField(label=_("of the column"), required=False, choices=[])
+    numerator_expr = forms.CharField(
+        label=_("Or of an expression in SQL (for the data team)"),
+        required=False,
+        max_length=2000,
+        widget=forms.TextInput(attrs={"spellcheck": "false", "autocapitalize": "off"}),
+    )
     numerator_filter_column = forms.ChoiceField(
         label=_("Numerator only where"), required=False, choices=[]
     )
@@ -24,6 +30,11 @@ class DefinitionForm(forms.Form):
         label=pgettext_lazy("filter", "condition"), required=False, choices=[]
     )
     numerator_filter_value = forms.CharField(label=_("value"), required=False, max_length=200)
+    numerator_filter2_column = forms.ChoiceField(label=_("and where"), required=False, choices=[])
+    numerator_filter2_op = forms.ChoiceField(
+        label=pgettext_lazy("filter", "condition"), required=False, choices=[]
+    )
+    numerator_filter2_value = forms.CharField(label=_("value"), required=False, max_length=200)
     denominator_agg = forms.ChoiceField(label=_("Denominator: count"), required=False, choices=[])
     denominator_column = forms.ChoiceField(label=_("of the column"), required=False, choices=[])
     filter_column = forms.ChoiceField(label=_("Both only where"), required=False, choices=[])
@@ -72,9 +83,9 @@ class DefinitionForm(forms.Form):
         self.fields["denominator_agg"].choices = [("", _("none: the numerator alone")), *aggs]
         for name in ("numerator_column", "denominator_column"):
             self.fields[name].choices = NONE + columns
-        for name in ("numerator_filter_column", "filter_column"):
+        for name in ("numerator_filter_column", "numerator_filter2_column", "filter_column"):
             self.fields[name].choices = NONE + columns
-        for name in ("numerator_filter_op", "filter_op"):
+        for name in ("numerator_filter_op", "numerator_filter2_op", "filter_op"):
             self.fields[name].choices = NONE + ops
         self.fields["time_column"].choices = columns
         self.fields["dimensions"].choices = columns
@@ -85,11 +96,20 @@ class DefinitionForm(forms.Form):
         numerator: dict[str, Any] = {"agg": data["numerator_agg"]}
         if data["numerator_column"]:
             numerator["column"] = data["numerator_column"]
-        numerator["filters"] = _filter(
-            data["numerator_filter_column"],
-            data["numerator_filter_op"],
-            data["numerator_filter_value"],
-        )
+        if data["numerator_expr"].strip():
+            numerator["expr"] = data["numerator_expr"].strip()
+        numerator["filters"] = [
+            *_filter(
+                data["numerator_filter_column"],
+                data["numerator_filter_op"],
+                data["numerator_filter_value"],
+            ),
+            *_filter(
+                data["numerator_filter2_column"],
+                data["numerator_filter2_op"],
+                data["numerator_filter2_value"],
+            ),
+        ]
         spec: dict[str, Any] = {
             "numerator": numerator,
             "time_column": data["time_column"],

@@ -13,7 +13,7 @@ from kpiworkshop.core.htmx import form_errors_from
 from kpiworkshop.kpis.models import Proposal
 from kpiworkshop.workshops.access import load_workshop
 
-from . import permissions, selectors, services
+from . import library, permissions, selectors, services
 from .definition import AGGREGATIONS, GRAINS, OPERATORS, Definition
 from .forms import DefinitionForm, FeasibilityForm, UploadForm
 from .models import DatasetVersion
@@ -53,7 +53,7 @@ def _kpi_access(request, pk: int, proposal_id: int):
     datasets; 404 for anyone who may neither manage nor preview."""
     access = load_workshop(request, pk)
     proposal = (
-        Proposal.objects.select_related("current_revision", "workshop")
+        Proposal.objects.select_related("current_revision", "workshop", "library_kpi")
         .filter(workshop=access.workshop, pk=proposal_id)
         .first()
     )
@@ -104,9 +104,23 @@ def kpi_computed(request, pk: int, proposal_id: int) -> HttpResponse:
     organisation_id = workshop.organisation_id
     kpi = selectors.definition_for_revision(revision_id=proposal.current_revision_id)
     form = None
+    library_spec = None
+    if proposal.library_kpi_id:
+        library_spec = library.library_spec(
+            proposal.library_kpi.slug, breakdowns=proposal.library_kpi.breakdowns
+        )
+    prefilled = False
     if can_manage and kpi is None:
         datasets = selectors.datasets_for_organisation(organisation_id=organisation_id)
-        form = DefinitionForm(request.POST or None, datasets=datasets)
+        initial = None
+        if request.method == "GET" and request.GET.get("start") == "library" and library_spec:
+            # A GET that only pre-fills the form: saving is the POST below, as always.
+            initial = library.form_initial(library_spec)
+            contacts = [d for d in datasets if d.name == "contacts"] or datasets
+            if contacts:
+                initial["dataset"] = contacts[0].pk
+            prefilled = True
+        form = DefinitionForm(request.POST or None, initial=initial, datasets=datasets)
         if request.method == "POST" and form.is_valid():
             try:
                 services.definition_set(
@@ -141,10 +155,17 @@ def kpi_computed(request, pk: int, proposal_id: int) -> HttpResponse:
         "described": _describe(kpi.spec) if kpi else None,
         "preview": preview,
         "form": form,
+        "library_spec": library_spec,
+        "prefilled": prefilled,
+        "data_needed": (
+            library.data_needed(proposal.library_kpi.slug)
+            if proposal.library_kpi_id and not library_spec
+            else ""
+        ),
     }
     template = "datasets/kpi_computed.html"
     if request.htmx and request.method == "GET":
-        template += "#preview"
+        template += "#definition-form" if prefilled else "#preview"
     return render(request, template, context)
 
 

@@ -41,3 +41,23 @@ def test_demo_seeds_contacts_and_definitions_once(workshop, facilitator, agent, 
 @pytest.fixture
 def supervisor(workshop):
     return ParticipantFactory(workshop=workshop, role=Role.SUPERVISOR)
+
+
+def test_demo_gives_a_library_kpi_the_library_definition(workshop, facilitator, agent):
+    """The demo's library KPIs compute what their words say (AHT in seconds, as its unit)."""
+    from kpiworkshop.datasets import library
+    from kpiworkshop.datasets.definition import Definition
+    from kpiworkshop.kpis.models import LibraryKPI
+
+    kpi_services.library_load()
+    lib = LibraryKPI.objects.get(slug="average-handling-time")
+    proposal = kpi_services.proposal_create(
+        actor=agent,
+        workshop=workshop,
+        library_kpi=lib,
+        definition=kpi_services.library_definition(library_kpi=lib, language="en"),
+    )
+    assert demo.demo_seed(organisation=workshop.organisation) == 1
+    saved = KpiDefinition.objects.get(revision=proposal.current_revision)
+    expected = library.library_spec(lib.slug, breakdowns=lib.breakdowns)
+    assert Definition.from_dict(saved.spec) == Definition.from_dict(expected)

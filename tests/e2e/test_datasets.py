@@ -183,3 +183,36 @@ def test_refine_page_shows_how_it_is_computed_and_leadership_sees_the_verdict(
     expect(verdict).to_contain_text(t["missing"])
     expect(verdict).to_contain_text("Repeat flag only since March.")
     check_axe(board, name=f"approval board feasibility ({language})")
+
+
+def test_start_from_the_library_definition(setting, projector_page):
+    """A KPI proposed from the library: one keypress fills the guided form in with the library's
+    definition (htmx), the facilitator saves it and sees the preview."""
+    from kpiworkshop.kpis.models import LibraryKPI
+
+    workshop, facilitator, agent, _ = setting
+    kpi_services.library_load()
+    lib = LibraryKPI.objects.get(slug="service-level")
+    workshop.stage = Stage.PROPOSE
+    workshop.save(update_fields=["stage"])
+    proposal = kpi_services.proposal_create(
+        actor=agent,
+        workshop=workshop,
+        library_kpi=lib,
+        definition=kpi_services.library_definition(library_kpi=lib, language="en"),
+    )
+    workshop.stage = Stage.REFINE
+    workshop.save(update_fields=["stage"])
+    page = projector_page
+    sign_in(page, facilitator.user)
+    page.goto(f"/w/{workshop.pk}/proposals/{proposal.pk}/computed/")
+    start = page.get_by_role("link", name="Start from the library's definition")
+    start.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("prefilled")).to_be_visible()
+    expect(page.locator("#id_numerator_filter2_column")).to_have_value("wait_time_s")
+    expect(page.locator("#id_filter_value")).to_have_value("voice, chat")
+    check_axe(page, name="datasets-library-prefilled")
+    page.get_by_role("button", name="Save the definition").click()
+    expect(page.get_by_test_id("latest")).to_be_visible()
+    expect(page.get_by_test_id("definition")).to_contain_text("wait_time_s")
