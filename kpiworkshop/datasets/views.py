@@ -175,14 +175,14 @@ def _manager_access(request, pk: int):
     role = selectors.data_role(user=request.user, organisation_id=organisation_id)
     if not permissions.can_manage_datasets(role, organisation_id):
         raise Http404
-    return access
+    return access, role
 
 
 @require_http_methods(["GET", "POST"])
 def dataset_list(request, pk: int) -> HttpResponse:
     """The organisation's datasets and their versions; uploading a new version. For the
     facilitator and data stewards only (row-level data)."""
-    access = _manager_access(request, pk)
+    access, role = _manager_access(request, pk)
     workshop = access.workshop
     datasets = selectors.datasets_for_organisation(organisation_id=workshop.organisation_id)
     form = UploadForm(request.POST or None, request.FILES or None, datasets=datasets)
@@ -209,14 +209,51 @@ def dataset_list(request, pk: int) -> HttpResponse:
         "datasets": datasets,
         "versions": selectors.versions_for_organisation(organisation_id=workshop.organisation_id),
         "form": form,
+        "members": (
+            selectors.members_with_steward_flag(organisation_id=workshop.organisation_id)
+            if permissions.can_name_stewards(role, workshop.organisation_id)
+            else None
+        ),
     }
     return render(request, "datasets/dataset_list.html", context)
+
+
+@require_POST
+def steward_toggle(request, pk: int, membership_id: int) -> HttpResponse:
+    """The facilitator names a member data steward (``steward=on``) or removes them; htmx gets
+    the member's row back, a plain form goes back to the list."""
+    access = load_workshop(request, pk)
+    organisation_id = access.workshop.organisation_id
+    role = selectors.data_role(user=request.user, organisation_id=organisation_id)
+    if not permissions.can_name_stewards(role, organisation_id):
+        raise Http404
+    member = selectors.member_with_steward_flag(
+        organisation_id=organisation_id, membership_id=membership_id
+    )
+    if member is None:
+        raise Http404
+    try:
+        services.steward_set(
+            actor=request.user,
+            organisation_id=organisation_id,
+            user=member.user,
+            steward=request.POST.get("steward") == "on",
+        )
+    except (PermissionDenied, ValidationError) as exc:
+        raise Http404 from exc
+    if not request.htmx:
+        return redirect(reverse("datasets:list", args=[access.workshop.pk]) + "#stewards")
+    member = selectors.member_with_steward_flag(
+        organisation_id=organisation_id, membership_id=membership_id
+    )
+    context = {"workshop": access.workshop, "member": member}
+    return render(request, "datasets/dataset_list.html#member", context)
 
 
 @require_GET
 def version_status(request, pk: int, version_id: int) -> HttpResponse:
     """One version's row, polled while it converts."""
-    access = _manager_access(request, pk)
+    access, _role = _manager_access(request, pk)
     version = (
         DatasetVersion.objects.select_related("dataset")
         .filter(pk=version_id, dataset__organisation_id=access.workshop.organisation_id)
