@@ -13,7 +13,7 @@ from kpiworkshop.core.htmx import form_errors_from
 from kpiworkshop.kpis.models import Proposal
 from kpiworkshop.workshops.access import load_workshop
 
-from . import library, permissions, selectors, services
+from . import charts, library, permissions, selectors, services
 from .definition import AGGREGATIONS, GRAINS, OPERATORS, Definition
 from .forms import DefinitionForm, FeasibilityForm, UploadForm
 from .models import DatasetVersion
@@ -46,6 +46,14 @@ def _describe(spec: dict) -> dict:
         "time": f"{d.time_column} · {GRAINS[d.grain]}",
         "dimensions": d.dimensions,
     }
+
+
+def _chart(preview: dict | None, proposal: Proposal) -> str:
+    """The last periods as a small chart against the revision's baseline, target and
+    thresholds (those a number can be read from)."""
+    if not preview or not preview.get("series"):
+        return ""
+    return charts.series_chart(preview["series"], charts.references(proposal.current_revision))
 
 
 def _kpi_access(request, pk: int, proposal_id: int):
@@ -89,6 +97,7 @@ def kpi_summary(request, pk: int, proposal_id: int) -> HttpResponse:
         "kpi": kpi,
         "described": _describe(kpi.spec) if kpi else None,
         "preview": preview,
+        "chart": _chart(preview, proposal),
         "can_manage": can_manage,
         "feasibility": selectors.feasibility_for_proposals(proposal_ids=[proposal.pk]).get(
             proposal.pk
@@ -154,6 +163,7 @@ def kpi_computed(request, pk: int, proposal_id: int) -> HttpResponse:
         "kpi": kpi,
         "described": _describe(kpi.spec) if kpi else None,
         "preview": preview,
+        "chart": _chart(preview, proposal),
         "form": form,
         "library_spec": library_spec,
         "prefilled": prefilled,
