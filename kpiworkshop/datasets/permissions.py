@@ -62,3 +62,11 @@ def can_preview(
 def can_review_feasibility(who: DataRole | None, organisation_id: int) -> bool:
     """Record a feasibility verdict: the data steward (and the facilitator, who runs the room)."""
     return _row_level(who, organisation_id)
+
+
+def can_name_stewards(who: DataRole | None, organisation_id: int) -> bool:
+    """Name or remove data stewards: the organisation's facilitator only (a steward cannot
+    name another)."""
+    return (
+        who is not None and who.organisation_id == organisation_id and who.role == Role.FACILITATOR
+    )

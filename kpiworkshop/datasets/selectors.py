@@ -1,3 +1,5 @@
+from django.db.models import Exists, OuterRef
+
 from kpiworkshop.accounts.models import Membership
 
 from .models import Dataset, DatasetVersion, DataSteward, FeasibilityReview, KpiDefinition
@@ -64,3 +66,31 @@ def feasibility_for_proposals(*, proposal_ids: list[int]) -> dict[int, Feasibili
     for review in reviews:
         latest.setdefault(review.proposal_id, review)
     return latest
+
+
+def members_with_steward_flag(*, organisation_id: int) -> list[Membership]:
+    """The organisation's active members, each with ``is_steward`` (one query), by name."""
+    stewards = DataSteward.objects.filter(
+        organisation_id=organisation_id, user_id=OuterRef("user_id")
+    )
+    return list(
+        Membership.objects.active()
+        .filter(organisation_id=organisation_id)
+        .select_related("user")
+        .annotate(is_steward=Exists(stewards))
+        .order_by("user__display_name", "user__username", "pk")
+    )
+
+
+def member_with_steward_flag(*, organisation_id: int, membership_id: int) -> Membership | None:
+    """One active member of the organisation with ``is_steward`` (None: not one of them)."""
+    stewards = DataSteward.objects.filter(
+        organisation_id=organisation_id, user_id=OuterRef("user_id")
+    )
+    return (
+        Membership.objects.active()
+        .filter(organisation_id=organisation_id, pk=membership_id)
+        .select_related("user")
+        .annotate(is_steward=Exists(stewards))
+        .first()
+    )

@@ -29,7 +29,7 @@ from .models import (
     SourceFormat,
     VersionStatus,
 )
-from .permissions import can_manage_datasets, can_review_feasibility
+from .permissions import can_manage_datasets, can_name_stewards, can_review_feasibility
 from .selectors import data_role
 
 #: The catalogue's task that computes measured values from a new dataset version (by name:
@@ -61,7 +61,7 @@ def dataset_create(
 def steward_set(*, actor: Any, organisation_id: int, user: Any, steward: bool) -> None:
     """Only the facilitator names data stewards (a steward cannot name another)."""
     who = data_role(user=actor, organisation_id=organisation_id)
-    if who is None or who.role != "facilitator":
+    if not can_name_stewards(who, organisation_id):
         raise PermissionDenied(_("Only the facilitator may name data stewards."))
     if data_role(user=user, organisation_id=organisation_id) is None:
         raise ValidationError(_("A data steward must be a member of the organisation."))

@@ -16,5 +16,10 @@ urlpatterns = [
         name="feasibility",
     ),
     path("w/<id:pk>/datasets/", views.dataset_list, name="list"),
+    path(
+        "w/<id:pk>/datasets/stewards/<id:membership_id>/",
+        views.steward_toggle,
+        name="steward",
+    ),
     path("w/<id:pk>/datasets/versions/<id:version_id>/", views.version_status, name="version"),
 ]

@@ -13,7 +13,7 @@ from kpiworkshop.core.htmx import form_errors_from
 from kpiworkshop.kpis.models import Proposal
 from kpiworkshop.workshops.access import load_workshop
 
-from . import library, permissions, selectors, services
+from . import charts, library, permissions, selectors, services
 from .definition import AGGREGATIONS, GRAINS, OPERATORS, Definition
 from .forms import DefinitionForm, FeasibilityForm, UploadForm
 from .models import DatasetVersion
@@ -46,6 +46,14 @@ def _describe(spec: dict) -> dict:
         "time": f"{d.time_column} · {GRAINS[d.grain]}",
         "dimensions": d.dimensions,
     }
+
+
+def _chart(preview: dict | None, proposal: Proposal) -> str:
+    """The last periods as a small chart against the revision's baseline, target and
+    thresholds (those a number can be read from)."""
+    if not preview or not preview.get("series"):
+        return ""
+    return charts.series_chart(preview["series"], charts.references(proposal.current_revision))
 
 
 def _kpi_access(request, pk: int, proposal_id: int):
@@ -89,6 +97,7 @@ def kpi_summary(request, pk: int, proposal_id: int) -> HttpResponse:
         "kpi": kpi,
         "described": _describe(kpi.spec) if kpi else None,
         "preview": preview,
+        "chart": _chart(preview, proposal),
         "can_manage": can_manage,
         "feasibility": selectors.feasibility_for_proposals(proposal_ids=[proposal.pk]).get(
             proposal.pk
@@ -154,6 +163,7 @@ def kpi_computed(request, pk: int, proposal_id: int) -> HttpResponse:
         "kpi": kpi,
         "described": _describe(kpi.spec) if kpi else None,
         "preview": preview,
+        "chart": _chart(preview, proposal),
         "form": form,
         "library_spec": library_spec,
         "prefilled": prefilled,
@@ -175,14 +185,14 @@ def _manager_access(request, pk: int):
     role = selectors.data_role(user=request.user, organisation_id=organisation_id)
     if not permissions.can_manage_datasets(role, organisation_id):
         raise Http404
-    return access
+    return access, role
 
 
 @require_http_methods(["GET", "POST"])
 def dataset_list(request, pk: int) -> HttpResponse:
     """The organisation's datasets and their versions; uploading a new version. For the
     facilitator and data stewards only (row-level data)."""
-    access = _manager_access(request, pk)
+    access, role = _manager_access(request, pk)
     workshop = access.workshop
     datasets = selectors.datasets_for_organisation(organisation_id=workshop.organisation_id)
     form = UploadForm(request.POST or None, request.FILES or None, datasets=datasets)
@@ -209,14 +219,51 @@ def dataset_list(request, pk: int) -> HttpResponse:
         "datasets": datasets,
         "versions": selectors.versions_for_organisation(organisation_id=workshop.organisation_id),
         "form": form,
+        "members": (
+            selectors.members_with_steward_flag(organisation_id=workshop.organisation_id)
+            if permissions.can_name_stewards(role, workshop.organisation_id)
+            else None
+        ),
     }
     return render(request, "datasets/dataset_list.html", context)
+
+
+@require_POST
+def steward_toggle(request, pk: int, membership_id: int) -> HttpResponse:
+    """The facilitator names a member data steward (``steward=on``) or removes them; htmx gets
+    the member's row back, a plain form goes back to the list."""
+    access = load_workshop(request, pk)
+    organisation_id = access.workshop.organisation_id
+    role = selectors.data_role(user=request.user, organisation_id=organisation_id)
+    if not permissions.can_name_stewards(role, organisation_id):
+        raise Http404
+    member = selectors.member_with_steward_flag(
+        organisation_id=organisation_id, membership_id=membership_id
+    )
+    if member is None:
+        raise Http404
+    try:
+        services.steward_set(
+            actor=request.user,
+            organisation_id=organisation_id,
+            user=member.user,
+            steward=request.POST.get("steward") == "on",
+        )
+    except (PermissionDenied, ValidationError) as exc:
+        raise Http404 from exc
+    if not request.htmx:
+        return redirect(reverse("datasets:list", args=[access.workshop.pk]) + "#stewards")
+    member = selectors.member_with_steward_flag(
+        organisation_id=organisation_id, membership_id=membership_id
+    )
+    context = {"workshop": access.workshop, "member": member}
+    return render(request, "datasets/dataset_list.html#member", context)
 
 
 @require_GET
 def version_status(request, pk: int, version_id: int) -> HttpResponse:
     """One version's row, polled while it converts."""
-    access = _manager_access(request, pk)
+    access, _role = _manager_access(request, pk)
     version = (
         DatasetVersion.objects.select_related("dataset")
         .filter(pk=version_id, dataset__organisation_id=access.workshop.organisation_id)

@@ -87,3 +87,107 @@ def test_the_datasets_page_speaks_italian(client, facilitator, workshop):
     page = client.get(url(workshop), headers={"Accept-Language": "it"})
     assert b"Dataset di esempio" in page.content
     assert b"Carica il file" in page.content
+
+
+def steward_url(workshop, membership):
+    return reverse("datasets:steward", args=[workshop.pk, membership.pk])
+
+
+def membership_of(participant):
+    from kpiworkshop.accounts.models import Membership
+
+    return Membership.objects.get(
+        user=participant.user, organisation_id=participant.workshop.organisation_id
+    )
+
+
+def test_facilitator_sees_members_with_the_steward_toggle(client, facilitator, agent, workshop):
+    agent.user.display_name = "<b>Andrea</b>"
+    agent.user.save()
+    login(client, facilitator)
+    page = client.get(url(workshop))
+    assert b'data-testid="stewards"' in page.content
+    assert b"&lt;b&gt;Andrea&lt;/b&gt;" in page.content  # names are escaped
+    assert b"<b>Andrea</b>" not in page.content
+    assert steward_url(workshop, membership_of(agent)).encode() in page.content
+
+
+def test_naming_a_steward_with_a_plain_form_redirects_and_audits(
+    client, facilitator, agent, workshop
+):
+    from kpiworkshop.core.models import AuditEvent
+    from kpiworkshop.datasets import selectors
+
+    login(client, facilitator)
+    response = client.post(steward_url(workshop, membership_of(agent)), {"steward": "on"})
+    assert response.status_code == 302
+    assert response["Location"].endswith(url(workshop) + "#stewards")
+    role = selectors.data_role(user=agent.user, organisation_id=workshop.organisation_id)
+    assert role.steward is True
+    assert AuditEvent.objects.filter(action="dataset.steward_set").count() == 1
+    client.post(steward_url(workshop, membership_of(agent)), {"steward": "off"})
+    role = selectors.data_role(user=agent.user, organisation_id=workshop.organisation_id)
+    assert role.steward is False
+
+
+def test_naming_a_steward_with_htmx_returns_the_members_row(client, facilitator, agent, workshop):
+    login(client, facilitator)
+    membership = membership_of(agent)
+    response = client.post(
+        steward_url(workshop, membership), {"steward": "on"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert response.content.lstrip().startswith(f'<li id="member-{membership.pk}"'.encode())
+    assert b'aria-pressed="true"' in response.content
+
+
+def test_only_the_facilitator_names_stewards(
+    client, facilitator, agent, steward, guest_customer, other_org_participant, workshop
+):
+    from kpiworkshop.datasets.models import DataSteward
+
+    target = steward_url(workshop, membership_of(agent))
+    login(client, agent)
+    assert client.post(target, {"steward": "on"}).status_code == 404
+    login(client, steward)  # a steward sees the datasets, but names nobody
+    assert client.post(target, {"steward": "on"}).status_code == 404
+    assert b'data-testid="stewards"' not in client.get(url(workshop)).content
+    client.logout()
+    as_guest(client, guest_customer)
+    assert client.post(target, {"steward": "on"}).status_code == 404
+    client.cookies.clear()
+    login(client, other_org_participant)
+    assert client.post(target, {"steward": "on"}).status_code == 404
+    # nor a member of another organisation through this workshop's URL
+    login(client, facilitator)
+    foreign = steward_url(workshop, membership_of(other_org_participant))
+    assert client.post(foreign, {"steward": "on"}).status_code == 404
+    assert client.get(target).status_code == 405
+    assert list(DataSteward.objects.values_list("user_id", flat=True)) == [steward.user_id]
+
+
+def test_the_members_list_costs_one_query_whatever_their_number(
+    client, facilitator, workshop, django_assert_num_queries
+):
+    from tests.factories import ParticipantFactory
+
+    login(client, facilitator)
+    ParticipantFactory(workshop=workshop)
+    client.get(url(workshop))  # warm caches (session, content types)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(url(workshop))
+    for _ in range(5):
+        ParticipantFactory(workshop=workshop)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url(workshop))
+    assert len(many) == len(few)
+    assert page.content.count(b'id="member-') == 7
+
+
+def test_the_steward_toggle_speaks_italian(client, facilitator, agent, workshop):
+    login(client, facilitator)
+    page = client.get(url(workshop), headers={"Accept-Language": "it"})
+    assert b"Referenti dei dati" in page.content

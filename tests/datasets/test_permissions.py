@@ -39,3 +39,13 @@ def test_preview_for_everyone_who_sees_the_workshop(role, stage, guest):
     assert dp.can_preview(actor, workshop, workshop.organisation_id) is wp.can_view(actor, workshop)
     assert dp.can_preview(actor, workshop, workshop.organisation_id + 1) is False
     assert dp.can_preview(None, workshop, workshop.organisation_id) is False
+
+
+def test_only_the_facilitator_of_the_organisation_names_stewards():
+    from kpiworkshop.datasets.permissions import DataRole, can_name_stewards
+
+    assert can_name_stewards(DataRole(1, Role.FACILITATOR, False), 1)
+    assert not can_name_stewards(DataRole(1, Role.FACILITATOR, False), 2)
+    assert not can_name_stewards(DataRole(1, Role.SUPERVISOR, True), 1)
+    assert not can_name_stewards(DataRole(1, Role.AGENT, False), 1)
+    assert not can_name_stewards(None, 1)

@@ -180,3 +180,21 @@ def test_the_workshop_page_links_the_facilitator_to_the_datasets(client, facilit
     assert datasets in client.get(reverse("workshops:detail", args=[workshop.pk])).content
     login(client, agent)
     assert datasets not in client.get(reverse("workshops:detail", args=[workshop.pk])).content
+
+
+def test_the_preview_draws_the_last_periods_against_baseline_and_target(
+    client, agent, proposal, defined
+):
+    revision = proposal.current_revision
+    revision.baseline = "about 14% in 2025"
+    revision.target = "as low as we can"
+    revision.save(update_fields=["baseline", "target"])
+    login(client, agent)
+    page = client.get(url(proposal), headers={"HX-Request": "true"}).content
+    assert page.count(b'data-testid="chart"') == 1
+    assert page.count(b'class="chart-point"') == 6
+    assert page.count(b"chart-baseline") == 1
+    assert b"chart-target" not in page  # no number in the target's words
+    assert b'<table class="visually-hidden">' in page
+    summary = client.get(summary_url(proposal)).content
+    assert summary.count(b'data-testid="chart"') == 1

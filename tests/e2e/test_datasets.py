@@ -76,9 +76,16 @@ def test_guided_definition_preview_and_missing_column(
     expect(page.get_by_test_id("latest")).to_be_visible()
     expect(page.get_by_test_id("breakdown")).to_have_count(2)
     expect(page.get_by_role("table").filter(has_text="By channel")).to_contain_text("voice")
+    expect(page.get_by_role("img", name="Line chart of")).to_be_visible()
     check_axe(page, name="datasets-preview")
     page.goto(f"/w/{workshop.pk}/datasets/")
     expect(page.get_by_test_id("columns")).to_contain_text("handled_by")
+    toggle = page.get_by_role("button", name=f"Data steward: {agent.user}")
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    toggle.click()  # htmx swaps the member's row in place
+    expect(page.get_by_role("button", name=f"Data steward: {agent.user}")).to_have_attribute(
+        "aria-pressed", "true"
+    )
     check_axe(page, name="datasets-list")
 
     phone = phone_page
