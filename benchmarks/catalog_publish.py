@@ -27,7 +27,7 @@ from _harness import make_server
 SEED = """
 import json, datetime
 from kpiworkshop.accounts.models import Organisation, Role
-from kpiworkshop.catalog.models import Approval, TrainingNotes
+from kpiworkshop.approval.models import Approval, TrainingNotes
 from kpiworkshop.kpis.models import Category, Proposal, ProposalState, Revision
 from kpiworkshop.mapping.models import Audience, AudienceLink, BusinessGoal, GoalLink
 from kpiworkshop.workshops.models import Participant, Stage, Workshop, new_guest_key

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "kpiworkshop.datasets",
     "kpiworkshop.voting",
     "kpiworkshop.mapping",
+    "kpiworkshop.approval",
     "kpiworkshop.catalog",
     # Last: the project package itself, for commands that span the apps (seed_demo).
     "kpiworkshop.apps.ProjectConfig",

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("kpiworkshop.datasets.urls")),
     path("", include("kpiworkshop.voting.urls")),
     path("", include("kpiworkshop.mapping.urls")),
+    path("", include("kpiworkshop.approval.urls")),
     path("", include("kpiworkshop.catalog.urls")),
     path("accounts/", include("kpiworkshop.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,16 +1,8 @@
 from django.contrib import admin
 
-from .models import Approval, CatalogEntry, CatalogRelease, Export, PublishJob, TrainingNotes
+from kpiworkshop.approval.admin import ReadOnlyAdmin
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Releases, entries, exports and decisions are records: the admin shows, never edits."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+from .models import CatalogEntry, CatalogRelease, Export, PublishJob
 
 
 @admin.register(CatalogRelease)
@@ -30,20 +22,9 @@ class ExportAdmin(ReadOnlyAdmin):
     list_display = ["release", "format", "audience", "size"]
 
 
-@admin.register(Approval)
-class ApprovalAdmin(ReadOnlyAdmin):
-    list_display = ["proposal", "approver", "decision", "created_at", "superseded_at"]
-
-
 @admin.register(PublishJob)
 class PublishJobAdmin(ReadOnlyAdmin):
     list_display = ["workshop", "state", "progress", "attempts", "updated_at"]
-
-
-@admin.register(TrainingNotes)
-class TrainingNotesAdmin(admin.ModelAdmin):
-    list_display = ["proposal", "language", "updated_at"]
-    raw_id_fields = ["proposal", "revision"]
 
 
 # --- review cycles, feedback, measured values (issue 10) ---------------------------------------

@@ -1,15 +1,9 @@
-"""What each audit action on approval, releases, reviews, feedback and measured values means, as
+"""What each audit action on releases, reviews, feedback and measured values means, as
 the history shows it (registered with ``core.audit`` from this app's AppConfig.ready)."""
 
 from django.utils.translation import gettext_lazy as _
 
 AUDIT_LABELS = {
-    "approval.quorum": _("set the approval quorum"),
-    "approval.requorum": _("changed a KPI's state under a new quorum"),
-    "approval.decide": _("decided on a KPI"),
-    "approval.resubmit": _("resubmitted a KPI for approval"),
-    "catalog.notes": _("saved training notes"),
-    "catalog.notes_confirm": _("confirmed training notes against a KPI's new revision"),
     "catalog.publish": _("asked to publish the catalogue"),
     "catalog.released": _("published the catalogue"),
     "catalog.feedback_hide": _("hid feedback on a KPI"),

@@ -6,6 +6,8 @@ that has a release already is left as it is."""
 import datetime
 
 from kpiworkshop.accounts.models import Organisation, Role, User
+from kpiworkshop.approval import services as approval_services
+from kpiworkshop.approval.models import Decision
 from kpiworkshop.datasets import demo as datasets_demo
 from kpiworkshop.datasets import services as dataset_services
 from kpiworkshop.datasets.models import Dataset, KpiDefinition
@@ -17,7 +19,7 @@ from kpiworkshop.workshops.demo import stage_during
 from kpiworkshop.workshops.models import Participant, Stage, Workshop
 
 from . import services
-from .models import CatalogRelease, Decision
+from .models import CatalogRelease
 
 SCORECARD = "Customer-care scorecard 2026"
 REVIEW = "Customer-care scorecard 2026: mid-year review"
@@ -204,11 +206,11 @@ def _with_example(notes: dict, examples: dict) -> dict:
 def _approve(proposal: Proposal, leader: Participant, facilitator: Participant, spec: dict, reason):
     Proposal.objects.filter(pk=proposal.pk).update(state=ProposalState.SHORTLISTED)
     proposal.refresh_from_db()
-    services.approval_decide(
+    approval_services.approval_decide(
         actor=leader, proposal=proposal, decision=Decision.APPROVE, reason=reason
     )
     for language, notes in spec["notes"].items():
-        services.training_notes_save(
+        approval_services.training_notes_save(
             actor=facilitator, proposal=proposal, language=language, **notes
         )
 
@@ -335,7 +337,7 @@ def demo_seed(*, organisation: Organisation, users: dict[str, User] | None = Non
         _approve(change, rp[Role.LEADERSHIP], rp[Role.FACILITATOR], raised, "75% was reached.")
         Proposal.objects.filter(pk=retire.pk).update(state=ProposalState.SHORTLISTED)
         retire.refresh_from_db()
-        services.approval_decide(
+        approval_services.approval_decide(
             actor=rp[Role.LEADERSHIP],
             proposal=retire,
             decision=Decision.APPROVE,

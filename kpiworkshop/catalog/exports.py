@@ -20,6 +20,8 @@ from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from kpiworkshop.approval.models import Decision
+from kpiworkshop.approval.selectors import vote_group_label
 from kpiworkshop.kpis.models import (
     LIST_CHOICES,
     Category,
@@ -33,12 +35,10 @@ from . import packview, pdfpack
 from .models import (
     CatalogEntry,
     CatalogRelease,
-    Decision,
     Export,
     ExportFormat,
     new_export_token,
 )
-from .selectors import vote_group_label
 
 #: Bumped when the JSON document changes shape (schema/catalog-release.schema.json).
 JSON_SCHEMA_VERSION = "1.0"

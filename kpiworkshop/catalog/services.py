@@ -1,5 +1,5 @@
-"""Every write of the catalogue: approval decisions, the quorum, training notes, resubmitting a
-KPI after a request for changes, and publishing a release.
+"""Every write of the catalogue: publishing a release, feedback, measured values and review
+cycles (approval decisions, the quorum and training notes are in ``kpiworkshop.approval``).
 
 Publishing is split in two: ``release_publish`` (the request) writes the claim row
 (``PublishJob``, one per workshop by a database constraint) and an outbox row in the same
@@ -42,25 +42,21 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import override as translation_override
 
-from kpiworkshop.accounts.models import Role
+from kpiworkshop.approval import selectors as approval_selectors
+from kpiworkshop.approval.models import NOTE_FIELDS, TrainingNotes
+from kpiworkshop.approval.services import MAX_REASON, proposal_lock
 from kpiworkshop.core.audit import audit_in_workshop, audit_record
 from kpiworkshop.core.models import OutboxItem
 from kpiworkshop.core.outbox import outbox_add, outbox_wake
 from kpiworkshop.kpis import services as kpi_services
-from kpiworkshop.kpis.models import Proposal, ProposalKind, ProposalState, RevisionNote
-from kpiworkshop.workshops import permissions as wp
+from kpiworkshop.kpis.models import Proposal, ProposalKind, RevisionNote
 from kpiworkshop.workshops.models import Participant, Stage, Workshop
 
 from . import periods, permissions, selectors
 from .models import (
-    APPROVING,
-    NOTE_FIELDS,
     Answer,
-    Approval,
-    ApprovalPolicy,
     CatalogEntry,
     CatalogRelease,
-    Decision,
     EntryReview,
     Export,
     Feedback,
@@ -71,321 +67,13 @@ from .models import (
     ReviewItem,
     ReviewReminder,
     ReviewSettings,
-    TrainingNotes,
 )
 from .tasks import publish_release
 from .versioning import changelog_compute, version_next
 
 log = logging.getLogger(__name__)
 
-MAX_REASON = 2000
-MAX_NOTE = 5000
 MAX_RELEASE_NOTES = 5000
-
-
-def _lock_proposal(proposal: Proposal) -> Proposal:
-    return (
-        Proposal.objects.select_for_update(of=("self",))
-        .select_related("workshop", "current_revision")
-        .get(pk=proposal.pk)
-    )
-
-
-# --- quorum -----------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def approval_set_quorum(
-    *, actor: Participant | None, workshop: Workshop, quorum: int
-) -> list[dict]:
-    """Set how many approving decisions approve a KPI, and settle again, in the same
-    transaction, every KPI with decisions of this stage: a lower quorum approves (or rejects)
-    the ones that now meet it, a higher one takes back approvals that no longer do (nothing is
-    published yet: the stage allows no change after publishing, and none while a release is
-    being built). Takes a row lock on the workshop, then on each KPI it settles again (the
-    order ``approval_decide`` keeps: its lock on the KPI is taken before it reads the quorum).
-    Returns the KPIs whose state changed (``proposal``, ``from``, ``to``)."""
-    workshop = Workshop.objects.select_for_update().get(pk=workshop.pk)
-    if not permissions.can_set_quorum(actor, workshop):
-        raise PermissionDenied
-    if not isinstance(quorum, int) or not 1 <= quorum <= 50:
-        raise ValidationError({"quorum": _("Between 1 and 50 approvals.")})
-    if selectors.publishing_under_way(workshop=workshop):
-        raise ValidationError(
-            _("The catalogue is being published: change the quorum once publishing has ended.")
-        )
-    previous = selectors.quorum_for(workshop=workshop)
-    ApprovalPolicy.objects.update_or_create(workshop=workshop, defaults={"quorum": quorum})
-    changed = _settle_again(actor=actor, workshop=workshop, quorum=quorum)
-    audit_in_workshop(
-        actor=actor,
-        action="approval.quorum",
-        workshop=workshop,
-        target=workshop,
-        quorum=quorum,
-        previous=previous,
-        changed=changed,
-    )
-    return changed
-
-
-def _settle_again(*, actor: Participant | None, workshop: Workshop, quorum: int) -> list[dict]:
-    """Each KPI with current decisions settled again under ``quorum``; the changes, each
-    audited on its KPI. KPIs without a decision of this stage are left as they are (a
-    shortlisted one stays shortlisted; one rejected before the approve stage stays so)."""
-    # Lock every KPI that could be settled before looking for decisions: a decision being
-    # recorded right now holds its KPI's lock and read the old quorum, so its KPI must be
-    # settled here after it commits (read committed: the query below then sees it).
-    proposals = list(
-        Proposal.objects.select_for_update(of=("self",))
-        .filter(workshop=workshop, state__in=SETTLED_BY_DECISIONS)
-        .order_by("pk")
-    )
-    decided = set(
-        Approval.objects.filter(
-            proposal__in=[p.pk for p in proposals], superseded_at__isnull=True
-        ).values_list("proposal_id", flat=True)
-    )
-    changed = []
-    for proposal in proposals:
-        if proposal.pk not in decided:
-            continue
-        proposal.workshop = workshop
-        state = _settle(proposal, quorum, selectors.contributor_ids(proposal=proposal))
-        if state == proposal.state:
-            continue
-        changed.append({"proposal": proposal.pk, "from": proposal.state, "to": state})
-        audit_in_workshop(
-            actor=actor,
-            action="approval.requorum",
-            workshop=workshop,
-            target=proposal,
-            quorum=quorum,
-            **{"from": proposal.state, "to": state},
-        )
-        proposal.state = state
-        proposal.save(update_fields=["state", "updated_at"])
-    return changed
-
-
-# --- decisions --------------------------------------------------------------------------------
-
-
-#: The states a KPI's current decisions and the quorum settle (a request for changes
-#: supersedes the decisions: nothing to settle until the KPI is revised).
-SETTLED_BY_DECISIONS = (
-    ProposalState.SHORTLISTED,
-    ProposalState.APPROVED,
-    ProposalState.REJECTED,
-)
-
-
-def _settle(proposal: Proposal, quorum: int, contributors: frozenset[int]) -> str:
-    """The proposal's state from its current decisions and the quorum."""
-    current = list(
-        Approval.objects.filter(proposal=proposal, superseded_at__isnull=True).values_list(
-            "decision", "approver_id"
-        )
-    )
-    approving = sum(1 for d, _a in current if d in APPROVING)
-    rejecting = sum(1 for d, _a in current if d == Decision.REJECT)
-    if approving >= quorum:
-        return ProposalState.APPROVED
-    eligible = set(
-        Participant.objects.active()
-        .filter(workshop_id=proposal.workshop_id, role=Role.LEADERSHIP)
-        .exclude(pk__in=contributors)
-        .values_list("pk", flat=True)
-    )
-    undecided = len(eligible - {a for _d, a in current})
-    if rejecting and (rejecting >= quorum or approving + undecided < quorum):
-        return ProposalState.REJECTED
-    return ProposalState.SHORTLISTED
-
-
-@transaction.atomic
-def approval_decide(
-    *,
-    actor: Participant | None,
-    proposal: Proposal,
-    decision: str,
-    reason: str,
-    pilot_until: datetime.date | None = None,
-) -> Approval:
-    """One approver's decision, always with a reason. Takes a row lock on the proposal, so
-    two approvers deciding at once settle it once. A request for changes supersedes the
-    current decisions: the revised KPI needs new ones."""
-    proposal = _lock_proposal(proposal)
-    workshop = proposal.workshop
-    contributors = selectors.contributor_ids(proposal=proposal)
-    if not wp.can_approve(actor, workshop):
-        raise PermissionDenied(_("Only leadership decides, and only in the approve stage."))
-    if permissions.is_contributor(actor, contributors):
-        raise PermissionDenied(_("You wrote or co-wrote this KPI: another approver decides."))
-    if not permissions.can_decide(actor, proposal, contributors):
-        raise ValidationError(_("This KPI is not waiting for a decision."))
-    if decision not in Decision.values:
-        raise ValidationError({"decision": _("Choose a decision.")})
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("Give the reason for your decision.")})
-    if len(reason) > MAX_REASON:
-        raise ValidationError({"reason": _("At most %(n)d characters.") % {"n": MAX_REASON}})
-    if decision == Decision.PILOT:
-        if pilot_until is None:
-            raise ValidationError({"pilot_until": _("A pilot needs an end date.")})
-        if pilot_until <= timezone.localdate():
-            raise ValidationError({"pilot_until": _("The pilot must end after today.")})
-    else:
-        pilot_until = None
-    if Approval.objects.filter(
-        proposal=proposal, approver=actor, superseded_at__isnull=True
-    ).exists():
-        raise ValidationError(_("You have already decided on this KPI."))
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            approval = Approval.objects.create(
-                proposal=proposal,
-                revision=proposal.current_revision,
-                approver=actor,
-                decision=decision,
-                reason=reason,
-                pilot_until=pilot_until,
-                superseded_at=now if decision == Decision.CHANGES else None,
-            )
-    except IntegrityError as exc:  # the same approver, twice at once
-        raise ValidationError(_("You have already decided on this KPI.")) from exc
-    if decision == Decision.CHANGES:
-        Approval.objects.filter(proposal=proposal, superseded_at__isnull=True).update(
-            superseded_at=now
-        )
-        state = ProposalState.CHANGES_REQUESTED
-    else:
-        state = _settle(proposal, selectors.quorum_for(workshop=workshop), contributors)
-    if state != proposal.state:
-        proposal.state = state
-        proposal.save(update_fields=["state", "updated_at"])
-    audit_in_workshop(
-        actor=actor,
-        action="approval.decide",
-        workshop=workshop,
-        target=proposal,
-        decision=decision,
-        reason=reason,
-        pilot_until=pilot_until.isoformat() if pilot_until else None,
-        state=state,
-    )
-    return approval
-
-
-@transaction.atomic
-def proposal_resubmit(
-    *,
-    actor: Participant | None,
-    proposal: Proposal,
-    definition: dict[str, Any],
-    change_note: str,
-) -> Proposal:
-    """After a request for changes: a new revision by the author (or the facilitator), and the
-    KPI goes back to the shortlist for new decisions. Takes a row lock on the proposal."""
-    proposal = _lock_proposal(proposal)
-    if not permissions.can_resubmit(actor, proposal):
-        raise PermissionDenied(_("Only the author or the facilitator can revise this KPI now."))
-    change_note = (change_note or "").strip()
-    if not change_note:
-        raise ValidationError({"change_note": _("Say what you changed.")})
-    current = proposal.current_revision
-    merged = current.definition() | kpi_services._clean_definition(definition)
-    if merged == current.definition():
-        raise ValidationError(_("Nothing changed."))
-    revision = kpi_services._revision_new(
-        proposal=proposal,
-        author=actor,
-        definition=merged,
-        change_note=change_note,
-        counter_metric_proposal=current.counter_metric_proposal,
-    )
-    proposal.state = ProposalState.SHORTLISTED
-    proposal.save(update_fields=["state", "updated_at"])
-    audit_in_workshop(
-        actor=actor,
-        action="approval.resubmit",
-        workshop=proposal.workshop,
-        target=proposal,
-        number=revision.number,
-    )
-    return proposal
-
-
-# --- training notes ---------------------------------------------------------------------------
-
-
-@transaction.atomic
-def training_notes_save(
-    *, actor: Participant | None, proposal: Proposal, language: str, **texts: str
-) -> TrainingNotes:
-    proposal = _lock_proposal(proposal)
-    if not permissions.can_write_notes(actor, proposal):
-        raise PermissionDenied
-    if language not in dict(settings.LANGUAGES):
-        raise ValidationError({"language": _("Choose a language.")})
-    clean = {f: (texts.get(f) or "").strip() for f in NOTE_FIELDS}
-    errors = {}
-    for f, value in clean.items():
-        if not value:
-            errors[f] = [_("Fill this in.")]
-        elif len(value) > MAX_NOTE:
-            errors[f] = [_("At most %(n)d characters.") % {"n": MAX_NOTE}]
-    if errors:
-        raise ValidationError(errors)
-    # Written now, the notes are checked against the current revision (issue 17, item 26).
-    notes, _created = TrainingNotes.objects.update_or_create(
-        proposal=proposal,
-        language=language,
-        defaults=clean | {"revision": proposal.current_revision},
-    )
-    audit_in_workshop(
-        actor=actor,
-        action="catalog.notes",
-        workshop=proposal.workshop,
-        target=proposal,
-        language=language,
-    )
-    return notes
-
-
-@transaction.atomic
-def training_notes_confirm(
-    *, actor: Participant | None, proposal: Proposal, language: str
-) -> TrainingNotes:
-    """The facilitator confirms that a KPI's notes in ``language`` still hold against its
-    current revision (they quote a figure an earlier one stated): the flag goes, the text
-    stays. Takes a row lock on the proposal."""
-    proposal = _lock_proposal(proposal)
-    if not permissions.can_confirm_notes(actor, proposal):
-        raise PermissionDenied(_("Only the facilitator confirms training notes."))
-    notes = (
-        TrainingNotes.objects.select_for_update(of=("self",))
-        .select_related("revision")
-        .filter(proposal=proposal, language=language)
-        .first()
-    )
-    if notes is None:
-        raise ValidationError(_("These training notes do not exist yet."))
-    quoted = selectors.stale_quotes_of(notes=notes, current=proposal.current_revision)
-    notes.revision = proposal.current_revision
-    notes.save(update_fields=["revision", "updated_at"])
-    audit_in_workshop(
-        actor=actor,
-        action="catalog.notes_confirm",
-        workshop=proposal.workshop,
-        target=proposal,
-        language=language,
-        revision=proposal.current_revision.number,
-        quoted=quoted,
-    )
-    return notes
 
 
 # --- publishing -------------------------------------------------------------------------------
@@ -393,10 +81,10 @@ def training_notes_confirm(
 
 def publish_blockers(*, workshop: Workshop, language: str) -> list[str]:
     """Why the workshop cannot be published yet, as sentences (empty: it can)."""
-    approved = selectors.approved_proposals(workshop=workshop)
+    approved = approval_selectors.approved_proposals(workshop=workshop)
     if not approved:
         return [_("Nothing is approved yet.")]
-    with_notes = selectors.proposals_with_notes(workshop=workshop, language=language)
+    with_notes = approval_selectors.proposals_with_notes(workshop=workshop, language=language)
     missing = [
         _("“%(name)s” has no training notes in %(language)s.")
         % {"name": p.current_revision.name, "language": dict(settings.LANGUAGES)[language]}
@@ -485,7 +173,7 @@ def _publish_time_limit(workshop: Workshop) -> int:
     entries of the previous release included), so a large release on a busy host is not cut
     off by the general task limit."""
     previous = selectors.release_current(organisation_id=workshop.organisation_id)
-    size = len(selectors.approved_proposals(workshop=workshop))
+    size = len(approval_selectors.approved_proposals(workshop=workshop))
     if previous is not None:
         size += CatalogEntry.objects.filter(release=previous).count()
     return int(settings.KPIW_PUBLISH_TIME_LIMIT + settings.KPIW_PUBLISH_SECONDS_PER_KPI * size)
@@ -1377,7 +1065,7 @@ def review_proposal_set_kind(
     then gets its new revision like any proposal."""
     from kpiworkshop.kpis import permissions as kpi_permissions
 
-    proposal = _lock_proposal(proposal)
+    proposal = proposal_lock(proposal)
     item = ReviewItem.objects.filter(proposal=proposal).first()
     if item is None or not kpi_permissions.can_edit(actor, proposal):
         raise PermissionDenied(_("Only the author or the facilitator can change this proposal."))

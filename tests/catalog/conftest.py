@@ -1,60 +1,16 @@
 import datetime
 
-import pytest
-
-from kpiworkshop.accounts.models import Role
 from kpiworkshop.catalog import services
-from kpiworkshop.catalog.models import Decision
-from kpiworkshop.kpis.models import Category, Proposal, ProposalState
-from kpiworkshop.workshops.models import Stage
-from tests.factories import ParticipantFactory, proposal_with_revision
-
-NOTES = {
-    "how_to_read": "Share of contacts solved at the first touch.",
-    "when_it_moves": "Look at the repeat contacts by reason.",
-    "pitfalls": "Closing tickets early inflates it.",
-    "worked_example": "80 of 100 contacts solved first time: 80%.",
-}
-
-
-def make_proposal(workshop, author, name, state=ProposalState.SHORTLISTED, **fields) -> Proposal:
-    return proposal_with_revision(
-        workshop,
-        author,
-        state=state,
-        name=name,
-        measures=f"How we measure {name}",
-        category=fields.pop("category", Category.CUSTOMER),
-        **{"numerator": "Contacts solved", "denominator": "All contacts", "unit": "%"} | fields,
-    )
-
-
-@pytest.fixture
-def approve_workshop(workshop):
-    workshop.stage = Stage.APPROVE
-    workshop.save(update_fields=["stage"])
-    return workshop
-
-
-@pytest.fixture
-def approvers(approve_workshop):
-    return [
-        ParticipantFactory(workshop=approve_workshop, role=Role.LEADERSHIP, display_name=n)
-        for n in ("Lia", "Marco", "Sara")
-    ]
-
-
-@pytest.fixture
-def shortlist(approve_workshop, agent):
-    return [make_proposal(approve_workshop, agent, n) for n in ("FCR", "NPS", "AHT")]
-
-
-def approve_all(proposals, approver, facilitator, language="en"):
-    for p in proposals:
-        services.approval_decide(
-            actor=approver, proposal=p, decision=Decision.APPROVE, reason="Clear and useful."
-        )
-        services.training_notes_save(actor=facilitator, proposal=p, language=language, **NOTES)
+from tests.approval.conftest import (  # noqa: F401 (fixtures and helpers the catalogue tests share)
+    NOTES,
+    _media_in_tmp,
+    _outbox_in_the_test_thread,
+    approve_all,
+    approve_workshop,
+    approvers,
+    make_proposal,
+    shortlist,
+)
 
 
 def publish(workshop, facilitator, language="en", **kwargs):
@@ -65,17 +21,3 @@ def publish(workshop, facilitator, language="en", **kwargs):
         effective_date=kwargs.pop("effective_date", datetime.date(2026, 1, 1)),
         **kwargs,
     )
-
-
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    """Exports are written to storage: keep them out of the working tree."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
-@pytest.fixture(autouse=True)
-def _outbox_in_the_test_thread(settings):
-    """Publishing runs in a background thread in the embedded set-up (issue 17); these tests
-    run it in their own thread, inside their transaction, to look at the result at once.
-    Tests of the background run itself turn it back on."""
-    settings.KPIW_OUTBOX_THREADS = False

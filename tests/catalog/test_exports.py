@@ -13,8 +13,10 @@ from django.db import IntegrityError, transaction
 from pypdf import PdfReader
 
 from kpiworkshop.accounts.models import Role
-from kpiworkshop.catalog import exports, services
-from kpiworkshop.catalog.models import CatalogEntry, CatalogRelease, Decision, Export
+from kpiworkshop.approval import services as approval_services
+from kpiworkshop.approval.models import Decision
+from kpiworkshop.catalog import exports
+from kpiworkshop.catalog.models import CatalogEntry, CatalogRelease, Export
 from kpiworkshop.kpis.models import Proposal, ProposalKind
 from kpiworkshop.mapping.models import AudienceLink, GoalLink
 from kpiworkshop.workshops.models import Stage
@@ -57,7 +59,9 @@ def published(
         proposal=fcr, audience=agents, relation="sees", created_by=facilitator
     )
     approve_all([fcr, bad], approvers[0], facilitator, language="it")
-    services.training_notes_save(actor=facilitator, proposal=fcr, language="it", **IT_NOTES)
+    approval_services.training_notes_save(
+        actor=facilitator, proposal=fcr, language="it", **IT_NOTES
+    )
     with django_capture_on_commit_callbacks(execute=True):
         publish(approve_workshop, facilitator, language="it")
     return CatalogRelease.objects.get()
@@ -175,11 +179,13 @@ def test_second_release_changes_and_retires_with_stable_identity(
     Proposal.objects.filter(pk=retire.pk).update(
         kind=ProposalKind.RETIRE, catalog_entry_id=other.pk
     )
-    services.approval_decide(actor=boss, proposal=change, decision=Decision.APPROVE, reason="ok")
-    services.approval_decide(
+    approval_services.approval_decide(
+        actor=boss, proposal=change, decision=Decision.APPROVE, reason="ok"
+    )
+    approval_services.approval_decide(
         actor=boss, proposal=retire, decision=Decision.APPROVE, reason="Nobody uses it."
     )
-    services.training_notes_save(actor=fac, proposal=change, language="en", **NOTES)
+    approval_services.training_notes_save(actor=fac, proposal=change, language="en", **NOTES)
     with django_capture_on_commit_callbacks(execute=True):
         publish(review, fac, language="en")
     second = CatalogRelease.objects.exclude(pk=published.pk).get()

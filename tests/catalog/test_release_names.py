@@ -10,8 +10,10 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from kpiworkshop.accounts.models import Role
+from kpiworkshop.approval import services as approval_services
+from kpiworkshop.approval.models import Decision
 from kpiworkshop.catalog import selectors, services
-from kpiworkshop.catalog.models import CatalogRelease, Decision, Export, PublishState
+from kpiworkshop.catalog.models import CatalogRelease, Export, PublishState
 from kpiworkshop.kpis import services as kpi_services
 from kpiworkshop.kpis.models import Proposal, ProposalKind, ProposalState
 from kpiworkshop.mapping.models import Audience
@@ -51,10 +53,10 @@ def publish_review_in(organisation, language, capture=None):
     workshop.save(update_fields=["stage"])
     approver = ParticipantFactory(workshop=workshop, role=Role.LEADERSHIP)
     for p in Proposal.objects.filter(workshop=workshop):
-        services.approval_decide(
+        approval_services.approval_decide(
             actor=approver, proposal=p, decision=Decision.APPROVE, reason="Agreed in review."
         )
-        services.training_notes_save(
+        approval_services.training_notes_save(
             actor=facilitator, proposal=p, language=language, **ITALIAN_NOTES
         )
     with capture(execute=True) if capture else contextlib.nullcontext():

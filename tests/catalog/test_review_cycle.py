@@ -8,11 +8,12 @@ from django.urls import reverse
 from django.utils import translation
 
 from kpiworkshop.accounts.models import Role
+from kpiworkshop.approval import services as approval_services
+from kpiworkshop.approval.models import Decision
 from kpiworkshop.catalog import selectors, services
 from kpiworkshop.catalog.models import (
     Answer,
     CatalogRelease,
-    Decision,
     EntryReview,
     Feedback,
     PublishState,
@@ -183,7 +184,7 @@ def test_review_workshop_publishes_keep_change_retire(
     workshop.save(update_fields=["stage"])
     approver = ParticipantFactory(workshop=workshop, role=Role.LEADERSHIP)
     for p in Proposal.objects.filter(workshop=workshop):
-        services.approval_decide(
+        approval_services.approval_decide(
             actor=approver, proposal=p, decision=Decision.APPROVE, reason="Agreed in review."
         )
     with django_capture_on_commit_callbacks(execute=True):

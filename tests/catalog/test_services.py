@@ -3,12 +3,12 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from kpiworkshop.approval import services as approval_services
+from kpiworkshop.approval.models import Approval, Decision
 from kpiworkshop.catalog import services
 from kpiworkshop.catalog.models import (
-    Approval,
     CatalogEntry,
     CatalogRelease,
-    Decision,
     Export,
     PublishJob,
     PublishState,
@@ -21,7 +21,7 @@ from .conftest import NOTES, approve_all, make_proposal, publish
 
 
 def _decide(approver, proposal, decision=Decision.APPROVE, **kw):
-    return services.approval_decide(
+    return approval_services.approval_decide(
         actor=approver, proposal=proposal, decision=decision, reason=kw.pop("reason", "Why"), **kw
     )
 
@@ -34,7 +34,7 @@ def test_one_approval_approves_with_default_quorum(shortlist, approvers):
 
 
 def test_quorum_of_two_needs_two_approvers(approve_workshop, facilitator, shortlist, approvers):
-    services.approval_set_quorum(actor=facilitator, workshop=approve_workshop, quorum=2)
+    approval_services.approval_set_quorum(actor=facilitator, workshop=approve_workshop, quorum=2)
     _decide(approvers[0], shortlist[0])
     shortlist[0].refresh_from_db()
     assert shortlist[0].state == ProposalState.SHORTLISTED
@@ -46,7 +46,7 @@ def test_quorum_of_two_needs_two_approvers(approve_workshop, facilitator, shortl
 def test_rejected_when_quorum_can_no_longer_be_reached(
     approve_workshop, facilitator, shortlist, approvers
 ):
-    services.approval_set_quorum(actor=facilitator, workshop=approve_workshop, quorum=2)
+    approval_services.approval_set_quorum(actor=facilitator, workshop=approve_workshop, quorum=2)
     _decide(approvers[0], shortlist[0], Decision.REJECT)
     shortlist[0].refresh_from_db()
     assert shortlist[0].state == ProposalState.SHORTLISTED  # two others could still approve
@@ -56,7 +56,7 @@ def test_rejected_when_quorum_can_no_longer_be_reached(
 
 
 def test_deciding_twice_is_refused_and_changes_nothing(approve_workshop, shortlist, approvers):
-    from kpiworkshop.catalog.models import ApprovalPolicy
+    from kpiworkshop.approval.models import ApprovalPolicy
 
     ApprovalPolicy.objects.create(workshop=approve_workshop, quorum=3)
     _decide(approvers[0], shortlist[0])
@@ -110,7 +110,7 @@ def test_only_leadership_in_approve_stage_decides(workshop, agent, facilitator, 
 def test_request_changes_reopens_and_clears_decisions(
     approve_workshop, facilitator, shortlist, approvers, agent
 ):
-    services.approval_set_quorum(actor=facilitator, workshop=approve_workshop, quorum=2)
+    approval_services.approval_set_quorum(actor=facilitator, workshop=approve_workshop, quorum=2)
     _decide(approvers[0], shortlist[0])
     _decide(approvers[1], shortlist[0], Decision.CHANGES, reason="Say which channels.")
     shortlist[0].refresh_from_db()
@@ -118,7 +118,7 @@ def test_request_changes_reopens_and_clears_decisions(
     assert not Approval.objects.filter(superseded_at__isnull=True).exists()
     with pytest.raises(ValidationError):  # nothing to decide until it is revised
         _decide(approvers[2], shortlist[0])
-    services.proposal_resubmit(
+    approval_services.proposal_resubmit(
         actor=agent,
         proposal=shortlist[0],
         definition={"channels": ["voice", "chat"]},

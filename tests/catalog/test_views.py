@@ -4,8 +4,10 @@ import pytest
 from django.urls import reverse
 
 from kpiworkshop.accounts.models import Role
+from kpiworkshop.approval import services as approval_services
+from kpiworkshop.approval.models import Decision
 from kpiworkshop.catalog import services
-from kpiworkshop.catalog.models import CatalogRelease, Decision, Export
+from kpiworkshop.catalog.models import CatalogRelease, Export
 from kpiworkshop.datasets.models import FeasibilityReview
 from kpiworkshop.kpis.models import Proposal, ProposalState
 from tests.conftest import as_guest, login
@@ -131,10 +133,10 @@ def test_hostile_name_is_escaped(
 
 def test_approval_board_decide_with_htmx(client, approve_workshop, shortlist, approvers):
     login(client, approvers[0])
-    url = reverse("catalog:approve", args=[approve_workshop.pk])
+    url = reverse("approval:board", args=[approve_workshop.pk])
     page = client.get(url)
     assert page.status_code == 200 and b"FCR" in page.content
-    decide = reverse("catalog:decide", args=[approve_workshop.pk, shortlist[0].pk])
+    decide = reverse("approval:decide", args=[approve_workshop.pk, shortlist[0].pk])
     response = client.post(
         decide, {"decision": "approve", "reason": "Good."}, HTTP_HX_REQUEST="true"
     )
@@ -152,7 +154,7 @@ def test_decision_without_reason_is_refused_without_js(
     client, approve_workshop, shortlist, approvers
 ):
     login(client, approvers[0])
-    decide = reverse("catalog:decide", args=[approve_workshop.pk, shortlist[0].pk])
+    decide = reverse("approval:decide", args=[approve_workshop.pk, shortlist[0].pk])
     response = client.post(decide, {"decision": "approve", "reason": ""}, follow=True)
     assert response.status_code == 200
     assert not shortlist[0].approvals.exists()
@@ -190,11 +192,11 @@ def test_publish_refused_for_an_agent(
 
 
 def test_notes_form_saves(client, approve_workshop, facilitator, shortlist, approvers):
-    services.approval_decide(
+    approval_services.approval_decide(
         actor=approvers[0], proposal=shortlist[0], decision=Decision.APPROVE, reason="ok"
     )
     login(client, facilitator)
-    url = reverse("catalog:notes", args=[approve_workshop.pk, shortlist[0].pk]) + "?language=it"
+    url = reverse("approval:notes", args=[approve_workshop.pk, shortlist[0].pk]) + "?language=it"
     assert client.get(url).status_code == 200
     response = client.post(
         url,
@@ -300,7 +302,7 @@ def test_approval_board_query_count_does_not_grow(
             proposal=p, revision=p.current_revision, verdict="partial", note=f"note {i}"
         )
     login(client, approvers[0])
-    url = reverse("catalog:approve", args=[approve_workshop.pk])
+    url = reverse("approval:board", args=[approve_workshop.pk])
     client.get(url)
     # 14: the data stewards' feasibility verdicts, one query for the whole board (issue 19).
     with django_assert_num_queries(14):
@@ -408,7 +410,7 @@ def test_publish_returns_at_once_and_the_page_shows_progress_without_a_broker(
     )
     assert response.status_code == 302
     assert time.monotonic() - started < 5
-    page = client.get(reverse("catalog:approve", args=[approve_workshop.pk])).content.decode()
+    page = client.get(reverse("approval:board", args=[approve_workshop.pk])).content.decode()
     assert 'id="publish-bar"' in page
     assert "Release 1.0 is published." not in page
     release.set()
@@ -436,7 +438,7 @@ def test_without_a_broker_the_publish_page_resumes_a_build_whose_thread_was_lost
         attempts=1, claimed_until=timezone.now() - timedelta(seconds=1)
     )
     login(client, facilitator)
-    client.get(reverse("catalog:approve", args=[approve_workshop.pk]))
+    client.get(reverse("approval:board", args=[approve_workshop.pk]))
     # (In the test the resumed run is in this thread: KPIW_OUTBOX_THREADS is off here.)
     assert "Release 1.0 is published." in _status(client, approve_workshop)
     job.refresh_from_db()
@@ -457,7 +459,7 @@ def test_leadership_sees_the_latest_feasibility_verdict_beside_each_kpi(
         proposal=nps, revision=nps.current_revision, verdict="missing", note="No survey export"
     )
     login(client, approvers[0])
-    page = client.get(reverse("catalog:approve", args=[approve_workshop.pk])).content.decode()
+    page = client.get(reverse("approval:board", args=[approve_workshop.pk])).content.decode()
     by_kpi = {
         p.current_revision.name: page.split(f'id="kpi-{p.pk}"')[1]
         .split('data-testid="feasibility"')[1]

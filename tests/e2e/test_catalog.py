@@ -11,6 +11,7 @@ from django.utils.translation import gettext, ngettext, pgettext
 from playwright.sync_api import expect
 
 from kpiworkshop.accounts.models import Role
+from kpiworkshop.approval import services as approval_services
 from kpiworkshop.catalog.models import CatalogRelease
 from kpiworkshop.kpis.models import Category, Proposal, ProposalState, Revision
 from kpiworkshop.mapping.models import AudienceLink
@@ -128,8 +129,8 @@ def test_publishing_shows_a_progress_bar_in_the_default_set_up(
     returns at once and the page shows a polling progress bar until the release is out."""
     import time
 
-    from kpiworkshop.catalog import exports, services
-    from kpiworkshop.catalog.models import Decision
+    from kpiworkshop.approval.models import Decision
+    from kpiworkshop.catalog import exports
 
     assert settings.CELERY_TASK_ALWAYS_EAGER and settings.KPIW_OUTBOX_THREADS
     workshop = WorkshopFactory(organisation=organisation, stage=Stage.APPROVE)
@@ -138,8 +139,10 @@ def test_publishing_shows_a_progress_bar_in_the_default_set_up(
     leader = ParticipantFactory(workshop=workshop, role=Role.LEADERSHIP)
     author = ParticipantFactory(workshop=workshop, role=Role.MANAGER)
     kpi = _kpi(workshop, author, "First contact resolution")
-    services.approval_decide(actor=leader, proposal=kpi, decision=Decision.APPROVE, reason="ok")
-    services.training_notes_save(
+    approval_services.approval_decide(
+        actor=leader, proposal=kpi, decision=Decision.APPROVE, reason="ok"
+    )
+    approval_services.training_notes_save(
         actor=facilitator, proposal=kpi, language="en", how_to_read="Weekly.",
         when_it_moves="Look at the reasons.", pitfalls="Gaming.", worked_example="8 of 10.",
     )  # fmt: skip
@@ -264,8 +267,7 @@ def test_stale_training_notes_are_flagged_before_publishing_on_a_phone(
     """Issue 17, item 26: the target moves from 75 % to 80 % after the notes were written;
     the approval page and its publish section name the KPI and the old figure, the notes page
     shows it against the new target, and the facilitator's confirmation clears the flag."""
-    from kpiworkshop.catalog import services
-    from kpiworkshop.catalog.models import Decision
+    from kpiworkshop.approval.models import Decision
     from kpiworkshop.kpis import services as kpi_services
 
     workshop = WorkshopFactory(organisation=organisation, stage=Stage.APPROVE)
@@ -276,9 +278,11 @@ def test_stale_training_notes_are_flagged_before_publishing_on_a_phone(
     kpi = _kpi(workshop, author, "First contact resolution")
     Revision.objects.filter(pk=kpi.current_revision_id).update(target="75 %")
     kpi.refresh_from_db()
-    services.approval_decide(actor=lead, proposal=kpi, decision=Decision.APPROVE, reason="Yes.")
+    approval_services.approval_decide(
+        actor=lead, proposal=kpi, decision=Decision.APPROVE, reason="Yes."
+    )
     example = {"en": "78 % is above the 75 % target.", "it": "78,5 % supera il target del 75 %."}
-    services.training_notes_save(
+    approval_services.training_notes_save(
         actor=facilitator,
         proposal=kpi,
         language=language,

@@ -18,11 +18,12 @@ from django.db import connection
 from django.utils import timezone
 
 from kpiworkshop.accounts.models import Role
+from kpiworkshop.approval import services as approval_services
+from kpiworkshop.approval.models import Decision
 from kpiworkshop.catalog import services
 from kpiworkshop.catalog.models import (
     CatalogEntry,
     CatalogRelease,
-    Decision,
     Export,
     PublishJob,
     PublishState,
@@ -116,8 +117,10 @@ def _approved_workshop(n: int):
         )  # fmt: skip
         Proposal.objects.filter(pk=p.pk).update(current_revision=rev)
         p.refresh_from_db()
-        services.approval_decide(actor=leader, proposal=p, decision=Decision.APPROVE, reason="ok")
-        services.training_notes_save(actor=facilitator, proposal=p, language="en", **NOTES)
+        approval_services.approval_decide(
+            actor=leader, proposal=p, decision=Decision.APPROVE, reason="ok"
+        )
+        approval_services.training_notes_save(actor=facilitator, proposal=p, language="en", **NOTES)
     return workshop, facilitator
 
 

@@ -20,6 +20,6 @@ def is_list(value) -> bool:
 @register.filter(name="vote_group_label")
 def vote_group_label_filter(group: dict) -> str:
     """A snapshotted vote group's label in the reader's language (see the selector)."""
-    from kpiworkshop.catalog.selectors import vote_group_label
+    from kpiworkshop.approval.selectors import vote_group_label
 
     return vote_group_label(group)

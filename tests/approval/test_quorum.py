@@ -6,8 +6,9 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from kpiworkshop.catalog import services
-from kpiworkshop.catalog.models import ApprovalPolicy, Decision, PublishJob, PublishState
+from kpiworkshop.approval import services as approval_services
+from kpiworkshop.approval.models import ApprovalPolicy, Decision
+from kpiworkshop.catalog.models import PublishJob, PublishState
 from kpiworkshop.core.models import AuditEvent
 from kpiworkshop.kpis.models import ProposalState
 from kpiworkshop.workshops.models import Stage
@@ -16,13 +17,13 @@ from .conftest import make_proposal
 
 
 def _decide(approver, proposal, decision=Decision.APPROVE):
-    return services.approval_decide(
+    return approval_services.approval_decide(
         actor=approver, proposal=proposal, decision=decision, reason="Why not."
     )
 
 
 def _quorum(workshop, facilitator, n):
-    return services.approval_set_quorum(actor=facilitator, workshop=workshop, quorum=n)
+    return approval_services.approval_set_quorum(actor=facilitator, workshop=workshop, quorum=n)
 
 
 def _state(proposal) -> str:
@@ -141,7 +142,7 @@ def test_failed_re_evaluation_rolls_back_the_quorum(
     def boom(**kwargs):
         raise RuntimeError("audit down")
 
-    monkeypatch.setattr(services, "audit_in_workshop", boom)
+    monkeypatch.setattr(approval_services, "audit_in_workshop", boom)
     with pytest.raises(RuntimeError):
         _quorum(approve_workshop, facilitator, 1)
     assert ApprovalPolicy.objects.get(workshop=approve_workshop).quorum == 2

@@ -2,8 +2,8 @@
 commits first, the KPI ends as the decisions and the final quorum say (issue 17, item 1)."""
 
 from kpiworkshop.accounts.models import Role
-from kpiworkshop.catalog import services
-from kpiworkshop.catalog.models import Decision
+from kpiworkshop.approval import services as approval_services
+from kpiworkshop.approval.models import Decision
 from kpiworkshop.kpis.models import ProposalState
 from kpiworkshop.workshops.models import Stage
 from tests.factories import ParticipantFactory, WorkshopFactory
@@ -21,14 +21,16 @@ def test_lowering_the_quorum_while_an_approver_decides_never_leaves_the_kpi_wait
     approvers = [ParticipantFactory(workshop=workshop, role=Role.LEADERSHIP) for _ in range(2)]
     kpis = [make_proposal(workshop, author, f"KPI {i}") for i in range(8)]
     for kpi in kpis:
-        services.approval_set_quorum(actor=facilitator, workshop=workshop, quorum=2)
+        approval_services.approval_set_quorum(actor=facilitator, workshop=workshop, quorum=2)
 
         def act(i, kpi=kpi):
             if i == 0:
-                return services.approval_decide(
+                return approval_services.approval_decide(
                     actor=approvers[0], proposal=kpi, decision=Decision.APPROVE, reason="Yes."
                 )
-            return services.approval_set_quorum(actor=facilitator, workshop=workshop, quorum=1)
+            return approval_services.approval_set_quorum(
+                actor=facilitator, workshop=workshop, quorum=1
+            )
 
         results = run_at_once(2, act)
         assert not any(isinstance(r, Exception) for r in results), results

@@ -6,8 +6,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from kpiworkshop.accounts.models import Role
-from kpiworkshop.catalog import permissions, selectors, services
-from kpiworkshop.catalog.models import Decision
+from kpiworkshop.approval import permissions as approval_permissions
+from kpiworkshop.approval import selectors as approval_selectors
+from kpiworkshop.approval import services as approval_services
+from kpiworkshop.approval.models import Decision
 from kpiworkshop.core.models import AuditEvent
 from kpiworkshop.kpis.models import ProposalState
 from kpiworkshop.workshops.models import Stage
@@ -30,11 +32,15 @@ def fcr(approve_workshop, agent):
 
 
 def _approve_with_notes(proposal, approver, facilitator):
-    services.approval_decide(
+    approval_services.approval_decide(
         actor=approver, proposal=proposal, decision=Decision.APPROVE, reason="Clear."
     )
-    services.training_notes_save(actor=facilitator, proposal=proposal, language="en", **NOTES)
-    services.training_notes_save(actor=facilitator, proposal=proposal, language="it", **NOTE_IT)
+    approval_services.training_notes_save(
+        actor=facilitator, proposal=proposal, language="en", **NOTES
+    )
+    approval_services.training_notes_save(
+        actor=facilitator, proposal=proposal, language="it", **NOTE_IT
+    )
 
 
 def _revise(proposal, actor, **definition):
@@ -57,7 +63,7 @@ def _revise(proposal, actor, **definition):
 def _stale(workshop):
     return {
         (s.name, s.language): s.quoted
-        for row in selectors.approval_rows(workshop=workshop)
+        for row in approval_selectors.approval_rows(workshop=workshop)
         for s in row.stale_notes
     }
 
@@ -87,7 +93,7 @@ def test_a_change_the_notes_do_not_quote_flags_nothing(
 def test_editing_the_notes_clears_the_flag(approve_workshop, fcr, approvers, facilitator):
     _approve_with_notes(fcr, approvers[0], facilitator)
     _revise(fcr, facilitator, target="80 %")
-    services.training_notes_save(
+    approval_services.training_notes_save(
         actor=facilitator,
         proposal=fcr,
         language="en",
@@ -101,7 +107,7 @@ def test_the_facilitator_confirms_notes_that_still_hold(
 ):
     _approve_with_notes(fcr, approvers[0], facilitator)
     revision = _revise(fcr, facilitator, target="80 %")
-    services.training_notes_confirm(actor=facilitator, proposal=fcr, language="it")
+    approval_services.training_notes_confirm(actor=facilitator, proposal=fcr, language="it")
     assert _stale(approve_workshop) == {("FCR", "en"): ["75 %"]}
     event = AuditEvent.objects.get(action="catalog.notes_confirm")
     assert event.target_id == str(fcr.pk)
@@ -114,13 +120,13 @@ def test_only_the_facilitator_confirms(approve_workshop, fcr, approvers, facilit
     _revise(fcr, facilitator, target="80 %")
     for actor in (agent, approvers[0], None):  # the author, an approver, anonymous
         with pytest.raises(PermissionDenied):
-            services.training_notes_confirm(actor=actor, proposal=fcr, language="en")
+            approval_services.training_notes_confirm(actor=actor, proposal=fcr, language="en")
     assert not AuditEvent.objects.filter(action="catalog.notes_confirm").exists()
 
 
 def test_confirming_notes_that_do_not_exist_is_refused(fcr, facilitator):
     with pytest.raises(ValidationError):
-        services.training_notes_confirm(actor=facilitator, proposal=fcr, language="en")
+        approval_services.training_notes_confirm(actor=facilitator, proposal=fcr, language="en")
 
 
 @pytest.mark.parametrize("stage", list(Stage))
@@ -147,9 +153,9 @@ def test_can_confirm_notes_grid(organisation, stage, role):
             and stage == Stage.APPROVE
             and state in (ProposalState.SHORTLISTED, ProposalState.APPROVED)
         )
-        assert permissions.can_confirm_notes(actor, proposal) is expected, state
-        assert permissions.can_confirm_notes(outsider, proposal) is False
-        assert permissions.can_confirm_notes(None, proposal) is False
+        assert approval_permissions.can_confirm_notes(actor, proposal) is expected, state
+        assert approval_permissions.can_confirm_notes(outsider, proposal) is False
+        assert approval_permissions.can_confirm_notes(None, proposal) is False
 
 
 def test_board_and_publish_section_list_the_stale_notes(
@@ -158,7 +164,7 @@ def test_board_and_publish_section_list_the_stale_notes(
     _approve_with_notes(fcr, approvers[0], facilitator)
     _revise(fcr, facilitator, target="80 %")
     client.force_login(facilitator.user)
-    page = client.get(reverse("catalog:approve", args=[approve_workshop.pk])).content.decode()
+    page = client.get(reverse("approval:board", args=[approve_workshop.pk])).content.decode()
     assert 'data-testid="stale-notes-count"' in page
     publish = page[page.index('id="publish"') :]
     assert "Training notes that quote an earlier definition" in publish
@@ -171,14 +177,14 @@ def test_notes_page_warns_and_confirm_clears_it(
     _approve_with_notes(fcr, approvers[0], facilitator)
     _revise(fcr, facilitator, target="80 %")
     client.force_login(facilitator.user)
-    url = reverse("catalog:notes", args=[approve_workshop.pk, fcr.pk]) + "?language=it"
+    url = reverse("approval:notes", args=[approve_workshop.pk, fcr.pk]) + "?language=it"
     page = client.get(url).content.decode()
     assert 'data-testid="stale-warning"' in page and "75 %" in page and "80 %" in page
-    confirm = reverse("catalog:notes_confirm", args=[approve_workshop.pk, fcr.pk])
+    confirm = reverse("approval:notes_confirm", args=[approve_workshop.pk, fcr.pk])
     response = client.post(confirm, {"language": "it"})
     assert response.status_code == 302
     assert 'data-testid="stale-warning"' not in client.get(url).content.decode()
-    board = client.get(reverse("catalog:approve", args=[approve_workshop.pk])).content.decode()
+    board = client.get(reverse("approval:board", args=[approve_workshop.pk])).content.decode()
     assert "(IT)" not in board[board.index('id="publish"') :]
 
 
@@ -188,7 +194,7 @@ def test_confirm_by_an_agent_is_refused_without_500(
     _approve_with_notes(fcr, approvers[0], facilitator)
     _revise(fcr, facilitator, target="80 %")
     client.force_login(agent.user)
-    confirm = reverse("catalog:notes_confirm", args=[approve_workshop.pk, fcr.pk])
+    confirm = reverse("approval:notes_confirm", args=[approve_workshop.pk, fcr.pk])
     assert client.post(confirm, {"language": "it"}).status_code == 403
     assert not AuditEvent.objects.filter(action="catalog.notes_confirm").exists()
 
@@ -200,9 +206,10 @@ def test_backfill_takes_notes_as_checked_against_the_revision_they_were_saved_un
     import datetime
     import importlib
 
-    from django.apps import apps
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
 
-    from kpiworkshop.catalog.models import TrainingNotes
+    from kpiworkshop.approval.models import TrainingNotes
     from kpiworkshop.kpis.models import Revision
 
     backfill = importlib.import_module(
@@ -215,7 +222,9 @@ def test_backfill_takes_notes_as_checked_against_the_revision_they_were_saved_un
     Revision.objects.filter(pk=later.pk).update(created_at=minutes(5))
     TrainingNotes.objects.filter(language="en").update(revision=None, updated_at=minutes(1))
     TrainingNotes.objects.filter(language="it").update(revision=None, updated_at=minutes(6))
-    backfill(apps, None)
+    # The models as that migration saw them (TrainingNotes was still catalog's; same table).
+    loader = MigrationLoader(connection)
+    backfill(loader.project_state(("catalog", "0004_training_notes_revision_backfill")).apps, None)
     assert {n.language: n.revision_id for n in TrainingNotes.objects.all()} == {
         "en": first.pk,
         "it": later.pk,

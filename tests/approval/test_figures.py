@@ -7,7 +7,7 @@ from django.utils import formats, translation
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kpiworkshop.catalog.figures import definition_values, figures, stale_quotes
+from kpiworkshop.approval.figures import definition_values, figures, stale_quotes
 
 
 def _values(text):

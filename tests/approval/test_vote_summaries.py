@@ -5,7 +5,8 @@ figure stays (it is safe under the rule); a round with too few voters shows no f
 from django.utils import translation
 
 from kpiworkshop.accounts.models import Role
-from kpiworkshop.catalog.selectors import _vote_summaries, vote_group_label
+from kpiworkshop.approval.selectors import vote_group_label
+from kpiworkshop.approval.selectors import vote_summaries as _vote_summaries
 from kpiworkshop.voting import services as voting
 from kpiworkshop.voting.models import Method
 from kpiworkshop.workshops.models import Stage
