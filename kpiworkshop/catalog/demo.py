@@ -9,6 +9,7 @@ from kpiworkshop.accounts.models import Organisation, Role, User
 from kpiworkshop.approval import services as approval_services
 from kpiworkshop.approval.models import Decision
 from kpiworkshop.datasets import demo as datasets_demo
+from kpiworkshop.datasets import library as datasets_library
 from kpiworkshop.datasets import services as dataset_services
 from kpiworkshop.datasets.models import Dataset, KpiDefinition
 from kpiworkshop.kpis import services as kpi_services
@@ -219,9 +220,14 @@ def _approve(proposal: Proposal, leader: Participant, facilitator: Participant, 
 #: datasets/demo.py), so the published releases export dbt metrics and SQL (issue 19). The
 #: employee NPS has none: the contacts data cannot give it, and the exports say so.
 COMPUTED = {
-    "Chatbot escalation to a person": "chatbot-escalation-rate",
-    "First contact resolution": "first-contact-resolution",
-    "Average handling time": "average-handling-time",
+    "Chatbot escalation to a person": datasets_library.DEFINITIONS["chatbot-escalation-rate"],
+    "First contact resolution": datasets_library.DEFINITIONS["first-contact-resolution"],
+    # The scorecard states this one in minutes (target "6 minutes"); the library's is seconds.
+    "Average handling time": {
+        "numerator": {"agg": "avg", "expr": "handle_time_s / 60.0"},
+        "filters": [{"column": "handled_by", "op": "is_not", "value": "chatbot"}],
+        "where": "NOT abandoned",
+    },
 }
 
 
@@ -236,14 +242,14 @@ def _definitions(workshop: Workshop, facilitator: Participant) -> None:
     ).select_related("current_revision", "workshop")
     for proposal in proposals:
         revision = proposal.current_revision
-        key = COMPUTED.get(revision.name)
-        if key is None or KpiDefinition.objects.filter(revision=revision).exists():
+        computed = COMPUTED.get(revision.name)
+        if computed is None or KpiDefinition.objects.filter(revision=revision).exists():
             continue
         spec = {
             "time_column": "started_at",
             "grain": "month",
             "dimensions": datasets_demo.DIMENSIONS,
-            **datasets_demo.DEFINITIONS[key],
+            **computed,
         }
         dataset_services.definition_set(
             actor=facilitator.user, revision=revision, dataset=dataset, spec=spec

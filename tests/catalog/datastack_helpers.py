@@ -7,20 +7,26 @@ from types import SimpleNamespace
 import duckdb
 
 from kpiworkshop.catalog.models import CatalogEntry
-from kpiworkshop.datasets import demo, ingest, synthetic
+from kpiworkshop.datasets import demo, ingest, library, synthetic
 
 from .review_helpers import make_release
 
-#: The demo's definitions (kpiworkshop/datasets/demo.py), by KPI name in the release.
+#: The demo's definitions (kpiworkshop/datasets/demo.py, by name) and the library's
+#: (kpiworkshop/datasets/library.py, by slug), by KPI name in the release.
 KPIS = {
     "Repeat contacts in digital channels": "Repeat contacts in digital channels",
     "First contact resolution": "first-contact-resolution",
     "Chatbot escalation rate": "chatbot-escalation-rate",
-    "Average handling time": "average-handling-time",
+    "Average handling time": "AHT in minutes",
     "Time to reach a human": "Time to reach a human",
     "Fatigue pulse after multichannel shifts": "Fatigue pulse after multichannel shifts",
 }
 DISTINCT = {"numerator": {"agg": "count_distinct", "column": "customer_id"}}
+#: The scorecard's AHT, stated in minutes (the library's is a ratio in seconds).
+AHT_MINUTES = {
+    "numerator": {"agg": "avg", "expr": "handle_time_s / 60.0"},
+    "filters": [{"column": "handled_by", "op": "is_not", "value": "chatbot"}],
+}
 P90 = {"numerator": {"agg": "p90", "column": "wait_time_s"}, "where": "channel <> 'email'"}
 
 
@@ -49,7 +55,11 @@ def contacts(path: Path, rows: int = 4000) -> SimpleNamespace:
 
 
 def spec_of(key: str) -> dict:
-    spec = {"Distinct customers": DISTINCT, "Wait p90": P90}.get(key) or demo.DEFINITIONS[key]
+    spec = (
+        {"Distinct customers": DISTINCT, "Wait p90": P90, "AHT in minutes": AHT_MINUTES}.get(key)
+        or demo.DEFINITIONS.get(key)
+        or library.DEFINITIONS[key]
+    )
     return {"time_column": "started_at", "grain": "month", "dimensions": demo.DIMENSIONS, **spec}
 
 
