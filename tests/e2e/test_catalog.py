@@ -6,6 +6,7 @@ page visited goes through ``check_axe``."""
 import re
 
 import pytest
+from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext, ngettext, pgettext
 from playwright.sync_api import expect
@@ -292,12 +293,15 @@ def test_stale_training_notes_are_flagged_before_publishing_on_a_phone(
         worked_example=example[language],
     )
     kpi.refresh_from_db()
-    kpi_services._revision_new(
-        proposal=kpi,
-        author=facilitator,
-        definition=kpi.current_revision.definition() | {"target": "80 %"},
-        change_note="A higher target.",
-    )
+    # A revision after approval (as a review or a late fix makes): the write the services make,
+    # inside their transaction (it locks the workshop on PostgreSQL).
+    with transaction.atomic():
+        kpi_services._revision_new(
+            proposal=kpi,
+            author=facilitator,
+            definition=kpi.current_revision.definition() | {"target": "80 %"},
+            change_note="A higher target.",
+        )
     with translation.override(language):
         t = {
             "heading": gettext("Training notes that quote an earlier definition"),
