@@ -392,7 +392,7 @@ def _months_back(today: datetime.date, n: int) -> datetime.date:
 def _periods_back(today: datetime.date, n: int, frequency: str | None) -> datetime.date:
     """The start of the ``n``-th complete period before ``today``'s, of the KPI's frequency: a
     weekly KPI's demo values are weekly, a quarterly one's quarterly."""
-    from .periods import DAY, MONTH, QUARTER, WEEK, period_kind, period_start
+    from kpiworkshop.reviews.periods import DAY, MONTH, QUARTER, WEEK, period_kind, period_start
 
     kind = period_kind(frequency)
     if kind == WEEK:

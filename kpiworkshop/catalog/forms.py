@@ -34,7 +34,8 @@ class PublishForm(forms.Form):
 
 # --- review cycles, feedback, measured values (issue 10) ---------------------------------------
 
-from . import periods  # noqa: E402
+from kpiworkshop.reviews import periods  # noqa: E402
+
 from .models import Answer  # noqa: E402
 
 

@@ -50,9 +50,10 @@ from kpiworkshop.core.models import OutboxItem
 from kpiworkshop.core.outbox import outbox_add, outbox_wake
 from kpiworkshop.kpis import services as kpi_services
 from kpiworkshop.kpis.models import Proposal, ProposalKind, RevisionNote
+from kpiworkshop.reviews import periods
 from kpiworkshop.workshops.models import Participant, Stage, Workshop
 
-from . import periods, permissions, selectors
+from . import permissions, selectors
 from .models import (
     Answer,
     CatalogEntry,
@@ -334,7 +335,7 @@ def release_build(*, job_id: int) -> CatalogRelease | None:
     it. A failed attempt removes its files, leaves the job queued with its error and raises,
     so the outbox runs it again; the last of ``KPIW_PUBLISH_ATTEMPTS`` marks the job failed
     and returns None."""
-    from .exports import exports_build  # PDF machinery loads only where it runs
+    from .exports.tabular import exports_build  # PDF machinery loads only where it runs
 
     with transaction.atomic():
         job = _job_lock_or_none(job_id)
@@ -970,10 +971,8 @@ def review_reminder_deliver(*, reminder_id: int) -> bool:
                 "url": settings.SITE_URL.rstrip("/")
                 + reverse("catalog:reviews", args=[reminder.release.organisation.slug]),
             }
-            subject = " ".join(
-                render_to_string("catalog/review_reminder_subject.txt", context).split()
-            )
-            body = render_to_string("catalog/review_reminder_email.txt", context)
+            subject = " ".join(render_to_string("reviews/reminder_subject.txt", context).split())
+            body = render_to_string("reviews/reminder_email.txt", context)
         send_mail(subject, body, None, [reminder.recipient.email])
     except Exception:
         ReviewReminder.objects.filter(pk=reminder_id).update(sent_at=None)

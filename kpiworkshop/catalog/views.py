@@ -38,7 +38,7 @@ from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.access import WorkshopAccess, guest_key_of, load_workshop
 
 from . import permissions, selectors, services
-from .exports import note_labels
+from .exports.tabular import note_labels
 from .forms import PublishForm
 from .models import PublishState
 from .versioning import changelog_compute
@@ -524,9 +524,10 @@ def export_download(request: HtmxHttpRequest, org: str, token: str) -> HttpRespo
 
 # --- review cycles, feedback, measured values (issue 10) ---------------------------------------
 
+from kpiworkshop.reviews.charts import chart_build  # noqa: E402
+from kpiworkshop.reviews.periods import period_label  # noqa: E402
 from kpiworkshop.voting import permissions as voting_permissions  # noqa: E402
 
-from .charts import chart_build  # noqa: E402
 from .forms import (  # noqa: E402
     EntryReviewForm,
     FeedbackForm,
@@ -537,7 +538,6 @@ from .forms import (  # noqa: E402
     ValuesImportForm,
 )
 from .models import Answer, Feedback  # noqa: E402
-from .periods import period_label  # noqa: E402
 
 _NOT_READ = object()
 
@@ -626,7 +626,7 @@ def _render_entry(request, access, release, entry, fragment: str = "", status=20
         "entry": entry,
     } | review_entry_context(request, access, release, entry, **forms)
     if request.htmx and fragment:
-        return render(request, f"catalog/_review_entry.html#{fragment}", context, status=status)
+        return render(request, f"reviews/_entry.html#{fragment}", context, status=status)
     return redirect(
         reverse("catalog:entry", args=[access.organisation.slug, release.version, entry.kpi_uid])
     )
@@ -783,7 +783,7 @@ def reviews(request: HtmxHttpRequest, org: str) -> HttpResponse:
     settings_row = selectors.review_settings_for(organisation_id=access.organisation.pk)
     return render(
         request,
-        "catalog/review_schedule.html",
+        "reviews/schedule.html",
         {
             "organisation": access.organisation,
             "release": release,
@@ -825,7 +825,7 @@ def review_board(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     rows = selectors.review_rows(workshop=access.workshop)
     return render(
         request,
-        "catalog/review_board.html",
+        "reviews/board.html",
         {
             "workshop": access.workshop,
             "rows": rows,
@@ -866,7 +866,7 @@ def review_kind(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpResp
 def datastack_download(request: HtmxHttpRequest, org: str, version: str, fmt: str):
     """The release as dbt Semantic Layer YAML or OpenMetadata metrics, built on demand for
     anyone who may read the catalogue."""
-    from .exports_datastack import datastack_response
+    from .exports.datastack import datastack_response
 
     access = _load_catalogue(request, org)
     release = _release(access, version)

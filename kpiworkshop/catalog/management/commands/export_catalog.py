@@ -7,7 +7,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from kpiworkshop.accounts.models import Organisation
-from kpiworkshop.catalog import exports, selectors
+from kpiworkshop.catalog import selectors
+from kpiworkshop.catalog.exports import tabular as exports
 from kpiworkshop.catalog.models import ExportFormat
 
 

@@ -38,7 +38,7 @@ from sqlglot import exp
 from kpiworkshop.datasets.definition import Definition, Filter, Measure
 from kpiworkshop.datasets.expressions import expression_check
 
-from .models import CatalogEntry, CatalogRelease
+from ..models import CatalogEntry, CatalogRelease
 
 #: Keys every dbt Semantic Layer metric must have (dbt's metric spec).
 DBT_REQUIRED = ("name", "label", "type", "type_params")
@@ -106,7 +106,7 @@ def _link(organisation_slug: str, version: str, kpi_uid: str) -> str:
 
 
 def _document(release: CatalogRelease) -> dict:
-    from .exports import release_document
+    from .tabular import release_document
 
     entries = list(CatalogEntry.objects.filter(release=release).order_by("position", "id"))
     return release_document(release, entries)

@@ -8,12 +8,11 @@ from django.utils import timezone
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.catalog import services
-from kpiworkshop.catalog.charts import chart_build
 from kpiworkshop.catalog.models import Measurement
 from kpiworkshop.catalog.permissions import Reader
+from kpiworkshop.reviews.charts import chart_build
+from tests.catalog.review_helpers import make_release, member
 from tests.factories import OrganisationFactory
-
-from .review_helpers import make_release, member
 
 
 @pytest.fixture

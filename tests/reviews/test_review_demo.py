@@ -1,9 +1,9 @@
 import datetime
 
 from kpiworkshop.catalog import selectors
-from kpiworkshop.catalog.charts import chart_build
 from kpiworkshop.catalog.models import EntryReview, Feedback, Measurement
 from kpiworkshop.demo import seed
+from kpiworkshop.reviews.charts import chart_build
 
 
 def test_seed_demo_has_feedback_values_and_a_review_due_soon(db):

@@ -31,14 +31,14 @@ from kpiworkshop.kpis.models import (
 from kpiworkshop.kpis.permissions import fields_hidden
 from kpiworkshop.mapping.models import Relation, Strength
 
-from . import packview, pdfpack
-from .models import (
+from ..models import (
     CatalogEntry,
     CatalogRelease,
     Export,
     ExportFormat,
     new_export_token,
 )
+from . import packview, pdfpack
 
 #: Bumped when the JSON document changes shape (schema/catalog-release.schema.json).
 JSON_SCHEMA_VERSION = "1.0"
@@ -251,7 +251,7 @@ def _previous_kpis(release: CatalogRelease, audience: str) -> set[str]:
     }
 
 
-SCHEMA_PATH = Path(__file__).parent / "schema" / "catalog-release.schema.json"
+SCHEMA_PATH = Path(__file__).parent.parent / "schema" / "catalog-release.schema.json"
 
 
 def render_json(doc: dict) -> bytes:
@@ -600,7 +600,7 @@ def export_render(*, release: CatalogRelease, fmt: str, audience: str = "", entr
     """One export's bytes (also used by ``export_catalog``). An audience's PDF pack is built
     the way publishing builds it (the same bytes as the stored one)."""
     if fmt in ("dbt", "openmetadata"):  # issue 10: the data-stack formats, built on demand
-        from .exports_datastack import datastack_render
+        from .datastack import datastack_render
 
         return datastack_render(release=release, fmt=fmt)
     if entries is None:

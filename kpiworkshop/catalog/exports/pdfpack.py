@@ -13,7 +13,7 @@ The contents' links, the named destinations, the outline and the tags (a tagged 
 structure: WeasyPrint tags page by page, ``_write_tagged`` reads them as it writes) cross
 pieces, so they are written here, at assembly, from what the layout reported.
 
-The second process runs ``python -m kpiworkshop.catalog.pdfpack OUTLINE_LEVEL``, HTML in on
+The second process runs ``python -m kpiworkshop.catalog.exports.pdfpack OUTLINE_LEVEL``, HTML in on
 its standard input, the piece out on its standard output (no files: nothing to leave behind):
 WeasyPrint only (no Django, no database), on HTML the parent rendered in the release's language.
 """
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 #: CSS pixels to PDF points (WeasyPrint's default zoom).
 SCALE = 0.75
 #: What the second process runs (``python -m``).
-CHILD_MODULE = "kpiworkshop.catalog.pdfpack"
+CHILD_MODULE = "kpiworkshop.catalog.exports.pdfpack"
 
 
 def _no_network(url: str, *args, **kwargs):

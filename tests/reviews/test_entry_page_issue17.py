@@ -13,12 +13,12 @@ from django.urls import reverse
 from django.utils import translation
 
 from kpiworkshop.accounts.models import Role
-from kpiworkshop.catalog import periods, services
-from kpiworkshop.catalog.charts import chart_build
+from kpiworkshop.catalog import services
 from kpiworkshop.catalog.forms import ValueForm
 from kpiworkshop.catalog.models import CatalogEntry, Feedback, Measurement
-
-from .review_helpers import make_release, member
+from kpiworkshop.reviews import periods
+from kpiworkshop.reviews.charts import chart_build
+from tests.catalog.review_helpers import make_release, member
 
 
 def _entry(organisation, **definition):

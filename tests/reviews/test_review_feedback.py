@@ -7,9 +7,8 @@ from kpiworkshop.catalog import selectors, services
 from kpiworkshop.catalog.models import Answer, Feedback
 from kpiworkshop.catalog.permissions import Reader
 from kpiworkshop.core.models import AuditEvent
+from tests.catalog.review_helpers import make_release, member
 from tests.factories import OrganisationFactory
-
-from .review_helpers import make_release, member
 
 
 @pytest.fixture

@@ -19,9 +19,8 @@ from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
 from kpiworkshop.core.markdown import ALLOWED_TAGS, render_markdown
+from kpiworkshop.core.numbers import first_number, threshold_numbers
 from kpiworkshop.kpis.models import Direction
-
-from .charts import first_number, threshold_numbers
 
 #: A printed page has nowhere to click: links keep their text.
 PACK_TAGS = ALLOWED_TAGS - {"a"}

@@ -14,8 +14,8 @@ from django.urls import reverse
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.catalog import selectors
 from kpiworkshop.catalog.models import CatalogEntry, EntryReview, Feedback, Measurement
+from tests.catalog.review_helpers import make_release, member
 
-from .review_helpers import make_release, member
 from .test_review_feedback import QUERIES
 
 

@@ -25,9 +25,8 @@ from kpiworkshop.core.models import OutboxItem
 from kpiworkshop.kpis import services as kpi_services
 from kpiworkshop.kpis.models import Proposal, ProposalKind, ProposalState
 from kpiworkshop.workshops.models import Participant, Stage
+from tests.catalog.review_helpers import make_release, member
 from tests.factories import ParticipantFactory
-
-from .review_helpers import make_release, member
 
 
 def test_default_next_review_from_the_organisation_interval(organisation):

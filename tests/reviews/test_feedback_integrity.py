@@ -5,10 +5,9 @@ from kpiworkshop.accounts.models import Role
 from kpiworkshop.catalog import services
 from kpiworkshop.catalog.models import Answer, Feedback
 from kpiworkshop.catalog.permissions import Reader
+from tests.catalog.review_helpers import make_release
 from tests.factories import OrganisationFactory
 from tests.races import RACE_TEST, run_at_once
-
-from .review_helpers import make_release
 
 pytestmark = RACE_TEST
 

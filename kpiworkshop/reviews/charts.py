@@ -3,7 +3,6 @@ threshold bands (issue 10). No JavaScript, no chart library: a page that works o
 costs a few kilobytes. The SVG is decorative for screen readers (``aria-hidden``); the page
 shows the same figures as a table next to it, and a one-sentence summary."""
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -11,27 +10,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from kpiworkshop.core.numbers import number_shown
+from kpiworkshop.core.numbers import first_number, number_shown, threshold_numbers
 from kpiworkshop.kpis.models import Direction
 
 from .periods import period_kind, period_label
 
 WIDTH, HEIGHT = 320, 160
 LEFT, RIGHT, TOP, BOTTOM = 40, 8, 8, 22
-
-_NUMBER = re.compile(r"(?<!\d)-?\d+(?:[.,]\d+)?")
-
-
-def first_number(text) -> Decimal | None:
-    """The first number in a free-text field ("78%", "under 4 min", "≥ 80,5")."""
-    match = _NUMBER.search(str(text or ""))
-    return Decimal(match.group().replace(",", ".")) if match else None
-
-
-def threshold_numbers(text) -> list[Decimal]:
-    """Up to two numbers from the thresholds text, as band edges (low, high)."""
-    found = [Decimal(m.replace(",", ".")) for m in _NUMBER.findall(str(text or ""))]
-    return sorted(found[:2])
 
 
 @dataclass

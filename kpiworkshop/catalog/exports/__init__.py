@@ -1,0 +1,8 @@
+"""The release's exports, one module per family, none importing the catalogue's views:
+``tabular`` (CSV, JSON, Markdown and the PDF packs' documents, built at publishing),
+``pdfpack`` (laying out and assembling the PDF training pack, also run as a child process),
+``packview`` (the pack's text: Markdown, dates, figures, the target scale) and ``datastack``
+(dbt Semantic Layer YAML and OpenMetadata metrics, built on demand).
+
+Nothing is imported here: ``python -m kpiworkshop.catalog.exports.pdfpack`` (the PDF layout
+process) loads only what it needs, and importing one family never loads another."""
