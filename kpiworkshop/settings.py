@@ -255,7 +255,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Catalogue review reminders (issue 10): idempotent, so running it often costs nothing.
     "catalog-review-reminders": {
-        "task": "kpiworkshop.catalog.tasks.review_reminders_send",
+        "task": "kpiworkshop.reviews.tasks.review_reminders_send",
         "schedule": env.float("KPIW_REVIEW_REMINDER_SECONDS", default=3600.0),
     },
 }

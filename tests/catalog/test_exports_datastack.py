@@ -18,7 +18,7 @@ from kpiworkshop.catalog.exports.datastack import (
     OM_UNITS,
     metric_name,
 )
-from kpiworkshop.catalog.exports.tabular import export_render
+from kpiworkshop.catalog.exports.render import export_render
 from kpiworkshop.catalog.models import CatalogEntry
 
 from .datastack_helpers import computable_release, contacts

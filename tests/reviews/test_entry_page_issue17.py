@@ -13,11 +13,11 @@ from django.urls import reverse
 from django.utils import translation
 
 from kpiworkshop.accounts.models import Role
-from kpiworkshop.catalog import services
-from kpiworkshop.catalog.forms import ValueForm
-from kpiworkshop.catalog.models import CatalogEntry, Feedback, Measurement
-from kpiworkshop.reviews import periods
+from kpiworkshop.catalog.models import CatalogEntry
+from kpiworkshop.reviews import periods, services
 from kpiworkshop.reviews.charts import chart_build
+from kpiworkshop.reviews.forms import ValueForm
+from kpiworkshop.reviews.models import Feedback, Measurement
 from tests.catalog.review_helpers import make_release, member
 
 
@@ -100,13 +100,13 @@ def test_value_view_accepts_a_month_and_shows_it_in_words(client, organisation):
     client.force_login(fac)
     args = [organisation.slug, "1.0", entry.kpi_uid]
     ok = client.post(
-        reverse("catalog:value", args=args), {"period": "2026-11", "value": "71"},
+        reverse("reviews:value", args=args), {"period": "2026-11", "value": "71"},
         HTTP_HX_REQUEST="true",
     )  # fmt: skip
     html = ok.content.decode()
     assert ok.status_code == 200 and "November 2026" in html and "11/01/2026" not in html
     bad = client.post(
-        reverse("catalog:value", args=args), {"period": "nov", "value": "71"},
+        reverse("reviews:value", args=args), {"period": "nov", "value": "71"},
         HTTP_HX_REQUEST="true",
     )  # fmt: skip
     assert bad.status_code == 422 and "is not a month" in bad.content.decode()
@@ -218,7 +218,7 @@ def test_feedback_answers_are_bootstrap_choices(client, organisation):
 
 def test_catalogue_links_to_the_reviews_page_for_facilitators(client, organisation):
     make_release(organisation)
-    reviews = reverse("catalog:reviews", args=[organisation.slug])
+    reviews = reverse("reviews:reviews", args=[organisation.slug])
     fac, _r = member(organisation, Role.FACILITATOR)
     client.force_login(fac)
     page = client.get(reverse("catalog:current", args=[organisation.slug])).content.decode()

@@ -12,8 +12,10 @@ from django.test import Client
 from django.urls import reverse
 
 from kpiworkshop.accounts.models import Role
-from kpiworkshop.catalog import selectors
-from kpiworkshop.catalog.models import CatalogEntry, EntryReview, Feedback, Measurement
+from kpiworkshop.catalog import selectors as catalog_selectors
+from kpiworkshop.catalog.models import CatalogEntry
+from kpiworkshop.reviews import selectors
+from kpiworkshop.reviews.models import EntryReview, Feedback, Measurement
 from tests.catalog.review_helpers import make_release, member
 
 from .test_review_feedback import QUERIES
@@ -60,11 +62,11 @@ def test_entry_with_history_finds_the_entry_of_the_release_only(organisation):
     release = make_release(organisation, major=2)
     entry = release.entries.first()
     _add_releases(organisation, entry, 2)
-    got, history = selectors.entry_with_history(release=release, kpi_uid=str(entry.kpi_uid))
+    got, history = catalog_selectors.entry_with_history(release=release, kpi_uid=str(entry.kpi_uid))
     assert got.pk == entry.pk and got.release is release
     assert [h.release.version for h in history] == ["2.0", "1.1", "1.0"]
     other = make_release(organisation, names=("Other",), major=3)
-    missing, _h = selectors.entry_with_history(release=other, kpi_uid=str(entry.kpi_uid))
+    missing, _h = catalog_selectors.entry_with_history(release=other, kpi_uid=str(entry.kpi_uid))
     assert missing is None
 
 

@@ -2,9 +2,9 @@
 answers at once leave one row, and nobody gets an error."""
 
 from kpiworkshop.accounts.models import Role
-from kpiworkshop.catalog import services
-from kpiworkshop.catalog.models import Answer, Feedback
 from kpiworkshop.catalog.permissions import Reader
+from kpiworkshop.reviews import services
+from kpiworkshop.reviews.models import Answer, Feedback
 from tests.catalog.review_helpers import make_release
 from tests.factories import OrganisationFactory
 from tests.races import RACE_TEST, run_at_once

@@ -7,13 +7,14 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from kpiworkshop.catalog import services
-from kpiworkshop.catalog.models import CatalogEntry, CatalogRelease, Measurement
+from kpiworkshop.catalog.models import CatalogEntry, CatalogRelease
 from kpiworkshop.core.models import OutboxItem
 from kpiworkshop.datasets import services as dataset_services
 from kpiworkshop.datasets import synthetic
 from kpiworkshop.datasets.models import DatasetVersion
 from kpiworkshop.kpis import services as kpi_services
+from kpiworkshop.reviews import services
+from kpiworkshop.reviews.models import Measurement
 
 REPEAT_RATE = {
     "numerator": {"agg": "count", "filters": [{"column": "repeat_contact_7d", "op": "is_true"}]},

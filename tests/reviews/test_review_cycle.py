@@ -10,20 +10,20 @@ from django.utils import translation
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.approval import services as approval_services
 from kpiworkshop.approval.models import Decision
-from kpiworkshop.catalog import selectors, services
-from kpiworkshop.catalog.models import (
+from kpiworkshop.catalog import services as catalog_services
+from kpiworkshop.catalog.models import CatalogRelease, PublishState
+from kpiworkshop.core.models import OutboxItem
+from kpiworkshop.kpis import services as kpi_services
+from kpiworkshop.kpis.models import Proposal, ProposalKind, ProposalState
+from kpiworkshop.reviews import selectors, services
+from kpiworkshop.reviews.models import (
     Answer,
-    CatalogRelease,
     EntryReview,
     Feedback,
-    PublishState,
     ReviewCycle,
     ReviewReminder,
     ReviewSettings,
 )
-from kpiworkshop.core.models import OutboxItem
-from kpiworkshop.kpis import services as kpi_services
-from kpiworkshop.kpis.models import Proposal, ProposalKind, ProposalState
 from kpiworkshop.workshops.models import Participant, Stage
 from tests.catalog.review_helpers import make_release, member
 from tests.factories import ParticipantFactory
@@ -87,14 +87,14 @@ def test_reviews_page_for_facilitators_only(client, organisation):
         Feedback.objects.create(entry=entry, person=f"u:{i}", role="agent", answer=Answer.WRONG)
     fac, _r = member(organisation, Role.FACILITATOR)
     client.force_login(fac)
-    page = client.get(reverse("catalog:reviews", args=[organisation.slug]))
+    page = client.get(reverse("reviews:reviews", args=[organisation.slug]))
     html = page.content.decode()
     assert page.status_code == 200
     assert "Overdue by" in html and "Start a review workshop" in html
     assert entry.name in html  # flagged
     agent, _a = member(organisation, Role.AGENT)
     client.force_login(agent)
-    assert client.get(reverse("catalog:reviews", args=[organisation.slug])).status_code == 404
+    assert client.get(reverse("reviews:reviews", args=[organisation.slug])).status_code == 404
 
 
 def test_entry_review_date_rules(organisation):
@@ -187,7 +187,7 @@ def test_review_workshop_publishes_keep_change_retire(
             actor=approver, proposal=p, decision=Decision.APPROVE, reason="Agreed in review."
         )
     with django_capture_on_commit_callbacks(execute=True):
-        job = services.release_publish(
+        job = catalog_services.release_publish(
             actor=facilitator,
             workshop=workshop,
             language="en",
@@ -215,13 +215,13 @@ def test_review_board_shows_feedback(client, organisation):
     entry = release.entries.get(name="FCR")
     Feedback.objects.create(entry=entry, person="u:9", role="agent", answer=Answer.UNCLEAR)
     client.force_login(fac)
-    page = client.get(reverse("catalog:review_board", args=[workshop.pk]))
+    page = client.get(reverse("reviews:review_board", args=[workshop.pk]))
     html = page.content.decode()
     assert page.status_code == 200
     assert "FCR" in html and "It is unclear: 1" in html
-    start = client.post(reverse("catalog:review_start", args=[organisation.slug]))
+    start = client.post(reverse("reviews:review_start", args=[organisation.slug]))
     assert start.status_code == 302
-    assert start["Location"] == reverse("catalog:review_board", args=[workshop.pk])
+    assert start["Location"] == reverse("reviews:review_board", args=[workshop.pk])
 
 
 def test_facilitator_home_says_the_review_is_due_with_flagged_kpis(client, organisation):
@@ -245,7 +245,7 @@ def test_review_settings_saved_by_facilitator_and_checked(client, organisation):
     make_release(organisation)
     fac, _r = member(organisation, Role.FACILITATOR)
     client.force_login(fac)
-    url = reverse("catalog:review_settings", args=[organisation.slug])
+    url = reverse("reviews:review_settings", args=[organisation.slug])
     assert client.post(url, {"interval_months": "6", "remind_days_before": "7"}).status_code == 302
     row = ReviewSettings.objects.get(organisation=organisation)
     assert (row.interval_months, row.remind_days_before) == (6, 7)
@@ -265,7 +265,7 @@ def test_review_proposal_page_shows_its_kind_and_links_to_the_feedback(client, o
     client.force_login(fac)
     html = client.get(reverse("kpis:detail", args=[workshop.pk, proposal.pk])).content.decode()
     assert "Keep a catalogue KPI" in html
-    assert reverse("catalog:review_board", args=[workshop.pk]) in html
+    assert reverse("reviews:review_board", args=[workshop.pk]) in html
 
 
 def test_keep_change_retire_round_over_the_review_proposals(client, organisation):
@@ -278,7 +278,7 @@ def test_keep_change_retire_round_over_the_review_proposals(client, organisation
     workshop.stage = Stage.VOTE
     workshop.save(update_fields=["stage"])
     client.force_login(fac)
-    response = client.post(reverse("catalog:review_ballot", args=[workshop.pk]))
+    response = client.post(reverse("reviews:review_ballot", args=[workshop.pk]))
     ballot = Ballot.objects.get(workshop=workshop)
     assert response.status_code == 302 and str(ballot.pk) in response["Location"]
     assert ballot.method == Method.SCORE
@@ -375,7 +375,7 @@ def test_reviews_page_lists_exactly_the_flagged_kpis_with_fixed_queries(client, 
 
     fac, _r = member(organisation, Role.FACILITATOR)
     client.force_login(fac)
-    url = reverse("catalog:reviews", args=[organisation.slug])
+    url = reverse("reviews:reviews", args=[organisation.slug])
     counts = {}
     for major, kpis, flagged in ((1, 3, 1), (3, 40, 9)):  # the second becomes current
         release = _due_release_with_flags(organisation, kpis=kpis, flagged=flagged, major=major)

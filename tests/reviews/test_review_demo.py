@@ -1,15 +1,16 @@
 import datetime
 
-from kpiworkshop.catalog import selectors
-from kpiworkshop.catalog.models import EntryReview, Feedback, Measurement
+from kpiworkshop.catalog.selectors import release_current
 from kpiworkshop.demo import seed
+from kpiworkshop.reviews import selectors
 from kpiworkshop.reviews.charts import chart_build
+from kpiworkshop.reviews.models import EntryReview, Feedback, Measurement
 
 
 def test_seed_demo_has_feedback_values_and_a_review_due_soon(db):
     result = seed()
     seed()  # idempotent
-    release = selectors.release_current(organisation_id=result.organisation.pk)
+    release = release_current(organisation_id=result.organisation.pk)
     entries = {e.name: e for e in release.entries.all()}
     escalation = entries["Chatbot escalation to a person"]
     fcr = entries["First contact resolution"]

@@ -3,10 +3,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from kpiworkshop.accounts.models import Role
-from kpiworkshop.catalog import selectors, services
-from kpiworkshop.catalog.models import Answer, Feedback
 from kpiworkshop.catalog.permissions import Reader
 from kpiworkshop.core.models import AuditEvent
+from kpiworkshop.reviews import selectors, services
+from kpiworkshop.reviews.models import Answer, Feedback
 from tests.catalog.review_helpers import make_release, member
 from tests.factories import OrganisationFactory
 
@@ -100,7 +100,7 @@ def test_entry_page_feedback_form_escapes_comments(client, organisation, release
     entry = release.entries.first()
     fac, _fac_reader = member(organisation, Role.FACILITATOR)
     client.force_login(fac)
-    url = reverse("catalog:feedback", args=[organisation.slug, "1.0", entry.kpi_uid])
+    url = reverse("reviews:feedback", args=[organisation.slug, "1.0", entry.kpi_uid])
     response = client.post(
         url, {"answer": "wrong", "comment": "<script>alert(1)</script>"}, HTTP_HX_REQUEST="true"
     )
@@ -121,7 +121,7 @@ def test_feedback_view_bad_answer_is_422_and_outsider_404(client, organisation, 
     entry = release.entries.first()
     user, _r = member(organisation)
     client.force_login(user)
-    url = reverse("catalog:feedback", args=[organisation.slug, "1.0", entry.kpi_uid])
+    url = reverse("reviews:feedback", args=[organisation.slug, "1.0", entry.kpi_uid])
     assert client.post(url, {"answer": "nope"}, HTTP_HX_REQUEST="true").status_code == 422
     outsider, _o = member(OrganisationFactory())
     client.force_login(outsider)
@@ -135,7 +135,7 @@ def test_entry_page_queries_do_not_grow_with_answers_and_values(
 ):
     import datetime
 
-    from kpiworkshop.catalog.models import Measurement
+    from kpiworkshop.reviews.models import Measurement
 
     entry = release.entries.first()
     Feedback.objects.bulk_create(
@@ -172,7 +172,7 @@ def test_guest_participant_answers_once_per_device(client, organisation, release
 
     entry = release.entries.first()
     as_guest(client, guest_customer)
-    url = reverse("catalog:feedback", args=[organisation.slug, "1.0", entry.kpi_uid])
+    url = reverse("reviews:feedback", args=[organisation.slug, "1.0", entry.kpi_uid])
     assert client.post(url, {"answer": "unclear"}, HTTP_HX_REQUEST="true").status_code == 200
     assert client.post(url, {"answer": "helps"}, HTTP_HX_REQUEST="true").status_code == 200
     row = Feedback.objects.get(entry=entry)

@@ -4,8 +4,8 @@ organisation, and nobody (anonymous)."""
 import pytest
 
 from kpiworkshop.accounts.models import Role
-from kpiworkshop.catalog import permissions as p
 from kpiworkshop.catalog.permissions import Reader
+from kpiworkshop.reviews import permissions as p
 
 ORG = 1
 READERS = {role: Reader(ORG, role) for role in Role.values} | {

@@ -7,10 +7,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kpiworkshop.accounts.models import Role
-from kpiworkshop.catalog import services
-from kpiworkshop.catalog.models import Measurement
 from kpiworkshop.catalog.permissions import Reader
+from kpiworkshop.reviews import services
 from kpiworkshop.reviews.charts import chart_build
+from kpiworkshop.reviews.models import Measurement
 from tests.catalog.review_helpers import make_release, member
 from tests.factories import OrganisationFactory
 
@@ -145,13 +145,13 @@ def test_value_and_import_views(client, organisation, entry):
     client.force_login(fac)
     args = [organisation.slug, "1.0", entry.kpi_uid]
     ok = client.post(
-        reverse("catalog:value", args=args),
+        reverse("reviews:value", args=args),
         {"period": "2026-01-01", "value": "71"},
         HTTP_HX_REQUEST="true",
     )
     assert ok.status_code == 200 and "values-table" in ok.content.decode()
     bad = client.post(
-        reverse("catalog:value", args=args),
+        reverse("reviews:value", args=args),
         {"period": "2026-02-01", "value": "x"},
         HTTP_HX_REQUEST="true",
     )
@@ -159,7 +159,7 @@ def test_value_and_import_views(client, organisation, entry):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("v.csv", b"period,value\n2026-02,72\n2026-03,oops\n")
-    bad = client.post(reverse("catalog:import", args=args), {"file": upload})
+    bad = client.post(reverse("reviews:import", args=args), {"file": upload})
     assert bad.status_code == 302
     assert Measurement.objects.count() == 1
     page = client.get(reverse("catalog:entry", args=args))
@@ -171,7 +171,7 @@ def test_value_and_import_views(client, organisation, entry):
     assert "Enter a value" not in client.get(reverse("catalog:entry", args=args)).content.decode()
     assert (
         client.post(
-            reverse("catalog:value", args=args), {"period": "2026-04-01", "value": "1"}
+            reverse("reviews:value", args=args), {"period": "2026-04-01", "value": "1"}
         ).status_code
         == 404
     )
@@ -243,7 +243,7 @@ def test_csv_import_refuses_ambiguous_columns(organisation, entry, data):
 def test_csv_upload_with_unknown_columns_answers_422_with_the_message(client, organisation, entry):
     fac, _reader = member(organisation, Role.FACILITATOR)
     client.force_login(fac)
-    url = reverse("catalog:import", args=[organisation.slug, "1.0", entry.kpi_uid])
+    url = reverse("reviews:import", args=[organisation.slug, "1.0", entry.kpi_uid])
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("v.csv", b"period,value,note\n2026-01,70,x\n", "text/csv")

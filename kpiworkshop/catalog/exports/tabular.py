@@ -597,12 +597,9 @@ RENDERERS = {
 
 
 def export_render(*, release: CatalogRelease, fmt: str, audience: str = "", entries=None) -> bytes:
-    """One export's bytes (also used by ``export_catalog``). An audience's PDF pack is built
-    the way publishing builds it (the same bytes as the stored one)."""
-    if fmt in ("dbt", "openmetadata"):  # issue 10: the data-stack formats, built on demand
-        from .datastack import datastack_render
-
-        return datastack_render(release=release, fmt=fmt)
+    """One stored format's bytes (``render.export_render`` adds the data-stack formats). An
+    audience's PDF pack is built the way publishing builds it (the same bytes as the stored
+    one)."""
     if entries is None:
         entries = list(CatalogEntry.objects.filter(release=release).order_by("position", "id"))
     with translation.override(release.language):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from kpiworkshop.catalog.services import review_reminders_send
+from kpiworkshop.reviews.services import review_reminders_send
 
 
 class Command(BaseCommand):
