@@ -3,7 +3,8 @@ predicates over how a reader belongs to the organisation (``catalog.permissions.
 member's role, or a workshop participant's) and, for the review workshop, role by stage."""
 
 from kpiworkshop.accounts.models import Role
-from kpiworkshop.catalog.permissions import Reader, can_read_catalogue
+from kpiworkshop.catalog import permissions as cp
+from kpiworkshop.catalog.permissions import Reader
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.models import Participant, Stage, Workshop
 
@@ -24,18 +25,18 @@ AUDIENCE_ROLES: dict[str, frozenset[str]] = {
 def can_give_feedback(reader: Reader | None, organisation_id: int, *, is_current: bool) -> bool:
     """Answer "Is this KPI helping you?": anyone of the organisation, on the current release
     (an older release's answers are history)."""
-    return can_read_catalogue(reader, organisation_id) and is_current
+    return cp.can_read_catalogue(reader, organisation_id) and is_current
 
 
 def can_moderate_feedback(reader: Reader | None, organisation_id: int) -> bool:
     """Hide a comment (with a reason): the organisation's facilitators."""
-    return can_read_catalogue(reader, organisation_id) and reader.role == Role.FACILITATOR
+    return cp.can_read_catalogue(reader, organisation_id) and reader.role == Role.FACILITATOR
 
 
 def can_see_feedback_comments(reader: Reader | None, organisation_id: int) -> bool:
     """Comments are for the people who run the catalogue, not for everyone: facilitators,
     leadership and managers see them; everyone sees the counts."""
-    return can_read_catalogue(reader, organisation_id) and reader.role in (
+    return cp.can_read_catalogue(reader, organisation_id) and reader.role in (
         Role.FACILITATOR,
         Role.LEADERSHIP,
         Role.MANAGER,
@@ -53,14 +54,14 @@ def accountable_roles(audiences: list[dict]) -> frozenset[str]:
 def can_record_values(reader: Reader | None, organisation_id: int, audiences: list[dict]) -> bool:
     """Enter or import measured values: a facilitator, or a member whose role stands for the
     KPI's accountable audience."""
-    if not can_read_catalogue(reader, organisation_id):
+    if not cp.can_read_catalogue(reader, organisation_id):
         return False
     return reader.role == Role.FACILITATOR or reader.role in accountable_roles(audiences)
 
 
 def can_manage_reviews(reader: Reader | None, organisation_id: int) -> bool:
     """See the review schedule, set review dates, start a review workshop: facilitators."""
-    return can_read_catalogue(reader, organisation_id) and reader.role == Role.FACILITATOR
+    return cp.can_read_catalogue(reader, organisation_id) and reader.role == Role.FACILITATOR
 
 
 #: The stages in which a review workshop's KPIs may be switched between keep, change and retire.

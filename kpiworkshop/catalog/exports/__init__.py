@@ -7,4 +7,4 @@ and ``render`` (any format by name, for ``export_catalog``). import-linter holds
 layers: render ← datastack ← tabular ← (pdfpack | packview), so there is no import circle.
 
 Nothing is imported here: ``python -m kpiworkshop.catalog.exports.pdfpack`` (the PDF layout
-process) loads only what it needs, and importing one family never loads another."""
+process) loads only what it needs: importing the package loads none of its modules."""
