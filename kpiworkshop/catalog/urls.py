@@ -15,4 +15,5 @@ urlpatterns = [
     path(C + "exports/<str:token>/", views.export_download, name="export"),
     path(C + "<str:version>/", views.release_detail, name="release"),
     path(C + "<str:version>/kpi/<str:kpi>/", views.entry_detail, name="entry"),
+    path(C + "<str:version>/datastack/<str:fmt>/", views.datastack_download, name="datastack"),
 ]
