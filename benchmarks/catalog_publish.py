@@ -10,7 +10,7 @@ built too), then times the publish task's body (``release_build``, what the work
 fresh process: the release, its entries, the changelog, and the exports (PDF pack, 4
 per-audience PDF packs, CSV, JSON, Markdown). Also times the request side (``release_publish``:
 the claim row and the outbox row) which must return at once. With 60 KPIs or more, part of
-the PDF chapters is laid out by a second process (catalog/pdfpack.py): its CPU time is printed
+the PDF chapters is laid out by a second process (catalog/exports/pdfpack.py): its CPU time is printed
 on its own row (the wall clock is the figure the budget is about).
 """
 
@@ -125,7 +125,7 @@ def main() -> None:
             f"| build in the worker (release, {out['entries']} entries, changelog, "
             f"{len(out['exports'])} exports), wall clock | {out['build_s']:.1f} |\n"
             f"| the same, CPU time of the worker process | {out['cpu_s']:.1f} |\n"
-            f"| CPU time of its PDF layout process (catalog/pdfpack.py) | "
+            f"| CPU time of its PDF layout process (catalog/exports/pdfpack.py) | "
             f"{out['child_cpu_s']:.1f} |\n"
         )
         for fmt, audience, size in out["exports"]:

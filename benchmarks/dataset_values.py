@@ -9,7 +9,7 @@ In a throwaway SQLite database and media directory: generates the synthetic "con
 release of --kpis entries whose KPIs each have a computable definition over it (five shapes:
 ratios of filtered counts, averages of an expression, 90th percentiles, distinct counts, sums;
 each broken down by two to four dimensions), then times the worker's task body
-(``catalog.services.measurements_compute``: one grouping-sets query per KPI over every period
+(``reviews.services.measurements_compute``: one grouping-sets query per KPI over every period
 and dimension, then the values written in bulk) for a new version, and a second run (nothing to
 change: idempotent). KPIs that share time column, grain and dimensions share a scan (here five
 groups); ``--one-per-query`` times the worst case, one query per KPI.
@@ -84,12 +84,13 @@ def main() -> None:
     import datetime
 
     from kpiworkshop.accounts.models import Organisation
-    from kpiworkshop.catalog import services
-    from kpiworkshop.catalog.models import CatalogEntry, CatalogRelease, Measurement
+    from kpiworkshop.catalog.models import CatalogEntry, CatalogRelease
     from kpiworkshop.datasets import ingest, synthetic
     from kpiworkshop.datasets.definition import Definition
     from kpiworkshop.datasets.models import Dataset, DatasetVersion, KpiDefinition
     from kpiworkshop.kpis.models import Proposal, ProposalState, Revision
+    from kpiworkshop.reviews import services
+    from kpiworkshop.reviews.models import Measurement
     from kpiworkshop.workshops.models import Participant, Stage, Workshop, new_guest_key
 
     if args.one_per_query:

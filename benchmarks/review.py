@@ -21,7 +21,8 @@ SEED = """
 import datetime, json
 from django.test import Client
 from kpiworkshop.accounts.models import Membership, Organisation, Role, User
-from kpiworkshop.catalog.models import CatalogEntry, CatalogRelease, EntryReview, Feedback, Measurement
+from kpiworkshop.catalog.models import CatalogEntry, CatalogRelease
+from kpiworkshop.reviews.models import EntryReview, Feedback, Measurement
 
 org = Organisation.objects.create(name="Bench", slug="bench")
 fac = User.objects.create_user("fac", password="x")

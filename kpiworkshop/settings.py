@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "kpiworkshop.mapping",
     "kpiworkshop.approval",
     "kpiworkshop.catalog",
+    "kpiworkshop.reviews",
     # Last: the project package itself, for commands that span the apps (seed_demo).
     "kpiworkshop.apps.ProjectConfig",
 ]
@@ -254,7 +255,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Catalogue review reminders (issue 10): idempotent, so running it often costs nothing.
     "catalog-review-reminders": {
-        "task": "kpiworkshop.catalog.tasks.review_reminders_send",
+        "task": "kpiworkshop.reviews.tasks.review_reminders_send",
         "schedule": env.float("KPIW_REVIEW_REMINDER_SECONDS", default=3600.0),
     },
 }
@@ -286,8 +287,8 @@ KPIW_OUTBOX_THREADS = env.bool("KPIW_OUTBOX_THREADS", default=True)
 # The sweep leaves rows younger than this to their own wake-up message.
 KPIW_OUTBOX_SWEEP_GRACE_SECONDS = env.int("KPIW_OUTBOX_SWEEP_GRACE_SECONDS", default=30)
 KPIW_OUTBOX_MAX_ATTEMPTS = env.int("KPIW_OUTBOX_MAX_ATTEMPTS", default=8)
-# Publishing (catalog/pdfpack.py): a release with at least KPIW_PDF_PARALLEL_FROM KPIs has half
-# of its PDF chapters laid out by a second process (1 process: everything in the worker's own).
+# Publishing (catalog/exports/pdfpack.py): a release with at least KPIW_PDF_PARALLEL_FROM KPIs has
+# half of its PDF chapters laid out by a second process (1 process: everything in the worker's own).
 KPIW_PDF_PROCESSES = env.int("KPIW_PDF_PROCESSES", default=min(2, os.cpu_count() or 1))
 KPIW_PDF_PARALLEL_FROM = env.int("KPIW_PDF_PARALLEL_FROM", default=60)
 # The publish build's soft time limit: this many seconds plus so many per KPI (the hard limit

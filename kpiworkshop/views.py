@@ -1,13 +1,13 @@
 """Pages that span the apps, above every layer (DESIGN.md §5): the home page shows a member's
-workshops (workshops) and, for a facilitator, the catalogue reviews coming due (catalog)."""
+workshops (workshops) and, for a facilitator, the catalogue reviews coming due (reviews)."""
 
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from kpiworkshop.accounts.selectors import memberships_for_user
-from kpiworkshop.catalog.selectors import review_banners_for
 from kpiworkshop.core.htmx import HtmxHttpRequest
+from kpiworkshop.reviews.selectors import review_banners_for
 from kpiworkshop.workshops.forms import JoinCodeForm
 from kpiworkshop.workshops.permissions import can_create_workshop
 from kpiworkshop.workshops.selectors import workshops_for_user

@@ -221,7 +221,7 @@ def export_file(request: HttpRequest, org: str, token: str):
     response={200: None},
 )
 def datastack_export(request: HttpRequest, org: str, version: str, fmt: str):
-    from .exports_datastack import datastack_response
+    from .exports.datastack import datastack_response
 
     organisation, _reader = _access(request, org)
     release = _release(organisation, version)

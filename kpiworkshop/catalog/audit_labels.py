@@ -1,17 +1,9 @@
-"""What each audit action on releases, reviews, feedback and measured values means, as
-the history shows it (registered with ``core.audit`` from this app's AppConfig.ready)."""
+"""What each audit action on releases means, as the history shows it (registered with
+``core.audit`` from this app's AppConfig.ready; the reviews' actions: ``reviews.audit_labels``)."""
 
 from django.utils.translation import gettext_lazy as _
 
 AUDIT_LABELS = {
     "catalog.publish": _("asked to publish the catalogue"),
     "catalog.released": _("published the catalogue"),
-    "catalog.feedback_hide": _("hid feedback on a KPI"),
-    "catalog.value": _("recorded a measured value"),
-    "catalog.values_import": _("imported measured values"),
-    "catalog.values_computed": _("computed measured values from a dataset"),
-    "catalog.review_settings": _("changed the review interval"),
-    "catalog.entry_review": _("set a KPI's next review date"),
-    "catalog.review_start": _("started a review workshop"),
-    "catalog.review_kind": _("chose keep, change or retire for a KPI"),
 }

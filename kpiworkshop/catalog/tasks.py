@@ -24,32 +24,3 @@ def export_files_sweep() -> int:
     from .services import export_files_sweep as sweep
 
     return sweep()
-
-
-# --- review cycles, feedback, measured values (issue 10) ---------------------------------------
-
-
-@shared_task
-def review_reminders_send() -> int:
-    """Celery beat entry point (``manage.py send_review_reminders`` without beat)."""
-    from .services import review_reminders_send as send
-
-    return send()
-
-
-@shared_task
-def review_reminder_deliver(reminder_id: int) -> bool:
-    """One reminder's e-mail, run from the outbox."""
-    from .services import review_reminder_deliver as deliver
-
-    return deliver(reminder_id=reminder_id)
-
-
-@shared_task(acks_late=True)
-def measurements_compute(version_id: int) -> int:
-    """The current catalogue's measured values from one dataset version (issue 19). Queued by
-    name through the outbox by the datasets app when a version becomes current (datasets sits
-    below catalog and cannot import it). Idempotent: see ``services.measurements_compute``."""
-    from .services import measurements_compute as compute
-
-    return compute(version_id=version_id)

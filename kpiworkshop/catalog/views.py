@@ -19,42 +19,30 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from kpiworkshop.accounts.models import Organisation, Role
+from kpiworkshop.accounts.models import Organisation
 from kpiworkshop.approval.models import NOTE_FIELDS, Decision
 from kpiworkshop.core.fragments import cached_fragment, cached_value, versioned_key
 from kpiworkshop.core.htmx import (
     HtmxHttpRequest,
-    error_text,
-    form_error_text,
-    form_errors_from,
     message_error,
 )
-from kpiworkshop.kpis.models import DEFINITION_FIELDS, MARKDOWN_FIELDS, Channel, Proposal, Revision
+from kpiworkshop.kpis.models import DEFINITION_FIELDS, MARKDOWN_FIELDS, Channel, Revision
 from kpiworkshop.kpis.models import Category as KpiCategory
 from kpiworkshop.kpis.permissions import fields_hidden, fields_hidden_of
 from kpiworkshop.kpis.selectors import display_value
 from kpiworkshop.mapping.models import Relation, Strength
 from kpiworkshop.workshops import permissions as wp
-from kpiworkshop.workshops.access import WorkshopAccess, guest_key_of, load_workshop
+from kpiworkshop.workshops.access import WorkshopAccess, load_workshop
 
 from . import permissions, selectors, services
-from .exports import note_labels
+from .access import CatalogueAccess, catalogue_load, catalogue_release
+from .exports.tabular import note_labels
 from .forms import PublishForm
 from .models import PublishState
+from .pages import catalogue_links, entry_panels_context, entry_related
 from .versioning import changelog_compute
 
 PROGRESS_POLL_SECONDS = 1
-
-
-def _proposal(access: WorkshopAccess, proposal_id: int) -> Proposal:
-    proposal = (
-        Proposal.objects.filter(workshop=access.workshop, pk=proposal_id)
-        .select_related("current_revision", "workshop")
-        .first()
-    )
-    if proposal is None:
-        raise Http404
-    return proposal
 
 
 # --- publishing (its panel on the approval board) -------------------------------------------
@@ -132,48 +120,6 @@ def workshop_catalogue(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if release is None:
         return redirect("catalog:current", org=slug)
     return redirect("catalog:release", org=slug, version=release.version)
-
-
-class CatalogueAccess:
-    def __init__(self, organisation: Organisation, reader):
-        self.organisation = organisation
-        self.reader = reader
-        self.internal = permissions.can_see_internal(reader)
-
-
-def _load_catalogue(request, org: str) -> CatalogueAccess:
-    """The organisation and the reader's standing: 404 for anyone outside it, so another
-    organisation cannot even learn that the catalogue exists."""
-    organisation, member_role = selectors.organisation_with_member_role(
-        slug=org[:60], user=request.user
-    )
-    if organisation is None:
-        raise Http404
-    reader = selectors.reader_for(
-        user=request.user,
-        guest_key=guest_key_of(request),
-        organisation_id=organisation.pk,
-        member_role=member_role,
-    )
-    if not permissions.can_read_catalogue(reader, organisation.pk):
-        raise Http404
-    return CatalogueAccess(organisation, reader)
-
-
-def _as_reader(request, access: CatalogueAccess, service, **kwargs):
-    """A reader's action on an entry of the catalogue: a refusal is a 404, as for the pages,
-    so nobody learns more of the catalogue than they may touch."""
-    try:
-        return service(reader=access.reader, user=request.user, **kwargs)
-    except PermissionDenied as exc:
-        raise Http404 from exc
-
-
-def _release(access: CatalogueAccess, version: str):
-    release = selectors.release_get(organisation_id=access.organisation.pk, version=version)
-    if release is None:
-        raise Http404
-    return release
 
 
 def _release_and_current(access: CatalogueAccess, version: str):
@@ -278,7 +224,7 @@ def _catalogue_page(request, access: CatalogueAccess, release, *, is_current: bo
         "is_current": is_current,
         "internal": access.internal,
         "language": get_language(),
-        "may_manage_reviews": permissions.can_manage_reviews(access.reader, access.organisation.pk),
+        "links": catalogue_links(access),
     }
     template = "catalog/catalogue.html"
     if (
@@ -296,21 +242,21 @@ def _catalogue_page(request, access: CatalogueAccess, release, *, is_current: bo
 
 @require_GET
 def catalogue_current(request: HtmxHttpRequest, org: str) -> HttpResponse:
-    access = _load_catalogue(request, org)
+    access = catalogue_load(request, org)
     release = selectors.release_current(organisation_id=access.organisation.pk, with_workshop=True)
     return _catalogue_page(request, access, release, is_current=True)
 
 
 @require_GET
 def release_detail(request: HtmxHttpRequest, org: str, version: str) -> HttpResponse:
-    access = _load_catalogue(request, org)
+    access = catalogue_load(request, org)
     release, current = _release_and_current(access, version)
     return _catalogue_page(request, access, release, is_current=release == current)
 
 
 @require_GET
 def release_list(request: HtmxHttpRequest, org: str) -> HttpResponse:
-    access = _load_catalogue(request, org)
+    access = catalogue_load(request, org)
     releases = selectors.releases_for(organisation_id=access.organisation.pk)
     return render(
         request,
@@ -321,16 +267,14 @@ def release_list(request: HtmxHttpRequest, org: str) -> HttpResponse:
 
 @require_GET
 def entry_detail(request: HtmxHttpRequest, org: str, version: str, kpi: str) -> HttpResponse:
-    access = _load_catalogue(request, org)
+    access = catalogue_load(request, org)
     release, current = _release_and_current(access, version)
     try:
         kpi_uid = str(uuid.UUID(kpi))
     except ValueError as exc:
         raise Http404 from exc
     entry, history = selectors.entry_with_history(
-        release=release,
-        kpi_uid=kpi_uid,
-        with_review=permissions.can_manage_reviews(access.reader, access.organisation.pk),
+        release=release, kpi_uid=kpi_uid, related=entry_related()
     )
     if entry is None:
         raise Http404
@@ -345,7 +289,7 @@ def entry_detail(request: HtmxHttpRequest, org: str, version: str, kpi: str) -> 
             "history": history,
             "category_label": dict(KpiCategory.choices).get(entry.category, entry.category),
         }
-        | review_entry_context(request, access, release, entry, current=current),
+        | entry_panels_context(request, access, release, entry, current),
     )
 
 
@@ -392,7 +336,7 @@ def _entry_markup(access: CatalogueAccess, release, entry) -> dict[str, SafeStri
 
 @require_GET
 def release_diff(request: HtmxHttpRequest, org: str) -> HttpResponse:
-    access = _load_catalogue(request, org)
+    access = catalogue_load(request, org)
     releases = selectors.releases_for(organisation_id=access.organisation.pk)
     a = request.GET.get("a", "")[:24]
     b = request.GET.get("b", "")[:24]
@@ -511,7 +455,7 @@ def _computable_shown(value) -> str:
 @require_GET
 def export_download(request: HtmxHttpRequest, org: str, token: str) -> HttpResponse:
     """Served through this view on every download, never from a public URL."""
-    access = _load_catalogue(request, org)
+    access = catalogue_load(request, org)
     export = selectors.export_get(token=token)
     if export is None or export.release.organisation_id != access.organisation.pk:
         raise Http404
@@ -522,385 +466,12 @@ def export_download(request: HtmxHttpRequest, org: str, token: str) -> HttpRespo
     return FileResponse(handle, as_attachment=True, filename=export.filename)
 
 
-# --- review cycles, feedback, measured values (issue 10) ---------------------------------------
-
-from kpiworkshop.voting import permissions as voting_permissions  # noqa: E402
-
-from .charts import chart_build  # noqa: E402
-from .forms import (  # noqa: E402
-    EntryReviewForm,
-    FeedbackForm,
-    HideForm,
-    ReviewKindForm,
-    ReviewSettingsForm,
-    ValueForm,
-    ValuesImportForm,
-)
-from .models import Answer, Feedback  # noqa: E402
-from .periods import period_label  # noqa: E402
-
-_NOT_READ = object()
-
-
-def _person_of(request) -> str:
-    """Who answers feedback: the account, else the guest device."""
-    if request.user.is_authenticated:
-        return f"u:{request.user.pk}"
-    key = guest_key_of(request)
-    return f"g:{key}" if key else ""
-
-
-def _entry_of(access: CatalogueAccess, version: str, kpi: str):
-    release = _release(access, version)
-    try:
-        kpi_uid = str(uuid.UUID(kpi))
-    except ValueError as exc:
-        raise Http404 from exc
-    entry = selectors.entry_get(release=release, kpi_uid=kpi_uid)
-    if entry is None:
-        raise Http404
-    return release, entry
-
-
-def review_entry_context(
-    request, access: CatalogueAccess, release, entry, current=_NOT_READ, **forms
-) -> dict:
-    """What the KPI page shows of issue 10: the feedback question and its counts, the chart
-    of measured values with its table, the forms for the people allowed. Fixed query count.
-    ``current``: the organisation's current release when the caller already read it."""
-    org_id = access.organisation.pk
-    if current is _NOT_READ:
-        current = selectors.release_current(organisation_id=org_id)
-    is_current = current is not None and current.pk == release.pk
-    person = _person_of(request)
-    summary, mine = selectors.feedback_summary_and_own(entry=entry, person=person)
-    see_comments = permissions.can_see_feedback_comments(access.reader, org_id)
-    values = selectors.measurements_for(organisation_id=org_id, kpi_uid=entry.kpi_uid)
-    overall = [m for m in values if not m.breakdown]
-    chart = chart_build(definition=entry.definition or {}, measurements=overall)
-    kind = services.entry_period_kind(entry)
-    may_record = permissions.can_record_values(access.reader, org_id, entry.audiences)
-    may_manage = permissions.can_manage_reviews(access.reader, org_id)
-    own_review = None
-    if may_manage:
-        own_review = getattr(getattr(entry, "review", None), "next_review", None)
-    return {
-        "fb_is_current": is_current,
-        "fb_can_answer": permissions.can_give_feedback(access.reader, org_id, is_current=is_current)
-        and bool(person),
-        "fb_form": forms.get("fb_form")
-        or FeedbackForm(initial={"answer": mine.answer, "comment": mine.comment} if mine else None),
-        "fb_mine": mine,
-        "fb_summary": summary,
-        "fb_role_labels": dict(Role.choices),
-        "fb_answer_labels": dict(Answer.choices),
-        "fb_comments": selectors.feedback_comments(entry=entry) if see_comments else [],
-        "fb_can_hide": permissions.can_moderate_feedback(access.reader, org_id),
-        "chart": chart,
-        "values": _value_rows(values, chart, kind),
-        "values_have_breakdowns": any(m.breakdown for m in values),
-        "value_form": forms.get("value_form") or (ValueForm(kind=kind) if may_record else None),
-        "import_form": forms.get("import_form") or (ValuesImportForm() if may_record else None),
-        "import_errors": forms.get("import_errors") or [],
-        "may_record": may_record,
-        "may_manage_reviews": may_manage,
-        "review_form": EntryReviewForm(initial={"next_review": own_review}) if may_manage else None,
-    }
-
-
-def _value_rows(values, chart, kind: str) -> list[tuple]:
-    """(measurement, its period as the reader says it, better than the baseline: True / False /
-    None) for the table."""
-    good = {p.period: p.good for p in chart.points}
-    return [
-        (m, period_label(m.period, kind), None if m.breakdown else good.get(m.period))
-        for m in values
-    ]
-
-
-def _render_entry(request, access, release, entry, fragment: str = "", status=200, **forms):
-    """The KPI page (or one of its issue-10 fragments for htmx) with these forms bound."""
-    context = {
-        "organisation": access.organisation,
-        "release": release,
-        "entry": entry,
-    } | review_entry_context(request, access, release, entry, **forms)
-    if request.htmx and fragment:
-        return render(request, f"catalog/_review_entry.html#{fragment}", context, status=status)
-    return redirect(
-        reverse("catalog:entry", args=[access.organisation.slug, release.version, entry.kpi_uid])
-    )
-
-
-@require_POST
-def entry_feedback(request: HtmxHttpRequest, org: str, version: str, kpi: str) -> HttpResponse:
-    access = _load_catalogue(request, org)
-    release, entry = _entry_of(access, version, kpi)
-    form = FeedbackForm(request.POST)
-    if form.is_valid():
-        try:
-            services.feedback_answer(
-                reader=access.reader,
-                person=_person_of(request),
-                entry=entry,
-                answer=form.cleaned_data["answer"],
-                comment=form.cleaned_data["comment"],
-            )
-        except PermissionDenied as exc:
-            form.add_error(None, error_text(exc) if str(exc) else _("You cannot answer here."))
-        except ValidationError as exc:
-            form_errors_from(form, exc)
-    if form.errors:
-        if not request.htmx:
-            messages.error(request, form_error_text(form))
-        return _render_entry(request, access, release, entry, "feedback", 422, fb_form=form)
-    if not request.htmx:
-        messages.success(request, _("Thank you: your answer is saved."))
-    response = _render_entry(request, access, release, entry, "feedback", fb_saved=True)
-    return response
-
-
-@require_POST
-def feedback_hide(request: HtmxHttpRequest, org: str, feedback_id: int) -> HttpResponse:
-    access = _load_catalogue(request, org)
-    feedback = (
-        Feedback.objects.filter(
-            pk=feedback_id, entry__release__organisation_id=access.organisation.pk
-        )
-        .select_related("entry__release")
-        .first()
-    )
-    if feedback is None:
-        raise Http404
-    form = HideForm(request.POST)
-    entry = feedback.entry
-    if form.is_valid():
-        try:
-            _as_reader(
-                request,
-                access,
-                services.feedback_hide,
-                feedback=feedback,
-                reason=form.cleaned_data["reason"],
-            )
-            messages.success(request, _("The comment is hidden."))
-        except ValidationError as exc:
-            message_error(request, exc)
-    else:
-        messages.error(request, _("Say why the comment is hidden."))
-    return redirect(
-        reverse("catalog:entry", args=[org, entry.release.version, entry.kpi_uid]) + "#feedback"
-    )
-
-
-@require_POST
-def entry_value(request: HtmxHttpRequest, org: str, version: str, kpi: str) -> HttpResponse:
-    access = _load_catalogue(request, org)
-    release, entry = _entry_of(access, version, kpi)
-    form = ValueForm(request.POST, kind=services.entry_period_kind(entry))
-    if form.is_valid():
-        try:
-            _as_reader(
-                request,
-                access,
-                services.measurement_record,
-                entry=entry,
-                period=form.cleaned_data["period"],
-                value=form.cleaned_data["value"],
-                breakdown=form.cleaned_data["breakdown"],
-            )
-        except ValidationError as exc:
-            form_errors_from(form, exc)
-    if form.errors:
-        if not request.htmx:
-            messages.error(request, form_error_text(form))
-        return _render_entry(request, access, release, entry, "values", 422, value_form=form)
-    if not request.htmx:
-        messages.success(request, _("The value is saved."))
-    return _render_entry(request, access, release, entry, "values")
-
-
-@require_POST
-def entry_values_import(request: HtmxHttpRequest, org: str, version: str, kpi: str):
-    access = _load_catalogue(request, org)
-    release, entry = _entry_of(access, version, kpi)
-    form = ValuesImportForm(request.POST, request.FILES)
-    errors: list[str] = []
-    if form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            n = _as_reader(
-                request,
-                access,
-                services.measurements_import_csv,
-                entry=entry,
-                data=upload.read(services.MAX_CSV_BYTES + 1),
-            )
-        except ValidationError as exc:
-            errors = list(exc.messages)
-        else:
-            messages.success(request, _("%(n)d values imported.") % {"n": n})
-    else:
-        errors = [e for errs in form.errors.values() for e in errs]
-    if errors:
-        if not request.htmx:
-            messages.error(request, " ".join([_("Nothing was imported."), *errors[:20]]))
-        return _render_entry(request, access, release, entry, "values", 422, import_errors=errors)
-    return _render_entry(request, access, release, entry, "values")
-
-
-@require_POST
-def entry_review_date(request: HtmxHttpRequest, org: str, version: str, kpi: str):
-    access = _load_catalogue(request, org)
-    release, entry = _entry_of(access, version, kpi)
-    form = EntryReviewForm(request.POST)
-    if form.is_valid():
-        try:
-            _as_reader(
-                request,
-                access,
-                services.entry_review_set,
-                entry=entry,
-                next_review=form.cleaned_data["next_review"],
-            )
-            messages.success(request, _("The review date is saved."))
-        except ValidationError as exc:
-            message_error(request, exc)
-    else:
-        messages.error(request, _("Enter a valid date."))
-    return redirect(reverse("catalog:entry", args=[org, release.version, entry.kpi_uid]))
-
-
-@require_GET
-def reviews(request: HtmxHttpRequest, org: str) -> HttpResponse:
-    """What is due and overdue, the flagged KPIs, and the button to start the review."""
-    access = _load_catalogue(request, org)
-    if not permissions.can_manage_reviews(access.reader, access.organisation.pk):
-        raise Http404
-    release = selectors.release_current(organisation_id=access.organisation.pk)
-    today = timezone.localdate()
-    rows = selectors.reviews_for(organisation_id=access.organisation.pk)
-    settings_row = selectors.review_settings_for(organisation_id=access.organisation.pk)
-    return render(
-        request,
-        "catalog/review_schedule.html",
-        {
-            "organisation": access.organisation,
-            "release": release,
-            "rows": [(r, r.days(today), -r.days(today)) for r in rows],
-            "flagged": selectors.flagged_entries(release=release) if release else [],
-            "review_workshop": selectors.review_workshop_for(release=release),
-            "settings_row": settings_row,
-            "settings_form": ReviewSettingsForm(
-                initial={
-                    "interval_months": settings_row.interval_months,
-                    "remind_days_before": settings_row.remind_days_before,
-                }
-            ),
-        },
-    )
-
-
-@require_POST
-def review_start(request: HtmxHttpRequest, org: str) -> HttpResponse:
-    access = _load_catalogue(request, org)
-    if not permissions.can_manage_reviews(access.reader, access.organisation.pk):
-        raise Http404
-    try:
-        workshop = services.review_workshop_start(
-            reader=access.reader, user=request.user, organisation_id=access.organisation.pk
-        )
-    except (PermissionDenied, ValidationError) as exc:
-        message_error(request, exc)
-        return redirect(reverse("catalog:reviews", args=[org]))
-    return redirect(reverse("catalog:review_board", args=[workshop.pk]))
-
-
-@require_GET
-def review_board(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """The review workshop's KPIs with their feedback, latest value and open concerns."""
-    access = load_workshop(request, pk)
-    if not wp.can_view(access.participant, access.workshop):
-        raise Http404
-    rows = selectors.review_rows(workshop=access.workshop)
-    return render(
-        request,
-        "catalog/review_board.html",
-        {
-            "workshop": access.workshop,
-            "rows": rows,
-            "participant": access.participant,
-            "kind_labels": {"keep": _("Keep"), "change": _("Change"), "retire": _("Retire")},
-            "can_ballot": voting_permissions.can_manage_ballots(
-                access.participant, access.workshop
-            ),
-            "can_edit": access.participant is not None
-            and access.participant.is_facilitator
-            and access.workshop.stage in ("propose", "refine"),
-        },
-    )
-
-
-@require_POST
-def review_kind(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpResponse:
-    access = load_workshop(request, pk)
-    proposal = _proposal(access, proposal_id)
-    form = ReviewKindForm(request.POST)
-    if form.is_valid():
-        try:
-            services.review_proposal_set_kind(
-                actor=access.participant,
-                proposal=proposal,
-                kind=form.cleaned_data["kind"],
-                reason=form.cleaned_data["reason"],
-            )
-            messages.success(request, _("Saved."))
-        except (PermissionDenied, ValidationError) as exc:
-            message_error(request, exc)
-    else:
-        messages.error(request, _("Choose keep, change or retire."))
-    return redirect(reverse("catalog:review_board", args=[pk]) + f"#review-{proposal.pk}")
-
-
 @require_GET
 def datastack_download(request: HtmxHttpRequest, org: str, version: str, fmt: str):
     """The release as dbt Semantic Layer YAML or OpenMetadata metrics, built on demand for
     anyone who may read the catalogue."""
-    from .exports_datastack import datastack_response
+    from .exports.datastack import datastack_response
 
-    access = _load_catalogue(request, org)
-    release = _release(access, version)
+    access = catalogue_load(request, org)
+    release = catalogue_release(access, version)
     return datastack_response(release=release, fmt=fmt)
-
-
-@require_POST
-def review_settings(request: HtmxHttpRequest, org: str) -> HttpResponse:
-    access = _load_catalogue(request, org)
-    if not permissions.can_manage_reviews(access.reader, access.organisation.pk):
-        raise Http404
-    form = ReviewSettingsForm(request.POST)
-    if form.is_valid():
-        try:
-            services.review_settings_save(
-                reader=access.reader,
-                user=request.user,
-                organisation_id=access.organisation.pk,
-                **form.cleaned_data,
-            )
-            messages.success(request, _("Saved."))
-        except ValidationError as exc:
-            message_error(request, exc)
-    else:
-        messages.error(request, form_error_text(form))
-    return redirect(reverse("catalog:reviews", args=[org]))
-
-
-@require_POST
-def review_ballot(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    access = load_workshop(request, pk)
-    try:
-        ballot = services.review_ballot_create(actor=access.participant, workshop=access.workshop)
-    except (PermissionDenied, ValidationError) as exc:
-        message_error(request, exc)
-        return redirect(reverse("catalog:review_board", args=[pk]))
-    return redirect(reverse("voting:detail", args=[pk, ballot.pk]))

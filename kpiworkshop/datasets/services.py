@@ -32,9 +32,9 @@ from .models import (
 from .permissions import can_manage_datasets, can_name_stewards, can_review_feasibility
 from .selectors import data_role
 
-#: The catalogue's task that computes measured values from a new dataset version (by name:
-#: catalog is above datasets, so this app never imports it).
-MEASUREMENTS_TASK = "kpiworkshop.catalog.tasks.measurements_compute"
+#: The reviews' task that computes measured values from a new dataset version (by name:
+#: reviews is above datasets, so this app never imports it).
+MEASUREMENTS_TASK = "kpiworkshop.reviews.tasks.measurements_compute"
 
 
 def _check_manager(actor: Any, organisation_id: int) -> None:
@@ -200,7 +200,7 @@ def dataset_version_convert(*, version_id: int) -> DatasetVersion:
                     locked.current_version = version
                     locked.save(update_fields=["current_version", "updated_at"])
                     # The published catalogue's measured values follow the new version. The
-                    # catalogue app sits above this one: its task is known here by name only.
+                    # reviews app sits above this one: its task is known here by name only.
                     outbox_add(
                         task=MEASUREMENTS_TASK,
                         key=f"dataset-values:{version.pk}",

@@ -1,8 +1,8 @@
 """Request helpers shared by every app's views: loading a workshop with the viewer's standing in
 it, the guest cookie, the join client used for throttling, and absolute public URLs.
 
-Views of kpis, voting, mapping, approval and catalog import from here, never from another app's
-views.
+Views of kpis, voting, mapping, approval, catalog and reviews import from here, never from
+another app's views (the reviews' views load a catalogue through ``catalog.access``).
 """
 
 from django.conf import settings

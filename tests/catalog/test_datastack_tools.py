@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kpiworkshop.catalog.exports_datastack import metric_name, render_dbt, render_openmetadata
+from kpiworkshop.catalog.exports.datastack import metric_name, render_dbt, render_openmetadata
 from kpiworkshop.datasets import preview
 from kpiworkshop.datasets.definition import Definition
 

@@ -20,7 +20,7 @@ def test_seed_demo_publishes_1_0_and_a_review_with_a_change_and_a_retirement(db)
 def test_the_demo_releases_export_their_computable_kpis_as_dbt_metrics(db):
     import yaml
 
-    from kpiworkshop.catalog.exports_datastack import metric_name, render_dbt
+    from kpiworkshop.catalog.exports.datastack import metric_name, render_dbt
 
     seed()
     release = CatalogRelease.objects.get(major=2)

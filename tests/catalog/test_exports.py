@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.approval import services as approval_services
 from kpiworkshop.approval.models import Decision
-from kpiworkshop.catalog import exports
+from kpiworkshop.catalog.exports import tabular as exports
 from kpiworkshop.catalog.models import CatalogEntry, CatalogRelease, Export
 from kpiworkshop.kpis.models import Proposal, ProposalKind
 from kpiworkshop.mapping.models import AudienceLink, GoalLink
@@ -201,7 +201,7 @@ def test_second_release_changes_and_retires_with_stable_identity(
     assert published.entries.count() == 2
 
 
-# --- the PDF packs, put together from pieces (catalog/pdfpack.py) ---------------------------
+# --- the PDF packs, put together from pieces (catalog/exports/pdfpack.py) -----------------------
 
 
 def _pdf(data: bytes) -> PdfReader:
@@ -282,7 +282,7 @@ def _page_texts(data: bytes) -> list[str]:
 
 
 def test_many_chapters_are_laid_out_by_a_second_process(published, settings, monkeypatch):
-    from kpiworkshop.catalog import pdfpack
+    from kpiworkshop.catalog.exports import pdfpack
 
     settings.KPIW_PDF_PROCESSES = 1
     alone = exports.export_render(release=published, fmt="pdf")
@@ -305,14 +305,14 @@ def test_many_chapters_are_laid_out_by_a_second_process(published, settings, mon
 def test_a_failing_layout_process_leaves_the_work_to_this_one(
     published, settings, monkeypatch, caplog
 ):
-    from kpiworkshop.catalog import pdfpack
+    from kpiworkshop.catalog.exports import pdfpack
 
     settings.KPIW_PDF_PROCESSES = 1
     alone = exports.export_render(release=published, fmt="pdf")
     monkeypatch.setattr(pdfpack, "CHILD_MODULE", "kpiworkshop.catalog.no_such_module")
     settings.KPIW_PDF_PROCESSES = 2
     settings.KPIW_PDF_PARALLEL_FROM = 2
-    with caplog.at_level("WARNING", logger="kpiworkshop.catalog.pdfpack"):
+    with caplog.at_level("WARNING", logger="kpiworkshop.catalog.exports.pdfpack"):
         fallback = exports.export_render(release=published, fmt="pdf")
     assert "PDF layout process failed" in caplog.text
     assert _page_texts(fallback) == _page_texts(alone)
@@ -343,7 +343,7 @@ def test_a_killed_worker_takes_its_layout_process_with_it(tmp_path):
 
 PARENT_SCRIPT = """
 import time
-from kpiworkshop.catalog import pdfpack
+from kpiworkshop.catalog.exports import pdfpack
 html = "<h2>x</h2><p>" + "A long sentence about a KPI. " * 40 + "</p>"
 child = pdfpack.ChildPiece("<html><body>" + html * 3000 + "</body></html>")
 print(child.proc.pid, flush=True)

@@ -9,8 +9,7 @@ import pytest
 import sqlglot
 import yaml
 
-from kpiworkshop.catalog.exports import export_render
-from kpiworkshop.catalog.exports_datastack import (
+from kpiworkshop.catalog.exports.datastack import (
     OM_GRANULARITIES,
     OM_LABEL_TYPES,
     OM_LANGUAGES,
@@ -19,6 +18,7 @@ from kpiworkshop.catalog.exports_datastack import (
     OM_UNITS,
     metric_name,
 )
+from kpiworkshop.catalog.exports.render import export_render
 from kpiworkshop.catalog.models import CatalogEntry
 
 from .datastack_helpers import computable_release, contacts

@@ -11,7 +11,8 @@ from django.utils import translation
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject
 
-from kpiworkshop.catalog import exports, packview
+from kpiworkshop.catalog.exports import packview
+from kpiworkshop.catalog.exports import tabular as exports
 from kpiworkshop.catalog.models import CatalogEntry, CatalogRelease, Export
 from kpiworkshop.mapping.models import AudienceLink
 from tests.factories import AudienceFactory
@@ -201,7 +202,7 @@ def test_the_target_scale_is_drawn_with_numbers_in_the_pack_language():
 
 
 def test_page_numbers_of_two_digits_read_left_to_right():
-    from kpiworkshop.catalog import pdfpack
+    from kpiworkshop.catalog.exports import pdfpack
 
     pages = "".join(f'<h2 style="break-before: page">Page {n}</h2>' for n in range(12))
     piece = pdfpack.piece_render(f"<html lang='en'><body>{pages}</body></html>")

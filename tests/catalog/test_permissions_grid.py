@@ -6,17 +6,17 @@ organisation's workshop and anonymous (the approve stage's predicates:
 tests/approval/test_permissions_grid.py). Letters: F facilitator, L leadership, M manager,
 S supervisor, A agent, C customer, K stakeholder; "-" nobody.
 
-Catalogue predicates (reading, feedback, values, reviews) take a ``Reader``: how someone belongs
-to the organisation whose published catalogue it is, so they have no stage; the grid is every
+Catalogue predicates (reading, seeing internal fields) take a ``Reader``: how someone belongs to
+the organisation whose published catalogue it is, so they have no stage; the grid is every
 role × own organisation / another organisation / anonymous (guests read through the role of
-the workshop they joined, e.g. a customer)."""
+the workshop they joined, e.g. a customer). The reviews' predicates (feedback, values, reviews):
+tests/reviews/test_permissions_grid.py."""
 
 import pytest
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.catalog import permissions
 from kpiworkshop.catalog.permissions import Reader
-from kpiworkshop.mapping.models import DEFAULT_AUDIENCES
 from kpiworkshop.workshops.models import Participant, Stage, Workshop
 from tests.approval.test_permissions_grid import (
     ACTOR_PK,
@@ -44,7 +44,6 @@ def test_the_spec_covers_every_predicate_stage_role_and_state():
     assert public == set(WORKSHOP_GRID) | set(READER_SPEC)
     assert [s.value for s in Stage] == STAGES
     assert all(len(row) == len(STAGES) for row in WORKSHOP_GRID.values())
-    assert set(AUDIENCE_SPEC) == set(DEFAULT_AUDIENCES)
 
 
 @pytest.mark.parametrize("name", list(WORKSHOP_GRID))
@@ -83,23 +82,7 @@ MEMBERSHIPS = [OWN, OTHER, NOBODY]
 #: reader and anonymous never may).
 READER_SPEC = {
     "can_read_catalogue": ALL,
-    "can_give_feedback": ALL,  # on the current release only
-    "can_moderate_feedback": "F",
-    "can_see_feedback_comments": "FLM",
-    "can_record_values": "F",  # plus the roles standing for the KPI's accountable audience
-    "can_manage_reviews": "F",
     "can_see_internal": "FLMSAK",  # asks about the reader only: see its own test
-}
-#: default audience -> the roles that stand for it when it is accountable for a KPI.
-AUDIENCE_SPEC = {
-    "agents": "A",
-    "team_leaders": "S",
-    "cc_managers": "M",
-    "cx_leadership": "L",
-    "planning": "MK",
-    "digital": "MK",
-    "outsourced": "SM",
-    "customers": "",
 }
 
 
@@ -113,54 +96,11 @@ def _reader_may(name: str, role: str, membership: str) -> bool:
     return membership == OWN and role in {LETTERS[ch] for ch in READER_SPEC[name]}
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        n
-        for n in READER_SPEC
-        if n not in ("can_give_feedback", "can_record_values", "can_see_internal")
-    ],
-)
 @pytest.mark.parametrize("membership", MEMBERSHIPS)
 @pytest.mark.parametrize("role", Role.values, ids=str)
-def test_reader_predicate_grid(role, membership, name):
-    want = _reader_may(name, role, membership)
-    assert getattr(permissions, name)(make_reader(role, membership), ORG) is want
-
-
-@pytest.mark.parametrize("is_current", [True, False])
-@pytest.mark.parametrize("membership", MEMBERSHIPS)
-@pytest.mark.parametrize("role", Role.values, ids=str)
-def test_feedback_grid(role, membership, is_current):
-    want = _reader_may("can_give_feedback", role, membership) and is_current
-    reader = make_reader(role, membership)
-    assert permissions.can_give_feedback(reader, ORG, is_current=is_current) is want
-
-
-@pytest.mark.parametrize("membership", MEMBERSHIPS)
-@pytest.mark.parametrize("role", Role.values, ids=str)
-def test_record_values_grid(role, membership):
-    reader = make_reader(role, membership)
-    for audience, standing_for in AUDIENCE_SPEC.items():
-        for kind in ("accountable", "sees", "acts"):
-            letters = READER_SPEC["can_record_values"]
-            if kind == "accountable":
-                letters += standing_for
-            want = membership == OWN and role in {LETTERS[ch] for ch in letters}
-            audiences = [{"slug": audience, "name": audience, "kind": kind}]
-            assert permissions.can_record_values(reader, ORG, audiences) is want, (audience, kind)
-
-
-@pytest.mark.parametrize("role", Role.values, ids=str)
-def test_record_values_with_no_audience_or_several(role):
-    reader = make_reader(role, OWN)
-    assert permissions.can_record_values(reader, ORG, []) is (role == Role.FACILITATOR)
-    both = [
-        {"slug": "agents", "name": "Agents", "kind": "accountable"},
-        {"slug": "cx_leadership", "name": "CX", "kind": "accountable"},
-    ]
-    want = role in (Role.FACILITATOR, Role.AGENT, Role.LEADERSHIP)
-    assert permissions.can_record_values(reader, ORG, both) is want
+def test_read_catalogue_grid(role, membership):
+    want = _reader_may("can_read_catalogue", role, membership)
+    assert permissions.can_read_catalogue(make_reader(role, membership), ORG) is want
 
 
 @pytest.mark.parametrize("membership", MEMBERSHIPS)

@@ -18,6 +18,7 @@ from kpiworkshop.kpis import services as kpi_services
 from kpiworkshop.kpis.models import Proposal, ProposalKind, ProposalState
 from kpiworkshop.mapping.models import Audience
 from kpiworkshop.mapping.services import defaults_ensure
+from kpiworkshop.reviews import services as review_services
 from kpiworkshop.workshops.models import Participant, Stage
 from tests.factories import ParticipantFactory
 
@@ -39,12 +40,14 @@ def publish_review_in(organisation, language, capture=None):
         goals=[{"slug": "loyalty", "name": "Increase loyalty", "kind": "primary"}],
     )
     fac, reader = member(organisation, Role.FACILITATOR)
-    workshop = services.review_workshop_start(
+    workshop = review_services.review_workshop_start(
         reader=reader, user=fac, organisation_id=organisation.pk
     )
     facilitator = Participant.objects.get(workshop=workshop, user=fac)
     nps = Proposal.objects.get(workshop=workshop, current_revision__name="NPS")
-    services.review_proposal_set_kind(actor=facilitator, proposal=nps, kind=ProposalKind.CHANGE)
+    review_services.review_proposal_set_kind(
+        actor=facilitator, proposal=nps, kind=ProposalKind.CHANGE
+    )
     kpi_services.proposal_revise(
         actor=facilitator, proposal=nps, definition={"target": "50"}, change_note="Higher"
     )

@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from kpiworkshop.accounts.models import Role
-from kpiworkshop.catalog.exports import export_render
-from kpiworkshop.catalog.exports_datastack import DBT_REQUIRED, DBT_TYPES, OM_REQUIRED, metric_name
+from kpiworkshop.catalog.exports.datastack import DBT_REQUIRED, DBT_TYPES, OM_REQUIRED, metric_name
+from kpiworkshop.catalog.exports.render import export_render
 from kpiworkshop.catalog.models import CatalogEntry
 from tests.factories import OrganisationFactory
 

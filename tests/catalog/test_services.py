@@ -198,7 +198,7 @@ def _queued_job(workshop, facilitator, proposals, approver) -> PublishJob:
 def test_crash_half_way_leaves_nothing_and_retry_gives_one_release(
     approve_workshop, facilitator, shortlist, approvers, monkeypatch
 ):
-    from kpiworkshop.catalog import exports
+    from kpiworkshop.catalog.exports import tabular as exports
 
     job = _queued_job(approve_workshop, facilitator, shortlist[:2], approvers[0])
     real = exports._pdf_packs
@@ -274,7 +274,7 @@ def test_the_build_gets_a_time_limit_that_fits_the_release(
 def test_a_failed_attempt_leaves_no_files_and_is_retried_until_the_last_attempt(
     approve_workshop, facilitator, shortlist, approvers, monkeypatch, settings
 ):
-    from kpiworkshop.catalog import exports
+    from kpiworkshop.catalog.exports import tabular as exports
 
     settings.KPIW_PUBLISH_ATTEMPTS = 2
     job = _queued_job(approve_workshop, facilitator, shortlist[:2], approvers[0])

@@ -328,7 +328,7 @@ def test_the_publish_page_tells_the_truth_while_the_queue_retries(
 
     from django.utils import timezone
 
-    from kpiworkshop.catalog import exports
+    from kpiworkshop.catalog.exports import tabular as exports
     from kpiworkshop.catalog.models import PublishJob, PublishState
     from kpiworkshop.core.models import OutboxItem
 
@@ -388,7 +388,7 @@ def test_publish_returns_at_once_and_the_page_shows_progress_without_a_broker(
     import threading
     import time
 
-    from kpiworkshop.catalog import exports
+    from kpiworkshop.catalog.exports import tabular as exports
     from kpiworkshop.catalog.models import PublishJob, PublishState
 
     settings.KPIW_OUTBOX_THREADS = True

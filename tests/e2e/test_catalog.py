@@ -131,7 +131,7 @@ def test_publishing_shows_a_progress_bar_in_the_default_set_up(
     import time
 
     from kpiworkshop.approval.models import Decision
-    from kpiworkshop.catalog import exports
+    from kpiworkshop.catalog.exports import tabular as exports
 
     assert settings.CELERY_TASK_ALWAYS_EAGER and settings.KPIW_OUTBOX_THREADS
     workshop = WorkshopFactory(organisation=organisation, stage=Stage.APPROVE)

@@ -12,7 +12,7 @@ from django.utils import translation
 from playwright.sync_api import expect
 
 from kpiworkshop.accounts.models import Role
-from kpiworkshop.catalog.models import Feedback, Measurement
+from kpiworkshop.reviews.models import Feedback, Measurement
 from tests.catalog.review_helpers import make_release
 from tests.factories import MembershipFactory
 

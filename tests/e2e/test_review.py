@@ -7,7 +7,7 @@ import datetime
 from playwright.sync_api import expect
 
 from kpiworkshop.accounts.models import Role
-from kpiworkshop.catalog.models import EntryReview, Feedback, Measurement
+from kpiworkshop.reviews.models import EntryReview, Feedback, Measurement
 from tests.catalog.review_helpers import make_release
 from tests.factories import MembershipFactory
 

@@ -7,7 +7,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from kpiworkshop.accounts.models import Organisation
-from kpiworkshop.catalog import exports, selectors
+from kpiworkshop.catalog import selectors
+from kpiworkshop.catalog.exports import tabular
+from kpiworkshop.catalog.exports.render import export_render
 from kpiworkshop.catalog.models import ExportFormat
 
 
@@ -41,9 +43,9 @@ class Command(BaseCommand):
             raise CommandError("--audience is for the PDF pack, not the data-stack formats.")
         if audience:
             entries = selectors.entries_for(release=release)
-            if audience not in dict(exports.release_audiences(entries)):
+            if audience not in dict(tabular.release_audiences(entries)):
                 raise CommandError(f"No audience {audience!r} in release {release.version}.")
-        data = exports.export_render(release=release, fmt=options["format"], audience=audience)
+        data = export_render(release=release, fmt=options["format"], audience=audience)
         if options["output"] == "-":
             self.stdout.buffer.write(data) if hasattr(self.stdout, "buffer") else self.stdout.write(
                 data.decode("utf-8", "replace")
