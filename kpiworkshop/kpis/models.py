@@ -231,6 +231,10 @@ class LibraryKPI(models.Model):
     def measures(self) -> str:
         return self.texts().get("measures", "")
 
+    @property
+    def key_question(self) -> str:
+        return self.texts().get("key_question", "")
+
 
 class ProposalQuerySet(models.QuerySet):
     def visible(self) -> "ProposalQuerySet":

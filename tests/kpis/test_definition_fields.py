@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import translation
+from django.utils.html import escape
 
 from kpiworkshop.kpis import definition_fields, selectors, services
 from kpiworkshop.kpis.forms import DefinitionForm, InternalFieldsForm
@@ -276,3 +277,15 @@ def test_library_api_carries_the_new_fields(client, workshop, agent):
     row = next(r for r in rows if r["slug"] == "occupancy")
     assert row["collection_frequency"] == "realtime" and row["lead_lag"] == "leading"
     assert "maximise" in row["texts"]["not_used_for"]
+
+
+def test_the_library_shows_each_kpis_key_question_in_the_readers_language(client, workshop, agent):
+    services.library_load()
+    occupancy = LibraryKPI.objects.get(slug="occupancy")
+    login(client, agent)
+    page = client.get(f"/w/{workshop.pk}/library/?q=occupancy").content.decode()
+    assert escape(occupancy.translations["en"]["key_question"]) in page
+    page = client.get(
+        f"/w/{workshop.pk}/library/?q=occupancy", HTTP_ACCEPT_LANGUAGE="it"
+    ).content.decode()
+    assert escape(occupancy.translations["it"]["key_question"]) in page
