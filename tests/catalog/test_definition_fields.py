@@ -20,7 +20,7 @@ from kpiworkshop.catalog.models import CatalogRelease, Export
 from kpiworkshop.catalog.versioning import changelog_compute, version_next
 from kpiworkshop.kpis.models import USE_FIELDS
 from tests.conftest import as_guest, login
-from tests.factories import ParticipantFactory
+from tests.factories import MembershipFactory, ParticipantFactory
 
 from .conftest import approve_all, make_proposal, publish
 from .datastack_helpers import USE_VALUES, computable_release, contacts
@@ -218,3 +218,14 @@ def test_dbt_meta_and_openmetadata_extension_carry_every_new_field(db, organisat
     assert extension["dataCustodian"] == "CRM analytics team"
     assert extension["limitations"] == USE_VALUES["limitations"]
     assert extension["leadingOrLagging"] == "leading"
+
+
+def test_the_api_gives_every_new_field_to_every_reader(client, release, organisation):
+    """A customer of the organisation reads them too: intended use and non-use are never
+    internal-only, and none of the new fields is internal here."""
+    client.force_login(MembershipFactory(organisation=organisation, role=Role.CUSTOMER).user)
+    url = f"/api/v1/organisations/{organisation.slug}/catalogue/releases/1.0/entries"
+    entries = {e["name"]: e for e in client.get(url).json()}
+    definition = entries["First contact resolution"]["definition"]
+    for field in USE_FIELDS:
+        assert definition[field] == FIELDS[field], field

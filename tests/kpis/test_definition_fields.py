@@ -289,3 +289,11 @@ def test_the_library_shows_each_kpis_key_question_in_the_readers_language(client
         f"/w/{workshop.pk}/library/?q=occupancy", HTTP_ACCEPT_LANGUAGE="it"
     ).content.decode()
     assert escape(occupancy.translations["it"]["key_question"]) in page
+
+
+def test_the_proposals_api_carries_the_new_fields(client, workshop, agent):
+    services.proposal_create(actor=agent, workshop=workshop, definition=dict(FULL))
+    login(client, agent)
+    [row] = client.get(f"/api/v1/workshops/{workshop.pk}/proposals").json()
+    for field in USE_FIELDS:
+        assert row["definition"][field] == FULL[field], field
