@@ -229,3 +229,13 @@ def test_the_api_gives_every_new_field_to_every_reader(client, release, organisa
     definition = entries["First contact resolution"]["definition"]
     for field in USE_FIELDS:
         assert definition[field] == FIELDS[field], field
+
+
+def test_leadership_sees_what_a_kpi_is_not_for_when_deciding(
+    client, approve_workshop, agent, approvers
+):
+    make_proposal(approve_workshop, agent, "First contact resolution", **FIELDS)
+    login(client, approvers[0])
+    page = client.get(f"/w/{approve_workshop.pk}/approve/").content.decode()
+    shown = page.split('data-testid="not-used-for">')[1].split("</dd>")[0]
+    assert "Not for individual bonuses or agent rankings." in shown
