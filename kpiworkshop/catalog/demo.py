@@ -44,6 +44,18 @@ KPIS = [
             "frequency": "weekly",
             "channels": ["voice", "chat", "email"],
             "counter_metric_text": "Average handling time",
+            # The KPI design template's fields (issue 20).
+            "key_question": "How often do we solve a request the first time?",
+            "intended_use": "Team reviews and process fixes: find the request types that "
+            "come back and remove the reason.",
+            "not_used_for": "Not for individual bonuses or agent rankings.",
+            "collection_method": "Computed from the CRM: no repeat contact for the same "
+            "customer and reason within 7 days, on any channel.",
+            "collection_frequency": "daily",
+            "custodian": "CRM analytics team",
+            "limitations": "Anonymous contacts cannot be followed; a customer who gives up "
+            "looks resolved.",
+            "lead_lag": "leading",
         },
         "goals": [("loyalty", "primary"), ("cost", "secondary")],
         "audiences": [("agents", "sees"), ("team_leaders", "acts"), ("cc_managers", "accountable")],
@@ -83,6 +95,11 @@ KPIS = [
             "target": "6 minutes",
             "frequency": "daily",
             "channels": ["voice"],
+            "intended_use": "Staffing and planning; spotting processes that make calls long.",
+            "not_used_for": "Not an individual target: it would push agents to hang up early.",
+            "collection_frequency": "realtime",
+            "custodian": "Workforce planning",
+            "lead_lag": "leading",
         },
         "goals": [("cost", "primary")],
         "audiences": [("planning", "acts"), ("cc_managers", "sees")],

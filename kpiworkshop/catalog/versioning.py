@@ -57,6 +57,12 @@ def _flatten(entry: dict) -> dict:
     return flat
 
 
+def _filled(value):
+    """A value, or None when it is empty: a field a definition gained later (issue 20's, absent
+    from the snapshots of older releases) is no change while it stays empty."""
+    return None if value in ("", [], {}) else value
+
+
 def changelog_compute(
     old: list[dict], new: list[dict], *, retired_reasons: dict[str, str] | None = None
 ) -> Changelog:
@@ -75,7 +81,7 @@ def changelog_compute(
         fields = [
             {"field": k, "old": a.get(k), "new": b.get(k)}
             for k in dict.fromkeys([*a, *b])
-            if a.get(k) != b.get(k)
+            if _filled(a.get(k)) != _filled(b.get(k))
         ]
         if fields:
             log.changed.append({"kpi_uid": uid, "name": entry["name"], "fields": fields})

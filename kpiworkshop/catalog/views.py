@@ -26,6 +26,7 @@ from kpiworkshop.core.htmx import (
     HtmxHttpRequest,
     message_error,
 )
+from kpiworkshop.kpis.definition_fields import CALLOUT, callout
 from kpiworkshop.kpis.models import DEFINITION_FIELDS, MARKDOWN_FIELDS, Channel, Revision
 from kpiworkshop.kpis.models import Category as KpiCategory
 from kpiworkshop.kpis.permissions import fields_hidden, fields_hidden_of
@@ -137,7 +138,7 @@ def _shown_definition(entry, internal: bool) -> list[tuple[str, str, bool]]:
     hidden = fields_hidden(entry.internal_fields, see_internal=internal)
     rows = []
     for name in DEFINITION_FIELDS:
-        if name in hidden or name in ("name", "training_notes", "category"):
+        if name in hidden or name in ("name", "training_notes", "category", *CALLOUT):
             continue
         value = (entry.definition or {}).get(name)
         if name == "counter_metric_text":
@@ -294,6 +295,8 @@ def entry_detail(request: HtmxHttpRequest, org: str, version: str, kpi: str) -> 
 
 
 ENTRY_TEMPLATE = "catalog/entry_detail.html"
+#: Included by the entry's definition part, so its digest is in that part's key too.
+CALLOUT_TEMPLATE = "kpis/_use_callout.html"
 
 
 def _entry_markup(access: CatalogueAccess, release, entry) -> dict[str, SafeString]:
@@ -307,9 +310,13 @@ def _entry_markup(access: CatalogueAccess, release, entry) -> dict[str, SafeStri
         notes = (entry.training_notes or {}).get(language) or (entry.training_notes or {}).get(
             release.language, {}
         )
+        hidden = fields_hidden(entry.internal_fields, see_internal=access.internal)
         context = {
             "entry": entry,
             "definition": _shown_definition(entry, access.internal),
+            "use_callout": callout(
+                {f: (entry.definition or {}).get(f) for f in CALLOUT if f not in hidden}
+            ),
             "notes": [(f, notes.get(f, "")) for f in NOTE_FIELDS],
             "notes_language": language
             if language in (entry.training_notes or {})
@@ -326,7 +333,11 @@ def _entry_markup(access: CatalogueAccess, release, entry) -> dict[str, SafeStri
     parts = cached_value(
         "catalogue-entry",
         scope=(access.organisation.pk, release.pk, entry.pk),
-        version=versioned_key(_release_version(access, release), _template_digest(ENTRY_TEMPLATE)),
+        version=versioned_key(
+            _release_version(access, release),
+            _template_digest(ENTRY_TEMPLATE),
+            _template_digest(CALLOUT_TEMPLATE),
+        ),
         audience=_visibility(access),
         compute=compute,
         timeout=RELEASE_MARKUP_TTL,

@@ -39,6 +39,10 @@ class LibraryKPIOut(Schema):
     counter_metric: str
     name: str
     texts: dict
+    #: Issue 20: how often the data are collected (``frequency`` is how often it is reported)
+    #: and whether it is a leading or lagging indicator; the other new fields are in ``texts``.
+    collection_frequency: str
+    lead_lag: str
 
 
 @router.get(
@@ -89,6 +93,8 @@ def list_library(request: HttpRequest, category: str = "", channel: str = "", q:
             counter_metric=k.counter_metric,
             name=k.name,
             texts=k.texts(),
+            collection_frequency=k.collection_frequency,
+            lead_lag=k.lead_lag,
         )
         for k in selectors.library_kpis(category=category, channel=channel, q=q)
     ]

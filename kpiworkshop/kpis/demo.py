@@ -22,6 +22,10 @@ FROM_SCRATCH = [
         "unit": "minutes",
         "channels": ["selfcare", "chat"],
         "breakdowns": ["handler", "request_type"],
+        "key_question": "Can customers who need a person reach one quickly?",
+        "intended_use": "Designing chatbot and IVR flows that let people out when they need to.",
+        "not_used_for": "Not to push customers back into self-care.",
+        "lead_lag": "leading",
     },
     {
         "name": "Repeat contacts in digital channels",
@@ -41,6 +45,12 @@ FROM_SCRATCH = [
         "direction": "higher",
         "frequency": "weekly",
         "purposes": ["support"],
+        "not_used_for": "Never to judge individuals: answers are anonymous, shown for groups of "
+        "five or more.",
+        "collection_method": "Two questions on the agent desktop at log-off, anonymous.",
+        "collection_frequency": "daily",
+        "custodian": "HR business partner",
+        "lead_lag": "leading",
     },
 ]
 
@@ -133,6 +143,14 @@ def _suggest(proposals: list[Proposal], people: dict) -> None:
         proposal=proposals[1],
         changes={"target": "Below 10% within six months"},
         reason="A clear target customers can hold us to.",
+    )
+    # Issue 20: what a KPI must not be used for is refined like any field.
+    aht = proposals[3].current_revision
+    services.suggestion_create(
+        actor=people[Role.AGENT],
+        proposal=proposals[3],
+        changes={"not_used_for": f"{aht.not_used_for} Not shown on agent leaderboards.".strip()},
+        reason="A leaderboard is a target by another name.",
     )
 
 

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from . import definition_fields
 from .models import (
     DEFINITION_FIELDS,
     Breakdown,
@@ -9,6 +10,7 @@ from .models import (
     Channel,
     Direction,
     Frequency,
+    LeadLag,
     ProposalState,
     Purpose,
     Revision,
@@ -36,14 +38,21 @@ FIELDSETS = [
         _("Data, ownership and side effects"),
         ["data_sources", "owner", "gaming_risks", "counter_metric_text", "training_notes"],
     ),
+    definition_fields.FIELDSET,
 ]
 
 
-def _text(name: str, *, long: bool = False, required: bool = False) -> forms.CharField:
+def _text(
+    name: str, *, long: bool = False, required: bool = False, help_text: str = ""
+) -> forms.CharField:
     f = Revision._meta.get_field(name)
     widget = forms.Textarea(attrs={"rows": 3}) if long else forms.TextInput()
     return forms.CharField(
-        label=capfirst(f.verbose_name), required=required, max_length=f.max_length, widget=widget
+        label=capfirst(f.verbose_name),
+        required=required,
+        max_length=f.max_length,
+        widget=widget,
+        help_text=help_text,
     )
 
 
@@ -64,7 +73,7 @@ class DefinitionForm(forms.Form):
     target = _text("target")
     thresholds = _text("thresholds", long=True)
     frequency = forms.ChoiceField(
-        label=_("Frequency"), choices=[*BLANK, *Frequency.choices], required=False
+        label=_("Reporting frequency"), choices=[*BLANK, *Frequency.choices], required=False
     )
     channels = forms.MultipleChoiceField(
         label=_("Channels"),
@@ -89,6 +98,35 @@ class DefinitionForm(forms.Form):
     gaming_risks = _text("gaming_risks", long=True)
     counter_metric_text = _text("counter_metric_text")
     training_notes = _text("training_notes", long=True)
+    # The KPI design template's fields (issue 20), all optional, folded in "More about this KPI".
+    key_question = _text(
+        "key_question", help_text=_("The question this KPI answers, in one sentence.")
+    )
+    intended_use = _text(
+        "intended_use",
+        long=True,
+        help_text=_("Who uses it for what: steering the day, coaching, planning, a review…"),
+    )
+    not_used_for = _text(
+        "not_used_for",
+        long=True,
+        help_text=_("For example: not for individual bonuses, not to rank agents."),
+    )
+    collection_method = _text(
+        "collection_method",
+        long=True,
+        help_text=_("How the data are gathered: system logs, a survey after the contact…"),
+    )
+    collection_frequency = forms.ChoiceField(
+        label=_("Collection frequency"), choices=[*BLANK, *Frequency.choices], required=False
+    )
+    custodian = _text(
+        "custodian", help_text=_("Who collects the data and answers for their quality.")
+    )
+    limitations = _text("limitations", long=True)
+    lead_lag = forms.ChoiceField(
+        label=_("Leading or lagging"), choices=[*BLANK, *LeadLag.choices], required=False
+    )
     change_note = forms.CharField(label=_("What changed and why"), required=False, max_length=300)
 
     def definition(self) -> dict:
@@ -167,5 +205,5 @@ class InternalFieldsForm(forms.Form):
         self.fields["fields_"].choices = [
             (n, capfirst(Revision._meta.get_field(n).verbose_name))
             for n in DEFINITION_FIELDS
-            if n not in {"name", "measures", "category"}
+            if n not in {"name", "measures", "category", *definition_fields.ALWAYS_SHOWN}
         ]

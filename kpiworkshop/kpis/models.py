@@ -31,6 +31,14 @@ class Frequency(models.TextChoices):
     QUARTERLY = "quarterly", _("Quarterly")
 
 
+class LeadLag(models.TextChoices):
+    """Whether a KPI moves before the outcome it is meant to change (leading: an early signal
+    people can act on) or records the outcome once it has happened (lagging)."""
+
+    LEADING = "leading", _("Leading")
+    LAGGING = "lagging", _("Lagging")
+
+
 class Channel(models.TextChoices):
     VOICE = "voice", _("Voice")
     CHAT = "chat", _("Chat")
@@ -112,8 +120,29 @@ TEXT_FIELDS = [
     "gaming_risks",
     "counter_metric_text",
     "training_notes",
+    "key_question",
+    "intended_use",
+    "not_used_for",
+    "collection_method",
+    "custodian",
+    "limitations",
 ]
-CHOICE_FIELDS = ["category", "direction", "frequency"]
+#: The fields of the recognised KPI design template (issue 20) the definition gained: the key
+#: performance question, intended use and explicit non-use, how and how often the data are
+#: collected, who looks after them, limitations, leading or lagging. ``frequency`` keeps its
+#: meaning and is labelled "reporting frequency" beside ``collection_frequency``.
+#: ``definition_fields.py`` describes them for forms, pages and exports.
+USE_FIELDS = [
+    "key_question",
+    "intended_use",
+    "not_used_for",
+    "collection_method",
+    "collection_frequency",
+    "custodian",
+    "limitations",
+    "lead_lag",
+]
+CHOICE_FIELDS = ["category", "direction", "frequency", "collection_frequency", "lead_lag"]
 LIST_FIELDS = ["channels", "breakdowns", "purposes"]
 #: Every field a suggestion may change and a diff compares.
 DEFINITION_FIELDS = [
@@ -137,10 +166,12 @@ DEFINITION_FIELDS = [
     "gaming_risks",
     "counter_metric_text",
     "training_notes",
+    *USE_FIELDS,
 ]
 #: Long texts, rendered as Markdown.
 MARKDOWN_FIELDS = frozenset(
     {"measures", "why", "numerator", "denominator", "thresholds", "gaming_risks", "training_notes"}
+    | {"intended_use", "not_used_for", "collection_method", "limitations"}
 )
 LIST_CHOICES = {"channels": Channel, "breakdowns": Breakdown, "purposes": Purpose}
 
@@ -156,13 +187,19 @@ class LibraryKPI(models.Model):
         _("direction"), max_length=8, choices=Direction.choices, blank=True
     )
     frequency = models.CharField(
-        _("frequency"), max_length=12, choices=Frequency.choices, blank=True
+        _("reporting frequency"), max_length=12, choices=Frequency.choices, blank=True
     )
     purposes = models.JSONField(_("purposes"), default=list, blank=True)
     breakdowns = models.JSONField(_("breakdowns"), default=list, blank=True)
     counter_metric = models.CharField(max_length=80, blank=True)
-    #: {"en": {"name": …, "measures": …, …}, "it": {…}}
+    #: {"en": {"name": …, "measures": …, …}, "it": {…}}; the texts of ``USE_FIELDS`` too.
     translations = models.JSONField(default=dict)
+    collection_frequency = models.CharField(
+        _("collection frequency"), max_length=12, choices=Frequency.choices, blank=True
+    )
+    lead_lag = models.CharField(
+        _("leading or lagging"), max_length=8, choices=LeadLag.choices, blank=True
+    )
 
     class Meta:
         ordering = ["category", "slug"]
@@ -193,6 +230,10 @@ class LibraryKPI(models.Model):
     @property
     def measures(self) -> str:
         return self.texts().get("measures", "")
+
+    @property
+    def key_question(self) -> str:
+        return self.texts().get("key_question", "")
 
 
 class ProposalQuerySet(models.QuerySet):
@@ -290,8 +331,10 @@ class Revision(models.Model):
     baseline = models.CharField(_("baseline"), max_length=200, blank=True)
     target = models.CharField(_("target"), max_length=200, blank=True)
     thresholds = models.TextField(_("thresholds"), blank=True)
+    #: How often it is reported (read and acted on); ``collection_frequency`` says how often
+    #: the data are gathered. The field kept its name when the two were told apart (issue 20).
     frequency = models.CharField(
-        _("frequency"), max_length=12, choices=Frequency.choices, blank=True
+        _("reporting frequency"), max_length=12, choices=Frequency.choices, blank=True
     )
     data_sources = models.CharField(_("data sources"), max_length=300, blank=True)
     channels = models.JSONField(_("channels"), default=list, blank=True)
@@ -312,6 +355,21 @@ class Revision(models.Model):
     #: The distinctive words of name and description (``similarity.signature``), computed
     #: once when the revision is written, so duplicate detection never re-reads the texts.
     signature = models.JSONField(default=list, blank=True, editable=False)
+    # The KPI design template's fields (issue 20, ``USE_FIELDS``); all optional.
+    key_question = models.CharField(_("key performance question"), max_length=300, blank=True)
+    intended_use = models.TextField(_("intended use"), blank=True)
+    not_used_for = models.TextField(_("not to be used for"), blank=True)
+    collection_method = models.TextField(_("data collection method"), blank=True)
+    collection_frequency = models.CharField(
+        _("collection frequency"), max_length=12, choices=Frequency.choices, blank=True
+    )
+    #: Who collects the data and answers for their quality: a person or a role, in words (see
+    #: docs/facilitator-guide.md for why this is not a link to an audience).
+    custodian = models.CharField(_("data custodian"), max_length=150, blank=True)
+    limitations = models.TextField(_("limitations"), blank=True)
+    lead_lag = models.CharField(
+        _("leading or lagging"), max_length=8, choices=LeadLag.choices, blank=True
+    )
 
     class Meta:
         ordering = ["proposal", "number"]
@@ -324,6 +382,10 @@ class Revision(models.Model):
                 condition=Q(category__in=Category.values), name="revision_category_valid"
             ),
             models.CheckConstraint(condition=Q(number__gte=1), name="revision_number_positive"),
+            models.CheckConstraint(
+                condition=Q(lead_lag="") | Q(lead_lag__in=LeadLag.values),
+                name="revision_lead_lag_valid",
+            ),
         ]
         verbose_name = _("revision")
         verbose_name_plural = _("revisions")

@@ -15,7 +15,7 @@ from kpiworkshop.core.audit import audit_in_workshop
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.models import Participant, Workshop
 
-from . import permissions, similarity
+from . import definition_fields, permissions, similarity
 from .models import (
     CHOICE_FIELDS,
     DEFINITION_FIELDS,
@@ -186,6 +186,7 @@ def library_load(*, path: Path | None = None) -> tuple[int, int]:
                 "breakdowns": row.get("breakdowns", []),
                 "counter_metric": row.get("counter_metric") or "",
                 "translations": translations,
+                **{f: row.get(f) or "" for f in definition_fields.CHOICES},
             },
         )
         if was_created:
@@ -220,6 +221,9 @@ def library_definition(*, library_kpi: LibraryKPI, language: str | None = None) 
         "gaming_risks": texts.get("gaming_risks", ""),
         "counter_metric_text": counter[:200],
         "training_notes": texts.get("training_notes", ""),
+        **definition_fields.library_values(
+            columns={f: getattr(library_kpi, f) for f in definition_fields.CHOICES}, texts=texts
+        ),
     }
 
 
@@ -340,6 +344,10 @@ def proposal_set_internal_fields(
     chosen = [f for f in DEFINITION_FIELDS if f in set(fields or [])]
     if {"name", "measures", "category"} & set(chosen):
         raise ValidationError(_("Name, what it measures and category are always visible."))
+    if definition_fields.ALWAYS_SHOWN & set(chosen):
+        raise ValidationError(
+            _("What a KPI is for and not for is always visible, to customers too.")
+        )
     proposal.internal_fields = chosen
     proposal.save(update_fields=["internal_fields", "updated_at"])
     _audit(actor, "proposal.internal_fields", proposal, fields=chosen)

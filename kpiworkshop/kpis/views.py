@@ -23,7 +23,7 @@ from kpiworkshop.core.htmx import (
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.access import WorkshopAccess, load_workshop
 
-from . import permissions, selectors, services
+from . import definition_fields, permissions, selectors, services
 from .forms import (
     BoardFilterForm,
     CommentForm,
@@ -239,7 +239,7 @@ def _detail_context(access: WorkshopAccess, proposal: Proposal, **extra) -> dict
     revision = proposal.current_revision
     rows = []
     for name in DEFINITION_FIELDS:
-        if name in hidden:
+        if name in hidden or name in definition_fields.CALLOUT:
             continue
         value = selectors.display_value(name, getattr(revision, name))
         if value:
@@ -271,6 +271,9 @@ def _detail_context(access: WorkshopAccess, proposal: Proposal, **extra) -> dict
         "proposal": proposal,
         "revision": revision,
         "rows": rows,
+        "use_callout": definition_fields.callout(
+            {f: getattr(revision, f) for f in definition_fields.CALLOUT if f not in hidden}
+        ),
         "detail": detail,
         "comment_form": extra.get("comment_form") or CommentForm(),
         "can_edit": permissions.can_edit(actor, proposal),

@@ -63,6 +63,19 @@ def spec_of(key: str) -> dict:
     return {"time_column": "started_at", "grain": "month", "dimensions": demo.DIMENSIONS, **spec}
 
 
+#: The KPI design template's fields (issue 20), on every entry, so the tools read them too.
+USE_VALUES = {
+    "key_question": "Do customers have to come back?",
+    "intended_use": "Team reviews and **process** fixes.",
+    "not_used_for": 'Not for individual bonuses: "control is only one purpose".',
+    "collection_method": "Computed nightly from the CRM's contact log.",
+    "collection_frequency": "daily",
+    "custodian": "CRM analytics team",
+    "limitations": "Anonymous contacts drop out.",
+    "lead_lag": "leading",
+}
+
+
 def computable_release(organisation, version: SimpleNamespace):
     names = (*KPIS, "Distinct customers", "Wait p90", "Words only")
     release = make_release(organisation, names=names)
@@ -71,8 +84,10 @@ def computable_release(organisation, version: SimpleNamespace):
         if entry.name == "Words only":
             continue
         key = KPIS.get(entry.name, entry.name)
-        entry.definition = entry.definition | {
-            "computable": {"dataset": "contacts", "spec": spec_of(key), "columns": columns}
-        }
+        entry.definition = (
+            entry.definition
+            | USE_VALUES
+            | {"computable": {"dataset": "contacts", "spec": spec_of(key), "columns": columns}}
+        )
         entry.save()
     return release

@@ -93,7 +93,7 @@ def test_json_validates_against_its_schema(published):
     doc = json.loads(_read(Export.objects.get(release=published, format="json")))
     schema = json.loads(exports.SCHEMA_PATH.read_text())
     jsonschema.validate(doc, schema, format_checker=jsonschema.FormatChecker())
-    assert doc["schema_version"] == "1.0"
+    assert doc["schema_version"] == "1.1"
     assert doc["version"] == "1.0" and doc["language"] == "it"
     fcr = next(e for e in doc["entries"] if e["name"] == "Risoluzione al primo contatto")
     assert fcr["goals"][0]["name"] == "Churn" and fcr["goals"][0]["kind"] == "primary"

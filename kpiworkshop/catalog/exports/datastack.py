@@ -37,6 +37,7 @@ from sqlglot import exp
 
 from kpiworkshop.datasets.definition import Definition, Filter, Measure
 from kpiworkshop.datasets.expressions import expression_check
+from kpiworkshop.kpis.definition_fields import datastack_meta, om_extension
 
 from ..models import CatalogEntry, CatalogRelease
 
@@ -147,6 +148,7 @@ def _meta(e: dict, doc: dict, link: str) -> dict:
         "counter_metric": e["counter_metric"],
         "pilot_until": e["pilot_until"],
         "training_notes": link,
+        **datastack_meta(e),
     }
 
 
@@ -469,6 +471,7 @@ def om_metric(e: dict, doc: dict, link: str) -> dict:
         "target": e["target"],
         "thresholds": e["thresholds"],
         "audiences": [a["name"] for a in e["audiences"]],
+        **om_extension(e),
         "computable": definition is not None,
         **(
             {"dataset": identifier(dataset)}

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from kpiworkshop.approval.models import Decision
 from kpiworkshop.approval.selectors import vote_group_label
+from kpiworkshop.kpis import definition_fields
 from kpiworkshop.kpis.models import (
     LIST_CHOICES,
     Category,
@@ -41,7 +42,7 @@ from ..models import (
 from . import packview, pdfpack
 
 #: Bumped when the JSON document changes shape (schema/catalog-release.schema.json).
-JSON_SCHEMA_VERSION = "1.0"
+JSON_SCHEMA_VERSION = "1.1"
 
 #: CSV columns, in order (docs/facilitator-guide.md lists what each holds).
 CSV_COLUMNS = [
@@ -50,6 +51,9 @@ CSV_COLUMNS = [
     "breakdowns", "purposes", "owner", "gaming_risks", "counter_metric", "goals", "audiences",
     "pilot_until", "how_to_read", "when_it_moves", "pitfalls", "worked_example", "decisions",
     "change",
+    # Issue 20: the KPI design template's fields (definition_fields.py), after the others so
+    # that a spreadsheet reading columns by position keeps working.
+    *definition_fields.USE_FIELDS,
 ]  # fmt: skip
 NOTE_KEYS = ["how_to_read", "when_it_moves", "pitfalls", "worked_example"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -124,6 +128,7 @@ def entry_document(entry: CatalogEntry, language: str, change: str = "") -> dict
         "purposes": _list_labels("purposes", d.get("purposes")),
         "owner": text.get("owner", ""),
         "gaming_risks": text.get("gaming_risks", ""),
+        **definition_fields.export_values(d, text),
         # Issue 19: how it is computed (dataset, spec, the dataset's columns), or None.
         "computable": d.get("computable") or None,
         "counter_metric": plain(entry.counter_metric),
@@ -269,6 +274,7 @@ def render_csv(doc: dict) -> bytes:
             "category": e["category_label"],
             "direction": e["direction_label"],
             "frequency": e["frequency_label"],
+            **{k: e[f"{k}_label"] for k in definition_fields.CHOICES},
             "channels": "; ".join(e["channels"]),
             "breakdowns": "; ".join(e["breakdowns"]),
             "purposes": "; ".join(e["purposes"]),
@@ -350,13 +356,14 @@ def _definition_labels() -> list[tuple[str, str]]:
         ("baseline", _("Baseline")),
         ("target", _("Target")),
         ("thresholds", _("Thresholds")),
-        ("frequency_label", _("Frequency")),
+        ("frequency_label", _("Reporting frequency")),
         ("data_sources", _("Data sources")),
         ("channels", _("Channels")),
         ("owner", _("Owner")),
         ("gaming_risks", _("Gaming risks and unintended effects")),
         ("counter_metric", _("Counter-metric")),
         ("pilot_until", _("Pilot until")),
+        *definition_fields.export_labels(),
     ]
 
 
@@ -398,8 +405,10 @@ def pack_title(doc: dict) -> str:
 
 #: The definition fields of a KPI's "How it is calculated" table, in order.
 CALC_FIELDS = ["unit", "frequency_label", "baseline", "thresholds", "data_sources", "owner"]
+CALC_FIELDS += ["collection_frequency_label", "custodian", "lead_lag_label"]  # issue 20
 #: The fields written as Markdown, rendered in the pack.
 MARKDOWN_FIELDS = ["measures", "why", "numerator", "denominator", "gaming_risks"]
+MARKDOWN_FIELDS += ["intended_use", "not_used_for", "collection_method", "limitations"]
 
 
 def _pack_entry(e: dict, language: str) -> dict:
