@@ -14,8 +14,8 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from kpiworkshop.accounts.models import Role
-from kpiworkshop.catalog import exports
-from kpiworkshop.catalog.exports_datastack import metric_name, render_dbt, render_openmetadata
+from kpiworkshop.catalog.exports import tabular as exports
+from kpiworkshop.catalog.exports.datastack import metric_name, render_dbt, render_openmetadata
 from kpiworkshop.catalog.models import CatalogRelease, Export
 from kpiworkshop.catalog.versioning import changelog_compute, version_next
 from kpiworkshop.kpis.models import USE_FIELDS
