@@ -347,14 +347,28 @@ def proposal_set_internal_fields(
 
 
 @transaction.atomic
-def proposal_support(*, actor: Participant | None, proposal: Proposal) -> bool:
-    """Toggle the actor's support. Returns whether they now support it."""
+def proposal_support(*, actor: Participant | None, proposal: Proposal, keep: bool = False) -> bool:
+    """Toggle the actor's support, bound to the current revision. With ``keep``, a support
+    given on an earlier revision is moved to the current one instead (issue 20: "you
+    supported an earlier version"), and a missing one is given. Returns whether they now
+    support it."""
     if not permissions.can_support(actor, proposal):
         raise PermissionDenied
-    deleted, _rows = Support.objects.filter(proposal=proposal, participant=actor).delete()
+    mine = Support.objects.filter(proposal=proposal, participant=actor)
+    if keep:
+        if not mine.update(revision_id=proposal.current_revision_id):
+            Support.objects.get_or_create(
+                proposal=proposal,
+                participant=actor,
+                defaults={"revision_id": proposal.current_revision_id},
+            )
+        return True
+    deleted, _rows = mine.delete()
     if deleted:
         return False
-    Support.objects.get_or_create(proposal=proposal, participant=actor)
+    Support.objects.get_or_create(
+        proposal=proposal, participant=actor, defaults={"revision_id": proposal.current_revision_id}
+    )
     return True
 
 
