@@ -81,9 +81,14 @@ MAX_RELEASE_NOTES = 5000
 
 def publish_blockers(*, workshop: Workshop, language: str) -> list[str]:
     """Why the workshop cannot be published yet, as sentences (empty: it can)."""
+    void = [
+        _("“%(name)s” changed since it was approved: its approvers decide again.")
+        % {"name": p.current_revision.name}
+        for p in approval_selectors.void_approved_proposals(workshop=workshop)
+    ]
     approved = approval_selectors.approved_proposals(workshop=workshop)
     if not approved:
-        return [_("Nothing is approved yet.")]
+        return void or [_("Nothing is approved yet.")]
     with_notes = approval_selectors.proposals_with_notes(workshop=workshop, language=language)
     missing = [
         _("“%(name)s” has no training notes in %(language)s.")
@@ -91,7 +96,7 @@ def publish_blockers(*, workshop: Workshop, language: str) -> list[str]:
         for p in approved
         if p.pk not in with_notes and p.kind != ProposalKind.RETIRE
     ]
-    return missing
+    return void + missing
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 """Every write to proposals, revisions, comments, suggestions, support and the KPI library."""
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,25 @@ def _clean_definition(data: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+#: Called, in the writer's transaction and under its row lock on the proposal, each time a new
+#: revision becomes a proposal's current one: ``hook(proposal=, revision=)``. A higher app
+#: registers one from its AppConfig.ready (approval: decisions on the earlier revision become
+#: void and the KPI is settled again, issue 20), so this app never imports it.
+_REVISION_HOOKS: list[Callable[..., None]] = []
+
+
+def revision_hook_register(hook: Callable[..., None]) -> None:
+    if hook not in _REVISION_HOOKS:
+        _REVISION_HOOKS.append(hook)
+
+
+def revision_made_current(*, proposal: Proposal, revision: Revision) -> None:
+    """Every service that makes a revision current calls this after saving it (the caller
+    holds the proposal's row lock)."""
+    for hook in _REVISION_HOOKS:
+        hook(proposal=proposal, revision=revision)
+
+
 def _revision_new(
     *,
     proposal: Proposal,
@@ -112,6 +132,7 @@ def _revision_new(
     proposal.current_revision = revision
     proposal.save(update_fields=["current_revision", "updated_at"])
     _duplicates_refresh(proposal=proposal, revision=revision)
+    revision_made_current(proposal=proposal, revision=revision)
     return revision
 
 

@@ -92,6 +92,7 @@ def changed_since_vote(
         voted, current = revisions.get(voted_id), revisions.get(current_id)
         if voted is None or current is None:
             continue
+        current.proposal.workshop = ballot.workshop  # the predicate reads it: no query per KPI
         hidden = hidden_fields(participant, current.proposal)
         found.append(
             ChangedSinceVote(
@@ -115,7 +116,10 @@ def vote_reconfirm(*, actor: Participant | None, ballot: Ballot, proposal_id: in
     Not audited, like a vote: an audit line naming the KPI would tell who voted on it."""
     from . import services  # services → selectors → this module: import when called
 
-    found = services._refresh_for_vote(ballot, proposal_id=proposal_id)
+    criteria = None
+    if ballot.method == Method.SCORE:
+        criteria = list(ballot.criteria.values_list("pk", flat=True))
+    found = services._refresh_for_vote(ballot, proposal_id=proposal_id, criterion_ids=criteria)
     services._check_can_vote(actor, ballot)
     if not found:
         raise ValidationError(_("This proposal or criterion is not part of this round."))
