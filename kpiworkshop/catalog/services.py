@@ -256,6 +256,7 @@ def _snapshot(workshop: Workshop, language: str, previous: CatalogRelease | None
                     item[key] = carried[uid].get(key, [])
         item["kpi_uid"] = uid or str(uuid.uuid4())
         item["_revision_id"] = proposal.current_revision_id
+        item["_fresh"] = True  # decided in this workshop: its decisions name this release
         carried.pop(item["kpi_uid"], None)
         fresh.append(item)
     _computable_attach(fresh)
@@ -384,6 +385,10 @@ def release_build(*, job_id: int) -> CatalogRelease | None:
                 changelog,
                 raise_major=job.major,
             )
+            for entry in entries:  # issue 20: the release a certification names
+                if entry.pop("_fresh", False):
+                    for decision in entry.get("decisions") or []:
+                        decision["release"] = f"{major}.{minor}"
             requested_by = job.requested_by
             release = CatalogRelease.objects.create(
                 organisation_id=workshop.organisation_id,

@@ -38,6 +38,7 @@ from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.access import WorkshopAccess, guest_key_of, load_workshop
 
 from . import permissions, selectors, services
+from .certification import certification_of, certification_text
 from .exports import note_labels
 from .forms import PublishForm
 from .models import PublishState
@@ -344,6 +345,10 @@ def entry_detail(request: HtmxHttpRequest, org: str, version: str, kpi: str) -> 
             "markup": _entry_markup(access, release, entry),
             "history": history,
             "category_label": dict(KpiCategory.choices).get(entry.category, entry.category),
+            # Issue 20: "approved in release X by …, on …", in the reader's language.
+            "certification": certification_text(
+                certification_of(entry, release_version=release.version)
+            ),
         }
         | review_entry_context(request, access, release, entry, current=current),
     )
