@@ -18,7 +18,7 @@ that no count, and no difference between two shown counts, singles anyone out.
 
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -29,7 +29,6 @@ from kpiworkshop.kpis.permissions import hidden_fields
 from kpiworkshop.kpis.selectors import FieldDiff, revision_diff
 from kpiworkshop.workshops.models import Participant
 
-from . import permissions
 from .models import Ballot, Method, Vote
 
 
@@ -131,12 +130,6 @@ def vote_reconfirm(*, actor: Participant | None, ballot: Ballot, proposal_id: in
         .filter(EARLIER)
         .update(revision_id=current, updated_at=timezone.now())
     )
-
-
-def check_can_reconfirm(actor: Participant | None, ballot: Ballot) -> None:
-    """The permission part of ``vote_reconfirm``, for a view that wants to refuse early."""
-    if not permissions.is_eligible(actor, ballot):
-        raise PermissionDenied(_("You are not invited to vote in this round."))
 
 
 # --- results -----------------------------------------------------------------------------------
