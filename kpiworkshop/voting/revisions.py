@@ -150,16 +150,20 @@ class Currency:
     minimum: int = 0
 
 
-def changed_during_round(*, ballot: Ballot, items: list[Proposal]) -> bool:
-    """Did any KPI of the round get a new revision after the round opened? Public knowledge
-    (revisions are dated on every proposal page); read from the items' current revisions, so
-    no query."""
+def changed_during_round(*, ballot: Ballot, items: list[Proposal]) -> set[int]:
+    """The KPIs of the round whose current revision was made while it was open (after it
+    opened, before it closed). Public knowledge (revisions are dated on every proposal page);
+    read from the items' current revisions, so no query. A KPI changed after the round closed
+    is not one: its voters could not have kept their votes."""
     if ballot.opened_at is None:
-        return False
-    return any(
-        p.current_revision is not None and p.current_revision.created_at > ballot.opened_at
+        return set()
+    return {
+        p.pk
         for p in items
-    )
+        if p.current_revision is not None
+        and p.current_revision.created_at > ballot.opened_at
+        and (ballot.closed_at is None or p.current_revision.created_at < ballot.closed_at)
+    }
 
 
 def currency_for_ballot(
@@ -173,9 +177,10 @@ def currency_for_ballot(
     versions, out of all ``voters`` (the turnout, already shown), and only when that number
     and the rest each reach ``minimum`` (K); else withheld, with the same words whatever the
     count, so that a withheld line cannot be told apart from "nobody is behind"."""
-    if not changed_during_round(ballot=ballot, items=items):
+    changed = changed_during_round(ballot=ballot, items=items)
+    if not changed:
         return None
-    votes = Vote.objects.filter(ballot=ballot).filter(_counts(ballot))
+    votes = Vote.objects.filter(ballot=ballot, proposal_id__in=changed).filter(_counts(ballot))
     if not ballot.secret:
         rows = (
             votes.values("proposal_id")

@@ -342,3 +342,17 @@ def test_a_support_on_an_earlier_version_is_shown_and_kept(client, workshop, age
     assert "You support this" in fragment
     fcr.refresh_from_db()
     assert Support.objects.get().revision_id == fcr.current_revision_id
+
+
+def test_a_kpi_changed_after_the_round_closed_is_not_reported(
+    vote_workshop, open_ballot, proposals, facilitator
+):
+    ballot = open_ballot(Method.APPROVAL, secret=False, visibility="always")
+    fcr = proposals[0]
+    for v in _voters(vote_workshop, 2):
+        services.vote_cast(actor=v, ballot=ballot, proposal_id=fcr.pk, value=1)
+    ballot.refresh_from_db()
+    services.ballot_close(actor=facilitator, ballot=ballot)
+    edit(fcr, facilitator, target="80 %")
+    ballot.refresh_from_db()
+    assert selectors.results_for_ballot(ballot=ballot).currency is None
