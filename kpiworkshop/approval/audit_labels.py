@@ -9,6 +9,7 @@ AUDIT_LABELS = {
     "approval.requorum": _("changed a KPI's state under a new quorum"),
     "approval.decide": _("decided on a KPI"),
     "approval.resubmit": _("resubmitted a KPI for approval"),
+    "approval.void": _("changed a KPI's definition: the decisions on the earlier one are void"),
     "catalog.notes": _("saved training notes"),
     "catalog.notes_confirm": _("confirmed training notes against a KPI's new revision"),
 }

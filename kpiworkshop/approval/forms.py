@@ -23,6 +23,10 @@ class DecisionForm(forms.Form):
         widget=ISO_DATE_INPUT,
         help_text=_("Only for a pilot."),
     )
+    #: The revision the form showed (issue 20): the decision is refused if the KPI moved on.
+    revision = forms.IntegerField(
+        required=False, min_value=1, max_value=10**18, widget=forms.HiddenInput
+    )
 
 
 class QuorumForm(forms.Form):

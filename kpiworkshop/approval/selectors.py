@@ -15,6 +15,7 @@ from kpiworkshop.voting.models import Ballot, BallotState
 from kpiworkshop.voting.selectors import OTHER_GROUPS, results_for_ballot
 from kpiworkshop.workshops.models import Participant, Workshop
 
+from .currency import void_approved
 from .figures import stale_quotes
 from .models import APPROVING, Approval, ApprovalPolicy, TrainingNotes
 
@@ -150,7 +151,9 @@ def approval_rows(*, workshop: Workshop) -> list[ApprovalRow]:
         .prefetch_related(
             Prefetch(
                 "approvals",
-                queryset=Approval.objects.select_related("approver").order_by("created_at", "id"),
+                queryset=Approval.objects.select_related("approver", "revision").order_by(
+                    "created_at", "id"
+                ),
             )
         )
         .order_by("state", "created_at", "id")
@@ -198,8 +201,22 @@ def approval_rows(*, workshop: Workshop) -> list[ApprovalRow]:
 
 
 def approved_proposals(*, workshop: Workshop) -> list[Proposal]:
+    """The approved KPIs a release takes: without those whose approvals are void (issue 20,
+    ``currency.void_approved``)."""
     return list(
         Proposal.objects.filter(workshop=workshop, state=ProposalState.APPROVED)
+        .exclude(void_approved())
+        .select_related("current_revision")
+        .order_by("created_at", "id")
+    )
+
+
+def void_approved_proposals(*, workshop: Workshop) -> list[Proposal]:
+    """Approved KPIs whose approving decisions are all on an earlier revision: publishing
+    refuses to start while there are any."""
+    return list(
+        Proposal.objects.filter(workshop=workshop, state=ProposalState.APPROVED)
+        .filter(void_approved())
         .select_related("current_revision")
         .order_by("created_at", "id")
     )

@@ -138,10 +138,14 @@ SETTLED_BY_DECISIONS = (
 
 def _settle(proposal: Proposal, quorum: int, contributors: frozenset[int]) -> str:
     """The proposal's state from its current decisions and the quorum."""
+    # Only decisions on the current revision count (issue 20): one on an earlier revision is
+    # void, even if a path that made the revision current did not close it.
     current = list(
-        Approval.objects.filter(proposal=proposal, superseded_at__isnull=True).values_list(
-            "decision", "approver_id"
-        )
+        Approval.objects.filter(
+            proposal=proposal,
+            superseded_at__isnull=True,
+            revision_id=proposal.current_revision_id,
+        ).values_list("decision", "approver_id")
     )
     approving = sum(1 for d, _a in current if d in APPROVING)
     rejecting = sum(1 for d, _a in current if d == Decision.REJECT)
@@ -167,11 +171,23 @@ def approval_decide(
     decision: str,
     reason: str,
     pilot_until: datetime.date | None = None,
+    revision: int | None = None,
 ) -> Approval:
-    """One approver's decision, always with a reason. Takes a row lock on the proposal, so
-    two approvers deciding at once settle it once. A request for changes supersedes the
-    current decisions: the revised KPI needs new ones."""
+    """One approver's decision, always with a reason, on the KPI's current revision.
+    ``revision`` is the revision the approver was shown (the form carries it): if the KPI has
+    a newer one by the time the lock is held, the decision is refused (issue 20), so an edit
+    racing an approval has one outcome. Takes a row lock on the proposal, so two approvers
+    deciding at once settle it once. A request for changes supersedes the current decisions:
+    the revised KPI needs new ones."""
     proposal = proposal_lock(proposal)
+    if revision is not None and revision != proposal.current_revision_id:
+        raise ValidationError(
+            _(
+                "This KPI's definition changed since you opened it: read what changed, "
+                "then decide again."
+            ),
+            code="moved",
+        )
     workshop = proposal.workshop
     contributors = selectors.contributor_ids(proposal=proposal)
     if not wp.can_approve(actor, workshop):
@@ -194,11 +210,12 @@ def approval_decide(
             raise ValidationError({"pilot_until": _("The pilot must end after today.")})
     else:
         pilot_until = None
-    if Approval.objects.filter(
-        proposal=proposal, approver=actor, superseded_at__isnull=True
-    ).exists():
-        raise ValidationError(_("You have already decided on this KPI."))
     now = timezone.now()
+    mine = Approval.objects.filter(proposal=proposal, approver=actor, superseded_at__isnull=True)
+    # A decision of theirs on an earlier revision is void: deciding again replaces it.
+    mine.exclude(revision_id=proposal.current_revision_id).update(superseded_at=now)
+    if mine.exists():
+        raise ValidationError(_("You have already decided on this KPI."))
     try:
         with transaction.atomic():
             approval = Approval.objects.create(

@@ -24,7 +24,7 @@ from kpiworkshop.kpis.models import Proposal
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.access import WorkshopAccess, load_workshop
 
-from . import permissions, selectors, services
+from . import currency, permissions, selectors, services
 from .board import board_panels_context
 from .forms import DecisionForm, NotesForm, QuorumForm, ResubmitForm
 
@@ -58,6 +58,9 @@ def _approval_context(request, access: WorkshopAccess, **extra) -> dict:
         row.decided = any(d.approver_id == (actor.pk if actor else None) for d in row.current)
         row.can_notes = permissions.can_write_notes(actor, row.proposal)
         row.can_resubmit = permissions.can_resubmit(actor, row.proposal)
+        row.changes_since = None  # issue 20: my decision is void, what changed since
+        if row.can_decide and not row.decided:
+            row.changes_since = currency.changes_for_approver(actor, row.proposal, row.decisions)
     undecided = [r for r in rows if r.proposal.state == "shortlisted"]
     approved = [r for r in rows if r.proposal.state == "approved"]
     lacking = [r for r in approved if language not in r.languages_with_notes]
@@ -115,6 +118,12 @@ def approval_decide(request: HtmxHttpRequest, pk: int, proposal_id: int) -> Http
         row = next((r for r in context["rows"] if r.proposal.pk == proposal.pk), None)
         if row is None:
             raise Http404
+        if error and form.is_valid() and form.cleaned_data.get("revision"):
+            # Refused because the KPI moved on: what changed since the form was shown.
+            row.changes_since = (
+                currency.changes_since_seen(row.proposal, form.cleaned_data["revision"])
+                or row.changes_since
+            )
         response = render(
             request,
             "approval/board.html#approval-row",

@@ -10,6 +10,7 @@ from django.db.models import Count, Prefetch, Q
 from django.utils.translation import gettext as _
 
 from kpiworkshop.accounts.models import Membership, Organisation
+from kpiworkshop.approval.currency import void_approved
 from kpiworkshop.approval.models import APPROVING, Approval, Decision
 from kpiworkshop.approval.selectors import link_slug as _slug
 from kpiworkshop.approval.selectors import proposal_links as _links
@@ -103,6 +104,7 @@ def approved_snapshots(*, workshop: Workshop) -> list[dict]:
     the caller)."""
     proposals = list(
         Proposal.objects.filter(workshop=workshop, state=ProposalState.APPROVED)
+        .exclude(void_approved())  # issue 20: approvals on an earlier definition are void
         .select_related("current_revision", "current_revision__counter_metric_proposal")
         .select_related("current_revision__counter_metric_proposal__current_revision")
         .prefetch_related(

@@ -83,9 +83,14 @@ def next_review_default(*, organisation_id: int, after: datetime.date) -> dateti
 
 def publish_blockers(*, workshop: Workshop, language: str) -> list[str]:
     """Why the workshop cannot be published yet, as sentences (empty: it can)."""
+    void = [
+        _("“%(name)s” changed since it was approved: its approvers decide again.")
+        % {"name": p.current_revision.name}
+        for p in approval_selectors.void_approved_proposals(workshop=workshop)
+    ]
     approved = approval_selectors.approved_proposals(workshop=workshop)
     if not approved:
-        return [_("Nothing is approved yet.")]
+        return void or [_("Nothing is approved yet.")]
     with_notes = approval_selectors.proposals_with_notes(workshop=workshop, language=language)
     missing = [
         _("“%(name)s” has no training notes in %(language)s.")
@@ -93,7 +98,7 @@ def publish_blockers(*, workshop: Workshop, language: str) -> list[str]:
         for p in approved
         if p.pk not in with_notes and p.kind != ProposalKind.RETIRE
     ]
-    return missing
+    return void + missing
 
 
 @transaction.atomic
@@ -253,6 +258,7 @@ def _snapshot(workshop: Workshop, language: str, previous: CatalogRelease | None
                     item[key] = carried[uid].get(key, [])
         item["kpi_uid"] = uid or str(uuid.uuid4())
         item["_revision_id"] = proposal.current_revision_id
+        item["_fresh"] = True  # decided in this workshop: its decisions name this release
         carried.pop(item["kpi_uid"], None)
         fresh.append(item)
     _computable_attach(fresh)
@@ -381,6 +387,10 @@ def release_build(*, job_id: int) -> CatalogRelease | None:
                 changelog,
                 raise_major=job.major,
             )
+            for entry in entries:  # issue 20: the release a certification names
+                if entry.pop("_fresh", False):
+                    for decision in entry.get("decisions") or []:
+                        decision["release"] = f"{major}.{minor}"
             requested_by = job.requested_by
             release = CatalogRelease.objects.create(
                 organisation_id=workshop.organisation_id,

@@ -37,6 +37,7 @@ from kpiworkshop.workshops.access import WorkshopAccess, load_workshop
 
 from . import permissions, selectors, services
 from .access import CatalogueAccess, catalogue_load, catalogue_release
+from .certification import certification_of, certification_text
 from .exports.tabular import note_labels
 from .forms import PublishForm
 from .models import PublishState
@@ -289,6 +290,10 @@ def entry_detail(request: HtmxHttpRequest, org: str, version: str, kpi: str) -> 
             "markup": _entry_markup(access, release, entry),
             "history": history,
             "category_label": dict(KpiCategory.choices).get(entry.category, entry.category),
+            # Issue 20: "approved in release X by …, on …", in the reader's language.
+            "certification": certification_text(
+                certification_of(entry, release_version=release.version)
+            ),
         }
         | entry_panels_context(request, access, release, entry, current),
     )

@@ -499,6 +499,11 @@ class Support(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="supports")
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    #: The revision supported (issue 20): once the proposal has a newer current one, the
+    #: supporter is told they supported an earlier version.
+    revision = models.ForeignKey(
+        Revision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [

@@ -175,12 +175,16 @@ def attach_counts(
         .order_by()
     )
     mine: set[int] = set()
+    earlier: set[int] = set()  # supported on a revision that is no longer current (issue 20)
     if actor is not None:
-        mine = set(
+        for root, revision_id, current_id in (
             Support.objects.filter(scope, participant=actor)
             .annotate(root=_root(only))
-            .values_list("root", flat=True)
-        )
+            .values_list("root", "revision_id", "proposal__current_revision_id")
+        ):
+            mine.add(root)
+            if revision_id is not None and revision_id != current_id:
+                earlier.add(root)
     for p in proposals:
         by_stance = comments.get(p.pk, {})
         p.comment_count = sum(by_stance.values())
@@ -189,6 +193,7 @@ def attach_counts(
         p.open_suggestion_count = suggestions.get(p.pk, 0)
         p.supporter_count = supporters.get(p.pk, 0)
         p.i_support = p.pk in mine
+        p.i_support_earlier = p.pk in earlier
 
 
 def proposal_get(*, workshop: Workshop, proposal_id: int) -> Proposal | None:

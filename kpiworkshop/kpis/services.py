@@ -1,6 +1,7 @@
 """Every write to proposals, revisions, comments, suggestions, support and the KPI library."""
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,25 @@ def _clean_definition(data: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+#: Called, in the writer's transaction and under its row lock on the proposal, each time a new
+#: revision becomes a proposal's current one: ``hook(proposal=, revision=)``. A higher app
+#: registers one from its AppConfig.ready (approval: decisions on the earlier revision become
+#: void and the KPI is settled again, issue 20), so this app never imports it.
+_REVISION_HOOKS: list[Callable[..., None]] = []
+
+
+def revision_hook_register(hook: Callable[..., None]) -> None:
+    if hook not in _REVISION_HOOKS:
+        _REVISION_HOOKS.append(hook)
+
+
+def revision_made_current(*, proposal: Proposal, revision: Revision) -> None:
+    """Every service that makes a revision current calls this after saving it (the caller
+    holds the proposal's row lock)."""
+    for hook in _REVISION_HOOKS:
+        hook(proposal=proposal, revision=revision)
+
+
 def _revision_new(
     *,
     proposal: Proposal,
@@ -112,6 +132,7 @@ def _revision_new(
     proposal.current_revision = revision
     proposal.save(update_fields=["current_revision", "updated_at"])
     _duplicates_refresh(proposal=proposal, revision=revision)
+    revision_made_current(proposal=proposal, revision=revision)
     return revision
 
 
@@ -355,14 +376,28 @@ def proposal_set_internal_fields(
 
 
 @transaction.atomic
-def proposal_support(*, actor: Participant | None, proposal: Proposal) -> bool:
-    """Toggle the actor's support. Returns whether they now support it."""
+def proposal_support(*, actor: Participant | None, proposal: Proposal, keep: bool = False) -> bool:
+    """Toggle the actor's support, bound to the current revision. With ``keep``, a support
+    given on an earlier revision is moved to the current one instead (issue 20: "you
+    supported an earlier version"), and a missing one is given. Returns whether they now
+    support it."""
     if not permissions.can_support(actor, proposal):
         raise PermissionDenied
-    deleted, _rows = Support.objects.filter(proposal=proposal, participant=actor).delete()
+    mine = Support.objects.filter(proposal=proposal, participant=actor)
+    if keep:
+        if not mine.update(revision_id=proposal.current_revision_id):
+            Support.objects.get_or_create(
+                proposal=proposal,
+                participant=actor,
+                defaults={"revision_id": proposal.current_revision_id},
+            )
+        return True
+    deleted, _rows = mine.delete()
     if deleted:
         return False
-    Support.objects.get_or_create(proposal=proposal, participant=actor)
+    Support.objects.get_or_create(
+        proposal=proposal, participant=actor, defaults={"revision_id": proposal.current_revision_id}
+    )
     return True
 
 

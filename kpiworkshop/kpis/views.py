@@ -366,7 +366,8 @@ def comment_resolve(request: HtmxHttpRequest, pk: int, proposal_id: int, comment
 def proposal_support(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpResponse:
     access = load_workshop(request, pk)
     proposal = _proposal(access, proposal_id)
-    services.proposal_support(actor=access.participant, proposal=proposal)
+    keep = request.POST.get("keep") == "1"  # "you supported an earlier version": keep it
+    services.proposal_support(actor=access.participant, proposal=proposal, keep=keep)
     response = _back_to_detail(request, access, proposal, "support", "#support")
     return trigger_client_event(response, "proposalSupported") if request.htmx else response
 

@@ -23,6 +23,7 @@ from kpiworkshop.kpis.models import (
     RevisionNote,
     Stance,
 )
+from kpiworkshop.kpis.services import revision_made_current
 from kpiworkshop.workshops.models import Participant, Workshop
 
 from . import permissions
@@ -614,6 +615,7 @@ def counter_metric_set(
     revision.save()
     proposal.current_revision = revision
     proposal.save(update_fields=["current_revision", "updated_at"])
+    revision_made_current(proposal=proposal, revision=revision)
     audit_in_workshop(
         actor=actor,
         action="counter_metric.set",

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.core.models import TimeStampedModel
-from kpiworkshop.kpis.models import Proposal
+from kpiworkshop.kpis.models import Proposal, Revision
 from kpiworkshop.workshops.models import Participant, Workshop
 
 
@@ -246,6 +246,17 @@ class Vote(models.Model):
     value = models.SmallIntegerField()
     reason = models.CharField(_("reason"), max_length=500, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
+    #: The revision of the proposal the vote was given (or last re-confirmed) on: when it is no
+    #: longer the proposal's current one, the vote is "on an earlier version" (issue 20). No
+    #: index of its own: nothing looks votes up by revision, and every tap writes this table.
+    revision = models.ForeignKey(
+        Revision,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
 
     class Meta:
         constraints = [

@@ -33,6 +33,7 @@ from .models import (
     Voter,
     criterion_text,
 )
+from .revisions import Currency, MyVotes, currency_for_ballot
 
 #: Divergence (0–100) from which a proposal is flagged as dividing the groups.
 DIVERGENCE_FLAG = 25
@@ -188,11 +189,12 @@ def ballot_criteria(*, ballot: Ballot) -> list[Criterion]:
     return list(Criterion.objects.filter(ballot=ballot).order_by("position"))
 
 
-def my_votes(*, ballot: Ballot, participant: Participant | None) -> dict[tuple[int, int], int]:
-    """{(proposal_id, criterion_id): value} for one person: what their own phone shows. Its
-    SQL is compiled once per process (every phone's page asks it)."""
+def my_votes(*, ballot: Ballot, participant: Participant | None) -> MyVotes:
+    """{(proposal_id, criterion_id): value} for one person: what their own phone shows, with
+    the votes on an earlier version of their KPI (``MyVotes.earlier``, issue 20). Its SQL is
+    compiled once per process (every phone's page asks it)."""
     if participant is None:
-        return {}
+        return MyVotes((), method=ballot.method)
     db = router.db_for_read(Vote)
     key = ("my_votes", db)
     if key not in _COMPILED:
@@ -200,14 +202,20 @@ def my_votes(*, ballot: Ballot, participant: Participant | None) -> dict[tuple[i
             Vote.objects.using(db)
             .filter(ballot_id=_ID["ballot"], participant_id=_ID["viewer"])
             .order_by()
-            .values_list("proposal_id", "criterion_id", "value")
+            .values_list(
+                "proposal_id",
+                "criterion_id",
+                "value",
+                "revision_id",
+                "proposal__current_revision_id",
+            )
         )
         _COMPILED[key] = _marked(qs, {"ballot", "viewer"})
     sql, marked = _COMPILED[key]
     ids = {"ballot": ballot.pk, "viewer": participant.pk}
     with connections[db].cursor() as cursor:
         cursor.execute(sql, [ids[name] if name else value for name, value in marked])
-        return {(p, c): v for p, c, v in cursor.fetchall()}
+        return MyVotes(cursor.fetchall(), method=ballot.method)
 
 
 @dataclass
@@ -472,6 +480,8 @@ class ProposalResult:
     criteria: list[tuple[str, float]] = field(default_factory=list)
     divergence: int = 0
     rank: int = 0
+    #: (voters, of them on the current version): open rounds whose KPIs changed (issue 20).
+    on_current: tuple[int, int] | None = None
 
     @property
     def divides(self) -> bool:
@@ -494,6 +504,9 @@ class Results:
     withheld: bool = False  # a secret ballot with too few voters: no figure is shown
     minimum: int = 0  # the secret ballot's minimum group size
     can_weigh_equally: bool = False  # at least two group lines to weigh
+    #: How many votes are on the current version of their KPI (``revisions.Currency``), or
+    #: None when no KPI of the round changed since it opened.
+    currency: Currency | None = None
 
     @property
     def divided(self) -> list[ProposalResult]:
@@ -537,14 +550,23 @@ def results_for_ballot(
     """Results of a ballot, as every page, the board and the API show them. Pass ``items`` /
     ``criteria_list`` / ``groups`` (the turnout) when the caller has loaded them already, to
     save their queries."""
-    return results_from_tally(
+    items = ballot_items(ballot=ballot) if items is None else items
+    results = results_from_tally(
         ballot=ballot,
-        items=ballot_items(ballot=ballot) if items is None else items,
+        items=items,
         criteria_list=ballot_criteria(ballot=ballot) if criteria_list is None else criteria_list,
         rows=tally_rows(ballot=ballot),
         turnout=turnout(ballot=ballot) if groups is None else groups,
         equal_weight=equal_weight,
     )
+    if results.rows:  # nothing is shown of a round without votes or withheld as a whole
+        results.currency = currency_for_ballot(
+            ballot=ballot, items=items, voters=results.voters, minimum=secret_minimum()
+        )
+        if results.currency is not None and not results.currency.secret:
+            for row in results.rows:
+                row.on_current = results.currency.per_proposal.get(row.proposal.pk)
+    return results
 
 
 def results_from_tally(

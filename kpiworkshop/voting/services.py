@@ -421,14 +421,17 @@ _DOTS_SPENT = (
 
 @cache
 def _votes_upsert_sql(rows: int) -> str:
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * rows)
+    # Each row binds the vote to its proposal's current revision (issue 20) by a subquery in
+    # the same statement: no extra round trip on the hot path.
+    current = f"(SELECT current_revision_id FROM {Proposal._meta.db_table} WHERE id = %s)"  # noqa: S608
+    values = ", ".join([f"(%s, %s, %s, %s, %s, %s, %s, %s, {current})"] * rows)
     return (
         f"INSERT INTO {Vote._meta.db_table} "  # noqa: S608 - no user text
-        "(ballot_id, participant_id, proposal_id, criterion_id, role, value, reason, updated_at) "
-        f"VALUES {values} "
+        "(ballot_id, participant_id, proposal_id, criterion_id, role, value, reason, updated_at, "
+        f"revision_id) VALUES {values} "
         "ON CONFLICT (ballot_id, participant_id, proposal_id, criterion_id) DO UPDATE SET "
         "value = EXCLUDED.value, reason = EXCLUDED.reason, updated_at = EXCLUDED.updated_at, "
-        "role = EXCLUDED.role"
+        "role = EXCLUDED.role, revision_id = EXCLUDED.revision_id"
     )
 
 
@@ -450,6 +453,7 @@ def _votes_upsert(
     params: list = []
     for proposal_id, criterion_id, value in values:
         params += [ballot.pk, actor.pk, proposal_id, criterion_id, actor.role, value, reason, now]
+        params.append(proposal_id)
     with connection.cursor() as cursor:
         cursor.execute(_votes_upsert_sql(len(values)), params)
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path(B + "status/", views.ballot_status, name="status"),
     path(B + "vote/", views.vote_cast, name="vote"),
     path(B + "rank/", views.ranking_save, name="rank"),
+    path(B + "keep/", views.vote_reconfirm, name="reconfirm"),
     path(B + "open/", views.ballot_open, name="open"),
     path(B + "close/", views.ballot_close, name="close"),
     path(B + "reveal/", views.ballot_reveal, name="reveal"),

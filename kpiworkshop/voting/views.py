@@ -23,7 +23,7 @@ from kpiworkshop.core.templatetags.kpiw import mmss
 from kpiworkshop.kpis.models import ProposalState
 from kpiworkshop.workshops.access import WorkshopAccess, guest_key_of, load_workshop
 
-from . import permissions, selectors, services
+from . import permissions, revisions, selectors, services
 from .forms import BallotForm, RankingForm, ShortlistForm, VoteForm
 from .models import Ballot, Method
 from .templatetags import voting_cards
@@ -328,6 +328,10 @@ def _ballot_context(
         else None,
         "individual": selectors.individual_votes(ballot=ballot) if show_individual else None,
         "phase_key": _phase_key(ballot),
+        # KPIs that changed since this person voted on them (issue 20): none, no query.
+        "changed": revisions.changed_since_vote(ballot=ballot, participant=participant, mine=mine)
+        if can_vote
+        else [],
     }
     return context | extra
 
@@ -653,4 +657,41 @@ def ballot_board(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpRespo
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
     response["Vary"] = "Cookie, Accept-Language, HX-Request"
+    return response
+
+
+@require_POST
+def vote_reconfirm(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResponse:
+    """Keep my vote on a KPI that changed since I voted (issue 20): one tap. htmx gets the
+    "changed since your vote" section back; a plain form post gets the page."""
+    access = load_workshop(request, pk)
+    ballot = _ballot(access, ballot_id)
+    error = None
+    raw = request.POST.get("proposal", "")
+    proposal_id = int(raw) if raw.isdigit() and len(raw) <= 18 else 0
+    try:
+        revisions.vote_reconfirm(actor=access.participant, ballot=ballot, proposal_id=proposal_id)
+    except (ValidationError, PermissionDenied) as exc:
+        error = error_text(exc)
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, _("Your vote is kept for the current version."))
+        return redirect("voting:detail", pk=pk, ballot_id=ballot_id)
+    mine = selectors.my_votes(ballot=ballot, participant=access.participant)
+    context = {
+        "workshop": access.workshop,
+        "ballot": ballot,
+        "changed": revisions.changed_since_vote(
+            ballot=ballot, participant=access.participant, mine=mine
+        )
+        if permissions.can_vote_in(access.participant, ballot)
+        else [],
+        "reconfirmed": error is None,
+        "reconfirm_error": error,
+    }
+    response = render(request, "voting/ballot_detail.html#changed-since-vote", context)
+    if error is None:
+        trigger_client_event(response, "voteCast", {})  # the results section follows it
     return response

@@ -163,6 +163,10 @@ def test_board_and_publish_section_list_the_stale_notes(
 ):
     _approve_with_notes(fcr, approvers[0], facilitator)
     _revise(fcr, facilitator, target="80 %")
+    # The new revision voids the approval (issue 20): approved again, on the new target.
+    approval_services.approval_decide(
+        actor=approvers[0], proposal=fcr, decision=Decision.APPROVE, reason="Still clear."
+    )
     client.force_login(facilitator.user)
     page = client.get(reverse("approval:board", args=[approve_workshop.pk])).content.decode()
     assert 'data-testid="stale-notes-count"' in page

@@ -32,6 +32,7 @@ from kpiworkshop.kpis.models import (
 from kpiworkshop.kpis.permissions import fields_hidden
 from kpiworkshop.mapping.models import Relation, Strength
 
+from ..certification import certification_of, certification_text
 from ..models import (
     CatalogEntry,
     CatalogRelease,
@@ -50,7 +51,7 @@ CSV_COLUMNS = [
     "direction", "baseline", "target", "thresholds", "frequency", "data_sources", "channels",
     "breakdowns", "purposes", "owner", "gaming_risks", "counter_metric", "goals", "audiences",
     "pilot_until", "how_to_read", "when_it_moves", "pitfalls", "worked_example", "decisions",
-    "change",
+    "change", "certification",
     # Issue 20: the KPI design template's fields (definition_fields.py), after the others so
     # that a spreadsheet reading columns by position keeps working.
     *definition_fields.USE_FIELDS,
@@ -99,7 +100,9 @@ def _decision_label(value: str) -> str:
     return _label(Decision, value)
 
 
-def entry_document(entry: CatalogEntry, language: str, change: str = "") -> dict:
+def entry_document(
+    entry: CatalogEntry, language: str, change: str = "", *, release_version: str = ""
+) -> dict:
     """One entry as the exports show it (internal-only fields left out), in the active
     language."""
     hidden = fields_hidden(entry.internal_fields, see_internal=False)  # exports are public
@@ -163,6 +166,8 @@ def entry_document(entry: CatalogEntry, language: str, change: str = "") -> dict
             }
             for x in entry.decisions or []
         ],
+        # Issue 20: "approved in release X by …, on …" (certification.py).
+        "certification": certification_of(entry, release_version=release_version),
         "votes": [
             {
                 "ballot": plain(v.get("ballot")),
@@ -238,7 +243,12 @@ def release_document(
             "unchanged": log.get("unchanged", 0),
         },
         "entries": [
-            entry_document(e, release.language, status.get(str(e.kpi_uid), "unchanged"))
+            entry_document(
+                e,
+                release.language,
+                status.get(str(e.kpi_uid), "unchanged"),
+                release_version=release.version,
+            )
             for e in entries
         ],
     }
@@ -287,6 +297,7 @@ def render_csv(doc: dict) -> bytes:
                 for d in e["decisions"]
                 if d["current"]
             ),
+            "certification": certification_text(e["certification"]),
         }
         writer.writerow([neutralise(str(row.get(k) or "")) for k in CSV_COLUMNS])
     # The BOM makes spreadsheets read the file as UTF-8 (accents right).

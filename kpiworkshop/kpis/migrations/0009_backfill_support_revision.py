@@ -1,0 +1,22 @@
+"""Existing supports were given on their proposal's current revision as far as anyone can tell
+now: bind each to it (one UPDATE). Backwards, the column is emptied again."""
+
+from django.db import migrations
+from django.db.models import OuterRef, Subquery
+
+
+def bind(apps, schema_editor):
+    Support = apps.get_model("kpis", "Support")
+    Proposal = apps.get_model("kpis", "Proposal")
+    current = Proposal.objects.filter(pk=OuterRef("proposal_id")).values("current_revision_id")
+    Support.objects.filter(revision__isnull=True).update(revision=Subquery(current[:1]))
+
+
+def unbind(apps, schema_editor):
+    apps.get_model("kpis", "Support").objects.update(revision=None)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("kpis", "0008_support_revision")]
+
+    operations = [migrations.RunPython(bind, unbind)]
