@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "kpiworkshop.mapping",
     "kpiworkshop.approval",
     "kpiworkshop.catalog",
+    "kpiworkshop.runsheet",
     # Last: the project package itself, for commands that span the apps (seed_demo).
     "kpiworkshop.apps.ProjectConfig",
 ]
