@@ -22,7 +22,7 @@ def live_context(*, workshop: Workshop, sheet: RunSheet | None, size: str = "pag
     context = {
         "workshop": workshop,
         "sheet": sheet,
-        "block": block,
+        "current": block,
         "size": "projector" if size == "projector" else "page",
         "server_now_ms": millis(now),
         "poll_seconds": settings.KPIW_STATUS_POLL_SECONDS,

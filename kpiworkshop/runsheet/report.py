@@ -45,6 +45,11 @@ class BlockReport:
         return sum(self.people.values())
 
     @property
+    def difference_abs_seconds(self) -> int | None:
+        difference = self.difference_seconds
+        return None if difference is None else abs(difference)
+
+    @property
     def difference_seconds(self) -> int | None:
         if self.actual_seconds is None:
             return None

@@ -182,7 +182,7 @@ def block_edit(request: HtmxHttpRequest, pk: int, block_id: int) -> HttpResponse
     return render(
         request,
         "runsheet/block_edit.html",
-        {"workshop": access.workshop, "block": block, "form": form},
+        {"workshop": access.workshop, "current": block, "form": form},
         status=status,
     )
 
@@ -325,7 +325,7 @@ def _controls_context(workshop, sheet, view: str, *, blocks: list[Block] | None 
     return {
         "workshop": workshop,
         "sheet": sheet,
-        "block": block,
+        "current": block,
         "upcoming": upcoming,
         "view": view,
         "has_blocks": has_blocks,
