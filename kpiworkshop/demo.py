@@ -3,7 +3,8 @@
 accounts (organisation, users) → workshops (workshops, participants, join codes) → kpis
 (proposals, comments, suggestions) → datasets (the synthetic contacts dataset, computable
 definitions) → voting (rounds and votes) → mapping (goals, audiences, a
-workshop in Map) → catalog (the published releases). Every step is idempotent, so the whole is.
+workshop in Map) → catalog (the published releases) → runsheet (the run-sheet of the workshop
+that votes live). Every step is idempotent, so the whole is.
 """
 
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from kpiworkshop.catalog import demo as catalog_demo
 from kpiworkshop.datasets import demo as datasets_demo
 from kpiworkshop.kpis import demo as kpis_demo
 from kpiworkshop.mapping import demo as mapping_demo
+from kpiworkshop.runsheet import demo as runsheet_demo
 from kpiworkshop.voting import demo as voting_demo
 from kpiworkshop.workshops import demo as workshops_demo
 from kpiworkshop.workshops.models import Invitation
@@ -39,4 +41,5 @@ def seed() -> DemoResult:
     codes += mapping_demo.demo_codes(organisation=organisation)
     catalog_demo.demo_seed(organisation=organisation)
     catalog_demo.review_demo_seed(organisation=organisation)
+    runsheet_demo.demo_seed(organisation=organisation)
     return DemoResult(organisation=organisation, codes=codes)

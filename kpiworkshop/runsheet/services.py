@@ -395,6 +395,9 @@ def _running_sheet(actor: Participant | None, workshop: Workshop, expected_block
         if not permissions.can_run_sheet(actor, workshop):
             raise PermissionDenied
         raise ValidationError(_("This workshop has no run-sheet yet."))
+    if sheet.state == SheetState.FINISHED:
+        # A press from a page that still showed the last block: stale, like any other.
+        raise ValidationError(_("The session has ended."), code="stale")
     if not sheet.is_running:
         raise ValidationError(_("The session is not running."), code="not_running")
     if expected_block_id is None or str(sheet.current_block_id) != str(expected_block_id):

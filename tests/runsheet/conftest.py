@@ -21,7 +21,7 @@ def add_blocks(facilitator, workshop, *blocks):
     made = []
     for spec in blocks:
         title, minutes, *rest = spec
-        action, stage = (rest + ["", ""])[:2]
+        action, stage = [*rest, "", ""][:2]
         made.append(
             services.block_add(
                 actor=facilitator,

@@ -224,14 +224,16 @@ def test_editing_a_template_text_keeps_it_translated_only_while_unchanged(worksh
 def test_the_sheet_cannot_be_edited_while_live(workshop, facilitator, three_blocks):
     services.runsheet_start(actor=facilitator, workshop=workshop)
     welcome, propose, vote = three_blocks
+    me = {"actor": facilitator}
+    order = [vote.pk, propose.pk, welcome.pk]
     attempts = [
-        lambda: services.block_add(actor=facilitator, workshop=workshop, title="X", planned_minutes=1),
-        lambda: services.block_update(actor=facilitator, block=vote, title="Y", planned_minutes=1),
-        lambda: services.block_delete(actor=facilitator, block=vote),
-        lambda: services.block_move(actor=facilitator, block=vote, direction="up", expected_position=2),
-        lambda: services.blocks_reorder(actor=facilitator, workshop=workshop, order=[vote.pk, propose.pk, welcome.pk]),
-        lambda: services.runsheet_prepare(actor=facilitator, workshop=workshop, template="two_hour"),
-    ]  # fmt: skip
+        lambda: services.block_add(**me, workshop=workshop, title="X", planned_minutes=1),
+        lambda: services.block_update(**me, block=vote, title="Y", planned_minutes=1),
+        lambda: services.block_delete(**me, block=vote),
+        lambda: services.block_move(**me, block=vote, direction="up", expected_position=2),
+        lambda: services.blocks_reorder(**me, workshop=workshop, order=order),
+        lambda: services.runsheet_prepare(**me, workshop=workshop, template="two_hour"),
+    ]
     for attempt in attempts:
         with pytest.raises(ValidationError) as exc:
             attempt()
