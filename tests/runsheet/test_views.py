@@ -250,7 +250,7 @@ def test_the_poll_of_an_ended_session_stops_polling(client, workshop, facilitato
 
 
 def _grow(workshop, facilitator, n: int) -> None:
-    for i in range(n):
+    for _i in range(n):
         ParticipantFactory(workshop=workshop, role=Role.AGENT, guest=True)
     have = Block.objects.filter(sheet__workshop=workshop).count()
     add_blocks(facilitator, workshop, *[(f"Block {i}", 5) for i in range(have, n)])
