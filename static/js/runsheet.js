@@ -60,6 +60,15 @@
   }
   document.addEventListener("DOMContentLoaded", settle);
   document.addEventListener("htmx:afterSettle", settle);
+  // Answers can overtake each other (a poll started before a press, answered after it): a part
+  // of the page never goes back to an older version of the sheet than the one it shows.
+  document.addEventListener("htmx:beforeSwap", (e) => {
+    const target = e.detail.target;
+    const shown = target && target.dataset && Number(target.dataset.runsheetVersion);
+    if (!shown) return;
+    const match = /data-runsheet-version="(\d+)"/.exec(e.detail.serverResponse || "");
+    if (match && Number(match[1]) < shown) e.detail.shouldSwap = false;
+  });
   document.addEventListener("htmx:afterRequest", (e) => {
     const xhr = e.detail && e.detail.xhr;
     const header = xhr && xhr.getResponseHeader && xhr.getResponseHeader("X-Server-Now");
