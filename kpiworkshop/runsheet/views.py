@@ -62,11 +62,14 @@ def _sheet_context(
 def sheet_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The facilitator's run-sheet page: prepare the blocks, then run the session from it."""
     access = _facilitator(request, pk)
-    if request.htmx and request.GET.get("fragment") == "controls":
+    fragment = request.GET.get("fragment") if request.htmx else None
+    if fragment == "controls":
         sheet = selectors.sheet_for_workshop(workshop=access.workshop)
         return render(
             request, "runsheet/_controls.html", _controls_context(access.workshop, sheet, "sheet")
         )
+    if fragment == "blocks":  # a running sheet's list follows the session (which block is on)
+        return render(request, SHEET + "#blocks", _sheet_context(access))
     return render(request, SHEET, _sheet_context(access))
 
 

@@ -303,3 +303,28 @@ def test_the_report_is_not_for_participants(client, workshop, facilitator, agent
     login(client, agent)
     for name in ("report", "report_csv", "report_pdf"):
         assert client.get(url(name, workshop)).status_code == 403
+
+
+def test_a_running_sheets_block_list_follows_the_session(
+    client, workshop, facilitator, three_blocks
+):
+    services.runsheet_start(actor=facilitator, workshop=workshop)
+    services.runsheet_next(
+        actor=facilitator, workshop=workshop, expected_block_id=three_blocks[0].pk
+    )
+    login(client, facilitator)
+    body = client.get(url("sheet", workshop) + "?fragment=blocks", **HX).content.decode()
+    assert body.lstrip().startswith('<section id="runsheet-blocks"')
+    current = body.index("is-current")
+    assert body.index("Propose") > current > body.index("Welcome")
+
+
+def test_the_workshop_page_links_the_run_sheet_and_the_report_for_facilitators(
+    client, workshop, facilitator, agent
+):
+    login(client, facilitator)
+    page = client.get(reverse("workshops:detail", args=[workshop.pk])).content.decode()
+    assert url("sheet", workshop) in page and url("report", workshop) in page
+    login(client, agent)
+    page = client.get(reverse("workshops:detail", args=[workshop.pk])).content.decode()
+    assert url("sheet", workshop) not in page
