@@ -232,3 +232,31 @@ def test_blocks_are_reordered_by_drag_and_drop(room, projector_page, live_server
     expect(items.first).to_contain_text("Next steps")
     page.reload()
     expect(page.get_by_test_id("runsheet-blocks").locator("li").first).to_contain_text("Next steps")
+
+
+def test_the_facilitator_runs_the_session_from_a_phone(room, phone_page, live_server, fast_poll):
+    workshop, facilitator, ballot = room
+    page = phone_page
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": _session_of(facilitator.user),
+                "url": live_server.url,
+            }
+        ]
+    )
+    page.goto(f"/w/{workshop.pk}/runsheet/")
+    check_axe(page, name="runsheet-sheet-phone")
+    page.get_by_role("button", name="Start the session").click()
+    expect(page.get_by_test_id("runsheet-title")).to_have_text("Welcome and goals")
+    check_axe(page, name="runsheet-sheet-live-phone")
+    page.get_by_test_id("runsheet-next").click()
+    expect(page.get_by_test_id("runsheet-title")).to_have_text("Dot vote", timeout=5000)
+    expect(page.get_by_test_id("runsheet-board-link")).to_be_visible()
+    ballot.refresh_from_db()
+    assert ballot.state == BallotState.OPEN
+    # The round's board (a projector page) shows the same countdown.
+    page.get_by_test_id("runsheet-board-link").click()
+    expect(page.get_by_test_id("runsheet-title")).to_have_text("Dot vote")
+    check_axe(page, name="runsheet-board-phone")
