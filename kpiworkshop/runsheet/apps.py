@@ -8,8 +8,9 @@ class RunsheetConfig(AppConfig):
     verbose_name = _("Run-sheets")
 
     def ready(self) -> None:
-        from kpiworkshop.core.audit import audit_labels_register
+        from kpiworkshop.core.audit import audit_labels_register, audit_target_text_register
 
-        from .audit_labels import AUDIT_LABELS
+        from .audit_labels import AUDIT_LABELS, runsheet_audit_text
 
+        audit_target_text_register("runsheet.runsheet", runsheet_audit_text)
         audit_labels_register(AUDIT_LABELS)

@@ -1,6 +1,7 @@
 """What each audit action on run-sheets means, as the history shows it (registered with
 ``core.audit`` from this app's AppConfig.ready)."""
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 AUDIT_LABELS = {
@@ -17,3 +18,9 @@ AUDIT_LABELS = {
     "runsheet.finish": _("ended the session"),
     "runsheet.action": _("ran a block's action"),
 }
+
+
+def runsheet_audit_text(event) -> str:
+    """What a run-sheet event was about, in the reader's language (the stored label is
+    English)."""
+    return gettext("run-sheet")

@@ -487,3 +487,18 @@ def test_every_step_is_audited_with_a_label(workshop, facilitator, three_blocks)
     assert expected <= actions
     with translation.override("it"):
         assert audit_action_label("runsheet.next") == "è passato al blocco successivo"
+
+
+def test_the_history_names_the_run_sheet_in_the_readers_language(
+    client, workshop, facilitator, three_blocks
+):
+    from django.urls import reverse
+
+    from tests.conftest import login
+
+    login(client, facilitator)
+    page = client.get(
+        reverse("workshops:history", args=[workshop.pk]), HTTP_ACCEPT_LANGUAGE="it"
+    ).content.decode()
+    assert "ha aggiunto un blocco alla scaletta" in page
+    assert "run-sheet of workshop" not in page
