@@ -4,7 +4,8 @@ accounts (organisation, users) → workshops (workshops, participants, join code
 (proposals, comments, suggestions) → datasets (the synthetic contacts dataset, computable
 definitions) → voting (rounds and votes) → mapping (goals, audiences, a
 workshop in Map) → catalog (the published releases) → reviews (feedback, measured values, a
-review due soon). Every step is idempotent, so the whole is.
+review due soon) → runsheet (the run-sheet of the workshop that votes live). Every step is
+idempotent, so the whole is.
 """
 
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from kpiworkshop.datasets import demo as datasets_demo
 from kpiworkshop.kpis import demo as kpis_demo
 from kpiworkshop.mapping import demo as mapping_demo
 from kpiworkshop.reviews import demo as reviews_demo
+from kpiworkshop.runsheet import demo as runsheet_demo
 from kpiworkshop.voting import demo as voting_demo
 from kpiworkshop.workshops import demo as workshops_demo
 from kpiworkshop.workshops.models import Invitation
@@ -41,4 +43,5 @@ def seed() -> DemoResult:
     codes += mapping_demo.demo_codes(organisation=organisation)
     catalog_demo.demo_seed(organisation=organisation)
     reviews_demo.demo_seed(organisation=organisation)
+    runsheet_demo.demo_seed(organisation=organisation)
     return DemoResult(organisation=organisation, codes=codes)

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "kpiworkshop.approval",
     "kpiworkshop.catalog",
     "kpiworkshop.reviews",
+    "kpiworkshop.runsheet",
     # Last: the project package itself, for commands that span the apps (seed_demo).
     "kpiworkshop.apps.ProjectConfig",
 ]

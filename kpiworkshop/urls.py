@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("kpiworkshop.approval.urls")),
     path("", include("kpiworkshop.catalog.urls")),
     path("", include("kpiworkshop.reviews.urls")),
+    path("", include("kpiworkshop.runsheet.urls")),
     path("accounts/", include("kpiworkshop.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

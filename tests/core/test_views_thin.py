@@ -37,7 +37,7 @@ def orm_uses(source: str) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("app", ["workshops", "kpis", "voting", "mapping"])
+@pytest.mark.parametrize("app", ["workshops", "kpis", "voting", "mapping", "runsheet"])
 def test_views_use_no_orm(app):
     assert orm_uses((ROOT / app / "views.py").read_text()) == []
 
