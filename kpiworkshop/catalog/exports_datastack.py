@@ -139,6 +139,7 @@ def _meta(e: dict, doc: dict, link: str) -> dict:
         "baseline": e["baseline"],
         "target": e["target"],
         "thresholds": e["thresholds"],
+        "targets": e.get("targets") or [],
         "frequency": e["frequency"],
         "audiences": [
             {"slug": a["slug"], "name": a["name"], "kind": a["kind"]} for a in e["audiences"]
@@ -468,6 +469,7 @@ def om_metric(e: dict, doc: dict, link: str) -> dict:
         "baseline": e["baseline"],
         "target": e["target"],
         "thresholds": e["thresholds"],
+        "targets": e.get("targets") or [],
         "audiences": [a["name"] for a in e["audiences"]],
         "computable": definition is not None,
         **(
