@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
@@ -23,7 +24,7 @@ from kpiworkshop.core.templatetags.kpiw import mmss
 from kpiworkshop.kpis.models import ProposalState
 from kpiworkshop.workshops.access import WorkshopAccess, guest_key_of, load_workshop
 
-from . import permissions, selectors, services
+from . import agreement, permissions, selectors, services
 from .forms import BallotForm, RankingForm, ShortlistForm, VoteForm
 from .models import Ballot, Method
 from .templatetags import voting_cards
@@ -144,8 +145,39 @@ def ballot_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "participant": access.participant,
         "ballots": selectors.ballots_for_workshop(workshop=access.workshop),
         "can_manage": permissions.can_manage_ballots(access.participant, access.workshop),
+        "can_see_agreement": permissions.can_see_agreement(access.participant, access.workshop),
     }
     return render(request, "voting/ballot_list.html", context)
+
+
+@require_GET
+def agreement_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Where the room agrees and splits (issue 20): every KPI ranked by agreement across the
+    stakeholder groups, or by division; ``?projector=1`` for the room's screen."""
+    access = load_workshop(request, pk)
+    if not permissions.can_see_agreement(access.participant, access.workshop):
+        raise PermissionDenied
+    data = agreement.agreement_for_workshop(
+        workshop=access.workshop,
+        actor=access.participant,
+        sort=request.GET.get("sort", "")[:20],
+    )
+    context = {
+        "workshop": access.workshop,
+        "agreement": data,
+        "projector": request.GET.get("projector") == "1",
+        "flag": selectors.DIVERGENCE_FLAG,
+    }
+    template = "voting/agreement.html"
+    if (
+        request.htmx
+        and request.htmx.target == "agreement-list"
+        and not request.htmx.history_restore_request
+    ):
+        template += "#agreement-list"
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
 
 
 @require_http_methods(["GET", "POST"])
