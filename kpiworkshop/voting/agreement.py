@@ -254,7 +254,7 @@ def verdict_label(verdict: str) -> str:
 # --- the strip: one small bar per group --------------------------------------------------------
 
 STRIP_WIDTH = 320
-ROW_HEIGHT = 16
+ROW_HEIGHT = 18
 LABEL_W = 110
 VALUE_W = 40
 
@@ -276,9 +276,9 @@ def agreement_strip(row: KpiAgreement) -> SafeString:
     )
     bars = format_html_join(
         "",
-        '<text x="{}" y="{}" font-size="11" text-anchor="end" dominant-baseline="middle">{}</text>'
+        '<text x="{}" y="{}" font-size="12" text-anchor="end" dominant-baseline="middle">{}</text>'
         '<rect class="agreement-bar" x="{}" y="{}" width="{}" height="{}" fill="#0d6efd"/>'
-        '<text x="{}" y="{}" font-size="11" dominant-baseline="middle">{} %</text>',
+        '<text x="{}" y="{}" font-size="12" dominant-baseline="middle">{} %</text>',
         (
             (
                 LABEL_W - 4,
