@@ -113,15 +113,19 @@ def chart_build(*, definition: dict, measurements: list) -> Chart:
         p.target = dated.target_at(plan, p.period) if plan else None
         p.band = dated.band_of(p.value, p.target, direction)
     stepped = any(p.target is not None for p in points)
+    # Dated bands replace the written thresholds' band in the drawing (two shadings would
+    # overlap); a range KPI has no dated bands and keeps its own.
+    banded = any(p.target is not None and p.target.amber_pct is not None for p in points)
+    drawn = [] if banded else bands
     improving = points[-1].good if points else None
     svg, legend = SafeString(""), []
     if points:
-        svg = _svg(points, reference, None if stepped else target, bands)
+        svg = _svg(points, reference, None if stepped else target, drawn)
         legend = _legend(
             points,
             written=baseline is not None,
             target=None if stepped else target,
-            bands=bands,
+            bands=drawn,
             direction=direction,
         ) + _target_legend(points, direction)
     summary = " ".join(x for x in (_summary(points), _band_summary(points, direction)) if x)

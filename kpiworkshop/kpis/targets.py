@@ -329,7 +329,7 @@ def band_of(value: Decimal, target: Target | None, direction: str) -> str | None
 
 
 def band_label(band: str | None) -> str:
-    return {GREEN: _("green: on target"), AMBER: _("amber"), RED: _("red")}.get(band or "", "")
+    return {GREEN: _("green"), AMBER: _("amber"), RED: _("red")}.get(band or "", "")
 
 
 @dataclass

@@ -67,14 +67,21 @@ def test_chart_draws_each_periods_target_and_bands_and_names_the_band():
         for m, v in ((1, 81), (2, 75), (3, 70), (4, 86))
     ]
     chart = chart_build(
-        definition={"direction": "higher", "target": "80%", "targets": PLAN}, measurements=rows
+        definition={
+            "direction": "higher",
+            "target": "80%",
+            "thresholds": "72 to 78",
+            "targets": PLAN,
+        },
+        measurements=rows,
     )
     # 95 % of 80 is 76, 90 % is 72; April's target has no bands.
     assert [p.band for p in chart.points] == ["green", "amber", "red", None]
     svg = str(chart.svg)
     assert svg.count('class="chart-target-step"') == 4
     assert svg.count('class="chart-band-amber"') == 3 and svg.count('class="chart-band-red"') == 3
-    assert 'class="chart-target"' not in svg  # the dated target replaces the written one
+    # The dated target and bands replace the written target and thresholds in the drawing.
+    assert 'class="chart-target"' not in svg and 'class="chart-band"' not in svg
     keys = [key for key, _swatch, _text in chart.legend]
     assert {"target-step", "band-amber", "band-red"} <= set(keys)
     assert "Target for Q2 2026: 85." in chart.summary
@@ -93,14 +100,14 @@ def test_entry_page_shows_the_targets_table_and_each_values_band_in_words(client
     html = client.get(url).content.decode()
     assert 'data-testid="targets-table"' in html
     assert "Amber below" in html and "Red below" in html
-    assert '<td class="text-nowrap">76 <span' in html  # 95 % of 80, as a value of the KPI
-    assert '<span class="band band-green">green: on target</span>' in html
+    assert "<td>76<br>" in html  # 95 % of 80, as a value of the KPI
+    assert '<span class="band band-green">green</span>' in html
     assert '<span class="band band-red">red</span>' in html  # 70 is below 90 % of 80
     it = client.get(url, HTTP_ACCEPT_LANGUAGE="it").content.decode()
     assert (
         "Ambra sotto" in it
         and "1° trim. 2026" in it
-        and "verde: in linea con l&#x27;obiettivo" in it
+        and '<span class="band band-green">verde</span>' in it
     )
 
 

@@ -128,7 +128,7 @@ def test_dated_targets_proposed_on_a_phone_and_read_in_the_catalogue(
     expect(page.get_by_test_id("chart-summary")).to_contain_text(_tr("red", language))
     page.locator("summary", has_text=_tr("Values as a table", language)).click()
     table = page.get_by_test_id("values-table")
-    expect(table.locator(".band-green")).to_have_text(_tr("green: on target", language))
+    expect(table.locator(".band-green")).to_have_text(_tr("green", language))
     expect(table.locator(".band-amber")).to_have_text(_tr("amber", language))
     expect(table.locator(".band-red")).to_have_text(_tr("red", language))
     _fits(page, 360)
