@@ -1,4 +1,4 @@
-"""Template helpers of the agreement view and of a catalogue entry's agreement line (issue 20)."""
+"""Template helpers of the agreement view (issue 20)."""
 
 from django import template
 
@@ -15,11 +15,3 @@ def agreement_strip(row) -> str:
 @register.filter
 def verdict_label(verdict: str) -> str:
     return agreement.verdict_label(verdict)
-
-
-@register.filter
-def agreement_line(votes) -> str:
-    """A catalogue entry's agreement across groups, from its snapshotted votes."""
-    from kpiworkshop.approval.selectors import vote_group_label
-
-    return agreement.agreement_line(votes, vote_group_label)
