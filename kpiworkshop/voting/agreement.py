@@ -36,7 +36,7 @@ from kpiworkshop.workshops.models import Participant, Workshop
 
 from . import permissions
 from .models import Ballot, BallotItem, Criterion, Vote, Voter
-from .selectors import DIVERGENCE_FLAG, results_from_tally, turnout_from
+from .selectors import DIVERGENCE_FLAG, _with_activity, results_from_tally, turnout_from
 
 AGREES, SPLIT, MIXED, ONE_GROUP = "agrees", "split", "mixed", "one_group"
 #: Proposals no longer in play are left out (merged into another, or withdrawn).
@@ -111,29 +111,36 @@ class Agreement:
 SORTS = ("agreement", "division")
 
 
-def agreement_for_workshop(
-    *, workshop: Workshop, actor: Participant | None, sort: str = "agreement"
-) -> Agreement:
-    """The workshop's KPIs ranked by agreement across groups (``sort="division"``: most divided
-    first), from the rounds whose results ``actor`` may see (``permissions.can_see_results``,
-    as on each round's page). Seven queries, whatever the number of rounds, KPIs, groups and
-    votes."""
-    sort = sort if sort in SORTS else "agreement"
-    ballots = list(
-        Ballot.objects.filter(workshop=workshop, opened_at__isnull=False).order_by(
-            "-opened_at", "-id"
-        )
+def agreement_ballots(*, workshop: Workshop, actor: Participant | None) -> list[Ballot]:
+    """The workshop's opened rounds whose results ``actor`` may see
+    (``permissions.can_see_results``, as on each round's page), newest first, each with the
+    activity ``selectors.ballot_version`` reads. One query."""
+    qs = Ballot.objects.filter(workshop=workshop, opened_at__isnull=False).order_by(
+        "-opened_at", "-id"
     )
-    voted: set[int] = set()
-    if actor is not None and ballots:
-        voted = set(
-            Voter.objects.filter(ballot__in=ballots, participant=actor).values_list(
-                "ballot_id", flat=True
-            )
-        )
+    ballots = list(_with_activity(qs, viewer=actor))
     for ballot in ballots:
         ballot.workshop = workshop
-    ballots = [b for b in ballots if permissions.can_see_results(actor, b, has_voted=b.pk in voted)]
+    return [
+        b
+        for b in ballots
+        if permissions.can_see_results(actor, b, has_voted=bool(getattr(b, "viewer_voted", False)))
+    ]
+
+
+def agreement_for_workshop(
+    *,
+    workshop: Workshop,
+    actor: Participant | None,
+    sort: str = "agreement",
+    ballots: list[Ballot] | None = None,
+) -> Agreement:
+    """The workshop's KPIs ranked by agreement across groups (``sort="division"``: most divided
+    first), from the rounds whose results ``actor`` may see (``agreement_ballots``; pass them
+    when already read). Six queries, whatever the number of rounds, KPIs, groups and votes."""
+    sort = sort if sort in SORTS else "agreement"
+    if ballots is None:
+        ballots = agreement_ballots(workshop=workshop, actor=actor)
     if not ballots:
         return Agreement(rows=[], ballots=[], sort=sort)
     ids = [b.pk for b in ballots]

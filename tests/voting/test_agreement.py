@@ -324,3 +324,28 @@ def test_the_entry_page_shows_its_agreement_line(client, organisation):
         "the lowest, Other groups (Customer, Supervisor), gave it 50 %; the groups were 30 "
         "points apart: the room was split." in html
     )
+
+
+def test_the_shared_list_is_never_served_to_a_reader_who_may_not_see_its_rounds(
+    vote_workshop, facilitator, proposals, open_ballot, client
+):
+    ballot = open_ballot(Method.APPROVAL, visibility=Visibility.WHEN_REVEALED)
+    for role in (Role.AGENT, Role.CUSTOMER):
+        for p in _group(vote_workshop, role, 3):
+            _approve(ballot, p, {proposals[0].pk})
+    url = reverse("voting:agreement", args=[vote_workshop.pk])
+    login(client, facilitator)
+    with CaptureQueriesContext(connection) as miss:
+        first = client.get(url, **HX).content.decode()
+    assert first.count('data-testid="agreement-row"') == 3
+    with CaptureQueriesContext(connection) as hit:
+        again = client.get(url, **HX).content.decode()
+    # From the cache: the same markup, without the tally, items and turnout queries.
+    assert again == first
+    assert len(hit.captured_queries) == len(miss.captured_queries) - 5
+    client.logout()
+    agent = ParticipantFactory(workshop=vote_workshop, role=Role.AGENT, guest=True)
+    as_guest(client, agent)
+    assert 'data-testid="agreement-row"' not in client.get(url).content.decode()
+    services.ballot_reveal(actor=facilitator, ballot=ballot)
+    assert client.get(url).content.decode().count('data-testid="agreement-row"') == 3
