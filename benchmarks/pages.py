@@ -93,6 +93,24 @@ for i in range(100):
     ReportingBreakdown.objects.create(proposal=p, dimension="channel", value="chat", created_by=mfp)
     ReportingBreakdown.objects.create(proposal=p, dimension="handler", value="chatbot", created_by=mfp)
     LinkComment.objects.create(goal_link=g, author=mfp, stance="concern", body="Hm")
+# Where the room agrees (issue 20): a closed secret approval round over the 100 mapped KPIs,
+# 40 voters in four groups, each saying yes to a different share of the KPIs.
+from django.utils import timezone
+from kpiworkshop.voting.models import Ballot, BallotItem, Criterion, Vote, Voter
+voters = Participant.objects.bulk_create([
+    Participant(workshop=mw, guest_key=new_guest_key(), display_name=f"V{i}", role=roles[i % 4])
+    for i in range(40)
+])
+mkpis = list(Proposal.objects.filter(workshop=mw).order_by("pk"))
+now = timezone.now()
+b = Ballot.objects.create(workshop=mw, title="Bench round", method="approval", state="closed",
+                          secret=True, visibility="after_close", opened_at=now, closed_at=now)
+crit = Criterion.objects.create(ballot=b, position=0, label="Overall")
+BallotItem.objects.bulk_create([BallotItem(ballot=b, proposal=p, position=i) for i, p in enumerate(mkpis)])
+Voter.objects.bulk_create([Voter(ballot=b, participant=v, role=v.role) for v in voters])
+Vote.objects.bulk_create([Vote(ballot=b, participant=v, proposal=p, criterion=crit, role=v.role,
+                               value=int((i + k * (j % 4 + 1)) % 3 == 0))
+                          for j, v in enumerate(voters) for k, p in enumerate(mkpis) for i in [j]])
 # The catalogue: release 1.0 of 100 KPIs and release 1.1 (the current one) of 100 KPIs, as the
 # publish task writes them: 95 carried over (10 of them changed), 5 retired, 5 added. Each KPI
 # has two of five audiences and one of four goals, so a filter to "agents" keeps 40 of 100.
@@ -199,6 +217,7 @@ def main() -> None:
             ),
             ("audience view (100 KPIs)", f"/w/{m}/map/audiences/{data['audience']}/", fac),
             ("map page (first 20 of 100 KPIs)", f"/w/{m}/map/", fac),
+            ("where the room agrees (100 KPIs, 4 groups)", f"/w/{m}/agreement/", fac),
             ("catalogue (100 KPIs, member)", "/o/bench/catalogue/", fac),
             (
                 "catalogue filtered to an audience (member)",

@@ -14,6 +14,7 @@ from kpiworkshop.datasets import services as dataset_services
 from kpiworkshop.datasets.models import Dataset, KpiDefinition
 from kpiworkshop.kpis import services as kpi_services
 from kpiworkshop.kpis.models import Proposal, ProposalKind, ProposalState
+from kpiworkshop.kpis.targets import period_read, targets_validate
 from kpiworkshop.mapping.models import Audience, AudienceLink, BusinessGoal, GoalLink
 from kpiworkshop.mapping.services import defaults_ensure
 from kpiworkshop.workshops.demo import stage_during
@@ -248,6 +249,40 @@ COMPUTED = {
 }
 
 
+def demo_targets(name: str, today: datetime.date) -> list[dict]:
+    """Dated targets (issue 20) for the demo KPIs, around ``today`` so the values of the last
+    months fall in them: first contact resolution by quarter this year, rising to 80 %; the
+    employee NPS for the year; average handling time (lower is better) with its bands above
+    the target. Chatbot escalation has a range, which bands do not fit: none."""
+    year = today.year
+    if name == "First contact resolution":
+        plan = [(f"{year - 1}", "74", "95", "90")]
+        plan += [(f"{year}-Q{q}", v, "97.5", "95") for q, v in enumerate(DEMO_FCR, start=1)]
+    elif name == "Employee Net Promoter Score":
+        plan = [(f"{year - 1}", "12", "90", "80"), (f"{year}", "15", "90", "80")]
+    elif name == "Average handling time":
+        plan = [(f"{year}", "6", "105", "110")]
+    else:
+        return []
+    rows = []
+    for period, value, amber, red in plan:
+        kind, start = period_read(period)
+        rows.append(
+            {
+                "period_kind": kind,
+                "period_start": start.isoformat(),
+                "value": value,
+                "amber_pct": amber,
+                "red_pct": red,
+            }
+        )
+    return targets_validate(rows, direction=None)
+
+
+#: First contact resolution's quarterly targets in the demo's current year.
+DEMO_FCR = ("76", "77", "78", "80")
+
+
 def _definitions(workshop: Workshop, facilitator: Participant) -> None:
     dataset = Dataset.objects.filter(
         organisation_id=workshop.organisation_id, name="contacts"
@@ -299,7 +334,10 @@ def demo_seed(*, organisation: Organisation, users: dict[str, User] | None = Non
         for i, spec in enumerate(KPIS):
             proposals.append(
                 kpi_services.proposal_create(
-                    actor=authors[i % 2], workshop=scorecard, definition=spec["definition"]
+                    actor=authors[i % 2],
+                    workshop=scorecard,
+                    definition=spec["definition"]
+                    | {"targets": demo_targets(spec["definition"]["name"], datetime.date.today())},
                 )
             )
     for proposal, spec in zip(proposals, KPIS, strict=True):

@@ -31,6 +31,7 @@ from kpiworkshop.kpis.models import DEFINITION_FIELDS, MARKDOWN_FIELDS, Channel,
 from kpiworkshop.kpis.models import Category as KpiCategory
 from kpiworkshop.kpis.permissions import fields_hidden, fields_hidden_of
 from kpiworkshop.kpis.selectors import display_value
+from kpiworkshop.kpis.targets import target_rows
 from kpiworkshop.mapping.models import Relation, Strength
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.access import WorkshopAccess, load_workshop
@@ -134,12 +135,19 @@ def _release_and_current(access: CatalogueAccess, version: str):
     return release, current
 
 
+def target_rows_shown(entry, internal: bool) -> list:
+    """The entry's dated targets as table rows, unless the field is hidden from the reader."""
+    if "targets" in fields_hidden(entry.internal_fields, see_internal=internal):
+        return []
+    return target_rows((entry.definition or {}).get("targets"))
+
+
 def _shown_definition(entry, internal: bool) -> list[tuple[str, str, bool]]:
     """(label, shown value, is Markdown) for each definition field the reader may see."""
     hidden = fields_hidden(entry.internal_fields, see_internal=internal)
     rows = []
     for name in DEFINITION_FIELDS:
-        if name in hidden or name in ("name", "training_notes", "category", *CALLOUT):
+        if name in hidden or name in ("name", "training_notes", "category", *CALLOUT, "targets"):
             continue
         value = (entry.definition or {}).get(name)
         if name == "counter_metric_text":
@@ -322,6 +330,7 @@ def _entry_markup(access: CatalogueAccess, release, entry) -> dict[str, SafeStri
             "use_callout": callout(
                 {f: (entry.definition or {}).get(f) for f in CALLOUT if f not in hidden}
             ),
+            "target_rows": target_rows_shown(entry, access.internal),
             "notes": [(f, notes.get(f, "")) for f in NOTE_FIELDS],
             "notes_language": language
             if language in (entry.training_notes or {})

@@ -56,6 +56,31 @@ def references(revision: Any) -> list[tuple[str, str, Decimal]]:
     return found
 
 
+def dated_references(revision: Any, series: list[dict]) -> list[tuple[str, str, Decimal]]:
+    """The reference lines of the revision's dated target (issue 20) for the latest period
+    shown: the target and, with bands, the amber and red edges. They replace the written
+    target's line, which the dated one makes more precise."""
+    import datetime as dt
+
+    from kpiworkshop.kpis import targets as dated
+
+    plan = dated.targets_of(getattr(revision, "targets", None))
+    periods = [p["period"] for p in series if p.get("value") is not None]
+    if not plan or not periods:
+        return []
+    try:
+        target = dated.target_at(plan, dt.date.fromisoformat(str(periods[-1])[:10]))
+    except ValueError:
+        return []
+    if target is None:
+        return []
+    found = [("target", _("Target for %(p)s") % {"p": target.label}, target.value)]
+    if target.amber_pct is not None:
+        found.append(("threshold", _("Amber edge"), target.edge(target.amber_pct)))
+        found.append(("threshold", _("Red edge"), target.edge(target.red_pct)))
+    return found
+
+
 def _fit(text: str, limit: int = LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

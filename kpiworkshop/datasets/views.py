@@ -53,7 +53,12 @@ def _chart(preview: dict | None, proposal: Proposal) -> str:
     thresholds (those a number can be read from)."""
     if not preview or not preview.get("series"):
         return ""
-    return charts.series_chart(preview["series"], charts.references(proposal.current_revision))
+    revision = proposal.current_revision
+    refs = charts.references(revision)
+    dated = charts.dated_references(revision, preview["series"])
+    if dated:
+        refs = [r for r in refs if r[0] == "baseline"] + dated
+    return charts.series_chart(preview["series"], refs)
 
 
 def _kpi_access(request, pk: int, proposal_id: int):

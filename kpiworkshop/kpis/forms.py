@@ -3,6 +3,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from . import definition_fields
+from . import targets as kpi_targets
 from .models import (
     DEFINITION_FIELDS,
     Breakdown,
@@ -30,7 +31,7 @@ FIELDSETS = [
     (
         "targets",
         _("Direction, baseline and targets"),
-        ["direction", "baseline", "target", "thresholds", "frequency"],
+        ["direction", "baseline", "target", "thresholds", "frequency", "targets"],
     ),
     ("scope", _("Channels, breakdowns and purpose"), ["channels", "breakdowns", "purposes"]),
     (
@@ -54,6 +55,25 @@ def _text(
         widget=widget,
         help_text=help_text,
     )
+
+
+class TargetsField(forms.CharField):
+    """Dated targets as lines of text, one period each (``kpis.targets.targets_parse``): a
+    plain textarea works without JavaScript and on a phone. Shows a stored list as lines in
+    the reader's notation; cleans to the stored list, or says which line is wrong."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}))
+        super().__init__(required=False, max_length=4000, **kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return kpi_targets.targets_lines(value)
+        return value
+
+    def clean(self, value):
+        text = super().clean(value)
+        return kpi_targets.targets_validate(kpi_targets.targets_parse(text), direction=None)
 
 
 class DefinitionForm(forms.Form):
@@ -127,10 +147,29 @@ class DefinitionForm(forms.Form):
     lead_lag = forms.ChoiceField(
         label=_("Leading or lagging"), choices=[*BLANK, *LeadLag.choices], required=False
     )
+    targets = TargetsField(
+        label=_("Dated targets"),
+        help_text=_(
+            "One period per line: period; target; amber below (% of the target); red below "
+            "(% of the target). E.g. “2027; 85; 95; 90” or “2027-Q1; 80”. When lower is "
+            "better the bands are above the target: “2027; 300; 105; 110”."
+        ),
+    )
     change_note = forms.CharField(label=_("What changed and why"), required=False, max_length=300)
 
     def definition(self) -> dict:
         return {f: self.cleaned_data.get(f) for f in DEFINITION_FIELDS}
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("targets") and "direction" in cleaned:
+            try:
+                kpi_targets.targets_validate(
+                    cleaned["targets"], direction=cleaned.get("direction") or ""
+                )
+            except forms.ValidationError as exc:
+                self.add_error("targets", exc)
+        return cleaned
 
     def fieldsets(self):
         return [

@@ -167,6 +167,7 @@ DEFINITION_FIELDS = [
     "counter_metric_text",
     "training_notes",
     *USE_FIELDS,
+    "targets",
 ]
 #: Long texts, rendered as Markdown.
 MARKDOWN_FIELDS = frozenset(
@@ -352,6 +353,8 @@ class Revision(models.Model):
     )
     counter_metric_text = models.CharField(_("counter-metric"), max_length=200, blank=True)
     training_notes = models.TextField(_("training notes"), blank=True)
+    #: Dated targets with red / amber / green bands, one per year or quarter (``targets``).
+    targets = models.JSONField(_("dated targets"), default=list, blank=True)
     #: The distinctive words of name and description (``similarity.signature``), computed
     #: once when the revision is written, so duplicate detection never re-reads the texts.
     signature = models.JSONField(default=list, blank=True, editable=False)

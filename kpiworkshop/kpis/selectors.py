@@ -42,6 +42,7 @@ from .models import (
     Support,
 )
 from .similarity import DUPLICATE_THRESHOLD
+from .targets import targets_text
 
 SORTS = ("newest", "discussed")
 
@@ -281,7 +282,10 @@ def word_diff(old: str, new: str) -> SafeString:
 
 
 def display_value(field_name: str, value) -> str:
-    """A definition value as a reader sees it: labels for choices and lists."""
+    """A definition value as a reader sees it: labels for choices and lists, dated targets
+    in words (one period per line)."""
+    if field_name == "targets":
+        return targets_text(value)
     if field_name in LIST_CHOICES:
         choices = LIST_CHOICES[field_name]
         return ", ".join(str(choices(v).label) for v in value or [] if v in choices.values)

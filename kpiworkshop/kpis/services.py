@@ -16,7 +16,7 @@ from kpiworkshop.core.audit import audit_in_workshop
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.models import Participant, Workshop
 
-from . import definition_fields, permissions, similarity
+from . import definition_fields, permissions, similarity, targets
 from .models import (
     CHOICE_FIELDS,
     DEFINITION_FIELDS,
@@ -72,6 +72,13 @@ def _clean_definition(data: dict[str, Any]) -> dict[str, Any]:
             if bad:
                 errors[field] = [_("Choose from the list.")]
             clean[field] = values
+        elif field == "targets":
+            try:
+                if isinstance(value, str):
+                    value = targets.targets_parse(value)
+                clean[field] = targets.targets_validate(value, direction=None)
+            except ValidationError as exc:
+                errors[field] = exc.messages
         else:
             clean[field] = ("" if value is None else str(value)).strip()
     if errors:
@@ -98,6 +105,17 @@ def revision_made_current(*, proposal: Proposal, revision: Revision) -> None:
         hook(proposal=proposal, revision=revision)
 
 
+def _check_targets(definition: dict[str, Any]) -> None:
+    """The targets' bands against the direction the whole definition ends up with (a change
+    of direction alone can make written bands wrong)."""
+    try:
+        targets.targets_validate(
+            definition.get("targets") or [], direction=definition.get("direction") or ""
+        )
+    except ValidationError as exc:
+        raise ValidationError({"targets": exc.messages}) from None
+
+
 def _revision_new(
     *,
     proposal: Proposal,
@@ -113,6 +131,7 @@ def _revision_new(
     """Write the next revision and make it current. The caller holds the proposal's row lock
     (or has just created it), so numbers never collide. Then takes the workshop's row lock to
     refresh the duplicate pairs (``_duplicates_refresh``)."""
+    _check_targets(definition)
     number = (proposal.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
     revision = Revision(
         proposal=proposal,
@@ -557,6 +576,7 @@ def suggestion_create(
             choices = Revision._meta.get_field(field).choices
             if clean[field] not in {c for c, _label in choices}:
                 raise ValidationError({field: _("Choose from the list.")})
+    _check_targets(current | clean)
     # Validate lengths and choices as the revision would.
     Revision(proposal=proposal, number=1, author=actor, **(current | clean)).full_clean(
         exclude=["proposal", "author", "counter_metric_proposal", "from_suggestion"]

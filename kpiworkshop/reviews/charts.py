@@ -11,6 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from kpiworkshop.core.numbers import first_number, number_shown, threshold_numbers
+from kpiworkshop.kpis import targets as dated
 from kpiworkshop.kpis.models import Direction
 
 from .periods import period_kind, period_label
@@ -25,6 +26,9 @@ class Point:
     value: Decimal
     good: bool | None
     label: str = ""
+    #: The period's dated target (issue 20) and the value's band against it, if any.
+    target: object = None
+    band: str | None = None
 
 
 @dataclass
@@ -40,6 +44,12 @@ class Chart:
     summary: str
     #: (key, swatch, text) for each thing the SVG draws, and only those: the legend under it.
     legend: list[tuple[str, SafeString, str]] = field(default_factory=list)
+
+    @property
+    def band_of_period(self) -> dict:
+        """{period: (band, its words)} for the values table: a band is named, not only
+        coloured."""
+        return {p.period: (p.band, dated.band_label(p.band)) for p in self.points if p.band}
 
 
 def _good(value: Decimal, baseline: Decimal | None, target, direction: str, bands) -> bool | None:
@@ -83,16 +93,117 @@ def chart_build(*, definition: dict, measurements: list) -> Chart:
         )
         for m in measurements
     ]
+    plan = dated.targets_of(definition.get("targets"))
+    for p in points:
+        p.target = dated.target_at(plan, p.period) if plan else None
+        p.band = dated.band_of(p.value, p.target, direction)
+    stepped = any(p.target is not None for p in points)
+    # Dated bands replace the written thresholds' band in the drawing (two shadings would
+    # overlap); a range KPI has no dated bands and keeps its own.
+    banded = any(p.target is not None and p.target.amber_pct is not None for p in points)
+    drawn = [] if banded else bands
     improving = points[-1].good if points else None
     svg, legend = SafeString(""), []
     if points:
-        svg = _svg(points, reference, target, bands)
+        svg = _svg(points, reference, None if stepped else target, drawn)
         legend = _legend(
-            points, written=baseline is not None, target=target, bands=bands, direction=direction
-        )
-    return Chart(
-        svg, points, reference, target, bands, direction, improving, _summary(points), legend
+            points,
+            written=baseline is not None,
+            target=None if stepped else target,
+            bands=drawn,
+            direction=direction,
+        ) + _target_legend(points, direction)
+    summary = " ".join(x for x in (_summary(points), _band_summary(points, direction)) if x)
+    return Chart(svg, points, reference, target, bands, direction, improving, summary, legend)
+
+
+def _band_summary(points: list[Point], direction: str) -> str:
+    """The latest value against its period's dated target, in words (the chart's text
+    alternative names the band; colour is never the only sign)."""
+    last = points[-1] if points else None
+    if last is None or last.target is None:
+        return ""
+    words = {
+        "target": number_shown(last.target.value),
+        "period": last.target.label,
+    }
+    if last.band is None:
+        return _("Target for %(period)s: %(target)s.") % words
+    return _("Target for %(period)s: %(target)s; the latest value is %(band)s.") % (
+        words | {"band": dated.band_label(last.band)}
     )
+
+
+_STEP = 'class="chart-target-step" stroke="#198754" stroke-width="2"'
+_AMBER = 'class="chart-band-amber" fill="#ffe69c" fill-opacity="0.7"'
+_RED = 'class="chart-band-red" fill="#f1aeb5" fill-opacity="0.7"'
+
+
+def _target_legend(points: list[Point], direction: str) -> list:
+    if not any(p.target is not None for p in points):
+        return []
+    line = '<line x1="0" x2="24" y1="6" y2="6" {}/>'
+    items = [("target-step", _swatch(line.format(_STEP)), _("Green steps: each period's target"))]
+    if any(p.target is not None and p.target.amber_pct is not None for p in points):
+        rect = '<rect x="0" y="1" width="24" height="10" {}/>'
+        lower = direction == Direction.LOWER
+        items += [
+            (
+                "band-amber",
+                _swatch(rect.format(_AMBER)),
+                _("Shaded yellow: amber band (above the amber edge)")
+                if lower
+                else _("Shaded yellow: amber band (below the amber edge)"),
+            ),
+            (
+                "band-red",
+                _swatch(rect.format(_RED)),
+                _("Shaded pink: red band (above the red edge)")
+                if lower
+                else _("Shaded pink: red band (below the red edge)"),
+            ),
+        ]
+    return items
+
+
+def _target_parts(points: list[Point], x, y, lo, hi) -> list:
+    """Each period's target as a step under its values, with the amber and red bands shaded
+    from their edges to the chart's edge."""
+    plot_w = WIDTH - LEFT - RIGHT
+    half = plot_w / (2 * (len(points) - 1)) if len(points) > 1 else plot_w / 2
+    parts = []
+    for i, p in enumerate(points):
+        t = p.target
+        if t is None:
+            continue
+        x1 = round(max(LEFT, x(i) - half), 1)
+        x2 = round(min(WIDTH - RIGHT, x(i) + half), 1)
+        if t.amber_pct is not None:
+            amber, red = t.edge(t.amber_pct), t.edge(t.red_pct)
+            far = hi if amber > t.value else lo  # lower is better: the bands are above
+            for a, b, attrs in ((amber, red, _AMBER), (red, far, _RED)):
+                top, bottom = y(max(a, b)), y(min(a, b))
+                parts.append(
+                    format_html(
+                        '<rect x="{}" y="{}" width="{}" height="{}" {}/>',
+                        x1,
+                        top,
+                        round(x2 - x1, 1),
+                        round(max(bottom - top, 0), 1),
+                        mark_safe(attrs),  # noqa: S308 - constant markup
+                    )
+                )
+        parts.append(
+            format_html(
+                '<line x1="{}" x2="{}" y1="{}" y2="{}" {}/>',
+                x1,
+                x2,
+                y(t.value),
+                y(t.value),
+                mark_safe(_STEP),  # noqa: S308 - constant markup
+            )
+        )
+    return parts
 
 
 def _summary(points: list[Point]) -> str:
@@ -173,6 +284,11 @@ def _legend(points, *, written: bool, target, bands, direction) -> list:
 
 def _svg(points: list[Point], baseline, target, bands) -> SafeString:
     values = [p.value for p in points] + [x for x in (baseline, target) if x is not None] + bands
+    for p in points:
+        if p.target is not None:
+            values += [p.target.value] + [
+                p.target.edge(pct) for pct in (p.target.amber_pct, p.target.red_pct) if pct
+            ]
     lo, hi = min(values), max(values)
     if lo == hi:
         lo, hi = lo - 1, hi + 1
@@ -208,6 +324,7 @@ def _svg(points: list[Point], baseline, target, bands) -> SafeString:
                 mark_safe(_BAND),  # noqa: S308 - constant markup
             )
         )
+    parts += _target_parts(points, x, y, lo, hi)
     for value, attrs, label in (
         (baseline, _BASELINE, _("baseline")),
         (target, _TARGET, _("target")),

@@ -63,3 +63,16 @@ def can_see_individual_votes(actor: Participant | None, ballot: Ballot) -> bool:
         and actor.is_facilitator
         and wp.can_view(actor, ballot.workshop)
     )
+
+
+#: Stages in which the workshop-wide agreement view is offered: once rounds can have been voted
+#: (each round's figures still follow ``can_see_results``).
+AGREEMENT_STAGES = frozenset(
+    {Stage.VOTE, Stage.MAP, Stage.APPROVE, Stage.PUBLISHED, Stage.ARCHIVED}
+)
+
+
+def can_see_agreement(actor: Participant | None, workshop) -> bool:
+    """Open the "where the room agrees and splits" page (issue 20): anyone in the workshop,
+    from the vote stage on. Which rounds it draws on is each round's own results rule."""
+    return wp.can_view(actor, workshop) and workshop.stage in AGREEMENT_STAGES

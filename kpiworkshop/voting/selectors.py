@@ -383,6 +383,12 @@ def turnout(*, ballot: Ballot) -> list[GroupTurnout]:
     if ballot.eligible_roles:
         eligible_qs = eligible_qs.filter(role__in=ballot.eligible_roles)
     eligible = dict(eligible_qs.values_list("role").annotate(n=Count("id")).order_by())
+    return turnout_from(voted=voted, eligible=eligible)
+
+
+def turnout_from(*, voted: dict[str, int], eligible: dict[str, int]) -> list[GroupTurnout]:
+    """``turnout``'s groups from its two counts ({role: n}), for a caller that counted several
+    ballots at once (``agreement``)."""
     roles = [r for r in Role.values if r in voted or r in eligible]
     return [
         GroupTurnout(

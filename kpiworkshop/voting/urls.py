@@ -7,6 +7,7 @@ B = "w/<id:pk>/ballots/<id:ballot_id>/"
 urlpatterns = [
     path("w/<id:pk>/ballots/", views.ballot_list, name="list"),
     path("w/<id:pk>/ballots/new/", views.ballot_create, name="create"),
+    path("w/<id:pk>/agreement/", views.agreement_page, name="agreement"),
     path(B, views.ballot_detail, name="detail"),
     path(B + "status/", views.ballot_status, name="status"),
     path(B + "vote/", views.vote_cast, name="vote"),

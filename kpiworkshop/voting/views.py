@@ -1,6 +1,7 @@
 """Voting pages: the rounds list, the phone ballot, the facilitator's controls and results, and
 the projector board polled with conditional requests (ETag → 304)."""
 
+import functools
 from datetime import UTC, datetime
 
 from django.contrib import messages
@@ -8,22 +9,23 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from kpiworkshop.core.fragments import cached_value
+from kpiworkshop.core.fragments import cached_value, versioned_key
 from kpiworkshop.core.htmx import HtmxHttpRequest, error_text, form_errors_from, message_error
 from kpiworkshop.core.templatetags.kpiw import mmss
 from kpiworkshop.kpis.models import ProposalState
 from kpiworkshop.workshops.access import WorkshopAccess, guest_key_of, load_workshop
 
-from . import permissions, revisions, selectors, services
+from . import agreement, permissions, revisions, selectors, services
 from .forms import BallotForm, RankingForm, ShortlistForm, VoteForm
 from .models import Ballot, Method
 from .templatetags import voting_cards
@@ -144,8 +146,72 @@ def ballot_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "participant": access.participant,
         "ballots": selectors.ballots_for_workshop(workshop=access.workshop),
         "can_manage": permissions.can_manage_ballots(access.participant, access.workshop),
+        "can_see_agreement": permissions.can_see_agreement(access.participant, access.workshop),
     }
     return render(request, "voting/ballot_list.html", context)
+
+
+AGREEMENT_TEMPLATE = "voting/agreement.html"
+
+
+@functools.cache
+def _template_digest(name: str) -> str:
+    """A digest of a template's source: a deploy that changes the markup changes the keys."""
+    return versioned_key(get_template(name).template.source)
+
+
+@require_GET
+def agreement_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Where the room agrees and splits (issue 20): every KPI ranked by agreement across the
+    stakeholder groups, or by division; ``?projector=1`` for the room's screen. The list is
+    rendered once per set of rounds the reader may see (each at its version: votes, voters,
+    proposals, participants, state), order, projector mode and language, and shared through
+    the cache by everyone who sees the same rounds; it holds nothing personal."""
+    access = load_workshop(request, pk)
+    if not permissions.can_see_agreement(access.participant, access.workshop):
+        raise PermissionDenied
+    sort = request.GET.get("sort", "")[:20]
+    sort = sort if sort in agreement.SORTS else "agreement"
+    projector = request.GET.get("projector") == "1"
+    ballots = agreement.agreement_ballots(workshop=access.workshop, actor=access.participant)
+    context = {
+        "workshop": access.workshop,
+        "projector": projector,
+        "flag": selectors.DIVERGENCE_FLAG,
+    }
+
+    def compute() -> dict:
+        data = agreement.agreement_for_workshop(
+            workshop=access.workshop, actor=access.participant, sort=sort, ballots=ballots
+        )
+        html = render_to_string(
+            f"{AGREEMENT_TEMPLATE}#agreement-list", context | {"agreement": data}
+        )
+        return {"html": html}
+
+    value = cached_value(
+        "agreement",
+        scope=(access.workshop.organisation_id, access.workshop.pk),
+        version=versioned_key(
+            *(selectors.ballot_version(ballot=b) for b in ballots),
+            _template_digest(AGREEMENT_TEMPLATE),
+        ),
+        audience=f"{sort}:{int(projector)}:" + ",".join(str(b.pk) for b in ballots),
+        compute=compute,
+        timeout=min((_results_ttl(b) for b in ballots), default=RESULTS_TTL_CLOSED),
+    )
+    context["agreement_list"] = mark_safe(value["html"])  # noqa: S308 - our template's output
+    context["sort"] = sort
+    if (
+        request.htmx
+        and request.htmx.target == "agreement-list"
+        and not request.htmx.history_restore_request
+    ):
+        response = HttpResponse(context["agreement_list"])
+    else:
+        response = render(request, AGREEMENT_TEMPLATE, context)
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -91,3 +91,32 @@ def test_the_chart_speaks_italian():
     assert "Grafico a linee di 3 periodi" in html
     assert ">Partenza 14,50</text>" in html
     assert "<td>Valore di partenza</td><td>14,50</td>" in html
+
+
+def test_the_preview_draws_the_dated_target_of_the_latest_period_with_its_band_edges():
+    """Issue 20: a dated target replaces the written one for the period shown last."""
+    rev = SimpleNamespace(
+        baseline="14",
+        target="10",
+        thresholds="",
+        targets=[
+            {
+                "period_kind": "quarter",
+                "period_start": "2026-04-01",
+                "value": "10",
+                "amber_pct": "105",
+                "red_pct": "110",
+            }
+        ],
+    )
+    refs = charts.dated_references(rev, SERIES)
+    assert refs == [
+        ("target", "Target for Q2 2026", Decimal(10)),
+        ("threshold", "Amber edge", Decimal("10.5")),
+        ("threshold", "Red edge", Decimal(11)),
+    ]
+    html = str(charts.series_chart(SERIES, refs))
+    assert "Target for Q2 2026 10" in html and "Red edge 11" in html
+    # No dated target for the latest period: nothing replaces the written lines.
+    assert charts.dated_references(rev, SERIES[:2]) == []
+    assert charts.dated_references(revision("14", "10"), SERIES) == []

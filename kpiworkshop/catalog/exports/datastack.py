@@ -140,6 +140,7 @@ def _meta(e: dict, doc: dict, link: str) -> dict:
         "baseline": e["baseline"],
         "target": e["target"],
         "thresholds": e["thresholds"],
+        "targets": e.get("targets") or [],
         "frequency": e["frequency"],
         "audiences": [
             {"slug": a["slug"], "name": a["name"], "kind": a["kind"]} for a in e["audiences"]
@@ -470,6 +471,7 @@ def om_metric(e: dict, doc: dict, link: str) -> dict:
         "baseline": e["baseline"],
         "target": e["target"],
         "thresholds": e["thresholds"],
+        "targets": e.get("targets") or [],
         "audiences": [a["name"] for a in e["audiences"]],
         **om_extension(e),
         "computable": definition is not None,

@@ -30,6 +30,7 @@ from kpiworkshop.kpis.models import (
     Frequency,
 )
 from kpiworkshop.kpis.permissions import fields_hidden
+from kpiworkshop.kpis.targets import targets_cell, targets_export
 from kpiworkshop.mapping.models import Relation, Strength
 
 from ..certification import certification_of, certification_text
@@ -51,7 +52,7 @@ CSV_COLUMNS = [
     "direction", "baseline", "target", "thresholds", "frequency", "data_sources", "channels",
     "breakdowns", "purposes", "owner", "gaming_risks", "counter_metric", "goals", "audiences",
     "pilot_until", "how_to_read", "when_it_moves", "pitfalls", "worked_example", "decisions",
-    "change", "certification",
+    "change", "certification", "targets",
     # Issue 20: the KPI design template's fields (definition_fields.py), after the others so
     # that a spreadsheet reading columns by position keeps working.
     *definition_fields.USE_FIELDS,
@@ -123,6 +124,7 @@ def entry_document(
         "baseline": text.get("baseline", ""),
         "target": text.get("target", ""),
         "thresholds": text.get("thresholds", ""),
+        "targets": targets_export(d.get("targets"), direction=d.get("direction", "")),
         "frequency": d.get("frequency", ""),
         "frequency_label": _label(Frequency, d.get("frequency", "")),
         "data_sources": text.get("data_sources", ""),
@@ -291,6 +293,7 @@ def render_csv(doc: dict) -> bytes:
             "goals": "; ".join(g["name"] for g in e["goals"]),
             "audiences": "; ".join(a["name"] for a in e["audiences"]),
             "pilot_until": e["pilot_until"] or "",
+            "targets": targets_cell(e.get("targets") or []),
             **{k: notes.get(k, "") for k in NOTE_KEYS},
             "decisions": " | ".join(
                 f"{d['decision_label']}: {d['reason']} ({d['approver']})"
