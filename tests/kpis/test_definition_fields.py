@@ -44,8 +44,11 @@ FULL = DEFINITION | {
 
 def test_every_new_field_is_a_definition_field_that_suggestions_and_diffs_follow():
     assert set(USE_FIELDS) <= set(DEFINITION_FIELDS)
-    # Appended after the fields that were there, in the form's order.
-    assert DEFINITION_FIELDS[-len(USE_FIELDS) :] == USE_FIELDS
+    # Appended together after the fields that were there, in the form's order (only the dated
+    # targets, added by the same issue, come after them).
+    start = DEFINITION_FIELDS.index(USE_FIELDS[0])
+    assert DEFINITION_FIELDS[start : start + len(USE_FIELDS)] == USE_FIELDS
+    assert DEFINITION_FIELDS[start + len(USE_FIELDS) :] == ["targets"]
 
 
 def test_proposal_create_stores_every_new_field(workshop, agent):
