@@ -45,6 +45,7 @@ from django.utils.translation import override as translation_override
 from kpiworkshop.approval import selectors as approval_selectors
 from kpiworkshop.approval.models import NOTE_FIELDS, TrainingNotes
 from kpiworkshop.approval.services import MAX_REASON, proposal_lock
+from kpiworkshop.core import versions
 from kpiworkshop.core.audit import audit_in_workshop, audit_record
 from kpiworkshop.core.models import OutboxItem
 from kpiworkshop.core.outbox import outbox_add, outbox_wake
@@ -1078,6 +1079,7 @@ def review_proposal_set_kind(
         raise ValidationError({"reason": _("At most %(n)d characters.") % {"n": MAX_REASON}})
     proposal.kind = kind
     proposal.save(update_fields=["kind", "updated_at"])
+    versions.version_bump(versions.BOARD, proposal.workshop_id)
     item.reason = reason if kind == ProposalKind.RETIRE else ""
     item.save(update_fields=["reason"])
     audit_in_workshop(

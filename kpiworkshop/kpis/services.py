@@ -11,6 +11,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kpiworkshop.core import versions
 from kpiworkshop.core.audit import audit_in_workshop
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.models import Participant, Workshop
@@ -40,6 +41,9 @@ MAX_REASON = 300
 
 
 def _audit(actor: Participant, action: str, proposal: Proposal, target=None, **details) -> None:
+    """Record the write and move the board's version (``core.versions``) in its transaction:
+    every write here changes what a proposal's card or page shows, and every one audits."""
+    versions.version_bump(versions.BOARD, proposal.workshop_id)
     audit_in_workshop(
         actor=actor,
         action=action,
@@ -348,9 +352,11 @@ def proposal_set_internal_fields(
 
 @transaction.atomic
 def proposal_support(*, actor: Participant | None, proposal: Proposal) -> bool:
-    """Toggle the actor's support. Returns whether they now support it."""
+    """Toggle the actor's support. Returns whether they now support it. Moves the board's
+    version (a card counts supporters): the workshop's counter row is locked until commit."""
     if not permissions.can_support(actor, proposal):
         raise PermissionDenied
+    versions.version_bump(versions.BOARD, proposal.workshop_id)
     deleted, _rows = Support.objects.filter(proposal=proposal, participant=actor).delete()
     if deleted:
         return False
