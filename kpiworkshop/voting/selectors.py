@@ -152,13 +152,18 @@ def _activity_of(ballot: Ballot) -> Ballot:
 
 
 def ballot_items(*, ballot: Ballot) -> list[Proposal]:
-    """The ballot's proposals in ballot order, each with its current revision."""
-    items = (
-        BallotItem.objects.filter(ballot=ballot)
-        .select_related("proposal__current_revision")
-        .order_by("position")
-    )
-    return [item.proposal for item in items]
+    """The ballot's proposals in ballot order, each with its current revision. Read once per
+    loaded ballot (a request's): a ballot's items never change after its creation, and the
+    page and its shared fragments both need them."""
+    memo = ballot.__dict__.setdefault("_kpiw_memo", {})
+    if "items" not in memo:
+        items = (
+            BallotItem.objects.filter(ballot=ballot)
+            .select_related("proposal__current_revision")
+            .order_by("position")
+        )
+        memo["items"] = [item.proposal for item in items]
+    return memo["items"]
 
 
 def ballot_item(*, ballot: Ballot, proposal_id: int | None) -> Proposal | None:
@@ -173,7 +178,11 @@ def ballot_item(*, ballot: Ballot, proposal_id: int | None) -> Proposal | None:
 
 
 def ballot_criteria(*, ballot: Ballot) -> list[Criterion]:
-    return list(Criterion.objects.filter(ballot=ballot).order_by("position"))
+    """The ballot's criteria in order, read once per loaded ballot (see ``ballot_items``)."""
+    memo = ballot.__dict__.setdefault("_kpiw_memo", {})
+    if "criteria" not in memo:
+        memo["criteria"] = list(Criterion.objects.filter(ballot=ballot).order_by("position"))
+    return memo["criteria"]
 
 
 def my_votes(*, ballot: Ballot, participant: Participant | None) -> dict[tuple[int, int], int]:
