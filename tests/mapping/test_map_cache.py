@@ -242,6 +242,7 @@ def test_audience_preview_overload_follows_the_threshold(client, kpi, manager, a
     url = reverse("mapping:audience", args=[kpi.workshop_id, audience.pk])
     assert 'data-testid="overload"' not in client.get(url).content.decode()
     MapSettings.objects.create(workshop=kpi.workshop, act_on_limit=1)
+    written_outside_services("MAP", kpi.workshop_id)
     assert 'data-testid="overload"' in client.get(url).content.decode()
 
 
@@ -287,6 +288,7 @@ def test_facilitator_coverage_hit_costs_the_stamp_only(client, kpi, facilitator)
     assert count(client, url) == 4
     assert 'name="act_on_limit" value="7"' in client.get(url).content.decode()
     MapSettings.objects.create(workshop=kpi.workshop, act_on_limit=3)
+    written_outside_services("MAP", kpi.workshop_id)
     body = client.get(url).content.decode()
     assert 'name="act_on_limit" value="3"' in body and "(at most 3)" in body
 
