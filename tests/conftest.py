@@ -142,3 +142,15 @@ def _broker_backoff_reset():
     _broker_backoff.reset()
     yield
     _broker_backoff.reset()
+
+
+def written_outside_services(kind: str, object_id: int) -> None:
+    """What a write made outside the services (a test's direct ``save()``, the admin, a
+    shell) must do for the shared fragments that show it: bump its scope's version
+    (``core.versions``)."""
+    from django.db import transaction
+
+    from kpiworkshop.core import versions
+
+    with transaction.atomic():
+        versions.version_bump(getattr(versions, kind), object_id)

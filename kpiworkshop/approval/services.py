@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kpiworkshop.accounts.models import Role
+from kpiworkshop.core import versions
 from kpiworkshop.core.audit import audit_in_workshop
 from kpiworkshop.kpis import services as kpi_services
 from kpiworkshop.kpis.models import Proposal, ProposalState
@@ -121,6 +122,7 @@ def _settle_again(*, actor: Participant | None, workshop: Workshop, quorum: int)
         )
         proposal.state = state
         proposal.save(update_fields=["state", "updated_at"])
+        versions.version_bump(versions.BOARD, proposal.workshop_id)
     return changed
 
 
@@ -239,6 +241,7 @@ def approval_decide(
     if state != proposal.state:
         proposal.state = state
         proposal.save(update_fields=["state", "updated_at"])
+        versions.version_bump(versions.BOARD, proposal.workshop_id)
     audit_in_workshop(
         actor=actor,
         action="approval.decide",
@@ -281,6 +284,7 @@ def proposal_resubmit(
     )
     proposal.state = ProposalState.SHORTLISTED
     proposal.save(update_fields=["state", "updated_at"])
+    versions.version_bump(versions.BOARD, proposal.workshop_id)
     audit_in_workshop(
         actor=actor,
         action="approval.resubmit",

@@ -2,14 +2,12 @@
 catalogue pages (current release, releases, a KPI with its history, the diff of
 two releases, exports)."""
 
-import functools
 import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -20,30 +18,25 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from kpiworkshop.accounts.models import Organisation
-from kpiworkshop.approval.models import NOTE_FIELDS, Decision
-from kpiworkshop.core.fragments import cached_fragment, cached_value, versioned_key
 from kpiworkshop.core.htmx import (
     HtmxHttpRequest,
     message_error,
 )
-from kpiworkshop.kpis.definition_fields import CALLOUT, callout
+from kpiworkshop.kpis.definition_fields import CALLOUT
 from kpiworkshop.kpis.models import DEFINITION_FIELDS, MARKDOWN_FIELDS, Channel, Revision
 from kpiworkshop.kpis.models import Category as KpiCategory
-from kpiworkshop.kpis.permissions import fields_hidden, fields_hidden_of
+from kpiworkshop.kpis.permissions import fields_hidden
 from kpiworkshop.kpis.selectors import display_value
 from kpiworkshop.kpis.targets import target_rows
-from kpiworkshop.mapping.models import Relation, Strength
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.access import WorkshopAccess, load_workshop
 
-from . import permissions, selectors, services
+from . import fragments, permissions, selectors, services
 from .access import CatalogueAccess, catalogue_load, catalogue_release
 from .certification import certification_of, certification_text
-from .exports.tabular import note_labels
 from .forms import PublishForm
 from .models import PublishState
 from .pages import catalogue_links, entry_panels_context, entry_related
-from .versioning import changelog_compute
 
 PROGRESS_POLL_SECONDS = 1
 
@@ -162,57 +155,14 @@ def _shown_definition(entry, internal: bool) -> list[tuple[str, str, bool]]:
     return rows
 
 
-#: How long rendered catalogue markup is kept. A published release never changes and its key
-#: carries everything else the markup shows, so it cannot go stale: this only bounds memory.
-RELEASE_MARKUP_TTL = 7 * 24 * 3600
-CARD_TEMPLATE = "catalog/_catalogue_card.html"
-
-
-@functools.cache
-def _template_digest(name: str) -> str:
-    """A digest of a template's source: a deploy that changes the markup changes the keys, so
-    markup cached by the previous version (in a shared Redis) is never served."""
-    return versioned_key(get_template(name).template.source)
-
-
-def _visibility(access: CatalogueAccess) -> str:
-    """The reader's visibility class: the only reader attribute the cached markup depends on
-    (besides the language and the time zone, which every fragment key carries)."""
-    return "internal" if access.internal else "public"
-
-
-def _release_version(access: CatalogueAccess, release) -> str:
-    """What identifies a release's markup: the release (recreated ids do not collide: the
-    publication time is part of it) and the organisation's slug, which its links carry."""
-    return versioned_key(release.pk, release.published_at.isoformat(), access.organisation.slug)
+CARD_TEMPLATE = fragments.CARD_TEMPLATE
 
 
 def _catalogue_list(access: CatalogueAccess, release) -> dict:
-    """The release's KPI cards, each rendered once per (organisation, release, language, time
-    zone, visibility) and cached with what the filters need, so a hit costs no query and no
-    template rendering: filters and search run over the cached rows and the page joins the
-    cards that match. Nothing personal is in a card (no request context)."""
-
-    def compute() -> dict:
-        entries = selectors.entries_for(release=release, full=False)
-        card = get_template(CARD_TEMPLATE)
-        context = {
-            "organisation": access.organisation,
-            "release": release,
-            "internal": access.internal,
-            "category_labels": dict(KpiCategory.choices),
-        }
-        rows = [selectors.listed(e, card.render(context | {"e": e}).strip()) for e in entries]
-        return {"rows": rows, "facets": selectors.facets(entries)}
-
-    return cached_value(
-        "catalogue-list",
-        scope=(access.organisation.pk, release.pk),
-        version=versioned_key(_release_version(access, release), _template_digest(CARD_TEMPLATE)),
-        audience=_visibility(access),
-        compute=compute,
-        timeout=RELEASE_MARKUP_TTL,
-    )
+    """The release's KPI cards with what the filters need (``fragments.catalogue_list``)."""
+    return fragments.catalogue_list.get(
+        access, organisation=access.organisation, release=release
+    ).extra
 
 
 def _catalogue_page(request, access: CatalogueAccess, release, *, is_current: bool) -> HttpResponse:
@@ -307,55 +257,14 @@ def entry_detail(request: HtmxHttpRequest, org: str, version: str, kpi: str) -> 
     )
 
 
-ENTRY_TEMPLATE = "catalog/entry_detail.html"
-#: Included by the entry's definition part, so its digest is in that part's key too.
-CALLOUT_TEMPLATE = "kpis/_use_callout.html"
+ENTRY_TEMPLATE = fragments.ENTRY_TEMPLATE
 
 
 def _entry_markup(access: CatalogueAccess, release, entry) -> dict[str, SafeString]:
-    """The parts of the KPI page that show only the published entry (its definition with the
-    fields the reader may see, its training notes, its votes and decisions), rendered once per
-    (organisation, release, entry, language, time zone, visibility) and cached: the Markdown is
-    rendered once, not on every view. No request context, nothing personal."""
-
-    def compute() -> dict[str, str]:
-        language = get_language() or "en"
-        notes = (entry.training_notes or {}).get(language) or (entry.training_notes or {}).get(
-            release.language, {}
-        )
-        hidden = fields_hidden(entry.internal_fields, see_internal=access.internal)
-        context = {
-            "entry": entry,
-            "definition": _shown_definition(entry, access.internal),
-            "use_callout": callout(
-                {f: (entry.definition or {}).get(f) for f in CALLOUT if f not in hidden}
-            ),
-            "target_rows": target_rows_shown(entry, access.internal),
-            "notes": [(f, notes.get(f, "")) for f in NOTE_FIELDS],
-            "notes_language": language
-            if language in (entry.training_notes or {})
-            else release.language,
-            "decision_labels": dict(Decision.choices),
-            "relation_labels": dict(Relation.choices) | dict(Strength.choices),
-            "note_labels": dict(note_labels()),
-        }
-        return {
-            part: render_to_string(f"{ENTRY_TEMPLATE}#entry-{part}", context)
-            for part in ("definition", "notes", "decided")
-        }
-
-    parts = cached_value(
-        "catalogue-entry",
-        scope=(access.organisation.pk, release.pk, entry.pk),
-        version=versioned_key(
-            _release_version(access, release),
-            _template_digest(ENTRY_TEMPLATE),
-            _template_digest(CALLOUT_TEMPLATE),
-        ),
-        audience=_visibility(access),
-        compute=compute,
-        timeout=RELEASE_MARKUP_TTL,
-    )
+    """The KPI page's published parts (``fragments.catalogue_entry``)."""
+    parts = fragments.catalogue_entry.get(
+        access, organisation=access.organisation, release=release, entry=entry
+    ).extra
     return {part: mark_safe(html) for part, html in parts.items()}  # noqa: S308 - our output
 
 
@@ -394,49 +303,16 @@ def release_diff(request: HtmxHttpRequest, org: str) -> HttpResponse:
     )
 
 
-DIFF_TEMPLATE = "catalog/release_diff.html"
+DIFF_TEMPLATE = fragments.DIFF_TEMPLATE
 
 
 def _diff_markup(access: CatalogueAccess, releases: list, old, new) -> SafeString:
-    """The comparison of two published releases, computed and rendered once per (organisation,
-    pair, language, time zone, visibility) and cached: both releases, and the ones between them
-    whose retirement reasons it shows, never change."""
+    """The comparison of two published releases (``fragments.catalogue_diff``)."""
     span = ((old.major, old.minor), (new.major, new.minor))
     between = [r for r in releases if span[0] < (r.major, r.minor) <= span[1]]
-
-    def render_diff() -> str:
-        old_entries = selectors.entry_dicts(release=old)
-        new_entries = selectors.entry_dicts(release=new)
-        hidden = fields_hidden_of(
-            (e.get("internal_fields") for e in old_entries + new_entries),
-            see_internal=access.internal,
-        )
-        reasons = {}
-        for r in between:
-            reasons |= r.retired or {}
-        log = changelog_compute(old_entries, new_entries, retired_reasons=reasons)
-        for c in log.changed:
-            c["fields"] = [
-                f | {"field": _field_label(f["field"]), "old": _shown(f["field"], f["old"]),
-                     "new": _shown(f["field"], f["new"])}
-                for f in c["fields"]
-                if f["field"] not in hidden
-            ]  # fmt: skip
-        return render_to_string(f"{DIFF_TEMPLATE}#diff-log", {"old": old, "new": new, "log": log})
-
-    return cached_fragment(
-        "catalogue-diff",
-        scope=(access.organisation.pk, old.pk, new.pk),
-        version=versioned_key(
-            _release_version(access, old),
-            _release_version(access, new),
-            *(_release_version(access, r) for r in between),
-            _template_digest(DIFF_TEMPLATE),
-        ),
-        audience=_visibility(access),
-        render=render_diff,
-        timeout=RELEASE_MARKUP_TTL,
-    )
+    return fragments.catalogue_diff.get(
+        access, organisation=access.organisation, old=old, new=new, between=between
+    ).html
 
 
 def _field_label(name: str) -> str:

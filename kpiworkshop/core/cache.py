@@ -152,3 +152,19 @@ def redis_caches(location: str, options: dict) -> dict:
         "default": plain | {"BACKEND": "kpiworkshop.core.cache.ResilientRedisCache"},
         "strict": plain | {"BACKEND": "kpiworkshop.core.cache.FailFastRedisCache"},
     }
+
+
+def cache_status() -> str:
+    """For /healthz: "local" for an in-process cache; otherwise a round trip bounded by the
+    cache's socket timeouts (settings). A cache error degrades the app (throttles fail open),
+    it does not stop it."""
+    from django.core.cache import caches
+
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend.endswith(("locmem.LocMemCache", "dummy.DummyCache")):
+        return "local"
+    try:
+        caches["strict"].get("kpiw:healthz")
+    except Exception:
+        return "error"
+    return "ok"

@@ -125,3 +125,34 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+def new_epoch() -> str:
+    import secrets
+
+    return secrets.token_hex(4)
+
+
+class ScopeVersion(models.Model):
+    """A counter per scope of shared markup (a workshop's board, its map, its roster, an
+    organisation's goals, a ballot), bumped by the service that writes, in its transaction
+    (``core.versions.version_bump``). The key of the cached fragments that show the scope
+    (``core.fragments``). ``epoch`` is drawn when the row is created, so a row created again
+    (after a rollback or a restore from a backup) never repeats an earlier key."""
+
+    kind = models.CharField(max_length=16)
+    object_id = models.BigIntegerField()
+    n = models.PositiveBigIntegerField(default=0)
+    epoch = models.CharField(max_length=8, default=new_epoch)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "object_id"], name="one_version_per_scope")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.object_id} v{self.n}"
+
+    @property
+    def token(self) -> str:
+        return f"{self.epoch}.{self.n}"

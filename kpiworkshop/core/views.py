@@ -1,7 +1,6 @@
 import sys
 
 from django.conf import settings
-from django.core.cache import caches
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -10,6 +9,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from .cache import cache_status as _cache_status
 from .dbfaults import RETRY_AFTER_SECONDS, connections_discard_broken, database_error_is_transient
 from .heartbeat import heartbeat_ages
 from .htmx import HtmxHttpRequest
@@ -34,20 +34,6 @@ def _broker_status() -> str:
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=0, timeout=settings.CELERY_BROKER_CONNECTION_TIMEOUT)
-    except Exception:
-        return "error"
-    return "ok"
-
-
-def _cache_status() -> str:
-    """ "local" for an in-process cache; otherwise a round trip bounded by the cache's socket
-    timeouts (settings). A cache error degrades the app (throttles fail open), it does not
-    stop it."""
-    backend = settings.CACHES["default"]["BACKEND"]
-    if backend.endswith(("locmem.LocMemCache", "dummy.DummyCache")):
-        return "local"
-    try:
-        caches["strict"].get("kpiw:healthz")
     except Exception:
         return "error"
     return "ok"

@@ -115,3 +115,8 @@ def can_unmerge(actor: Participant | None, proposal: Proposal) -> bool:
     return wp.can_manage(actor, workshop) and STAGE_ORDER.index(workshop.stage) < STAGE_ORDER.index(
         Stage.VOTE
     )
+
+
+def can_filter_own(actor: Participant | None, workshop: Workshop) -> bool:
+    """Filter the board to "only my proposals": someone who has joined the workshop."""
+    return actor is not None and actor.workshop_id == workshop.pk

@@ -7,7 +7,6 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -22,7 +21,6 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from kpiworkshop.core.fragments import versioned_key
 from kpiworkshop.workshops.models import Participant, Workshop
 
 from .models import (
@@ -55,12 +53,14 @@ def proposals_for_board(
     channel: str = "",
     state: str = "",
     mine: bool = False,
+    author: Participant | None = None,
     q: str = "",
     sort: str = "newest",
     limit: int = 500,
     offset: int = 0,
 ) -> list[Proposal]:
-    """The board: proposals with their current revision and counts, in one query."""
+    """The board: proposals with their current revision and counts, in one query. ``mine``
+    keeps ``author``'s proposals (``actor``'s when no author is given)."""
     qs = Proposal.objects.filter(workshop=workshop).select_related("current_revision", "author")
     # No state chosen: what is on the board (open and decided), not withdrawn or merged ones.
     on_board = qs.visible().exclude(state=ProposalState.WITHDRAWN)
@@ -71,7 +71,8 @@ def proposals_for_board(
         # Channels are a JSON list of plain tokens; the quoted token matches exactly one value.
         qs = qs.filter(current_revision__channels__icontains=f'"{channel}"')
     if mine:
-        qs = qs.filter(author=actor) if actor is not None else qs.none()
+        author = author if author is not None else actor
+        qs = qs.filter(author=author) if author is not None else qs.none()
     q = (q or "").strip()[:100]
     if q:
         qs = qs.filter(
@@ -88,41 +89,6 @@ def proposals_for_board(
     attach_counts(proposals, workshop=workshop, actor=actor)
     proposals.sort(key=lambda p: (-p.comment_count, -p.supporter_count))  # stable: newest next
     return proposals[offset : offset + limit]
-
-
-def _board_version_sql() -> str:
-    """One statement, five index-backed aggregates (rows and latest change per table). Plain
-    SQL: the same query built with the ORM (nine correlated subqueries) cost more to compile
-    than the cached board it guards saved."""
-    # Table names come from the models' metadata and the workshop id is a parameter.
-    p, c, s, u = (m._meta.db_table for m in (Proposal, Comment, Suggestion, Support))
-    a = Participant._meta.db_table
-    own = "SELECT '{}', COUNT(*), CAST(MAX({}) AS TEXT) FROM {} WHERE workshop_id = %s"
-    child = (
-        "SELECT '{}', COUNT(*), CAST(MAX(x.{}) AS TEXT) FROM {} x "
-        "JOIN {} pr ON pr.id = x.proposal_id WHERE pr.workshop_id = %s"
-    )
-    parts = [
-        own.format("p", "updated_at", p),
-        child.format("c", "updated_at", c, p),
-        child.format("s", "updated_at", s, p),
-        child.format("u", "id", u, p),
-        own.format("a", "updated_at", a),
-    ]
-    return " UNION ALL ".join(parts)
-
-
-def board_version(*, workshop: Workshop) -> str:
-    """Changes whenever anything a board card shows can have changed: a proposal (new, edited,
-    revised, state, merge: every write sets ``updated_at``), a comment (new, hidden, resolved),
-    a suggestion, a support given or taken back, a participant's name. Counts catch rows that
-    are added or deleted, the latest ``updated_at`` (or id, for supports) the changed ones. One
-    query, whatever the size of the board: the key of the shared card fragments
-    (``kpiworkshop.core.fragments``)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_board_version_sql(), [workshop.pk] * 5)
-        rows = sorted(tuple(r) for r in cursor.fetchall())
-    return versioned_key(workshop.pk, *rows)
 
 
 def _root(only: list[int] | None = None):

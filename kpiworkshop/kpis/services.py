@@ -12,6 +12,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kpiworkshop.core import versions
 from kpiworkshop.core.audit import audit_in_workshop
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.models import Participant, Workshop
@@ -41,6 +42,9 @@ MAX_REASON = 300
 
 
 def _audit(actor: Participant, action: str, proposal: Proposal, target=None, **details) -> None:
+    """Record the write and move the board's version (``core.versions``) in its transaction:
+    every write here changes what a proposal's card or page shows, and every one audits."""
+    versions.version_bump(versions.BOARD, proposal.workshop_id)
     audit_in_workshop(
         actor=actor,
         action=action,
@@ -402,6 +406,9 @@ def proposal_support(*, actor: Participant | None, proposal: Proposal, keep: boo
     support it."""
     if not permissions.can_support(actor, proposal):
         raise PermissionDenied
+    # A card counts supporters: moves the board's version (its counter row is locked until
+    # commit).
+    versions.version_bump(versions.BOARD, proposal.workshop_id)
     mine = Support.objects.filter(proposal=proposal, participant=actor)
     if keep:
         if not mine.update(revision_id=proposal.current_revision_id):

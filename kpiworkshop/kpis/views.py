@@ -4,14 +4,11 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from kpiworkshop.core.fragments import cached_fragment, cached_value
 from kpiworkshop.core.htmx import (
     HtmxHttpRequest,
     form_error_text,
@@ -23,7 +20,7 @@ from kpiworkshop.core.htmx import (
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.access import WorkshopAccess, load_workshop
 
-from . import definition_fields, permissions, selectors, services
+from . import definition_fields, fragments, permissions, selectors, services
 from .forms import (
     BoardFilterForm,
     CommentForm,
@@ -51,79 +48,37 @@ def _hidden_fields(access: WorkshopAccess, proposal: Proposal) -> frozenset[str]
 # --- board and library ------------------------------------------------------------------------
 
 
-#: Proposals per board page: enough to scan on a phone, and the next ones one tap away.
-BOARD_PAGE = 30
-#: How long shared board cards live. Their version is read from ``updated_at`` stamps taken
-#: before commit, so two writes committing out of order could leave cards one change behind:
-#: this bounds it (the page also refreshes on its own next change).
-BOARD_CARDS_TTL = 30
-BOARD_FILTER_TTL = 600
-
-
 @require_GET
 def proposal_board(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The board: its cards and its filter form are shared fragments (``kpis/fragments.py``),
+    the same for everyone asking for the same filters; only "my proposals" names a person."""
     access = load_workshop(request, pk)
     form = BoardFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     page = min(max(int_param(request.GET.get("page"), 1), 1), 1000)
     query = request.GET.copy()
     query["page"] = page + 1
-    mine = filters.get("mine", False)
-    # The cards are the same for everyone looking at the same filters (nothing personal on a
-    # card): rendered once per board version and shared. Only "my proposals" is per person.
-    audience = f"mine:{access.participant.pk if access.participant else 0}" if mine else "all"
-    choice = {k: filters.get(k) or "" for k in ("category", "channel", "state", "q", "sort")}
-
-    def compute() -> dict:
-        proposals = selectors.proposals_for_board(
-            workshop=access.workshop,
-            actor=access.participant,
-            category=choice["category"],
-            channel=choice["channel"],
-            state=choice["state"],
-            mine=mine,
-            q=choice["q"],
-            sort=choice["sort"] or "newest",
-            offset=(page - 1) * BOARD_PAGE,
-            limit=BOARD_PAGE + 1,  # one more tells whether there is a next page
-        )
-        cards = {
-            "workshop": access.workshop,
-            "proposals": proposals[:BOARD_PAGE],
-            "has_more": len(proposals) > BOARD_PAGE,
-            "next_query": query.urlencode(),
-        }
-        html = render_to_string("kpis/proposal_board.html#proposal-cards", cards, request)
-        return {"html": html, "empty": not proposals}
-
-    board = cached_value(
-        "board-cards",
-        scope=(access.workshop.organisation_id, access.workshop.pk),
-        version=selectors.board_version(workshop=access.workshop),
-        audience=f"{audience}:{page}:{sorted(choice.items())}:{query.urlencode()}",
-        compute=compute,
-        timeout=BOARD_CARDS_TTL,
+    mine = filters.get("mine", False) and permissions.can_filter_own(
+        access.participant, access.workshop
     )
-    cards_html = mark_safe(board["html"])  # noqa: S308 - our own template's output
+    board = fragments.board_cards.get(
+        access,
+        workshop=access.workshop,
+        filters={k: filters.get(k) or "" for k in ("category", "channel", "state", "q", "sort")},
+        author=access.participant if mine else None,
+        page=page,
+        next_query=query.urlencode(),
+    )
     if request.htmx and request.htmx.target == "board-more":
-        return HttpResponse(cards_html)
-    joined = access.participant is not None  # only a participant has "Only mine"
-    filter_html = cached_fragment(
-        "board-filter",
-        scope=(access.workshop.organisation_id, access.workshop.pk),
-        version="1",  # the choices are the code's; what varies is in the audience
-        audience=f"{joined}|{form.is_bound}|{[request.GET.getlist(f) for f in form.fields]}",
-        render=lambda: render_to_string(
-            "kpis/proposal_board.html#filter-form",
-            {"workshop": access.workshop, "form": form, "participant": joined},
-        ),
-        timeout=BOARD_FILTER_TTL,
-    )
+        return HttpResponse(board.html)
+    form_data = {f: request.GET.getlist(f) for f in form.fields if request.GET.getlist(f)}
     context = {
         "workshop": access.workshop,
         "participant": access.participant,
-        "filter_html": filter_html,
-        "cards_html": "" if board["empty"] else cards_html,
+        "filter_html": fragments.board_filter.get(
+            access, workshop=access.workshop, form_data=form_data
+        ).html,
+        "cards_html": "" if board.extra["empty"] else board.html,
         "can_propose": wp.can_propose(access.participant, access.workshop),
         "can_merge": wp.can_merge(access.participant, access.workshop),
     }

@@ -8,10 +8,8 @@ Python, so the count never grows with the number of KPIs, goals, audiences or li
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.db.models import Count, Exists, Prefetch, Q, QuerySet
 
-from kpiworkshop.core.fragments import versioned_key
 from kpiworkshop.kpis.models import Category, LibraryKPI, Proposal
 from kpiworkshop.kpis.permissions import fields_hidden
 from kpiworkshop.workshops.models import Workshop
@@ -371,73 +369,6 @@ def coverage_for_workshop(*, workshop: Workshop, see_internal: bool = True) -> C
             for dim in (Dimension.CHANNEL, Dimension.HANDLER, Dimension.IDENTITY)
         ],
     )
-
-
-def map_version(*, workshop: Workshop, with_comments: bool = False) -> str:
-    """A stamp that changes whenever anything the map, the coverage view or an audience's
-    preview shows can have changed: the workshop's stage, its KPIs (rows, state, a new revision:
-    every write sets ``updated_at`` and a revision made current has a higher id), goal and
-    audience links, breakdowns (rewritten, so the latest id moves), the organisation's goals and
-    audiences, the overload threshold; ``with_comments`` adds the comments on links (the map's
-    cards count them; the coverage does not show them). Counts catch deletions, the latest
-    ``updated_at`` the edits. One query (one single-row aggregate per table, joined on the
-    proposal), written out because the ORM took longer to compile it than the database to
-    answer it: the key of the Map stage's cached
-    fragments (``kpiworkshop.core.fragments``). Timestamps are taken before commit, so callers
-    keep their entries short-lived."""
-    p = Proposal._meta.db_table
-    g = GoalLink._meta.db_table
-    a = AudienceLink._meta.db_table
-    b = ReportingBreakdown._meta.db_table
-    c = LinkComment._meta.db_table
-    go = BusinessGoal._meta.db_table
-    au = Audience._meta.db_table
-    ms = MapSettings._meta.db_table
-    mapped = ", ".join(f"'{state}'" for state in sorted(MAPPED_STATES))
-
-    def of_workshop(table: str, *, latest: str = "updated_at") -> str:
-        """Count and latest ``latest`` of a table's rows on this workshop's proposals: a join
-        on the proposal, so the plan is an index lookup per proposal whatever the statistics
-        say (``IN (SELECT ...)`` nested in an ``OR`` planned as a nested loop over every row
-        on PostgreSQL when the tables were not analysed yet)."""
-        return (
-            f"(SELECT COUNT(*) AS n, MAX(x.{latest}) AS t FROM {table} x "  # noqa: S608
-            f"JOIN {p} y ON y.id = x.proposal_id WHERE y.workshop_id = %(w)s)"
-        )
-
-    comments_col = comments_from = ""
-    if with_comments:
-        on_link = (
-            "SELECT c.updated_at AS t FROM {c} c JOIN {link} x ON x.id = c.{fk} "
-            "JOIN {p} y ON y.id = x.proposal_id WHERE y.workshop_id = %(w)s"
-        )
-        comments_col = ", v_c.n, v_c.t"
-        comments_from = (
-            f", (SELECT COUNT(*) AS n, MAX(t) AS t FROM ("  # noqa: S608
-            f"{on_link.format(c=c, link=g, fk='goal_link_id', p=p)} UNION ALL "
-            f"{on_link.format(c=c, link=a, fk='audience_link_id', p=p)}) v_cl) v_c"
-        )
-    # One row of single-row aggregates: each table is read once for its count and its latest
-    # change (two scalar subqueries per table read it twice).
-    sql = f"""
-        SELECT v_p.n, v_p.t, v_p.rev, v_p.mapped, v_g.n, v_g.t, v_a.n, v_a.t, v_b.n, v_b.t,
-          v_go.n, v_go.t, v_au.n, v_au.t,
-          (SELECT act_on_limit FROM {ms} WHERE workshop_id = %(w)s){comments_col}
-        FROM
-          (SELECT COUNT(*) AS n, MAX(updated_at) AS t, MAX(current_revision_id) AS rev,
-                  COUNT(CASE WHEN state IN ({mapped}) THEN 1 END) AS mapped
-             FROM {p} WHERE workshop_id = %(w)s) v_p,
-          {of_workshop(g)} v_g,
-          {of_workshop(a)} v_a,
-          {of_workshop(b, latest="id")} v_b,
-          (SELECT COUNT(*) AS n, MAX(updated_at) AS t FROM {go} WHERE organisation_id = %(o)s) v_go,
-          (SELECT COUNT(*) AS n, MAX(updated_at) AS t FROM {au} WHERE organisation_id = %(o)s) v_au
-          {comments_from}
-    """  # noqa: S608 - table names from the models, values as parameters
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"w": workshop.pk, "o": workshop.organisation_id})
-        row = cursor.fetchone()
-    return versioned_key(workshop.pk, workshop.stage, with_comments, *row)
 
 
 # --- One audience ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kpiworkshop.accounts.models import Organisation
+from kpiworkshop.core import versions
 from kpiworkshop.core.audit import audit_in_workshop
 from kpiworkshop.kpis.models import (
     DEFINITION_FIELDS,
@@ -166,6 +167,8 @@ def defaults_ensure(*, organisation: Organisation) -> tuple[int, int]:
             order=(order + 1) * 10,
         )
         audiences_created += 1
+    if goals_created or audiences_created:
+        versions.version_bump(versions.GOALS, organisation.pk)
     return goals_created, audiences_created
 
 
@@ -269,6 +272,7 @@ def goal_save(
         goal.order = int(order)
     goal.full_clean(exclude=["organisation", "parent"])
     goal.save()
+    versions.version_bump(versions.GOALS, org_id)
     audit_in_workshop(
         actor=actor,
         action="goal.create" if created else "goal.update",
@@ -325,6 +329,7 @@ def audience_save(
         audience.order = int(order)
     audience.full_clean(exclude=["organisation"])
     audience.save()
+    versions.version_bump(versions.GOALS, org_id)
     audit_in_workshop(
         actor=actor,
         action="audience.create" if created else "audience.update",
@@ -385,6 +390,7 @@ def goal_link_set(
             link.save()
     except IntegrityError as exc:  # a concurrent primary slipped in between check and write
         raise ValidationError({"strength": _("This KPI already has a primary goal.")}) from exc
+    versions.version_bump(versions.MAP, workshop.pk)
     audit_in_workshop(
         actor=actor,
         action="goal_link.create" if created else "goal_link.update",
@@ -403,6 +409,7 @@ def goal_link_remove(*, actor: Participant | None, link: GoalLink) -> None:
     so a removal and a change of the same link run in turn."""
     proposal = _mapped(actor, link.proposal)
     link = GoalLink.objects.select_related("goal").get(pk=link.pk, proposal=proposal)
+    versions.version_bump(versions.MAP, proposal.workshop.pk)
     audit_in_workshop(
         actor=actor,
         action="goal_link.remove",
@@ -472,6 +479,7 @@ def audience_link_set(
         raise ValidationError(
             {"relation": _("Another audience is already accountable for this KPI.")}
         ) from exc
+    versions.version_bump(versions.MAP, workshop.pk)
     audit_in_workshop(
         actor=actor,
         action="audience_link.create" if created else "audience_link.update",
@@ -491,6 +499,7 @@ def audience_link_remove(*, actor: Participant | None, link: AudienceLink) -> No
     map, so a removal and a change of the same link run in turn."""
     proposal = _mapped(actor, link.proposal)
     link = AudienceLink.objects.get(pk=link.pk, proposal=proposal)
+    versions.version_bump(versions.MAP, proposal.workshop.pk)
     audit_in_workshop(
         actor=actor,
         action="audience_link.remove",
@@ -545,6 +554,7 @@ def breakdowns_set(
             for v in added
         ]
     )
+    versions.version_bump(versions.MAP, proposal.workshop.pk)
     audit_in_workshop(
         actor=actor,
         action="breakdowns.set",
@@ -616,6 +626,7 @@ def counter_metric_set(
     proposal.current_revision = revision
     proposal.save(update_fields=["current_revision", "updated_at"])
     revision_made_current(proposal=proposal, revision=revision)
+    versions.version_bump(versions.BOARD, proposal.workshop_id)
     audit_in_workshop(
         actor=actor,
         action="counter_metric.set",
@@ -650,6 +661,7 @@ def map_settings_update(
         old = settings_row.act_on_limit
         settings_row.act_on_limit = limit
         settings_row.save(update_fields=["act_on_limit"])
+        versions.version_bump(versions.MAP, workshop.pk)
         audit_in_workshop(
             actor=actor,
             action="map_settings.update",
@@ -684,6 +696,7 @@ def link_comment_create(
     comment = LinkComment.objects.create(
         goal_link=goal_link, audience_link=audience_link, author=actor, stance=stance, body=body
     )
+    versions.version_bump(versions.MAP, workshop.pk)
     audit_in_workshop(
         actor=actor,
         action="link_comment.create",
@@ -710,6 +723,7 @@ def link_comment_hide(
     comment.hidden_reason = reason
     comment.hidden_by = actor
     comment.save(update_fields=["hidden_at", "hidden_reason", "hidden_by", "updated_at"])
+    versions.version_bump(versions.MAP, workshop.pk)
     audit_in_workshop(
         actor=actor, action="link_comment.hide", workshop=workshop, target=comment, reason=reason
     )

@@ -10,19 +10,16 @@ from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from kpiworkshop.core.fragments import cached_fragment, cached_value
 from kpiworkshop.core.htmx import HtmxHttpRequest, error_text, form_error_text, form_errors_from
 from kpiworkshop.kpis import permissions as kp
 from kpiworkshop.workshops.access import WorkshopAccess, load_workshop
 
-from . import permissions, selectors, services
+from . import fragments, permissions, selectors, services
 from .forms import (
     AudienceForm,
     AudienceLinkForm,
@@ -34,11 +31,7 @@ from .forms import (
     MapSettingsForm,
 )
 
-COVERAGE_POLL_SECONDS = 5
-MAP_PAGE = 20
-#: How long a shared fragment of the Map stage lives: its version is read from timestamps
-#: taken before commit, so an entry could lag a concurrent write by at most this long.
-MAP_FRAGMENT_TTL = 30
+COVERAGE_POLL_SECONDS = fragments.COVERAGE_POLL_SECONDS
 
 
 def _load(request, pk: int) -> WorkshopAccess:
@@ -54,15 +47,9 @@ def _can_see_internal(access: WorkshopAccess) -> bool:
 
 
 def _flags(access: WorkshopAccess) -> dict:
-    participant = access.participant
-    return {
+    return fragments.flags(access) | {
         "workshop": access.workshop,
-        "participant": participant,
-        "can_map": permissions.can_map(participant, access.workshop),
-        "can_comment": permissions.can_comment_on_link(participant, access.workshop),
-        "can_manage_goals": permissions.can_manage_goals(participant, access.workshop),
-        "can_configure": permissions.can_configure(participant, access.workshop),
-        "see_internal": _can_see_internal(access),
+        "participant": access.participant,
     }
 
 
@@ -77,78 +64,20 @@ def _page(request) -> int:
     return min(max(page, 1), 1000)
 
 
-def _role_key(flags: dict) -> str:
-    """What makes the map's shared markup differ between viewers: the buttons (map, comment,
-    details), the goals link, and internal definition fields hidden from customers."""
-    keys = ("can_map", "can_comment", "can_manage_goals", "see_internal")
-    return "".join("1" if flags[k] else "0" for k in keys)
-
-
 @require_GET
 def map_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The map, MAP_PAGE cards at a time: "Show more" appends the next ones with htmx, or is a
-    plain link to the next page without JavaScript.
-
-    Everything under the heading is the same for everyone with the same permissions (nothing
-    personal: no form, no name of the viewer), so it is rendered once per map version, page
-    and role, and shared (``core/fragments.py``)."""
+    plain link to the next page without JavaScript. Everything under the heading is a shared
+    fragment (``fragments.map_cards``)."""
     access = _load(request, pk)
     workshop = access.workshop
     if request.htmx and request.htmx.target == "map-audiences":
-        return HttpResponse(_map_audiences(workshop))
-    page = _page(request)
-    flags = _flags(access)
+        return HttpResponse(fragments.map_audiences.get(access, workshop=workshop).html)
     more = bool(request.htmx and request.htmx.target == "map-more")
-
-    def render_body() -> str:
-        ids = selectors.mapped_ids(workshop=workshop)
-        start = (page - 1) * MAP_PAGE
-        rows = selectors.map_rows(
-            workshop=workshop,
-            proposal_ids=ids[start : start + MAP_PAGE],
-            see_internal=flags["see_internal"],
-        )
-        context = flags | {
-            "rows": rows,
-            "has_more": len(ids) > start + MAP_PAGE,
-            "next_page": page + 1,
-        }
-        if more:
-            return render_to_string("mapping/map.html#kpi-list", context)
-        context |= _side_lists(workshop) | {"kpi_count": len(ids)}
-        return render_to_string("mapping/map.html#map-body", context)
-
-    body = cached_fragment(
-        "map-list" if more else "map-body",
-        scope=(workshop.organisation_id, workshop.pk),
-        version=selectors.map_version(workshop=workshop, with_comments=True),
-        audience=f"{_role_key(flags)}:{page}",
-        render=render_body,
-        timeout=MAP_FRAGMENT_TTL,
-    )
+    body = fragments.map_cards.get(access, workshop=workshop, page=_page(request), more=more).html
     if more:
         return HttpResponse(body)
-    return render(request, "mapping/map.html", flags | {"map_body": body})
-
-
-def _side_lists(workshop) -> dict:
-    return selectors.map_side_lists(workshop=workshop)
-
-
-def _map_audiences(workshop) -> str:
-    """The map's Audiences widget alone, for htmx: it asks again when a KPI is mapped in place
-    (``mapChanged``), so its counts follow. The same for every viewer; shared under the map's
-    version, which every mapping write moves."""
-    return cached_fragment(
-        "map-audiences",
-        scope=(workshop.organisation_id, workshop.pk),
-        version=selectors.map_version(workshop=workshop),
-        audience="all",
-        render=lambda: render_to_string(
-            "mapping/map.html#map-audiences", {"workshop": workshop} | _side_lists(workshop)
-        ),
-        timeout=MAP_FRAGMENT_TTL,
-    )
+    return render(request, "mapping/map.html", _flags(access) | {"map_body": body})
 
 
 def _auto(proposal_id: int) -> str:
@@ -448,26 +377,9 @@ def coverage(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 return redirect("mapping:coverage", pk=pk)
     workshop = access.workshop
 
-    # The same for every viewer on the same side of the internal-fields rule: rendered once
-    # per map version and shared; the coverage itself is computed only on a miss. The
-    # threshold comes with it (it is part of the version) for the facilitator's settings form.
-    see_internal = _can_see_internal(access)
-
-    def compute() -> dict:
-        cov = selectors.coverage_for_workshop(workshop=workshop, see_internal=see_internal)
-        context = {"workshop": workshop, "cov": cov, "poll_seconds": COVERAGE_POLL_SECONDS}
-        html = render_to_string("mapping/coverage.html#coverage-body", context)
-        return {"html": html, "act_on_limit": cov.act_on_limit}
-
-    value = cached_value(
-        "map-coverage",
-        scope=(workshop.organisation_id, workshop.pk),
-        version=selectors.map_version(workshop=workshop),
-        audience="internal" if see_internal else "public",
-        compute=compute,
-        timeout=MAP_FRAGMENT_TTL,
-    )
-    html = mark_safe(value["html"])  # noqa: S308 - our own template's output
+    shared = fragments.coverage.get(access, workshop=workshop)
+    value = {"act_on_limit": shared.extra["act_on_limit"]}
+    html = shared.html
     status = 400 if settings_form else 200
     if request.htmx and request.htmx.target == "coverage":
         return HttpResponse(html, status=status)
@@ -494,36 +406,14 @@ def audience_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def audience_detail(request: HtmxHttpRequest, pk: int, audience_id: int) -> HttpResponse:
-    """What an audience sees and acts on: the same for every viewer, so rendered once per map
-    version and shared. The audience is looked up only on a miss (in the organisation: the
-    organisation is the first part of the key, so another's audience is never found)."""
+    """What an audience sees and acts on: a shared fragment (``fragments.audience_view``)."""
     access = _load(request, pk)
-    workshop = access.workshop
-
-    def compute() -> dict:
-        audience = selectors.audience_get(workshop=workshop, audience_id=audience_id)
-        if audience is None:
-            return {"missing": True}
-        context = {
-            "workshop": workshop,
-            "view": selectors.audience_view(workshop=workshop, audience=audience),
-        }
-        html = render_to_string("mapping/audience_detail.html#audience-body", context)
-        return {"missing": False, "title": audience.label, "html": html}
-
-    value = cached_value(
-        "map-audience",
-        scope=(workshop.organisation_id, workshop.pk, audience_id),
-        version=selectors.map_version(workshop=workshop),
-        audience="all",
-        compute=compute,
-        timeout=MAP_FRAGMENT_TTL,
-    )
-    if value["missing"]:
+    shared = fragments.audience_view.get(access, workshop=access.workshop, audience_id=audience_id)
+    if shared.extra["missing"]:
         raise Http404
     context = _flags(access) | {
-        "audience_title": value["title"],
-        "audience_html": mark_safe(value["html"]),  # noqa: S308 - our own template's output
+        "audience_title": shared.extra["title"],
+        "audience_html": shared.html,
     }
     return render(request, "mapping/audience_detail.html", context)
 

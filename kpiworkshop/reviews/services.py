@@ -25,6 +25,7 @@ from kpiworkshop.approval.services import MAX_REASON, proposal_lock
 from kpiworkshop.catalog import selectors as catalog_selectors
 from kpiworkshop.catalog.models import CatalogEntry
 from kpiworkshop.catalog.permissions import Reader
+from kpiworkshop.core import versions
 from kpiworkshop.core.audit import audit_in_workshop, audit_record
 from kpiworkshop.core.outbox import outbox_add
 from kpiworkshop.kpis import services as kpi_services
@@ -591,6 +592,7 @@ def review_proposal_set_kind(
         raise ValidationError({"reason": _("At most %(n)d characters.") % {"n": MAX_REASON}})
     proposal.kind = kind
     proposal.save(update_fields=["kind", "updated_at"])
+    versions.version_bump(versions.BOARD, proposal.workshop_id)
     item.reason = reason if kind == ProposalKind.RETIRE else ""
     item.save(update_fields=["reason"])
     audit_in_workshop(

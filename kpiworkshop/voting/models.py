@@ -220,6 +220,10 @@ class Voter(models.Model):
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
     role = models.CharField(max_length=20, choices=Role.choices)
     first_voted_at = models.DateTimeField(default=timezone.now)
+    #: How many votes this person has cast in the ballot (every tap, a dot taken back too):
+    #: bumped by each vote on this row, which the vote locks anyway. The sum over a ballot's
+    #: voters is its results' version (``voting.selectors.ballot_version``).
+    changes = models.PositiveIntegerField(default=1)
 
     class Meta:
         constraints = [

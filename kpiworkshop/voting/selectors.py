@@ -7,11 +7,12 @@ from functools import cache
 
 from django.conf import settings
 from django.db import connection, connections, router
-from django.db.models import Count, Exists, Max, OuterRef, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from kpiworkshop.accounts.models import Organisation, Role
+from kpiworkshop.core import versions
 from kpiworkshop.core.fragments import versioned_key
 from kpiworkshop.core.rawrows import loaders, model_columns
 from kpiworkshop.kpis.models import Proposal
@@ -64,33 +65,20 @@ def ballots_for_workshop(*, workshop: Workshop, ballot_id: int | None = None) ->
 
 
 def _with_activity(qs, *, viewer: Participant | None = None):
-    """Annotate, as subqueries (each an index lookup or a small grouped count), what decides
-    whether anything a ballot's pages show has changed: the latest vote time, the voter count,
-    the newest current revision and the latest change of the ballot's proposals (a rename, a
-    shortlisting), and the workshop's active participants (a join, a role change, someone
-    leaving: the turnout's "of N"). Joining votes and voters instead would multiply their rows.
-    A revision made current always has a higher id than any before it, so ``items_revision``
-    moves whenever a proposal on the ballot is renamed. With ``viewer``, also whether that
-    person has voted (``viewer_voted``), which saves their page a query."""
-    votes = Vote.objects.filter(ballot=OuterRef("pk")).order_by("-updated_at")
-    voters = (
-        Voter.objects.filter(ballot=OuterRef("pk"))
-        .order_by()
-        .values("ballot")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    items = BallotItem.objects.filter(ballot=OuterRef("pk")).order_by().values("ballot")
-    people = (
-        Participant.objects.filter(workshop=OuterRef("workshop_id")).order_by().values("workshop")
-    )
+    """Annotate, as subqueries (each an index lookup or a small aggregate), the versions a
+    ballot's pages are keyed by (``core.versions``): the ballot's own scope (settings, state,
+    proposals), the workshop's board (the proposals' names and states) and roster (the
+    turnout's "of N"), the number of voters and the sum of their vote counters
+    (``Voter.changes``, bumped by every vote in its transaction). Joining voters instead
+    would multiply rows. With ``viewer``, also whether that person has voted
+    (``viewer_voted``), which saves their page a query."""
+    voters = Voter.objects.filter(ballot=OuterRef("pk")).order_by().values("ballot")
     qs = qs.annotate(
-        last_vote_at=Subquery(votes.values("updated_at")[:1]),
-        voters_n=Subquery(voters),
-        items_revision=Subquery(items.annotate(m=Max("proposal__current_revision_id")).values("m")),
-        items_changed=Subquery(items.annotate(m=Max("proposal__updated_at")).values("m")),
-        people_n=Subquery(people.filter(is_active=True).annotate(n=Count("id")).values("n")),
-        people_changed=Subquery(people.annotate(m=Max("updated_at")).values("m")),
+        setup_version=versions.version_subquery(versions.BALLOT),
+        board_version=versions.version_subquery(versions.BOARD, "workshop_id"),
+        roster_version=versions.version_subquery(versions.ROSTER, "workshop_id"),
+        voters_n=Subquery(voters.annotate(n=Count("id")).values("n")),
+        votes_n=Subquery(voters.annotate(n=Sum("changes")).values("n")),
     )
     if viewer is not None:
         qs = qs.annotate(
@@ -158,20 +146,25 @@ def ballot_get(
 def _activity_of(ballot: Ballot) -> Ballot:
     """``ballot`` with the annotations of ``ballot_get(with_activity=True)`` (read again when
     it lacks them), so that a version is computed from the same values whoever asks."""
-    if hasattr(ballot, "last_vote_at"):
+    if hasattr(ballot, "votes_n"):
         return ballot
     workshop = Workshop(pk=ballot.workshop_id)
     return ballot_get(workshop=workshop, ballot_id=ballot.pk, with_activity=True) or ballot
 
 
 def ballot_items(*, ballot: Ballot) -> list[Proposal]:
-    """The ballot's proposals in ballot order, each with its current revision."""
-    items = (
-        BallotItem.objects.filter(ballot=ballot)
-        .select_related("proposal__current_revision")
-        .order_by("position")
-    )
-    return [item.proposal for item in items]
+    """The ballot's proposals in ballot order, each with its current revision. Read once per
+    loaded ballot (a request's): a ballot's items never change after its creation, and the
+    page and its shared fragments both need them."""
+    memo = ballot.__dict__.setdefault("_kpiw_memo", {})
+    if "items" not in memo:
+        items = (
+            BallotItem.objects.filter(ballot=ballot)
+            .select_related("proposal__current_revision")
+            .order_by("position")
+        )
+        memo["items"] = [item.proposal for item in items]
+    return memo["items"]
 
 
 def ballot_item(*, ballot: Ballot, proposal_id: int | None) -> Proposal | None:
@@ -186,7 +179,11 @@ def ballot_item(*, ballot: Ballot, proposal_id: int | None) -> Proposal | None:
 
 
 def ballot_criteria(*, ballot: Ballot) -> list[Criterion]:
-    return list(Criterion.objects.filter(ballot=ballot).order_by("position"))
+    """The ballot's criteria in order, read once per loaded ballot (see ``ballot_items``)."""
+    memo = ballot.__dict__.setdefault("_kpiw_memo", {})
+    if "criteria" not in memo:
+        memo["criteria"] = list(Criterion.objects.filter(ballot=ballot).order_by("position"))
+    return memo["criteria"]
 
 
 def my_votes(*, ballot: Ballot, participant: Participant | None) -> MyVotes:
@@ -303,13 +300,13 @@ def has_voted(*, ballot: Ballot, participant: Participant | None) -> bool:
 
 
 def ballot_version(*, ballot: Ballot) -> str:
-    """Changes whenever the ballot's results, state or turnout can have changed: its settings
-    and state (``updated_at``, open/closed, reveal), every vote (the latest vote time: a vote is
-    never deleted, a dot taken back is kept at 0), the number of voters, the proposals (current
-    revisions, latest change) and the workshop's participants (how many are active, the latest
-    change: the turnout's "of N"). Uses the annotations of ``ballot_get(with_activity=True)``
-    when present, else one indexed query. The key of the live board's ETag and of the shared
-    results and board fragments."""
+    """The version of everything a ballot's results, board and turnout show: its state (read
+    with it, and whether its timer has run out now), the ballot's scope (bumped by every
+    ballot service), the votes (the voters and the sum of their vote counters, bumped by
+    every vote), the proposals' names and the participants (the workshop's board and roster
+    scopes). Every part moves in the transaction of the write that changes it, so the key
+    never lags a commit. Uses the annotations of ``ballot_get(with_activity=True)`` when
+    present, else one query."""
     ballot = _activity_of(ballot)
     return versioned_key(
         ballot.pk,
@@ -319,21 +316,18 @@ def ballot_version(*, ballot: Ballot) -> str:
         ballot.visibility,
         ballot.closes_at,
         ballot.revealed_at,
-        ballot.updated_at,
-        ballot.last_vote_at,
+        ballot.setup_version,
+        ballot.board_version,
+        ballot.roster_version,
         ballot.voters_n,
-        ballot.items_revision,
-        ballot.items_changed,
-        ballot.people_n,
-        ballot.people_changed,
+        ballot.votes_n,
     )
 
 
 def cards_version(*, ballot: Ballot) -> str:
-    """Changes whenever the ballot page's cards, as everyone sees them before their own votes
-    are filled in, can have changed: the ballot's settings and state (open or not, its timer),
-    its proposals (revisions, latest change). Not the votes: the cards stay shared while the
-    room votes. Needs ``ballot_get(with_activity=True)``'s annotations (else one query)."""
+    """The version of the ballot page's cards as everyone sees them before their own votes
+    are filled in: the ballot's settings and state (open or not, its timer), its scope and
+    the proposals' names. Not the votes: the cards stay shared while the room votes."""
     ballot = _activity_of(ballot)
     return versioned_key(
         ballot.pk,
@@ -341,16 +335,9 @@ def cards_version(*, ballot: Ballot) -> str:
         ballot.state,
         ballot.is_open,
         ballot.closes_at,
-        ballot.updated_at,
-        ballot.items_revision,
-        ballot.items_changed,
+        ballot.setup_version,
+        ballot.board_version,
     )
-
-
-def board_etag(*, ballot: Ballot, extra: str = "") -> str:
-    """Changes whenever anything the live board shows changes (``ballot_version`` and
-    ``extra``: the language, the weighting)."""
-    return versioned_key(ballot_version(ballot=ballot), extra)
 
 
 # --- turnout ----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from kpiworkshop.accounts.models import Role
+from kpiworkshop.core import versions
 from kpiworkshop.core.audit import audit_in_workshop
 from kpiworkshop.kpis.models import Proposal, ProposalState
 from kpiworkshop.workshops.models import Participant, Stage, Workshop
@@ -44,6 +45,9 @@ MAX_REASON = 500
 
 
 def _audit(actor: Participant | None, action: str, ballot: Ballot, **details) -> None:
+    """Record a ballot's write and move its version (``core.versions``, the ballot's scope:
+    settings, state, proposals) in the write's transaction; every ballot service audits."""
+    versions.version_bump(versions.BALLOT, ballot.pk)
     audit_in_workshop(
         actor=actor, action=action, workshop=ballot.workshop, target=ballot, **details
     )
@@ -355,6 +359,7 @@ def ballot_shortlist(
         pk__in=ids,
         state__in=[ProposalState.OPEN, ProposalState.CHANGES_REQUESTED],
     ).update(state=ProposalState.SHORTLISTED, updated_at=timezone.now())
+    versions.version_bump(versions.BOARD, ballot.workshop_id)  # proposals' states
     _audit(actor, "ballot.shortlist", ballot, proposals=sorted(ids), changed=changed)
     return changed
 
@@ -376,6 +381,7 @@ def ballot_unshortlist(
     changed = Proposal.objects.filter(pk__in=ids, state=ProposalState.SHORTLISTED).update(
         state=ProposalState.OPEN, updated_at=timezone.now()
     )
+    versions.version_bump(versions.BOARD, ballot.workshop_id)  # proposals' states
     _audit(actor, "ballot.unshortlist", ballot, proposals=sorted(ids), changed=changed)
     return changed
 
@@ -409,8 +415,9 @@ def _clean_reason(ballot: Ballot, reason: str) -> str:
 # the write transaction where every other voter waits.
 _VOTER_UPSERT = (
     f"INSERT INTO {Voter._meta.db_table} "  # noqa: S608 - no user text
-    "(ballot_id, participant_id, role, first_voted_at) VALUES (%s, %s, %s, %s) "
-    "ON CONFLICT (ballot_id, participant_id) DO UPDATE SET role = EXCLUDED.role"
+    "(ballot_id, participant_id, role, first_voted_at, changes) VALUES (%s, %s, %s, %s, 1) "
+    "ON CONFLICT (ballot_id, participant_id) DO UPDATE SET role = EXCLUDED.role, "
+    f"changes = {Voter._meta.db_table}.changes + 1"
 )
 _DOTS_SPENT = (
     "SELECT COALESCE(SUM(value), 0), "  # noqa: S608 - no user text
@@ -436,8 +443,12 @@ def _votes_upsert_sql(rows: int) -> str:
 
 
 def _voter_ensure(ballot: Ballot, actor: Participant) -> None:
-    """Record the turnout row. On PostgreSQL the upsert (ON CONFLICT DO UPDATE) also locks the
-    row until commit, which serialises one person's concurrent taps (their dot budget)."""
+    """Record the turnout row and count this vote on it (``changes``: the ballot's results
+    version adds these counters up, see ``voting.selectors.ballot_version``). On PostgreSQL
+    the upsert (ON CONFLICT DO UPDATE) also locks the row until commit, which serialises one
+    person's concurrent taps (their dot budget); it is the narrowest scope a vote changes,
+    so a room voting at once never waits on one shared counter row. Every vote calls this
+    before writing its votes, in the same transaction."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(_VOTER_UPSERT, [ballot.pk, actor.pk, actor.role, now])

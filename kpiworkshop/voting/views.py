@@ -1,65 +1,29 @@
 """Voting pages: the rounds list, the phone ballot, the facilitator's controls and results, and
 the projector board polled with conditional requests (ETag → 304)."""
 
-import functools
-from datetime import UTC, datetime
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.template.loader import get_template, render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from kpiworkshop.core.fragments import cached_value, versioned_key
 from kpiworkshop.core.htmx import HtmxHttpRequest, error_text, form_errors_from, message_error
 from kpiworkshop.core.templatetags.kpiw import mmss
-from kpiworkshop.kpis.models import ProposalState
 from kpiworkshop.workshops.access import WorkshopAccess, guest_key_of, load_workshop
 
-from . import agreement, permissions, revisions, selectors, services
+from . import agreement, fragments, permissions, revisions, selectors, services
 from .forms import BallotForm, RankingForm, ShortlistForm, VoteForm
 from .models import Ballot, Method
 from .templatetags import voting_cards
 
-BOARD_POLL_SECONDS = 2
-#: How long a shared results fragment lives. While a round is open its version (the latest
-#: vote time) is stamped before commit, so two votes committing out of order could leave a
-#: fragment one vote behind: a few seconds bound that. A closed round's version is exact.
-RESULTS_TTL_OPEN = 5
-RESULTS_TTL_CLOSED = 300
-#: A vote is committed within seconds of its stamp: once the latest vote of an open round is
-#: older than this, every vote up to it has committed and any later one changes the version,
-#: so the fragment is exact and keeps the closed round's lifetime (it was recomputed every
-#: RESULTS_TTL_OPEN seconds by every worker while the room only read it).
-RESULTS_SETTLED_AFTER = 10
-
-
-def _results_ttl(ballot: Ballot) -> int:
-    """How long a results fragment computed now may live (``ballot`` carries the activity
-    annotations ``ballot_version`` reads)."""
-    if not ballot.is_open:
-        return RESULTS_TTL_CLOSED
-    if not hasattr(ballot, "last_vote_at"):
-        return RESULTS_TTL_OPEN  # not read with its activity: assume a vote is in flight
-    last = ballot.last_vote_at
-    if last is None:
-        return RESULTS_TTL_CLOSED  # the first vote to commit changes the version
-    if not isinstance(last, datetime):
-        return RESULTS_TTL_OPEN
-    if timezone.is_naive(last):  # SQLite gives a subquery's datetime back naive, in UTC
-        last = timezone.make_aware(last, UTC)
-    if (timezone.now() - last).total_seconds() <= RESULTS_SETTLED_AFTER:
-        return RESULTS_TTL_OPEN
-    return RESULTS_TTL_CLOSED
+BOARD_POLL_SECONDS = fragments.BOARD_POLL_SECONDS
 
 
 def _ballot(access: WorkshopAccess, ballot_id: int, *, with_activity: bool = False) -> Ballot:
@@ -71,66 +35,14 @@ def _ballot(access: WorkshopAccess, ballot_id: int, *, with_activity: bool = Fal
     return ballot
 
 
-def _results_fragment(
-    ballot: Ballot, *, equal: bool, audience: str, items=None, criteria=None
-) -> dict:
-    """The results markup (``html``), the turnout it was computed from and, for the manager,
-    the proposals in result order for the shortlist form: computed once per ballot version
-    and shared by every viewer of the same ``audience``. The key carries the organisation,
-    the ballot, its version (votes, voters, proposals, participants, state), the weighting,
-    the audience and the secrecy rule, so it is never stale nor shown across organisations,
-    roles or secrecy rules. On a hit it costs no query."""
-
-    def compute() -> dict:
-        turnout = selectors.turnout(ballot=ballot)
-        results = selectors.results_for_ballot(
-            ballot=ballot, equal_weight=equal, items=items, criteria_list=criteria, groups=turnout
-        )
-        html = render_to_string("voting/_results.html", {"ballot": ballot, "results": results})
-        turnout_html = render_to_string(
-            "voting/ballot_detail.html#turnout-line",
-            {"turnout": turnout, "voters": sum(g.voted for g in turnout)},
-        )
-        value = {
-            "html": html,
-            "turnout_html": turnout_html,
-            "turnout": turnout,
-            # What the page shows around the fragment: the weighting link.
-            "summary": {
-                "can_weigh_equally": results.can_weigh_equally,
-                "equal_weight": results.equal_weight,
-            },
-        }
-        if audience == "manager":
-            # The shortlist form: every proposal of the ballot, in result order.
-            shown = [row.proposal for row in results.rows]
-            seen = {p.pk for p in shown}
-            rest = [p for p in (items or selectors.ballot_items(ballot=ballot)) if p.pk not in seen]
-            rows = [
-                {
-                    "pk": str(p.pk),
-                    "name": p.current_revision.name if p.current_revision else "",
-                    "shortlisted": p.state == ProposalState.SHORTLISTED,
-                }
-                for p in shown + rest
-            ]
-            value["shortlist_html"] = render_to_string(
-                "voting/ballot_detail.html#shortlist-rows", {"shortlist_rows": rows}
-            )
-            value["shortlist_n"] = len(rows)
-        return value
-
-    value = cached_value(
-        "ballot-results",
-        scope=(ballot.workshop.organisation_id, ballot.workshop_id, ballot.pk),
-        version=selectors.ballot_version(ballot=ballot),
-        audience=f"{audience}:{'secret' if ballot.secret else 'open'}:{int(equal)}",
-        compute=compute,
-        timeout=_results_ttl(ballot),
-    )
+def _results_fragment(access: WorkshopAccess, ballot: Ballot, *, equal: bool) -> dict:
+    """The shared results (``fragments.ballot_results``): markup, turnout, and for the
+    manager the shortlist rows. On a hit it costs no query."""
+    shared = fragments.ballot_results.get(access, ballot=ballot, equal=equal)
+    value = shared.extra | {"html": shared.html}
     return value | {
         key: mark_safe(value[key])  # noqa: S308 - our own templates' output
-        for key in ("html", "turnout_html", "shortlist_html")
+        for key in ("turnout_html", "shortlist_html")
         if key in value
     }
 
@@ -149,15 +61,6 @@ def ballot_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "can_see_agreement": permissions.can_see_agreement(access.participant, access.workshop),
     }
     return render(request, "voting/ballot_list.html", context)
-
-
-AGREEMENT_TEMPLATE = "voting/agreement.html"
-
-
-@functools.cache
-def _template_digest(name: str) -> str:
-    """A digest of a template's source: a deploy that changes the markup changes the keys."""
-    return versioned_key(get_template(name).template.source)
 
 
 @require_GET
@@ -179,28 +82,10 @@ def agreement_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "projector": projector,
         "flag": selectors.DIVERGENCE_FLAG,
     }
-
-    def compute() -> dict:
-        data = agreement.agreement_for_workshop(
-            workshop=access.workshop, actor=access.participant, sort=sort, ballots=ballots
-        )
-        html = render_to_string(
-            f"{AGREEMENT_TEMPLATE}#agreement-list", context | {"agreement": data}
-        )
-        return {"html": html}
-
-    value = cached_value(
-        "agreement",
-        scope=(access.workshop.organisation_id, access.workshop.pk),
-        version=versioned_key(
-            *(selectors.ballot_version(ballot=b) for b in ballots),
-            _template_digest(AGREEMENT_TEMPLATE),
-        ),
-        audience=f"{sort}:{int(projector)}:" + ",".join(str(b.pk) for b in ballots),
-        compute=compute,
-        timeout=min((_results_ttl(b) for b in ballots), default=RESULTS_TTL_CLOSED),
+    shared = fragments.ballot_agreement.get(
+        access, workshop=access.workshop, ballots=tuple(ballots), sort=sort, projector=projector
     )
-    context["agreement_list"] = mark_safe(value["html"])  # noqa: S308 - our template's output
+    context["agreement_list"] = shared.html
     context["sort"] = sort
     if (
         request.htmx
@@ -209,7 +94,7 @@ def agreement_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ):
         response = HttpResponse(context["agreement_list"])
     else:
-        response = render(request, AGREEMENT_TEMPLATE, context)
+        response = render(request, fragments.AGREEMENT_TEMPLATE, context)
     patch_vary_headers(response, ("HX-Request", "HX-Target"))
     return response
 
@@ -237,84 +122,28 @@ def ballot_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _card_constants(access: WorkshopAccess, ballot: Ballot) -> dict:
-    """What every card shares, computed once per response instead of once per card."""
-    return {
-        "vote_url": reverse("voting:vote", args=[access.workshop.pk, ballot.pk]),
-        "detail_base": reverse("kpis:board", args=[access.workshop.pk]),
-    } | _card_labels()
+    return fragments.card_constants(ballot)
 
 
 def _card_labels() -> dict:
-    """The vote controls' words (the controls alone need nothing else but the form's URL)."""
-    return {
-        "label_yes": _("Yes"),
-        "label_no": _("No"),
-        # Completed by the card's heading through aria-labelledby: "Give a dot to <KPI>".
-        "label_give": _("Give a dot to"),
-        "label_take": _("Take a dot back from"),
-        "label_saved": _("Saved."),
-    }
+    return fragments.card_labels()
 
 
-def _vote_cards(
-    request, access: WorkshopAccess, ballot: Ballot, mine: dict, *, can_vote: bool
-) -> SafeString:
-    """The cards of an approval, dots or score ballot with this person's votes on them.
-
-    The card list is rendered once per ``cards_version`` (the ballot's settings, state and
-    proposals, not the votes) and language, with slots where a person's own votes and CSRF
-    token go, and shared through the cache; each request only fills the slots in
-    (``voting_cards.fill_slots``). It is rendered without the request, so nothing personal can
-    get into it. ``mine`` is ``{(proposal_id, criterion_id): value}``."""
+def _vote_cards(request, access: WorkshopAccess, ballot: Ballot, mine: dict) -> SafeString:
+    """The cards of an approval, dots or score ballot with this person's votes on them: the
+    shared card list (``fragments.ballot_cards``) with this person's bits and CSRF token
+    filled into its slots. ``mine`` is ``{(proposal_id, criterion_id): value}``."""
     method = ballot.method
-
-    def compute() -> dict:
-        nonce = voting_cards.new_nonce()
-        items = selectors.ballot_items(ballot=ballot)
-        criteria = selectors.ballot_criteria(ballot=ballot)
-        scored = criteria if method == Method.SCORE else []
-        cards = [
-            {
-                "pid": str(p.pk),
-                "proposal": p,
-                "slots": nonce,
-                "scores": [(c, voting_cards.ScoreSlot(nonce, p.pk, c.pk)) for c in scored],
-            }
-            for p in items
-        ]
-        context = _card_constants(access, ballot) | {
-            "workshop": access.workshop,
-            "ballot": ballot,
-            "cards": cards,
-            "can_vote": can_vote,
-            "score_range": range(1, 6),
-            "csrf_token": voting_cards.slot(nonce, "csrf"),
-            "LANGUAGE_CODE": get_language(),
-        }
-        html = render_to_string("voting/ballot_detail.html#vote-cards", context)
-        return {
-            "pieces": voting_cards.split_slots(html, nonce),
-            "pids": [p.pk for p in items],
-            "criteria": [c.pk for c in scored],
-            "overall": criteria[0].pk if criteria else None,
-        }
-
-    shared = cached_value(
-        "ballot-cards",
-        scope=(access.workshop.organisation_id, access.workshop.pk, ballot.pk),
-        version=selectors.cards_version(ballot=ballot),
-        audience=f"voter:{method}:{int(can_vote)}",
-        compute=compute,
-    )
+    shared = fragments.ballot_cards.get(access, ballot=ballot)
     values = {"csrf": get_token(request)}
-    overall = shared["overall"]
-    for pid in shared["pids"]:
+    overall = shared.extra["overall"]
+    for pid in shared.extra["pids"]:
         values |= voting_cards.card_slot_values(method, pid, mine.get((pid, overall)))
-        for cid in shared["criteria"]:
+        for cid in shared.extra["criteria"]:
             given = mine.get((pid, cid))
             for n in range(1, 6):
                 values[voting_cards.score_slot_name(pid, cid, n)] = " checked" if given == n else ""
-    return voting_cards.fill_slots(shared["pieces"], values)
+    return shared.fill(values)
 
 
 def _ballot_context(
@@ -339,31 +168,20 @@ def _ballot_context(
     is_eligible = permissions.is_eligible(participant, ballot)
     can_vote = ballot.is_open and is_eligible
     cards, cards_html = [], ""
-    items = criteria = None
     if ballot.method == Method.RANKING and (is_eligible or not with_results):
         ranking = selectors.ballot_cards(
             ballot=ballot, participant=participant, mine=mine, voted=has_voted
         )
-        cards, items, criteria = ranking.cards, ranking.items, ranking.criteria
+        cards = ranking.cards
     elif with_cards and is_eligible and not ballot.is_closed:
-        cards_html = _vote_cards(request, access, ballot, mine, can_vote=can_vote)
+        cards_html = _vote_cards(request, access, ballot, mine)
     equal = request.GET.get("weights") == "equal"
     show_results = with_results and permissions.can_see_results(
         participant, ballot, has_voted=has_voted
     )
     show_individual = with_results and permissions.can_see_individual_votes(participant, ballot)
     can_manage = permissions.can_manage_ballots(participant, ballot)
-    results = (
-        _results_fragment(
-            ballot,
-            equal=equal,
-            audience="manager" if can_manage else "participant",
-            items=items,
-            criteria=criteria,
-        )
-        if show_results
-        else None
-    )
+    results = _results_fragment(access, ballot, equal=equal) if show_results else None
     turnout = results["turnout"] if results else []
     context = _card_constants(access, ballot) | {
         "workshop": access.workshop,
@@ -649,50 +467,13 @@ def ballot_shortlist(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpR
 
 
 def _board_live(request, access: WorkshopAccess, ballot: Ballot) -> SafeString:
-    """The board's live part (turnout, results): the same for every viewer, so rendered once
-    per ballot version (votes, voters, participants, state), weighting, secrecy rule and
-    language, and shared through the cache. Only the countdown's text, which moves with the
-    clock, is filled in per request."""
-    public = permissions.results_public(ballot)
-    equal = request.GET.get("weights") == "equal"
+    """The board's live part (``fragments.ballot_board``) with the countdown filled in."""
+    shared = fragments.ballot_board.get(access, ballot=ballot, equal=_equal(request))
+    return shared.fill({"countdown": mmss(ballot.seconds_left)})
 
-    def compute() -> dict:
-        nonce = voting_cards.new_nonce()
-        results = (
-            _results_fragment(ballot, equal=equal, audience="board")
-            if public
-            else {"turnout": selectors.turnout(ballot=ballot)}
-        )
-        turnout = results["turnout"]
-        voted = sum(g.voted for g in turnout)
-        eligible = sum(g.eligible for g in turnout)
-        context = {
-            "workshop": access.workshop,
-            "ballot": ballot,
-            "turnout": turnout,
-            "voted": voted,
-            "eligible": eligible,
-            "turnout_percent": round(100 * voted / eligible) if eligible else 0,
-            "results_public": public,
-            "equal": equal,
-            "results_html": results.get("html", ""),
-            "results": results.get("summary"),
-            "poll_seconds": BOARD_POLL_SECONDS,
-            "weights_query": "&weights=equal" if equal else "",
-            "countdown": voting_cards.slot(nonce, "countdown"),
-        }
-        html = render_to_string("voting/ballot_board.html#board-live", context)
-        return {"pieces": voting_cards.split_slots(html, nonce)}
 
-    shared = cached_value(
-        "ballot-board",
-        scope=(ballot.workshop.organisation_id, ballot.workshop_id, ballot.pk),
-        version=selectors.ballot_version(ballot=ballot),
-        audience=f"board:{'secret' if ballot.secret else 'open'}:{int(public)}:{int(equal)}",
-        compute=compute,
-        timeout=_results_ttl(ballot),
-    )
-    return voting_cards.fill_slots(shared["pieces"], {"countdown": mmss(ballot.seconds_left)})
+def _equal(request) -> bool:
+    return request.GET.get("weights") == "equal"
 
 
 @require_GET
@@ -711,11 +492,9 @@ def ballot_board(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpRespo
             "board_live": _board_live(request, access, ballot),
         }
         return render(request, "voting/ballot_board.html", context)
-    etag = '"{}"'.format(
-        selectors.board_etag(
-            ballot=ballot, extra=f"{get_language()}:{request.GET.get('weights', '')}"
-        )
-    )
+    # The ETag is the live fragment's own key: it varies on exactly what the markup does.
+    key = fragments.ballot_board.key(access, ballot=ballot, equal=_equal(request))
+    etag = '"{}"'.format(key.rsplit(":", 1)[-1])
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()
     else:

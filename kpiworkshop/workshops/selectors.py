@@ -2,13 +2,12 @@
 
 from functools import cache
 
-from django.db import connection, connections, router
+from django.db import connections, router
 from django.db.models import Count, Q
 
 from kpiworkshop.accounts.models import Organisation, Role
 from kpiworkshop.accounts.selectors import memberships_for_user
 from kpiworkshop.core.audit import audit_action_label, audit_target_text
-from kpiworkshop.core.fragments import versioned_key
 from kpiworkshop.core.models import AuditEvent
 from kpiworkshop.core.rawrows import loaders, model_columns
 
@@ -102,31 +101,6 @@ def participant_with_workshop(*, workshop_id: int, user, guest_key: str | None):
     workshop.organisation = organisation
     participant.workshop = workshop
     return participant
-
-
-def _roster_version_sql() -> str:
-    # Plain SQL, like the board's version: two index-backed aggregates cost less to run than
-    # the ORM takes to compile the queries they stand in for. Table names from the models.
-    part = (
-        "SELECT '{}', COUNT(*), CAST(MAX(updated_at) AS TEXT), MAX(id) FROM {} "
-        "WHERE workshop_id = %s"
-    )
-    return " UNION ALL ".join(
-        [part.format("p", Participant._meta.db_table), part.format("i", Invitation._meta.db_table)]
-    )
-
-
-def roster_version(*, workshop: Workshop) -> str:
-    """Changes whenever who takes part or how they get in changes: a participant joining,
-    renamed, (de)activated or removed, a join code created, revoked or deleted (every write
-    sets ``updated_at``; counts and the latest id catch added and deleted rows). One query,
-    whatever the size of the workshop: the version of the cached head count and join-code
-    table (``kpiworkshop.core.fragments``). It can lag a concurrent commit whose timestamp is
-    older than the latest one, so those fragments live briefly."""
-    with connection.cursor() as cursor:
-        cursor.execute(_roster_version_sql(), [workshop.pk, workshop.pk])
-        rows = sorted(tuple(r) for r in cursor.fetchall())
-    return versioned_key(workshop.pk, *rows)
 
 
 def invitations_for_workshop(*, workshop: Workshop) -> list[Invitation]:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from kpiworkshop.accounts.models import Organisation, Role
 from kpiworkshop.accounts.selectors import membership_for
+from kpiworkshop.core import versions
 from kpiworkshop.core.audit import audit_in_workshop
 from kpiworkshop.core.outbox import OutboxRetry, current_claim_until, outbox_add
 
@@ -53,6 +54,7 @@ def workshop_create(*, user, organisation: Organisation, title: str, purpose: st
     facilitator = Participant.objects.create(
         workshop=workshop, user=user, display_name=str(user)[:MAX_NAME], role=Role.FACILITATOR
     )
+    versions.version_bump(versions.ROSTER, workshop.pk)
     audit_in_workshop(
         actor=facilitator, action="workshop.create", workshop=workshop, title=workshop.title
     )
@@ -157,6 +159,7 @@ def invitation_create(
             continue
     else:  # pragma: no cover - 25^6 codes make this practically unreachable
         raise ValidationError(_("Could not draw a free join code. Try again."))
+    versions.version_bump(versions.ROSTER, workshop.pk)
     audit_in_workshop(
         actor=actor,
         action="invitation.create",
@@ -177,6 +180,7 @@ def invitation_revoke(*, actor: Participant | None, invitation: Invitation) -> I
     if invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at", "updated_at"])
+        versions.version_bump(versions.ROSTER, workshop.pk)
         audit_in_workshop(
             actor=actor,
             action="invitation.revoke",
@@ -286,6 +290,7 @@ def participant_join_guest(
         if existing.display_name != name:
             existing.display_name = name
             existing.save(update_fields=["display_name", "updated_at"])
+            versions.version_bump(versions.ROSTER, workshop.pk)
         return existing
     _check_capacity(invitation)
     participant = Participant(
@@ -297,6 +302,7 @@ def participant_join_guest(
     )
     participant.full_clean()
     participant.save()
+    versions.version_bump(versions.ROSTER, workshop.pk)
     return participant
 
 
@@ -350,6 +356,7 @@ def participant_join_member(
     )
     participant.full_clean()
     participant.save()
+    versions.version_bump(versions.ROSTER, workshop.pk)
     if role == Role.FACILITATOR:
         audit_in_workshop(
             actor=participant,

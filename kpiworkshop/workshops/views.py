@@ -2,7 +2,6 @@
 
 from functools import lru_cache
 
-import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,10 +22,9 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.accounts.selectors import memberships_for_user
-from kpiworkshop.core.fragments import cached_fragment, cached_value, versioned_key
 from kpiworkshop.core.htmx import HtmxHttpRequest, error_text, form_errors_from, posted
 
-from . import permissions, selectors, services
+from . import fragments, permissions, selectors, services
 from .access import (
     WorkshopAccess,
     guest_key_of,
@@ -67,49 +65,17 @@ def _stage_context(access: WorkshopAccess) -> dict:
     }
 
 
-# A shared fragment holds nobody's CSRF token: a panel is rendered with this stand-in and
-# each response puts its own token in its place.
-CSRF_PLACEHOLDER = "kpiw-csrf-placeholder-0f3a"
-
-
-class _NamePlaceholder:
-    """The participant as a shared stage panel shows them: their role, and a stand-in for
-    their name that each response replaces with the real (escaped) one."""
-
-    display_name = "kpiw-name-placeholder-7c1e"
-
-    def __init__(self, participant):
-        self.get_role_display = participant.get_role_display
-
-
-def _stage_panel(request, access: WorkshopAccess, context: dict) -> SafeString:
-    """The stage panel (stages, help, what the viewer may do, the facilitator's stage
-    buttons): the same markup for everyone with the same role in the same stage, so it is
-    rendered once per stage, role and language and shared. The viewer's name and CSRF token
-    are put in per response."""
-    workshop, participant = access.workshop, access.participant
-
-    def render_panel() -> str:
-        shared = context | {
-            "participant": participant and _NamePlaceholder(participant),
-            "csrf_token": CSRF_PLACEHOLDER,
+def _stage_panel(request, access: WorkshopAccess) -> SafeString:
+    """The stage panel, shared by everyone with the same role in the same stage
+    (``fragments.stage_panel``); the viewer's name and CSRF token fill its slots."""
+    participant = access.participant
+    shared = fragments.stage_panel.get(access, workshop=access.workshop)
+    return shared.fill(
+        {
+            "name": escape(participant.display_name) if participant is not None else "",
+            "csrf": get_token(request) if "csrf" in shared.slot_names() else "",
         }
-        return render_to_string("workshops/workshop_detail.html#stage-panel", shared)
-
-    html = cached_fragment(
-        "stage-panel",
-        scope=(workshop.organisation_id, workshop.pk),
-        # state_version moves with every stage change; the stage itself guards an edit made
-        # outside the services (the admin).
-        version=f"{workshop.state_version}:{workshop.stage}",
-        audience=f"{participant.role if participant else '-'}|{context['can_manage']}",
-        render=render_panel,
     )
-    if participant is not None:
-        html = html.replace(_NamePlaceholder.display_name, escape(participant.display_name))
-    if CSRF_PLACEHOLDER in html:  # the facilitator's stage buttons
-        html = html.replace(CSRF_PLACEHOLDER, get_token(request))
-    return mark_safe(html)  # noqa: S308 - our template's output, the name escaped
 
 
 # --- pages --------------------------------------------------------------------------------------
@@ -148,90 +114,37 @@ def workshop_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     access = load_workshop(request, pk)
     workshop = access.workshop
     context = _stage_context(access)
-    context["stage_panel_html"] = _stage_panel(request, access, context)
-    roster = selectors.roster_version(workshop=workshop)
-    context["who_html"] = cached_fragment(
-        "workshop-who",
-        scope=(workshop.organisation_id, workshop.pk),
-        version=roster,
-        audience="all",  # the same head count for every viewer
-        render=lambda: render_to_string(
-            "workshops/workshop_detail.html#who", _who_context(workshop)
-        ),
-        timeout=ROSTER_TTL,
-    )
+    context["stage_panel_html"] = _stage_panel(request, access)
+    context["who_html"] = fragments.who.get(access, workshop=workshop).html
     if context["can_manage"]:
-        context["invitations_html"] = _invitations_panel(request, workshop, roster=roster)
+        context["invitations_html"] = _invitations_panel(request, access)
     return render(request, "workshops/workshop_detail.html", context)
 
 
-# The roster version can lag a concurrent commit (see selectors.roster_version): the fragments
-# keyed by it live briefly.
-ROSTER_TTL = 60
-
-
-def _role_counts(workshop: Workshop) -> list[dict]:
-    rows = selectors.participants_by_role(workshop=workshop)
-    for row in rows:
-        row["label"] = Role(row["role"]).label
-    return rows
-
-
-def _who_context(workshop: Workshop) -> dict:
-    roles = _role_counts(workshop)
-    return {"roles": roles, "participant_count": sum(r["n"] for r in roles)}
-
-
 def _invitations_panel(
-    request, workshop: Workshop, *, roster: str | None = None, form: InvitationForm | None = None
+    request, access: WorkshopAccess, *, form: InvitationForm | None = None
 ) -> SafeString:
     """The facilitator's "Invite people" panel: the form and the join-code table. With the
-    empty form it is rendered once per state of the codes and shared by the workshop's
-    facilitators: keyed by the roster version (codes and who joined through them) and, while
-    a code has an expiry ahead, by the minute (its "expires in …") and which codes have
-    expired by now. A form with errors is rendered for its request alone."""
-
-    def render_panel(form: InvitationForm, csrf_token: str) -> str:
+    empty form it is a shared fragment (``fragments.invitations_panel``); a form with errors
+    is rendered for its request alone."""
+    workshop = access.workshop
+    if form is not None and form.is_bound:
         invitations = selectors.invitations_for_workshop(workshop=workshop)
         for inv in invitations:
             inv.join_url = public_url(request, reverse("workshops:join_code", args=[inv.code]))
-        return render_to_string(
-            "workshops/workshop_detail.html#invitations",
-            {
-                "workshop": workshop,
-                "invitations": invitations,
-                "invitation_form": form,
-                "csrf_token": csrf_token,
-                "LANGUAGE_CODE": translation.get_language(),
-            },
+        context = {"workshop": workshop, "invitations": invitations, "invitation_form": form}
+        return mark_safe(  # noqa: S308 - our template's output
+            render_to_string("workshops/workshop_detail.html#invitations", context, request)
         )
-
-    if form is not None and form.is_bound:
-        return mark_safe(render_panel(form, get_token(request)))  # noqa: S308
-    scope = (workshop.organisation_id, workshop.pk)
-    roster = roster or selectors.roster_version(workshop=workshop)
-    expiries = cached_value(
-        "invitation-expiries",
-        scope=scope,
-        version=roster,
-        audience="facilitator",
-        compute=lambda: selectors.invitation_expiries(workshop=workshop),
-        timeout=ROSTER_TTL,
-    )
+    expiries = fragments.invitation_expiries.get(access, workshop=workshop).extra["expiries"]
     now = timezone.now()
     clock = ()
     if expiries:
         clock = (int(now.timestamp() // 60), *(e <= now for e in expiries))
-    html = cached_fragment(
-        "invitations-panel",
-        scope=scope,
-        version=versioned_key(roster, *clock),
-        # The copied links are absolute: one panel per site address.
-        audience=f"facilitator|{public_url(request, '/')}",
-        render=lambda: render_panel(InvitationForm(), CSRF_PLACEHOLDER),
-        timeout=ROSTER_TTL,
+    shared = fragments.invitations_panel.get(
+        access, workshop=workshop, site=public_url(request, "/"), clock=clock
     )
-    return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))  # noqa: S308
+    return shared.fill({"csrf": get_token(request)})
 
 
 @require_GET
@@ -243,7 +156,7 @@ def workshop_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return redirect("workshops:detail", pk=pk)
     if request.GET.get("v") == str(access.workshop.state_version):
         return HttpResponse(status=204)
-    response = HttpResponse(_stage_panel(request, access, _stage_context(access)))
+    response = HttpResponse(_stage_panel(request, access))
     return trigger_client_event(response, "stageChanged", {"stage": access.workshop.stage})
 
 
@@ -334,6 +247,13 @@ def workshop_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _role_counts(workshop: Workshop) -> list[dict]:
+    rows = selectors.participants_by_role(workshop=workshop)
+    for row in rows:
+        row["label"] = Role(row["role"]).label
+    return rows
+
+
 @require_GET
 def workshop_participants(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     access = load_workshop(request, pk)
@@ -369,7 +289,7 @@ def invitation_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         if form.errors:
             messages.error(request, _("The invitation was not created: check the form."))
         return redirect(reverse("workshops:detail", args=[pk]) + "#invitations")
-    return HttpResponse(_invitations_panel(request, access.workshop, form=form))
+    return HttpResponse(_invitations_panel(request, access, form=form))
 
 
 def _invitation_for(access: WorkshopAccess, invitation_id: int) -> Invitation:
@@ -387,7 +307,7 @@ def invitation_revoke(request: HtmxHttpRequest, pk: int, invitation_id: int) -> 
     if not request.htmx:
         messages.success(request, _("Code %(code)s revoked.") % {"code": invitation.display_code})
         return redirect(reverse("workshops:detail", args=[pk]) + "#invitations")
-    return HttpResponse(_invitations_panel(request, access.workshop))
+    return HttpResponse(_invitations_panel(request, access))
 
 
 @require_http_methods(["GET", "POST"])
@@ -453,16 +373,9 @@ def join_screen(request: HtmxHttpRequest, pk: int, invitation_id: int) -> HttpRe
     if request.htmx and request.GET.get("fragment") == "count":
         return render(request, "workshops/join_screen.html#joined-count", context)
     # Encoding a QR code is most of this page's cost and depends only on the URL: once per URL.
-    context["qr_svg"] = cached_fragment(
-        "join-qr",
-        scope=(access.workshop.organisation_id, access.workshop.pk, invitation.pk),
-        version=join_url,
-        audience="projector",
-        render=lambda: segno.make(join_url, error="m").svg_inline(
-            scale=10, border=2, dark="#000", light="#fff", omitsize=True
-        ),
-        timeout=24 * 3600,
-    )
+    context["qr_svg"] = fragments.join_qr.get(
+        access, workshop=access.workshop, invitation=invitation, join_url=join_url
+    ).html
     return render(request, "workshops/join_screen.html", context)
 
 

@@ -21,8 +21,11 @@ def make_kpi(
     state=ProposalState.SHORTLISTED,
     counter_text="",
 ):
-    """A shortlisted KPI with one revision, written directly (fast, for many-KPI tests)."""
-    return proposal_with_revision(
+    """A shortlisted KPI with one revision, written directly (fast, for many-KPI tests), and
+    the board's version bumped as a service would (``core.versions``)."""
+    from tests.conftest import written_outside_services
+
+    proposal = proposal_with_revision(
         workshop,
         author,
         state=state,
@@ -32,6 +35,8 @@ def make_kpi(
         purposes=list(purposes),
         counter_metric_text=counter_text,
     )
+    written_outside_services("BOARD", workshop.pk)
+    return proposal
 
 
 @pytest.fixture

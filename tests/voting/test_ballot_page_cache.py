@@ -19,7 +19,7 @@ from kpiworkshop.voting import services
 from kpiworkshop.voting.models import Method
 from kpiworkshop.workshops import services as workshop_services
 from kpiworkshop.workshops.models import Stage, new_guest_key
-from tests.conftest import as_guest, login
+from tests.conftest import as_guest, login, written_outside_services
 from tests.factories import OrganisationFactory, ParticipantFactory, WorkshopFactory
 
 from .conftest import make_proposal
@@ -186,6 +186,7 @@ def test_the_cards_follow_a_revision_and_the_round_opening(
     )
     proposal.current_revision = revision
     proposal.save(update_fields=["current_revision"])
+    written_outside_services("BOARD", proposal.workshop_id)
     assert "First contact resolution" in page(client, ballot)
 
 
@@ -282,6 +283,7 @@ def test_a_participant_leaving_moves_the_board(client, open_ballot, people):
     assert "Voted: 0 of 6" in before.content.decode()
     customers[0].is_active = False
     customers[0].save()
+    written_outside_services("ROSTER", customers[0].workshop_id)
     after = board(client, ballot, HTTP_IF_NONE_MATCH=before["ETag"])
     assert after.status_code == 200 and "Voted: 0 of 5" in after.content.decode()
 

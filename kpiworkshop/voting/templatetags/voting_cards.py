@@ -4,18 +4,14 @@ One function, ``control_bits``, decides them for both ways a card is drawn:
 
 - after a tap, the vote view renders the ``vote-controls`` partial for one card, and the
   ``vote_bits`` filter computes the bits from the card's value;
-- the ballot page renders the whole card list ONCE per ballot version and language with
-  *slots* in their place (``vote_bits`` and ``score_checked`` return placeholders when the card
-  carries a slot nonce), shares it through the cache, and fills each viewer's own bits into it
-  in Python (``fill_slots``) without the template engine.
+- the ballot page's card list is a shared fragment (``voting.fragments.ballot_cards``) with
+  *slots* in their place (``vote_bits`` and ``score_checked`` return the slots when the card
+  carries the rendering's ``core.fragments.Slots``); each viewer's own bits are filled into
+  it by ``Shared.fill`` (the one slot mechanism, ``core.fragments``).
 """
-
-import re
-import secrets
 
 from django import template
 from django.utils.html import conditional_escape
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import ngettext
 
 register = template.Library()
@@ -27,27 +23,6 @@ BITS = {
     "score": ("voted",),
     "ranking": ("voted",),
 }
-
-
-def new_nonce() -> str:
-    """Marks the slots of one rendering: user content cannot guess (or contain) it."""
-    return secrets.token_hex(8)
-
-
-def slot(nonce: str, name: str) -> SafeString:
-    return mark_safe(f"\x00{nonce}:{name}\x00")  # noqa: S308 - a NUL-framed marker, no markup
-
-
-def split_slots(html: str, nonce: str) -> list[str]:
-    """``html`` as [text, slot name, text, slot name, ..., text]."""
-    return re.split(f"\x00{nonce}:([^\x00]+)\x00", html)
-
-
-def fill_slots(pieces: list[str], values: dict[str, str]) -> SafeString:
-    """The rendering with every slot replaced by its value (already escaped markup)."""
-    out = pieces[:]
-    out[1::2] = [values[name] for name in pieces[1::2]]
-    return mark_safe("".join(out))  # noqa: S308 - our template's output and escaped values
 
 
 def control_bits(method: str, value: int | None) -> dict[str, str]:
@@ -81,9 +56,9 @@ def card_slot_values(method: str, pid: int | str, value: int | None) -> dict[str
 class ScoreSlot:
     """Stands for a person's score on one criterion of one card in the shared rendering."""
 
-    def __init__(self, nonce: str, pid, criterion_id):
+    def __init__(self, slots, pid, criterion_id):
         self.prefix = f"{pid}:s:{criterion_id}"
-        self.nonce = nonce
+        self.slots = slots
 
 
 def score_slot_name(pid, criterion_id, n: int) -> str:
@@ -94,9 +69,9 @@ def score_slot_name(pid, criterion_id, n: int) -> str:
 def vote_bits(card: dict, method: str) -> dict:
     """``control_bits`` for a card, or its slots when the card is drawn for sharing."""
     get = card.get if isinstance(card, dict) else lambda key: getattr(card, key, None)
-    nonce = get("slots")
-    if nonce:
-        return {k: slot(nonce, f"{get('pid')}:{k}") for k in BITS[method]}
+    slots = get("slots")
+    if slots:
+        return {k: slots.slot(f"{get('pid')}:{k}") for k in BITS[method]}
     return control_bits(method, get("value"))
 
 
@@ -104,5 +79,5 @@ def vote_bits(card: dict, method: str) -> dict:
 def score_checked(value, n: int) -> str:
     """' checked' on the radio of the score given (or its slot on a shared rendering)."""
     if isinstance(value, ScoreSlot):
-        return slot(value.nonce, f"{value.prefix}:{n}")
+        return value.slots.slot(f"{value.prefix}:{n}")
     return " checked" if value == n else ""

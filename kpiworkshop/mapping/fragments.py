@@ -1,0 +1,145 @@
+"""The Map stage's shared fragments (``kpiworkshop.core.fragments``): the map's cards, its
+audiences widget, the coverage view and an audience's preview. Nothing personal in any of
+them: no form, no name of the viewer."""
+
+from django.template.loader import render_to_string
+
+from kpiworkshop.core import versions
+from kpiworkshop.core.fragments import Fragment
+from kpiworkshop.kpis import permissions as kp
+
+from . import permissions, selectors
+
+MAP_PAGE = 20
+COVERAGE_POLL_SECONDS = 5
+
+
+def map_version(*, workshop) -> str:
+    """Everything the Map stage's pages show: the stage, the mapping (links, breakdowns, link
+    comments, settings: ``MAP``), the KPIs (states, revisions: ``BOARD``) and the
+    organisation's goals and audiences (``GOALS``), each bumped by the services that write
+    it. One query."""
+    read = versions.versions_of(
+        workshop,
+        (versions.MAP, workshop.pk),
+        (versions.BOARD, workshop.pk),
+        (versions.GOALS, workshop.organisation_id),
+    )
+    return f"{workshop.stage}|{read}"
+
+
+def _scope(workshop, **_) -> tuple:
+    return (workshop.organisation_id, workshop.pk)
+
+
+def _version(workshop, **_) -> str:
+    return map_version(workshop=workshop)
+
+
+def flags(access) -> dict:
+    """What makes the map's markup differ between viewers, from the predicates: the buttons
+    (map, comment, details), the goals link, the settings link, and internal definition fields
+    hidden from customers. Views show the same flags around the fragments."""
+    participant, workshop = access.participant, access.workshop
+    return {
+        "can_map": permissions.can_map(participant, workshop),
+        "can_comment": permissions.can_comment_on_link(participant, workshop),
+        "can_manage_goals": permissions.can_manage_goals(participant, workshop),
+        "can_configure": permissions.can_configure(participant, workshop),
+        "see_internal": kp.can_see_internal(participant, workshop, access.membership),
+    }
+
+
+def _side_lists(workshop) -> dict:
+    return selectors.map_side_lists(workshop=workshop)
+
+
+def _cards(*, audience, workshop, page, more):
+    ids = selectors.mapped_ids(workshop=workshop)
+    start = (page - 1) * MAP_PAGE
+    rows = selectors.map_rows(
+        workshop=workshop,
+        proposal_ids=ids[start : start + MAP_PAGE],
+        see_internal=audience["see_internal"],
+    )
+    context = audience | {
+        "workshop": workshop,
+        "rows": rows,
+        "has_more": len(ids) > start + MAP_PAGE,
+        "next_page": page + 1,
+    }
+    if more:
+        return render_to_string("mapping/map.html#kpi-list", context)
+    context |= _side_lists(workshop) | {"kpi_count": len(ids)}
+    return render_to_string("mapping/map.html#map-body", context)
+
+
+#: The map under its heading, MAP_PAGE cards at a time (``more``: only the next cards).
+map_cards = Fragment(
+    "map-cards",
+    templates=("mapping/map.html",),
+    inputs=("workshop", "page", "more"),
+    scope=_scope,
+    version=_version,
+    audience=lambda access, **_: flags(access),
+    compute=_cards,
+)
+
+
+#: The map's Audiences widget alone (asked again when a KPI is mapped in place).
+map_audiences = Fragment(
+    "map-audiences",
+    templates=("mapping/map.html",),
+    inputs=("workshop",),
+    scope=_scope,
+    version=_version,
+    audience=lambda access, **_: {},
+    compute=lambda *, audience, workshop: render_to_string(
+        "mapping/map.html#map-audiences", {"workshop": workshop} | _side_lists(workshop)
+    ),
+)
+
+
+def _coverage(*, audience, workshop):
+    cov = selectors.coverage_for_workshop(workshop=workshop, see_internal=audience["see_internal"])
+    context = {"workshop": workshop, "cov": cov, "poll_seconds": COVERAGE_POLL_SECONDS}
+    html = render_to_string("mapping/coverage.html#coverage-body", context)
+    return {"html": html, "act_on_limit": cov.act_on_limit}
+
+
+#: The coverage view: the same on each side of the internal-fields rule. The threshold comes
+#: with it for the facilitator's settings form.
+coverage = Fragment(
+    "map-coverage",
+    templates=("mapping/coverage.html",),
+    inputs=("workshop",),
+    scope=_scope,
+    version=_version,
+    audience=lambda access, **_: {"see_internal": flags(access)["see_internal"]},
+    compute=_coverage,
+)
+
+
+def _audience(*, audience, workshop, audience_id):
+    found = selectors.audience_get(workshop=workshop, audience_id=audience_id)
+    if found is None:
+        return {"missing": True}
+    context = {
+        "workshop": workshop,
+        "view": selectors.audience_view(workshop=workshop, audience=found),
+    }
+    html = render_to_string("mapping/audience_detail.html#audience-body", context)
+    return {"html": html, "missing": False, "title": found.label}
+
+
+#: What an audience sees and acts on: the same for every viewer. The audience is looked up in
+#: the workshop's organisation only on a miss (the organisation leads the scope).
+audience_view = Fragment(
+    "map-audience",
+    templates=("mapping/audience_detail.html",),
+    inputs=("workshop", "audience_id"),
+    scope=lambda workshop, audience_id, **_: (workshop.organisation_id, workshop.pk, audience_id),
+    version=_version,
+    audience=lambda access, **_: {},
+    compute=_audience,
+)
