@@ -440,6 +440,7 @@ def coverage(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                     actor=access.participant,
                     workshop=access.workshop,
                     act_on_limit=settings_form.cleaned_data["act_on_limit"],
+                    driver_limit=settings_form.cleaned_data.get("driver_limit"),
                 )
             except ValidationError as exc:
                 form_errors_from(settings_form, exc)
@@ -457,7 +458,7 @@ def coverage(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         cov = selectors.coverage_for_workshop(workshop=workshop, see_internal=see_internal)
         context = {"workshop": workshop, "cov": cov, "poll_seconds": COVERAGE_POLL_SECONDS}
         html = render_to_string("mapping/coverage.html#coverage-body", context)
-        return {"html": html, "act_on_limit": cov.act_on_limit}
+        return {"html": html, "act_on_limit": cov.act_on_limit, "driver_limit": cov.driver_limit}
 
     value = cached_value(
         "map-coverage",
@@ -474,7 +475,10 @@ def coverage(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context = _flags(access) | {"coverage_html": html}
     if context["can_configure"]:
         context["settings_form"] = settings_form or MapSettingsForm(
-            initial={"act_on_limit": value["act_on_limit"]}
+            initial={
+                "act_on_limit": value["act_on_limit"],
+                "driver_limit": value.get("driver_limit"),
+            }
         )
     return render(request, "mapping/coverage.html", context, status=status)
 
