@@ -150,6 +150,15 @@ def tree_build(
         placed[kpi] = node
         queue.append(node)
 
+    # A KPI that drives (is part of, guards) another by an accepted link hangs under that KPI,
+    # not under its goal as well: the goal's own row holds the KPIs at the top of the tree.
+    below = {
+        e.source
+        for kids in children.values()
+        for e in kids
+        if e.state == LinkState.ACCEPTED and e.target in kpi_labels
+    }
+    deferred: list[tuple[object, Node, str]] = []
     for goal, label in goals:
         kids = under_goal.get(goal)
         if not kids:
@@ -157,7 +166,9 @@ def tree_build(
         root = Node(key=f"g{goal}", label=label, type="goal")
         roots.append(root)
         for kpi, strength in sorted(kids, key=lambda k: kpi_labels[k[0]][0].lower()):
-            if kpi in placed:
+            if kpi in below:
+                deferred.append((kpi, root, strength))
+            elif kpi in placed:
                 also_goal.append((kpi, root, strength))
             else:
                 place(kpi, root, strength, LinkState.ACCEPTED, "")
@@ -176,6 +187,14 @@ def tree_build(
                     place(e.source, node, e.kind, e.state, e.why)
 
     walk_queue()
+    # A deferred KPI whose parents never joined the tree (a cycle) goes under its goal after
+    # all; one that did join keeps its goal as an "also".
+    for kpi, root, strength in deferred:
+        if kpi in placed:
+            also_goal.append((kpi, root, strength))
+        else:
+            place(kpi, root, strength, LinkState.ACCEPTED, "")
+            walk_queue()
     for kpi, root, strength in also_goal:
         extra.append((placed[kpi], root, strength, LinkState.ACCEPTED))
         placed[kpi].also.append((strength, LinkState.ACCEPTED, root.label))

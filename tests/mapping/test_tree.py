@@ -300,3 +300,16 @@ def test_coverage_flags_too_many_drivers_with_the_facilitators_limit(
         services.map_settings_update(
             actor=facilitator, workshop=map_workshop, act_on_limit=7, driver_limit=0
         )
+
+
+def test_a_driver_that_also_serves_the_goal_hangs_under_the_kpi_it_drives():
+    t = tree.tree_build(
+        goals=[(1, "Cost")],
+        kpis=[(10, "Cost per contact", ""), (11, "FCR", "")],
+        goal_links=[(10, 1, "primary"), (11, 1, "primary")],
+        edges=[tree.Edge(11, 10, "drives")],
+    )
+    (root,) = t.roots
+    assert [n.label for n in root.children] == ["Cost per contact"]
+    fcr = root.children[0].children[0]
+    assert fcr.label == "FCR" and fcr.also_shown == [("primary goal", False, "Cost")]
