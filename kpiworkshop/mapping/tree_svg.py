@@ -138,23 +138,20 @@ def _node(node: Node) -> SafeString:
     description = node_description(node)
     if node.type == "kpi" and node.href:
         return format_html(
-            '<a class="{}" href="{}" data-key="{}" data-parent="{}" aria-label="{}">'
-            "<title>{}</title>{}</a>",
+            '<a class="{}" href="{}" data-key="{}" data-parent="{}" aria-label="{}">{}</a>',
             classes,
             node.href,
             node.key,
             parent,
             description,
-            description,
             body,
         )
     return format_html(
         '<g class="{}" tabindex="0" role="group" data-key="{}" data-parent="{}" aria-label="{}">'
-        "<title>{}</title>{}</g>",
+        "{}</g>",
         classes,
         node.key,
         parent,
-        description,
         description,
         body,
     )
