@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_tree
 
 app_name = "catalog"
 A = "w/<id:pk>/approve/"
@@ -35,3 +35,4 @@ urlpatterns += [
 ]
 urlpatterns += [path(R + "settings/", views.review_settings, name="review_settings")]
 urlpatterns += [path("w/<id:pk>/review/ballot/", views.review_ballot, name="review_ballot")]
+urlpatterns += [path(C + "<str:version>/tree/", views_tree.release_tree_page, name="tree")]

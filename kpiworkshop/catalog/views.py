@@ -41,6 +41,7 @@ from . import permissions, selectors, services
 from .exports import note_labels
 from .forms import PublishForm
 from .models import PublishState
+from .tree_snapshot import tree_changes
 from .versioning import changelog_compute
 
 PROGRESS_POLL_SECONDS = 1
@@ -453,7 +454,10 @@ def _diff_markup(access: CatalogueAccess, releases: list, old, new) -> SafeStrin
                 for f in c["fields"]
                 if f["field"] not in hidden
             ]  # fmt: skip
-        return render_to_string(f"{DIFF_TEMPLATE}#diff-log", {"old": old, "new": new, "log": log})
+        names = {e["kpi_uid"]: e["name"] for e in old_entries + new_entries}
+        tree = tree_changes(old.tree, new.tree, names)
+        context = {"old": old, "new": new, "log": log, "tree": tree}
+        return render_to_string(f"{DIFF_TEMPLATE}#diff-log", context)
 
     return cached_fragment(
         "catalogue-diff",
