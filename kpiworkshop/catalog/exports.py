@@ -39,6 +39,7 @@ from .models import (
     ExportFormat,
     new_export_token,
 )
+from .tree_snapshot import tree_attach
 
 #: Bumped when the JSON document changes shape (schema/catalog-release.schema.json).
 JSON_SCHEMA_VERSION = "1.0"
@@ -49,7 +50,7 @@ CSV_COLUMNS = [
     "direction", "baseline", "target", "thresholds", "frequency", "data_sources", "channels",
     "breakdowns", "purposes", "owner", "gaming_risks", "counter_metric", "goals", "audiences",
     "pilot_until", "how_to_read", "when_it_moves", "pitfalls", "worked_example", "decisions",
-    "change",
+    "change", "tree_links",
 ]  # fmt: skip
 NOTE_KEYS = ["how_to_read", "when_it_moves", "pitfalls", "worked_example"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -201,7 +202,7 @@ def release_document(
             "retired": [c for c in log.get("retired", []) if c["kpi_uid"] in was_theirs],
             "unchanged": sum(1 for uid in shown if uid not in status),
         }
-    return {
+    doc = {
         "schema_version": JSON_SCHEMA_VERSION,
         "organisation": plain(release.organisation.name),
         "version": release.version,
@@ -237,6 +238,7 @@ def release_document(
             for e in entries
         ],
     }
+    return tree_attach(doc, release.tree)
 
 
 def _previous_kpis(release: CatalogRelease, audience: str) -> set[str]:
@@ -275,6 +277,7 @@ def render_csv(doc: dict) -> bytes:
             "goals": "; ".join(g["name"] for g in e["goals"]),
             "audiences": "; ".join(a["name"] for a in e["audiences"]),
             "pilot_until": e["pilot_until"] or "",
+            "tree_links": "; ".join(f"{t['kind_label']} {t['to_name']}" for t in e["tree_links"]),
             **{k: notes.get(k, "") for k in NOTE_KEYS},
             "decisions": " | ".join(
                 f"{d['decision_label']}: {d['reason']} ({d['approver']})"

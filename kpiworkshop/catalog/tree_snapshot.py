@@ -144,3 +144,31 @@ def tree_rows(*, release, entries: list) -> list[dict]:
         }
         for link in release.tree or []
     ]
+
+
+def tree_attach(doc: dict, tree: list) -> dict:
+    """Put the tree into an export document (``exports.release_document``): the links between
+    the document's KPIs at the top (``tree``), and on each entry the KPIs it drives, is part
+    of or guards against (``tree_links``). Returns the document."""
+    names = {e["kpi_uid"]: e["name"] for e in doc["entries"]}
+    links = [
+        {
+            "from": str(link["from"]),
+            "to": str(link["to"]),
+            "kind": link["kind"],
+            "kind_label": kind_text(link["kind"]),
+            "why": link.get("why", ""),
+            "from_name": names[str(link["from"])],
+            "to_name": names[str(link["to"])],
+        }
+        for link in tree or []
+        if str(link["from"]) in names and str(link["to"]) in names
+    ]
+    for entry in doc["entries"]:
+        entry["tree_links"] = [
+            {k: link[k] for k in ("kind", "kind_label", "to", "to_name", "why")}
+            for link in links
+            if link["from"] == entry["kpi_uid"]
+        ]
+    doc["tree"] = links
+    return doc

@@ -10,7 +10,6 @@ from kpiworkshop.catalog.models import CatalogRelease
 from kpiworkshop.catalog.tree_snapshot import release_tree, tree_changes
 from kpiworkshop.mapping.models import BusinessGoal, GoalLink, LinkState, TreeLink
 from kpiworkshop.workshops.models import Stage
-from tests.conftest import login
 from tests.factories import MembershipFactory, ParticipantFactory, WorkshopFactory
 from tests.mapping.test_coverage import count
 
