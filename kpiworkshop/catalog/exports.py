@@ -39,7 +39,7 @@ from .models import (
     ExportFormat,
     new_export_token,
 )
-from .tree_snapshot import tree_attach
+from .tree_snapshot import tree_attach, tree_pack
 
 #: Bumped when the JSON document changes shape (schema/catalog-release.schema.json).
 JSON_SCHEMA_VERSION = "1.0"
@@ -477,6 +477,7 @@ def _pack_html(
             "next_review": packview.long_date(doc["next_review"]),
             "release_notes": packview.markdown(doc["release_notes"]),
             "page_numbers": numbers,
+            "tree": tree_pack(doc) if not chapters_only else None,
         },
     )
 

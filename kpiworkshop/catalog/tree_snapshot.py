@@ -10,6 +10,8 @@ unless the workshop declined the same link (a review workshop removes a publishe
 proposing it and declining it) or the workshop's own tree links the same two KPIs otherwise.
 """
 
+from pathlib import Path
+
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -85,6 +87,18 @@ def tree_changes(old: list, new: list, names: dict[str, str]) -> dict[str, list[
 def release_tree(*, release, entries: list, href: bool = True) -> Tree:
     """A release's tree drawn from its entries (models or dicts: ``kpi_uid``, ``name``,
     ``goals``) and ``release.tree``. No query: the entries are the caller's."""
+    base = ""
+    if href:
+        base = reverse(
+            "catalog:entry", args=[release.organisation.slug, release.version, "0"]
+        ).removesuffix("0/")
+    return tree_from(entries=entries, links=release.tree, href_base=base if href else None)
+
+
+def tree_from(*, entries: list, links: list, href_base: str | None = None) -> Tree:
+    """The tree of entries (models or dicts with ``kpi_uid``, ``name``, ``goals``) and links
+    (``{"from", "to", "kind", "why"}``); each KPI's node links to ``href_base + uid + "/"``
+    (None: no links, as on paper)."""
 
     def get(e, field):
         return e[field] if isinstance(e, dict) else getattr(e, field)
@@ -92,14 +106,9 @@ def release_tree(*, release, entries: list, href: bool = True) -> Tree:
     goals: dict[str, str] = {}
     goal_links = []
     kpis = []
-    base = ""
-    if href:
-        base = reverse(
-            "catalog:entry", args=[release.organisation.slug, release.version, "0"]
-        ).removesuffix("0/")
     for e in entries:
         uid = str(get(e, "kpi_uid"))
-        kpis.append((uid, get(e, "name"), f"{base}{uid}/" if href else ""))
+        kpis.append((uid, get(e, "name"), "" if href_base is None else f"{href_base}{uid}/"))
         for g in get(e, "goals") or []:
             slug = g.get("slug") or g.get("name")
             goals.setdefault(slug, g.get("name", ""))
@@ -112,7 +121,7 @@ def release_tree(*, release, entries: list, href: bool = True) -> Tree:
             LinkState.ACCEPTED,
             link.get("why", ""),
         )
-        for link in release.tree or []
+        for link in links or []
         if link.get("kind") in LinkKind.values
     ]
     return tree_build(
@@ -122,6 +131,29 @@ def release_tree(*, release, entries: list, href: bool = True) -> Tree:
         edges=edges,
         unplaced_label=_("Not linked to a goal"),
     )
+
+
+#: The most rows (leaves) of a tree the PDF pack draws on its landscape page.
+PACK_TREE_ROWS = 16
+
+
+def tree_pack(doc: dict) -> dict | None:
+    """The PDF pack's tree page (``exports._pack_html``): the drawing, the links as rows and
+    the drawing's style (the pack has no stylesheet link). None when the document has no link."""
+    from django.contrib.staticfiles import finders
+
+    from kpiworkshop.mapping.tree_svg import tree_svg
+
+    if not doc.get("tree"):
+        return None
+    tree = tree_from(entries=doc["entries"], links=doc["tree"])
+    path = finders.find("css/tree.css")
+    css = Path(path).read_text(encoding="utf-8") if path else ""
+    # A drawing taller than this many rows would not fit a landscape page legibly: the table
+    # of links says the same.
+    drawn = tree.rows <= PACK_TREE_ROWS
+    svg = tree_svg(tree, label=_("KPI tree"), css=css, fluid=True) if drawn else ""
+    return {"svg": svg, "rows": doc["tree"]}
 
 
 def tree_rows(*, release, entries: list) -> list[dict]:

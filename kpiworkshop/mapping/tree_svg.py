@@ -157,9 +157,12 @@ def _node(node: Node) -> SafeString:
     )
 
 
-def tree_svg(tree: Tree, *, label: str) -> SafeString:
+def tree_svg(tree: Tree, *, label: str, css: str = "", fluid: bool = False) -> SafeString:
     """The drawing: an ``<svg>`` at its natural size (CSS lets it shrink to a phone's width,
-    where the page shows the list instead). Empty string for an empty tree."""
+    where the page shows the list instead). Empty string for an empty tree. ``css``: a style
+    sheet to put inside the drawing, for renderers that style SVG only from within it
+    (WeasyPrint, for the PDF pack); pages use ``static/css/tree.css`` (no inline style: CSP).
+    ``fluid``: as wide as its container, its height from its proportions (a printed page)."""
     if not tree.roots:
         return mark_safe("")
     width = PAD * 2 + tree.depth * COLUMN + BOX_W
@@ -176,8 +179,12 @@ def tree_svg(tree: Tree, *, label: str) -> SafeString:
     ]
     return format_html(
         '<svg class="kpi-tree" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" '
-        'width="{w}" height="{h}" role="group" aria-label="{label}" data-tree>'
-        '<g class="edges" aria-hidden="true">{edges}</g><g class="nodes">{nodes}</g></svg>',
+        '{size} role="group" aria-label="{label}" data-tree>'
+        '{style}<g class="edges" aria-hidden="true">{edges}</g><g class="nodes">{nodes}</g></svg>',
+        style=format_html("<style>{}</style>", css) if css else "",
+        size=mark_safe('width="100%"')
+        if fluid
+        else format_html('width="{}" height="{}"', width, height),
         w=width,
         h=height,
         label=label,

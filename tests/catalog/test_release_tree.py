@@ -112,3 +112,24 @@ def test_the_catalogue_tree_page_query_count_is_pinned(released, client):
     client.force_login(member)
     url = reverse("catalog:tree", args=[organisation.slug, released.version])
     assert count(client, url) == PINNED_RELEASE_TREE_QUERIES
+
+
+def test_the_pdf_pack_has_a_tree_page_after_the_changes(released, tmp_path):
+    import io
+
+    from pypdf import PdfReader
+
+    from kpiworkshop.catalog.models import Export
+
+    export = Export.objects.get(release=released, format="pdf", audience="")
+    with export.file.open("rb") as f:
+        data = f.read()
+    (tmp_path / "pack.pdf").write_bytes(data)
+    reader = PdfReader(io.BytesIO(data))
+    texts = [page.extract_text() for page in reader.pages]
+    tree_pages = [i for i, t in enumerate(texts) if "KPI tree" in t]
+    changes = [i for i, t in enumerate(texts) if "Changes" in t]
+    assert tree_pages and changes and tree_pages[-1] > changes[-1]
+    page = reader.pages[tree_pages[-1]]
+    assert page.mediabox.width > page.mediabox.height  # landscape
+    assert "guards against" in texts[tree_pages[-1]] and "NPS" in texts[tree_pages[-1]]
