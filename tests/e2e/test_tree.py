@@ -3,10 +3,13 @@ three-level tree in the Map stage (an agent proposes on a 360 px phone, the faci
 on the projector), sees it drawn at 1920×1080 and walks it with the keyboard, and reads it as a
 collapsible list on the phone. Every page goes through ``check_axe`` at the size it is used."""
 
+import datetime
+import io
 import re
 
 import pytest
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.kpis.models import Category, Proposal, ProposalState, Revision
@@ -80,6 +83,7 @@ WORDS = {
         "proposed": "Link proposed.",
         "accept": "Accept",
         "goal": "Reduce repeat contacts and cost to serve",
+        "tree": "KPI tree",
     },
     "it": {
         "locale": "it-IT",
@@ -92,16 +96,17 @@ WORDS = {
         "guards": "fa da contrappeso a",
         "proposed": "Collegamento proposto.",
         "accept": "Accetta",
-        "goal": "Ridurre i contatti ripetuti e il costo del servizio",
+        "goal": "Ridurre i ricontatti e il costo del servizio",
+        "tree": "Albero dei KPI",
     },
 }
 
 
 @pytest.mark.parametrize("language", ["en", "it"])
 def test_the_room_builds_a_three_level_tree_and_sees_it_on_projector_and_phone(
-    room, _new_context, language
+    room, _new_context, language, settings, tmp_path
 ):
-    workshop, people, _kpis = room
+    workshop, people, kpis = room
     w = WORDS[language]
     tree_url = f"/w/{workshop.pk}/map/tree/"
 
@@ -185,3 +190,51 @@ def test_the_room_builds_a_three_level_tree_and_sees_it_on_projector_and_phone(
     expect(tree_list.get_by_text("First contact resolution", exact=True)).to_be_visible()
     check_axe(phone, name=f"tree-phone-{language}")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+    # Approved and published (in the test's thread), the tree is in the catalogue.
+    _publish(workshop, people, kpis, language, settings, tmp_path)
+    slug = workshop.organisation.slug
+    phone.goto(f"/o/{slug}/catalogue/")
+    phone.get_by_test_id("tree-link-catalogue").click()
+    tree_list = phone.get_by_test_id("tree-list")
+    expect(tree_list).to_contain_text(w["goal"])
+    for name in KPIS:
+        expect(tree_list).to_contain_text(name)
+    expect(phone.get_by_test_id("release-tree-links")).to_contain_text(w["guards"])
+    check_axe(phone, name=f"catalogue-tree-phone-{language}")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    projector.goto(phone.url)
+    svg = projector.locator("svg.kpi-tree")
+    expect(svg.locator(".edge")).to_have_count(4)
+    expect(svg.locator(".edge.proposed")).to_have_count(0)
+    check_axe(projector, name=f"catalogue-tree-projector-{language}")
+    # And its PDF pack has a page with the tree.
+    projector.goto(f"/o/{slug}/catalogue/")
+    exports = projector.locator('[data-testid="exports"] a[href*="/exports/"]')
+    href = exports.filter(has_text="(PDF)").first.get_attribute("href")
+    response = projector.request.get(href)
+    assert response.ok
+    texts = [p.extract_text() for p in PdfReader(io.BytesIO(response.body())).pages]
+    tree_page = next(t for t in texts if w["tree"] in t and w["guards"] in t)
+    assert "Handling time" in tree_page and "First contact resolution" in tree_page
+
+
+def _publish(workshop, people, kpis, language, settings, tmp_path):
+    from kpiworkshop.catalog import services as catalog_services
+    from kpiworkshop.catalog.models import PublishState
+    from tests.approval.conftest import approve_all
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.KPIW_OUTBOX_THREADS = False
+    workshop.stage = Stage.APPROVE
+    workshop.save(update_fields=["stage"])
+    approver = ParticipantFactory(workshop=workshop, role=Role.LEADERSHIP)
+    approve_all(list(kpis.values()), approver, people[Role.FACILITATOR], language=language)
+    job = catalog_services.release_publish(
+        actor=people[Role.FACILITATOR],
+        workshop=workshop,
+        language=language,
+        effective_date=datetime.date(2026, 1, 1),
+    )
+    job.refresh_from_db()
+    assert job.state == PublishState.DONE, job.error
