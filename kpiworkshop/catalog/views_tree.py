@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from kpiworkshop.core.htmx import HtmxHttpRequest
-from kpiworkshop.mapping.tree_svg import tree_svg
+from kpiworkshop.mapping.tree_svg import tree_list, tree_svg
 
 from . import selectors
 from .tree_snapshot import release_tree, tree_rows
@@ -32,6 +32,7 @@ def release_tree_page(request: HtmxHttpRequest, org: str, version: str) -> HttpR
             "is_current": release == current,
             "tree": tree,
             "svg": tree_svg(tree, label=label),
+            "tree_list": tree_list(tree),
             "rows": tree_rows(release=release, entries=entries),
         },
     )

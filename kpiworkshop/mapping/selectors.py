@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import Count, Exists, Prefetch, Q, QuerySet
 from django.urls import reverse
+from django.utils.translation import ngettext
 
 from kpiworkshop.core.fragments import versioned_key
 from kpiworkshop.kpis.models import Category, LibraryKPI, Proposal
@@ -647,6 +648,13 @@ class TreeLinkRow:
     stances: list[tuple[str, str, str]] = field(default_factory=list)
     #: The viewer's own stance ("support", "object" or "")
     mine: str = ""
+
+    @property
+    def counts_text(self) -> str:
+        """ "2 in support · 1 objection", in the reader's language."""
+        supports = ngettext("%(n)s in support", "%(n)s in support", self.supports)
+        objections = ngettext("%(n)s objection", "%(n)s objections", self.objections)
+        return f"{supports % {'n': self.supports}} · {objections % {'n': self.objections}}"
 
 
 @dataclass

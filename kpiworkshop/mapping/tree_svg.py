@@ -191,3 +191,74 @@ def tree_svg(tree: Tree, *, label: str, css: str = "", fluid: bool = False) -> S
         edges=format_html_join("", "{}", ((e,) for e in edges)),
         nodes=format_html_join("", "{}", ((_node(n),) for n in nodes)),
     )
+
+
+# --- The list (phone, screen readers) ---------------------------------------------------------
+
+
+def _list_text(node: Node) -> SafeString:
+    if node.type == "goal":
+        return format_html(
+            '<span class="badge text-bg-dark me-1">{}</span><strong>{}</strong>',
+            _("Goal"),
+            node.label,
+        )
+    if node.type == "unplaced":
+        return format_html("<em>{}</em>", node.label)
+    parts = [format_html('<span class="fw-semibold">{}</span>', node.label)]
+    if node.parent is not None and node.parent.type == "kpi":
+        parts.append(
+            format_html(
+                ' <span class="tree-kind small">— {} {}</span>', node.kind_label, node.parent.label
+            )
+        )
+    elif node.parent is not None and node.parent.type == "goal":
+        parts.append(format_html(' <span class="tree-kind small">— {}</span>', node.kind_label))
+    if node.dashed:
+        parts.append(
+            format_html(' <span class="badge text-bg-light border">{}</span>', _("proposed"))
+        )
+    for word, proposed, other in node.also_shown:
+        more = _("also %(word)s %(other)s") % {"word": word, "other": other}
+        if proposed:
+            more += " (" + _("proposed") + ")"
+        parts.append(format_html('<span class="d-block small text-body-secondary">{}</span>', more))
+    return format_html_join("", "{}", ((p,) for p in parts))
+
+
+def _list_item(node: Node) -> SafeString:
+    classes = f"tree-item t-{node.type}" + (" proposed" if node.dashed else "")
+    text = _list_text(node)
+    if node.children:
+        opener = (
+            format_html(
+                '<a class="small d-inline-block ms-4" href="{}">{}</a>',
+                node.href,
+                _("Open %(name)s") % {"name": node.label},
+            )
+            if node.href
+            else ""
+        )
+        children = format_html_join("", "{}", ((_list_item(c),) for c in node.children))
+        return format_html(
+            '<li class="{}" id="node-{}"><details open><summary>{}</summary>{}'
+            '<ul class="list-unstyled ms-3 border-start ps-2">{}</ul></details></li>',
+            classes,
+            node.key,
+            text,
+            opener,
+            children,
+        )
+    if node.href:
+        text = format_html('<a href="{}">{}</a>', node.href, text)
+    return format_html(
+        '<li class="{}" id="node-{}"><div class="tree-leaf">{}</div></li>', classes, node.key, text
+    )
+
+
+def tree_list(tree: Tree) -> SafeString:
+    """The same tree as nested lists, each node with children a ``<details>`` that opens and
+    closes (keyboard and screen readers included): the phone's view. Written here, not as a
+    recursive template include: a hundred includes cost more than the rest of the page."""
+    items = format_html_join("", "{}", ((_list_item(r),) for r in tree.roots))
+    return format_html('<ul class="list-unstyled mb-0">{}</ul>', items)

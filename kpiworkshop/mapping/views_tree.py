@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,7 +19,7 @@ from kpiworkshop.workshops.access import WorkshopAccess
 
 from . import permissions, selectors, services
 from .forms import TreeDecideForm, TreeLinkForm, TreeStanceForm
-from .tree_svg import tree_svg
+from .tree_svg import tree_list, tree_svg
 from .views import _flags, _load
 
 TEMPLATE = "mapping/tree.html"
@@ -43,6 +44,10 @@ def _context(
     return flags | {
         "view": view,
         "svg": tree_svg(view.tree, label=_("KPI tree of %(w)s") % {"w": workshop.title}),
+        "tree_list": tree_list(view.tree),
+        # Each link's forms post under here (``<id>/stance/``, ``<id>/decide/``): reversed
+        # once, not once per link.
+        "links_url": reverse("mapping:tree_link_propose", args=[workshop.pk]),
         "form": form,
         "error": error,
         "notice": notice,
