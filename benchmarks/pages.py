@@ -78,8 +78,10 @@ mfp = Participant.objects.get(workshop=mw, user=fac)
 goals = [BusinessGoal.objects.create(organisation=org, name=f"Goal {i}", order=i) for i in range(12)]
 auds = [Audience.objects.create(organisation=org, name=f"Audience {i}", order=i) for i in range(10)]
 cats = ["technical", "economic", "customer", "employee"]
+mps = []
 for i in range(100):
     p = Proposal.objects.create(workshop=mw, author=mfp, state="shortlisted")
+    mps.append(p)
     p.current_revision = Revision.objects.create(proposal=p, number=1, author=mfp, name=f"KPI {i}",
                                                  measures="What it measures.", category=cats[i % 4],
                                                  channels=["chat", "voice"], purposes=["steer"],
@@ -111,6 +113,15 @@ Voter.objects.bulk_create([Voter(ballot=b, participant=v, role=v.role) for v in 
 Vote.objects.bulk_create([Vote(ballot=b, participant=v, proposal=p, criterion=crit, role=v.role,
                                value=int((i + k * (j % 4 + 1)) % 3 == 0))
                           for j, v in enumerate(voters) for k, p in enumerate(mkpis) for i in [j]])
+# The KPI tree: each KPI after the first 12 drives (or is part of, or guards) an earlier one;
+# two in three accepted, the rest proposed, each with two stances.
+from kpiworkshop.mapping.models import TreeLink, TreeLinkStance
+kinds = ["drives", "part_of", "guards"]
+for i in range(12, 100):
+    link = TreeLink.objects.create(workshop=mw, from_proposal=mps[i], to_proposal=mps[(i - 12) // 2],
+                                   kind=kinds[i % 3], why="Why it moves it", proposed_by=mfp,
+                                   state="accepted" if i % 3 else "proposed")
+    TreeLinkStance.objects.create(link=link, participant=mfp, stance="support")
 # The catalogue: release 1.0 of 100 KPIs and release 1.1 (the current one) of 100 KPIs, as the
 # publish task writes them: 95 carried over (10 of them changed), 5 retired, 5 added. Each KPI
 # has two of five audiences and one of four goals, so a filter to "agents" keeps 40 of 100.
@@ -218,6 +229,7 @@ def main() -> None:
             ("audience view (100 KPIs)", f"/w/{m}/map/audiences/{data['audience']}/", fac),
             ("map page (first 20 of 100 KPIs)", f"/w/{m}/map/", fac),
             ("where the room agrees (100 KPIs, 4 groups)", f"/w/{m}/agreement/", fac),
+            ("KPI tree page (100 KPIs, 88 links)", f"/w/{m}/map/tree/", fac),
             ("catalogue (100 KPIs, member)", "/o/bench/catalogue/", fac),
             (
                 "catalogue filtered to an audience (member)",

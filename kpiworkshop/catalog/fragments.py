@@ -127,7 +127,12 @@ def _diff(*, audience, organisation, old, new, between):
             for f in c["fields"]
             if f["field"] not in hidden
         ]  # fmt: skip
-    return render_to_string(f"{DIFF_TEMPLATE}#diff-log", {"old": old, "new": new, "log": log})
+    from .tree_snapshot import tree_changes
+
+    names = {e["kpi_uid"]: e["name"] for e in old_entries + new_entries}
+    tree = tree_changes(old.tree, new.tree, names)
+    context = {"old": old, "new": new, "log": log, "tree": tree}
+    return render_to_string(f"{DIFF_TEMPLATE}#diff-log", context)
 
 
 #: The comparison of two releases; ``between``: the releases after ``old`` up to ``new``,

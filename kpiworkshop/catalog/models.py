@@ -84,6 +84,9 @@ class CatalogRelease(models.Model):
     retired = models.JSONField(default=dict, blank=True)
     #: The changelog against ``previous``, computed once at publishing (see changelog.py).
     changelog = models.JSONField(default=dict, blank=True)
+    #: The KPI tree's accepted links between this release's KPIs (issue 20):
+    #: [{"from": kpi_uid, "to": kpi_uid, "kind", "why"}] (see tree_snapshot.py).
+    tree = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-major", "-minor"]

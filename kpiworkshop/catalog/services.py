@@ -53,6 +53,7 @@ from .models import (
     PublishState,
 )
 from .tasks import publish_release
+from .tree_snapshot import tree_snapshot
 from .versioning import changelog_compute, version_next
 
 log = logging.getLogger(__name__)
@@ -382,6 +383,12 @@ def release_build(*, job_id: int) -> CatalogRelease | None:
                 entries, retired = _snapshot(workshop, job.language, previous)
             old = selectors.entry_dicts(release=previous)
             changelog = changelog_compute(old, entries, retired_reasons=retired)
+            tree = tree_snapshot(
+                workshop=workshop,
+                entries=entries,
+                previous_tree=previous.tree if previous else [],
+                by_entry_id=selectors.kpi_uids_by_entry_id(release=previous),
+            )
             major, minor = version_next(
                 (previous.major, previous.minor) if previous else None,
                 changelog,
@@ -406,6 +413,7 @@ def release_build(*, job_id: int) -> CatalogRelease | None:
                 published_by_name=requested_by.display_name if requested_by else "",
                 retired=retired,
                 changelog=changelog.as_dict(),
+                tree=tree,
             )
             CatalogEntry.objects.bulk_create(
                 [

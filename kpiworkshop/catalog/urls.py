@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_tree
 
 app_name = "catalog"
 A = "w/<id:pk>/approve/"
@@ -17,3 +17,4 @@ urlpatterns = [
     path(C + "<str:version>/kpi/<str:kpi>/", views.entry_detail, name="entry"),
     path(C + "<str:version>/datastack/<str:fmt>/", views.datastack_download, name="datastack"),
 ]
+urlpatterns += [path(C + "<str:version>/tree/", views_tree.release_tree_page, name="tree")]

@@ -20,4 +20,8 @@ AUDIT_LABELS = {
     "map_settings.update": _("changed the coverage checks"),
     "link_comment.create": _("commented on a KPI's link"),
     "link_comment.hide": _("hid a comment on a KPI's link"),
+    "tree_link.propose": _("proposed a link in the KPI tree"),
+    "tree_link.stance": _("took a stance on a link in the KPI tree"),
+    "tree_link.accept": _("accepted a link in the KPI tree"),
+    "tree_link.decline": _("declined a link in the KPI tree"),
 }

@@ -27,6 +27,7 @@ from kpiworkshop.kpis.models import Category, Channel, Proposal, Purpose
 from kpiworkshop.kpis.permissions import fields_hidden
 from kpiworkshop.workshops.models import Workshop
 
+from . import tree
 from .models import Audience, BusinessGoal, Dimension, Handler, Identity, Relation, Strength
 
 #: above this share of technical/operational KPIs the scorecard is productivity-only
@@ -70,6 +71,9 @@ class Facts:
     reported: dict[str, set[str]]
     #: the channels the KPIs cover (all of them when none says)
     channel_values: list
+    #: the KPI tree's accepted links: (from id, to id, kind)
+    tree_edges: list = field(default_factory=list)
+    driver_limit: int = 5
 
 
 def facts_from(
@@ -83,6 +87,8 @@ def facts_from(
     goal_links: Sequence[tuple[int, int, str]],
     audience_links: Sequence[tuple[int, int, str]],
     breakdowns: Sequence[tuple[int, str, str]],
+    tree_edges: Sequence[tuple[int, int, str]] = (),
+    driver_limit: int = 5,
 ) -> Facts:
     """Derive the facts from the loaded rows: (proposal, goal, strength), (proposal, audience,
     relation) and (proposal, dimension, value) tuples."""
@@ -117,6 +123,8 @@ def facts_from(
         by_category=Counter(p.current_revision.category for p in kpis if p.current_revision),
         reported=reported,
         channel_values=[c for c in Channel if c.value in used_channels] or list(Channel),
+        tree_edges=list(tree_edges),
+        driver_limit=driver_limit,
     )
 
 
@@ -175,6 +183,21 @@ def _control_only(facts: Facts) -> list[Proposal]:
     ]
 
 
+def _outside_tree(facts: Facts) -> list[Proposal]:
+    reached = tree.reaching_goal(facts.linked, facts.tree_edges, (p.pk for p in facts.kpis))
+    return _kpis_without(facts, reached)
+
+
+def _in_cycles(facts: Facts) -> list[Proposal]:
+    looped = tree.in_cycles(facts.tree_edges)
+    return [p for p in facts.kpis if p.pk in looped]
+
+
+def _too_many_drivers(facts: Facts) -> list[Proposal]:
+    counts = tree.driver_counts(facts.tree_edges)
+    return [p for p in facts.kpis if counts.get(p.pk, 0) > facts.driver_limit]
+
+
 def breakdown_values(facts: Facts, dimension: str) -> list:
     """The values of a dimension each of which some KPI should be reported by."""
     if dimension == Dimension.CHANNEL:
@@ -202,6 +225,8 @@ class Links:
         self._kpi = reverse("mapping:kpi", args=[workshop.pk, 1])[: -len("1/")]
         self._audience = reverse("mapping:audience", args=[workshop.pk, 1])[: -len("1/")]
 
+        self.tree = reverse("mapping:tree", args=[workshop.pk])
+
     def kpi(self, proposal_id: int) -> str:
         return f"{self._kpi}{proposal_id}/"
 
@@ -215,6 +240,10 @@ def _kpi_name(p: Proposal) -> str:
 
 def _to_kpi(p: Proposal, facts: Facts, links: Links) -> tuple[str, str]:
     return _kpi_name(p), links.kpi(p.pk)
+
+
+def _to_tree(p: Proposal, facts: Facts, links: Links) -> tuple[str, str]:
+    return _kpi_name(p), f"{links.tree}#node-k{p.pk}"
 
 
 def _to_category(c, facts: Facts, links: Links) -> tuple[str, str]:
@@ -354,6 +383,37 @@ CHECKS: tuple[CheckSpec, ...] = (
             "%(n)d KPIs only control: say how they steer work or support people.",
         ),
         _to_kpi,
+    ),
+    # The KPI tree: only accepted links count (proposed ones are still an argument).
+    CheckSpec(
+        "tree_reach",
+        lambda f: _("Every KPI reaches a goal through the tree"),
+        _outside_tree,
+        _count(
+            "%(n)d KPI reaches no goal, directly or through the KPIs it drives.",
+            "%(n)d KPIs reach no goal, directly or through the KPIs they drive.",
+        ),
+        _to_tree,
+    ),
+    CheckSpec(
+        "tree_cycle",
+        lambda f: _("No circle in the tree"),
+        _in_cycles,
+        _count(
+            "%(n)d KPI drives itself through a circle of links.",
+            "%(n)d KPIs drive themselves through a circle of links.",
+        ),
+        _to_tree,
+    ),
+    CheckSpec(
+        "tree_drivers",
+        lambda f: _("No KPI has more than %(n)d drivers") % {"n": f.driver_limit},
+        _too_many_drivers,
+        _count(
+            "%(n)d KPI has too many drivers to steer by.",
+            "%(n)d KPIs have too many drivers to steer by.",
+        ),
+        _to_tree,
     ),
     # Each value (a channel the KPIs cover, a kind of handler, a kind of customer identity)
     # should be a breakdown of at least one KPI, i.e. reported separately somewhere.

@@ -196,6 +196,7 @@ def demo_seed(*, organisation: Organisation) -> int:
     if Role.MANAGER not in people or Role.SUPERVISOR not in people:
         return 0
     if GoalLink.objects.filter(proposal__workshop=workshop).exists():
+        _tree_seed(workshop, people)
         return 0
     proposals = {
         p.library_kpi.slug: p
@@ -253,6 +254,91 @@ def demo_seed(*, organisation: Organisation) -> int:
                 stance="concern",
                 body="Team leaders cannot act on handling time alone: it pushes us to hang up.",
             )
+    _tree_seed(workshop, people)
+    return made
+
+
+#: The demo's KPI tree: (from, kind, to, why, accepted). Three levels under "cost to serve"
+#: (cost per contact ← repeat contacts ← first-contact resolution ← guarded by handling time),
+#: and one link still argued about.
+TREE = (
+    (
+        "repeat-contact-rate-digital",
+        "drives",
+        "cost-per-contact",
+        "Every repeat contact is a contact we pay for twice.",
+        True,
+    ),
+    (
+        "chatbot-escalation-rate",
+        "drives",
+        "cost-per-contact",
+        "An escalated chat costs a bot session and an agent's time.",
+        True,
+    ),
+    (
+        "first-contact-resolution",
+        "drives",
+        "repeat-contact-rate-digital",
+        "Solved the first time, the customer does not come back.",
+        True,
+    ),
+    (
+        "average-handling-time",
+        "guards",
+        "first-contact-resolution",
+        "Resolution bought with endless calls shows up in handling time.",
+        True,
+    ),
+    (
+        "schedule-adherence",
+        "drives",
+        "average-handling-time",
+        "Agents on schedule have time to finish the call properly.",
+        False,
+    ),
+)
+
+
+def _tree_seed(workshop: Workshop, people: dict[str, Participant]) -> int:
+    """The tree's links, proposed by the manager and the agent and mostly accepted by the
+    facilitator; the agent objects to the open one. Idempotent: a workshop with links is left
+    alone."""
+    from .models import TreeLink
+
+    facilitator = people.get(Role.FACILITATOR)
+    if facilitator is None or TreeLink.objects.filter(workshop=workshop).exists():
+        return 0
+    by_slug = {
+        p.library_kpi.slug: p
+        for p in Proposal.objects.filter(workshop=workshop, library_kpi__isnull=False)
+        .select_related("library_kpi")
+        .exclude(state=ProposalState.WITHDRAWN)
+    }
+    made = 0
+    for i, (source, kind, target, why, accepted) in enumerate(TREE):
+        if source not in by_slug or target not in by_slug:
+            continue
+        proposer = people[Role.MANAGER] if i % 2 == 0 else people[Role.AGENT]
+        link = services.tree_link_propose(
+            actor=proposer,
+            workshop=workshop,
+            from_id=by_slug[source].pk,
+            to_id=by_slug[target].pk,
+            kind=kind,
+            why=why,
+        )
+        services.tree_link_stance_set(actor=people[Role.SUPERVISOR], link=link, stance="support")
+        if accepted:
+            services.tree_link_decide(actor=facilitator, link=link, accept=True)
+        else:
+            services.tree_link_stance_set(
+                actor=people[Role.AGENT],
+                link=link,
+                stance="object",
+                text="Adherence pushes us to rush calls, not to finish them.",
+            )
+        made += 1
     return made
 
 

@@ -7,7 +7,17 @@ from django.utils.translation import gettext_lazy as _
 
 from kpiworkshop.kpis.models import Channel, Stance
 
-from .models import AudienceLevel, Cadence, Handler, Identity, Place, Relation, Strength
+from .models import (
+    AudienceLevel,
+    Cadence,
+    Handler,
+    Identity,
+    LinkKind,
+    LinkStanceKind,
+    Place,
+    Relation,
+    Strength,
+)
 
 MAX_ID = 2**63 - 1
 
@@ -214,3 +224,37 @@ class MapSettingsForm(forms.Form):
         max_value=100,
         widget=forms.NumberInput(attrs={"class": "form-control input-narrow"}),
     )
+    driver_limit = forms.IntegerField(
+        label=_("Most drivers one KPI should have"),
+        min_value=1,
+        max_value=50,
+        required=False,
+        widget=forms.NumberInput(attrs={"class": "form-control input-narrow"}),
+    )
+
+
+class TreeLinkForm(forms.Form):
+    """Propose a link of the KPI tree: "<KPI> drives / is part of / guards against <KPI>"."""
+
+    def __init__(self, *args, kpis=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", _("Choose a KPI")), *kpis]
+        self.fields["from_proposal"] = _id_field(_("This KPI"), choices)
+        self.fields["kind"] = _select(LinkKind.choices, _("How"), initial=LinkKind.DRIVES)
+        self.fields["to_proposal"] = _id_field(_("That KPI"), choices)
+        self.fields["why"] = _text(
+            _("Why, in one line"),
+            200,
+            required=True,
+            help_text=_("For example: solved the first time, the customer does not call again."),
+        )
+
+
+class TreeStanceForm(forms.Form):
+    stance = _select(LinkStanceKind.choices, _("Stance"))
+    text = _text(_("Why (optional)"), 300)
+
+
+class TreeDecideForm(forms.Form):
+    decision = _select([("accept", _("Accept")), ("decline", _("Decline"))], _("Decision"))
+    reason = _text(_("Reason for declining"), 300)

@@ -104,7 +104,7 @@ def _coverage(*, audience, workshop):
     cov = selectors.coverage_for_workshop(workshop=workshop, see_internal=audience["see_internal"])
     context = {"workshop": workshop, "cov": cov, "poll_seconds": COVERAGE_POLL_SECONDS}
     html = render_to_string("mapping/coverage.html#coverage-body", context)
-    return {"html": html, "act_on_limit": cov.act_on_limit}
+    return {"html": html, "act_on_limit": cov.act_on_limit, "driver_limit": cov.driver_limit}
 
 
 #: The coverage view: the same on each side of the internal-fields rule. The threshold comes

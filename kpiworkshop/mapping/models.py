@@ -436,12 +436,21 @@ class MapSettings(models.Model):
         default=DEFAULT_ACT_ON_LIMIT,
         help_text=_("Above this, an audience is flagged as overloaded."),
     )
+    driver_limit = models.PositiveSmallIntegerField(
+        _("most drivers one KPI should have"),
+        default=5,
+        help_text=_("Above this, a KPI in the tree is flagged as having too many drivers."),
+    )
 
     class Meta:
         constraints = [
             models.CheckConstraint(
                 condition=Q(act_on_limit__gte=1) & Q(act_on_limit__lte=100),
                 name="mapsettings_limit_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(driver_limit__gte=1) & Q(driver_limit__lte=50),
+                name="mapsettings_driver_limit_range",
             ),
         ]
         verbose_name = _("map settings")
@@ -494,3 +503,110 @@ class LinkComment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"#{self.pk} ({self.get_stance_display()})"
+
+
+# --- The KPI tree --------------------------------------------------------------------------------
+
+#: How many drivers one KPI may have before the coverage check flags it, unless the workshop says.
+DEFAULT_DRIVER_LIMIT = 5
+
+
+class LinkKind(models.TextChoices):
+    """How the ``from`` KPI relates to the ``to`` KPI. In the tree the ``to`` KPI sits above:
+    a goal, the KPIs that serve it, their drivers and parts, their guards."""
+
+    DRIVES = "drives", _("drives")
+    PART_OF = "part_of", _("is part of")
+    GUARDS = "guards", _("guards against")
+
+
+#: The kinds that say "this one moves that one": a cycle of them would be circular reasoning.
+#: Two counter-metrics often guard each other (speed and quality), so guards do not count.
+CYCLE_KINDS = frozenset({LinkKind.DRIVES, LinkKind.PART_OF})
+
+
+class LinkState(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class TreeLink(TimeStampedModel):
+    """A link between two KPIs of one workshop's map: ``from_proposal`` drives / is part of /
+    guards against ``to_proposal``. Proposed by anyone in the room, accepted or declined (with a
+    reason) by the facilitator; only accepted links make the tree that is checked and
+    published. ``workshop`` is the KPIs' workshop, kept on the row for the lock and the
+    constraints."""
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="tree_links")
+    from_proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="+")
+    to_proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=10, choices=LinkKind.choices)
+    why = models.CharField(_("why"), max_length=200)
+    proposed_by = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="+", verbose_name=_("proposed by")
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=LinkState.choices, default=LinkState.PROPOSED
+    )
+    decided_by = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.CharField(_("reason for declining"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["workshop", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_proposal", "to_proposal", "kind"], name="treelink_once"
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_proposal=models.F("to_proposal")), name="treelink_not_self"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=LinkKind.values), name="treelink_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=LinkState.values), name="treelink_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=LinkState.DECLINED) | ~Q(decline_reason=""),
+                name="treelink_declined_has_reason",
+            ),
+            models.CheckConstraint(condition=~Q(why=""), name="treelink_why_not_blank"),
+        ]
+        indexes = [models.Index(fields=["workshop", "state"], name="treelink_workshop_state")]
+        verbose_name = _("KPI tree link")
+        verbose_name_plural = _("KPI tree links")
+
+    def __str__(self) -> str:
+        return f"#{self.from_proposal_id} {self.kind} #{self.to_proposal_id}"
+
+
+class LinkStanceKind(models.TextChoices):
+    SUPPORT = "support", _("Support")
+    OBJECT = "object", _("Object")
+
+
+class TreeLinkStance(TimeStampedModel):
+    """One participant's support or objection to a proposed link, with an optional word."""
+
+    link = models.ForeignKey(TreeLink, on_delete=models.CASCADE, related_name="stances")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
+    stance = models.CharField(_("stance"), max_length=8, choices=LinkStanceKind.choices)
+    text = models.CharField(_("why (optional)"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["link", "participant"], name="treelinkstance_once"),
+            models.CheckConstraint(
+                condition=Q(stance__in=LinkStanceKind.values), name="treelinkstance_valid"
+            ),
+        ]
+        verbose_name = _("stance on a tree link")
+        verbose_name_plural = _("stances on tree links")
+
+    def __str__(self) -> str:
+        return f"{self.participant_id} {self.stance} {self.link_id}"

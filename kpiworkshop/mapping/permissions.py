@@ -49,3 +49,23 @@ def can_configure(actor: Participant | None, workshop: Workshop) -> bool:
 def can_comment_on_link(actor: Participant | None, workshop: Workshop) -> bool:
     """In the Map stage anyone taking part may comment on a link, agents and customers too."""
     return wp.can_view(actor, workshop) and workshop.stage == Stage.MAP
+
+
+# --- The KPI tree ---------------------------------------------------------------------------------
+# A review workshop goes through the same stages, so its Map stage opens its tree the same way.
+
+
+def can_propose_tree_link(actor: Participant | None, workshop: Workshop) -> bool:
+    """In the Map stage anyone taking part may propose a link between two KPIs (agents and
+    customers too: the tree is the argument the room has)."""
+    return wp.can_view(actor, workshop) and workshop.stage == Stage.MAP
+
+
+def can_take_tree_stance(actor: Participant | None, workshop: Workshop) -> bool:
+    """Support or object to a proposed link: anyone taking part, in the Map stage."""
+    return wp.can_view(actor, workshop) and workshop.stage == Stage.MAP
+
+
+def can_decide_tree_link(actor: Participant | None, workshop: Workshop) -> bool:
+    """Accept or decline a proposed link: the workshop's facilitator, in the Map stage."""
+    return wp.can_manage(actor, workshop) and workshop.stage == Stage.MAP

@@ -9,16 +9,20 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, Prefetch, Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import ngettext
 
 from kpiworkshop.kpis.models import Category, LibraryKPI, Proposal
 from kpiworkshop.kpis.permissions import fields_hidden
 from kpiworkshop.workshops.models import Workshop
 
 from . import coverage
+from . import tree as tree_mod
 from .coverage import Check
 from .models import (
     DEFAULT_ACT_ON_LIMIT,
     DEFAULT_AUDIENCES,
+    DEFAULT_DRIVER_LIMIT,
     DEFAULT_GOALS,
     Audience,
     AudienceLink,
@@ -27,10 +31,15 @@ from .models import (
     Dimension,
     GoalLink,
     LinkComment,
+    LinkKind,
+    LinkStanceKind,
+    LinkState,
     MapSettings,
     Relation,
     ReportingBreakdown,
     Strength,
+    TreeLink,
+    TreeLinkStance,
 )
 from .permissions import FALLBACK_STATES, MAPPED_STATES
 
@@ -108,6 +117,13 @@ def audiences_for(*, organisation_id: int, active_only: bool = True) -> list[Aud
 def act_on_limit(*, workshop: Workshop) -> int:
     row = MapSettings.objects.filter(workshop=workshop).values_list("act_on_limit", flat=True)
     return next(iter(row), DEFAULT_ACT_ON_LIMIT)
+
+
+def map_limits(*, workshop: Workshop) -> tuple[int, int]:
+    """(most KPIs one audience acts on, most drivers one KPI has): the workshop's or the
+    defaults. One query."""
+    row = MapSettings.objects.filter(workshop=workshop).values_list("act_on_limit", "driver_limit")
+    return next(iter(row), (DEFAULT_ACT_ON_LIMIT, DEFAULT_DRIVER_LIMIT))
 
 
 # --- The map ---------------------------------------------------------------------------------
@@ -278,6 +294,7 @@ class Coverage:
     act_on_limit: int
     act_counts: list[dict]
     breakdown_coverage: list[dict]
+    driver_limit: int = DEFAULT_DRIVER_LIMIT
 
     @property
     def passed(self) -> int:
@@ -293,19 +310,21 @@ class Coverage:
 
 
 def coverage_for_workshop(*, workshop: Workshop, see_internal: bool = True) -> Coverage:
-    """The coverage view: the goal × KPI matrix and every check, in seven queries whatever the
+    """The coverage view: the goal × KPI matrix and every check, in eight queries whatever the
     number of KPIs, goals, audiences or links. Loads the map once into ``coverage.Facts`` and
     runs the checks declared in ``coverage.CHECKS`` on it. Without ``see_internal``
     (customers) a KPI whose counter-metric is internal-only is left out of the counter-metric
     check: whether it has one is part of what is hidden."""
     kpis = _kpis(workshop)  # 1
     ids = [p.pk for p in kpis]
+    limit, driver_limit = map_limits(workshop=workshop)  # 4
     facts = coverage.facts_from(
         workshop=workshop,
         kpis=kpis,
         goals=goals_for(organisation_id=workshop.organisation_id),  # 2
         audiences=audiences_for(organisation_id=workshop.organisation_id),  # 3
-        act_on_limit=act_on_limit(workshop=workshop),  # 4
+        act_on_limit=limit,
+        driver_limit=driver_limit,
         see_internal=see_internal,
         goal_links=list(
             GoalLink.objects.filter(proposal_id__in=ids).values_list(
@@ -322,6 +341,11 @@ def coverage_for_workshop(*, workshop: Workshop, see_internal: bool = True) -> C
                 "proposal_id", "dimension", "value"
             )
         ),  # 7
+        tree_edges=list(
+            TreeLink.objects.filter(workshop=workshop, state=LinkState.ACCEPTED).values_list(
+                "from_proposal_id", "to_proposal_id", "kind"
+            )
+        ),  # 8
     )
     goals, matrix = facts.goals, facts.matrix
     for g in goals:
@@ -350,6 +374,7 @@ def coverage_for_workshop(*, workshop: Workshop, see_internal: bool = True) -> C
         ],
         checks=coverage.present(facts),
         act_on_limit=facts.act_on_limit,
+        driver_limit=facts.driver_limit,
         act_counts=[
             {
                 "audience": a,
@@ -534,3 +559,140 @@ def library_for_counter_metric():
 def goal_get(*, workshop: Workshop, goal_id: int) -> BusinessGoal | None:
     """One goal of the workshop's organisation (retired ones too), or None."""
     return BusinessGoal.objects.filter(pk=goal_id, organisation_id=workshop.organisation_id).first()
+
+
+# --- The KPI tree --------------------------------------------------------------------------------
+
+
+@dataclass
+class TreeLinkRow:
+    link: TreeLink
+    from_name: str
+    to_name: str
+    supports: int = 0
+    objections: int = 0
+    #: [(display name, stance, text)]
+    stances: list[tuple[str, str, str]] = field(default_factory=list)
+    #: The viewer's own stance ("support", "object" or "")
+    mine: str = ""
+
+    @property
+    def counts_text(self) -> str:
+        """ "2 in support · 1 objection", in the reader's language."""
+        supports = ngettext("%(n)s in support", "%(n)s in support", self.supports)
+        objections = ngettext("%(n)s objection", "%(n)s objections", self.objections)
+        return f"{supports % {'n': self.supports}} · {objections % {'n': self.objections}}"
+
+
+@dataclass
+class TreeView:
+    tree: tree_mod.Tree
+    proposed: list[TreeLinkRow]
+    accepted: list[TreeLinkRow]
+    declined: list[TreeLinkRow]
+    #: (id, name) of every KPI on the map, by name: the proposal form's choices
+    kpi_choices: list[tuple[int, str]]
+    #: Counter-metrics that name another KPI of the map and are not yet a "guards" link:
+    #: [(counter id, counter name, kpi id, kpi name)]
+    counter_candidates: list[tuple[int, str, int, str]]
+
+
+def _kpi_label(p: Proposal) -> str:
+    return p.current_revision.name if p.current_revision else f"#{p.pk}"
+
+
+def tree_for_workshop(
+    *, workshop: Workshop, participant_id: int | None = None, unplaced_label: str = ""
+) -> TreeView:
+    """The workshop's tree (accepted and proposed links; declined ones listed apart), its links
+    with their stances, and what the page's forms offer. Five queries whatever the number of
+    KPIs, goals, links or stances: KPIs, goals, goal links, tree links (with who proposed them),
+    stances (with who took them)."""
+    kpis = list(
+        mapped_proposals(workshop=workshop)
+        .select_related("current_revision", "library_kpi")
+        .only(*KPI_FIELDS, "library_kpi__slug", "library_kpi__counter_metric")
+        .order_by("id")
+    )  # 1
+    names = {p.pk: _kpi_label(p) for p in kpis}
+    goals = goals_for(organisation_id=workshop.organisation_id)  # 2
+    goal_links = list(
+        GoalLink.objects.filter(proposal__in=list(names)).values_list(
+            "proposal_id", "goal_id", "strength"
+        )
+    )  # 3
+    links = list(
+        TreeLink.objects.filter(workshop=workshop)
+        .select_related("proposed_by", "decided_by")
+        .order_by("id")
+    )  # 4
+    stances = list(
+        TreeLinkStance.objects.filter(link__workshop=workshop)
+        .select_related("participant")
+        .order_by("created_at", "id")
+    )  # 5
+    kpi_href = reverse("mapping:kpi", args=[workshop.pk, 1])[: -len("1/")]
+    edges = [
+        tree_mod.Edge(
+            link.from_proposal_id, link.to_proposal_id, link.kind, link.state, link.why, link.pk
+        )
+        for link in links
+        if link.state != LinkState.DECLINED
+    ]
+    tree = tree_mod.tree_build(
+        goals=[(g.pk, g.label) for g in goals],
+        kpis=[(p.pk, names[p.pk], f"{kpi_href}{p.pk}/") for p in kpis],
+        goal_links=goal_links,
+        edges=edges,
+        unplaced_label=unplaced_label,
+    )
+    rows: dict[int, TreeLinkRow] = {}
+    for link in links:
+        rows[link.pk] = TreeLinkRow(
+            link=link,
+            from_name=names.get(link.from_proposal_id, f"#{link.from_proposal_id}"),
+            to_name=names.get(link.to_proposal_id, f"#{link.to_proposal_id}"),
+        )
+    for s in stances:
+        row = rows.get(s.link_id)
+        if row is None:
+            continue
+        if s.stance == LinkStanceKind.SUPPORT:
+            row.supports += 1
+        else:
+            row.objections += 1
+        row.stances.append((s.participant.display_name, s.stance, s.text))
+        if participant_id is not None and s.participant_id == participant_id:
+            row.mine = s.stance
+    guards = {(k.from_proposal_id, k.to_proposal_id) for k in links if k.kind == LinkKind.GUARDS}
+    by_slug = {p.library_kpi.slug: p.pk for p in kpis if p.library_kpi_id}
+    candidates = []
+    for p in kpis:
+        rev = p.current_revision
+        counter = rev.counter_metric_proposal_id if rev else None
+        if counter is None and p.library_kpi_id and p.library_kpi.counter_metric:
+            counter = by_slug.get(p.library_kpi.counter_metric)
+        if counter in names and counter != p.pk and (counter, p.pk) not in guards:
+            candidates.append((counter, names[counter], p.pk, names[p.pk]))
+    by_state = {s: [r for r in rows.values() if r.link.state == s] for s in LinkState.values}
+    return TreeView(
+        tree=tree,
+        proposed=by_state[LinkState.PROPOSED],
+        accepted=by_state[LinkState.ACCEPTED],
+        declined=by_state[LinkState.DECLINED],
+        kpi_choices=sorted(names.items(), key=lambda kv: kv[1].lower()),
+        counter_candidates=candidates,
+    )
+
+
+def tree_link_get(*, workshop: Workshop, link_id: int):
+    """A tree link of this workshop, or None."""
+    return TreeLink.objects.filter(pk=link_id, workshop=workshop).select_related("workshop").first()
+
+
+def tree_kpi_choices(*, workshop: Workshop) -> list[tuple[int, str]]:
+    """(id, name) of every KPI on the map, by name: what a tree link may join. One query."""
+    return sorted(
+        mapped_proposals(workshop=workshop).values_list("pk", "current_revision__name"),
+        key=lambda kv: (kv[1] or "").lower(),
+    )

@@ -29,6 +29,7 @@ from kpiworkshop.workshops.models import Participant, Workshop
 
 from . import permissions
 from .models import (
+    CYCLE_KINDS,
     DEFAULT_AUDIENCES,
     DEFAULT_GOALS,
     DIMENSION_VALUES,
@@ -40,14 +41,20 @@ from .models import (
     Dimension,
     GoalLink,
     LinkComment,
+    LinkKind,
+    LinkStanceKind,
+    LinkState,
     MapSettings,
     Place,
     Relation,
     ReportingBreakdown,
     Strength,
+    TreeLink,
+    TreeLinkStance,
     english,
     text_in,
 )
+from .tree import closes_cycle
 
 MAX_WHY = 300
 MAX_NAME = 150
@@ -641,11 +648,15 @@ def counter_metric_set(
 
 @transaction.atomic
 def map_settings_update(
-    *, actor: Participant | None, workshop: Workshop, act_on_limit: int
+    *,
+    actor: Participant | None,
+    workshop: Workshop,
+    act_on_limit: int,
+    driver_limit: int | None = None,
 ) -> MapSettings:
-    """Set how many KPIs one audience may act on before the coverage check warns. Takes a row
-    lock on the workshop's map settings, so two changes at once are audited with the true
-    old value each."""
+    """Set how many KPIs one audience may act on, and (``driver_limit``, None: unchanged) how
+    many drivers one KPI may have, before the coverage checks warn. Takes a row lock on the
+    workshop's map settings, so two changes at once are audited with the true old value each."""
     if not permissions.can_configure(actor, workshop):
         raise PermissionDenied(_("Only the facilitator changes the coverage checks."))
     try:
@@ -654,9 +665,29 @@ def map_settings_update(
         raise ValidationError({"act_on_limit": _("Enter a whole number.")}) from None
     if not 1 <= limit <= 100:
         raise ValidationError({"act_on_limit": _("Enter a number between 1 and 100.")})
+    if driver_limit is not None:
+        try:
+            drivers = int(driver_limit)
+        except (TypeError, ValueError):
+            raise ValidationError({"driver_limit": _("Enter a whole number.")}) from None
+        if not 1 <= drivers <= 50:
+            raise ValidationError({"driver_limit": _("Enter a number between 1 and 50.")})
     settings_row, _created = MapSettings.objects.select_for_update().get_or_create(
         workshop=workshop
     )
+    if driver_limit is not None and settings_row.driver_limit != drivers:
+        audit_in_workshop(
+            actor=actor,
+            action="map_settings.update",
+            workshop=workshop,
+            target=settings_row,
+            field="driver_limit",
+            old=settings_row.driver_limit,
+            new=drivers,
+        )
+        settings_row.driver_limit = drivers
+        settings_row.save(update_fields=["driver_limit"])
+        versions.version_bump(versions.MAP, workshop.pk)
     if settings_row.act_on_limit != limit:
         old = settings_row.act_on_limit
         settings_row.act_on_limit = limit
@@ -740,3 +771,174 @@ def breakdowns_save(
             breakdowns_set(
                 actor=actor, proposal=proposal, dimension=dimension, values=values[dimension]
             )
+
+
+# --- The KPI tree --------------------------------------------------------------------------------
+
+MAX_LINK_WHY = 200
+MAX_STANCE_TEXT = 300
+
+
+def _lock_workshop(workshop: Workshop) -> Workshop:
+    """The workshop's row lock: every write to its tree runs in turn (PostgreSQL; SQLite
+    serialises writers), so two acceptances that would together close a cycle cannot both pass
+    the check."""
+    return Workshop.objects.select_for_update().get(pk=workshop.pk)
+
+
+def _tree_kpi(workshop: Workshop, proposal_id: Any, *, field: str) -> Proposal:
+    """A KPI on this workshop's map (not withdrawn, merged, rejected, or another workshop's or
+    organisation's): anything else is refused with a message, nothing stored."""
+    from .selectors import mapped_proposals
+
+    try:
+        pk = int(proposal_id)
+    except (TypeError, ValueError):
+        raise ValidationError({field: _("Choose a KPI from the list.")}) from None
+    found = (
+        mapped_proposals(workshop=workshop).filter(pk=pk).select_related("current_revision").first()
+    )
+    if found is None:
+        raise ValidationError({field: _("This KPI is not on this workshop's map.")})
+    return found
+
+
+def _accepted_edges(workshop: Workshop) -> list[tuple[int, int, str]]:
+    return list(
+        TreeLink.objects.filter(workshop=workshop, state=LinkState.ACCEPTED).values_list(
+            "from_proposal_id", "to_proposal_id", "kind"
+        )
+    )
+
+
+def _refuse_cycle(workshop: Workshop, source: int, target: int, kind: str) -> None:
+    if kind in CYCLE_KINDS and closes_cycle(_accepted_edges(workshop), (source, target)):
+        raise ValidationError(
+            _(
+                "This link would close a circle: the second KPI already depends on the first "
+                "through accepted links."
+            )
+        )
+
+
+@transaction.atomic
+def tree_link_propose(
+    *,
+    actor: Participant | None,
+    workshop: Workshop,
+    from_id: Any,
+    to_id: Any,
+    kind: str,
+    why: str,
+) -> TreeLink:
+    """Propose that one KPI drives / is part of / guards against another, with a one-line why.
+    Refused with a message (nothing stored): a KPI linked to itself, a KPI not on this
+    workshop's map (withdrawn, merged, another organisation's), the same link again, a link
+    that would close a cycle with the accepted ones. Takes the workshop's row lock, like every
+    write to the tree."""
+    if not permissions.can_propose_tree_link(actor, workshop):
+        raise PermissionDenied(_("Links between KPIs are proposed during the Map stage."))
+    workshop = _lock_workshop(workshop)
+    if not permissions.can_propose_tree_link(actor, workshop):
+        raise PermissionDenied(_("Links between KPIs are proposed during the Map stage."))
+    kind = _choice(kind, LinkKind, field="kind")
+    why = _text(why, limit=MAX_LINK_WHY, field="why", required=True)
+    source = _tree_kpi(workshop, from_id, field="from_proposal")
+    target = _tree_kpi(workshop, to_id, field="to_proposal")
+    if source.pk == target.pk:
+        raise ValidationError({"to_proposal": _("A KPI cannot be linked to itself.")})
+    existing = TreeLink.objects.filter(from_proposal=source, to_proposal=target, kind=kind).first()
+    if existing is not None:
+        raise ValidationError(
+            _("This link has already been proposed (%(state)s).")
+            % {"state": existing.get_state_display().lower()}
+        )
+    _refuse_cycle(workshop, source.pk, target.pk, kind)
+    link = TreeLink(
+        workshop=workshop,
+        from_proposal=source,
+        to_proposal=target,
+        kind=kind,
+        why=why,
+        proposed_by=actor,
+    )
+    try:
+        with transaction.atomic():
+            link.save()
+    except IntegrityError as exc:  # the same link, proposed in between
+        raise ValidationError(_("This link has already been proposed.")) from exc
+    versions.version_bump(versions.MAP, workshop.pk)
+    audit_in_workshop(
+        actor=actor,
+        action="tree_link.propose",
+        workshop=workshop,
+        target=link,
+        source=source.pk,
+        to=target.pk,
+        kind=kind,
+    )
+    return link
+
+
+@transaction.atomic
+def tree_link_stance_set(
+    *, actor: Participant | None, link: TreeLink, stance: str, text: str = ""
+) -> TreeLinkStance:
+    """Support or object to a proposed link, with an optional word: one stance per
+    participant, a second one replaces the first. Refused once the link is decided."""
+    workshop = link.workshop
+    if not permissions.can_take_tree_stance(actor, workshop):
+        raise PermissionDenied(_("Stances on links are taken during the Map stage."))
+    stance = _choice(stance, LinkStanceKind, field="stance")
+    text = _text(text, limit=MAX_STANCE_TEXT, field="text")
+    link = TreeLink.objects.select_for_update().get(pk=link.pk)
+    if link.state != LinkState.PROPOSED:
+        raise ValidationError(_("This link has been decided: stances are closed."))
+    row, _created = TreeLinkStance.objects.update_or_create(
+        link=link, participant=actor, defaults={"stance": stance, "text": text}
+    )
+    versions.version_bump(versions.MAP, link.workshop_id)
+    audit_in_workshop(
+        actor=actor,
+        action="tree_link.stance",
+        workshop=workshop,
+        target=link,
+        stance=stance,
+    )
+    return row
+
+
+@transaction.atomic
+def tree_link_decide(
+    *, actor: Participant | None, link: TreeLink, accept: bool, reason: str = ""
+) -> TreeLink:
+    """The facilitator accepts a proposed link, or declines it with a reason.
+
+    Takes the workshop's row lock and checks for a cycle under it: of two acceptances that
+    would together close a cycle, the second waits for the first to commit, then sees its link
+    and is refused. Refused too: a link already decided, or whose KPIs left the map since."""
+    workshop = _lock_workshop(link.workshop)
+    if not permissions.can_decide_tree_link(actor, workshop):
+        raise PermissionDenied(_("Only the facilitator accepts or declines links."))
+    link = TreeLink.objects.select_for_update().get(pk=link.pk, workshop=workshop)
+    if link.state != LinkState.PROPOSED:
+        raise ValidationError(_("This link has already been decided."))
+    if accept:
+        _tree_kpi(workshop, link.from_proposal_id, field="from_proposal")
+        _tree_kpi(workshop, link.to_proposal_id, field="to_proposal")
+        _refuse_cycle(workshop, link.from_proposal_id, link.to_proposal_id, link.kind)
+        link.state = LinkState.ACCEPTED
+    else:
+        link.decline_reason = _text(reason, limit=300, field="reason", required=True)
+        link.state = LinkState.DECLINED
+    link.decided_by = actor
+    link.decided_at = timezone.now()
+    link.save(update_fields=["state", "decline_reason", "decided_by", "decided_at", "updated_at"])
+    versions.version_bump(versions.MAP, link.workshop_id)
+    audit_in_workshop(
+        actor=actor,
+        action="tree_link.accept" if accept else "tree_link.decline",
+        workshop=workshop,
+        target=link,
+    )
+    return link

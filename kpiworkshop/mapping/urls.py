@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_tree
 
 app_name = "mapping"
 M = "w/<id:pk>/map/"
@@ -8,6 +8,10 @@ K = M + "kpi/<id:proposal_id>/"
 urlpatterns = [
     path(M, views.map_page, name="map"),
     path(M + "coverage/", views.coverage, name="coverage"),
+    path(M + "tree/", views_tree.tree_page, name="tree"),
+    path(M + "tree/links/", views_tree.tree_link_propose, name="tree_link_propose"),
+    path(M + "tree/links/<id:link_id>/stance/", views_tree.tree_link_stance, name="tree_stance"),
+    path(M + "tree/links/<id:link_id>/decide/", views_tree.tree_link_decide, name="tree_decide"),
     path(M + "audiences/", views.audience_list, name="audiences"),
     path(M + "audiences/<id:audience_id>/", views.audience_detail, name="audience"),
     path(M + "goals/", views.goals_page, name="goals"),

@@ -369,6 +369,7 @@ def coverage(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                     actor=access.participant,
                     workshop=access.workshop,
                     act_on_limit=settings_form.cleaned_data["act_on_limit"],
+                    driver_limit=settings_form.cleaned_data.get("driver_limit"),
                 )
             except ValidationError as exc:
                 form_errors_from(settings_form, exc)
@@ -378,7 +379,10 @@ def coverage(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     workshop = access.workshop
 
     shared = fragments.coverage.get(access, workshop=workshop)
-    value = {"act_on_limit": shared.extra["act_on_limit"]}
+    value = {
+        "act_on_limit": shared.extra["act_on_limit"],
+        "driver_limit": shared.extra["driver_limit"],
+    }
     html = shared.html
     status = 400 if settings_form else 200
     if request.htmx and request.htmx.target == "coverage":
@@ -386,7 +390,10 @@ def coverage(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context = _flags(access) | {"coverage_html": html}
     if context["can_configure"]:
         context["settings_form"] = settings_form or MapSettingsForm(
-            initial={"act_on_limit": value["act_on_limit"]}
+            initial={
+                "act_on_limit": value["act_on_limit"],
+                "driver_limit": value.get("driver_limit"),
+            }
         )
     return render(request, "mapping/coverage.html", context, status=status)
 

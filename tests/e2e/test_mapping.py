@@ -62,7 +62,7 @@ def test_manager_and_supervisor_map_while_the_coverage_view_follows(
     sign_in(projector, people[Role.FACILITATOR].user)
     projector.goto(f"/w/{workshop.pk}/map/coverage/")
     score = projector.get_by_test_id("coverage-score")
-    expect(score).to_have_text(re.compile(r"\d+ of 14 checks pass"))
+    expect(score).to_have_text(re.compile(r"\d+ of 17 checks pass"))
     goal_check = projector.locator('[data-check="kpi_goal"]')
     expect(goal_check).to_have_attribute("data-ok", "0")
     expect(goal_check).to_contain_text("3 KPIs serve no goal.")

@@ -31,7 +31,7 @@ def test_api_reads_goals_links_and_coverage(client, kpi, manager, goal, audience
     }
     assert row["audience_links"][0]["relation"] == "accountable"
     body = coverage.json()
-    assert body["total"] == 14
+    assert body["total"] == 17
     assert {"goal_id": goal.pk, "proposal_id": kpi.pk, "strength": "primary"} in body["matrix"]
 
 

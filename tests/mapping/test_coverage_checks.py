@@ -12,7 +12,7 @@ from .conftest import make_kpi
 def test_the_page_shows_the_declared_checks_in_order(map_workshop, manager):
     make_kpi(map_workshop, manager)
     keys = [spec.key for spec in coverage.CHECKS]
-    assert len(keys) == len(set(keys)) == 14
+    assert len(keys) == len(set(keys)) == 17
     assert [c.key for c in coverage_for_workshop(workshop=map_workshop).checks] == keys
 
 

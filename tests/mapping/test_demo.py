@@ -44,3 +44,21 @@ def test_seed_demo_prints_join_codes_for_the_map_workshop(db):
     call_command("seed_demo", stdout=again)
     assert [line for line in again.getvalue().splitlines() if TITLE in line] == lines
     assert workshop.invitations.count() == 3
+
+
+def test_seed_demo_builds_a_three_level_tree_with_one_link_still_argued(db):
+    from kpiworkshop.mapping.models import LinkState, TreeLink
+    from kpiworkshop.mapping.selectors import tree_for_workshop
+
+    result = demo.seed()
+    workshop = Workshop.objects.get(organisation=result.organisation, stage=Stage.MAP)
+    view = tree_for_workshop(workshop=workshop)
+    goal = next(r for r in view.tree.roots if r.type == "goal" and r.children)
+    depth = max(n.depth for n in view.tree.walk())
+    assert depth >= 4  # goal, cost per contact, repeat contacts, FCR, its guard
+    assert len(view.proposed) == 1 and view.proposed[0].objections == 1
+    assert goal.label
+    links = TreeLink.objects.filter(workshop=workshop).count()
+    demo.seed()
+    assert TreeLink.objects.filter(workshop=workshop).count() == links
+    assert TreeLink.objects.filter(workshop=workshop, state=LinkState.ACCEPTED).count() == 4

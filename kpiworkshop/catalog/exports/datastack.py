@@ -254,6 +254,9 @@ def render_dbt(release: CatalogRelease) -> bytes:
                 m["agg_params"] = {"percentile": 0.9, "use_discrete_percentile": False}
             model["measures"].append(m)
         metrics.extend(_dbt_metrics(e, doc, release, name, definition, ident, shared))
+    from .tree_datastack import dbt_tree  # issue 20: the KPI tree
+
+    metrics += dbt_tree(doc, metrics, {e["kpi_uid"]: d for e, _n, d, _i in kpis})
     semantic_models = [
         _semantic_model(ident, model, doc["version"]) for ident, model in sorted(models.items())
     ]
@@ -499,11 +502,16 @@ def render_openmetadata(release: CatalogRelease) -> bytes:
         doc = _document(release)
     published = release.published_at.astimezone(dt.UTC)
     when = (max(published.year, 1980), *published.timetuple()[1:6])
+    from .tree_datastack import om_related  # issue 20: the KPI tree
+
+    related = om_related(doc)
     files: dict[str, bytes] = {}
     index = []
     for e in doc["entries"]:
         link = _link(release.organisation.slug, release.version, e["kpi_uid"])
         entity = om_metric(e, doc, link)
+        if e["kpi_uid"] in related:
+            entity["relatedMetrics"] = related[e["kpi_uid"]]
         filename = f"metrics/{entity['name']}.json"
         files[filename] = json.dumps(entity, ensure_ascii=False, indent=2).encode()
         index.append({"name": entity["name"], "file": filename, "kpi_uid": e["kpi_uid"]})

@@ -41,6 +41,7 @@ from ..models import (
     ExportFormat,
     new_export_token,
 )
+from ..tree_snapshot import tree_attach, tree_pack
 from . import packview, pdfpack
 
 #: Bumped when the JSON document changes shape (schema/catalog-release.schema.json).
@@ -52,7 +53,7 @@ CSV_COLUMNS = [
     "direction", "baseline", "target", "thresholds", "frequency", "data_sources", "channels",
     "breakdowns", "purposes", "owner", "gaming_risks", "counter_metric", "goals", "audiences",
     "pilot_until", "how_to_read", "when_it_moves", "pitfalls", "worked_example", "decisions",
-    "change", "certification", "targets",
+    "change", "certification", "targets", "tree_links",
     # Issue 20: the KPI design template's fields (definition_fields.py), after the others so
     # that a spreadsheet reading columns by position keeps working.
     *definition_fields.USE_FIELDS,
@@ -213,7 +214,7 @@ def release_document(
             "retired": [c for c in log.get("retired", []) if c["kpi_uid"] in was_theirs],
             "unchanged": sum(1 for uid in shown if uid not in status),
         }
-    return {
+    doc = {
         "schema_version": JSON_SCHEMA_VERSION,
         "organisation": plain(release.organisation.name),
         "version": release.version,
@@ -254,6 +255,7 @@ def release_document(
             for e in entries
         ],
     }
+    return tree_attach(doc, release.tree)
 
 
 def _previous_kpis(release: CatalogRelease, audience: str) -> set[str]:
@@ -294,6 +296,7 @@ def render_csv(doc: dict) -> bytes:
             "audiences": "; ".join(a["name"] for a in e["audiences"]),
             "pilot_until": e["pilot_until"] or "",
             "targets": targets_cell(e.get("targets") or []),
+            "tree_links": "; ".join(f"{t['kind_label']} {t['to_name']}" for t in e["tree_links"]),
             **{k: notes.get(k, "") for k in NOTE_KEYS},
             "decisions": " | ".join(
                 f"{d['decision_label']}: {d['reason']} ({d['approver']})"
@@ -497,6 +500,7 @@ def _pack_html(
             "next_review": packview.long_date(doc["next_review"]),
             "release_notes": packview.markdown(doc["release_notes"]),
             "page_numbers": numbers,
+            "tree": tree_pack(doc) if not chapters_only else None,
         },
     )
 

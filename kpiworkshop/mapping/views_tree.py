@@ -1,0 +1,157 @@
+"""The KPI tree's pages: the tree (an SVG for the projector, a nested list on a phone), the
+form that proposes a link, the stance buttons and the facilitator's decisions.
+
+Every form posts to its own URL and works without JavaScript (redirect back, the message
+carried over; errors shown on the page with status 400). With htmx the form gets the page's
+``#tree-body`` fragment back, errors included, and the tree redrawn.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from kpiworkshop.core.htmx import HtmxHttpRequest, error_text, form_error_text, form_errors_from
+from kpiworkshop.workshops.access import WorkshopAccess
+
+from . import permissions, selectors, services
+from .forms import TreeDecideForm, TreeLinkForm, TreeStanceForm
+from .tree_svg import tree_list, tree_svg
+from .views import _flags, _load
+
+TEMPLATE = "mapping/tree.html"
+
+
+def _context(
+    access: WorkshopAccess, *, form: TreeLinkForm | None = None, error: str = "", notice: str = ""
+):
+    workshop, participant = access.workshop, access.participant
+    view = selectors.tree_for_workshop(
+        workshop=workshop,
+        participant_id=participant.pk if participant else None,
+        unplaced_label=_("Not yet linked to a goal"),
+    )
+    flags = _flags(access) | {
+        "can_propose": permissions.can_propose_tree_link(participant, workshop),
+        "can_stance": permissions.can_take_tree_stance(participant, workshop),
+        "can_decide": permissions.can_decide_tree_link(participant, workshop),
+    }
+    if form is None and flags["can_propose"]:
+        form = TreeLinkForm(kpis=view.kpi_choices, auto_id="tree-%s")
+    return flags | {
+        "view": view,
+        "svg": tree_svg(view.tree, label=_("KPI tree of %(w)s") % {"w": workshop.title}),
+        "tree_list": tree_list(view.tree),
+        # Each link's forms post under here (``<id>/stance/``, ``<id>/decide/``): reversed
+        # once, not once per link.
+        "links_url": reverse("mapping:tree_link_propose", args=[workshop.pk]),
+        "form": form,
+        "error": error,
+        "notice": notice,
+    }
+
+
+def _respond(request: HtmxHttpRequest, access: WorkshopAccess, *, status: int = 200, **kw):
+    context = _context(access, **kw)
+    if request.htmx:
+        # htmx swaps only 2xx answers: errors come back in the fragment, with a 200.
+        return render(request, f"{TEMPLATE}#tree-body", context)
+    return render(request, TEMPLATE, context, status=status)
+
+
+@require_GET
+def tree_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The tree, from the Map stage on, for whoever may see the workshop."""
+    access = _load(request, pk)
+    return _respond(request, access)
+
+
+def _done(request: HtmxHttpRequest, access: WorkshopAccess, text: str) -> HttpResponse:
+    if request.htmx:
+        return _respond(request, access, notice=text)
+    messages.success(request, text)
+    return redirect("mapping:tree", pk=access.workshop.pk)
+
+
+def _refused(request: HtmxHttpRequest, access: WorkshopAccess, exc: Exception) -> HttpResponse:
+    if request.htmx:
+        return _respond(request, access, error=error_text(exc))
+    messages.error(request, error_text(exc))
+    return redirect("mapping:tree", pk=access.workshop.pk)
+
+
+@require_POST
+def tree_link_propose(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    access = _load(request, pk)
+    if not permissions.can_propose_tree_link(access.participant, access.workshop):
+        raise PermissionDenied
+    choices = selectors.tree_kpi_choices(workshop=access.workshop)
+    form = TreeLinkForm(request.POST, kpis=choices, auto_id="tree-%s")
+    if form.is_valid():
+        try:
+            services.tree_link_propose(
+                actor=access.participant,
+                workshop=access.workshop,
+                from_id=form.cleaned_data["from_proposal"],
+                to_id=form.cleaned_data["to_proposal"],
+                kind=form.cleaned_data["kind"],
+                why=form.cleaned_data["why"],
+            )
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        else:
+            return _done(request, access, _("Link proposed."))
+    return _respond(request, access, form=form, status=400)
+
+
+def _link(access: WorkshopAccess, link_id: int):
+    link = selectors.tree_link_get(workshop=access.workshop, link_id=link_id)
+    if link is None:
+        raise Http404
+    return link
+
+
+@require_POST
+def tree_link_stance(request: HtmxHttpRequest, pk: int, link_id: int) -> HttpResponse:
+    access = _load(request, pk)
+    if not permissions.can_take_tree_stance(access.participant, access.workshop):
+        raise PermissionDenied
+    link = _link(access, link_id)
+    form = TreeStanceForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, access, ValidationError(form_error_text(form)))
+    try:
+        services.tree_link_stance_set(
+            actor=access.participant,
+            link=link,
+            stance=form.cleaned_data["stance"],
+            text=form.cleaned_data["text"],
+        )
+    except ValidationError as exc:
+        return _refused(request, access, exc)
+    return _done(request, access, _("Your stance is recorded."))
+
+
+@require_POST
+def tree_link_decide(request: HtmxHttpRequest, pk: int, link_id: int) -> HttpResponse:
+    access = _load(request, pk)
+    if not permissions.can_decide_tree_link(access.participant, access.workshop):
+        raise PermissionDenied
+    link = _link(access, link_id)
+    form = TreeDecideForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, access, ValidationError(form_error_text(form)))
+    accept = form.cleaned_data["decision"] == "accept"
+    try:
+        services.tree_link_decide(
+            actor=access.participant,
+            link=link,
+            accept=accept,
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as exc:
+        return _refused(request, access, exc)
+    return _done(request, access, _("Link accepted.") if accept else _("Link declined."))

@@ -1,0 +1,182 @@
+"""The KPI tree's pages: the tree for everyone who may see the workshop, the proposal form
+with and without htmx, stance and decision buttons, bad input, outsiders, pinned queries."""
+
+import pytest
+from django.urls import reverse
+
+from kpiworkshop.mapping.models import GoalLink, LinkState, TreeLink, TreeLinkStance
+from kpiworkshop.workshops.models import Stage
+from tests.conftest import as_guest, login
+from tests.factories import ParticipantFactory, WorkshopFactory
+
+from .conftest import make_kpi
+from .test_coverage import count
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "tree-body"}
+
+
+@pytest.fixture
+def three(map_workshop, manager, goal):
+    cost = make_kpi(map_workshop, manager, "Cost to serve")
+    repeat = make_kpi(map_workshop, manager, "Repeat contacts")
+    fcr = make_kpi(map_workshop, manager, "First contact resolution")
+    GoalLink.objects.create(proposal=cost, goal=goal, strength="primary", created_by=manager)
+    return cost, repeat, fcr
+
+
+def _url(workshop, name="mapping:tree", *args):
+    return reverse(name, args=[workshop.pk, *args])
+
+
+def test_tree_page_draws_the_svg_and_the_list(client, map_workshop, three, agent, goal):
+    login(client, agent)
+    body = client.get(_url(map_workshop)).content.decode()
+    assert "<svg" in body and 'class="kpi-tree"' in body
+    assert 'data-testid="tree-list"' in body and "<details open>" in body
+    assert goal.name in body and "Cost to serve" in body
+    # Repeat contacts and FCR serve no goal yet: shown apart, not lost.
+    assert "Not yet linked to a goal" in body
+
+
+def test_proposing_without_javascript_redirects_with_a_message(client, map_workshop, three, agent):
+    cost, repeat, _fcr = three
+    login(client, agent)
+    response = client.post(
+        _url(map_workshop, "mapping:tree_link_propose"),
+        {"from_proposal": repeat.pk, "kind": "drives", "to_proposal": cost.pk, "why": "Calls cost"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == _url(map_workshop)
+    assert "Link proposed." in response.content.decode()
+    assert TreeLink.objects.get().state == LinkState.PROPOSED
+
+
+def test_proposing_with_htmx_returns_the_tree_redrawn(client, map_workshop, three, agent):
+    cost, repeat, _fcr = three
+    login(client, agent)
+    response = client.post(
+        _url(map_workshop, "mapping:tree_link_propose"),
+        {"from_proposal": repeat.pk, "kind": "drives", "to_proposal": cost.pk, "why": "Calls cost"},
+        **HTMX,
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and body.lstrip().startswith('<div id="tree-body"')
+    assert "edge k-drives proposed" in body  # dashed until accepted
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_bad_input_shows_a_message_and_stores_nothing(client, map_workshop, three, agent, htmx):
+    cost, _repeat, _fcr = three
+    login(client, agent)
+    response = client.post(
+        _url(map_workshop, "mapping:tree_link_propose"),
+        {"from_proposal": cost.pk, "kind": "drives", "to_proposal": cost.pk, "why": "x"},
+        **(HTMX if htmx else {}),
+    )
+    assert response.status_code == (200 if htmx else 400)
+    assert "cannot be linked to itself" in response.content.decode()
+    response = client.post(
+        _url(map_workshop, "mapping:tree_link_propose"),
+        {"from_proposal": "abc", "kind": "drives", "to_proposal": "", "why": ""},
+        **(HTMX if htmx else {}),
+    )
+    assert response.status_code == (200 if htmx else 400)
+    assert not TreeLink.objects.exists()
+
+
+def test_stance_and_decision_buttons(client, map_workshop, three, agent, facilitator):
+    cost, repeat, _fcr = three
+    link = TreeLink.objects.create(
+        workshop=map_workshop,
+        from_proposal=repeat,
+        to_proposal=cost,
+        kind="drives",
+        why="w",
+        proposed_by=agent,
+    )
+    login(client, agent)
+    page = client.get(_url(map_workshop)).content.decode()
+    assert 'value="support"' in page and 'value="accept"' not in page
+    client.post(
+        _url(map_workshop, "mapping:tree_stance", link.pk), {"stance": "object", "text": "Hm"}
+    )
+    assert TreeLinkStance.objects.get().stance == "object"
+    response = client.post(
+        _url(map_workshop, "mapping:tree_decide", link.pk), {"decision": "accept"}
+    )
+    assert response.status_code == 403
+    client.logout()
+    login(client, facilitator)
+    response = client.post(
+        _url(map_workshop, "mapping:tree_decide", link.pk), {"decision": "decline"}, follow=True
+    )
+    assert (
+        "This field is required" in response.content.decode()
+        or "reason" in response.content.decode()
+    )
+    assert TreeLink.objects.get().state == LinkState.PROPOSED
+    client.post(_url(map_workshop, "mapping:tree_decide", link.pk), {"decision": "accept"})
+    assert TreeLink.objects.get().state == LinkState.ACCEPTED
+
+
+def test_outsiders_get_404_and_guests_read(
+    client, map_workshop, three, other_org_participant, guest_customer
+):
+    login(client, other_org_participant)
+    assert client.get(_url(map_workshop)).status_code == 404
+    client.logout()
+    as_guest(client, guest_customer)
+    assert client.get(_url(map_workshop)).status_code == 200
+
+
+def test_tree_page_is_closed_before_the_map_stage(client, map_workshop, agent):
+    map_workshop.stage = Stage.VOTE
+    map_workshop.save()
+    login(client, agent)
+    assert client.get(_url(map_workshop)).status_code == 404
+
+
+def test_another_workshops_link_is_404(client, map_workshop, three, facilitator):
+    other = WorkshopFactory(organisation=map_workshop.organisation, stage=Stage.MAP)
+    someone = ParticipantFactory(workshop=other)
+    a, b = make_kpi(other, someone, "A"), make_kpi(other, someone, "B")
+    link = TreeLink.objects.create(
+        workshop=other, from_proposal=a, to_proposal=b, kind="drives", why="w", proposed_by=someone
+    )
+    login(client, facilitator)
+    response = client.post(
+        _url(map_workshop, "mapping:tree_decide", link.pk), {"decision": "accept"}
+    )
+    assert response.status_code == 404
+    assert TreeLink.objects.get().state == LinkState.PROPOSED
+
+
+#: The tree page's queries (as the facilitator, who sees every form), whatever its size.
+PINNED_TREE_QUERIES = 8
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_tree_page_query_count_does_not_grow(
+    client, map_workshop, manager, facilitator, goal, htmx
+):
+    login(client, facilitator)
+    counts = []
+    for n in (1, 10, 100):
+        map_workshop.proposals.all().delete()
+        kpis = [make_kpi(map_workshop, manager, f"KPI {i}") for i in range(n)]
+        GoalLink.objects.create(proposal=kpis[0], goal=goal, strength="primary", created_by=manager)
+        for i, p in enumerate(kpis[1:], start=1):
+            link = TreeLink.objects.create(
+                workshop=map_workshop,
+                from_proposal=p,
+                to_proposal=kpis[(i - 1) // 3],
+                kind="drives",
+                why="w",
+                proposed_by=manager,
+                state=LinkState.ACCEPTED if i % 2 else LinkState.PROPOSED,
+            )
+            TreeLinkStance.objects.create(link=link, participant=manager, stance="support")
+        counts.append(count(client, _url(map_workshop), **(HTMX if htmx else {})))
+    assert counts[0] == counts[1] == counts[2], counts
+    assert counts[0] == PINNED_TREE_QUERIES, counts
