@@ -15,7 +15,7 @@ from collections import defaultdict
 
 from kpiworkshop.datasets.definition import Definition
 
-from .exports_datastack import metric_name
+from .exports.datastack import metric_name
 
 ADDITIVE = frozenset({"count", "sum"})
 

@@ -10,9 +10,9 @@ import zipfile
 
 import pytest
 import yaml
-from kpiworkshop.catalog.exports_datastack import metric_name, render_dbt, render_openmetadata
 
-from kpiworkshop.catalog.exports import export_render
+from kpiworkshop.catalog.exports.datastack import metric_name, render_dbt, render_openmetadata
+from kpiworkshop.catalog.exports.render import export_render
 from kpiworkshop.catalog.models import CatalogEntry
 
 from .datastack_helpers import computable_release, contacts

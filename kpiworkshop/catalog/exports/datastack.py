@@ -254,7 +254,7 @@ def render_dbt(release: CatalogRelease) -> bytes:
                 m["agg_params"] = {"percentile": 0.9, "use_discrete_percentile": False}
             model["measures"].append(m)
         metrics.extend(_dbt_metrics(e, doc, release, name, definition, ident, shared))
-    from .tree_datastack import dbt_tree  # issue 20: the KPI tree
+    from ..tree_datastack import dbt_tree  # issue 20: the KPI tree
 
     metrics += dbt_tree(doc, metrics, {e["kpi_uid"]: d for e, _n, d, _i in kpis})
     semantic_models = [
@@ -502,7 +502,7 @@ def render_openmetadata(release: CatalogRelease) -> bytes:
         doc = _document(release)
     published = release.published_at.astimezone(dt.UTC)
     when = (max(published.year, 1980), *published.timetuple()[1:6])
-    from .tree_datastack import om_related  # issue 20: the KPI tree
+    from ..tree_datastack import om_related  # issue 20: the KPI tree
 
     related = om_related(doc)
     files: dict[str, bytes] = {}
