@@ -86,7 +86,7 @@ def test_json_and_csv_carry_the_tree(tree_release):
 def test_json_tree_validates_against_the_schema(tree_release):
     import jsonschema
 
-    from kpiworkshop.catalog.exports import SCHEMA_PATH
+    from kpiworkshop.catalog.exports.tabular import SCHEMA_PATH
 
     release = tree_release[0]
     doc = json.loads(export_render(release=release, fmt="json"))
