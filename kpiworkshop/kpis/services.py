@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kpiworkshop.core.audit import audit_in_workshop
+from kpiworkshop.core.live import live_bump
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.models import Participant, Workshop
 
@@ -40,6 +41,10 @@ MAX_REASON = 300
 
 
 def _audit(actor: Participant, action: str, proposal: Proposal, target=None, **details) -> None:
+    """Record a change of a proposal (or its comments and suggestions) and tell the room's
+    pages (``core.live``): every audited change here is one the board or a proposal page
+    shows."""
+    live_bump(workshop_id=proposal.workshop_id)
     audit_in_workshop(
         actor=actor,
         action=action,
@@ -351,6 +356,7 @@ def proposal_support(*, actor: Participant | None, proposal: Proposal) -> bool:
     """Toggle the actor's support. Returns whether they now support it."""
     if not permissions.can_support(actor, proposal):
         raise PermissionDenied
+    live_bump(workshop_id=proposal.workshop_id)
     deleted, _rows = Support.objects.filter(proposal=proposal, participant=actor).delete()
     if deleted:
         return False

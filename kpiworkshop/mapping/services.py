@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from kpiworkshop.accounts.models import Organisation
 from kpiworkshop.core.audit import audit_in_workshop
+from kpiworkshop.core.live import live_bump
 from kpiworkshop.kpis.models import (
     DEFINITION_FIELDS,
     LibraryKPI,
@@ -54,6 +55,14 @@ MAX_PLACE_NOTE = 120
 MAX_VALUE = 80
 MAX_VALUES = 30
 MAX_COMMENT = 2000
+
+
+def _room_audit(**event: Any) -> None:
+    """Record a change of the map the room sees (links, breakdowns, counter-metrics, link
+    comments) and tell the room's pages it changed (``core.live``): the coverage view and the
+    map follow within a second."""
+    audit_in_workshop(**event)
+    live_bump(workshop_id=event["workshop"].pk)
 
 
 def _text(value: Any, *, limit: int, field: str, required: bool = False) -> str:
@@ -384,7 +393,7 @@ def goal_link_set(
             link.save()
     except IntegrityError as exc:  # a concurrent primary slipped in between check and write
         raise ValidationError({"strength": _("This KPI already has a primary goal.")}) from exc
-    audit_in_workshop(
+    _room_audit(
         actor=actor,
         action="goal_link.create" if created else "goal_link.update",
         workshop=workshop,
@@ -402,7 +411,7 @@ def goal_link_remove(*, actor: Participant | None, link: GoalLink) -> None:
     so a removal and a change of the same link run in turn."""
     proposal = _mapped(actor, link.proposal)
     link = GoalLink.objects.select_related("goal").get(pk=link.pk, proposal=proposal)
-    audit_in_workshop(
+    _room_audit(
         actor=actor,
         action="goal_link.remove",
         workshop=proposal.workshop,
@@ -471,7 +480,7 @@ def audience_link_set(
         raise ValidationError(
             {"relation": _("Another audience is already accountable for this KPI.")}
         ) from exc
-    audit_in_workshop(
+    _room_audit(
         actor=actor,
         action="audience_link.create" if created else "audience_link.update",
         workshop=workshop,
@@ -490,7 +499,7 @@ def audience_link_remove(*, actor: Participant | None, link: AudienceLink) -> No
     map, so a removal and a change of the same link run in turn."""
     proposal = _mapped(actor, link.proposal)
     link = AudienceLink.objects.get(pk=link.pk, proposal=proposal)
-    audit_in_workshop(
+    _room_audit(
         actor=actor,
         action="audience_link.remove",
         workshop=proposal.workshop,
@@ -544,7 +553,7 @@ def breakdowns_set(
             for v in added
         ]
     )
-    audit_in_workshop(
+    _room_audit(
         actor=actor,
         action="breakdowns.set",
         workshop=proposal.workshop,
@@ -614,7 +623,7 @@ def counter_metric_set(
     revision.save()
     proposal.current_revision = revision
     proposal.save(update_fields=["current_revision", "updated_at"])
-    audit_in_workshop(
+    _room_audit(
         actor=actor,
         action="counter_metric.set",
         workshop=proposal.workshop,
@@ -648,7 +657,7 @@ def map_settings_update(
         old = settings_row.act_on_limit
         settings_row.act_on_limit = limit
         settings_row.save(update_fields=["act_on_limit"])
-        audit_in_workshop(
+        _room_audit(
             actor=actor,
             action="map_settings.update",
             workshop=workshop,
@@ -682,7 +691,7 @@ def link_comment_create(
     comment = LinkComment.objects.create(
         goal_link=goal_link, audience_link=audience_link, author=actor, stance=stance, body=body
     )
-    audit_in_workshop(
+    _room_audit(
         actor=actor,
         action="link_comment.create",
         workshop=workshop,
@@ -708,7 +717,7 @@ def link_comment_hide(
     comment.hidden_reason = reason
     comment.hidden_by = actor
     comment.save(update_fields=["hidden_at", "hidden_reason", "hidden_by", "updated_at"])
-    audit_in_workshop(
+    _room_audit(
         actor=actor, action="link_comment.hide", workshop=workshop, target=comment, reason=reason
     )
     return comment

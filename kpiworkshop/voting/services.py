@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.core.audit import audit_in_workshop
+from kpiworkshop.core.live import live_bump
 from kpiworkshop.kpis.models import Proposal, ProposalState
 from kpiworkshop.workshops.models import Participant, Stage, Workshop
 
@@ -44,9 +45,12 @@ MAX_REASON = 500
 
 
 def _audit(actor: Participant | None, action: str, ballot: Ballot, **details) -> None:
+    """Record a facilitator's change of a round and tell the room's pages (``core.live``):
+    every such change (open, close, reveal, shortlist) is one the phones and the board show."""
     audit_in_workshop(
         actor=actor, action=action, workshop=ballot.workshop, target=ballot, **details
     )
+    live_bump(workshop_id=ballot.workshop_id)
 
 
 def _proposals_for(workshop: Workshop, source: str) -> list[int]:
@@ -452,6 +456,8 @@ def _votes_upsert(
         params += [ballot.pk, actor.pk, proposal_id, criterion_id, actor.role, value, reason, now]
     with connection.cursor() as cursor:
         cursor.execute(_votes_upsert_sql(len(values)), params)
+    # The board's turnout and results move: tell the room once the vote commits.
+    live_bump(workshop_id=ballot.workshop_id)
 
 
 def _dots_spent(ballot: Ballot, actor: Participant, proposal_id: int) -> tuple[int, int]:

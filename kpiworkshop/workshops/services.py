@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from kpiworkshop.accounts.models import Organisation, Role
 from kpiworkshop.accounts.selectors import membership_for
 from kpiworkshop.core.audit import audit_in_workshop
+from kpiworkshop.core.live import live_bump
 from kpiworkshop.core.outbox import OutboxRetry, current_claim_until, outbox_add
 
 from . import permissions
@@ -73,6 +74,7 @@ def workshop_update(
     audit_in_workshop(
         actor=actor, action="workshop.update", workshop=workshop, title=workshop.title
     )
+    live_bump(workshop_id=workshop.pk)
     return workshop
 
 
@@ -115,6 +117,7 @@ def workshop_set_stage(
     audit_in_workshop(
         actor=actor, action="workshop.stage", workshop=locked, **{"from": old, "to": stage}
     )
+    live_bump(workshop_id=locked.pk)
     return locked
 
 
@@ -297,6 +300,7 @@ def participant_join_guest(
     )
     participant.full_clean()
     participant.save()
+    live_bump(workshop_id=workshop.pk)  # the join screen's head count
     return participant
 
 
@@ -350,6 +354,7 @@ def participant_join_member(
     )
     participant.full_clean()
     participant.save()
+    live_bump(workshop_id=workshop.pk)  # the join screen's head count
     if role == Role.FACILITATOR:
         audit_in_workshop(
             actor=participant,

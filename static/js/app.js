@@ -18,6 +18,14 @@ document.addEventListener("DOMContentLoaded", () => {
         e.preventDefault();
         return;
       }
+      // While the live signal answers (live.js), a widget is refreshed by its "kpiw:changed"
+      // event: its own slow poll waits, and runs again as soon as the signal fails.
+      const cause = e.detail.triggeringEvent;
+      const pushed = cause && cause.type === "kpiw:changed";
+      if (polling(elt) && !pushed && window.kpiwLive && window.kpiwLive.healthy()) {
+        e.preventDefault();
+        return;
+      }
       const only = elt.dataset && elt.dataset.triggerOn;
       const source = e.detail.triggeringEvent && e.detail.triggeringEvent.target;
       if (only && e.detail.triggeringEvent && e.detail.triggeringEvent.type === "change"
