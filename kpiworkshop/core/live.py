@@ -26,8 +26,8 @@ from functools import partial
 
 from django.conf import settings
 from django.core import signing
-from django.core.signing import Signer
 from django.core.cache import cache
+from django.core.signing import Signer
 from django.db import DatabaseError, transaction
 from django.db.models import F
 

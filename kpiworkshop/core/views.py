@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET
 
 from .dbfaults import RETRY_AFTER_SECONDS, connections_discard_broken, database_error_is_transient
 from .heartbeat import heartbeat_ages
-from .live import live_token_valid, live_version
 from .htmx import HtmxHttpRequest
+from .live import live_token_valid, live_version
 
 
 def _database_status() -> str:

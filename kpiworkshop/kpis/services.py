@@ -15,6 +15,7 @@ from kpiworkshop.core.audit import audit_in_workshop
 from kpiworkshop.core.live import live_bump
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.models import Participant, Workshop
+from kpiworkshop.workshops.moderation import Moderation
 
 from . import permissions, similarity
 from .models import (
@@ -149,6 +150,12 @@ def _duplicates_refresh(*, proposal: Proposal, revision: Revision) -> None:
     DuplicateCandidate.objects.bulk_create(found)
 
 
+def _moderation_for(actor: Participant | None, workshop: Workshop) -> str:
+    """A new open text's moderation state: waiting while the workshop holds open text
+    (``workshops.permissions.text_is_held``), shown otherwise."""
+    return Moderation.HELD if wp.text_is_held(actor, workshop) else Moderation.SHOWN
+
+
 def _lock(proposal: Proposal) -> Proposal:
     """Re-read the proposal with a row lock (PostgreSQL; SQLite's IMMEDIATE transactions
     serialise writers), so two changes to one proposal at once run in turn: the second sees
@@ -271,6 +278,8 @@ def proposal_create(
         catalog_entry_id=catalog_entry_id,
         library_kpi=library_kpi,
         state=ProposalState.OPEN,
+        # While the workshop holds open text, a new proposal waits for the facilitator.
+        moderation=_moderation_for(actor, workshop),
     )
     proposal.save()
     _revision_new(
@@ -443,7 +452,12 @@ def comment_create(
     else:
         proposal_id = proposal.pk
     comment = Comment.objects.create(
-        proposal_id=proposal_id, author=actor, parent=parent, stance=stance, body=body
+        proposal_id=proposal_id,
+        author=actor,
+        parent=parent,
+        stance=stance,
+        body=body,
+        moderation=_moderation_for(actor, proposal.workshop),
     )
     _audit(actor, "comment.create", proposal, target=comment, stance=stance)
     return comment

@@ -57,12 +57,12 @@ MAX_VALUES = 30
 MAX_COMMENT = 2000
 
 
-def _room_audit(**event: Any) -> None:
+def _room_audit(*, actor: Any, action: str, workshop: Workshop, **details: Any) -> None:
     """Record a change of the map the room sees (links, breakdowns, counter-metrics, link
     comments) and tell the room's pages it changed (``core.live``): the coverage view and the
     map follow within a second."""
-    audit_in_workshop(**event)
-    live_bump(workshop_id=event["workshop"].pk)
+    audit_in_workshop(actor=actor, action=action, workshop=workshop, **details)
+    live_bump(workshop_id=workshop.pk)
 
 
 def _text(value: Any, *, limit: int, field: str, required: bool = False) -> str:

@@ -60,7 +60,8 @@ def _proposals_for(workshop: Workshop, source: str) -> list[int]:
         else [ProposalState.OPEN, ProposalState.CHANGES_REQUESTED, ProposalState.SHORTLISTED]
     )
     return list(
-        Proposal.objects.filter(workshop=workshop, state__in=states)
+        # A proposal still waiting for (or hidden by) moderation is not on the board either.
+        Proposal.objects.filter(workshop=workshop, state__in=states, moderation="shown")
         .order_by("created_at", "id")
         .values_list("id", flat=True)
     )

@@ -26,6 +26,16 @@ document.addEventListener("DOMContentLoaded", () => {
         e.preventDefault();
         return;
       }
+      // A list that refreshes itself (the moderation queue, the comments) waits while someone
+      // is typing in it: a swap would throw away the reason or reply being written.
+      if ((polling(elt) || pushed) && elt.hasAttribute && elt.hasAttribute("data-keep-while-typing")) {
+        const typing = Array.from(elt.querySelectorAll("input:not([type=hidden]), textarea"))
+          .some((f) => f === document.activeElement || f.value);
+        if (typing) {
+          e.preventDefault();
+          return;
+        }
+      }
       const only = elt.dataset && elt.dataset.triggerOn;
       const source = e.detail.triggeringEvent && e.detail.triggeringEvent.target;
       if (only && e.detail.triggeringEvent && e.detail.triggeringEvent.type === "change"

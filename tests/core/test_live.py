@@ -1,6 +1,10 @@
 """The room's live signal (core/live.py): a counter per workshop that moves after each committed
 change a room sees, read through a signed, session-free endpoint answering 304 when unchanged."""
 
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
 from django.db import transaction
 from django.test import override_settings
@@ -17,7 +21,11 @@ from tests.factories import proposal_with_revision
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-DEFINITION = {"name": "First contact resolution", "measures": "Solved at once.", "category": "customer"}
+DEFINITION = {
+    "name": "First contact resolution",
+    "measures": "Solved at once.",
+    "category": "customer",
+}
 
 
 def _url(workshop_id: int, token: str | None = None) -> str:
@@ -124,10 +132,15 @@ def test_live_endpoint_asks_the_database_once_with_the_in_process_cache(
         assert client.get(_url(workshop.pk)).status_code == 200
 
 
+SHARED_CACHE_DIR = str(Path(tempfile.gettempdir()) / f"kpiw-test-live-{os.getpid()}")
+
+
 @override_settings(
     CACHES={
-        "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                    "LOCATION": "/tmp/kpiw-test-live-cache"}
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": SHARED_CACHE_DIR,
+        }
     }
 )
 def test_live_endpoint_with_a_shared_cache_reads_it_and_follows_bumps(

@@ -113,7 +113,7 @@ def live_attrs(workshop_id) -> SafeString:
     """The ``<body>`` attributes that let static/js/live.js follow a workshop's live signal
     (core/live.py): its signed URL and the polling pace. Nothing without a workshop."""
     if not workshop_id:
-        return mark_safe("")  # noqa: S308 - empty
+        return mark_safe("")
     from django.urls import reverse
 
     from kpiworkshop.core.live import live_token
