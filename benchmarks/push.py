@@ -131,7 +131,8 @@ def phone(i: int, port: int, data: dict, room: Room, args) -> None:
     cookie = f"kpiw_guest={data['guests'][i]}"
     w = data["workshop"]
     version = data["version"]  # the stage panel's version, as the page was rendered
-    comments = 0  # comments shown by this phone
+    base_comments = data.get("comments_shown", 0)  # shown when this means started
+    comments = base_comments  # comments shown by this phone
     etag = None
     live = f"/live/{w}/?t={data['token']}"
     fragment_headers = {"Cookie": cookie, "HX-Request": "true"}
@@ -163,7 +164,7 @@ def phone(i: int, port: int, data: dict, room: Room, args) -> None:
             shown = body.count(b'data-testid="comment"') if status == 200 else comments
             if shown > comments:
                 comments = shown
-                room.saw(shown - 1, i, time.perf_counter())
+                room.saw(shown - base_comments - 1, i, time.perf_counter())
 
     if args.mode == "poll":
         # A page loaded at a random moment: its poll runs at its own phase.
@@ -190,10 +191,11 @@ def tapper(port: int, data: dict, room: Room, args) -> None:
     w = data["workshop"]
     cookie = f"kpiw_guest={data['tapper']}"
     stages = ["propose", "refine"]
+    done = data.get("taps_done", 0)
     time.sleep(args.settle)
-    for k in range(args.taps):
+    for k in range(done, done + args.taps):
         t0 = time.perf_counter()
-        tap = room.tapped(t0)
+        tap = room.tapped(t0)  # this means' own numbering, from 0
         if args.tap == "stage":
             now, then = stages[k % 2], stages[(k + 1) % 2]
             status = post(conn, f"/w/{w}/stage/", {"stage": then, "expected_stage": now}, cookie)
@@ -213,29 +215,29 @@ def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def run(args, mode: str, tap: str) -> dict:
-    args.mode, args.tap = mode, tap
-    server = make_server(args.db)
-    try:
-        seed = f"N = {args.phones}\n" + SEED
-        data = json.loads(server.manage("shell", "-c", seed).strip().splitlines()[-1])
-        server.start(workers=args.workers)
-        room = Room(args.phones)
-        load_before = load_average()
-        cpu0, wall0 = server.cpu_seconds(), time.perf_counter()
-        threads = [
-            threading.Thread(target=phone, args=(i, server.port, data, room, args), daemon=True)
-            for i in range(args.phones)
-        ]
-        for t in threads:
-            t.start()
-        tapper(server.port, data, room, args)
-        for t in threads:
-            t.join(timeout=args.poll_seconds + 5)
-        wall = time.perf_counter() - wall0
-        cpu = server.cpu_seconds() - cpu0
-    finally:
-        server.stop()
+def measure(server, data: dict, args, mode: str) -> dict:
+    """One means, on the running server: the phones, the taps, the figures."""
+    args.mode = mode
+    room = Room(args.phones)
+    load_before = load_average()
+    cpu0, wall0 = server.cpu_seconds(), time.perf_counter()
+    threads = [
+        threading.Thread(target=phone, args=(i, server.port, data, room, args), daemon=True)
+        for i in range(args.phones)
+    ]
+    for t in threads:
+        t.start()
+    tapper(server.port, data, room, args)
+    for t in threads:
+        t.join(timeout=args.poll_seconds + 5)
+    wall = time.perf_counter() - wall0
+    cpu = server.cpu_seconds() - cpu0
+    # The next means starts where this one left the room.
+    data["version"] += len(room.t0) if args.tap == "stage" else 0
+    data["comments_shown"] = data.get("comments_shown", 0) + (
+        len(room.t0) if args.tap == "comment" else 0
+    )
+    data["taps_done"] = data.get("taps_done", 0) + len(room.t0)
     latencies = sorted(
         (when - room.t0[k]) * 1000 for k, seen in enumerate(room.seen) for when in seen.values()
     )
@@ -246,7 +248,7 @@ def run(args, mode: str, tap: str) -> dict:
 
     return {
         "means": mode,
-        "tap": tap,
+        "tap": args.tap,
         "taps": len(room.t0),
         "seen": f"{len(latencies)}/{pairs}",
         "p50_ms": round(statistics.median(latencies)) if latencies else None,
@@ -258,6 +260,18 @@ def run(args, mode: str, tap: str) -> dict:
         "load_before": load_before,
         "load_after": load_average(),
     }
+
+
+def run(args, modes: list[str]) -> list[dict]:
+    """One server and one seeded room for every means, measured one after the other."""
+    server = make_server(args.db)
+    try:
+        seed = f"N = {args.phones}\n" + SEED
+        data = json.loads(server.manage("shell", "-c", seed).strip().splitlines()[-1])
+        server.start(workers=args.workers)
+        return [measure(server, data, args, mode) for mode in modes]
+    finally:
+        server.stop()
 
 
 def main() -> None:
@@ -274,7 +288,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     modes = ["poll", "live"] if args.mode == "both" else [args.mode]
-    rows = [run(args, mode, args.tap) for mode in modes]
+    rows = run(args, modes)
     print(f"# push benchmark: {args.phones} phones, {args.db}, gunicorn -w {args.workers} "
           f"gthread x4, {platform.python_version()}, {os.cpu_count()} cores")  # fmt: skip
     keys = list(rows[0])
