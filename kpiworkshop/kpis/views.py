@@ -133,10 +133,13 @@ def proposal_board(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "cards_html": "" if board["empty"] else cards_html,
         "can_propose": wp.can_propose(access.participant, access.workshop),
         "can_merge": wp.can_merge(access.participant, access.workshop),
-        # The viewer's own proposals the room does not see (waiting, or hidden with a reason).
+        # The viewer's own proposals the room does not see (waiting, or hidden with a reason),
+        # while the workshop holds open text: otherwise the board costs no query for them.
         "waiting": selectors.proposals_waiting_for(
             workshop=access.workshop, actor=access.participant
-        ),
+        )
+        if access.workshop.hold_open_text
+        else [],
     }
     template = "kpis/proposal_board.html"
     if request.htmx and request.htmx.target == "proposal-list":

@@ -503,3 +503,20 @@ def test_queue_and_comment_list_query_counts_do_not_grow_with_the_texts(
     assert queue_page <= 12
     assert queue_fragment <= 8
     assert comment_list <= 8
+
+
+def test_queue_page_and_the_authors_badge_read_in_italian(
+    client, holding, facilitator, agent, proposal
+):
+    _comment(agent, proposal)
+    login(client, facilitator)
+    queue = client.get(
+        reverse("workshops:moderation", args=[holding.pk]), HTTP_ACCEPT_LANGUAGE="it"
+    ).content.decode()
+    for text in ("Moderazione", "Lascia passare", "1 testo in attesa", "Smetti di trattenere"):
+        assert text in queue
+    login(client, agent)
+    page = client.get(
+        reverse("kpis:detail", args=[holding.pk, proposal.pk]), HTTP_ACCEPT_LANGUAGE="it"
+    ).content.decode()
+    assert "In attesa del facilitatore" in page
