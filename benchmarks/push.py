@@ -264,12 +264,16 @@ def measure(server, data: dict, args, mode: str) -> dict:
 
 def run(args, modes: list[str]) -> list[dict]:
     """One server and one seeded room for every means, measured one after the other."""
-    server = make_server(args.db)
+    server = make_server(args.db, static=False)  # phones fetch fragments, no static file
     try:
         seed = f"N = {args.phones}\n" + SEED
         data = json.loads(server.manage("shell", "-c", seed).strip().splitlines()[-1])
         server.start(workers=args.workers)
-        return [measure(server, data, args, mode) for mode in modes]
+        rows = []
+        for mode in modes:
+            rows.append(measure(server, data, args, mode))
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)  # as each one finishes
+        return rows
     finally:
         server.stop()
 

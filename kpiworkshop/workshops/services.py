@@ -527,7 +527,7 @@ def _held_item(kind: ModeratedKind, workshop: Workshop, item_id: int):
     """The item, row-locked, if it belongs to ``workshop``; a ValidationError otherwise (an id
     of another workshop or organisation reads as "not found", never as its content)."""
     item = (
-        kind.model.objects.select_for_update()
+        kind.model.objects.select_for_update(of=("self",))
         .filter(pk=item_id, **{kind.workshop_lookup: workshop})
         .first()
     )
