@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import make_server
+from _harness import make_server, require_wrk, wrk_load
 
 SEED = """
 import json
@@ -262,6 +262,33 @@ def measure(server, data: dict, args, mode: str) -> dict:
     }
 
 
+def costs(server, data: dict) -> None:
+    """What one unchanged question costs the server, next to the trivial view measured just
+    before it (wrk, 8 connections, 3 s each): the live signal's 304 and the slow poll's 204."""
+    require_wrk()
+    w = data["workshop"]
+    conn = http.client.HTTPConnection("127.0.0.1", server.port)
+    conn.request("GET", f"/live/{w}/?t={data['token']}")
+    resp = conn.getresponse()
+    resp.read()
+    etag = resp.getheader("ETag")
+    guest = {"Cookie": f"kpiw_guest={data['guests'][0]}", "HX-Request": "true"}
+    endpoints = [
+        ("live signal, unchanged (304)", f"/live/{w}/?t={data['token']}", {"If-None-Match": etag}),
+        ("stage poll, unchanged (204)", f"/w/{w}/status/?v={data['version']}", guest),
+    ]
+    print("| endpoint | req/s | trivial view req/s | ratio | p50 ms | p95 ms | statuses |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for name, path, headers in endpoints:
+        trivial = wrk_load(server.port, "trivial", "/bench/trivial", {}, duration=3, server=server)
+        result = wrk_load(server.port, name, path, headers, duration=3, server=server)
+        print(
+            f"| {name} | {result.rps:.0f} | {trivial.rps:.0f} | 1/{trivial.rps / result.rps:.1f} "
+            f"| {result.p50:.1f} | {result.pct(95):.1f} | {result.statuses} |",
+            flush=True,
+        )
+
+
 def run(args, modes: list[str]) -> list[dict]:
     """One server and one seeded room for every means, measured one after the other."""
     server = make_server(args.db, static=False)  # phones fetch fragments, no static file
@@ -269,6 +296,8 @@ def run(args, modes: list[str]) -> list[dict]:
         seed = f"N = {args.phones}\n" + SEED
         data = json.loads(server.manage("shell", "-c", seed).strip().splitlines()[-1])
         server.start(workers=args.workers)
+        if args.wrk:
+            costs(server, data)
         rows = []
         for mode in modes:
             rows.append(measure(server, data, args, mode))
@@ -290,6 +319,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds a tap may take")
     parser.add_argument("--settle", type=float, default=4.0, help="seconds before the 1st tap")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--no-wrk", dest="wrk", action="store_false", help="skip the per-request cost table"
+    )
     args = parser.parse_args()
     modes = ["poll", "live"] if args.mode == "both" else [args.mode]
     rows = run(args, modes)

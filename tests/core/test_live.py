@@ -125,11 +125,15 @@ def test_live_endpoint_refuses_a_missing_forged_or_foreign_token(
     assert client.get(_url(other, token=live_token(workshop_id=workshop.pk))).status_code == 404
 
 
-def test_live_endpoint_asks_the_database_once_with_the_in_process_cache(
+def test_live_endpoint_with_the_in_process_cache_asks_the_database_once_then_follows_bumps(
     client, workshop, django_assert_num_queries
 ):
     with django_assert_num_queries(1):
-        assert client.get(_url(workshop.pk)).status_code == 200
+        etag = client.get(_url(workshop.pk))["ETag"]
+    with django_assert_num_queries(0):  # kept for KPIW_LIVE_LOCAL_SECONDS
+        assert client.get(_url(workshop.pk), HTTP_IF_NONE_MATCH=etag).status_code == 304
+    live_bump(workshop_id=workshop.pk)  # this process drops its copy at once
+    assert client.get(_url(workshop.pk), HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 
 SHARED_CACHE_DIR = str(Path(tempfile.gettempdir()) / f"kpiw-test-live-{os.getpid()}")

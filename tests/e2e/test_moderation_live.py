@@ -20,7 +20,11 @@ from tests.factories import PASSWORD, MembershipFactory, ParticipantFactory
 
 from .conftest import check_axe
 
-DEFINITION = {"name": "First contact resolution", "measures": "Solved at once.", "category": "customer"}
+DEFINITION = {
+    "name": "First contact resolution",
+    "measures": "Solved at once.",
+    "category": "customer",
+}
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True}
 PROJECTOR = {"viewport": {"width": 1920, "height": 1080}, "device_scale_factor": 1}
 
@@ -91,7 +95,13 @@ def test_a_held_comment_reaches_the_projector_only_when_let_through(
 
     # A participant's phone posts a comment: it waits, and says so.
     phone = _guest_context(
-        _new_context, f"phone-{language}", agent, live_server, locale=locale, has_touch=True, **PHONE
+        _new_context,
+        f"phone-{language}",
+        agent,
+        live_server,
+        locale=locale,
+        has_touch=True,
+        **PHONE,
     ).new_page()
     phone.goto(detail)
     phone.locator("#id_body").fill("Transfers should not count as resolved.")
