@@ -125,7 +125,7 @@ class Server:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def make_server(db: str) -> Server:
+def make_server(db: str, *, static: bool = True) -> Server:
     """A server on a fresh database: ``sqlite`` (a temp file) or ``postgres`` (a database
     named kpiw_bench on $BENCH_PG, default postgres://postgres@127.0.0.1:5432)."""
     tmp = tempfile.mkdtemp(prefix="kpiw-bench-")
@@ -153,11 +153,14 @@ def make_server(db: str) -> Server:
         raise SystemExit(f"unknown database {db!r}")
     # Static files as production serves them: hashed names, compressed (gzip and brotli)
     # copies, cache-forever headers (docs/operations.md).
-    env["KPIW_MANIFEST_STATIC"] = "1"
+    # ``static=False``: for a benchmark that loads only fragments and endpoints, which link no
+    # static file (collecting and compressing them takes minutes on a loaded machine).
+    env["KPIW_MANIFEST_STATIC"] = "1" if static else "0"
     env["KPIW_STATIC_ROOT"] = str(Path(tmp) / "static")
     server = Server(env=env, port=free_port(), tmp=tmp)
     server.manage("migrate", "--noinput", "-v0")
-    server.manage("collectstatic", "--noinput", "-v0")
+    if static:
+        server.manage("collectstatic", "--noinput", "-v0")
     return server
 
 

@@ -314,6 +314,13 @@ KPIW_JOIN_FAILURE_WINDOW = env.int("KPIW_JOIN_FAILURE_WINDOW", default=600)
 KPIW_GUEST_COOKIE = "kpiw_guest"
 KPIW_GUEST_COOKIE_AGE = 60 * 60 * 24 * 120
 KPIW_STATUS_POLL_SECONDS = env.int("KPIW_STATUS_POLL_SECONDS", default=3)
+# The live signal (core/live.py, static/js/live.js): how often pages ask "changed?" (ms, plus
+# up to half of it again at random so a room does not ask in step), how long a shared cache may
+# keep a counter (s), and how long each process's own in-memory copy may (s, without Redis).
+# While the signal answers, the widgets' own polls (KPIW_STATUS_POLL_SECONDS) wait.
+KPIW_LIVE_POLL_MS = env.int("KPIW_LIVE_POLL_MS", default=500)
+KPIW_LIVE_CACHE_SECONDS = env.int("KPIW_LIVE_CACHE_SECONDS", default=1)
+KPIW_LIVE_LOCAL_SECONDS = env.float("KPIW_LIVE_LOCAL_SECONDS", default=0.2)
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -179,6 +179,7 @@ def approval_rows(*, workshop: Workshop) -> list[ApprovalRow]:
             stance=Stance.CONCERN,
             hidden_at__isnull=True,
             resolved_at__isnull=True,
+            moderation="shown",
         )
         .values_list("proposal_id")
         .annotate(n=Count("id"))

@@ -156,3 +156,20 @@ class ScopeVersion(models.Model):
     @property
     def token(self) -> str:
         return f"{self.epoch}.{self.n}"
+
+
+class LiveVersion(models.Model):
+    """A counter per workshop that moves after every committed change a room sees (a vote, a
+    stage move, a comment let through): what phones and the projector poll to learn, cheaply,
+    that something changed (``core.live``). A plain integer, not a foreign key, so core does not
+    depend on the workshops app; a row left by a deleted workshop is harmless."""
+
+    workshop_id = models.PositiveBigIntegerField(primary_key=True)
+    version = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("live version")
+        verbose_name_plural = _("live versions")
+
+    def __str__(self) -> str:
+        return f"{self.workshop_id}: {self.version}"

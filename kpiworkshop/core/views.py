@@ -13,6 +13,7 @@ from .cache import cache_status as _cache_status
 from .dbfaults import RETRY_AFTER_SECONDS, connections_discard_broken, database_error_is_transient
 from .heartbeat import heartbeat_ages
 from .htmx import HtmxHttpRequest
+from .live import live_token_valid, live_version
 
 
 def _database_status() -> str:
@@ -109,6 +110,25 @@ def readyz(request: HtmxHttpRequest) -> JsonResponse:
 def trivial(request: HtmxHttpRequest) -> HttpResponse:
     """The benchmarks' baseline: the cheapest response through the same middleware."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
+def live(request: HttpRequest, pk: int) -> HttpResponse:
+    """A workshop's "changed?" signal (core/live.py): its counter as an ETag, 304 when the
+    page's ``If-None-Match`` already holds it. Needs the signed ``t`` its pages carry; no
+    session and, with a shared cache, no database. 404 for a missing or foreign token, so it
+    tells nothing about a workshop the asker was never shown."""
+    token = request.GET.get("t", "")
+    if len(token) > 200 or not live_token_valid(token=token, workshop_id=pk):
+        return HttpResponse(status=404, content_type="text/plain")
+    etag = f'"{pk}-{live_version(workshop_id=pk)}"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(etag.strip('"'), content_type="text/plain")
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache"
+    return response
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -17,3 +17,8 @@ class KpisConfig(AppConfig):
         audit_target_text_register("kpis.suggestion", selectors.suggestion_audit_text)
         audit_target_text_register("kpis.comment", selectors.comment_audit_text)
         audit_labels_register(AUDIT_LABELS)
+
+        from kpiworkshop.workshops.moderation import moderated_kind_register
+
+        for kind in selectors.MODERATED_KINDS:
+            moderated_kind_register(kind)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kpiworkshop.core.models import TimeStampedModel
 from kpiworkshop.workshops.models import Participant, Workshop
+from kpiworkshop.workshops.moderation import Moderated, Moderation, moderation_constraints
 
 
 class Category(models.TextChoices):
@@ -239,11 +240,14 @@ class LibraryKPI(models.Model):
 
 class ProposalQuerySet(models.QuerySet):
     def visible(self) -> "ProposalQuerySet":
-        """Proposals on the board: not drafts, not merged into another."""
-        return self.exclude(state__in=[ProposalState.DRAFT, ProposalState.MERGED])
+        """Proposals on the board: not drafts, not merged into another, not waiting for (or
+        hidden by) the facilitator's moderation."""
+        return self.exclude(state__in=[ProposalState.DRAFT, ProposalState.MERGED]).filter(
+            moderation=Moderation.SHOWN
+        )
 
 
-class Proposal(TimeStampedModel):
+class Proposal(TimeStampedModel, Moderated):
     workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="proposals")
     author = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="proposals")
     state = models.CharField(
@@ -287,6 +291,7 @@ class Proposal(TimeStampedModel):
             models.CheckConstraint(
                 condition=~Q(merged_into=models.F("id")), name="proposal_not_merged_into_self"
             ),
+            *moderation_constraints("proposal"),
         ]
         indexes = [models.Index(fields=["workshop", "state"], name="proposal_workshop_state")]
         verbose_name = _("KPI proposal")
@@ -418,7 +423,7 @@ class Revision(models.Model):
         return ""
 
 
-class Comment(TimeStampedModel):
+class Comment(TimeStampedModel, Moderated):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
     parent = models.ForeignKey(
@@ -446,6 +451,7 @@ class Comment(TimeStampedModel):
                 condition=Q(hidden_at__isnull=True) | ~Q(hidden_reason=""),
                 name="comment_hidden_has_reason",
             ),
+            *moderation_constraints("comment"),
         ]
         verbose_name = _("comment")
         verbose_name_plural = _("comments")

@@ -16,12 +16,14 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from kpiworkshop.workshops.models import Participant, Workshop
+from kpiworkshop.workshops.moderation import ModeratedKind, Moderation, shown_or_authored_by
 
 from .models import (
     CHOICE_FIELDS,
@@ -119,7 +121,7 @@ def attach_counts(
         scope &= Q(proposal_id__in=only) | Q(proposal__merged_into_id__in=only)
     comments: dict[int, dict[str, int]] = {}
     for root, stance, n in (
-        Comment.objects.filter(scope, hidden_at__isnull=True)
+        Comment.objects.filter(scope, hidden_at__isnull=True, moderation=Moderation.SHOWN)
         .annotate(root=_root(only))
         .values_list("root", "stance")
         .annotate(n=Count("id"))
@@ -194,13 +196,7 @@ def proposal_detail(*, proposal: Proposal, actor: Participant | None) -> Proposa
         .select_related("author", "credited_to")
         .order_by("-number")
     )
-    replies = Comment.objects.select_related("author", "hidden_by").order_by("created_at", "id")
-    comments = list(
-        Comment.objects.filter(proposal_id__in=family, parent__isnull=True)
-        .select_related("author", "hidden_by")
-        .prefetch_related(Prefetch("replies", queryset=replies, to_attr="thread"))
-        .order_by("created_at", "id")
-    )
+    comments = _comments_of(family, actor)
     suggestions = list(
         Suggestion.objects.filter(proposal_id__in=family)
         .select_related("author", "decided_by", "base_revision", "resulting_revision")
@@ -212,6 +208,29 @@ def proposal_detail(*, proposal: Proposal, actor: Participant | None) -> Proposa
         ).order_by("display_name")
     )
     return ProposalDetail(proposal, revisions, comments, suggestions, children, supporters)
+
+
+def _comments_of(family: list[int], actor: Participant | None) -> list[Comment]:
+    """The top-level comments of a proposal family with their replies (``thread``). Waiting or
+    hidden ones only to their author: the facilitator decides on them in the queue."""
+    seen = shown_or_authored_by(actor)
+    replies = (
+        Comment.objects.filter(seen)
+        .select_related("author", "hidden_by")
+        .order_by("created_at", "id")
+    )
+    return list(
+        Comment.objects.filter(seen, proposal_id__in=family, parent__isnull=True)
+        .select_related("author", "hidden_by")
+        .prefetch_related(Prefetch("replies", queryset=replies, to_attr="thread"))
+        .order_by("created_at", "id")
+    )
+
+
+def proposal_comments(*, proposal: Proposal, actor: Participant | None) -> list[Comment]:
+    """The comment list of a proposal's page alone (its live refresh): three queries."""
+    family = [proposal.pk, *proposal.merged_children.values_list("pk", flat=True)]
+    return _comments_of(family, actor)
 
 
 def revision_pair(*, proposal: Proposal, a: int, b: int) -> tuple[Revision, Revision] | None:
@@ -331,6 +350,8 @@ def duplicate_pairs(
             workshop=workshop,
             first__state=ProposalState.OPEN,
             second__state=ProposalState.OPEN,
+            first__moderation=Moderation.SHOWN,
+            second__moderation=Moderation.SHOWN,
             score__gte=threshold,
         )
         .select_related("first__current_revision", "second__current_revision")
@@ -351,7 +372,9 @@ def mergeable_proposals(*, workshop: Workshop) -> list[Proposal]:
     """Proposals the facilitator may merge by hand: the live ones, oldest first."""
     return list(
         Proposal.objects.filter(
-            workshop=workshop, state__in=[ProposalState.OPEN, ProposalState.CHANGES_REQUESTED]
+            workshop=workshop,
+            state__in=[ProposalState.OPEN, ProposalState.CHANGES_REQUESTED],
+            moderation=Moderation.SHOWN,
         )
         .select_related("current_revision")
         # Two lists of every live proposal on the page: only what an option shows.
@@ -425,3 +448,61 @@ def comment_on(*, proposal: Proposal, comment_id: int) -> Comment | None:
 def suggestion_on(*, proposal: Proposal, suggestion_id: int) -> Suggestion | None:
     """A suggestion shown on ``proposal`` (its own or one of a proposal merged into it)."""
     return Suggestion.objects.filter(pk=suggestion_id, proposal_id__in=_family(proposal)).first()
+
+
+# --- Moderation (workshops/moderation.py) ----------------------------------------------------
+
+
+def _proposal_url(workshop_id: int, proposal_id: int) -> str:
+    return reverse("kpis:detail", args=[workshop_id, proposal_id])
+
+
+def _comment_about(comment: Comment) -> str:
+    revision = comment.proposal.current_revision
+    return revision.name if revision is not None else f"#{comment.proposal_id}"
+
+
+def _proposal_text(proposal: Proposal) -> str:
+    revision = proposal.current_revision
+    if revision is None:
+        return ""
+    return f"{revision.name}\n\n{revision.measures}"
+
+
+#: The open texts of this app that a workshop's moderation holds (registered from
+#: AppConfig.ready): comments, and new proposals (their name and what they measure).
+MODERATED_KINDS = [
+    ModeratedKind(
+        key="comment",
+        label=_("Comment"),
+        model_label="kpis.Comment",
+        workshop_lookup="proposal__workshop",
+        select_related=("proposal__current_revision",),
+        text=lambda c: c.body,
+        about=_comment_about,
+        url=lambda c: _proposal_url(c.proposal.workshop_id, c.proposal_id) + f"#comment-{c.pk}",
+    ),
+    ModeratedKind(
+        key="proposal",
+        label=_("KPI proposal"),
+        model_label="kpis.Proposal",
+        workshop_lookup="workshop",
+        select_related=("current_revision",),
+        text=_proposal_text,
+        about=lambda p: "",
+        url=lambda p: _proposal_url(p.workshop_id, p.pk),
+    ),
+]
+
+
+def proposals_waiting_for(*, workshop: Workshop, actor: Participant | None) -> list[Proposal]:
+    """The actor's own proposals that the room does not see yet (waiting for the facilitator)
+    or will not (hidden, with the reason): shown to their author above the board."""
+    if actor is None:
+        return []
+    return list(
+        Proposal.objects.filter(workshop=workshop, author=actor)
+        .exclude(moderation=Moderation.SHOWN)
+        .select_related("current_revision")
+        .order_by("-created_at", "-id")
+    )

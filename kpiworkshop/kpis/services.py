@@ -14,8 +14,10 @@ from django.utils.translation import gettext as _
 
 from kpiworkshop.core import versions
 from kpiworkshop.core.audit import audit_in_workshop
+from kpiworkshop.core.live import live_bump
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.models import Participant, Workshop
+from kpiworkshop.workshops.moderation import Moderation
 
 from . import definition_fields, permissions, similarity, targets
 from .models import (
@@ -43,8 +45,10 @@ MAX_REASON = 300
 
 def _audit(actor: Participant, action: str, proposal: Proposal, target=None, **details) -> None:
     """Record the write and move the board's version (``core.versions``) in its transaction:
-    every write here changes what a proposal's card or page shows, and every one audits."""
+    every write here changes what a proposal's card or page shows, and every one audits. Also
+    tells the room's pages (``core.live``) after commit."""
     versions.version_bump(versions.BOARD, proposal.workshop_id)
+    live_bump(workshop_id=proposal.workshop_id)
     audit_in_workshop(
         actor=actor,
         action=action,
@@ -188,6 +192,12 @@ def _duplicates_refresh(*, proposal: Proposal, revision: Revision) -> None:
     DuplicateCandidate.objects.bulk_create(found)
 
 
+def _moderation_for(actor: Participant | None, workshop: Workshop) -> str:
+    """A new open text's moderation state: waiting while the workshop holds open text
+    (``workshops.permissions.text_is_held``), shown otherwise."""
+    return Moderation.HELD if wp.text_is_held(actor, workshop) else Moderation.SHOWN
+
+
 def _lock(proposal: Proposal) -> Proposal:
     """Re-read the proposal with a row lock (PostgreSQL; SQLite's IMMEDIATE transactions
     serialise writers), so two changes to one proposal at once run in turn: the second sees
@@ -314,6 +324,8 @@ def proposal_create(
         catalog_entry_id=catalog_entry_id,
         library_kpi=library_kpi,
         state=ProposalState.OPEN,
+        # While the workshop holds open text, a new proposal waits for the facilitator.
+        moderation=_moderation_for(actor, workshop),
     )
     proposal.save()
     _revision_new(
@@ -409,6 +421,7 @@ def proposal_support(*, actor: Participant | None, proposal: Proposal, keep: boo
     # A card counts supporters: moves the board's version (its counter row is locked until
     # commit).
     versions.version_bump(versions.BOARD, proposal.workshop_id)
+    live_bump(workshop_id=proposal.workshop_id)
     mine = Support.objects.filter(proposal=proposal, participant=actor)
     if keep:
         if not mine.update(revision_id=proposal.current_revision_id):
@@ -506,7 +519,12 @@ def comment_create(
     else:
         proposal_id = proposal.pk
     comment = Comment.objects.create(
-        proposal_id=proposal_id, author=actor, parent=parent, stance=stance, body=body
+        proposal_id=proposal_id,
+        author=actor,
+        parent=parent,
+        stance=stance,
+        body=body,
+        moderation=_moderation_for(actor, proposal.workshop),
     )
     _audit(actor, "comment.create", proposal, target=comment, stance=stance)
     return comment

@@ -1,5 +1,6 @@
 """Proposal pages: thin views (parse, check, call a service or selector, render)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
@@ -19,6 +20,7 @@ from kpiworkshop.core.htmx import (
 )
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.access import WorkshopAccess, load_workshop
+from kpiworkshop.workshops.moderation import Moderation
 
 from . import definition_fields, fragments, permissions, selectors, services
 from .forms import (
@@ -36,6 +38,11 @@ from .models import DEFINITION_FIELDS, MARKDOWN_FIELDS, Comment, Proposal, Sugge
 def _proposal(access: WorkshopAccess, proposal_id: int) -> Proposal:
     proposal = selectors.proposal_get(workshop=access.workshop, proposal_id=proposal_id)
     if proposal is None:
+        raise Http404
+    # Waiting for (or hidden by) moderation: its author and the facilitator only.
+    if proposal.moderation != Moderation.SHOWN and not wp.can_see_moderated(
+        access.participant, access.workshop, proposal.author_id
+    ):
         raise Http404
     return proposal
 
@@ -81,6 +88,13 @@ def proposal_board(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "cards_html": "" if board.extra["empty"] else board.html,
         "can_propose": wp.can_propose(access.participant, access.workshop),
         "can_merge": wp.can_merge(access.participant, access.workshop),
+        # The viewer's own proposals the room does not see (waiting, or hidden with a reason),
+        # while the workshop holds open text: otherwise the board costs no query for them.
+        "waiting": selectors.proposals_waiting_for(
+            workshop=access.workshop, actor=access.participant
+        )
+        if access.workshop.hold_open_text
+        else [],
     }
     template = "kpis/proposal_board.html"
     if request.htmx and request.htmx.target == "proposal-list":
@@ -133,7 +147,13 @@ def proposal_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             form_errors_from(form, exc)
         else:
-            messages.success(request, _("Your KPI proposal is on the board."))
+            if proposal.moderation == Moderation.HELD:
+                messages.info(
+                    request,
+                    _("Your KPI proposal is waiting for the facilitator before the room sees it."),
+                )
+            else:
+                messages.success(request, _("Your KPI proposal is on the board."))
             return redirect("kpis:detail", pk=pk, proposal_id=proposal.pk)
     hints = library_kpi.texts() if library_kpi else {}
     context = {
@@ -238,6 +258,7 @@ def _detail_context(access: WorkshopAccess, proposal: Proposal, **extra) -> dict
         "can_moderate": can_moderate,
         "can_resolve": permissions.can_resolve(actor, proposal),
         "can_unmerge": permissions.can_unmerge(actor, proposal),
+        "poll_seconds": settings.KPIW_STATUS_POLL_SECONDS,
         "internal_form": InternalFieldsForm(initial={"fields_": proposal.internal_fields})
         if can_moderate
         else None,
@@ -248,6 +269,20 @@ def _detail_context(access: WorkshopAccess, proposal: Proposal, **extra) -> dict
 def proposal_detail(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpResponse:
     access = load_workshop(request, pk)
     proposal = _proposal(access, proposal_id)
+    if request.htmx and request.GET.get("fragment") == "comment-list":
+        # What the page asks when the room changed (kpiw:changed): the comments alone.
+        actor = access.participant
+        context = {
+            "workshop": access.workshop,
+            "proposal": proposal,
+            "participant": actor,
+            "detail": {"comments": selectors.proposal_comments(proposal=proposal, actor=actor)},
+            "can_comment": permissions.can_comment_on(actor, proposal),
+            "can_moderate": permissions.can_moderate(actor, proposal),
+            "can_resolve": permissions.can_resolve(actor, proposal),
+            "poll_seconds": settings.KPIW_STATUS_POLL_SECONDS,
+        }
+        return render(request, "kpis/proposal_detail.html#comment-list", context)
     return render(request, "kpis/proposal_detail.html", _detail_context(access, proposal))
 
 
@@ -270,7 +305,7 @@ def comment_create(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpR
             if parent is None:
                 raise Http404
         try:
-            services.comment_create(
+            comment = services.comment_create(
                 actor=access.participant,
                 proposal=proposal,
                 body=form.cleaned_data["body"],
@@ -281,6 +316,8 @@ def comment_create(request: HtmxHttpRequest, pk: int, proposal_id: int) -> HttpR
             form_errors_from(form, exc)
         else:
             form = None
+            if comment.moderation == Moderation.HELD and not request.htmx:
+                messages.info(request, _("Your comment is waiting for the facilitator."))
     if form is not None and not request.htmx:
         messages.error(
             request, _("Your comment was not posted: %(e)s") % {"e": form_error_text(form)}

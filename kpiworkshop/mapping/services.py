@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from kpiworkshop.accounts.models import Organisation
 from kpiworkshop.core import versions
 from kpiworkshop.core.audit import audit_in_workshop
+from kpiworkshop.core.live import live_bump
 from kpiworkshop.kpis.models import (
     DEFINITION_FIELDS,
     LibraryKPI,
@@ -63,6 +64,14 @@ MAX_PLACE_NOTE = 120
 MAX_VALUE = 80
 MAX_VALUES = 30
 MAX_COMMENT = 2000
+
+
+def _room_audit(*, actor: Any, action: str, workshop: Workshop, **details: Any) -> None:
+    """Record a change of the map the room sees (links, breakdowns, counter-metrics, link
+    comments) and tell the room's pages it changed (``core.live``): the coverage view and the
+    map follow within a second."""
+    audit_in_workshop(actor=actor, action=action, workshop=workshop, **details)
+    live_bump(workshop_id=workshop.pk)
 
 
 def _text(value: Any, *, limit: int, field: str, required: bool = False) -> str:
@@ -398,7 +407,7 @@ def goal_link_set(
     except IntegrityError as exc:  # a concurrent primary slipped in between check and write
         raise ValidationError({"strength": _("This KPI already has a primary goal.")}) from exc
     versions.version_bump(versions.MAP, workshop.pk)
-    audit_in_workshop(
+    _room_audit(
         actor=actor,
         action="goal_link.create" if created else "goal_link.update",
         workshop=workshop,
@@ -417,7 +426,7 @@ def goal_link_remove(*, actor: Participant | None, link: GoalLink) -> None:
     proposal = _mapped(actor, link.proposal)
     link = GoalLink.objects.select_related("goal").get(pk=link.pk, proposal=proposal)
     versions.version_bump(versions.MAP, proposal.workshop.pk)
-    audit_in_workshop(
+    _room_audit(
         actor=actor,
         action="goal_link.remove",
         workshop=proposal.workshop,
@@ -487,7 +496,7 @@ def audience_link_set(
             {"relation": _("Another audience is already accountable for this KPI.")}
         ) from exc
     versions.version_bump(versions.MAP, workshop.pk)
-    audit_in_workshop(
+    _room_audit(
         actor=actor,
         action="audience_link.create" if created else "audience_link.update",
         workshop=workshop,
@@ -507,7 +516,7 @@ def audience_link_remove(*, actor: Participant | None, link: AudienceLink) -> No
     proposal = _mapped(actor, link.proposal)
     link = AudienceLink.objects.get(pk=link.pk, proposal=proposal)
     versions.version_bump(versions.MAP, proposal.workshop.pk)
-    audit_in_workshop(
+    _room_audit(
         actor=actor,
         action="audience_link.remove",
         workshop=proposal.workshop,
@@ -562,7 +571,7 @@ def breakdowns_set(
         ]
     )
     versions.version_bump(versions.MAP, proposal.workshop.pk)
-    audit_in_workshop(
+    _room_audit(
         actor=actor,
         action="breakdowns.set",
         workshop=proposal.workshop,
@@ -634,7 +643,7 @@ def counter_metric_set(
     proposal.save(update_fields=["current_revision", "updated_at"])
     revision_made_current(proposal=proposal, revision=revision)
     versions.version_bump(versions.BOARD, proposal.workshop_id)
-    audit_in_workshop(
+    _room_audit(
         actor=actor,
         action="counter_metric.set",
         workshop=proposal.workshop,
@@ -693,7 +702,7 @@ def map_settings_update(
         settings_row.act_on_limit = limit
         settings_row.save(update_fields=["act_on_limit"])
         versions.version_bump(versions.MAP, workshop.pk)
-        audit_in_workshop(
+        _room_audit(
             actor=actor,
             action="map_settings.update",
             workshop=workshop,
@@ -728,7 +737,7 @@ def link_comment_create(
         goal_link=goal_link, audience_link=audience_link, author=actor, stance=stance, body=body
     )
     versions.version_bump(versions.MAP, workshop.pk)
-    audit_in_workshop(
+    _room_audit(
         actor=actor,
         action="link_comment.create",
         workshop=workshop,
@@ -755,7 +764,7 @@ def link_comment_hide(
     comment.hidden_by = actor
     comment.save(update_fields=["hidden_at", "hidden_reason", "hidden_by", "updated_at"])
     versions.version_bump(versions.MAP, workshop.pk)
-    audit_in_workshop(
+    _room_audit(
         actor=actor, action="link_comment.hide", workshop=workshop, target=comment, reason=reason
     )
     return comment
@@ -868,7 +877,7 @@ def tree_link_propose(
     except IntegrityError as exc:  # the same link, proposed in between
         raise ValidationError(_("This link has already been proposed.")) from exc
     versions.version_bump(versions.MAP, workshop.pk)
-    audit_in_workshop(
+    _room_audit(
         actor=actor,
         action="tree_link.propose",
         workshop=workshop,
@@ -898,7 +907,7 @@ def tree_link_stance_set(
         link=link, participant=actor, defaults={"stance": stance, "text": text}
     )
     versions.version_bump(versions.MAP, link.workshop_id)
-    audit_in_workshop(
+    _room_audit(
         actor=actor,
         action="tree_link.stance",
         workshop=workshop,
@@ -935,7 +944,7 @@ def tree_link_decide(
     link.decided_at = timezone.now()
     link.save(update_fields=["state", "decline_reason", "decided_by", "decided_at", "updated_at"])
     versions.version_bump(versions.MAP, link.workshop_id)
-    audit_in_workshop(
+    _room_audit(
         actor=actor,
         action="tree_link.accept" if accept else "tree_link.decline",
         workshop=workshop,

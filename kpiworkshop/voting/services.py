@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.core import versions
 from kpiworkshop.core.audit import audit_in_workshop
+from kpiworkshop.core.live import live_bump
 from kpiworkshop.kpis.models import Proposal, ProposalState
 from kpiworkshop.workshops.models import Participant, Stage, Workshop
 
@@ -46,11 +47,13 @@ MAX_REASON = 500
 
 def _audit(actor: Participant | None, action: str, ballot: Ballot, **details) -> None:
     """Record a ballot's write and move its version (``core.versions``, the ballot's scope:
-    settings, state, proposals) in the write's transaction; every ballot service audits."""
+    settings, state, proposals) in the write's transaction; every ballot service audits. Also tells
+    the room's pages (``core.live``) after commit."""
     versions.version_bump(versions.BALLOT, ballot.pk)
     audit_in_workshop(
         actor=actor, action=action, workshop=ballot.workshop, target=ballot, **details
     )
+    live_bump(workshop_id=ballot.workshop_id)
 
 
 def _proposals_for(workshop: Workshop, source: str) -> list[int]:
@@ -60,7 +63,8 @@ def _proposals_for(workshop: Workshop, source: str) -> list[int]:
         else [ProposalState.OPEN, ProposalState.CHANGES_REQUESTED, ProposalState.SHORTLISTED]
     )
     return list(
-        Proposal.objects.filter(workshop=workshop, state__in=states)
+        # A proposal still waiting for (or hidden by) moderation is not on the board either.
+        Proposal.objects.filter(workshop=workshop, state__in=states, moderation="shown")
         .order_by("created_at", "id")
         .values_list("id", flat=True)
     )
@@ -467,6 +471,8 @@ def _votes_upsert(
         params.append(proposal_id)
     with connection.cursor() as cursor:
         cursor.execute(_votes_upsert_sql(len(values)), params)
+    # The board's turnout and results move: tell the room once the vote commits.
+    live_bump(workshop_id=ballot.workshop_id)
 
 
 def _dots_spent(ballot: Ballot, actor: Participant, proposal_id: int) -> tuple[int, int]:

@@ -11,4 +11,7 @@ AUDIT_LABELS = {
     "invitation.revoke": _("revoked an invitation"),
     "invitation.email": _("sent invitations by e-mail"),
     "participant.join_facilitator": _("joined as facilitator"),
+    "workshop.hold_open_text": _("switched holding open text for the projector"),
+    "moderation.release": _("let a waiting text through"),
+    "moderation.hide": _("hid a waiting text"),
 }

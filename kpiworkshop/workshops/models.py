@@ -52,6 +52,16 @@ class Workshop(TimeStampedModel):
     # Bumped on every change that participants' pages must follow (stage moves); the status
     # poll compares it, so an unchanged workshop costs one indexed read and a 204.
     state_version = models.PositiveIntegerField(default=1)
+    # Open text the room's screens would show (comments, proposals) waits for the facilitator
+    # while this is on (workshops/moderation.py).
+    hold_open_text = models.BooleanField(
+        _("hold open text for the projector"),
+        default=False,
+        help_text=_(
+            "New comments and proposals wait until you let them through or hide them; their "
+            "authors see that they are waiting."
+        ),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -103,6 +103,26 @@ def can_see_internal(actor: Participant | None, workshop: Workshop) -> bool:
     return allowed(actor, Action.SEE_INTERNAL, workshop)
 
 
+def can_moderate_text(actor: Participant | None, workshop: Workshop) -> bool:
+    """Hold open text, see the queue, let text through or hide it: the facilitator, in any
+    open stage (``Action.MANAGE``)."""
+    return allowed(actor, Action.MANAGE, workshop)
+
+
+def text_is_held(actor: Participant | None, workshop: Workshop) -> bool:
+    """Does open text ``actor`` writes now wait for the facilitator? While the workshop holds
+    open text, yes, except the facilitators' own (they moderate; their text goes through)."""
+    return workshop.hold_open_text and not can_moderate_text(actor, workshop)
+
+
+def can_see_moderated(actor: Participant | None, workshop: Workshop, author_id: int) -> bool:
+    """See a piece of open text that is waiting or hidden (its state, and the reason): its
+    author, and the facilitator (in the queue). Nobody else, and never another workshop."""
+    if actor is None or not actor.is_active or actor.workshop_id != workshop.pk:
+        return False
+    return actor.pk == author_id or can_moderate_text(actor, workshop)
+
+
 def allowed_actions(actor: Participant | None, workshop: Workshop) -> list[Action]:
     return [a for a in Action if allowed(actor, a, workshop)]
 

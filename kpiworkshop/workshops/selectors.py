@@ -1,5 +1,6 @@
 """Reads the workshop pages need, each with its joins, so a page's query count is fixed here."""
 
+from dataclasses import dataclass
 from functools import cache
 
 from django.db import connections, router
@@ -12,6 +13,7 @@ from kpiworkshop.core.models import AuditEvent
 from kpiworkshop.core.rawrows import loaders, model_columns
 
 from .models import Invitation, Participant, Stage, Workshop
+from .moderation import ModeratedKind, Moderation, moderated_kinds
 
 
 def workshops_for_user(*, user, memberships=None) -> list[Workshop]:
@@ -174,3 +176,49 @@ def history_for_workshop(*, workshop: Workshop, limit: int = 200) -> list[AuditE
 def invitation_get(*, workshop: Workshop, invitation_id: int) -> Invitation | None:
     """One invitation of this workshop, or None."""
     return Invitation.objects.filter(pk=invitation_id, workshop=workshop).first()
+
+
+@dataclass
+class QueueItem:
+    """One waiting text in the facilitator's moderation queue."""
+
+    kind: ModeratedKind
+    item: object
+    text: str
+    about: str
+    url: str
+    author: str
+    created_at: object
+
+
+#: At most this many waiting texts on the queue page (oldest first); the rest follow as the
+#: facilitator decides. A room of thirty never comes near it.
+QUEUE_LIMIT = 100
+
+
+def moderation_queue(*, workshop: Workshop, limit: int = QUEUE_LIMIT) -> list[QueueItem]:
+    """The workshop's waiting texts of every registered kind, oldest first: one query per
+    kind, whatever the number of texts."""
+    items: list[QueueItem] = []
+    for kind in moderated_kinds():
+        rows = (
+            kind.model.objects.filter(
+                moderation=Moderation.HELD, **{kind.workshop_lookup: workshop}
+            )
+            .select_related(kind.author_field, *kind.select_related)
+            .order_by("created_at", "pk")[:limit]
+        )
+        for row in rows:
+            items.append(
+                QueueItem(
+                    kind=kind,
+                    item=row,
+                    text=kind.text(row),
+                    about=kind.about(row),
+                    url=kind.url(row),
+                    author=getattr(row, kind.author_field).display_name,
+                    created_at=row.created_at,
+                )
+            )
+    items.sort(key=lambda q: (q.created_at, q.kind.key, q.item.pk))
+    return items[:limit]

@@ -13,10 +13,12 @@ from kpiworkshop.accounts.models import Organisation, Role
 from kpiworkshop.accounts.selectors import membership_for
 from kpiworkshop.core import versions
 from kpiworkshop.core.audit import audit_in_workshop
+from kpiworkshop.core.live import live_bump
 from kpiworkshop.core.outbox import OutboxRetry, current_claim_until, outbox_add
 
 from . import permissions
 from .models import CODE_ALPHABET, STAGE_ORDER, Invitation, Participant, Stage, Workshop
+from .moderation import ModeratedKind, Moderation, moderated_kind
 from .throttle import JoinClient, join_failure_record, join_throttle_check
 
 MAX_NAME = 60
@@ -75,6 +77,7 @@ def workshop_update(
     audit_in_workshop(
         actor=actor, action="workshop.update", workshop=workshop, title=workshop.title
     )
+    live_bump(workshop_id=workshop.pk)
     return workshop
 
 
@@ -117,6 +120,7 @@ def workshop_set_stage(
     audit_in_workshop(
         actor=actor, action="workshop.stage", workshop=locked, **{"from": old, "to": stage}
     )
+    live_bump(workshop_id=locked.pk)
     return locked
 
 
@@ -303,6 +307,7 @@ def participant_join_guest(
     participant.full_clean()
     participant.save()
     versions.version_bump(versions.ROSTER, workshop.pk)
+    live_bump(workshop_id=workshop.pk)  # the join screen's head count
     return participant
 
 
@@ -357,6 +362,7 @@ def participant_join_member(
     participant.full_clean()
     participant.save()
     versions.version_bump(versions.ROSTER, workshop.pk)
+    live_bump(workshop_id=workshop.pk)  # the join screen's head count
     if role == Role.FACILITATOR:
         audit_in_workshop(
             actor=participant,
@@ -496,3 +502,120 @@ def invitation_emails_deliver(*, invitation_id: int, join_url: str) -> int:
     if unsent.exists():
         raise OutboxRetry(f"invitation {invitation_id}: addresses held by another run")
     return sent
+
+
+# --- Moderation of open text (workshops/moderation.py) ----------------------------------------
+
+MAX_MODERATION_REASON = 300
+
+
+@transaction.atomic
+def workshop_set_hold_open_text(
+    *, actor: Participant | None, workshop: Workshop, hold: bool
+) -> Workshop:
+    """Switch "hold open text for the projector". Text already waiting stays in the queue
+    when it is switched off: the facilitator still decides on it. Takes the workshop's row
+    lock, so two facilitators switching at once leave one audited change each way, never a
+    lost one."""
+    locked = Workshop.objects.select_for_update().get(pk=workshop.pk)
+    if not permissions.can_moderate_text(actor, locked):
+        raise PermissionDenied(_("Only the facilitator moderates this workshop."))
+    hold = bool(hold)
+    if locked.hold_open_text == hold:
+        return locked
+    locked.hold_open_text = hold
+    locked.save(update_fields=["hold_open_text", "updated_at"])
+    audit_in_workshop(actor=actor, action="workshop.hold_open_text", workshop=locked, hold=hold)
+    live_bump(workshop_id=locked.pk)
+    return locked
+
+
+def _held_item(kind: ModeratedKind, workshop: Workshop, item_id: int):
+    """The item, row-locked, if it belongs to ``workshop``; a ValidationError otherwise (an id
+    of another workshop or organisation reads as "not found", never as its content)."""
+    item = (
+        kind.model.objects.select_for_update(of=("self",))
+        .filter(pk=item_id, **{kind.workshop_lookup: workshop})
+        .first()
+    )
+    if item is None:
+        raise ValidationError(_("This text is no longer in the queue."), code="not_found")
+    if item.moderation != Moderation.HELD:
+        raise ValidationError(
+            _("This text was already let through or hidden."), code="already_decided"
+        )
+    return item
+
+
+def _moderation_decide(
+    *,
+    actor,
+    action: str,
+    workshop: Workshop,
+    kind_key: str,
+    item_id: int,
+    state: str,
+    reason: str = "",
+):
+    kind = moderated_kind(kind_key)
+    if not permissions.can_moderate_text(actor, workshop):
+        raise PermissionDenied(_("Only the facilitator moderates this workshop."))
+    if kind is None:
+        raise ValidationError(_("This text is no longer in the queue."), code="not_found")
+    item = _held_item(kind, workshop, item_id)
+    item.moderation = state
+    item.moderation_reason = reason
+    item.moderated_by = actor
+    item.moderated_at = timezone.now()
+    item.save(
+        update_fields=[
+            "moderation",
+            "moderation_reason",
+            "moderated_by",
+            "moderated_at",
+            "updated_at",
+        ]
+    )
+    details = {"kind": kind.key} | ({"reason": reason} if reason else {})
+    audit_in_workshop(actor=actor, action=action, workshop=workshop, target=item, **details)
+    live_bump(workshop_id=workshop.pk)
+    return item
+
+
+@transaction.atomic
+def moderation_release(*, actor: Participant | None, workshop: Workshop, kind: str, item_id: int):
+    """Let a waiting text through: the room's screens show it from now on. Takes the item's
+    row lock: two facilitators deciding at once decide once, the second is told it was
+    already decided."""
+    return _moderation_decide(
+        actor=actor,
+        action="moderation.release",
+        workshop=workshop,
+        kind_key=kind,
+        item_id=item_id,
+        state=Moderation.SHOWN,
+    )
+
+
+@transaction.atomic
+def moderation_hide(
+    *, actor: Participant | None, workshop: Workshop, kind: str, item_id: int, reason: str
+):
+    """Hide a waiting text, saying why: the room never sees it, its author sees the reason.
+    Locks as ``moderation_release``."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": _("Say why the text is hidden.")})
+    if len(reason) > MAX_MODERATION_REASON:
+        raise ValidationError(
+            {"reason": _("Keep the reason under %(n)d characters.") % {"n": MAX_MODERATION_REASON}}
+        )
+    return _moderation_decide(
+        actor=actor,
+        action="moderation.hide",
+        workshop=workshop,
+        kind_key=kind,
+        item_id=item_id,
+        state=Moderation.HIDDEN,
+        reason=reason,
+    )

@@ -13,6 +13,9 @@ urlpatterns = [
     path("w/<id:pk>/edit/", views.workshop_edit, name="edit"),
     path("w/<id:pk>/join/", views.workshop_join_member, name="join_member"),
     path("w/<id:pk>/history/", views.workshop_history, name="history"),
+    path("w/<id:pk>/moderation/", views.moderation_queue, name="moderation"),
+    path("w/<id:pk>/moderation/decide/", views.moderation_decide, name="moderation_decide"),
+    path("w/<id:pk>/moderation/setting/", views.moderation_setting, name="moderation_setting"),
     path("w/<id:pk>/participants/", views.workshop_participants, name="participants"),
     path("w/<id:pk>/invitations/", views.invitation_create, name="invitation_create"),
     path(

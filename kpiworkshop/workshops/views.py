@@ -22,7 +22,13 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.accounts.selectors import memberships_for_user
-from kpiworkshop.core.htmx import HtmxHttpRequest, error_text, form_errors_from, posted
+from kpiworkshop.core.htmx import (
+    HtmxHttpRequest,
+    error_text,
+    form_errors_from,
+    int_param,
+    posted,
+)
 
 from . import fragments, permissions, selectors, services
 from .access import (
@@ -459,3 +465,87 @@ def _empty_guest_form(language: str | None) -> SafeString:
     return mark_safe(  # noqa: S308 - our own template's output
         render_to_string("workshops/join_code.html#guest-form", {"form": GuestJoinForm()})
     )
+
+
+# --- moderation of open text ------------------------------------------------------------------
+
+
+def _moderation_access(request, pk: int) -> WorkshopAccess:
+    access = load_workshop(request, pk)
+    if not permissions.can_moderate_text(access.participant, access.workshop):
+        raise PermissionDenied
+    return access
+
+
+def _queue_context(access: WorkshopAccess, **extra) -> dict:
+    return {
+        "workshop": access.workshop,
+        "queue": selectors.moderation_queue(workshop=access.workshop),
+        "poll_seconds": settings.KPIW_STATUS_POLL_SECONDS,
+        **extra,
+    }
+
+
+@require_GET
+def moderation_queue(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The facilitator's queue of waiting texts (phone and laptop): let each through or hide
+    it with a reason. Follows the room live (``kpiw:changed``)."""
+    access = _moderation_access(request, pk)
+    if request.htmx and request.GET.get("fragment") == "queue":
+        return render(request, "workshops/moderation_queue.html#queue", _queue_context(access))
+    return render(request, "workshops/moderation_queue.html", _queue_context(access))
+
+
+@require_POST
+def moderation_decide(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Let one waiting text through (``decision=release``) or hide it (``decision=hide`` with a
+    ``reason``). Bad input (an unknown kind or id, a text already decided, no reason) is
+    answered with a message and changes nothing."""
+    access = _moderation_access(request, pk)
+    decision = request.POST.get("decision", "")
+    kind = request.POST.get("kind", "")[:32]
+    item_id = int_param(request.POST.get("item"))
+    error = None
+    done = ""
+    try:
+        if item_id is None or item_id < 1 or decision not in {"release", "hide"}:
+            raise ValidationError(_("This text is no longer in the queue."))
+        if decision == "release":
+            services.moderation_release(
+                actor=access.participant, workshop=access.workshop, kind=kind, item_id=item_id
+            )
+            done = _("Let through: the room sees it now.")
+        else:
+            services.moderation_hide(
+                actor=access.participant,
+                workshop=access.workshop,
+                kind=kind,
+                item_id=item_id,
+                reason=request.POST.get("reason", ""),
+            )
+            done = _("Hidden: its author sees your reason.")
+    except ValidationError as exc:
+        error = error_text(exc)
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, done)
+        return redirect("workshops:moderation", pk=pk)
+    context = _queue_context(access, error=error, done=done, failed_item=item_id if error else None)
+    return render(request, "workshops/moderation_queue.html#queue", context)
+
+
+@require_POST
+def moderation_setting(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Switch "hold open text for the projector" on (``hold=on``) or off (anything else)."""
+    access = _moderation_access(request, pk)
+    hold = request.POST.get("hold") == "on"
+    services.workshop_set_hold_open_text(
+        actor=access.participant, workshop=access.workshop, hold=hold
+    )
+    if hold:
+        messages.success(request, _("New comments and proposals now wait for you here."))
+    else:
+        messages.success(request, _("New comments and proposals now go straight to the room."))
+    return redirect("workshops:moderation", pk=pk)

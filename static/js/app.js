@@ -5,6 +5,9 @@ function polling(elt) {
   return Boolean(elt && elt.getAttribute && (elt.getAttribute("hx-trigger") || "").startsWith("every"));
 }
 
+// When each self-refreshing widget (by id) last ran its own poll while the live signal answered.
+const kpiwLastPoll = new Map();
+
 document.addEventListener("DOMContentLoaded", () => {
   if (window.htmx) {
     // 204 = "nothing changed": keep what is on screen.
@@ -17,6 +20,32 @@ document.addEventListener("DOMContentLoaded", () => {
       if (polling(elt) && document.visibilityState !== "visible") {
         e.preventDefault();
         return;
+      }
+      // While the live signal answers (live.js), a widget is refreshed by its "kpiw:changed"
+      // event: its own slow poll waits, and runs again as soon as the signal fails.
+      const cause = e.detail.triggeringEvent;
+      const pushed = cause && cause.type === "kpiw:changed";
+      if (polling(elt) && !pushed && window.kpiwLive && window.kpiwLive.healthy()) {
+        // Still one poll every 30 s per widget: a change made outside the services (the
+        // admin) moves no live counter, and must reach the screens in the end all the same.
+        const key = elt.id || elt.getAttribute("hx-get");
+        const now = Date.now();
+        if (!kpiwLastPoll.has(key)) kpiwLastPoll.set(key, now);
+        if (now - kpiwLastPoll.get(key) < 30000) {
+          e.preventDefault();
+          return;
+        }
+        kpiwLastPoll.set(key, now);
+      }
+      // A list that refreshes itself (the moderation queue, the comments) waits while someone
+      // is typing in it: a swap would throw away the reason or reply being written.
+      if ((polling(elt) || pushed) && elt.hasAttribute && elt.hasAttribute("data-keep-while-typing")) {
+        const typing = Array.from(elt.querySelectorAll("input:not([type=hidden]), textarea"))
+          .some((f) => f === document.activeElement || f.value);
+        if (typing) {
+          e.preventDefault();
+          return;
+        }
       }
       const only = elt.dataset && elt.dataset.triggerOn;
       const source = e.detail.triggeringEvent && e.detail.triggeringEvent.target;

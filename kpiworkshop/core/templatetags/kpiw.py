@@ -106,3 +106,20 @@ def _forget_built_markup(*, setting: str, **kwargs) -> None:
         _asset.cache_clear()
     if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS"}:
         _language_buttons.cache_clear()
+
+
+@register.simple_tag
+def live_attrs(workshop_id) -> SafeString:
+    """The ``<body>`` attributes that let static/js/live.js follow a workshop's live signal
+    (core/live.py): its signed URL and the polling pace. Nothing without a workshop."""
+    if not workshop_id:
+        return mark_safe("")
+    from django.urls import reverse
+
+    from kpiworkshop.core.live import live_token
+
+    url = reverse("core:live", args=[workshop_id])
+    token = live_token(workshop_id=workshop_id)
+    return format_html(
+        ' data-live-url="{}?t={}" data-live-ms="{}"', url, token, settings.KPIW_LIVE_POLL_MS
+    )
