@@ -63,7 +63,6 @@ class SessionReport:
     roles: list[tuple[str, str]]  # (role, label) of the groups that took part
     planned_seconds: int
     actual_seconds: int | None
-    kpi_links_counted: bool
 
 
 def _activity(workshop: Workshop, start: datetime, end: datetime):
@@ -111,6 +110,16 @@ def _activity(workshop: Workshop, start: datetime, end: datetime):
                 ),
             )
         )
+    # The KPI tree's links (issue 20): a link proposed in the block is what it produced.
+    tree_link = apps.get_model("mapping", "TreeLink")
+    sources.append(
+        (
+            "links",
+            tree_link.objects.filter(workshop=workshop, **window).values_list(
+                "proposed_by_id", "proposed_by__role", "created_at"
+            ),
+        )
+    )
     for kind, rows in sources:
         for participant_id, role, when in rows:
             yield kind, participant_id, role, when
@@ -174,9 +183,6 @@ def session_report(*, sheet: RunSheet, blocks: list[Block]) -> SessionReport:
         roles=roles,
         planned_seconds=sum(r.planned_seconds for r in rows),
         actual_seconds=sum(actual) if actual else None,
-        # TODO(issue 21): KPI-to-KPI links (the mapping "KPI tree" another branch adds) are
-        # counted with the goal and audience links once their model is in mapping.
-        kpi_links_counted=False,
     )
 
 

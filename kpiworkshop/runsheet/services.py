@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kpiworkshop.core.audit import audit_in_workshop
+from kpiworkshop.core.live import live_bump
 from kpiworkshop.voting import services as voting_services
 from kpiworkshop.voting.models import Ballot, BallotState
 from kpiworkshop.workshops import permissions as workshop_permissions
@@ -73,6 +74,8 @@ def _bump(sheet: RunSheet, *fields: str) -> None:
     sheet.version = F("version") + 1
     sheet.save(update_fields=[*fields, "version", "updated_at"])
     sheet.refresh_from_db(fields=["version"])
+    # Phones and the projector learn of it within a second (``core.live``, after commit).
+    live_bump(workshop_id=sheet.workshop_id)
 
 
 def _editable_sheet(actor: Participant | None, workshop: Workshop) -> RunSheet:
