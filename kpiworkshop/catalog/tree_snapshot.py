@@ -20,6 +20,7 @@ from kpiworkshop.kpis.models import Proposal
 from kpiworkshop.mapping.models import LinkKind, LinkState, TreeLink
 from kpiworkshop.mapping.tree import Edge, Tree, kind_text, tree_build
 from kpiworkshop.workshops.models import Workshop
+from kpiworkshop.workshops.moderation import Moderation
 
 
 def _key(link: dict) -> tuple[str, str, str]:
@@ -41,7 +42,9 @@ def tree_snapshot(
         uid = by_entry_id.get(entry_id)
         if pk not in uid_of and uid in uids:
             uid_of[pk] = uid
-    links = TreeLink.objects.filter(workshop=workshop).filter(
+    # Only what the room saw is published: a link waiting for the facilitator or hidden
+    # (moderation) neither adds to the tree nor drops a carried one.
+    links = TreeLink.objects.filter(workshop=workshop, moderation=Moderation.SHOWN).filter(
         Q(state=LinkState.ACCEPTED) | Q(state=LinkState.DECLINED)
     )
     fresh, declined, pairs = [], set(), set()

@@ -13,3 +13,10 @@ class MappingConfig(AppConfig):
         from .audit_labels import AUDIT_LABELS
 
         audit_labels_register(AUDIT_LABELS)
+
+        from kpiworkshop.workshops.moderation import moderated_kind_register
+
+        from .selectors import MODERATED_KINDS
+
+        for kind in MODERATED_KINDS:
+            moderated_kind_register(kind)

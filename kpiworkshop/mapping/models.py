@@ -17,6 +17,7 @@ from kpiworkshop.accounts.models import Organisation
 from kpiworkshop.core.models import TimeStampedModel
 from kpiworkshop.kpis.models import Channel, Proposal, Stance
 from kpiworkshop.workshops.models import Participant, Workshop
+from kpiworkshop.workshops.moderation import Moderated, moderation_constraints
 
 # --- Default sets (from the source articles) -----------------------------------------------------
 
@@ -531,7 +532,7 @@ class LinkState(models.TextChoices):
     DECLINED = "declined", _("Declined")
 
 
-class TreeLink(TimeStampedModel):
+class TreeLink(Moderated, TimeStampedModel):
     """A link between two KPIs of one workshop's map: ``from_proposal`` drives / is part of /
     guards against ``to_proposal``. Proposed by anyone in the room, accepted or declined (with a
     reason) by the facilitator; only accepted links make the tree that is checked and
@@ -575,6 +576,7 @@ class TreeLink(TimeStampedModel):
                 name="treelink_declined_has_reason",
             ),
             models.CheckConstraint(condition=~Q(why=""), name="treelink_why_not_blank"),
+            *moderation_constraints("treelink"),
         ]
         indexes = [models.Index(fields=["workshop", "state"], name="treelink_workshop_state")]
         verbose_name = _("KPI tree link")

@@ -10,11 +10,14 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, Prefetch, Q, QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from kpiworkshop.core import versions
 from kpiworkshop.kpis.models import Category, LibraryKPI, Proposal
 from kpiworkshop.kpis.permissions import fields_hidden
 from kpiworkshop.workshops.models import Workshop
+from kpiworkshop.workshops.moderation import ModeratedKind, Moderation
 
 from . import coverage
 from . import tree as tree_mod
@@ -342,9 +345,9 @@ def coverage_for_workshop(*, workshop: Workshop, see_internal: bool = True) -> C
             )
         ),  # 7
         tree_edges=list(
-            TreeLink.objects.filter(workshop=workshop, state=LinkState.ACCEPTED).values_list(
-                "from_proposal_id", "to_proposal_id", "kind"
-            )
+            TreeLink.objects.filter(
+                workshop=workshop, state=LinkState.ACCEPTED, moderation=Moderation.SHOWN
+            ).values_list("from_proposal_id", "to_proposal_id", "kind")
         ),  # 8
     )
     goals, matrix = facts.goals, facts.matrix
@@ -621,13 +624,18 @@ def tree_for_workshop(
             "proposal_id", "goal_id", "strength"
         )
     )  # 3
+    # Links waiting for the facilitator or hidden (moderation) reach only their proposer,
+    # listed with the note, never drawn nor counted.
+    room = Q(moderation=Moderation.SHOWN)
+    if participant_id is not None:
+        room |= Q(proposed_by_id=participant_id)
     links = list(
-        TreeLink.objects.filter(workshop=workshop)
+        TreeLink.objects.filter(room, workshop=workshop)
         .select_related("proposed_by", "decided_by")
         .order_by("id")
     )  # 4
     stances = list(
-        TreeLinkStance.objects.filter(link__workshop=workshop)
+        TreeLinkStance.objects.filter(link__workshop=workshop, link__moderation=Moderation.SHOWN)
         .select_related("participant")
         .order_by("created_at", "id")
     )  # 5
@@ -637,7 +645,7 @@ def tree_for_workshop(
             link.from_proposal_id, link.to_proposal_id, link.kind, link.state, link.why, link.pk
         )
         for link in links
-        if link.state != LinkState.DECLINED
+        if link.state != LinkState.DECLINED and link.moderation == Moderation.SHOWN
     ]
     tree = tree_mod.tree_build(
         goals=[(g.pk, g.label) for g in goals],
@@ -664,7 +672,11 @@ def tree_for_workshop(
         row.stances.append((s.participant.display_name, s.stance, s.text))
         if participant_id is not None and s.participant_id == participant_id:
             row.mine = s.stance
-    guards = {(k.from_proposal_id, k.to_proposal_id) for k in links if k.kind == LinkKind.GUARDS}
+    guards = {
+        (k.from_proposal_id, k.to_proposal_id)
+        for k in links
+        if k.kind == LinkKind.GUARDS and k.moderation == Moderation.SHOWN
+    }
     by_slug = {p.library_kpi.slug: p.pk for p in kpis if p.library_kpi_id}
     candidates = []
     for p in kpis:
@@ -696,3 +708,28 @@ def tree_kpi_choices(*, workshop: Workshop) -> list[tuple[int, str]]:
         mapped_proposals(workshop=workshop).values_list("pk", "current_revision__name"),
         key=lambda kv: (kv[1] or "").lower(),
     )
+
+
+# --- Moderation of the tree links' whys (workshops/moderation.py) ---------------------------------
+
+
+def _link_end(proposal: Proposal) -> str:
+    return _kpi_label(proposal) if proposal.current_revision_id else f"#{proposal.pk}"
+
+
+#: The open text of this app that a workshop's moderation holds (registered from
+#: AppConfig.ready): a proposed tree link's why. Deciding one moves the map's version.
+MODERATED_KINDS = [
+    ModeratedKind(
+        key="tree_link",
+        label=_("KPI tree link"),
+        model_label="mapping.TreeLink",
+        workshop_lookup="workshop",
+        select_related=("from_proposal__current_revision", "to_proposal__current_revision"),
+        text=lambda link: link.why,
+        about=lambda link: f"{_link_end(link.from_proposal)} → {_link_end(link.to_proposal)}",
+        url=lambda link: reverse("mapping:tree", args=[link.workshop_id]) + f"#tree-link-{link.pk}",
+        author_field="proposed_by",
+        version_scope=versions.MAP,
+    ),
+]

@@ -27,6 +27,8 @@ from kpiworkshop.kpis.models import (
 )
 from kpiworkshop.kpis.services import revision_made_current
 from kpiworkshop.workshops.models import Participant, Workshop
+from kpiworkshop.workshops.moderation import Moderation
+from kpiworkshop.workshops.permissions import text_is_held
 
 from . import permissions
 from .models import (
@@ -814,9 +816,9 @@ def _tree_kpi(workshop: Workshop, proposal_id: Any, *, field: str) -> Proposal:
 
 def _accepted_edges(workshop: Workshop) -> list[tuple[int, int, str]]:
     return list(
-        TreeLink.objects.filter(workshop=workshop, state=LinkState.ACCEPTED).values_list(
-            "from_proposal_id", "to_proposal_id", "kind"
-        )
+        TreeLink.objects.filter(
+            workshop=workshop, state=LinkState.ACCEPTED, moderation=Moderation.SHOWN
+        ).values_list("from_proposal_id", "to_proposal_id", "kind")
     )
 
 
@@ -870,6 +872,8 @@ def tree_link_propose(
         kind=kind,
         why=why,
         proposed_by=actor,
+        # Live mode: the why waits for the facilitator before the room's screens show it.
+        moderation=Moderation.HELD if text_is_held(actor, workshop) else Moderation.SHOWN,
     )
     try:
         with transaction.atomic():
@@ -901,6 +905,8 @@ def tree_link_stance_set(
     stance = _choice(stance, LinkStanceKind, field="stance")
     text = _text(text, limit=MAX_STANCE_TEXT, field="text")
     link = TreeLink.objects.select_for_update().get(pk=link.pk)
+    if link.moderation != Moderation.SHOWN:
+        raise ValidationError(_("This link is not shown to the room: stances wait for it."))
     if link.state != LinkState.PROPOSED:
         raise ValidationError(_("This link has been decided: stances are closed."))
     row, _created = TreeLinkStance.objects.update_or_create(
@@ -932,6 +938,10 @@ def tree_link_decide(
     link = TreeLink.objects.select_for_update().get(pk=link.pk, workshop=workshop)
     if link.state != LinkState.PROPOSED:
         raise ValidationError(_("This link has already been decided."))
+    if link.moderation != Moderation.SHOWN:
+        raise ValidationError(
+            _("Let this link through the moderation queue (or hide it) before deciding it.")
+        )
     if accept:
         _tree_kpi(workshop, link.from_proposal_id, field="from_proposal")
         _tree_kpi(workshop, link.to_proposal_id, field="to_proposal")

@@ -17,6 +17,7 @@ AUDIT_LABELS = {
     "runsheet.extend": _("added time to the block"),
     "runsheet.finish": _("ended the session"),
     "runsheet.action": _("ran a block's action"),
+    "runsheet.hold_open_text": _("switched holding open text while the session is live"),
 }
 
 

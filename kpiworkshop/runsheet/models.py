@@ -58,6 +58,13 @@ class RunSheet(TimeStampedModel):
     #: Moves with every change (blocks edited, the clock started, paused, moved on): the
     #: screens' poll compares it, so an unchanged sheet costs one query and an empty answer.
     version = models.PositiveIntegerField(default=1)
+    #: Live mode (issue 21): starting the session switches the workshop's "hold open text for
+    #: the projector" on; ending it switches it off again if the start turned it on
+    #: (``hold_turned_on``), never a hold the facilitator had switched on by hand.
+    hold_open_text = models.BooleanField(
+        _("hold open text for the projector while live"), default=False
+    )
+    hold_turned_on = models.BooleanField(default=False, editable=False)
 
     class Meta:
         constraints = [

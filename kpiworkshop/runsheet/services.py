@@ -413,6 +413,22 @@ def _running_sheet(actor: Participant | None, workshop: Workshop, expected_block
 
 
 @transaction.atomic
+def runsheet_set_hold_open_text(
+    *, actor: Participant | None, workshop: Workshop, hold: bool
+) -> RunSheet:
+    """Choose whether starting the session holds open text for the projector (live mode).
+    Set while the sheet is being prepared, like its blocks."""
+    sheet = _editable_sheet(actor, workshop)
+    hold = bool(hold)
+    if sheet.hold_open_text == hold:
+        return sheet
+    sheet.hold_open_text = hold
+    _bump(sheet, "hold_open_text")
+    _audit(actor, "runsheet.hold_open_text", sheet, hold=hold)
+    return sheet
+
+
+@transaction.atomic
 def runsheet_start(*, actor: Participant | None, workshop: Workshop) -> RunResult:
     """Start the session: the first block's clock starts and its action is carried out.
     Locks the sheet row, so a second "start" pressed at once is refused."""
@@ -432,9 +448,16 @@ def runsheet_start(*, actor: Participant | None, workshop: Workshop) -> RunResul
     sheet.state = SheetState.LIVE
     sheet.started_at = now
     sheet.current_block = first
+    if sheet.hold_open_text and not sheet.workshop.hold_open_text:
+        # Live mode: open text waits for the facilitator while the session runs (audited by
+        # the workshops service, which also tells the room).
+        workshop_services.workshop_set_hold_open_text(
+            actor=actor, workshop=sheet.workshop, hold=True
+        )
+        sheet.hold_turned_on = True
     warning = _block_action(actor, sheet, first)
     first.save(update_fields=["started_at", "action_outcome", "action_ballot", "updated_at"])
-    _bump(sheet, "state", "started_at", "current_block")
+    _bump(sheet, "state", "started_at", "current_block", "hold_turned_on")
     _audit(actor, "runsheet.start", sheet, block=first.pk)
     return RunResult(sheet, warning)
 
@@ -463,7 +486,14 @@ def runsheet_next(*, actor: Participant | None, workshop: Workshop, expected_blo
         sheet.state = SheetState.FINISHED
         sheet.finished_at = now
         sheet.current_block = None
-        _bump(sheet, "state", "finished_at", "current_block")
+        if sheet.hold_turned_on:
+            # The start switched holding on: the end switches it off (text still waiting stays
+            # in the queue for the facilitator).
+            workshop_services.workshop_set_hold_open_text(
+                actor=actor, workshop=sheet.workshop, hold=False
+            )
+            sheet.hold_turned_on = False
+        _bump(sheet, "state", "finished_at", "current_block", "hold_turned_on")
         _audit(actor, "runsheet.finish", sheet, block=current.pk)
         return RunResult(sheet)
     following.started_at = now

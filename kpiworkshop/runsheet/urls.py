@@ -13,6 +13,7 @@ urlpatterns = [
     path(R + "blocks/<id:block_id>/move/", views.block_move, name="block_move"),
     path(R + "reorder/", views.blocks_reorder, name="reorder"),
     path(R + "start/", views.sheet_start, name="start"),
+    path(R + "live-hold/", views.sheet_hold_open_text, name="hold_open_text"),
     path(R + "control/", views.sheet_control, name="control"),
     path(R + "now/", views.sheet_now, name="now"),
     path(R + "projector/", views.sheet_projector, name="projector"),

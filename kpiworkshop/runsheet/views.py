@@ -268,6 +268,25 @@ def _run_answer(
 
 
 @require_POST
+def sheet_hold_open_text(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The live-mode checkbox: hold open text for the projector once the session starts."""
+    access = _facilitator(request, pk)
+    hold = request.POST.get("hold") == "on"
+    try:
+        services.runsheet_set_hold_open_text(
+            actor=access.participant, workshop=access.workshop, hold=hold
+        )
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        if hold:
+            messages.success(request, _("Open text will wait for you while the session is live."))
+        else:
+            messages.success(request, _("Open text will not be held when the session starts."))
+    return redirect("runsheet:sheet", pk=pk)
+
+
+@require_POST
 def sheet_start(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     access = _facilitator(request, pk)
     error = note = ""

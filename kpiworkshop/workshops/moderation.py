@@ -95,6 +95,9 @@ class ModeratedKind:
     about: Callable[[models.Model], str]  # what it is on: a proposal's name
     url: Callable[[models.Model], str]  # where it shows once let through
     author_field: str = "author"
+    #: The ``core.versions`` scope (of the workshop) that a decision changes: the board's for
+    #: comments and proposals, the map's for the KPI tree's links.
+    version_scope: str = "board"
 
     @property
     def model(self) -> type[models.Model]:

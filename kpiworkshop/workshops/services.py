@@ -578,9 +578,9 @@ def _moderation_decide(
     )
     details = {"kind": kind.key} | ({"reason": reason} if reason else {})
     audit_in_workshop(actor=actor, action=action, workshop=workshop, target=item, **details)
-    # A text let through (or hidden) changes the board's cards, their comment counts and the
-    # pages keyed by the board's version (``core.versions``).
-    versions.version_bump(versions.BOARD, workshop.pk)
+    # A text let through (or hidden) changes what the pages keyed by its kind's version show
+    # (``core.versions``): the board's cards and comment counts, or the map's KPI tree.
+    versions.version_bump(kind.version_scope, workshop.pk)
     live_bump(workshop_id=workshop.pk)
     return item
 

@@ -13,6 +13,7 @@ from kpiworkshop.core.models import AuditEvent
 from kpiworkshop.kpis import selectors as kpi_selectors
 from kpiworkshop.kpis import services as kpi_services
 from kpiworkshop.kpis.models import Comment, Proposal
+from kpiworkshop.mapping.models import TreeLink
 from kpiworkshop.voting import services as voting_services
 from kpiworkshop.workshops import permissions, selectors, services
 from kpiworkshop.workshops.models import Participant, Stage, Workshop
@@ -484,8 +485,18 @@ def test_queue_and_comment_list_query_counts_do_not_grow_with_the_texts(
         while made < size:
             author = authors[made % 3]
             _comment(author, proposal, f"Text {made}")
-            kpi_services.proposal_create(
+            held = kpi_services.proposal_create(
                 actor=author, workshop=holding, definition=dict(DEFINITION, name=f"KPI {made}")
+            )
+            # A KPI tree link's why waits too (written directly: links need the Map stage).
+            TreeLink.objects.create(
+                workshop=holding,
+                from_proposal=held,
+                to_proposal=proposal,
+                kind="drives",
+                why=f"Why {made}",
+                proposed_by=author,
+                moderation=Moderation.HELD,
             )
             made += 1
         Comment.objects.filter(proposal=proposal, pk__lte=made // 2 + 1).update(
