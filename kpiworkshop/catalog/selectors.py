@@ -3,19 +3,16 @@
 joins so a page's query count does not grow with the number of KPIs."""
 
 from dataclasses import dataclass
-from functools import cache
 
-from django.db import connections, router
 from django.db.models import Count, Prefetch, Q
 from django.utils.translation import gettext as _
 
-from kpiworkshop.accounts.models import Membership, Organisation
+from kpiworkshop.accounts.models import Membership
 from kpiworkshop.approval.currency import void_approved
 from kpiworkshop.approval.models import APPROVING, Approval, Decision
 from kpiworkshop.approval.selectors import link_slug as _slug
 from kpiworkshop.approval.selectors import proposal_links as _links
 from kpiworkshop.approval.selectors import vote_summaries as _vote_summaries
-from kpiworkshop.core.rawrows import loaders, model_columns
 from kpiworkshop.datasets.models import KpiDefinition
 from kpiworkshop.kpis.models import (
     DEFINITION_FIELDS,
@@ -27,6 +24,7 @@ from kpiworkshop.kpis.models import (
 from kpiworkshop.mapping.models import Audience, BusinessGoal
 from kpiworkshop.workshops.models import Participant, Workshop
 
+from . import rawsql
 from .models import (
     CatalogEntry,
     CatalogRelease,
@@ -35,6 +33,7 @@ from .models import (
     PublishState,
 )
 from .permissions import Reader
+from .rawsql import organisation_with_member_role  # noqa: F401 - raw SQL, see rawsql
 
 # --- approval ---------------------------------------------------------------------------------
 
@@ -212,42 +211,6 @@ def kpi_uids_by_entry_id(*, release: CatalogRelease | None) -> dict[int, str]:
 _UNKNOWN = object()
 
 
-@cache
-def _organisation_with_member_role_sql(using: str, vendor: str) -> tuple[str, list]:
-    """The statement behind ``organisation_with_member_role``, written once per database."""
-    organisation = model_columns(Organisation, "o", using)
-    sql = (
-        f"SELECT {organisation.sql}, "  # noqa: S608 - no user text
-        f"(SELECT m.role FROM {Membership._meta.db_table} m "
-        "WHERE m.organisation_id = o.id AND m.user_id = %s AND m.is_active = %s "
-        "ORDER BY m.id LIMIT 1) "
-        f"FROM {Organisation._meta.db_table} o WHERE o.slug = %s "
-        # The slug is unique: at most one row (the ORM's ``first()`` ordered it by name).
-        "ORDER BY o.name, o.id LIMIT 1"
-    )
-    return sql, [organisation]
-
-
-def organisation_with_member_role(*, slug: str, user) -> tuple[Organisation | None, str | None]:
-    """The organisation and the user's active membership role in it (None for none), in one
-    query: what every catalogue page needs first.
-
-    Equivalent to ``Organisation.objects.filter(slug=slug)`` annotated with the user's active
-    ``Membership.role`` (none for an anonymous user); written once per process as a fixed
-    statement because building and compiling that ORM query on every request cost more than
-    running it."""
-    user_id = user.pk if user is not None and user.is_authenticated else None
-    using = router.db_for_read(Organisation)
-    sql, columns = _organisation_with_member_role_sql(using, connections[using].vendor)
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql, [user_id, True, slug])
-        row = cursor.fetchone()
-    if row is None:
-        return None, None
-    (organisation,) = loaders(*columns)(row)
-    return organisation, row[-1]
-
-
 def reader_for(
     *, user, guest_key: str | None, organisation_id: int, member_role=_UNKNOWN
 ) -> Reader | None:
@@ -317,55 +280,18 @@ def release_get(*, organisation_id: int, version: str) -> CatalogRelease | None:
     )
 
 
-@cache
-def _release_and_current_sql(using: str, vendor: str) -> tuple[str, list]:
-    """The statement behind ``release_and_current``, written once per database."""
-    table = CatalogRelease._meta.db_table
-    release = model_columns(CatalogRelease, "r", using)
-    workshop = model_columns(Workshop, "w", using)
-    organisation = model_columns(Organisation, "o", using)
-    previous = model_columns(CatalogRelease, "p", using)
-    sql = (
-        f"SELECT {release.sql}, {workshop.sql}, {organisation.sql}, {previous.sql} "  # noqa: S608
-        f"FROM {table} r "
-        f"LEFT OUTER JOIN {Workshop._meta.db_table} w ON w.id = r.workshop_id "
-        f"INNER JOIN {Organisation._meta.db_table} o ON o.id = r.organisation_id "
-        f"LEFT OUTER JOIN {table} p ON p.id = r.previous_id "
-        "WHERE r.organisation_id = %s AND ((r.major = %s AND r.minor = %s) OR r.id = "
-        f"(SELECT n.id FROM {table} n WHERE n.organisation_id = %s "
-        "ORDER BY n.major DESC, n.minor DESC LIMIT 1)) "
-        "ORDER BY r.major DESC, r.minor DESC"
-    )
-    return sql, [release, workshop, organisation, previous]
-
-
 def release_and_current(
     *, organisation_id: int, version: str
 ) -> tuple[CatalogRelease | None, CatalogRelease | None]:
     """``release_get`` and ``release_current`` in one query (the newest of the rows it reads is
-    the current release), with the workshop, organisation and previous release loaded.
-
-    Equivalent to ``CatalogRelease.objects.filter(organisation_id=...)`` for that version or
-    the newest one, ``select_related("workshop", "organisation", "previous")``; written once
-    per process as a fixed statement because building and compiling that ORM query on every
-    request cost more than running it."""
+    the current release), with the workshop, organisation and previous release loaded; the
+    statement is ``rawsql.releases_for_version_and_current``."""
     parsed = version_key(version)
     if parsed is None:
         return None, None
-    major, minor = parsed
-    using = router.db_for_read(CatalogRelease)
-    sql, columns = _release_and_current_sql(using, connections[using].vendor)
-    load = loaders(*columns)
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql, [organisation_id, major, minor, organisation_id])
-        rows = cursor.fetchall()
-    found = []
-    for row in rows:
-        release, workshop, organisation, previous = load(row)
-        release.workshop = workshop
-        release.organisation = organisation
-        release.previous = previous
-        found.append(release)
+    found = rawsql.releases_for_version_and_current(
+        organisation_id=organisation_id, major=parsed[0], minor=parsed[1]
+    )
     release = next((r for r in found if (r.major, r.minor) == parsed), None)
     return release, max(found, key=lambda r: (r.major, r.minor), default=None)
 

@@ -3,26 +3,19 @@ on the results page is arithmetic over its (proposal × role × criterion) rows,
 votes."""
 
 from dataclasses import dataclass, field
-from functools import cache
 
 from django.conf import settings
-from django.db import connection, connections, router
 from django.db.models import Count, Exists, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from kpiworkshop.accounts.models import Organisation, Role
+from kpiworkshop.accounts.models import Role
 from kpiworkshop.core import versions
 from kpiworkshop.core.fragments import versioned_key
-from kpiworkshop.core.rawrows import loaders, model_columns
 from kpiworkshop.kpis.models import Proposal
 from kpiworkshop.workshops.models import Participant, Workshop
-from kpiworkshop.workshops.selectors import (
-    REQUEST_PARTICIPANT_ORDER,
-    REQUEST_PARTICIPANT_WHERE,
-    request_participant_params,
-)
 
+from . import rawsql
 from .models import (
     SCORE_MAX,
     SCORE_MIN,
@@ -34,6 +27,7 @@ from .models import (
     Voter,
     criterion_text,
 )
+from .rawsql import voter_and_ballot  # noqa: F401 - raw SQL, see rawsql
 from .revisions import Currency, MyVotes, currency_for_ballot
 
 #: Divergence (0–100) from which a proposal is flagged as dividing the groups.
@@ -87,34 +81,6 @@ def _with_activity(qs, *, viewer: Participant | None = None):
     return qs
 
 
-#: Stand-ins for the ids in queries compiled once (no real id is negative).
-_IDS = {-900_000_001: "workshop", -900_000_002: "ballot", -900_000_003: "viewer"}
-_ID = {name: value for value, name in _IDS.items()}
-_COMPILED: dict[tuple, tuple[str, list]] = {}
-
-
-def _marked(qs, expected: set[str]) -> tuple[str, list]:
-    """``qs``'s SQL and its parameters, with the stand-in ids marked to fill in per call."""
-    sql, params = qs.query.sql_with_params()
-    marked = [(_IDS[p], None) if isinstance(p, int) and p in _IDS else (None, p) for p in params]
-    if {name for name, _v in marked if name} != expected:  # pragma: no cover - guard
-        raise RuntimeError("a compiled query lost one of its ids")
-    return sql, marked
-
-
-def _ballot_activity_sql(db: str, with_viewer: bool) -> tuple[str, list]:
-    """The SQL of ``_with_activity`` for one ballot, compiled once per process and database:
-    building its six subqueries costs the ORM several milliseconds a request, running it a
-    fraction of one."""
-    key = ("ballot", db, with_viewer)
-    if key not in _COMPILED:
-        qs = Ballot.objects.using(db).filter(workshop_id=_ID["workshop"], pk=_ID["ballot"])
-        qs = _with_activity(qs, viewer=_ID["viewer"] if with_viewer else None)
-        expected = {"workshop", "ballot"} | ({"viewer"} if with_viewer else set())
-        _COMPILED[key] = _marked(qs, expected)
-    return _COMPILED[key]
-
-
 def ballot_get(
     *,
     workshop: Workshop,
@@ -127,15 +93,12 @@ def ballot_get(
     (``viewer_voted``). The activity annotations are raw column values (a time may be a
     string on SQLite): they are only compared, through ``ballot_version``."""
     if with_activity:
-        db = router.db_for_read(Ballot)
-        sql, marked = _ballot_activity_sql(db, viewer is not None)
-        ids = {
-            "workshop": workshop.pk,
-            "ballot": ballot_id,
-            "viewer": viewer.pk if viewer is not None else None,
-        }
-        params = [ids[name] if name else value for name, value in marked]
-        ballot = next(iter(Ballot.objects.raw(sql, params).using(db)), None)
+        ballot = rawsql.ballot_with_activity(
+            workshop_id=workshop.pk,
+            ballot_id=ballot_id,
+            viewer_id=viewer.pk if viewer is not None else None,
+            annotate=_with_activity,
+        )
     else:
         ballot = Ballot.objects.filter(workshop=workshop, pk=ballot_id).first()
     if ballot is not None:
@@ -192,27 +155,8 @@ def my_votes(*, ballot: Ballot, participant: Participant | None) -> MyVotes:
     compiled once per process (every phone's page asks it)."""
     if participant is None:
         return MyVotes((), method=ballot.method)
-    db = router.db_for_read(Vote)
-    key = ("my_votes", db)
-    if key not in _COMPILED:
-        qs = (
-            Vote.objects.using(db)
-            .filter(ballot_id=_ID["ballot"], participant_id=_ID["viewer"])
-            .order_by()
-            .values_list(
-                "proposal_id",
-                "criterion_id",
-                "value",
-                "revision_id",
-                "proposal__current_revision_id",
-            )
-        )
-        _COMPILED[key] = _marked(qs, {"ballot", "viewer"})
-    sql, marked = _COMPILED[key]
-    ids = {"ballot": ballot.pk, "viewer": participant.pk}
-    with connections[db].cursor() as cursor:
-        cursor.execute(sql, [ids[name] if name else value for name, value in marked])
-        return MyVotes(cursor.fetchall(), method=ballot.method)
+    rows = rawsql.my_votes_rows(ballot_id=ballot.pk, viewer_id=participant.pk)
+    return MyVotes(rows, method=ballot.method)
 
 
 @dataclass
@@ -698,55 +642,6 @@ def reasons_for_ballot(*, ballot: Ballot, limit: int = 200) -> list[dict]:
     if not ballot.secret:
         fields += ["role", "participant__display_name"]
     return list(qs.values(*fields)[:limit])
-
-
-# --- the vote's own read ------------------------------------------------------------------------
-
-
-@cache
-def _voter_and_ballot_sql(vendor: str) -> tuple[str, list]:
-    """The statement behind ``voter_and_ballot``, written once per database vendor."""
-    people = model_columns(Participant, "p")
-    workshop = model_columns(Workshop, "w")
-    organisation = model_columns(Organisation, "o")
-    ballot = model_columns(Ballot, "b")
-    sql = (
-        f"SELECT {people.sql}, {workshop.sql}, {organisation.sql}, {ballot.sql} "  # noqa: S608 - no user text
-        f"FROM {Participant._meta.db_table} p "
-        f"INNER JOIN {Workshop._meta.db_table} w ON w.id = p.workshop_id "
-        f"INNER JOIN {Organisation._meta.db_table} o ON o.id = w.organisation_id "
-        f"LEFT JOIN {Ballot._meta.db_table} b ON b.workshop_id = w.id AND b.id = %s "
-        # The request's participant, by the rule ``participant_with_workshop`` also follows.
-        f"WHERE {REQUEST_PARTICIPANT_WHERE} {REQUEST_PARTICIPANT_ORDER}"
-    )
-    return sql, [people, workshop, organisation, ballot]
-
-
-def voter_and_ballot(
-    *, workshop_id: int, ballot_id: int, user, guest_key: str | None
-) -> tuple[Participant, Ballot | None] | None:
-    """What a vote needs first, in one query written once: the request's participant (by
-    account, else by guest cookie) with the workshop and its organisation, and the ballot of
-    that workshop (None when the workshop has no such ballot). None when the request has not
-    joined the workshop: the caller then falls back to ``load_workshop`` (members who have not
-    joined, 404s). Equivalent to ``participant_with_workshop`` + ``ballot_get``; it exists
-    because a room of phones votes hundreds of times a second and compiling those two ORM
-    queries cost more than running them."""
-    params = request_participant_params(workshop_id=workshop_id, user=user, guest_key=guest_key)
-    if params is None:
-        return None
-    sql, columns = _voter_and_ballot_sql(connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [ballot_id, *params])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    participant, workshop, organisation, ballot = loaders(*columns)(row)
-    workshop.organisation = organisation
-    participant.workshop = workshop
-    if ballot is not None:
-        ballot.workshop = workshop
-    return participant, ballot
 
 
 def dots_left(*, ballot: Ballot, mine: dict) -> int:

@@ -23,7 +23,7 @@ from kpiworkshop.core.live import live_bump
 from kpiworkshop.kpis.models import Proposal, ProposalState
 from kpiworkshop.workshops.models import Participant, Stage, Workshop
 
-from . import permissions, selectors
+from . import permissions, rawsql, selectors
 from .models import (
     DEFAULT_CRITERIA,
     SCORE_MAX,
@@ -37,8 +37,6 @@ from .models import (
     ItemSource,
     Method,
     Visibility,
-    Vote,
-    Voter,
 )
 
 MAX_CRITERIA = 8
@@ -249,24 +247,11 @@ def _refresh_for_vote(
     ballot's single criterion. Updates ``ballot.state`` / ``ballot.closes_at`` in place and
     returns the ids of the criteria found: empty when the proposal is not part of this ballot,
     and without the ids that are not this ballot's criteria."""
-    params: list = [proposal_id or 0]
-    if ballot.method == Method.SCORE:
-        ids = [int(c) for c in criterion_ids or []] or [0]
-        crit = "c.id IN ({})".format(", ".join(["%s"] * len(ids)))
-        params.extend(ids)
-    else:
-        crit = "c.position = 0"
-    params.append(ballot.pk)
-    lock = " FOR SHARE OF b" if connection.vendor == "postgresql" else ""
-    sql = (
-        "SELECT b.state, b.closes_at, c.id FROM voting_ballot b "  # noqa: S608 - no user text
-        "LEFT JOIN voting_ballotitem i ON i.ballot_id = b.id AND i.proposal_id = %s "
-        f"LEFT JOIN voting_criterion c ON c.ballot_id = b.id AND i.id IS NOT NULL AND {crit} "
-        f"WHERE b.id = %s{lock}"
+    rows = rawsql.ballot_state_for_vote(
+        ballot_id=ballot.pk,
+        proposal_id=proposal_id,
+        criterion_ids=list(criterion_ids or []) if ballot.method == Method.SCORE else None,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
     if not rows:
         raise ValidationError(_("This round no longer exists."))
     state, closes_at, _criterion = rows[0]
@@ -412,40 +397,6 @@ def _clean_reason(ballot: Ballot, reason: str) -> str:
     return reason
 
 
-# The vote's three statements are written once, here, and run with new parameters on every
-# tap (the same text on SQLite and PostgreSQL): a room of phones votes hundreds of times a
-# second, and building and compiling the equivalent ORM calls (bulk_create with
-# update_conflicts, an aggregate) cost several times more than running them, all of it inside
-# the write transaction where every other voter waits.
-_VOTER_UPSERT = (
-    f"INSERT INTO {Voter._meta.db_table} "  # noqa: S608 - no user text
-    "(ballot_id, participant_id, role, first_voted_at, changes) VALUES (%s, %s, %s, %s, 1) "
-    "ON CONFLICT (ballot_id, participant_id) DO UPDATE SET role = EXCLUDED.role, "
-    f"changes = {Voter._meta.db_table}.changes + 1"
-)
-_DOTS_SPENT = (
-    "SELECT COALESCE(SUM(value), 0), "  # noqa: S608 - no user text
-    "COALESCE(SUM(CASE WHEN proposal_id = %s THEN value ELSE 0 END), 0) "
-    f"FROM {Vote._meta.db_table} WHERE ballot_id = %s AND participant_id = %s"
-)
-
-
-@cache
-def _votes_upsert_sql(rows: int) -> str:
-    # Each row binds the vote to its proposal's current revision (issue 20) by a subquery in
-    # the same statement: no extra round trip on the hot path.
-    current = f"(SELECT current_revision_id FROM {Proposal._meta.db_table} WHERE id = %s)"  # noqa: S608
-    values = ", ".join([f"(%s, %s, %s, %s, %s, %s, %s, %s, {current})"] * rows)
-    return (
-        f"INSERT INTO {Vote._meta.db_table} "  # noqa: S608 - no user text
-        "(ballot_id, participant_id, proposal_id, criterion_id, role, value, reason, updated_at, "
-        f"revision_id) VALUES {values} "
-        "ON CONFLICT (ballot_id, participant_id, proposal_id, criterion_id) DO UPDATE SET "
-        "value = EXCLUDED.value, reason = EXCLUDED.reason, updated_at = EXCLUDED.updated_at, "
-        "role = EXCLUDED.role, revision_id = EXCLUDED.revision_id"
-    )
-
-
 def _voter_ensure(ballot: Ballot, actor: Participant) -> None:
     """Record the turnout row and count this vote on it (``changes``: the ballot's results
     version adds these counters up, see ``voting.selectors.ballot_version``). On PostgreSQL
@@ -453,9 +404,7 @@ def _voter_ensure(ballot: Ballot, actor: Participant) -> None:
     person's concurrent taps (their dot budget); it is the narrowest scope a vote changes,
     so a room voting at once never waits on one shared counter row. Every vote calls this
     before writing its votes, in the same transaction."""
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(_VOTER_UPSERT, [ballot.pk, actor.pk, actor.role, now])
+    rawsql.voter_upsert(ballot_id=ballot.pk, participant_id=actor.pk, role=actor.role)
 
 
 def _votes_upsert(
@@ -464,23 +413,16 @@ def _votes_upsert(
     """THE vote write: insert or replace (proposal, criterion, value) rows of one person, one
     statement. The unique constraint on (ballot, participant, proposal, criterion) makes a
     repeated or concurrent tap replace the vote, never add one."""
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    params: list = []
-    for proposal_id, criterion_id, value in values:
-        params += [ballot.pk, actor.pk, proposal_id, criterion_id, actor.role, value, reason, now]
-        params.append(proposal_id)
-    with connection.cursor() as cursor:
-        cursor.execute(_votes_upsert_sql(len(values)), params)
+    rawsql.votes_upsert(
+        ballot_id=ballot.pk, participant_id=actor.pk, role=actor.role, values=values, reason=reason
+    )
     # The board's turnout and results move: tell the room once the vote commits.
     live_bump(workshop_id=ballot.workshop_id)
 
 
 def _dots_spent(ballot: Ballot, actor: Participant, proposal_id: int) -> tuple[int, int]:
     """(all the dots this person has given in the ballot, those on ``proposal_id``)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_DOTS_SPENT, [proposal_id, ballot.pk, actor.pk])
-        spent_all, spent_here = cursor.fetchone()
-    return int(spent_all), int(spent_here)
+    return rawsql.dots_spent(ballot_id=ballot.pk, participant_id=actor.pk, proposal_id=proposal_id)
 
 
 def _dots_refusal(left: int) -> str:

@@ -1,19 +1,22 @@
 """Reads the workshop pages need, each with its joins, so a page's query count is fixed here."""
 
 from dataclasses import dataclass
-from functools import cache
 
-from django.db import connections, router
 from django.db.models import Count, Q
 
-from kpiworkshop.accounts.models import Organisation, Role
+from kpiworkshop.accounts.models import Role
 from kpiworkshop.accounts.selectors import memberships_for_user
 from kpiworkshop.core.audit import audit_action_label, audit_target_text
 from kpiworkshop.core.models import AuditEvent
-from kpiworkshop.core.rawrows import loaders, model_columns
 
 from .models import Invitation, Participant, Stage, Workshop
 from .moderation import ModeratedKind, Moderation, moderated_kinds
+from .rawsql import (  # noqa: F401 - the request's participant is read by raw SQL
+    REQUEST_PARTICIPANT_ORDER,
+    REQUEST_PARTICIPANT_WHERE,
+    participant_with_workshop,
+    request_participant_params,
+)
 
 
 def workshops_for_user(*, user, memberships=None) -> list[Workshop]:
@@ -43,66 +46,6 @@ def participant_count(*, workshop: Workshop, exclude_facilitators: bool = False)
     if exclude_facilitators:
         qs = qs.exclude(role=Role.FACILITATOR)
     return qs.count()
-
-
-#: The request's participant in SQL, over ``p`` (participants): active, by account or by guest
-#: cookie, the account's first (a participant is one or the other: participant_member_xor_guest;
-#: at most one of each per workshop). Parameters: ``request_participant_params``. The one place
-#: this rule is written; ``voting.selectors.voter_and_ballot`` joins its ballot onto it.
-REQUEST_PARTICIPANT_WHERE = (
-    "p.workshop_id = %s AND p.is_active = %s AND (p.user_id = %s OR p.guest_key = %s)"
-)
-REQUEST_PARTICIPANT_ORDER = "ORDER BY CASE WHEN p.user_id IS NULL THEN 1 ELSE 0 END LIMIT 1"
-
-
-def request_participant_params(*, workshop_id: int, user, guest_key: str | None) -> list | None:
-    """The parameters of ``REQUEST_PARTICIPANT_WHERE``; None when the request carries neither an
-    account nor a guest cookie (nobody to look for, no query to run)."""
-    user_id = user.pk if user is not None and user.is_authenticated else None
-    guest_key = guest_key or None
-    if user_id is None and guest_key is None:
-        return None
-    return [workshop_id, True, user_id, guest_key]
-
-
-@cache
-def _participant_with_workshop_sql(using: str, vendor: str) -> tuple[str, list]:
-    """The statement behind ``participant_with_workshop``, written once per database."""
-    people = model_columns(Participant, "p", using)
-    workshop = model_columns(Workshop, "w", using)
-    organisation = model_columns(Organisation, "o", using)
-    sql = (
-        f"SELECT {people.sql}, {workshop.sql}, {organisation.sql} "  # noqa: S608 - no user text
-        f"FROM {Participant._meta.db_table} p "
-        f"INNER JOIN {Workshop._meta.db_table} w ON w.id = p.workshop_id "
-        f"INNER JOIN {Organisation._meta.db_table} o ON o.id = w.organisation_id "
-        f"WHERE {REQUEST_PARTICIPANT_WHERE} {REQUEST_PARTICIPANT_ORDER}"
-    )
-    return sql, [people, workshop, organisation]
-
-
-def participant_with_workshop(*, workshop_id: int, user, guest_key: str | None):
-    """The request's participant in a workshop (by account, else by guest cookie; active only),
-    with the workshop and its organisation, in one query: what nearly every page, poll and
-    fragment of a participant needs first. None if not joined (no query without credentials).
-
-    Equivalent to ``Participant.objects.select_related("workshop__organisation")`` filtered by
-    the account, then by the cookie; written once per process as a fixed statement because
-    building and compiling that ORM query on every request cost more than running it."""
-    params = request_participant_params(workshop_id=workshop_id, user=user, guest_key=guest_key)
-    if params is None:
-        return None
-    using = router.db_for_read(Participant)
-    sql, columns = _participant_with_workshop_sql(using, connections[using].vendor)
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    participant, workshop, organisation = loaders(*columns)(row)
-    workshop.organisation = organisation
-    participant.workshop = workshop
-    return participant
 
 
 def invitations_for_workshop(*, workshop: Workshop) -> list[Invitation]:

@@ -55,4 +55,4 @@ def test_the_participant_rule_is_written_once():
         for path in source.rglob("*.py")
         if "guest_key = %s" in path.read_text()
     ]
-    assert writers == ["workshops/selectors.py"]
+    assert writers == ["workshops/rawsql.py"]

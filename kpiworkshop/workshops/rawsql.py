@@ -1,0 +1,72 @@
+"""The workshop app's hand-written SQL: the statements a profile showed pay for themselves
+(building and compiling the equivalent ORM query on every request cost more than running it).
+Each is tested against the ORM query it replaces in ``tests/workshops/test_rawsql.py``; the
+figures are in ``docs/benchmarks.md`` ("Raw SQL")."""
+
+from functools import cache
+
+from django.db import connections, router
+
+from kpiworkshop.accounts.models import Organisation
+from kpiworkshop.core.rawrows import loaders, model_columns
+
+from .models import Participant, Workshop
+
+#: The request's participant in SQL, over ``p`` (participants): active, by account or by guest
+#: cookie, the account's first (a participant is one or the other: participant_member_xor_guest;
+#: at most one of each per workshop). Parameters: ``request_participant_params``. The one place
+#: this rule is written; ``voting.selectors.voter_and_ballot`` joins its ballot onto it.
+REQUEST_PARTICIPANT_WHERE = (
+    "p.workshop_id = %s AND p.is_active = %s AND (p.user_id = %s OR p.guest_key = %s)"
+)
+REQUEST_PARTICIPANT_ORDER = "ORDER BY CASE WHEN p.user_id IS NULL THEN 1 ELSE 0 END LIMIT 1"
+
+
+def request_participant_params(*, workshop_id: int, user, guest_key: str | None) -> list | None:
+    """The parameters of ``REQUEST_PARTICIPANT_WHERE``; None when the request carries neither an
+    account nor a guest cookie (nobody to look for, no query to run)."""
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    guest_key = guest_key or None
+    if user_id is None and guest_key is None:
+        return None
+    return [workshop_id, True, user_id, guest_key]
+
+
+@cache
+def _participant_with_workshop_sql(using: str, vendor: str) -> tuple[str, list]:
+    """The statement behind ``participant_with_workshop``, written once per database."""
+    people = model_columns(Participant, "p", using)
+    workshop = model_columns(Workshop, "w", using)
+    organisation = model_columns(Organisation, "o", using)
+    sql = (
+        f"SELECT {people.sql}, {workshop.sql}, {organisation.sql} "  # noqa: S608 - no user text
+        f"FROM {Participant._meta.db_table} p "
+        f"INNER JOIN {Workshop._meta.db_table} w ON w.id = p.workshop_id "
+        f"INNER JOIN {Organisation._meta.db_table} o ON o.id = w.organisation_id "
+        f"WHERE {REQUEST_PARTICIPANT_WHERE} {REQUEST_PARTICIPANT_ORDER}"
+    )
+    return sql, [people, workshop, organisation]
+
+
+def participant_with_workshop(*, workshop_id: int, user, guest_key: str | None):
+    """The request's participant in a workshop (by account, else by guest cookie; active only),
+    with the workshop and its organisation, in one query: what nearly every page, poll and
+    fragment of a participant needs first. None if not joined (no query without credentials).
+
+    Equivalent to ``Participant.objects.select_related("workshop__organisation")`` filtered by
+    the account, then by the cookie; written once per process as a fixed statement because
+    building and compiling that ORM query on every request cost more than running it."""
+    params = request_participant_params(workshop_id=workshop_id, user=user, guest_key=guest_key)
+    if params is None:
+        return None
+    using = router.db_for_read(Participant)
+    sql, columns = _participant_with_workshop_sql(using, connections[using].vendor)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    participant, workshop, organisation = loaders(*columns)(row)
+    workshop.organisation = organisation
+    participant.workshop = workshop
+    return participant

@@ -1,0 +1,189 @@
+"""Each statement of ``voting.rawsql`` gives what the ORM query it replaces gives (the
+page-level comparisons of ``voter_and_ballot`` are in ``test_vote_hot_path.py``)."""
+
+import pytest
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils.dateparse import parse_datetime
+
+from kpiworkshop.voting import rawsql, selectors, services
+from kpiworkshop.voting.models import Ballot, BallotItem, Criterion, Method, Vote, Voter
+from tests.core.test_rawsql_modules import row
+from tests.voting.conftest import make_proposal
+
+pytestmark = pytest.mark.django_db
+
+
+def _state_orm(*, ballot_id, proposal_id, criterion_ids):
+    """The ORM queries ``ballot_state_for_vote`` replaces: the ballot's state, and the
+    criteria the vote goes to when the proposal is one of the ballot's."""
+    ballot = Ballot.objects.filter(pk=ballot_id).values("state", "closes_at").first()
+    if ballot is None:
+        return None
+    criteria = set()
+    if BallotItem.objects.filter(ballot_id=ballot_id, proposal_id=proposal_id).exists():
+        found = Criterion.objects.filter(ballot_id=ballot_id)
+        found = found.filter(pk__in=criterion_ids) if criterion_ids is not None else found
+        criteria = set(found.filter(position=0) if criterion_ids is None else found)
+        criteria = {c.pk for c in criteria}
+    return ballot["state"], ballot["closes_at"], criteria
+
+
+def _state_raw(**kwargs):
+    rows = rawsql.ballot_state_for_vote(**kwargs)
+    if not rows:
+        return None
+    state, closes_at, _c = rows[0]
+    if isinstance(closes_at, str):
+        closes_at = parse_datetime(closes_at)
+    if closes_at is not None and closes_at.tzinfo is None:
+        from datetime import UTC
+
+        closes_at = closes_at.replace(tzinfo=UTC)
+    return state, closes_at, {r[2] for r in rows if r[2] is not None}
+
+
+def _same_state(**kwargs):
+    with transaction.atomic():
+        raw = _state_raw(**kwargs)
+    assert raw == _state_orm(**kwargs)
+    return raw
+
+
+def test_ballot_state_single_criterion(open_ballot, proposals, vote_workshop, facilitator):
+    ballot = open_ballot(Method.DOTS, duration_minutes=10)
+    outside = make_proposal(vote_workshop, facilitator, "Not in the round")
+    found = _same_state(ballot_id=ballot.pk, proposal_id=proposals[0].pk, criterion_ids=None)
+    assert len(found[2]) == 1 and found[1] is not None
+    assert _same_state(ballot_id=ballot.pk, proposal_id=outside.pk, criterion_ids=None)[2] == set()
+    assert _same_state(ballot_id=ballot.pk, proposal_id=None, criterion_ids=None)[2] == set()
+    assert _same_state(ballot_id=0, proposal_id=proposals[0].pk, criterion_ids=None) is None
+
+
+def test_ballot_state_several_criteria_never_another_ballots(open_ballot, proposals):
+    ballot = open_ballot(Method.SCORE, criteria=["Actionable", "Hard to game", "Cheap"])
+    other = open_ballot(Method.SCORE, criteria=["Actionable"], title="Other")
+    mine = list(Criterion.objects.filter(ballot=ballot).values_list("pk", flat=True))
+    theirs = list(Criterion.objects.filter(ballot=other).values_list("pk", flat=True))
+    for ids in ([], mine[:1], mine, mine + theirs, theirs):
+        _same_state(ballot_id=ballot.pk, proposal_id=proposals[1].pk, criterion_ids=ids)
+    got = _same_state(ballot_id=ballot.pk, proposal_id=proposals[1].pk, criterion_ids=mine + theirs)
+    assert got[2] == set(mine)
+
+
+def _dots_orm(*, ballot_id, participant_id, proposal_id):
+    got = Vote.objects.filter(ballot_id=ballot_id, participant_id=participant_id).aggregate(
+        all=Coalesce(Sum("value"), 0),
+        here=Coalesce(Sum("value", filter=Q(proposal_id=proposal_id)), 0),
+    )
+    return got["all"], got["here"]
+
+
+def _my_votes_orm(*, ballot_id, viewer_id):
+    return sorted(
+        Vote.objects.filter(ballot_id=ballot_id, participant_id=viewer_id).values_list(
+            "proposal_id", "criterion_id", "value", "revision_id", "proposal__current_revision_id"
+        )
+    )
+
+
+def test_dots_spent_and_my_votes(open_ballot, proposals, people):
+    ballot = open_ballot(Method.DOTS, dot_budget=5)
+    other = open_ballot(Method.DOTS, dot_budget=5, title="Other round")
+    (me, someone, _a), _customers = people
+    nobody = people[1][0]
+
+    def same(participant, proposal):
+        args = {"ballot_id": ballot.pk, "participant_id": participant.pk}
+        assert rawsql.dots_spent(**args, proposal_id=proposal.pk) == _dots_orm(
+            **args, proposal_id=proposal.pk
+        )
+        viewer = {"ballot_id": ballot.pk, "viewer_id": participant.pk}
+        assert sorted(rawsql.my_votes_rows(**viewer)) == _my_votes_orm(**viewer)
+
+    same(me, proposals[0])  # nothing yet: (0, 0), no rows
+    assert rawsql.dots_spent(ballot_id=ballot.pk, participant_id=me.pk, proposal_id=0) == (0, 0)
+    services.vote_cast(actor=me, ballot=ballot, proposal_id=proposals[0].pk, value=2)
+    services.vote_cast(actor=me, ballot=ballot, proposal_id=proposals[1].pk, value=1)
+    services.vote_cast(actor=someone, ballot=ballot, proposal_id=proposals[0].pk, value=3)
+    services.vote_cast(actor=me, ballot=other, proposal_id=proposals[0].pk, value=4)
+    for participant in (me, someone, nobody):
+        for proposal in proposals:
+            same(participant, proposal)
+    assert rawsql.dots_spent(
+        ballot_id=ballot.pk, participant_id=me.pk, proposal_id=proposals[0].pk
+    ) == (3, 2)
+    mine = selectors.my_votes(ballot=ballot, participant=me)
+    assert sorted(mine.values()) == [1, 2]
+
+
+def test_upserts_write_what_the_orm_writes(open_ballot, proposals, people):
+    ballot = open_ballot(Method.APPROVAL)
+    (me, _b, _c), _customers = people
+    criterion = Criterion.objects.get(ballot=ballot, position=0)
+    with transaction.atomic():
+        rawsql.voter_upsert(ballot_id=ballot.pk, participant_id=me.pk, role=me.role)
+        rawsql.votes_upsert(
+            ballot_id=ballot.pk,
+            participant_id=me.pk,
+            role=me.role,
+            reason="why",
+            values=[(proposals[0].pk, criterion.pk, 1), (proposals[1].pk, criterion.pk, 0)],
+        )
+    with transaction.atomic():
+        rawsql.voter_upsert(ballot_id=ballot.pk, participant_id=me.pk, role=me.role)
+        rawsql.votes_upsert(
+            ballot_id=ballot.pk,
+            participant_id=me.pk,
+            role=me.role,
+            reason="",
+            values=[(proposals[1].pk, criterion.pk, 1)],
+        )
+    voter = Voter.objects.get(ballot=ballot, participant=me)
+    assert (voter.changes, voter.role, voter.first_voted_at is not None) == (2, me.role, True)
+    # What the ORM writes for the same taps (bulk_create with update_conflicts), side by side.
+    expected = {
+        (p.pk, criterion.pk): (v, r, p.current_revision_id)
+        for p, v, r in ((proposals[0], 1, "why"), (proposals[1], 1, ""))
+    }
+    got = {
+        (v.proposal_id, v.criterion_id): (v.value, v.reason, v.revision_id)
+        for v in Vote.objects.filter(ballot=ballot, participant=me)
+    }
+    assert got == expected
+    orm_ballot = open_ballot(Method.APPROVAL, title="ORM twin")
+    orm_criterion = Criterion.objects.get(ballot=orm_ballot, position=0)
+    for value, reason, proposal in (
+        (1, "why", proposals[0]),
+        (0, "why", proposals[1]),
+        (1, "", proposals[1]),
+    ):
+        Vote.objects.bulk_create(
+            [
+                Vote(
+                    ballot=orm_ballot,
+                    participant=me,
+                    proposal=proposal,
+                    criterion=orm_criterion,
+                    role=me.role,
+                    value=value,
+                    reason=reason,
+                    revision_id=proposal.current_revision_id,
+                )
+            ],
+            update_conflicts=True,
+            unique_fields=["ballot", "participant", "proposal", "criterion"],
+            update_fields=["value", "reason", "role", "revision", "updated_at"],
+        )
+    orm = {
+        (v.proposal_id, v.criterion_id - orm_criterion.pk + criterion.pk): (
+            v.value,
+            v.reason,
+            v.revision_id,
+        )
+        for v in Vote.objects.filter(ballot=orm_ballot, participant=me)
+    }
+    assert orm == got
+    assert all(row(v)["role"] == me.role for v in Vote.objects.filter(ballot=ballot))
+    assert not Vote.objects.filter(ballot=ballot).exclude(participant=me).exists()

@@ -1,0 +1,69 @@
+"""Each statement of ``workshops.rawsql`` gives what the ORM query it replaces gives."""
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from kpiworkshop.workshops import rawsql
+from kpiworkshop.workshops.models import Participant
+from tests.core.test_rawsql_modules import row
+from tests.factories import ParticipantFactory, WorkshopFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _orm(*, workshop_id, user, guest_key):
+    """The ORM query ``participant_with_workshop`` replaces: by account first, else cookie."""
+    qs = Participant.objects.select_related("workshop__organisation").filter(
+        workshop_id=workshop_id, is_active=True
+    )
+    if user is not None and user.is_authenticated:
+        found = qs.filter(user=user).first()
+        if found is not None:
+            return found
+    return qs.filter(guest_key=guest_key).first() if guest_key else None
+
+
+def _fields(p):
+    if p is None:
+        return None
+    return (row(p), row(p.workshop), row(p.workshop.organisation))
+
+
+def _same(*, workshop_id, user, guest_key):
+    raw = rawsql.participant_with_workshop(workshop_id=workshop_id, user=user, guest_key=guest_key)
+    orm = _orm(workshop_id=workshop_id, user=user, guest_key=guest_key)
+    assert _fields(raw) == _fields(orm)
+    return raw
+
+
+def test_nobody_without_account_or_cookie(workshop):
+    assert _same(workshop_id=workshop.pk, user=AnonymousUser(), guest_key=None) is None
+
+
+def test_member_and_guest_found_among_several(workshop, facilitator, agent, guest_customer):
+    ParticipantFactory(workshop=workshop, guest=True)
+    assert _same(workshop_id=workshop.pk, user=agent.user, guest_key=None).pk == agent.pk
+    found = _same(workshop_id=workshop.pk, user=AnonymousUser(), guest_key=guest_customer.guest_key)
+    assert found.pk == guest_customer.pk
+
+
+def test_the_account_wins_over_the_cookie(workshop, agent, guest_customer):
+    found = _same(workshop_id=workshop.pk, user=agent.user, guest_key=guest_customer.guest_key)
+    assert found.pk == agent.pk
+
+
+def test_inactive_and_unknown_are_nobody(workshop, agent):
+    agent.is_active = False
+    agent.save(update_fields=["is_active"])
+    assert _same(workshop_id=workshop.pk, user=agent.user, guest_key=None) is None
+    assert _same(workshop_id=workshop.pk, user=AnonymousUser(), guest_key="nope") is None
+
+
+def test_another_organisations_participant_never_appears(workshop, other_org_participant):
+    other = WorkshopFactory()
+    guest = ParticipantFactory(workshop=other, guest=True)
+    user = other_org_participant.user
+    assert _same(workshop_id=workshop.pk, user=user, guest_key=None) is None
+    assert _same(workshop_id=workshop.pk, user=AnonymousUser(), guest_key=guest.guest_key) is None
+    found = _same(workshop_id=other.pk, user=AnonymousUser(), guest_key=guest.guest_key)
+    assert found.workshop.organisation_id == other.organisation_id
