@@ -302,6 +302,11 @@ def test_stale_training_notes_are_flagged_before_publishing_on_a_phone(
             definition=kpi.current_revision.definition() | {"target": "80 %"},
             change_note="A higher target.",
         )
+    # The new revision voids the approval (issue 20): approved again, on the new target.
+    kpi.refresh_from_db()
+    approval_services.approval_decide(
+        actor=lead, proposal=kpi, decision=Decision.APPROVE, reason="Still clear."
+    )
     with translation.override(language):
         t = {
             "heading": gettext("Training notes that quote an earlier definition"),
