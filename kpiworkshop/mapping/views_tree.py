@@ -12,6 +12,8 @@ from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -37,6 +39,20 @@ _PRESSED = {
 }
 
 
+def kpi_options(field) -> SafeString:
+    """A KPI select's options, written in Python: a hundred of them through the template
+    engine cost more than the rest of the propose form."""
+    chosen = "" if field.value() is None else str(field.value())
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (value, mark_safe(" selected") if str(value) == chosen else "", label)
+            for value, label in field.field.widget.choices
+        ),
+    )
+
+
 def _context(
     request: HtmxHttpRequest,
     access: WorkshopAccess,
@@ -55,7 +71,13 @@ def _context(
         form = TreeLinkForm(kpis=shared.extra["kpi_choices"], auto_id="tree-%s")
     propose = render_to_string(
         f"{TEMPLATE}#tree-propose",
-        flags | {"form": form, "counter_candidates": shared.extra["counter_candidates"]},
+        flags
+        | {
+            "form": form,
+            "counter_candidates": shared.extra["counter_candidates"],
+            "from_options": kpi_options(form["from_proposal"]) if form else "",
+            "to_options": kpi_options(form["to_proposal"]) if form else "",
+        },
         request=request,
     )
     values = {"csrf": get_token(request), "propose": propose}
