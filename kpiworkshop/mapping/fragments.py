@@ -4,6 +4,7 @@ them: no form, no name of the viewer."""
 
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 
 from kpiworkshop.core import versions
@@ -180,6 +181,12 @@ def _tree(*, audience, slots, workshop):
     return {
         "html": render_to_string("mapping/tree.html#tree-shared", context),
         "kpi_choices": [(pk, str(name)) for pk, name in view.kpi_choices],
+        # The link form's KPI options, none selected, written once here (views_tree.kpi_options).
+        "kpi_options": format_html_join(
+            "",
+            '<option value="{}">{}</option>',
+            [("", _("Choose a KPI")), *view.kpi_choices],
+        ),
         "counter_candidates": [tuple(c) for c in view.counter_candidates],
         "stance_links": [row.link.pk for row in view.proposed] if audience["can_stance"] else [],
     }

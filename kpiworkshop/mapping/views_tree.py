@@ -12,7 +12,7 @@ from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils.html import format_html_join
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -39,18 +39,12 @@ _PRESSED = {
 }
 
 
-def kpi_options(field) -> SafeString:
-    """A KPI select's options, written in Python: a hundred of them through the template
-    engine cost more than the rest of the propose form."""
-    chosen = "" if field.value() is None else str(field.value())
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        (
-            (value, mark_safe(" selected") if str(value) == chosen else "", label)
-            for value, label in field.field.widget.choices
-        ),
-    )
+def kpi_options(options: str, field) -> SafeString:
+    """A KPI select's options: the shared markup (``fragments.tree``'s ``kpi_options``) with
+    the field's chosen value, if any, marked selected. No template engine, no query."""
+    chosen = "" if field.value() is None else escape(str(field.value()))
+    plain = f'<option value="{chosen}">'
+    return mark_safe(options.replace(plain, plain[:-1] + " selected>", 1))  # noqa: S308 - ours
 
 
 def _context(
@@ -69,14 +63,15 @@ def _context(
     flags["can_propose"] = permissions.can_propose_tree_link(participant, workshop)
     if form is None and flags["can_propose"]:
         form = TreeLinkForm(kpis=shared.extra["kpi_choices"], auto_id="tree-%s")
+    options = shared.extra["kpi_options"]
     propose = render_to_string(
         f"{TEMPLATE}#tree-propose",
         flags
         | {
             "form": form,
             "counter_candidates": shared.extra["counter_candidates"],
-            "from_options": kpi_options(form["from_proposal"]) if form else "",
-            "to_options": kpi_options(form["to_proposal"]) if form else "",
+            "from_options": kpi_options(options, form["from_proposal"]) if form else "",
+            "to_options": kpi_options(options, form["to_proposal"]) if form else "",
         },
         request=request,
     )
