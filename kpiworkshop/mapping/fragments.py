@@ -3,12 +3,16 @@ audiences widget, the coverage view and an audience's preview. Nothing personal 
 them: no form, no name of the viewer."""
 
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.translation import gettext as _
 
 from kpiworkshop.core import versions
 from kpiworkshop.core.fragments import Fragment
 from kpiworkshop.kpis import permissions as kp
 
 from . import permissions, selectors
+from .tree_svg import tree_list, tree_svg
 
 MAP_PAGE = 20
 COVERAGE_POLL_SECONDS = 5
@@ -142,4 +146,63 @@ audience_view = Fragment(
     version=_version,
     audience=lambda access, **_: {},
     compute=_audience,
+)
+
+
+def tree_flags(access) -> dict:
+    """What makes the tree's shared markup differ between viewers: the stance and decision
+    buttons on each proposed link (the propose form is the view's, in a slot)."""
+    participant, workshop = access.participant, access.workshop
+    return {
+        "can_stance": permissions.can_take_tree_stance(participant, workshop),
+        "can_decide": permissions.can_decide_tree_link(participant, workshop),
+    }
+
+
+def _tree(*, audience, slots, workshop):
+    view = selectors.tree_for_workshop(
+        workshop=workshop, unplaced_label=_("Not yet linked to a goal")
+    )
+    if audience["can_stance"]:
+        for row in view.proposed:
+            row.support_slot = slots.slot(f"{row.link.pk}:support")
+            row.object_slot = slots.slot(f"{row.link.pk}:object")
+    context = audience | {
+        "workshop": workshop,
+        "view": view,
+        "svg": tree_svg(view.tree, label=_("KPI tree of %(w)s") % {"w": workshop.title}),
+        "tree_list": tree_list(view.tree),
+        # Each link's forms post under here (``<id>/stance/``, ``<id>/decide/``): reversed
+        # once, not once per link.
+        "links_url": reverse("mapping:tree_link_propose", args=[workshop.pk]),
+        "csrf_token": slots.slot("csrf"),
+        "propose_slot": slots.slot("propose"),
+    }
+    return {
+        "html": render_to_string("mapping/tree.html#tree-shared", context),
+        "kpi_choices": [(pk, str(name)) for pk, name in view.kpi_choices],
+        # The link form's KPI options, none selected, written once here (views_tree.kpi_options).
+        "kpi_options": format_html_join(
+            "",
+            '<option value="{}">{}</option>',
+            [("", _("Choose a KPI")), *view.kpi_choices],
+        ),
+        "counter_candidates": [tuple(c) for c in view.counter_candidates],
+        "stance_links": [row.link.pk for row in view.proposed] if audience["can_stance"] else [],
+    }
+
+
+#: The KPI tree: the drawing, the phone's list and every link with its stances and buttons.
+#: Slots: the CSRF token (``csrf``), the propose form (``propose``, the view's: its bound form
+#: and errors are the viewer's) and the viewer's own stance on each proposed link
+#: (``<link id>:support``, ``<link id>:object``: the button's class and ``aria-pressed``).
+tree = Fragment(
+    "map-tree",
+    templates=("mapping/tree.html",),
+    inputs=("workshop",),
+    scope=_scope,
+    version=_version,
+    audience=lambda access, **_: tree_flags(access),
+    compute=_tree,
+    slots=("csrf", "propose", "<link id>:support", "<link id>:object"),
 )

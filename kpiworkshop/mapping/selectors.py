@@ -604,6 +604,18 @@ def _kpi_label(p: Proposal) -> str:
     return p.current_revision.name if p.current_revision else f"#{p.pk}"
 
 
+def tree_stances_of(*, workshop: Workshop, participant_id: int | None) -> dict[int, str]:
+    """The viewer's own stance on each of the workshop's links: ``{link id: stance}``. One
+    query (none without a participant)."""
+    if participant_id is None:
+        return {}
+    return dict(
+        TreeLinkStance.objects.filter(
+            link__workshop=workshop, participant_id=participant_id
+        ).values_list("link_id", "stance")
+    )
+
+
 def tree_for_workshop(
     *, workshop: Workshop, participant_id: int | None = None, unplaced_label: str = ""
 ) -> TreeView:

@@ -9,53 +9,90 @@ carried over; errors shown on the page with status 400). With htmx the form gets
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.template.loader import render_to_string
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from kpiworkshop.core.htmx import HtmxHttpRequest, error_text, form_error_text, form_errors_from
 from kpiworkshop.workshops.access import WorkshopAccess
 
-from . import permissions, selectors, services
+from . import fragments, permissions, selectors, services
 from .forms import TreeDecideForm, TreeLinkForm, TreeStanceForm
-from .tree_svg import tree_list, tree_svg
 from .views import _flags, _load
 
 TEMPLATE = "mapping/tree.html"
 
 
+_PRESSED = {
+    "support": (
+        'class="btn btn-sm btn-success" aria-pressed="true"',
+        'class="btn btn-sm btn-outline-success" aria-pressed="false"',
+    ),
+    "object": (
+        'class="btn btn-sm btn-danger" aria-pressed="true"',
+        'class="btn btn-sm btn-outline-danger" aria-pressed="false"',
+    ),
+}
+
+
+def kpi_options(options: str, field) -> SafeString:
+    """A KPI select's options: the shared markup (``fragments.tree``'s ``kpi_options``) with
+    the field's chosen value, if any, marked selected. No template engine, no query."""
+    chosen = "" if field.value() is None else escape(str(field.value()))
+    plain = f'<option value="{chosen}">'
+    return mark_safe(options.replace(plain, plain[:-1] + " selected>", 1))  # noqa: S308 - ours
+
+
 def _context(
-    access: WorkshopAccess, *, form: TreeLinkForm | None = None, error: str = "", notice: str = ""
+    request: HtmxHttpRequest,
+    access: WorkshopAccess,
+    *,
+    form: TreeLinkForm | None = None,
+    error: str = "",
+    notice: str = "",
 ):
+    """The page around the shared tree (``fragments.tree``): its slots filled with the propose
+    form, the CSRF token and the viewer's own stances."""
     workshop, participant = access.workshop, access.participant
-    view = selectors.tree_for_workshop(
-        workshop=workshop,
-        participant_id=participant.pk if participant else None,
-        unplaced_label=_("Not yet linked to a goal"),
-    )
-    flags = _flags(access) | {
-        "can_propose": permissions.can_propose_tree_link(participant, workshop),
-        "can_stance": permissions.can_take_tree_stance(participant, workshop),
-        "can_decide": permissions.can_decide_tree_link(participant, workshop),
-    }
+    shared = fragments.tree.get(access, workshop=workshop)
+    flags = _flags(access) | fragments.tree_flags(access)
+    flags["can_propose"] = permissions.can_propose_tree_link(participant, workshop)
     if form is None and flags["can_propose"]:
-        form = TreeLinkForm(kpis=view.kpi_choices, auto_id="tree-%s")
+        form = TreeLinkForm(kpis=shared.extra["kpi_choices"], auto_id="tree-%s")
+    options = shared.extra["kpi_options"]
+    propose = render_to_string(
+        f"{TEMPLATE}#tree-propose",
+        flags
+        | {
+            "form": form,
+            "counter_candidates": shared.extra["counter_candidates"],
+            "from_options": kpi_options(options, form["from_proposal"]) if form else "",
+            "to_options": kpi_options(options, form["to_proposal"]) if form else "",
+        },
+        request=request,
+    )
+    values = {"csrf": get_token(request), "propose": propose}
+    if flags["can_stance"]:
+        # Asked whether or not there are links: one query, the same count at any size.
+        mine = selectors.tree_stances_of(
+            workshop=workshop, participant_id=participant.pk if participant else None
+        )
+        for link_id in shared.extra["stance_links"]:
+            for stance, (on, off) in _PRESSED.items():
+                values[f"{link_id}:{stance}"] = on if mine.get(link_id) == stance else off
     return flags | {
-        "view": view,
-        "svg": tree_svg(view.tree, label=_("KPI tree of %(w)s") % {"w": workshop.title}),
-        "tree_list": tree_list(view.tree),
-        # Each link's forms post under here (``<id>/stance/``, ``<id>/decide/``): reversed
-        # once, not once per link.
-        "links_url": reverse("mapping:tree_link_propose", args=[workshop.pk]),
-        "form": form,
+        "tree_shared": shared.fill(values),
         "error": error,
         "notice": notice,
     }
 
 
 def _respond(request: HtmxHttpRequest, access: WorkshopAccess, *, status: int = 200, **kw):
-    context = _context(access, **kw)
+    context = _context(request, access, **kw)
     if request.htmx:
         # htmx swaps only 2xx answers: errors come back in the fragment, with a 200.
         return render(request, f"{TEMPLATE}#tree-body", context)

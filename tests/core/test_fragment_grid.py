@@ -117,6 +117,7 @@ def _inputs(name, workshop, world):
         "map-audiences": dict(workshop=workshop),
         "map-coverage": dict(workshop=workshop),
         "map-audience": dict(workshop=workshop, audience_id=0),
+        "map-tree": dict(workshop=workshop),
         "ballot-results": dict(ballot=ballot, equal=False),
         "ballot-cards": dict(ballot=ballot),
         "ballot-board": dict(ballot=ballot, equal=False),
