@@ -745,3 +745,22 @@ MODERATED_KINDS = [
         version_scope=versions.MAP,
     ),
 ]
+
+
+def tree_links_unshown_for(*, workshop: Workshop, participant_id: int | None) -> list[TreeLinkRow]:
+    """The viewer's own links the room does not see (waiting for the facilitator, or hidden
+    with a reason): shown to them beside the shared tree, never in it. One query when there
+    are none; the tree's five more when there are (rare: only while text is held)."""
+    if participant_id is None:
+        return []
+    unshown = TreeLink.objects.filter(workshop=workshop, proposed_by_id=participant_id).exclude(
+        moderation=Moderation.SHOWN
+    )
+    if not unshown.exists():
+        return []
+    view = tree_for_workshop(workshop=workshop, participant_id=participant_id)
+    return [
+        row
+        for row in (*view.proposed, *view.accepted, *view.declined)
+        if row.link.moderation != Moderation.SHOWN
+    ]

@@ -75,6 +75,16 @@ def _context(
         },
         request=request,
     )
+    if workshop.hold_open_text and participant is not None:
+        # The viewer's own links waiting for the facilitator (or hidden, with the reason):
+        # theirs alone, so beside the shared tree, in its per-viewer slot; asked only while
+        # the workshop holds open text, so the page's query count is unchanged otherwise.
+        own = selectors.tree_links_unshown_for(workshop=workshop, participant_id=participant.pk)
+        if own:
+            propose += render_to_string(
+                "mapping/_tree_links.html",
+                {"rows": own, "heading": _("Your links the room does not see"), "state": "own"},
+            )
     values = {"csrf": get_token(request), "propose": propose}
     if flags["can_stance"]:
         # Asked whether or not there are links: one query, the same count at any size.
