@@ -63,10 +63,14 @@ document.addEventListener("DOMContentLoaded", () => {
         e.detail.isError = false;
       }
     });
-    // A later answer that went through clears the "try again" message.
+    // A later tap that went through clears the "try again" message; a widget refreshing itself
+    // (its poll, or the live signal's "kpiw:changed") does not: the room moves every second,
+    // and the message must stay until the person's own next try.
     document.body.addEventListener("htmx:afterRequest", (e) => {
       const slot = document.getElementById("kpiw-retry");
       if (!slot || !slot.textContent || !e.detail.xhr || e.detail.xhr.status >= 400) return;
+      const cause = e.detail.requestConfig && e.detail.requestConfig.triggeringEvent;
+      if (polling(e.detail.elt) || (cause && cause.type === "kpiw:changed")) return;
       const empty = document.createElement("div");
       empty.id = "kpiw-retry";
       slot.replaceWith(empty);
