@@ -227,6 +227,8 @@ def test_blocks_are_reordered_by_drag_and_drop(room, projector_page, live_server
         ]
     )
     page.goto(f"/w/{workshop.pk}/runsheet/")
+    # The drag handlers come with the deferred script: under load a drag before "load" is lost.
+    page.wait_for_load_state("load")
     items = page.get_by_test_id("runsheet-blocks").locator("li")
     items.nth(2).drag_to(items.nth(0), target_position={"x": 20, "y": 5})
     expect(items.first).to_contain_text("Next steps")
