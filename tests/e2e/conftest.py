@@ -243,6 +243,12 @@ def check_axe(page, *, name: str | None = None) -> None:
         width = page.viewport_size["width"] if page.viewport_size else 0
         label = name or page.url.split("://", 1)[-1].split("/", 1)[-1] or "home"
         page.screenshot(path=str(ARTIFACTS / _safe_name(f"{width}-{label}.png")), full_page=True)
+    # Axe judges the page at rest: wait out an htmx request in flight (a poll, a swap).
+    # (A loop, not wait_for_function: the page's CSP forbids the eval that one needs.)
+    for _ in range(100):
+        if page.evaluate("() => !document.querySelector('.htmx-request')"):
+            break
+        page.wait_for_timeout(100)
     results = _axe().run(page)
     bad = [v for v in results.response["violations"] if v.get("impact") in AXE_FAILING_IMPACTS]
     if bad:
