@@ -7,7 +7,7 @@ where a number can be read from them (the first number of the text, or of each t
 line); anything else is left out rather than guessed."""
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.utils.formats import number_format
@@ -15,6 +15,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
+
+from kpiworkshop.core.numbers import first_number
 
 WIDTH = 320
 HEIGHT = 140
@@ -24,19 +26,6 @@ PAD_Y = 12
 LABEL_CHARS = 16  # at font-size 10 a character is at most ~6px: 16 * 6 <= PAD_RIGHT - 4
 WORD_CHARS = 9  # the line's name, before its figure
 MAX_THRESHOLDS = 3
-
-_NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
-
-
-def first_number(text: str | None) -> Decimal | None:
-    """The first number written in ``text`` ("12.5%", "under 20 s", "85,0"), or None."""
-    match = _NUMBER.search(text or "")
-    if match is None:
-        return None
-    try:
-        return Decimal(match.group().replace(",", "."))
-    except InvalidOperation:
-        return None
 
 
 def references(revision: Any) -> list[tuple[str, str, Decimal]]:

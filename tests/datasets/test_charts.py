@@ -2,6 +2,7 @@ import re
 from decimal import Decimal
 from types import SimpleNamespace
 
+from kpiworkshop.core.numbers import first_number
 from kpiworkshop.datasets import charts
 
 SERIES = [
@@ -17,11 +18,11 @@ def revision(baseline="", target="", thresholds=""):
 
 
 def test_first_number_reads_what_it_can():
-    assert charts.first_number("12.5% in 2025") == Decimal("12.5")
-    assert charts.first_number("sotto 85,0 secondi") == Decimal("85.0")
-    assert charts.first_number("-3 points") == Decimal("-3")
-    assert charts.first_number("lower than today") is None
-    assert charts.first_number("") is None
+    assert first_number("12.5% in 2025") == Decimal("12.5")
+    assert first_number("sotto 85,0 secondi") == Decimal("85.0")
+    assert first_number("-3 points") == Decimal("-3")
+    assert first_number("lower than today") is None
+    assert first_number("") is None
 
 
 def test_references_skip_the_words_without_a_number():
