@@ -466,6 +466,9 @@ def _pack_entry(e: dict, language: str) -> dict:
         "decisions": [
             (d, packview.inline_markdown(d["reason"])) for d in e["decisions"] if d["current"]
         ],
+        # Issue 20: the certification and the dated targets with their bands.
+        "certification": certification_text(e["certification"]),
+        "targets": packview.dated_targets(e["targets"]),
     }
 
 
