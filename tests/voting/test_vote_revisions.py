@@ -282,9 +282,9 @@ def test_secret_round_withholds_the_count_alike_for_none_one_or_two_voters_behin
     assert "at least 3 voters are on each side" in note
 
 
-def test_secret_round_shows_one_overall_figure_once_both_sides_reach_k(
-    vote_workshop, open_ballot, proposals, facilitator
-):
+def _secret_round_three_behind_four_current(vote_workshop, open_ballot, proposals, facilitator):
+    """A secret dot round: 3 voters before an edit of the first KPI, 4 after (both sides reach
+    K = 3)."""
     ballot = open_ballot(Method.DOTS, secret=True, visibility="always")
     fcr = proposals[0]
     early, late = _voters(vote_workshop, 3), _voters(vote_workshop, 4)
@@ -294,6 +294,15 @@ def test_secret_round_shows_one_overall_figure_once_both_sides_reach_k(
     for v in late:
         services.vote_cast(actor=v, ballot=ballot, proposal_id=fcr.pk, value=1)
     ballot.refresh_from_db()
+    return ballot, fcr, early
+
+
+def test_secret_round_shows_one_overall_figure_once_both_sides_reach_k(
+    vote_workshop, open_ballot, proposals, facilitator
+):
+    ballot, fcr, early = _secret_round_three_behind_four_current(
+        vote_workshop, open_ballot, proposals, facilitator
+    )
     results = selectors.results_for_ballot(ballot=ballot)
     assert (results.currency.voters, results.currency.current) == (7, 4)
     assert not results.currency.withheld
@@ -428,15 +437,9 @@ def test_results_api_withholds_a_secret_rounds_count_exactly_as_the_page(
 def test_results_api_gives_a_secret_rounds_one_overall_figure_once_both_sides_reach_k(
     client, vote_workshop, open_ballot, proposals, facilitator
 ):
-    ballot = open_ballot(Method.DOTS, secret=True, visibility="always")
-    fcr = proposals[0]
-    early, late = _voters(vote_workshop, 3), _voters(vote_workshop, 4)
-    for v in early:
-        services.vote_cast(actor=v, ballot=ballot, proposal_id=fcr.pk, value=1)
-    edit(fcr, facilitator, target="80 %")
-    for v in late:
-        services.vote_cast(actor=v, ballot=ballot, proposal_id=fcr.pk, value=1)
-    ballot.refresh_from_db()
+    ballot, fcr, early = _secret_round_three_behind_four_current(
+        vote_workshop, open_ballot, proposals, facilitator
+    )
     login(client, facilitator)
     body = _api_results(client, ballot)
     assert body["currency"] == {
