@@ -5,7 +5,7 @@ of an open (non-secret) ballot, never for a secret one."""
 from datetime import datetime
 
 from django.http import Http404, HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from kpiworkshop.core.api_errors import ErrorOut
 from kpiworkshop.workshops.access import api_access
@@ -38,6 +38,11 @@ class GroupOut(Schema):
     normalised: float
 
 
+class OnCurrentOut(Schema):
+    voters: int
+    current: int
+
+
 class RowOut(Schema):
     rank: int
     proposal_id: int
@@ -48,6 +53,35 @@ class RowOut(Schema):
     divergence: int
     groups: list[GroupOut]
     criteria: dict[str, float]
+    on_current: OnCurrentOut | None = Field(
+        None,
+        description="An open round whose KPI changed while it was open: its voters and how many "
+        "of them voted on (or kept their vote for) the current version of the definition. "
+        "Null when the KPI did not change during the round (every vote is on the current "
+        "version) and always in a secret round (see the results' currency).",
+    )
+
+
+class CurrencyOut(Schema):
+    """How many votes are on the current version of their KPI, when a KPI of the round changed
+    while it was open (``revisions.currency_for_ballot``, as the results page shows it)."""
+
+    secret: bool
+    withheld: bool = Field(
+        description="A secret round where fewer than `minimum` voters are on either side "
+        "(some vote on an earlier version, or every vote on the current versions): no figure "
+        "is given, whatever the count."
+    )
+    voters: int | None = Field(
+        description="Secret round, not withheld: all the round's voters. Null otherwise."
+    )
+    current: int | None = Field(
+        description="Secret round, not withheld: the voters with every vote on the current "
+        "versions. Null otherwise (an open round gives the figure per KPI, `rows[].on_current`)."
+    )
+    minimum: int | None = Field(
+        description="Secret round: the small-group minimum (K) both sides must reach."
+    )
 
 
 class TurnoutOut(Schema):
@@ -75,6 +109,11 @@ class ResultsOut(Schema):
     hidden_groups: int
     withheld: bool
     individual_votes: list[IndividualVoteOut] | None
+    currency: CurrencyOut | None = Field(
+        None,
+        description="Null when no KPI of the round changed while it was open (every vote is "
+        "on the current version) or nothing is shown of the results.",
+    )
 
 
 def _access(request: HttpRequest, workshop_id: int):
@@ -114,8 +153,10 @@ def list_ballots(request: HttpRequest, workshop_id: int):
 def ballot_results(
     request: HttpRequest, workshop_id: int, ballot_id: int, equal_weight: bool = False
 ):
-    """Totals per proposal, per stakeholder group, divergence and turnout. 403 while the
-    results are not visible to the caller."""
+    """Totals per proposal, per stakeholder group, divergence and turnout, and how many votes
+    are on the current version of a KPI that changed during the round (per KPI in an open
+    round; one overall figure in a secret round, withheld under the small-group minimum, as on
+    the results page). 403 while the results are not visible to the caller."""
     workshop, actor = _access(request, workshop_id)
     found = selectors.ballots_for_workshop(workshop=workshop, ballot_id=ballot_id)
     ballot = found[0] if found else None
@@ -173,10 +214,31 @@ def results_out(*, results, individual: list[IndividualVoteOut] | None = None) -
                     for g in r.groups
                 ],
                 criteria=dict(r.criteria),
+                on_current=_on_current_out(r.on_current),
             )
             for r in results.rows
         ],
         hidden_groups=results.hidden_groups,
         withheld=results.withheld,
         individual_votes=individual,
+        currency=_currency_out(results.currency),
+    )
+
+
+def _on_current_out(pair: tuple[int, int] | None) -> OnCurrentOut | None:
+    return None if pair is None else OnCurrentOut(voters=pair[0], current=pair[1])
+
+
+def _currency_out(currency) -> CurrencyOut | None:
+    """``results.currency`` as computed for the page: a secret round's figure only when it is
+    not withheld (the withheld Currency's zeros are not figures: null, never 0)."""
+    if currency is None:
+        return None
+    shown = currency.secret and not currency.withheld
+    return CurrencyOut(
+        secret=currency.secret,
+        withheld=currency.withheld,
+        voters=currency.voters if shown else None,
+        current=currency.current if shown else None,
+        minimum=currency.minimum if currency.secret else None,
     )

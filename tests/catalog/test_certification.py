@@ -100,3 +100,25 @@ def test_an_entry_without_approving_decisions_has_no_certification(released):
     entry.decisions = [d | {"decision": "reject"} for d in entry.decisions]
     assert certification_of(entry, release_version="1.0") is None
     assert certification_text(None) == ""
+
+
+def test_markdown_export_carries_the_certification(released):
+    md = _read(Export.objects.get(release=released, format="md")).decode()
+    assert "**Certified:** Approved in release 1.0 by Lia (March 5, 2026)" in md
+
+
+def test_markdown_export_in_italian_words_the_certification_in_italian(released):
+    from kpiworkshop.catalog.exports.render import export_render
+
+    released.language = "it"
+    released.save(update_fields=["language"])
+    md = export_render(release=released, fmt="md").decode()
+    assert "**Certificato:** Approvato nella versione 1.0 da Lia (5 marzo 2026)" in md
+
+
+def test_markdown_export_without_approving_decisions_has_no_certification(released):
+    from kpiworkshop.catalog.exports.render import export_render
+
+    CatalogEntry.objects.filter(release=released).update(decisions=[])
+    md = export_render(release=released, fmt="md").decode()
+    assert "Certified" not in md and "Approved in release" not in md

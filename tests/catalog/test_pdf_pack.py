@@ -213,3 +213,80 @@ def test_page_numbers_of_two_digits_read_left_to_right():
     # Each digit is drawn on its own (pypdf reads them as lines; a viewer shows "12").
     numbers = ["".join(t.strip().split("\n")[1:]) for t in _texts(data)]
     assert numbers == [str(n) for n in range(1, 13)]
+
+
+# --- issue 20: each KPI's certification and dated targets with their bands ------------------
+
+TARGETS = [
+    {"period_kind": "year", "period_start": "2026-01-01", "value": "80.5",
+     "amber_pct": "95", "red_pct": "90"},
+    {"period_kind": "quarter", "period_start": "2027-01-01", "value": "85",
+     "amber_pct": None, "red_pct": None},
+]  # fmt: skip
+
+
+@pytest.fixture
+def certified_pack(
+    approve_workshop, facilitator, agent, approvers, django_capture_on_commit_callbacks
+):
+    def build(language: str, direction: str = "higher", targets=TARGETS):
+        from kpiworkshop.approval.models import Approval
+
+        fcr = make_proposal(
+            approve_workshop, agent, "FCR", direction=direction, targets=targets,
+            intended_use="Steer the week's coaching.", not_used_for="Individual bonuses.",
+        )  # fmt: skip
+        approve_all([fcr], approvers[0], facilitator, language=language)
+        Approval.objects.filter(proposal=fcr).update(created_at="2026-03-05T10:00:00+00:00")
+        with django_capture_on_commit_callbacks(execute=True):
+            publish(approve_workshop, facilitator, language=language)
+        release = CatalogRelease.objects.get()
+        chapter = next(t for t in _texts(_stored(release)) if t.startswith("FCR"))
+        return " ".join(chapter.split())  # a table's cells may be read on separate lines
+
+    return build
+
+
+@pytest.mark.parametrize(
+    "language, certified, rows",
+    [
+        (
+            "en",
+            "Certified Approved in release 1.0 by Lia (March 5, 2026)",
+            ["DATED TARGETS", "AMBER BELOW", "RED BELOW",
+             "2026 80.5 % 76.475 (95 %) 72.45 (90 %)", "Q1 2027 85 % no bands"],
+        ),
+        (
+            "it",
+            "Certificato Approvato nella versione 1.0 da Lia (5 marzo 2026)",
+            ["OBIETTIVI DATATI", "AMBRA SOTTO", "ROSSO SOTTO",
+             "2026 80,5 % 76,475 (95 %) 72,45 (90 %)", "1° trim. 2027 85 % nessuna fascia"],
+        ),
+    ],
+)  # fmt: skip
+def test_each_kpi_carries_its_certification_and_dated_targets_in_the_pack_language(
+    certified_pack, language, certified, rows
+):
+    chapter = certified_pack(language)
+    assert certified in chapter
+    for row in rows:
+        assert row in chapter
+    # Beside the use / non-use callout, not instead of it.
+    assert "Individual bonuses." in chapter
+
+
+def test_where_lower_is_better_the_pack_says_the_bands_lie_above(certified_pack):
+    lower = [{"period_kind": "year", "period_start": "2026-01-01", "value": "300",
+              "amber_pct": "105", "red_pct": "110"}]  # fmt: skip
+    chapter = certified_pack("en", direction="lower", targets=lower)
+    assert "AMBER ABOVE" in chapter and "RED ABOVE" in chapter
+    assert "2026 300 % 315 (105 %) 330 (110 %)" in chapter
+
+
+def test_a_kpi_without_dated_targets_or_approval_shows_neither(pack_release):
+    entry = pack_release.entries.get(name="Costo per contatto")
+    doc = exports.entry_document(entry, "it", release_version="1.0")
+    doc["certification"] = None
+    with translation.override("it"):
+        shown = exports._pack_entry(doc, "it")
+    assert shown["certification"] == "" and shown["targets"] == []

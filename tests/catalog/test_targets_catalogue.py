@@ -197,3 +197,43 @@ def test_a_published_release_snapshots_the_targets_and_the_api_returns_them(
     api = f"/api/v1/organisations/{approve_workshop.organisation.slug}/catalogue"
     [got] = client.get(api + "/releases/1.0/entries").json()
     assert got["definition"]["targets"] == PLAN
+
+
+def test_markdown_export_carries_the_targets_with_their_bands_in_the_release_language(
+    organisation,
+):
+    release = _with_targets(make_release(organisation, names=("FCR",)))
+    md = export_render(release=release, fmt="md").decode()
+    assert "**Dated targets:**" in md
+    assert "| Period | Target | Amber below | Red below |" in md
+    assert "| Q1 2026 | 80 % | 76 (95 %) | 72 (90 %) |" in md
+    assert "| Q2 2026 | 85 % | no bands | — |" in md
+    release.language = "it"
+    release.save(update_fields=["language"])
+    CatalogEntry.objects.filter(release=release).update(
+        definition=release.entries.get().definition | {"targets": [PLAN[0] | {"value": "80.5"}]}
+    )
+    md = export_render(release=release, fmt="md").decode()
+    assert "| Periodo | Obiettivo | Ambra sotto | Rosso sotto |" in md
+    assert "| 1° trim. 2026 | 80,5 % | 76,475 (95 %) | 72,45 (90 %) |" in md
+
+
+def test_markdown_export_words_the_bands_above_where_lower_is_better(organisation):
+    plan = targets_validate(
+        [{"period_kind": "year", "period_start": "2026-01-01", "value": "300",
+          "amber_pct": "105", "red_pct": "110"}],
+        direction="lower",
+    )  # fmt: skip
+    release = _with_targets(make_release(organisation, names=("AHT",)), plan)
+    CatalogEntry.objects.filter(release=release).update(
+        definition=release.entries.get().definition | {"direction": "lower", "unit": "s|x"}
+    )
+    md = export_render(release=release, fmt="md").decode()
+    assert "| Period | Target | Amber above | Red above |" in md
+    # A unit's "|" cannot break the table.
+    assert "| 2026 | 300 s\\|x | 315 (105 %) | 330 (110 %) |" in md
+
+
+def test_markdown_export_without_targets_has_no_targets_table(organisation):
+    md = export_render(release=make_release(organisation, names=("FCR",)), fmt="md").decode()
+    assert "Dated targets" not in md and "| Period |" not in md

@@ -282,9 +282,9 @@ def test_secret_round_withholds_the_count_alike_for_none_one_or_two_voters_behin
     assert "at least 3 voters are on each side" in note
 
 
-def test_secret_round_shows_one_overall_figure_once_both_sides_reach_k(
-    vote_workshop, open_ballot, proposals, facilitator
-):
+def _secret_round_three_behind_four_current(vote_workshop, open_ballot, proposals, facilitator):
+    """A secret dot round: 3 voters before an edit of the first KPI, 4 after (both sides reach
+    K = 3)."""
     ballot = open_ballot(Method.DOTS, secret=True, visibility="always")
     fcr = proposals[0]
     early, late = _voters(vote_workshop, 3), _voters(vote_workshop, 4)
@@ -294,6 +294,15 @@ def test_secret_round_shows_one_overall_figure_once_both_sides_reach_k(
     for v in late:
         services.vote_cast(actor=v, ballot=ballot, proposal_id=fcr.pk, value=1)
     ballot.refresh_from_db()
+    return ballot, fcr, early
+
+
+def test_secret_round_shows_one_overall_figure_once_both_sides_reach_k(
+    vote_workshop, open_ballot, proposals, facilitator
+):
+    ballot, fcr, early = _secret_round_three_behind_four_current(
+        vote_workshop, open_ballot, proposals, facilitator
+    )
     results = selectors.results_for_ballot(ballot=ballot)
     assert (results.currency.voters, results.currency.current) == (7, 4)
     assert not results.currency.withheld
@@ -356,3 +365,115 @@ def test_a_kpi_changed_after_the_round_closed_is_not_reported(
     edit(fcr, facilitator, target="80 %")
     ballot.refresh_from_db()
     assert selectors.results_for_ballot(ballot=ballot).currency is None
+
+
+# --- the results API (the same figures as the results page) -----------------------------------
+
+
+def _api_results(client, ballot) -> dict:
+    url = f"/api/v1/workshops/{ballot.workshop_id}/ballots/{ballot.pk}/results"
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_results_api_says_per_kpi_how_many_votes_are_on_the_current_version(
+    client, vote_workshop, open_ballot, proposals, facilitator, agent
+):
+    ballot = open_ballot(Method.APPROVAL, secret=False, visibility="always")
+    fcr, nps = proposals[0], proposals[1]
+    early, late = _voters(vote_workshop, 3), _voters(vote_workshop, 2)
+    for v in early:
+        services.vote_cast(actor=v, ballot=ballot, proposal_id=fcr.pk, value=1)
+        services.vote_cast(actor=v, ballot=ballot, proposal_id=nps.pk, value=1)
+    login(client, agent)
+    body = _api_results(client, ballot)
+    assert body["currency"] is None  # nothing changed: nothing said
+    assert all(r["on_current"] is None for r in body["rows"])
+    edit(fcr, facilitator, target="80 %")
+    for v in late:
+        services.vote_cast(actor=v, ballot=ballot, proposal_id=fcr.pk, value=0)
+    revisions.vote_reconfirm(actor=early[0], ballot=ballot, proposal_id=fcr.pk)
+    ballot.refresh_from_db()
+    page_row = next(
+        r for r in selectors.results_for_ballot(ballot=ballot).rows if r.proposal.pk == fcr.pk
+    )
+    body = _api_results(client, ballot)
+    rows = {r["proposal_id"]: r for r in body["rows"]}
+    assert rows[fcr.pk]["on_current"] == {"voters": 5, "current": 3}
+    assert tuple(rows[fcr.pk]["on_current"].values()) == page_row.on_current
+    assert rows[nps.pk]["on_current"] is None  # unchanged: every vote is on its version
+    assert body["currency"] == {
+        "secret": False, "withheld": False, "voters": None, "current": None, "minimum": None,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("behind", [0, 1, 2])
+def test_results_api_withholds_a_secret_rounds_count_exactly_as_the_page(
+    client, vote_workshop, open_ballot, proposals, facilitator, behind
+):
+    """The API's currency is the page's: in a secret round no per-KPI figure, and while fewer
+    than K voters are on either side, the same withheld answer (nulls, not zeros) whether 0,
+    1 or 2 voters are behind."""
+    ballot = open_ballot(Method.DOTS, secret=True, visibility="always")
+    fcr, nps = proposals[0], proposals[1]
+    for i, v in enumerate(_voters(vote_workshop, 3)):
+        target = fcr if i < behind else nps
+        services.vote_cast(actor=v, ballot=ballot, proposal_id=target.pk, value=1)
+    edit(fcr, facilitator, target="80 %")
+    for v in _voters(vote_workshop, 3):
+        services.vote_cast(actor=v, ballot=ballot, proposal_id=fcr.pk, value=1)
+    ballot.refresh_from_db()
+    assert selectors.results_for_ballot(ballot=ballot).currency.withheld  # the page withholds
+    login(client, facilitator)
+    body = _api_results(client, ballot)
+    assert body["currency"] == {
+        "secret": True, "withheld": True, "voters": None, "current": None, "minimum": 3,
+    }  # fmt: skip
+    assert all(r["on_current"] is None for r in body["rows"])
+    assert body["individual_votes"] is None
+
+
+def test_results_api_gives_a_secret_rounds_one_overall_figure_once_both_sides_reach_k(
+    client, vote_workshop, open_ballot, proposals, facilitator
+):
+    ballot, fcr, early = _secret_round_three_behind_four_current(
+        vote_workshop, open_ballot, proposals, facilitator
+    )
+    login(client, facilitator)
+    body = _api_results(client, ballot)
+    assert body["currency"] == {
+        "secret": True, "withheld": False, "voters": 7, "current": 4, "minimum": 3,
+    }  # fmt: skip
+    assert all(r["on_current"] is None for r in body["rows"])  # never per KPI when secret
+    revisions.vote_reconfirm(actor=early[0], ballot=ballot, proposal_id=fcr.pk)
+    ballot.refresh_from_db()
+    body = _api_results(client, ballot)
+    assert body["currency"]["withheld"] and body["currency"]["current"] is None
+
+
+def test_results_api_says_nothing_of_a_withheld_secret_round(
+    client, vote_workshop, open_ballot, proposals, facilitator
+):
+    """Fewer than K voters in all: no rows, and no currency either (as the page)."""
+    ballot = open_ballot(Method.APPROVAL, secret=True, visibility="always")
+    fcr = proposals[0]
+    for v in _voters(vote_workshop, 2):
+        services.vote_cast(actor=v, ballot=ballot, proposal_id=fcr.pk, value=1)
+    edit(fcr, facilitator, target="80 %")
+    ballot.refresh_from_db()
+    login(client, facilitator)
+    body = _api_results(client, ballot)
+    assert (body["withheld"], body["rows"], body["currency"]) == (True, [], None)
+
+
+def test_openapi_documents_the_votes_on_the_current_version():
+    from kpiworkshop.api import api
+
+    schemas = api.get_openapi_schema()["components"]["schemas"]
+    assert "on_current" in schemas["RowOut"]["properties"]
+    assert "currency" in schemas["ResultsOut"]["properties"]
+    assert set(schemas["CurrencyOut"]["properties"]) == {
+        "secret", "withheld", "voters", "current", "minimum",
+    }  # fmt: skip
+    assert "small-group minimum" in schemas["CurrencyOut"]["properties"]["minimum"]["description"]

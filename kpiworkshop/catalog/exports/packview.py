@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from kpiworkshop.core.markdown import ALLOWED_TAGS, render_markdown
 from kpiworkshop.core.numbers import first_number, threshold_numbers
 from kpiworkshop.kpis.models import Direction
+from kpiworkshop.kpis.targets import Target
 
 #: A printed page has nowhere to click: links keep their text.
 PACK_TAGS = ALLOWED_TAGS - {"a"}
@@ -74,6 +75,42 @@ def figure(text: str) -> str:
 
 def _locale() -> str:
     return (get_language() or "en").replace("-", "_")
+
+
+def _decimal(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def dated_targets(exported: list[dict]) -> list[dict]:
+    """The dated targets of an exported entry (``targets.targets_export``) as the pack's table
+    rows, in the pack's language: the period ("1° trim. 2027"), the target, and each band's
+    edge as a value of the KPI with the percentage of the target it comes from ("76 (95 %)"),
+    or no edges for a target without bands."""
+    rows = []
+    for t in exported or []:
+        target = Target(
+            t["period_kind"],
+            datetime.date.fromisoformat(t["period_start"]),
+            _decimal(t["target"]),
+            _decimal(t.get("amber_pct")),
+            _decimal(t.get("red_pct")),
+        )
+        rows.append(
+            {
+                "period": target.label,
+                "target": number(target.value),
+                "amber": _band_edge(target, target.amber_pct),
+                "red": _band_edge(target, target.red_pct),
+            }
+        )
+    return rows
+
+
+def _band_edge(target: Target, pct: Decimal | None) -> str:
+    """A band's edge as a value of the KPI, with its percentage of the target."""
+    if pct is None:
+        return ""
+    return f"{number(target.edge(pct))} ({number(pct)} %)"
 
 
 # --- which language a text is written in ---------------------------------------------------

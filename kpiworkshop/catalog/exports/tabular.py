@@ -325,12 +325,15 @@ def render_markdown_export(doc: dict) -> bytes:
     for e in doc["entries"]:
         out.append(f"## {e['name']}\n\n")
         out.append(f"*{e['category_label']}*\n\n")
+        if e["certification"]:
+            out.append(f"**{_('Certified')}:** {certification_text(e['certification'])}\n\n")
         for key, label in _definition_labels():
             value = e.get(key)
             if isinstance(value, list):
                 value = ", ".join(value)
             if value:
                 out.append(f"**{label}:** {value}\n\n")
+        out.append(_targets_md(e))
         if e["goals"]:
             out.append(f"**{_('Goals')}:** {', '.join(g['name'] for g in e['goals'])}\n\n")
         if e["audiences"]:
@@ -348,6 +351,31 @@ def render_markdown_export(doc: dict) -> bytes:
             out.append(f"- {v['ballot']}: {overall}" + (f" ({groups})" if groups else "") + "\n")
         out.append("\n")
     return "".join(out).encode()
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _targets_md(e: dict) -> str:
+    """The dated targets with their bands as a Markdown table (the PDF pack's rows)."""
+    rows = packview.dated_targets(e.get("targets"))
+    if not rows:
+        return ""
+    if e["direction"] == "lower":
+        amber, red = _("Amber above"), _("Red above")
+    else:
+        amber, red = _("Amber below"), _("Red below")
+    unit = f" {_md_cell(e['unit'])}" if e["unit"] else ""
+    lines = [
+        f"**{_('Dated targets')}:**\n\n",
+        f"| {_('Period')} | {_('Target')} | {amber} | {red} |\n",
+        "|---|---|---|---|\n",
+    ]
+    for t in rows:
+        bands = f"{t['amber']} | {t['red']}" if t["amber"] else f"{_('no bands')} | —"
+        lines.append(f"| {t['period']} | {t['target']}{unit} | {bands} |\n")
+    return "".join(lines) + "\n"
 
 
 def _changelog_md(log: dict) -> str:
@@ -466,6 +494,9 @@ def _pack_entry(e: dict, language: str) -> dict:
         "decisions": [
             (d, packview.inline_markdown(d["reason"])) for d in e["decisions"] if d["current"]
         ],
+        # Issue 20: the certification and the dated targets with their bands.
+        "certification": certification_text(e["certification"]),
+        "targets": packview.dated_targets(e["targets"]),
     }
 
 
