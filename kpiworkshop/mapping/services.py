@@ -894,6 +894,71 @@ def tree_link_propose(
 
 
 @transaction.atomic
+def tree_links_import(
+    *, actor: Participant | None, workshop: Workshop, links: list[tuple[Any, Any, str, str]]
+) -> int:
+    """Start a workshop's tree from links already agreed elsewhere (a review workshop from its
+    release's tree): ``links`` are (from proposal id, to proposal id, kind, why), each stored
+    as an accepted link the room sees, proposed and decided by ``actor``. The facilitator's,
+    in any open stage. Skipped, not refused: a link whose ends are not KPIs on this
+    workshop's map (None: the caller found no KPI), to itself, of an unknown kind, already
+    there, or closing a cycle with those before it. One audit event says how many were
+    imported and skipped. Takes the workshop's row lock; returns the number imported."""
+    from .selectors import mapped_proposals
+
+    if not permissions.can_configure(actor, workshop):
+        raise PermissionDenied(_("Only the facilitator can start the tree from agreed links."))
+    workshop = _lock_workshop(workshop)
+    on_map = set(mapped_proposals(workshop=workshop).values_list("pk", flat=True))
+    edges = _accepted_edges(workshop)
+    taken = set(
+        TreeLink.objects.filter(workshop=workshop).values_list(
+            "from_proposal_id", "to_proposal_id", "kind"
+        )
+    )
+    now = timezone.now()
+    fresh: list[TreeLink] = []
+    for source, target, kind, why in links:
+        key = (source, target, kind)
+        why = " ".join(str(why or "").split())[:MAX_LINK_WHY]
+        if (
+            source not in on_map
+            or target not in on_map
+            or source == target
+            or kind not in LinkKind.values
+            or not why
+            or key in taken
+            or (kind in CYCLE_KINDS and closes_cycle(edges, (source, target)))
+        ):
+            continue
+        taken.add(key)
+        edges.append(key)
+        fresh.append(
+            TreeLink(
+                workshop=workshop,
+                from_proposal_id=source,
+                to_proposal_id=target,
+                kind=kind,
+                why=why,
+                proposed_by=actor,
+                state=LinkState.ACCEPTED,
+                decided_by=actor,
+                decided_at=now,
+            )
+        )
+    TreeLink.objects.bulk_create(fresh)
+    versions.version_bump(versions.MAP, workshop.pk)
+    _room_audit(
+        actor=actor,
+        action="tree_link.import",
+        workshop=workshop,
+        imported=len(fresh),
+        skipped=len(links) - len(fresh),
+    )
+    return len(fresh)
+
+
+@transaction.atomic
 def tree_link_stance_set(
     *, actor: Participant | None, link: TreeLink, stance: str, text: str = ""
 ) -> TreeLinkStance:
