@@ -27,7 +27,7 @@ from kpiworkshop.kpis.models import (
 )
 from kpiworkshop.kpis.services import revision_made_current
 from kpiworkshop.workshops.models import Participant, Workshop
-from kpiworkshop.workshops.moderation import Moderation
+from kpiworkshop.workshops.moderation import Moderation, shown_or_authored_by
 from kpiworkshop.workshops.permissions import text_is_held
 
 from . import permissions
@@ -846,7 +846,13 @@ def tree_link_propose(
     Refused with a message (nothing stored): a KPI linked to itself, a KPI not on this
     workshop's map (withdrawn, merged, another organisation's), the same link again, a link
     that would close a cycle with the accepted ones. Takes the workshop's row lock, like every
-    write to the tree."""
+    write to the tree.
+
+    "The same link" is one the room sees, or the actor's own in any state. Someone else's
+    waiting or hidden link does not count: telling the actor would give away text they may not
+    see. Their link is stored as if it were the first (waiting, while the workshop holds open
+    text), and answered alike. A hidden one was the facilitator's judgement of its proposer's
+    words, not of the link, so the next person's words are judged on their own."""
     if not permissions.can_propose_tree_link(actor, workshop):
         raise PermissionDenied(_("Links between KPIs are proposed during the Map stage."))
     workshop = _lock_workshop(workshop)
@@ -858,7 +864,15 @@ def tree_link_propose(
     target = _tree_kpi(workshop, to_id, field="to_proposal")
     if source.pk == target.pk:
         raise ValidationError({"to_proposal": _("A KPI cannot be linked to itself.")})
-    existing = TreeLink.objects.filter(from_proposal=source, to_proposal=target, kind=kind).first()
+    # The same link is refused when the room sees it, or when it is the actor's own. Someone
+    # else's waiting or hidden one is not theirs to know of: the actor's link is stored on its
+    # own (held like any text they write now), so the answer is the one they would get with no
+    # such link; the facilitator's let-through folds the two (``tree_link_release_into``).
+    existing = (
+        TreeLink.objects.filter(from_proposal=source, to_proposal=target, kind=kind)
+        .filter(shown_or_authored_by(actor, "proposed_by"))
+        .first()
+    )
     if existing is not None:
         raise ValidationError(
             _("This link has already been proposed (%(state)s).")
@@ -956,6 +970,34 @@ def tree_links_import(
         skipped=len(links) - len(fresh),
     )
     return len(fresh)
+
+
+def tree_link_release_into(*, link: TreeLink) -> TreeLink | None:
+    """Called by the moderation's let-through of a waiting ``link`` (``ModeratedKind``), under
+    the workshop's and the link's row locks: the shown link with the same ends and kind, when
+    someone proposed it meanwhile, or None (the waiting link is then shown itself). The
+    waiting link's proposer supports the shown one, their why (now let through) as the
+    stance's word, unless they already took a stance on it or it was decided since; the
+    caller then deletes the waiting link, so the room sees one link, and the facilitator's
+    queue never asks twice about one."""
+    shown = (
+        TreeLink.objects.select_for_update()
+        .filter(
+            from_proposal_id=link.from_proposal_id,
+            to_proposal_id=link.to_proposal_id,
+            kind=link.kind,
+            moderation=Moderation.SHOWN,
+        )
+        .exclude(pk=link.pk)
+        .first()
+    )
+    if shown is not None and shown.state == LinkState.PROPOSED:
+        TreeLinkStance.objects.get_or_create(
+            link=shown,
+            participant_id=link.proposed_by_id,
+            defaults={"stance": LinkStanceKind.SUPPORT, "text": link.why[:MAX_STANCE_TEXT]},
+        )
+    return shown
 
 
 @transaction.atomic
