@@ -6,8 +6,10 @@ KPI uids, accepted links only, between KPIs of that release. The goals come from
 own goal links, so a release's tree needs no live data.
 
 Carrying over: a link of the previous release whose two KPIs are still in the release stays,
-unless the workshop declined the same link (a review workshop removes a published link by
-proposing it and declining it) or the workshop's own tree links the same two KPIs otherwise.
+unless the workshop declined the same link or the workshop's own tree links the same two KPIs
+otherwise. A review workshop starts with the release's links as its own accepted links
+(``reviews.services.review_workshop_start``), so for it they are "fresh" rather than carried;
+carrying over still serves workshops that did not import them (older review workshops).
 """
 
 from pathlib import Path

@@ -24,4 +24,5 @@ AUDIT_LABELS = {
     "tree_link.stance": _("took a stance on a link in the KPI tree"),
     "tree_link.accept": _("accepted a link in the KPI tree"),
     "tree_link.decline": _("declined a link in the KPI tree"),
+    "tree_link.import": _("started the KPI tree from the agreed links"),
 }

@@ -559,8 +559,18 @@ class TreeLink(Moderated, TimeStampedModel):
     class Meta:
         ordering = ["workshop", "id"]
         constraints = [
+            # One link the room sees per (from, to, kind). Waiting or hidden ones are their
+            # proposer's alone: another participant proposing the same link gets their own
+            # row, so nothing tells them someone else's text exists (the let-through folds
+            # a waiting one into the shown link, ``services.tree_link_release_into``).
             models.UniqueConstraint(
-                fields=["from_proposal", "to_proposal", "kind"], name="treelink_once"
+                fields=["from_proposal", "to_proposal", "kind"],
+                condition=Q(moderation="shown"),
+                name="treelink_once_shown",
+            ),
+            models.UniqueConstraint(
+                fields=["from_proposal", "to_proposal", "kind", "proposed_by"],
+                name="treelink_once_per_proposer",
             ),
             models.CheckConstraint(
                 condition=~Q(from_proposal=models.F("to_proposal")), name="treelink_not_self"

@@ -729,6 +729,12 @@ def _link_end(proposal: Proposal) -> str:
     return _kpi_label(proposal) if proposal.current_revision_id else f"#{proposal.pk}"
 
 
+def _release_into(link: TreeLink):
+    from .services import tree_link_release_into
+
+    return tree_link_release_into(link=link)
+
+
 #: The open text of this app that a workshop's moderation holds (registered from
 #: AppConfig.ready): a proposed tree link's why. Deciding one moves the map's version.
 MODERATED_KINDS = [
@@ -743,6 +749,8 @@ MODERATED_KINDS = [
         url=lambda link: reverse("mapping:tree", args=[link.workshop_id]) + f"#tree-link-{link.pk}",
         author_field="proposed_by",
         version_scope=versions.MAP,
+        lock_workshop=True,
+        fold_on_release=_release_into,
     ),
 ]
 

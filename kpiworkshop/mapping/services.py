@@ -27,7 +27,7 @@ from kpiworkshop.kpis.models import (
 )
 from kpiworkshop.kpis.services import revision_made_current
 from kpiworkshop.workshops.models import Participant, Workshop
-from kpiworkshop.workshops.moderation import Moderation
+from kpiworkshop.workshops.moderation import Moderation, shown_or_authored_by
 from kpiworkshop.workshops.permissions import text_is_held
 
 from . import permissions
@@ -846,7 +846,13 @@ def tree_link_propose(
     Refused with a message (nothing stored): a KPI linked to itself, a KPI not on this
     workshop's map (withdrawn, merged, another organisation's), the same link again, a link
     that would close a cycle with the accepted ones. Takes the workshop's row lock, like every
-    write to the tree."""
+    write to the tree.
+
+    "The same link" is one the room sees, or the actor's own in any state. Someone else's
+    waiting or hidden link does not count: telling the actor would give away text they may not
+    see. Their link is stored as if it were the first (waiting, while the workshop holds open
+    text), and answered alike. A hidden one was the facilitator's judgement of its proposer's
+    words, not of the link, so the next person's words are judged on their own."""
     if not permissions.can_propose_tree_link(actor, workshop):
         raise PermissionDenied(_("Links between KPIs are proposed during the Map stage."))
     workshop = _lock_workshop(workshop)
@@ -858,7 +864,15 @@ def tree_link_propose(
     target = _tree_kpi(workshop, to_id, field="to_proposal")
     if source.pk == target.pk:
         raise ValidationError({"to_proposal": _("A KPI cannot be linked to itself.")})
-    existing = TreeLink.objects.filter(from_proposal=source, to_proposal=target, kind=kind).first()
+    # The same link is refused when the room sees it, or when it is the actor's own. Someone
+    # else's waiting or hidden one is not theirs to know of: the actor's link is stored on its
+    # own (held like any text they write now), so the answer is the one they would get with no
+    # such link; the facilitator's let-through folds the two (``tree_link_release_into``).
+    existing = (
+        TreeLink.objects.filter(from_proposal=source, to_proposal=target, kind=kind)
+        .filter(shown_or_authored_by(actor, "proposed_by"))
+        .first()
+    )
     if existing is not None:
         raise ValidationError(
             _("This link has already been proposed (%(state)s).")
@@ -891,6 +905,99 @@ def tree_link_propose(
         kind=kind,
     )
     return link
+
+
+@transaction.atomic
+def tree_links_import(
+    *, actor: Participant | None, workshop: Workshop, links: list[tuple[Any, Any, str, str]]
+) -> int:
+    """Start a workshop's tree from links already agreed elsewhere (a review workshop from its
+    release's tree): ``links`` are (from proposal id, to proposal id, kind, why), each stored
+    as an accepted link the room sees, proposed and decided by ``actor``. The facilitator's,
+    in any open stage. Skipped, not refused: a link whose ends are not KPIs on this
+    workshop's map (None: the caller found no KPI), to itself, of an unknown kind, already
+    there, or closing a cycle with those before it. One audit event says how many were
+    imported and skipped. Takes the workshop's row lock; returns the number imported."""
+    from .selectors import mapped_proposals
+
+    if not permissions.can_configure(actor, workshop):
+        raise PermissionDenied(_("Only the facilitator can start the tree from agreed links."))
+    workshop = _lock_workshop(workshop)
+    on_map = set(mapped_proposals(workshop=workshop).values_list("pk", flat=True))
+    edges = _accepted_edges(workshop)
+    taken = set(
+        TreeLink.objects.filter(workshop=workshop).values_list(
+            "from_proposal_id", "to_proposal_id", "kind"
+        )
+    )
+    now = timezone.now()
+    fresh: list[TreeLink] = []
+    for source, target, kind, why in links:
+        key = (source, target, kind)
+        why = " ".join(str(why or "").split())[:MAX_LINK_WHY]
+        if (
+            source not in on_map
+            or target not in on_map
+            or source == target
+            or kind not in LinkKind.values
+            or not why
+            or key in taken
+            or (kind in CYCLE_KINDS and closes_cycle(edges, (source, target)))
+        ):
+            continue
+        taken.add(key)
+        edges.append(key)
+        fresh.append(
+            TreeLink(
+                workshop=workshop,
+                from_proposal_id=source,
+                to_proposal_id=target,
+                kind=kind,
+                why=why,
+                proposed_by=actor,
+                state=LinkState.ACCEPTED,
+                decided_by=actor,
+                decided_at=now,
+            )
+        )
+    TreeLink.objects.bulk_create(fresh)
+    versions.version_bump(versions.MAP, workshop.pk)
+    _room_audit(
+        actor=actor,
+        action="tree_link.import",
+        workshop=workshop,
+        imported=len(fresh),
+        skipped=len(links) - len(fresh),
+    )
+    return len(fresh)
+
+
+def tree_link_release_into(*, link: TreeLink) -> TreeLink | None:
+    """Called by the moderation's let-through of a waiting ``link`` (``ModeratedKind``), under
+    the workshop's and the link's row locks: the shown link with the same ends and kind, when
+    someone proposed it meanwhile, or None (the waiting link is then shown itself). The
+    waiting link's proposer supports the shown one, their why (now let through) as the
+    stance's word, unless they already took a stance on it or it was decided since; the
+    caller then deletes the waiting link, so the room sees one link, and the facilitator's
+    queue never asks twice about one."""
+    shown = (
+        TreeLink.objects.select_for_update()
+        .filter(
+            from_proposal_id=link.from_proposal_id,
+            to_proposal_id=link.to_proposal_id,
+            kind=link.kind,
+            moderation=Moderation.SHOWN,
+        )
+        .exclude(pk=link.pk)
+        .first()
+    )
+    if shown is not None and shown.state == LinkState.PROPOSED:
+        TreeLinkStance.objects.get_or_create(
+            link=shown,
+            participant_id=link.proposed_by_id,
+            defaults={"stance": LinkStanceKind.SUPPORT, "text": link.why[:MAX_STANCE_TEXT]},
+        )
+    return shown
 
 
 @transaction.atomic

@@ -525,6 +525,7 @@ def review_workshop_start(*, reader, user, organisation_id: int):
             actor=facilitator, workshop=workshop, stage=Stage.PROPOSE, expected_stage=Stage.DRAFT
         )
         workshop.refresh_from_db()
+        proposal_of: dict[str, int] = {}
         for entry in catalog_selectors.entries_for(release=release):
             definition = dict(entry.definition or {}) | {
                 "name": entry.name,
@@ -549,6 +550,7 @@ def review_workshop_start(*, reader, user, organisation_id: int):
                     internal_fields=list(entry.internal_fields)
                 )
             ReviewItem.objects.create(proposal=proposal, entry=entry)
+            proposal_of[str(entry.kpi_uid)] = proposal.pk
             TrainingNotes.objects.bulk_create(
                 [
                     TrainingNotes(
@@ -560,6 +562,9 @@ def review_workshop_start(*, reader, user, organisation_id: int):
                     if lang in dict(settings.LANGUAGES)
                 ]
             )
+        _review_tree_import(
+            facilitator=facilitator, workshop=workshop, release=release, proposal_of=proposal_of
+        )
         ReviewCycle.objects.create(release=release, workshop=workshop)
         audit_in_workshop(
             actor=facilitator,
@@ -569,6 +574,30 @@ def review_workshop_start(*, reader, user, organisation_id: int):
             version=release.version,
         )
         return workshop
+
+
+def _review_tree_import(
+    *, facilitator: Participant, workshop: Workshop, release, proposal_of: dict[str, int]
+) -> int:
+    """The review workshop's tree starts from the release's: each of its (accepted) links
+    becomes an accepted link between the review proposals of its two entries, so the room
+    continues from the agreed tree. A link naming a KPI the workshop has no proposal for is
+    skipped (the audit event counts it)."""
+    from kpiworkshop.mapping import services as mapping_services
+
+    with translation_override(release.language):
+        agreed = _("Agreed in catalogue %(v)s") % {"v": release.version}
+    links = [
+        (
+            proposal_of.get(str(link.get("from"))),
+            proposal_of.get(str(link.get("to"))),
+            link.get("kind", ""),
+            link.get("why") or agreed,
+        )
+        for link in release.tree or []
+        if isinstance(link, dict)
+    ]
+    return mapping_services.tree_links_import(actor=facilitator, workshop=workshop, links=links)
 
 
 @transaction.atomic

@@ -98,6 +98,13 @@ class ModeratedKind:
     #: The ``core.versions`` scope (of the workshop) that a decision changes: the board's for
     #: comments and proposals, the map's for the KPI tree's links.
     version_scope: str = "board"
+    #: Take the workshop's row lock before the item's, as the owning app's own writes of this
+    #: kind do (the KPI tree's), so a decision runs in turn with them and in the same lock order.
+    lock_workshop: bool = False
+    #: On let-through: the shown item a waiting one folds into (the same KPI tree link that
+    #: someone else proposed meanwhile), after moving what it keeps of the waiting one; None to
+    #: show the item itself. A folded item is deleted once audited.
+    fold_on_release: Callable[[models.Model], models.Model | None] | None = None
 
     @property
     def model(self) -> type[models.Model]:

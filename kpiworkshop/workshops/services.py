@@ -562,27 +562,38 @@ def _moderation_decide(
         raise PermissionDenied(_("Only the facilitator moderates this workshop."))
     if kind is None:
         raise ValidationError(_("This text is no longer in the queue."), code="not_found")
+    if kind.lock_workshop:
+        Workshop.objects.select_for_update().get(pk=workshop.pk)
     item = _held_item(kind, workshop, item_id)
-    item.moderation = state
-    item.moderation_reason = reason
-    item.moderated_by = actor
-    item.moderated_at = timezone.now()
-    item.save(
-        update_fields=[
-            "moderation",
-            "moderation_reason",
-            "moderated_by",
-            "moderated_at",
-            "updated_at",
-        ]
-    )
+    into = None
+    if state == Moderation.SHOWN and kind.fold_on_release is not None:
+        into = kind.fold_on_release(item)
+    if into is None:
+        item.moderation = state
+        item.moderation_reason = reason
+        item.moderated_by = actor
+        item.moderated_at = timezone.now()
+        item.save(
+            update_fields=[
+                "moderation",
+                "moderation_reason",
+                "moderated_by",
+                "moderated_at",
+                "updated_at",
+            ]
+        )
     details = {"kind": kind.key} | ({"reason": reason} if reason else {})
+    if into is not None:
+        details["into"] = into.pk
     audit_in_workshop(actor=actor, action=action, workshop=workshop, target=item, **details)
+    if into is not None:
+        # Folded: what it kept lives on the shown item now (see ``ModeratedKind``).
+        item.delete()
     # A text let through (or hidden) changes what the pages keyed by its kind's version show
     # (``core.versions``): the board's cards and comment counts, or the map's KPI tree.
     versions.version_bump(kind.version_scope, workshop.pk)
     live_bump(workshop_id=workshop.pk)
-    return item
+    return into or item
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from kpiworkshop.accounts.models import Role
+from kpiworkshop.kpis import services as kpi_services
 from kpiworkshop.kpis.models import Category
 from kpiworkshop.runsheet import services
 from kpiworkshop.runsheet.models import Block, RunSheet, SheetState
@@ -262,3 +263,85 @@ def test_the_facilitator_runs_the_session_from_a_phone(room, phone_page, live_se
     page.get_by_test_id("runsheet-board-link").click()
     expect(page.get_by_test_id("runsheet-title")).to_have_text("Dot vote")
     check_axe(page, name="runsheet-board-phone")
+
+
+def test_the_run_sheets_hold_option_keeps_a_comment_off_the_projector_until_let_through(
+    workshop, _new_context, phone_page, live_server
+):
+    """The facilitator ticks "hold open text" on the run-sheet page and starts the session: a
+    participant's comment then waits on their phone, the projector does not show it, and it
+    appears there once let through from the moderation queue."""
+    user = MembershipFactory(organisation=workshop.organisation, role=Role.FACILITATOR).user
+    facilitator = ParticipantFactory(
+        workshop=workshop, user=user, role=Role.FACILITATOR, display_name="Fran"
+    )
+    services.block_add(
+        actor=facilitator, workshop=workshop, title="Refine the definitions", planned_minutes=20
+    )
+    proposal = kpi_services.proposal_create(
+        actor=facilitator,
+        workshop=workshop,
+        definition={"name": "First contact resolution", "measures": "Solved at once.",
+                    "category": Category.CUSTOMER},
+    )  # fmt: skip
+    detail = f"/w/{workshop.pk}/proposals/{proposal.pk}/"
+    comment = "Transfers should not count as resolved."
+
+    laptop = _new_context("laptop", viewport={"width": 1920, "height": 1080})
+    laptop.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": _session_of(user),
+                "url": live_server.url,
+            }
+        ]
+    )
+    sheet = laptop.new_page()
+    sheet.goto(f"/w/{workshop.pk}/runsheet/")
+    hold = sheet.get_by_label("Hold open text for the projector while live")
+    expect(hold).not_to_be_checked()
+    hold.check()
+    sheet.get_by_test_id("runsheet-hold-form").get_by_role("button", name="Save").click()
+    saved = "Open text will wait for you while the session is live."
+    expect(sheet.get_by_text(saved)).to_be_visible()
+    expect(sheet.get_by_label("Hold open text for the projector while live")).to_be_checked()
+    check_axe(sheet, name="runsheet-sheet-hold")
+    # The option holds nothing until the session starts.
+    workshop.refresh_from_db()
+    assert not workshop.hold_open_text
+    sheet.get_by_role("button", name="Start the session").click()
+    expect(sheet.get_by_test_id("runsheet-title")).to_have_text("Refine the definitions")
+    workshop.refresh_from_db()
+    assert workshop.hold_open_text
+    check_axe(sheet, name="runsheet-sheet-hold-live")
+
+    projector = laptop.new_page()
+    projector.goto(detail)
+    expect(projector.get_by_test_id("comment-list")).to_be_visible()
+
+    # A participant's phone comments: it waits, and says so; the projector does not show it.
+    phone = phone_page
+    join(phone, workshop, "Gina")
+    phone.goto(detail)
+    phone.locator("#id_body").fill(comment)
+    phone.locator("#comments form.card button[type=submit]").click()
+    expect(phone.get_by_test_id("comment-waiting")).to_be_visible()
+    expect(phone.locator("#comments")).to_contain_text(comment)
+    check_axe(phone, name="runsheet-hold-comment-waiting-phone")
+    projector.reload()
+    expect(projector.get_by_test_id("comment-list")).to_be_visible()
+    expect(projector.get_by_test_id("comment-list")).not_to_contain_text("Transfers")
+    check_axe(projector, name="runsheet-hold-projector-before")
+
+    # Let through from the queue: the projector shows it by itself, the phone's note goes.
+    queue = laptop.new_page()
+    queue.goto(f"/w/{workshop.pk}/moderation/")
+    held = queue.get_by_test_id("held-item")
+    expect(held).to_contain_text(comment)
+    check_axe(queue, name="runsheet-hold-queue")
+    held.get_by_test_id("release").click()
+    expect(queue.get_by_test_id("queue-empty")).to_be_visible()
+    expect(projector.get_by_test_id("comment-list")).to_contain_text(comment)
+    check_axe(projector, name="runsheet-hold-projector-after")
+    expect(phone.get_by_test_id("comment-waiting")).to_have_count(0)

@@ -2,15 +2,19 @@
 a link a participant proposes waits for the facilitator; the room neither sees, draws nor counts
 it until let through; a hidden one shows its proposer why; only shown links are published."""
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.urls import reverse
 
 from kpiworkshop.accounts.models import Role
 from kpiworkshop.catalog.tree_snapshot import tree_snapshot
 from kpiworkshop.core import versions
+from kpiworkshop.core.models import AuditEvent
 from kpiworkshop.mapping import selectors, services
-from kpiworkshop.mapping.models import GoalLink, LinkState, TreeLink
+from kpiworkshop.mapping.models import GoalLink, LinkState, TreeLink, TreeLinkStance
 from kpiworkshop.workshops import selectors as workshop_selectors
 from kpiworkshop.workshops import services as workshop_services
 from kpiworkshop.workshops.moderation import Moderation, moderated_kind
@@ -147,3 +151,124 @@ def test_the_queue_lists_a_link_with_its_why(client, holding, three, agent, faci
     login(client, facilitator)
     page = client.get(reverse("workshops:moderation", args=[holding.pk])).content.decode()
     assert WHY in page and "Repeat contacts → Cost to serve" in page
+
+
+# --- A duplicate of someone else's waiting or hidden link tells nothing of it --------------------
+
+
+def _answer(client, actor, workshop, three, *, htmx: bool) -> tuple[int, str]:
+    """What ``actor`` gets back for proposing repeat → cost (drives), with the ids and tokens
+    that differ between any two answers made the same."""
+    cost, repeat, _fcr = three
+    client.logout()
+    login(client, actor)
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = client.post(
+        reverse("mapping:tree_link_propose", args=[workshop.pk]),
+        {"from_proposal": repeat.pk, "to_proposal": cost.pk, "kind": "drives", "why": "Mine"},
+        follow=not htmx,
+        **headers,
+    )
+    body = response.content.decode()
+    own = TreeLink.objects.get(proposed_by=actor)
+    body = body.replace(f"tree-link-{own.pk}", "tree-link-N")
+    body = body.replace(f"/tree/links/{own.pk}/", "/tree/links/N/")
+    body = re.sub(r'(csrfmiddlewaretoken" value="|X-CSRFToken": ")[^"]+', r"\1T", body)
+    return response.status_code, body
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_a_duplicate_of_someones_held_link_answers_as_if_ones_own_were_held(
+    client, holding, three, agent, other, htmx
+):
+    with transaction.atomic():
+        alone = _answer(client, agent, holding, three, htmx=htmx)
+        transaction.set_rollback(True)
+    assert not TreeLink.objects.exists()
+    theirs = _propose(other, holding, three)
+    assert theirs.moderation == Moderation.HELD
+    duplicate = _answer(client, agent, holding, three, htmx=htmx)
+    assert duplicate == alone
+    assert alone[0] == 200 and "Mine" in alone[1] and WHY not in alone[1]
+    assert "already" not in alone[1] and 'data-testid="tree-link-waiting"' in alone[1]
+    mine = TreeLink.objects.get(proposed_by=agent)
+    assert mine.moderation == Moderation.HELD and mine.pk != theirs.pk
+
+
+def test_a_duplicate_of_someones_hidden_link_is_a_new_proposal(
+    holding, three, agent, other, facilitator
+):
+    """Hidden is the facilitator's judgement of its proposer's words, not of the link: the
+    next person's proposal of it is theirs, judged on its own (waiting, while text is held)."""
+    theirs = _propose(other, holding, three)
+    workshop_services.moderation_hide(
+        actor=facilitator, workshop=holding, kind="tree_link", item_id=theirs.pk, reason="Rude"
+    )
+    mine = _propose(agent, holding, three)
+    assert mine.pk != theirs.pk and mine.moderation == Moderation.HELD
+    # Their own hidden link is still theirs: proposing it again is refused, as it is shown to
+    # them with the reason.
+    with pytest.raises(ValidationError, match="already been proposed"):
+        _propose(other, holding, three)
+
+
+def test_a_duplicate_of_a_shown_link_keeps_the_clear_message(map_workshop, three, agent, other):
+    _propose(other, map_workshop, three)
+    with pytest.raises(ValidationError, match=r"already been proposed \(proposed\)"):
+        _propose(agent, map_workshop, three)
+    assert TreeLink.objects.count() == 1
+
+
+def test_letting_both_through_leaves_one_link_with_the_second_as_support(
+    client, holding, three, agent, other, facilitator
+):
+    first = _propose(other, holding, three)
+    second = services.tree_link_propose(
+        actor=agent,
+        workshop=holding,
+        from_id=three[1].pk,
+        to_id=three[0].pk,
+        kind="drives",
+        why="Same link, my words",
+    )
+    queue = workshop_selectors.moderation_queue(workshop=holding)
+    assert sorted(q.item.pk for q in queue) == sorted([first.pk, second.pk])
+    workshop_services.moderation_release(
+        actor=facilitator, workshop=holding, kind="tree_link", item_id=first.pk
+    )
+    before = versions.versions_read((versions.MAP, holding.pk))
+    shown = workshop_services.moderation_release(
+        actor=facilitator, workshop=holding, kind="tree_link", item_id=second.pk
+    )
+    assert shown.pk == first.pk
+    assert versions.versions_read((versions.MAP, holding.pk)) != before
+    assert list(TreeLink.objects.values_list("pk", flat=True)) == [first.pk]
+    (stance,) = TreeLinkStance.objects.all()
+    assert (stance.link_id, stance.participant_id, stance.stance, stance.text) == (
+        first.pk,
+        agent.pk,
+        "support",
+        "Same link, my words",
+    )
+    assert workshop_selectors.moderation_queue(workshop=holding) == []
+    page = _page(client, agent, holding)
+    assert "Same link, my words" in page and 'data-testid="tree-link-waiting"' not in page
+    event = AuditEvent.objects.filter(action="moderation.release").latest("id")
+    assert event.details == {"kind": "tree_link", "into": first.pk}
+
+
+def test_a_held_duplicate_of_a_decided_link_folds_without_a_stance(
+    holding, three, agent, other, facilitator
+):
+    mine = _propose(agent, holding, three)
+    # The facilitator's own link goes through at once, and is accepted.
+    theirs = _propose(facilitator, holding, three)
+    services.tree_link_decide(actor=facilitator, link=theirs, accept=True)
+    assert (
+        workshop_services.moderation_release(
+            actor=facilitator, workshop=holding, kind="tree_link", item_id=mine.pk
+        )
+        == theirs
+    )
+    assert list(TreeLink.objects.values_list("pk", flat=True)) == [theirs.pk]
+    assert not TreeLinkStance.objects.exists()

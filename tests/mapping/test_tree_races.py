@@ -47,3 +47,42 @@ def test_two_acceptances_that_would_close_a_cycle_one_succeeds(map_workshop, man
         assert states == [LinkState.ACCEPTED, LinkState.PROPOSED]
     accepted = TreeLink.objects.filter(workshop=map_workshop, state=LinkState.ACCEPTED)
     assert not in_cycles(accepted.values_list("from_proposal_id", "to_proposal_id", "kind"))
+
+
+def test_letting_a_waiting_link_through_while_the_same_link_is_proposed_shows_one(
+    map_workshop, manager, facilitator
+):
+    """A waiting link let through while someone proposes the same link, straight through:
+    whichever comes second either folds into the first (the let-through) or is told the link
+    exists (the proposal). Never two shown links, never an unexpected error."""
+    from kpiworkshop.workshops import services as workshop_services
+    from kpiworkshop.workshops.moderation import Moderation
+
+    workshop_services.workshop_set_hold_open_text(
+        actor=facilitator, workshop=map_workshop, hold=True
+    )
+    map_workshop.refresh_from_db()
+    for round_ in range(10):
+        a, b = (make_kpi(map_workshop, manager, f"{x}{round_}") for x in "AB")
+        waiting = services.tree_link_propose(
+            actor=manager, workshop=map_workshop, from_id=a.pk, to_id=b.pk, kind="drives",
+            why="w",
+        )  # fmt: skip
+        assert waiting.moderation == Moderation.HELD
+
+        def act(i, waiting=waiting, a=a, b=b):
+            if i == 0:
+                return workshop_services.moderation_release(
+                    actor=facilitator, workshop=map_workshop, kind="tree_link",
+                    item_id=waiting.pk,
+                )  # fmt: skip
+            return services.tree_link_propose(
+                actor=facilitator, workshop=map_workshop, from_id=a.pk, to_id=b.pk,
+                kind="drives", why="mine",
+            )  # fmt: skip
+
+        results = run_at_once(2, act)
+        errors = [r for r in results if isinstance(r, Exception)]
+        assert all(isinstance(e, ValidationError) for e in errors), results
+        rows = TreeLink.objects.filter(from_proposal=a, to_proposal=b, kind="drives")
+        assert list(rows.values_list("moderation", flat=True)) == [Moderation.SHOWN]
