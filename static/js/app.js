@@ -8,6 +8,21 @@ function polling(elt) {
 // When each self-refreshing widget (by id) last ran its own poll while the live signal answered.
 const kpiwLastPoll = new Map();
 
+// While a plain form post is on its way (the page is about to be replaced by its answer), the
+// widgets' own refreshes wait: a poll answering "reload" (HX-Refresh) would cancel that
+// navigation, and with it the "done" message its answer carries. Cleared if no page came.
+let kpiwLeavingUntil = 0;
+document.addEventListener("submit", (e) => {
+  const form = e.target;
+  if (e.defaultPrevented || !form || form.hasAttribute("hx-post") || form.hasAttribute("hx-get")
+      || (form.getAttribute("target") || "_self") !== "_self") return;
+  kpiwLeavingUntil = Date.now() + 10000;
+});
+window.addEventListener("pageshow", () => { kpiwLeavingUntil = 0; });
+function selfRefresh(elt, cause) {
+  return polling(elt) || Boolean(cause && cause.type === "kpiw:changed");
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   if (window.htmx) {
     // 204 = "nothing changed": keep what is on screen.
@@ -18,6 +33,10 @@ document.addEventListener("DOMContentLoaded", () => {
     document.body.addEventListener("htmx:confirm", (e) => {
       const elt = e.detail.elt;
       if (polling(elt) && document.visibilityState !== "visible") {
+        e.preventDefault();
+        return;
+      }
+      if (Date.now() < kpiwLeavingUntil && selfRefresh(elt, e.detail.triggeringEvent)) {
         e.preventDefault();
         return;
       }
@@ -51,6 +70,13 @@ document.addEventListener("DOMContentLoaded", () => {
       const source = e.detail.triggeringEvent && e.detail.triggeringEvent.target;
       if (only && e.detail.triggeringEvent && e.detail.triggeringEvent.type === "change"
           && !(source && source.type === only)) {
+        e.preventDefault();
+      }
+    });
+    // A refresh already in flight when the form was sent: drop its answer (HX-Refresh too).
+    document.body.addEventListener("htmx:beforeOnLoad", (e) => {
+      const cfg = e.detail.requestConfig || {};
+      if (Date.now() < kpiwLeavingUntil && selfRefresh(e.detail.elt, cfg.triggeringEvent)) {
         e.preventDefault();
       }
     });
