@@ -231,7 +231,10 @@ def test_blocks_are_reordered_by_drag_and_drop(room, projector_page, live_server
     # The drag handlers come with the deferred script: under load a drag before "load" is lost.
     page.wait_for_load_state("load")
     items = page.get_by_test_id("runsheet-blocks").locator("li")
-    items.nth(2).drag_to(items.nth(0), target_position={"x": 20, "y": 5})
+    # The list moves under the pointer before the new order is sent: wait for the server's
+    # answer before reloading, or the reload can overtake the POST.
+    with page.expect_response(lambda r: r.url.endswith("/reorder/") and r.request.method == "POST"):
+        items.nth(2).drag_to(items.nth(0), target_position={"x": 20, "y": 5})
     expect(items.first).to_contain_text("Next steps")
     page.reload()
     expect(page.get_by_test_id("runsheet-blocks").locator("li").first).to_contain_text("Next steps")
