@@ -66,15 +66,10 @@ def _world(workshop):
     )
     first = Comment.objects.create(proposal=discussed, author=author, body="First *point*")
     Comment.objects.create(proposal=discussed, author=author, parent=first, body="A reply")
+    now = datetime.datetime.now(datetime.UTC)
+    Comment.objects.create(proposal=discussed, author=author, body="Done", resolved_at=now)
     Comment.objects.create(
-        proposal=discussed, author=author, body="Done", resolved_at=datetime.datetime.now(datetime.UTC)
-    )
-    Comment.objects.create(
-        proposal=discussed,
-        author=author,
-        body="Rude",
-        hidden_at=datetime.datetime.now(datetime.UTC),
-        hidden_reason="Personal",
+        proposal=discussed, author=author, body="Rude", hidden_at=now, hidden_reason="Personal"
     )
     Comment.objects.create(
         proposal=discussed, author=author, body="Still waiting", moderation=Moderation.HELD
