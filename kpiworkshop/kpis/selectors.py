@@ -214,8 +214,9 @@ def proposal_detail(
 
 
 def _comments_of(family, actor: Participant | None) -> list[Comment]:
-    """The top-level comments of a proposal family with their replies (``thread``). Waiting or
-    hidden ones only to their author: the facilitator decides on them in the queue."""
+    """The top-level comments of a proposal family (its ids, or a subquery of them) with their
+    replies (``thread``). Waiting or hidden ones only to their author: the facilitator decides
+    on them in the queue."""
     seen = shown_or_authored_by(actor)
     replies = (
         Comment.objects.filter(seen)
