@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/push.py                          # both means, SQLite
     .venv/bin/python benchmarks/push.py --mode live --tap comment
+    .venv/bin/python benchmarks/push.py --mode live --tap vote
     .venv/bin/python benchmarks/push.py --db postgres
 
 Every simulated phone is a thread with its own keep-alive connection, doing what a browser page
@@ -12,12 +13,16 @@ does (static/js/live.js and the htmx widgets):
   unchanged, the new panel when the stage moved.
 - ``live``  (issue 21): the page asks the workshop's live signal ``/live/<id>/?t=…`` every
   0.5 s plus up to 0.25 s at random, with If-None-Match (304 while unchanged); when the
-  counter moves it fetches its fragment: the stage panel (``--tap stage``) or the proposal's
-  comment list (``--tap comment``).
+  counter moves it fetches its fragment: the stage panel (``--tap stage``), the proposal's
+  comment list (``--tap comment``) or the round's live results and turnout (``--tap vote``:
+  the projector board's live part, ``board/?fragment=live`` with If-None-Match, which is what
+  a screen showing the results fetches; the slow poll is the board's own, every 2 s).
 
 A tap is made over HTTP as a person makes it (the facilitator moving the stage forth and back,
-or a participant posting a comment), and its time is taken just before the request is sent. A
-phone has "seen" the tap when the fragment showing it has arrived. Reported: tap→seen p50, p95
+a participant posting a comment, or a participant casting their first vote in an open approval
+round, a different one per tap so the turnout moves by one each time), and its time is taken
+just before the request is sent. A phone has "seen" the tap when the fragment showing it has
+arrived (the new panel, one comment more, or "Voted: n of m" with the tap's n). Reported: tap→seen p50, p95
 and max over every (tap, phone) pair, the taps no phone missed, the server's CPU (gunicorn
 master and workers, as a share of one core) and the request rate it served, and the machine's
 load average (it is shared: say so).
@@ -45,6 +50,7 @@ from django.core import signing
 from kpiworkshop.accounts.models import Membership, Organisation, Role, User
 from kpiworkshop.core.live import live_token
 from kpiworkshop.kpis.models import Category, Proposal, Revision
+from kpiworkshop.voting import services as vs
 from kpiworkshop.workshops.models import Participant, Stage, new_guest_key
 from kpiworkshop.workshops import services
 
@@ -60,6 +66,21 @@ r = Revision.objects.create(proposal=p, number=1, author=fp, name="First contact
                             measures="Solved at the first contact", category=Category.CUSTOMER)
 p.current_revision = r
 p.save()
+ballot, items = None, []
+if TAP == "vote":
+    # An open approval round on 20 KPIs whose results the room sees as they come in.
+    w.stage = Stage.VOTE
+    w.save()
+    for i in range(1, 20):
+        q = Proposal.objects.create(workshop=w, author=fp)
+        q.current_revision = Revision.objects.create(
+            proposal=q, number=1, author=fp, name=f"KPI {i}", measures="What it measures",
+            category=Category.CUSTOMER)
+        q.save()
+    ballot = vs.ballot_create(actor=fp, workshop=w, title="Round", method="approval",
+                              visibility="always")
+    ballot = vs.ballot_open(actor=fp, ballot=ballot)
+    items = list(ballot.items.values_list("proposal_id", flat=True))
 roles = [Role.AGENT, Role.AGENT, Role.CUSTOMER, Role.SUPERVISOR, Role.MANAGER]
 guests = Participant.objects.bulk_create([
     Participant(workshop=w, guest_key=new_guest_key(), display_name=f"P{i}", role=roles[i % 5])
@@ -71,6 +92,7 @@ tapper = Participant.objects.create(workshop=w, guest_key=new_guest_key(), displ
 signer = signing.get_cookie_signer(salt="kpiw_guest" + "kpiw.guest")
 print(json.dumps({
     "workshop": w.pk, "proposal": p.pk, "version": w.state_version,
+    "ballot": ballot.pk if ballot else None, "items": items,
     "token": live_token(workshop_id=w.pk),
     "guests": [signer.sign(g.guest_key) for g in guests],
     "tapper": signer.sign(tapper.guest_key),
@@ -79,9 +101,10 @@ print(json.dumps({
 
 CSRF = "benchmarkcsrfsecret0123456789abc"  # 32 characters: an unmasked CSRF secret
 PANEL_VERSION = re.compile(rb"/status/\?v=(\d+)")
+TURNOUT = re.compile(rb'data-testid="turnout"[^>]*>\D*(\d+)')  # "Voted: 3 of 201"
 
 
-def post(conn, path: str, fields: dict, cookie: str) -> int:
+def post(conn, path: str, fields: dict, cookie: str) -> http.client.HTTPResponse:
     body = "&".join(f"{k}={v}" for k, v in fields.items())
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
@@ -92,7 +115,7 @@ def post(conn, path: str, fields: dict, cookie: str) -> int:
     conn.request("POST", path, body=body, headers=headers)
     resp = conn.getresponse()
     resp.read()
-    return resp.status
+    return resp
 
 
 class Room:
@@ -133,6 +156,9 @@ def phone(i: int, port: int, data: dict, room: Room, args) -> None:
     version = data["version"]  # the stage panel's version, as the page was rendered
     base_comments = data.get("comments_shown", 0)  # shown when this means started
     comments = base_comments  # comments shown by this phone
+    base_voted = data.get("voted_shown", 0)
+    voted = base_voted  # the turnout shown by this phone
+    board_etag = None  # the board's live part, as this phone last fetched it
     etag = None
     live = f"/live/{w}/?t={data['token']}"
     fragment_headers = {"Cookie": cookie, "HX-Request": "true"}
@@ -151,8 +177,19 @@ def phone(i: int, port: int, data: dict, room: Room, args) -> None:
         return resp.status, body, resp
 
     def fetch_fragment() -> None:
-        nonlocal version, comments
-        if args.tap == "stage":
+        nonlocal version, comments, voted, board_etag
+        if args.tap == "vote":
+            path = f"/w/{w}/ballots/{data['ballot']}/board/?fragment=live"
+            headers = fragment_headers | ({"If-None-Match": board_etag} if board_etag else {})
+            status, body, resp = get(path, headers)
+            found = TURNOUT.search(body) if status == 200 else None
+            if found:
+                board_etag = resp.getheader("ETag")
+                now = time.perf_counter()
+                for n in range(voted + 1, int(found.group(1)) + 1):
+                    room.saw(n - base_voted - 1, i, now)
+                voted = max(voted, int(found.group(1)))
+        elif args.tap == "stage":
             status, body, _r = get(f"/w/{w}/status/?v={version}", fragment_headers)
             found = PANEL_VERSION.search(body) if status == 200 else None
             if found and int(found.group(1)) != version:
@@ -162,9 +199,10 @@ def phone(i: int, port: int, data: dict, room: Room, args) -> None:
             path = f"/w/{w}/proposals/{data['proposal']}/?fragment=comment-list"
             status, body, _r = get(path, fragment_headers)
             shown = body.count(b'data-testid="comment"') if status == 200 else comments
-            if shown > comments:
-                comments = shown
-                room.saw(shown - base_comments - 1, i, time.perf_counter())
+            now = time.perf_counter()
+            for n in range(comments + 1, shown + 1):  # every comment arrived with this fetch
+                room.saw(n - base_comments - 1, i, now)
+            comments = max(comments, shown)
 
     if args.mode == "poll":
         # A page loaded at a random moment: its poll runs at its own phase.
@@ -186,7 +224,8 @@ def phone(i: int, port: int, data: dict, room: Room, args) -> None:
 
 
 def tapper(port: int, data: dict, room: Room, args) -> None:
-    """The taps: stage moves forth and back, or comments; each after the room saw the last."""
+    """The taps: stage moves forth and back, comments, or first votes of different people;
+    each after the room saw the last."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     w = data["workshop"]
     cookie = f"kpiw_guest={data['tapper']}"
@@ -198,11 +237,19 @@ def tapper(port: int, data: dict, room: Room, args) -> None:
         tap = room.tapped(t0)  # this means' own numbering, from 0
         if args.tap == "stage":
             now, then = stages[k % 2], stages[(k + 1) % 2]
-            status = post(conn, f"/w/{w}/stage/", {"stage": then, "expected_stage": now}, cookie)
+            resp = post(conn, f"/w/{w}/stage/", {"stage": then, "expected_stage": now}, cookie)
+            failed = resp.status >= 400
+        elif args.tap == "vote":
+            # Phone k votes "yes" on one KPI: its first vote, so the turnout moves by one.
+            voter = f"kpiw_guest={data['guests'][k % len(data['guests'])]}"
+            fields = {"proposal": data["items"][k % len(data["items"])], "value": 1}
+            resp = post(conn, f"/w/{w}/ballots/{data['ballot']}/vote/", fields, voter)
+            failed = "voteCast" not in (resp.getheader("HX-Trigger") or "")
         else:
             path = f"/w/{w}/proposals/{data['proposal']}/comments/"
-            status = post(conn, path, {"body": f"Comment {k}", "stance": ""}, cookie)
-        if status >= 400:
+            resp = post(conn, path, {"body": f"Comment {k}", "stance": ""}, cookie)
+            failed = resp.status >= 400
+        if failed:
             room.count(errors=1)
         deadline = t0 + args.timeout
         while time.perf_counter() < deadline and len(room.seen[tap]) < room.phones:
@@ -237,6 +284,7 @@ def measure(server, data: dict, args, mode: str) -> dict:
     data["comments_shown"] = data.get("comments_shown", 0) + (
         len(room.t0) if args.tap == "comment" else 0
     )
+    data["voted_shown"] = data.get("voted_shown", 0) + (len(room.t0) if args.tap == "vote" else 0)
     data["taps_done"] = data.get("taps_done", 0) + len(room.t0)
     latencies = sorted(
         (when - room.t0[k]) * 1000 for k, seen in enumerate(room.seen) for when in seen.values()
@@ -277,6 +325,13 @@ def costs(server, data: dict) -> None:
         ("live signal, unchanged (304)", f"/live/{w}/?t={data['token']}", {"If-None-Match": etag}),
         ("stage poll, unchanged (204)", f"/w/{w}/status/?v={data['version']}", guest),
     ]
+    if data["ballot"]:
+        board = f"/w/{w}/ballots/{data['ballot']}/board/?fragment=live"
+        conn.request("GET", board, headers=guest)
+        resp = conn.getresponse()
+        resp.read()
+        headers = guest | {"If-None-Match": resp.getheader("ETag")}
+        endpoints.append(("board's live part, unchanged (304)", board, headers))
     print("| endpoint | req/s | trivial view req/s | ratio | p50 ms | p95 ms | statuses |")
     print("|---|---:|---:|---:|---:|---:|---|")
     for name, path, headers in endpoints:
@@ -293,7 +348,7 @@ def run(args, modes: list[str]) -> list[dict]:
     """One server and one seeded room for every means, measured one after the other."""
     server = make_server(args.db, static=False)  # phones fetch fragments, no static file
     try:
-        seed = f"N = {args.phones}\n" + SEED
+        seed = f"N = {args.phones}\nTAP = {args.tap!r}\n" + SEED
         data = json.loads(server.manage("shell", "-c", seed).strip().splitlines()[-1])
         server.start(workers=args.workers)
         if args.wrk:
@@ -311,10 +366,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--mode", choices=["poll", "live", "both"], default="both")
-    parser.add_argument("--tap", choices=["stage", "comment"], default="stage")
+    parser.add_argument("--tap", choices=["stage", "comment", "vote"], default="stage")
     parser.add_argument("--phones", type=int, default=200)
     parser.add_argument("--taps", type=int, default=15)
-    parser.add_argument("--poll-seconds", type=float, default=3.0)
+    parser.add_argument(
+        "--poll-seconds",
+        type=float,
+        default=None,
+        help="the slow poll's pace: 3 s (the stage panel, the comments), 2 s (the board)",
+    )
     parser.add_argument("--live-ms", type=int, default=500)
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds a tap may take")
     parser.add_argument("--settle", type=float, default=4.0, help="seconds before the 1st tap")
@@ -323,9 +383,13 @@ def main() -> None:
         "--no-wrk", dest="wrk", action="store_false", help="skip the per-request cost table"
     )
     args = parser.parse_args()
+    if args.poll_seconds is None:
+        args.poll_seconds = 2.0 if args.tap == "vote" else 3.0
     modes = ["poll", "live"] if args.mode == "both" else [args.mode]
+    if args.tap == "vote" and args.taps * len(modes) > args.phones:
+        parser.error("a vote tap is one phone's first vote: at most --phones taps in all")
     rows = run(args, modes)
-    print(f"# push benchmark: {args.phones} phones, {args.db}, gunicorn -w {args.workers} "
+    print(f"# push benchmark: {args.tap} taps, {args.phones} phones, {args.db}, gunicorn -w {args.workers} "
           f"gthread x4, {platform.python_version()}, {os.cpu_count()} cores")  # fmt: skip
     keys = list(rows[0])
     print("| " + " | ".join(keys) + " |")

@@ -1,6 +1,8 @@
-"""The proposal board's shared fragments (``kpiworkshop.core.fragments``): the cards and the
-filter form, the same markup for everyone asking for the same filters."""
+"""The kpis app's shared fragments (``kpiworkshop.core.fragments``): the board's cards and
+filter form, the same markup for everyone asking for the same filters, and a proposal's comment
+list, the same for everyone with the same buttons."""
 
+from django.conf import settings
 from django.template.loader import render_to_string
 
 from kpiworkshop.core import versions
@@ -84,4 +86,55 @@ board_filter = Fragment(
         "can_filter_own": permissions.can_filter_own(access.participant, workshop)
     },
     compute=_filter,
+)
+
+
+def comment_flags(access, proposal) -> dict:
+    """What makes a comment list's markup differ between viewers: the reply form, the
+    "mark resolved" button (the facilitator, or the proposal's author) and the hide form."""
+    actor = access.participant
+    return {
+        "can_comment": permissions.can_comment_on(actor, proposal),
+        "can_resolve": permissions.can_resolve(actor, proposal),
+        "can_moderate": permissions.can_moderate(actor, proposal),
+    }
+
+
+def _comment_list(*, audience, slots, workshop, proposal) -> dict:
+    # ``actor=None``: only the comments the whole room sees. A comment waiting for the
+    # facilitator (or hidden by moderation) never enters the shared markup: its author gets
+    # it in the ``own`` slot (views.comment_list_html).
+    comments = selectors.proposal_comments(proposal=proposal, actor=None)
+    times = {}
+    for comment in comments:
+        for c in (comment, *comment.thread):
+            c.ago_slot = slots.slot(f"ago:{c.pk}")
+            times[f"ago:{c.pk}"] = c.created_at
+    context = audience | {
+        "workshop": workshop,
+        "proposal": proposal,
+        "comments": comments,
+        "csrf_token": slots.slot("csrf"),
+        "own_slot": slots.slot("own"),
+        "poll_seconds": settings.KPIW_STATUS_POLL_SECONDS,
+    }
+    return {"html": render_to_string("kpis/_comment_list.html", context), "times": times}
+
+
+#: A proposal's comments with their replies (and those of the proposals merged into it), as
+#: the whole room sees them: the same markup for every viewer with the same buttons. Rendered
+#: once per change (the board's version: the comment services bump it, and so does letting a
+#: held comment through), not once per phone. Slots: the CSRF token of the reply, resolve
+#: and hide forms (``csrf``), each comment's age ("5 minutes", ``ago:<comment id>``, whose
+#: time is in ``extra["times"]``) and the viewer's own comments the room does not see
+#: (``own``).
+comment_list = Fragment(
+    "comment-list",
+    templates=("kpis/_comment_list.html",),
+    inputs=("workshop", "proposal"),
+    scope=lambda workshop, proposal, **_: (workshop.organisation_id, workshop.pk, proposal.pk),
+    version=lambda workshop, **_: board_version(workshop=workshop),
+    audience=lambda access, proposal, **_: comment_flags(access, proposal),
+    compute=_comment_list,
+    slots=("csrf", "own", "ago:<comment id>"),
 )

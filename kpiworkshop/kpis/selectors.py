@@ -183,9 +183,12 @@ class ProposalDetail:
     supporters: list[Participant] = field(default_factory=list)
 
 
-def proposal_detail(*, proposal: Proposal, actor: Participant | None) -> ProposalDetail:
+def proposal_detail(
+    *, proposal: Proposal, actor: Participant | None, with_comments: bool = True
+) -> ProposalDetail:
     """Everything the proposal page shows, merged children's comments, suggestions and
-    supporters included."""
+    supporters included. ``with_comments=False``: no comments (the page takes its comment
+    list from the shared fragment, ``fragments.comment_list``)."""
     attach_counts([proposal], workshop=proposal.workshop, actor=actor, only=[proposal.pk])
     children = list(
         Proposal.objects.filter(merged_into=proposal).select_related("current_revision", "author")
@@ -196,7 +199,7 @@ def proposal_detail(*, proposal: Proposal, actor: Participant | None) -> Proposa
         .select_related("author", "credited_to")
         .order_by("-number")
     )
-    comments = _comments_of(family, actor)
+    comments = _comments_of(family, actor) if with_comments else []
     suggestions = list(
         Suggestion.objects.filter(proposal_id__in=family)
         .select_related("author", "decided_by", "base_revision", "resulting_revision")
@@ -210,9 +213,10 @@ def proposal_detail(*, proposal: Proposal, actor: Participant | None) -> Proposa
     return ProposalDetail(proposal, revisions, comments, suggestions, children, supporters)
 
 
-def _comments_of(family: list[int], actor: Participant | None) -> list[Comment]:
-    """The top-level comments of a proposal family with their replies (``thread``). Waiting or
-    hidden ones only to their author: the facilitator decides on them in the queue."""
+def _comments_of(family, actor: Participant | None) -> list[Comment]:
+    """The top-level comments of a proposal family (its ids, or a subquery of them) with their
+    replies (``thread``). Waiting or hidden ones only to their author: the facilitator decides
+    on them in the queue."""
     seen = shown_or_authored_by(actor)
     replies = (
         Comment.objects.filter(seen)
@@ -228,9 +232,26 @@ def _comments_of(family: list[int], actor: Participant | None) -> list[Comment]:
 
 
 def proposal_comments(*, proposal: Proposal, actor: Participant | None) -> list[Comment]:
-    """The comment list of a proposal's page alone (its live refresh): three queries."""
-    family = [proposal.pk, *proposal.merged_children.values_list("pk", flat=True)]
+    """The comment list of a proposal's page alone: two queries (the proposals merged into
+    it are a subquery). ``actor=None``: only what the whole room sees (the shared list,
+    ``fragments.comment_list``)."""
+    family = Proposal.objects.filter(Q(pk=proposal.pk) | Q(merged_into=proposal)).values("pk")
     return _comments_of(family, actor)
+
+
+def comments_unshown_of(*, proposal: Proposal, actor: Participant | None) -> list[Comment]:
+    """The viewer's own comments on a proposal (or on one merged into it) that the room does
+    not see: waiting for the facilitator, or hidden with a reason. Shown to them beside the
+    shared list, never in it. One query (none for a viewer who has not joined)."""
+    if actor is None:
+        return []
+    return list(
+        Comment.objects.filter(Q(proposal=proposal) | Q(proposal__merged_into=proposal))
+        .filter(author=actor)
+        .exclude(moderation=Moderation.SHOWN)
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
 
 
 def revision_pair(*, proposal: Proposal, a: int, b: int) -> tuple[Revision, Revision] | None:

@@ -19,9 +19,11 @@ from kpiworkshop.accounts.models import Role
 from kpiworkshop.catalog.models import CatalogEntry, CatalogRelease
 from kpiworkshop.catalog.permissions import Reader
 from kpiworkshop.core.fragments import autodiscover
+from kpiworkshop.kpis.models import Comment
 from kpiworkshop.voting.models import Ballot, BallotItem, Criterion
 from kpiworkshop.workshops.access import WorkshopAccess
 from kpiworkshop.workshops.models import STAGE_ORDER
+from kpiworkshop.workshops.moderation import Moderation
 from tests.factories import (
     AudienceFactory,
     BusinessGoalFactory,
@@ -57,6 +59,21 @@ def _world(workshop):
         )
         for i in range(3)
     ]
+    # An open proposal with a discussion: a comment, a reply, a comment resolved, one hidden
+    # by the facilitator, and one waiting for the facilitator (never in the shared list).
+    discussed = proposal_with_revision(
+        workshop, author, name="Discussed", measures="M.", category="customer"
+    )
+    first = Comment.objects.create(proposal=discussed, author=author, body="First *point*")
+    Comment.objects.create(proposal=discussed, author=author, parent=first, body="A reply")
+    now = datetime.datetime.now(datetime.UTC)
+    Comment.objects.create(proposal=discussed, author=author, body="Done", resolved_at=now)
+    Comment.objects.create(
+        proposal=discussed, author=author, body="Rude", hidden_at=now, hidden_reason="Personal"
+    )
+    Comment.objects.create(
+        proposal=discussed, author=author, body="Still waiting", moderation=Moderation.HELD
+    )
     BusinessGoalFactory(organisation=org)
     AudienceFactory(organisation=org)
     invitation = InvitationFactory(workshop=workshop, role=Role.AGENT)
@@ -88,7 +105,13 @@ def _world(workshop):
         decisions=[],
         search_text="first contact resolution",
     )
-    return {"invitation": invitation, "ballot": ballot, "release": release, "entry": entry}
+    return {
+        "invitation": invitation,
+        "ballot": ballot,
+        "release": release,
+        "entry": entry,
+        "proposal": discussed,
+    }
 
 
 def _inputs(name, workshop, world):
@@ -104,6 +127,7 @@ def _inputs(name, workshop, world):
             next_query="page=2",
         ),
         "board-filter": dict(workshop=workshop, form_data={"q": ["wait"]}),
+        "comment-list": dict(workshop=workshop, proposal=_on(world["proposal"], workshop)),
         "stage-panel": dict(workshop=workshop),
         "workshop-who": dict(workshop=workshop),
         "invitation-expiries": dict(workshop=workshop),
@@ -132,6 +156,13 @@ def _inputs(name, workshop, world):
     }[name]
 
 
+def _on(proposal, workshop):
+    """The proposal as the page has it: on the workshop whose stage the grid moves."""
+    if proposal is not None:
+        proposal.workshop = workshop
+    return proposal
+
+
 def _viewers(name, workshop):
     """(label, viewer, personal name) for every role, joined or only a member."""
     out = []
@@ -155,7 +186,7 @@ def test_every_declared_fragment_is_walked_by_the_grid():
     assert names, "no fragment declared"
     dummy = SimpleNamespace(organisation=None)
     world = {"ballot": SimpleNamespace(), "invitation": SimpleNamespace(code=""), "release": None}
-    world["entry"] = None
+    world["entry"] = world["proposal"] = None
     walked = set()
     for name in names:
         try:
@@ -215,3 +246,14 @@ def test_two_organisations_never_share_a_key(workshop):
         theirs = _inputs(name, other, their_world)
         viewer = WorkshopAccess(workshop, None, None)
         assert fragment.key(viewer, **mine) != fragment.key(viewer, **theirs), name
+
+
+def test_a_comment_waiting_for_the_facilitator_never_reaches_the_shared_comment_list(workshop):
+    world = _world(workshop)
+    fragment = REGISTRY["comment-list"]
+    inputs = _inputs("comment-list", workshop, world)
+    for label, viewer, _person in _viewers("comment-list", workshop):
+        text = "".join(fragment.get(viewer, **inputs).pieces)
+        assert "First <em>point</em>" in text and "A reply" in text, label
+        assert "Still waiting" not in text, label
+        assert "Waiting for the facilitator" not in text, label
