@@ -1034,16 +1034,19 @@ def tree_link_stance_set(
 def tree_link_decide(
     *, actor: Participant | None, link: TreeLink, accept: bool, reason: str = ""
 ) -> TreeLink:
-    """The facilitator accepts a proposed link, or declines it with a reason.
+    """The facilitator accepts a proposed link, or declines it with a reason. An accepted link
+    may be declined later, with a reason: a review workshop starts from the release's agreed
+    links (``tree_links_import``), and this is how the room takes one out of the tree again.
 
     Takes the workshop's row lock and checks for a cycle under it: of two acceptances that
     would together close a cycle, the second waits for the first to commit, then sees its link
-    and is refused. Refused too: a link already decided, or whose KPIs left the map since."""
+    and is refused. Refused too: a declined link, an accepted one accepted again, and a link
+    whose KPIs left the map since."""
     workshop = _lock_workshop(link.workshop)
     if not permissions.can_decide_tree_link(actor, workshop):
         raise PermissionDenied(_("Only the facilitator accepts or declines links."))
     link = TreeLink.objects.select_for_update().get(pk=link.pk, workshop=workshop)
-    if link.state != LinkState.PROPOSED:
+    if link.state == LinkState.DECLINED or (accept and link.state == LinkState.ACCEPTED):
         raise ValidationError(_("This link has already been decided."))
     if link.moderation != Moderation.SHOWN:
         raise ValidationError(

@@ -66,7 +66,29 @@ def test_a_decided_link_is_not_decided_again(map_workshop, kpis, agent, facilita
     link = _propose(agent, map_workshop, kpis["AHT"], kpis["Cost to serve"])
     _accept(facilitator, link)
     with pytest.raises(ValidationError):
-        services.tree_link_decide(actor=facilitator, link=link, accept=False, reason="x")
+        _accept(facilitator, link)
+    services.tree_link_decide(actor=facilitator, link=link, accept=False, reason="x")
+    for accept in (True, False):
+        with pytest.raises(ValidationError):
+            services.tree_link_decide(actor=facilitator, link=link, accept=accept, reason="y")
+
+
+def test_an_accepted_link_is_taken_out_of_the_tree_with_a_reason(
+    map_workshop, kpis, agent, facilitator
+):
+    """A review workshop starts from the release's accepted links: the room takes one out by
+    declining it, with a reason, and the tree no longer holds it."""
+    link = _propose(agent, map_workshop, kpis["Repeat contacts"], kpis["Cost to serve"])
+    _accept(facilitator, link)
+    with pytest.raises(ValidationError):
+        services.tree_link_decide(actor=facilitator, link=link, accept=False, reason=" ")
+    assert TreeLink.objects.get(pk=link.pk).state == LinkState.ACCEPTED
+    services.tree_link_decide(
+        actor=facilitator, link=link, accept=False, reason="No longer how we work"
+    )
+    link.refresh_from_db()
+    assert link.state == LinkState.DECLINED
+    assert link.decline_reason == "No longer how we work"
 
 
 @pytest.mark.parametrize(
