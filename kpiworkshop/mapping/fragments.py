@@ -1,6 +1,11 @@
 """The Map stage's shared fragments (``kpiworkshop.core.fragments``): the map's cards, its
-audiences widget, the coverage view and an audience's preview. Nothing personal in any of
-them: no form, no name of the viewer."""
+audiences widget, the coverage view, an audience's preview and the KPI tree. Nothing personal in
+any of them: no form, no name of the viewer.
+
+Names that can change without a mapping write: the map's fragments show neither the workshop's
+title nor a participant's name (the page around them does); the tree shows who proposed each
+link and who took each stance (so its version follows the roster: ``tree_version``) and the
+workshop's title (a slot, filled per request)."""
 
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -159,6 +164,21 @@ def tree_flags(access) -> dict:
     }
 
 
+def tree_version(*, workshop) -> str:
+    """The map's version (``map_version``) and the workshop's roster (``ROSTER``): the tree
+    names who proposed each link and who took each stance, and a participant's name changes
+    with the roster (``workshops.services.participant_join_guest``). One query, shared with the
+    page's other version reads (``versions_of``)."""
+    read = versions.versions_of(
+        workshop,
+        (versions.MAP, workshop.pk),
+        (versions.BOARD, workshop.pk),
+        (versions.GOALS, workshop.organisation_id),
+        (versions.ROSTER, workshop.pk),
+    )
+    return f"{workshop.stage}|{read}"
+
+
 def _tree(*, audience, slots, workshop):
     view = selectors.tree_for_workshop(
         workshop=workshop, unplaced_label=_("Not yet linked to a goal")
@@ -170,7 +190,7 @@ def _tree(*, audience, slots, workshop):
     context = audience | {
         "workshop": workshop,
         "view": view,
-        "svg": tree_svg(view.tree, label=_("KPI tree of %(w)s") % {"w": workshop.title}),
+        "svg": tree_svg(view.tree, label=_("KPI tree of %(w)s") % {"w": slots.slot("title")}),
         "tree_list": tree_list(view.tree),
         # Each link's forms post under here (``<id>/stance/``, ``<id>/decide/``): reversed
         # once, not once per link.
@@ -193,16 +213,17 @@ def _tree(*, audience, slots, workshop):
 
 
 #: The KPI tree: the drawing, the phone's list and every link with its stances and buttons.
-#: Slots: the CSRF token (``csrf``), the propose form (``propose``, the view's: its bound form
-#: and errors are the viewer's) and the viewer's own stance on each proposed link
+#: Slots: the workshop's title (``title``: renaming a workshop moves no version), the CSRF token
+#: (``csrf``), the propose form (``propose``, the view's: its bound form and errors are the
+#: viewer's) and the viewer's own stance on each proposed link
 #: (``<link id>:support``, ``<link id>:object``: the button's class and ``aria-pressed``).
 tree = Fragment(
     "map-tree",
     templates=("mapping/tree.html",),
     inputs=("workshop",),
     scope=_scope,
-    version=_version,
+    version=lambda workshop, **_: tree_version(workshop=workshop),
     audience=lambda access, **_: tree_flags(access),
     compute=_tree,
-    slots=("csrf", "propose", "<link id>:support", "<link id>:object"),
+    slots=("title", "csrf", "propose", "<link id>:support", "<link id>:object"),
 )

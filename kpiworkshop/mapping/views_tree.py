@@ -85,7 +85,7 @@ def _context(
                 "mapping/_tree_links.html",
                 {"rows": own, "heading": _("Your links the room does not see"), "state": "own"},
             )
-    values = {"csrf": get_token(request), "propose": propose}
+    values = {"title": escape(workshop.title), "csrf": get_token(request), "propose": propose}
     if flags["can_stance"]:
         # Asked whether or not there are links: one query, the same count at any size.
         mine = selectors.tree_stances_of(
