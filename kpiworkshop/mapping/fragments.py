@@ -9,14 +9,16 @@ workshop's title (a slot, filled per request)."""
 
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils.html import escape, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from kpiworkshop.core import versions
-from kpiworkshop.core.fragments import Fragment
+from kpiworkshop.core.fragments import Fragment, Shared
 from kpiworkshop.kpis import permissions as kp
 
 from . import permissions, selectors
+from .forms import TreeLinkForm
 from .tree_svg import tree_list, tree_svg
 
 MAP_PAGE = 20
@@ -179,9 +181,41 @@ def tree_version(*, workshop) -> str:
     return f"{workshop.stage}|{read}"
 
 
+def kpi_options(options: str, value) -> SafeString:
+    """A KPI select's options: the shared markup (``tree``'s ``kpi_options``) with ``value``,
+    if any, marked selected (none: "Choose a KPI"). No template engine, no query."""
+    chosen = "" if value is None else escape(str(value))
+    plain = f'<option value="{chosen}">'
+    return mark_safe(options.replace(plain, plain[:-1] + " selected>", 1))  # noqa: S308 - ours
+
+
+def tree_propose_blank(shared: Shared, *, csrf: str) -> SafeString:
+    """The propose form as a first visit shows it (no choice, no error), from the tree's
+    shared markup, with this viewer's CSRF token: no form built, no template rendered."""
+    return Shared(pieces=shared.extra["propose_blank"]).fill({"csrf": csrf})
+
+
 def _tree(*, audience, slots, workshop):
     view = selectors.tree_for_workshop(
         workshop=workshop, unplaced_label=_("Not yet linked to a goal")
+    )
+    options = format_html_join(
+        "", '<option value="{}">{}</option>', [("", _("Choose a KPI")), *view.kpi_choices]
+    )
+    counter_candidates = [tuple(c) for c in view.counter_candidates]
+    # The propose form, blank: the same for everyone who may propose (the view shows it only
+    # to them), its CSRF token a slot of its own pieces.
+    blank = render_to_string(
+        "mapping/tree.html#tree-propose",
+        {
+            "can_propose": True,
+            "workshop": workshop,
+            "form": TreeLinkForm(auto_id="tree-%s"),
+            "counter_candidates": counter_candidates,
+            "from_options": kpi_options(options, None),
+            "to_options": kpi_options(options, None),
+            "csrf_token": slots.slot("csrf"),
+        },
     )
     if audience["can_stance"]:
         for row in view.proposed:
@@ -202,12 +236,9 @@ def _tree(*, audience, slots, workshop):
         "html": render_to_string("mapping/tree.html#tree-shared", context),
         "kpi_choices": [(pk, str(name)) for pk, name in view.kpi_choices],
         # The link form's KPI options, none selected, written once here (views_tree.kpi_options).
-        "kpi_options": format_html_join(
-            "",
-            '<option value="{}">{}</option>',
-            [("", _("Choose a KPI")), *view.kpi_choices],
-        ),
-        "counter_candidates": [tuple(c) for c in view.counter_candidates],
+        "kpi_options": options,
+        "propose_blank": slots.split(blank),
+        "counter_candidates": counter_candidates,
         "stance_links": [row.link.pk for row in view.proposed] if audience["can_stance"] else [],
     }
 
