@@ -188,3 +188,56 @@ def test_tree_page_query_count_does_not_grow(
     assert counts[0] == counts[1] == counts[2], counts
     assert counts[0] == PINNED_TREE_QUERIES, counts
     assert hits == [PINNED_TREE_HIT_QUERIES] * 3, hits
+
+
+#: The same for a guest on a phone (no session, no account): their participant with the
+#: workshop, the version stamp and their own stances.
+PINNED_TREE_GUEST_HIT_QUERIES = 3
+
+
+def test_tree_page_query_count_for_a_guest_does_not_grow(
+    client, map_workshop, manager, guest_customer, goal
+):
+    as_guest(client, guest_customer)
+    hits = []
+    for n in (1, 10, 100):
+        map_workshop.proposals.all().delete()
+        kpis = [make_kpi(map_workshop, manager, f"KPI {i}") for i in range(n)]
+        GoalLink.objects.create(proposal=kpis[0], goal=goal, strength="primary", created_by=manager)
+        for i, p in enumerate(kpis[1:], start=1):
+            TreeLink.objects.create(
+                workshop=map_workshop,
+                from_proposal=p,
+                to_proposal=kpis[(i - 1) // 3],
+                kind="drives",
+                why="w",
+                proposed_by=manager,
+                state=LinkState.ACCEPTED if i % 2 else LinkState.PROPOSED,
+            )
+        count(client, _url(map_workshop))  # a miss
+        hits.append(count(client, _url(map_workshop)))
+    assert hits == [PINNED_TREE_GUEST_HIT_QUERIES] * 3, hits
+
+
+def test_accepted_links_are_folded_and_proposed_ones_open(
+    client, map_workshop, three, agent, facilitator
+):
+    cost, repeat, fcr = three
+    accepted = TreeLink.objects.create(
+        workshop=map_workshop, from_proposal=repeat, to_proposal=cost, kind="drives",
+        why="Calls cost", proposed_by=agent, state=LinkState.ACCEPTED,
+    )  # fmt: skip
+    proposed = TreeLink.objects.create(
+        workshop=map_workshop, from_proposal=fcr, to_proposal=repeat, kind="drives",
+        why="Solved once", proposed_by=agent,
+    )  # fmt: skip
+    login(client, facilitator)
+    page = client.get(_url(map_workshop)).content.decode()
+    folded = page.index('<details class="tree-fold')
+    # The accepted link inside the closed details, with its why and who proposed it; the
+    # proposed one before it, with its buttons.
+    assert page.index(f'id="tree-link-{accepted.pk}"') > folded
+    assert "Calls cost" in page[folded:] and "Andrea" in page[folded:]
+    assert '<details class="tree-fold mt-3" data-testid="tree-links-accepted"><summary>' in page
+    assert page.index(f'id="tree-link-{proposed.pk}"') < folded
+    assert page.count('value="accept"') == 1
