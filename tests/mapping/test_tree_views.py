@@ -160,6 +160,27 @@ PINNED_TREE_QUERIES = 10
 PINNED_TREE_HIT_QUERIES = 5
 
 
+def _tree_of(workshop, author, goal, n):
+    """``n`` KPIs, the first serving ``goal``, each other one linked to an earlier one (half
+    accepted, half proposed, some held for the facilitator), each link with a stance."""
+    workshop.proposals.all().delete()
+    kpis = [make_kpi(workshop, author, f"KPI {i}") for i in range(n)]
+    GoalLink.objects.create(proposal=kpis[0], goal=goal, strength="primary", created_by=author)
+    for i, p in enumerate(kpis[1:], start=1):
+        link = TreeLink.objects.create(
+            workshop=workshop,
+            from_proposal=p,
+            to_proposal=kpis[(i - 1) // 3],
+            kind="drives",
+            why="w",
+            proposed_by=author,
+            state=LinkState.ACCEPTED if i % 2 else LinkState.PROPOSED,
+            # Some wait for the facilitator (moderation): filtered in the same query.
+            moderation=Moderation.HELD if i % 5 == 0 else Moderation.SHOWN,
+        )
+        TreeLinkStance.objects.create(link=link, participant=author, stance="support")
+
+
 @pytest.mark.parametrize("htmx", [False, True])
 def test_tree_page_query_count_does_not_grow(
     client, map_workshop, manager, facilitator, goal, htmx
@@ -167,22 +188,7 @@ def test_tree_page_query_count_does_not_grow(
     login(client, facilitator)
     counts, hits = [], []
     for n in (1, 10, 100):
-        map_workshop.proposals.all().delete()
-        kpis = [make_kpi(map_workshop, manager, f"KPI {i}") for i in range(n)]
-        GoalLink.objects.create(proposal=kpis[0], goal=goal, strength="primary", created_by=manager)
-        for i, p in enumerate(kpis[1:], start=1):
-            link = TreeLink.objects.create(
-                workshop=map_workshop,
-                from_proposal=p,
-                to_proposal=kpis[(i - 1) // 3],
-                kind="drives",
-                why="w",
-                proposed_by=manager,
-                state=LinkState.ACCEPTED if i % 2 else LinkState.PROPOSED,
-                # Some wait for the facilitator (moderation): filtered in the same query.
-                moderation=Moderation.HELD if i % 5 == 0 else Moderation.SHOWN,
-            )
-            TreeLinkStance.objects.create(link=link, participant=manager, stance="support")
+        _tree_of(map_workshop, manager, goal, n)
         counts.append(count(client, _url(map_workshop), **(HTMX if htmx else {})))
         hits.append(count(client, _url(map_workshop), **(HTMX if htmx else {})))
     assert counts[0] == counts[1] == counts[2], counts
@@ -201,19 +207,7 @@ def test_tree_page_query_count_for_a_guest_does_not_grow(
     as_guest(client, guest_customer)
     hits = []
     for n in (1, 10, 100):
-        map_workshop.proposals.all().delete()
-        kpis = [make_kpi(map_workshop, manager, f"KPI {i}") for i in range(n)]
-        GoalLink.objects.create(proposal=kpis[0], goal=goal, strength="primary", created_by=manager)
-        for i, p in enumerate(kpis[1:], start=1):
-            TreeLink.objects.create(
-                workshop=map_workshop,
-                from_proposal=p,
-                to_proposal=kpis[(i - 1) // 3],
-                kind="drives",
-                why="w",
-                proposed_by=manager,
-                state=LinkState.ACCEPTED if i % 2 else LinkState.PROPOSED,
-            )
+        _tree_of(map_workshop, manager, goal, n)
         count(client, _url(map_workshop))  # a miss
         hits.append(count(client, _url(map_workshop)))
     assert hits == [PINNED_TREE_GUEST_HIT_QUERIES] * 3, hits
