@@ -234,8 +234,7 @@ def _tree(*, audience, slots, workshop):
     }
     return {
         "html": render_to_string("mapping/tree.html#tree-shared", context),
-        "kpi_choices": [(pk, str(name)) for pk, name in view.kpi_choices],
-        # The link form's KPI options, none selected, written once here (views_tree.kpi_options).
+        # The link form's KPI options, none selected, written once here (``kpi_options``).
         "kpi_options": options,
         "propose_blank": slots.split(blank),
         "counter_candidates": counter_candidates,
