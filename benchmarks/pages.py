@@ -316,6 +316,7 @@ def main() -> None:
             ("proposal board (guest)", page_weight(server.port, f"/w/{w}/proposals/", guest)),
             ("join screen (projector)", page_weight(server.port, f"/w/{w}/invitations/{data['invitation']}/screen/", fac)),
             ("catalogue (100 KPIs, member)", page_weight(server.port, "/o/bench/catalogue/", fac)),
+            ("KPI tree page (100 KPIs, 88 links, facilitator)", page_weight(server.port, f"/w/{m}/map/tree/", fac)),
         ]  # fmt: skip
         print("\nPage weight (a browser accepting br and gzip):\n")
         print(weight_table(weights))

@@ -153,6 +153,7 @@ def main() -> None:
                 fac,
             ),
             ("map page (first 20 of 100 KPIs)", "get", f"/w/{pages['map']}/map/", fac),
+            ("KPI tree page (100 KPIs, 88 links)", "get", f"/w/{pages['map']}/map/tree/", fac),
             (
                 "coverage view (100 KPIs)",
                 "get",

@@ -1,17 +1,24 @@
 """The Map stage's shared fragments (``kpiworkshop.core.fragments``): the map's cards, its
-audiences widget, the coverage view and an audience's preview. Nothing personal in any of
-them: no form, no name of the viewer."""
+audiences widget, the coverage view, an audience's preview and the KPI tree. Nothing personal in
+any of them: no form, no name of the viewer.
+
+Names that can change without a mapping write: the map's fragments show neither the workshop's
+title nor a participant's name (the page around them does); the tree shows who proposed each
+link and who took each stance (so its version follows the roster: ``tree_version``) and the
+workshop's title (a slot, filled per request)."""
 
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils.html import escape, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from kpiworkshop.core import versions
-from kpiworkshop.core.fragments import Fragment
+from kpiworkshop.core.fragments import Fragment, Shared
 from kpiworkshop.kpis import permissions as kp
 
 from . import permissions, selectors
+from .forms import TreeLinkForm
 from .tree_svg import tree_list, tree_svg
 
 MAP_PAGE = 20
@@ -159,9 +166,56 @@ def tree_flags(access) -> dict:
     }
 
 
+def tree_version(*, workshop) -> str:
+    """The map's version (``map_version``) and the workshop's roster (``ROSTER``): the tree
+    names who proposed each link and who took each stance, and a participant's name changes
+    with the roster (``workshops.services.participant_join_guest``). One query, shared with the
+    page's other version reads (``versions_of``)."""
+    read = versions.versions_of(
+        workshop,
+        (versions.MAP, workshop.pk),
+        (versions.BOARD, workshop.pk),
+        (versions.GOALS, workshop.organisation_id),
+        (versions.ROSTER, workshop.pk),
+    )
+    return f"{workshop.stage}|{read}"
+
+
+def kpi_options(options: str, value) -> SafeString:
+    """A KPI select's options: the shared markup (``tree``'s ``kpi_options``) with ``value``,
+    if any, marked selected (none: "Choose a KPI"). No template engine, no query."""
+    chosen = "" if value is None else escape(str(value))
+    plain = f'<option value="{chosen}">'
+    return mark_safe(options.replace(plain, plain[:-1] + " selected>", 1))  # noqa: S308 - ours
+
+
+def tree_propose_blank(shared: Shared, *, csrf: str) -> SafeString:
+    """The propose form as a first visit shows it (no choice, no error), from the tree's
+    shared markup, with this viewer's CSRF token: no form built, no template rendered."""
+    return Shared(pieces=shared.extra["propose_blank"]).fill({"csrf": csrf})
+
+
 def _tree(*, audience, slots, workshop):
     view = selectors.tree_for_workshop(
         workshop=workshop, unplaced_label=_("Not yet linked to a goal")
+    )
+    options = format_html_join(
+        "", '<option value="{}">{}</option>', [("", _("Choose a KPI")), *view.kpi_choices]
+    )
+    counter_candidates = [tuple(c) for c in view.counter_candidates]
+    # The propose form, blank: the same for everyone who may propose (the view shows it only
+    # to them), its CSRF token a slot of its own pieces.
+    blank = render_to_string(
+        "mapping/tree.html#tree-propose",
+        {
+            "can_propose": True,
+            "workshop": workshop,
+            "form": TreeLinkForm(auto_id="tree-%s"),
+            "counter_candidates": counter_candidates,
+            "from_options": kpi_options(options, None),
+            "to_options": kpi_options(options, None),
+            "csrf_token": slots.slot("csrf"),
+        },
     )
     if audience["can_stance"]:
         for row in view.proposed:
@@ -170,7 +224,7 @@ def _tree(*, audience, slots, workshop):
     context = audience | {
         "workshop": workshop,
         "view": view,
-        "svg": tree_svg(view.tree, label=_("KPI tree of %(w)s") % {"w": workshop.title}),
+        "svg": tree_svg(view.tree, label=_("KPI tree of %(w)s") % {"w": slots.slot("title")}),
         "tree_list": tree_list(view.tree),
         # Each link's forms post under here (``<id>/stance/``, ``<id>/decide/``): reversed
         # once, not once per link.
@@ -180,29 +234,26 @@ def _tree(*, audience, slots, workshop):
     }
     return {
         "html": render_to_string("mapping/tree.html#tree-shared", context),
-        "kpi_choices": [(pk, str(name)) for pk, name in view.kpi_choices],
-        # The link form's KPI options, none selected, written once here (views_tree.kpi_options).
-        "kpi_options": format_html_join(
-            "",
-            '<option value="{}">{}</option>',
-            [("", _("Choose a KPI")), *view.kpi_choices],
-        ),
-        "counter_candidates": [tuple(c) for c in view.counter_candidates],
+        # The link form's KPI options, none selected, written once here (``kpi_options``).
+        "kpi_options": options,
+        "propose_blank": slots.split(blank),
+        "counter_candidates": counter_candidates,
         "stance_links": [row.link.pk for row in view.proposed] if audience["can_stance"] else [],
     }
 
 
 #: The KPI tree: the drawing, the phone's list and every link with its stances and buttons.
-#: Slots: the CSRF token (``csrf``), the propose form (``propose``, the view's: its bound form
-#: and errors are the viewer's) and the viewer's own stance on each proposed link
+#: Slots: the workshop's title (``title``: renaming a workshop moves no version), the CSRF token
+#: (``csrf``), the propose form (``propose``, the view's: its bound form and errors are the
+#: viewer's) and the viewer's own stance on each proposed link
 #: (``<link id>:support``, ``<link id>:object``: the button's class and ``aria-pressed``).
 tree = Fragment(
     "map-tree",
     templates=("mapping/tree.html",),
     inputs=("workshop",),
     scope=_scope,
-    version=_version,
+    version=lambda workshop, **_: tree_version(workshop=workshop),
     audience=lambda access, **_: tree_flags(access),
     compute=_tree,
-    slots=("csrf", "propose", "<link id>:support", "<link id>:object"),
+    slots=("title", "csrf", "propose", "<link id>:support", "<link id>:object"),
 )

@@ -19,7 +19,7 @@ from kpiworkshop.kpis.permissions import fields_hidden
 from kpiworkshop.workshops.models import Workshop
 from kpiworkshop.workshops.moderation import ModeratedKind, Moderation
 
-from . import coverage
+from . import coverage, rawsql
 from . import tree as tree_mod
 from .coverage import Check
 from .models import (
@@ -606,14 +606,11 @@ def _kpi_label(p: Proposal) -> str:
 
 def tree_stances_of(*, workshop: Workshop, participant_id: int | None) -> dict[int, str]:
     """The viewer's own stance on each of the workshop's links: ``{link id: stance}``. One
-    query (none without a participant)."""
+    query (none without a participant), hand-written (``rawsql``): every view of the tree asks
+    it."""
     if participant_id is None:
         return {}
-    return dict(
-        TreeLinkStance.objects.filter(
-            link__workshop=workshop, participant_id=participant_id
-        ).values_list("link_id", "stance")
-    )
+    return rawsql.tree_stances_of(workshop_id=workshop.pk, participant_id=participant_id)
 
 
 def tree_for_workshop(

@@ -205,15 +205,12 @@ def _list_text(node: Node) -> SafeString:
         )
     if node.type == "unplaced":
         return format_html("<em>{}</em>", node.label)
-    parts = [format_html('<span class="fw-semibold">{}</span>', node.label)]
+    parts = [format_html('<span class="n">{}</span>', node.label)]
     if node.parent is not None and node.parent.type == "kpi":
-        parts.append(
-            format_html(
-                ' <span class="tree-kind small">— {} {}</span>', node.kind_label, node.parent.label
-            )
-        )
+        kind = format_html("{} {}", node.kind_label, node.parent.label)
+        parts.append(format_html(' <span class="tree-kind">— {}</span>', kind))
     elif node.parent is not None and node.parent.type == "goal":
-        parts.append(format_html(' <span class="tree-kind small">— {}</span>', node.kind_label))
+        parts.append(format_html(' <span class="tree-kind">— {}</span>', node.kind_label))
     if node.dashed:
         parts.append(
             format_html(' <span class="badge text-bg-light border">{}</span>', _("proposed"))
@@ -222,17 +219,19 @@ def _list_text(node: Node) -> SafeString:
         more = _("also %(word)s %(other)s") % {"word": word, "other": other}
         if proposed:
             more += " (" + _("proposed") + ")"
-        parts.append(format_html('<span class="d-block small text-body-secondary">{}</span>', more))
+        parts.append(format_html('<span class="tree-also">{}</span>', more))
     return format_html_join("", "{}", ((p,) for p in parts))
 
 
 def _list_item(node: Node) -> SafeString:
-    classes = f"tree-item t-{node.type}" + (" proposed" if node.dashed else "")
+    """One node of the list. Its look is in ``static/css/tree.css`` (``.tree-list``), not in
+    classes on every element: the list goes to every phone, a hundred items long."""
+    proposed = mark_safe(' class="proposed"') if node.dashed else ""
     text = _list_text(node)
     if node.children:
         opener = (
             format_html(
-                '<a class="small d-inline-block ms-4" href="{}">{}</a>',
+                '<a class="tree-open" href="{}">{}</a>',
                 node.href,
                 _("Open %(name)s") % {"name": node.label},
             )
@@ -241,9 +240,8 @@ def _list_item(node: Node) -> SafeString:
         )
         children = format_html_join("", "{}", ((_list_item(c),) for c in node.children))
         return format_html(
-            '<li class="{}" id="node-{}"><details open><summary>{}</summary>{}'
-            '<ul class="list-unstyled ms-3 border-start ps-2">{}</ul></details></li>',
-            classes,
+            '<li{} id="node-{}"><details open><summary>{}</summary>{}<ul>{}</ul></details></li>',
+            proposed,
             node.key,
             text,
             opener,
@@ -252,7 +250,7 @@ def _list_item(node: Node) -> SafeString:
     if node.href:
         text = format_html('<a href="{}">{}</a>', node.href, text)
     return format_html(
-        '<li class="{}" id="node-{}"><div class="tree-leaf">{}</div></li>', classes, node.key, text
+        '<li{} id="node-{}"><div class="tree-leaf">{}</div></li>', proposed, node.key, text
     )
 
 
@@ -261,4 +259,4 @@ def tree_list(tree: Tree) -> SafeString:
     closes (keyboard and screen readers included): the phone's view. Written here, not as a
     recursive template include: a hundred includes cost more than the rest of the page."""
     items = format_html_join("", "{}", ((_list_item(r),) for r in tree.roots))
-    return format_html('<ul class="list-unstyled mb-0">{}</ul>', items)
+    return format_html("<ul>{}</ul>", items)

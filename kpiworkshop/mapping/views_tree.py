@@ -13,7 +13,6 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -39,14 +38,6 @@ _PRESSED = {
 }
 
 
-def kpi_options(options: str, field) -> SafeString:
-    """A KPI select's options: the shared markup (``fragments.tree``'s ``kpi_options``) with
-    the field's chosen value, if any, marked selected. No template engine, no query."""
-    chosen = "" if field.value() is None else escape(str(field.value()))
-    plain = f'<option value="{chosen}">'
-    return mark_safe(options.replace(plain, plain[:-1] + " selected>", 1))  # noqa: S308 - ours
-
-
 def _context(
     request: HtmxHttpRequest,
     access: WorkshopAccess,
@@ -61,20 +52,25 @@ def _context(
     shared = fragments.tree.get(access, workshop=workshop)
     flags = _flags(access) | fragments.tree_flags(access)
     flags["can_propose"] = permissions.can_propose_tree_link(participant, workshop)
-    if form is None and flags["can_propose"]:
-        form = TreeLinkForm(kpis=shared.extra["kpi_choices"], auto_id="tree-%s")
-    options = shared.extra["kpi_options"]
-    propose = render_to_string(
-        f"{TEMPLATE}#tree-propose",
-        flags
-        | {
-            "form": form,
-            "counter_candidates": shared.extra["counter_candidates"],
-            "from_options": kpi_options(options, form["from_proposal"]) if form else "",
-            "to_options": kpi_options(options, form["to_proposal"]) if form else "",
-        },
-        request=request,
-    )
+    csrf = get_token(request)
+    if not flags["can_propose"]:
+        propose = ""
+    elif form is None:
+        propose = fragments.tree_propose_blank(shared, csrf=csrf)
+    else:
+        # A form sent back with its errors: the viewer's own choices, rendered for them.
+        options = shared.extra["kpi_options"]
+        propose = render_to_string(
+            f"{TEMPLATE}#tree-propose",
+            flags
+            | {
+                "form": form,
+                "counter_candidates": shared.extra["counter_candidates"],
+                "from_options": fragments.kpi_options(options, form["from_proposal"].value()),
+                "to_options": fragments.kpi_options(options, form["to_proposal"].value()),
+            },
+            request=request,
+        )
     if workshop.hold_open_text and participant is not None:
         # The viewer's own links waiting for the facilitator (or hidden, with the reason):
         # theirs alone, so beside the shared tree, in its per-viewer slot; asked only while
@@ -85,7 +81,7 @@ def _context(
                 "mapping/_tree_links.html",
                 {"rows": own, "heading": _("Your links the room does not see"), "state": "own"},
             )
-    values = {"csrf": get_token(request), "propose": propose}
+    values = {"title": escape(workshop.title), "csrf": csrf, "propose": propose}
     if flags["can_stance"]:
         # Asked whether or not there are links: one query, the same count at any size.
         mine = selectors.tree_stances_of(

@@ -160,6 +160,27 @@ PINNED_TREE_QUERIES = 10
 PINNED_TREE_HIT_QUERIES = 5
 
 
+def _tree_of(workshop, author, goal, n):
+    """``n`` KPIs, the first serving ``goal``, each other one linked to an earlier one (half
+    accepted, half proposed, some held for the facilitator), each link with a stance."""
+    workshop.proposals.all().delete()
+    kpis = [make_kpi(workshop, author, f"KPI {i}") for i in range(n)]
+    GoalLink.objects.create(proposal=kpis[0], goal=goal, strength="primary", created_by=author)
+    for i, p in enumerate(kpis[1:], start=1):
+        link = TreeLink.objects.create(
+            workshop=workshop,
+            from_proposal=p,
+            to_proposal=kpis[(i - 1) // 3],
+            kind="drives",
+            why="w",
+            proposed_by=author,
+            state=LinkState.ACCEPTED if i % 2 else LinkState.PROPOSED,
+            # Some wait for the facilitator (moderation): filtered in the same query.
+            moderation=Moderation.HELD if i % 5 == 0 else Moderation.SHOWN,
+        )
+        TreeLinkStance.objects.create(link=link, participant=author, stance="support")
+
+
 @pytest.mark.parametrize("htmx", [False, True])
 def test_tree_page_query_count_does_not_grow(
     client, map_workshop, manager, facilitator, goal, htmx
@@ -167,24 +188,50 @@ def test_tree_page_query_count_does_not_grow(
     login(client, facilitator)
     counts, hits = [], []
     for n in (1, 10, 100):
-        map_workshop.proposals.all().delete()
-        kpis = [make_kpi(map_workshop, manager, f"KPI {i}") for i in range(n)]
-        GoalLink.objects.create(proposal=kpis[0], goal=goal, strength="primary", created_by=manager)
-        for i, p in enumerate(kpis[1:], start=1):
-            link = TreeLink.objects.create(
-                workshop=map_workshop,
-                from_proposal=p,
-                to_proposal=kpis[(i - 1) // 3],
-                kind="drives",
-                why="w",
-                proposed_by=manager,
-                state=LinkState.ACCEPTED if i % 2 else LinkState.PROPOSED,
-                # Some wait for the facilitator (moderation): filtered in the same query.
-                moderation=Moderation.HELD if i % 5 == 0 else Moderation.SHOWN,
-            )
-            TreeLinkStance.objects.create(link=link, participant=manager, stance="support")
+        _tree_of(map_workshop, manager, goal, n)
         counts.append(count(client, _url(map_workshop), **(HTMX if htmx else {})))
         hits.append(count(client, _url(map_workshop), **(HTMX if htmx else {})))
     assert counts[0] == counts[1] == counts[2], counts
     assert counts[0] == PINNED_TREE_QUERIES, counts
     assert hits == [PINNED_TREE_HIT_QUERIES] * 3, hits
+
+
+#: The same for a guest on a phone (no session, no account): their participant with the
+#: workshop, the version stamp and their own stances.
+PINNED_TREE_GUEST_HIT_QUERIES = 3
+
+
+def test_tree_page_query_count_for_a_guest_does_not_grow(
+    client, map_workshop, manager, guest_customer, goal
+):
+    as_guest(client, guest_customer)
+    hits = []
+    for n in (1, 10, 100):
+        _tree_of(map_workshop, manager, goal, n)
+        count(client, _url(map_workshop))  # a miss
+        hits.append(count(client, _url(map_workshop)))
+    assert hits == [PINNED_TREE_GUEST_HIT_QUERIES] * 3, hits
+
+
+def test_accepted_links_are_folded_and_proposed_ones_open(
+    client, map_workshop, three, agent, facilitator
+):
+    cost, repeat, fcr = three
+    accepted = TreeLink.objects.create(
+        workshop=map_workshop, from_proposal=repeat, to_proposal=cost, kind="drives",
+        why="Calls cost", proposed_by=agent, state=LinkState.ACCEPTED,
+    )  # fmt: skip
+    proposed = TreeLink.objects.create(
+        workshop=map_workshop, from_proposal=fcr, to_proposal=repeat, kind="drives",
+        why="Solved once", proposed_by=agent,
+    )  # fmt: skip
+    login(client, facilitator)
+    page = client.get(_url(map_workshop)).content.decode()
+    folded = page.index('<details class="tree-fold')
+    # The accepted link inside the closed details, with its why and who proposed it; the
+    # proposed one before it, with its buttons.
+    assert page.index(f'id="tree-link-{accepted.pk}"') > folded
+    assert "Calls cost" in page[folded:] and "Andrea" in page[folded:]
+    assert '<details class="tree-fold mt-3" data-testid="tree-links-accepted"><summary>' in page
+    assert page.index(f'id="tree-link-{proposed.pk}"') < folded
+    assert page.count('value="accept"') == 1
