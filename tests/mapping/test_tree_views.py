@@ -235,3 +235,28 @@ def test_accepted_links_are_folded_and_proposed_ones_open(
     assert '<details class="tree-fold mt-3" data-testid="tree-links-accepted"><summary>' in page
     assert page.index(f'id="tree-link-{proposed.pk}"') < folded
     assert page.count('value="accept"') == 1
+
+
+def test_the_facilitator_takes_an_accepted_link_out_with_a_reason(
+    client, map_workshop, three, agent, facilitator
+):
+    """A review workshop inherits the release's accepted links; the facilitator can take one
+    out of the tree from its folded line, with a reason. The room sees no such form."""
+    cost, repeat, _fcr = three
+    accepted = TreeLink.objects.create(
+        workshop=map_workshop, from_proposal=repeat, to_proposal=cost, kind="drives",
+        why="Calls cost", proposed_by=agent, state=LinkState.ACCEPTED,
+    )  # fmt: skip
+    login(client, agent)
+    assert 'id="takeout-reason-' not in client.get(_url(map_workshop)).content.decode()
+    login(client, facilitator)
+    page = client.get(_url(map_workshop)).content.decode()
+    assert f'id="takeout-reason-{accepted.pk}"' in page
+    decide = _url(map_workshop, "mapping:tree_decide", accepted.pk)
+    refused = client.post(decide, {"decision": "decline", "reason": " "}, follow=True)
+    assert refused.status_code in (200, 400)
+    assert TreeLink.objects.get(pk=accepted.pk).state == LinkState.ACCEPTED
+    client.post(decide, {"decision": "decline", "reason": "Not how we work now"}, **HTMX)
+    accepted.refresh_from_db()
+    assert accepted.state == LinkState.DECLINED
+    assert accepted.decline_reason == "Not how we work now"
