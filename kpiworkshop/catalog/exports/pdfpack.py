@@ -206,7 +206,7 @@ def _tag_capture_install() -> None:
 
         def add_tags(pdf, *args, **kwargs):
             # WeasyPrint asks for ``pdf.page_references`` (a tuple built from every page) for
-            # each structure element it writes: quadratic, the half of a 250-KPI piece's
+            # each structure element it writes: quadratic, a quarter of a 250-KPI piece's
             # writing time. No page is added while tagging, so the tuple is built once.
             own_class = pdf.__class__
             pdf.__class__ = _pages_fixed_class(own_class)
