@@ -546,11 +546,11 @@ def _pack(
     )
 
 
-#: The share of the chapters laid out by the second process. This one also renders the
-#: chapters' HTML, lays out the packs' fronts and puts the packs together (about a third of
-#: the chapters' layout time for 500 KPIs): with half each, the second process waited
-#: idle for a quarter of the build.
-CHILD_SHARE = 0.64
+#: The share of the chapters laid out by the second process. Half: this one lays out the
+#: packs' fronts and puts the packs together only once every chapter is laid out (the
+#: contents need their page numbers), so both halves should end together; giving the second
+#: process more evens the two processes' CPU time but makes the build longer.
+CHILD_SHARE = 0.5
 
 
 #: Progress weights of the PDF steps (about their share of the time for 500 KPIs).
