@@ -103,7 +103,8 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--kpis", type=int, default=500)
     args = parser.parse_args()
-    server = make_server(args.db)
+    # No static files: publishing serves none (collecting them took minutes on a loaded machine).
+    server = make_server(args.db, static=False)
     server.env["KPIW_MEDIA_ROOT"] = str(Path(server.tmp) / "media")
     try:
         seed = json.loads(

@@ -165,3 +165,13 @@ def test_output_never_contains_script_or_javascript_links(text):
     """
     html = str(render_markdown(text))
     assert_safe(html)
+
+
+def test_a_text_keeps_nothing_of_the_text_rendered_before_it():
+    """The parser is reused (one a thread): a reference link defined in one text must not
+    make a link of the next one."""
+    with_reference = render_markdown("See [the guide][g].\n\n[g]: https://example.com/guide")
+    assert 'href="https://example.com/guide"' in with_reference
+    alone = render_markdown("See [the guide][g].")
+    assert "href" not in alone and "[the guide][g]" in alone
+    assert render_markdown("| a | b |\n|:-|-:|\n| 1 | 2 |").count('align="left"') == 2

@@ -577,8 +577,10 @@ def _pack(
     )
 
 
-#: The share of the chapters laid out by the second process (this one lays out the packs'
-#: fronts and puts the packs together once they are done).
+#: The share of the chapters laid out by the second process. Half: this one lays out the
+#: packs' fronts and puts the packs together only once every chapter is laid out (the
+#: contents need their page numbers), so both halves should end together; giving the second
+#: process more evens the two processes' CPU time but makes the build longer.
 CHILD_SHARE = 0.5
 
 
