@@ -128,17 +128,22 @@ FRAGMENT_SHELL = (
 )
 
 
-def _save_document(response, folder: Path) -> None:
+def _save_document(request, folder: Path) -> None:
     """Keep the HTML the server sent (not the DOM after scripts) for each page and each htmx
-    fragment, once per distinct body."""
-    fragment = response.request.headers.get("hx-request") == "true"
-    if response.request.resource_type != "document" and not fragment:
-        return
-    if not response.headers.get("content-type", "").startswith("text/html"):
+    fragment, once per distinct body.
+
+    Called on "requestfinished", when the whole body has arrived: reading it on "response"
+    (headers only) could wait for a body that never came, the page being closed meanwhile, and
+    hang the test's teardown."""
+    fragment = request.headers.get("hx-request") == "true"
+    if request.resource_type != "document" and not fragment:
         return
     try:
+        response = request.response()
+        if response is None or not response.headers.get("content-type", "").startswith("text/html"):
+            return
         body = response.body()
-    except Exception:  # a redirect or a page navigated away before its body was read
+    except Exception:  # a redirect, or a page closed before its body was read
         return
     if fragment and body.lstrip()[:9].lower() == b"<!doctype":
         fragment = False  # a whole page answered to htmx (e.g. after a redirect): as it is
@@ -176,7 +181,7 @@ def _new_context(browser, live_server, request, _html_dir):
         context.kpiw_name = name
         context.add_init_script(CSP_LISTENER)
         context.on("console", on_console)
-        context.on("response", lambda response: _save_document(response, _html_dir))
+        context.on("requestfinished", lambda request: _save_document(request, _html_dir))
         contexts.append(context)
         return context
 
