@@ -258,3 +258,16 @@ class TreeStanceForm(forms.Form):
 class TreeDecideForm(forms.Form):
     decision = _select([("accept", _("Accept")), ("decline", _("Decline"))], _("Decision"))
     reason = _text(_("Reason for declining"), 300)
+
+
+class TreeTakeOutForm(forms.Form):
+    """Take an accepted link out of the tree (one form under the folded accepted links: the
+    link is chosen from a list, not a form per line)."""
+
+    link = forms.IntegerField(
+        label=_("Link to take out"),
+        min_value=1,
+        max_value=2**62,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    reason = _text(_("Reason for taking it out"), 300, required=True)

@@ -12,6 +12,7 @@ urlpatterns = [
     path(M + "tree/links/", views_tree.tree_link_propose, name="tree_link_propose"),
     path(M + "tree/links/<id:link_id>/stance/", views_tree.tree_link_stance, name="tree_stance"),
     path(M + "tree/links/<id:link_id>/decide/", views_tree.tree_link_decide, name="tree_decide"),
+    path(M + "tree/links/take-out/", views_tree.tree_link_take_out, name="tree_take_out"),
     path(M + "audiences/", views.audience_list, name="audiences"),
     path(M + "audiences/<id:audience_id>/", views.audience_detail, name="audience"),
     path(M + "goals/", views.goals_page, name="goals"),

@@ -20,7 +20,7 @@ from kpiworkshop.core.htmx import HtmxHttpRequest, error_text, form_error_text, 
 from kpiworkshop.workshops.access import WorkshopAccess
 
 from . import fragments, permissions, selectors, services
-from .forms import TreeDecideForm, TreeLinkForm, TreeStanceForm
+from .forms import TreeDecideForm, TreeLinkForm, TreeStanceForm, TreeTakeOutForm
 from .views import _flags, _load
 
 TEMPLATE = "mapping/tree.html"
@@ -198,3 +198,23 @@ def tree_link_decide(request: HtmxHttpRequest, pk: int, link_id: int) -> HttpRes
     except ValidationError as exc:
         return _refused(request, access, exc)
     return _done(request, access, _("Link accepted.") if accept else _("Link declined."))
+
+
+@require_POST
+def tree_link_take_out(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Take an accepted link out of the tree, with a reason: the form under the folded
+    accepted links, the link chosen from its list."""
+    access = _load(request, pk)
+    if not permissions.can_decide_tree_link(access.participant, access.workshop):
+        raise PermissionDenied
+    form = TreeTakeOutForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, access, ValidationError(form_error_text(form)))
+    link = _link(access, form.cleaned_data["link"])
+    try:
+        services.tree_link_decide(
+            actor=access.participant, link=link, accept=False, reason=form.cleaned_data["reason"]
+        )
+    except ValidationError as exc:
+        return _refused(request, access, exc)
+    return _done(request, access, _("Link taken out of the tree."))

@@ -34,7 +34,7 @@ from kpiworkshop.core.numbers import number_shown
 from kpiworkshop.kpis.models import Proposal, ProposalState
 from kpiworkshop.workshops.models import Participant, Workshop
 
-from . import permissions
+from . import permissions, rawsql
 from .models import Ballot, BallotItem, Criterion, Vote, Voter
 from .selectors import DIVERGENCE_FLAG, _with_activity, results_from_tally, turnout_from
 
@@ -115,10 +115,11 @@ def agreement_ballots(*, workshop: Workshop, actor: Participant | None) -> list[
     """The workshop's opened rounds whose results ``actor`` may see
     (``permissions.can_see_results``, as on each round's page), newest first, each with the
     activity ``selectors.ballot_version`` reads. One query."""
-    qs = Ballot.objects.filter(workshop=workshop, opened_at__isnull=False).order_by(
-        "-opened_at", "-id"
+    ballots = rawsql.opened_ballots_with_activity(
+        workshop_id=workshop.pk,
+        viewer_id=actor.pk if actor is not None else None,
+        annotate=_with_activity,
     )
-    ballots = list(_with_activity(qs, viewer=actor))
     for ballot in ballots:
         ballot.workshop = workshop
     return [

@@ -63,6 +63,33 @@ def ballot_with_activity(
     return next(iter(Ballot.objects.raw(sql, params).using(db)), None)
 
 
+def opened_ballots_with_activity(
+    *, workshop_id: int, viewer_id: int | None, annotate: Callable
+) -> list[Ballot]:
+    """The workshop's opened ballots, newest first, annotated by ``annotate``
+    (``selectors._with_activity``): where the room agrees reads them on every request.
+
+    Runs the SQL the ORM compiles for ``annotate(Ballot.objects.filter(workshop_id=...,
+    opened_at__isnull=False).order_by("-opened_at", "-id"), viewer=...)``, compiled once per
+    process and database: building its six subqueries cost the ORM about 4 ms a request, more
+    than the rest of the page on a hit."""
+    db = router.db_for_read(Ballot)
+    key = ("opened", db, viewer_id is not None)
+    if key not in _COMPILED:
+        qs = (
+            Ballot.objects.using(db)
+            .filter(workshop_id=_ID["workshop"], opened_at__isnull=False)
+            .order_by("-opened_at", "-id")
+        )
+        qs = annotate(qs, viewer=_ID["viewer"] if viewer_id is not None else None)
+        expected = {"workshop"} | ({"viewer"} if viewer_id is not None else set())
+        _COMPILED[key] = _marked(qs, expected)
+    sql, marked = _COMPILED[key]
+    ids = {"workshop": workshop_id, "viewer": viewer_id}
+    params = [ids[name] if name else value for name, value in marked]
+    return list(Ballot.objects.raw(sql, params).using(db))
+
+
 def my_votes_rows(*, ballot_id: int, viewer_id: int) -> list[tuple]:
     """(proposal_id, criterion_id, value, revision_id, proposal's current revision id) of one
     person's votes in a ballot: the SQL the ORM compiles for ``Vote.objects.filter(ballot_id=...,

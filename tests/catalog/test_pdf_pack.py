@@ -269,6 +269,9 @@ def test_each_kpi_carries_its_certification_and_dated_targets_in_the_pack_langua
 ):
     chapter = certified_pack(language)
     assert certified in chapter
+    # No written target: the card shows the dated target of the release's effective date.
+    card = {"en": "80.5 % for 2026", "it": "80,5 % per il periodo 2026"}[language]
+    assert card in chapter
     for row in rows:
         assert row in chapter
     # Beside the use / non-use callout, not instead of it.
@@ -288,5 +291,24 @@ def test_a_kpi_without_dated_targets_or_approval_shows_neither(pack_release):
     doc = exports.entry_document(entry, "it", release_version="1.0")
     doc["certification"] = None
     with translation.override("it"):
-        shown = exports._pack_entry(doc, "it")
+        shown = exports._pack_entry(doc, "it", datetime.date(2026, 1, 1))
     assert shown["certification"] == "" and shown["targets"] == []
+
+
+@pytest.mark.parametrize(
+    "written, on, shown",
+    [
+        ("90%", datetime.date(2026, 6, 1), ("90%", "")),  # a written target wins
+        ("", datetime.date(2026, 6, 1), ("80.5", "2026")),  # the period holding the date
+        ("", datetime.date(2027, 2, 10), ("85", "Q1 2027")),
+        ("", datetime.date(2025, 5, 1), ("80.5", "2026")),  # else the next to come
+        ("", datetime.date(2028, 1, 1), ("85", "Q1 2027")),  # else the last
+    ],
+)
+def test_the_card_target_is_written_or_dated(written, on, shown):
+    from kpiworkshop.catalog.exports import packview
+    from kpiworkshop.kpis.targets import targets_export
+
+    with translation.override("en"):
+        assert packview.card_target(written, targets_export(TARGETS), on) == shown
+    assert packview.card_target("", [], on) == ("", "")

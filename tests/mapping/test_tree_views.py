@@ -248,15 +248,21 @@ def test_the_facilitator_takes_an_accepted_link_out_with_a_reason(
         why="Calls cost", proposed_by=agent, state=LinkState.ACCEPTED,
     )  # fmt: skip
     login(client, agent)
-    assert 'id="takeout-reason-' not in client.get(_url(map_workshop)).content.decode()
+    assert 'data-testid="tree-take-out"' not in client.get(_url(map_workshop)).content.decode()
+    take_out = _url(map_workshop, "mapping:tree_take_out")
+    assert client.post(take_out, {"link": accepted.pk, "reason": "No"}).status_code == 403
     login(client, facilitator)
     page = client.get(_url(map_workshop)).content.decode()
-    assert f'id="takeout-reason-{accepted.pk}"' in page
-    decide = _url(map_workshop, "mapping:tree_decide", accepted.pk)
-    refused = client.post(decide, {"decision": "decline", "reason": " "}, follow=True)
-    assert refused.status_code in (200, 400)
-    assert TreeLink.objects.get(pk=accepted.pk).state == LinkState.ACCEPTED
-    client.post(decide, {"decision": "decline", "reason": "Not how we work now"}, **HTMX)
+    # One form under the folded list, the link chosen from a list (not a form per line).
+    assert page.count('data-testid="tree-take-out"') == 1
+    assert f'<option value="{accepted.pk}">' in page
+    for bad in ({"link": accepted.pk, "reason": " "}, {"link": "", "reason": "Why"},
+                {"link": "x", "reason": "Why"}):  # fmt: skip
+        refused = client.post(take_out, bad, **HTMX)
+        assert refused.status_code in (200, 400)
+        assert TreeLink.objects.get(pk=accepted.pk).state == LinkState.ACCEPTED
+    assert client.post(take_out, {"link": 10**12, "reason": "Why"}).status_code == 404
+    client.post(take_out, {"link": accepted.pk, "reason": "Not how we work now"}, **HTMX)
     accepted.refresh_from_db()
     assert accepted.state == LinkState.DECLINED
     assert accepted.decline_reason == "Not how we work now"

@@ -187,3 +187,57 @@ def test_upserts_write_what_the_orm_writes(open_ballot, proposals, people):
     assert orm == got
     assert all(row(v)["role"] == me.role for v in Vote.objects.filter(ballot=ballot))
     assert not Vote.objects.filter(ballot=ballot).exclude(participant=me).exists()
+
+
+def _activity(ballot):
+    """A ballot's columns and the annotations ``selectors._with_activity`` adds."""
+    names = ("setup_version", "board_version", "roster_version", "voters_n", "votes_n")
+    values = {name: getattr(ballot, name) for name in names}
+    values["viewer_voted"] = bool(getattr(ballot, "viewer_voted", False))
+    values["votes_n"] = values["votes_n"] or 0
+    return row(ballot) | {k: str(v) if k.endswith("version") else v for k, v in values.items()}
+
+
+def test_opened_ballots_with_activity_is_the_orm_query(
+    open_ballot, proposals, people, vote_workshop, facilitator
+):
+    """``agreement_ballots``' one query: the workshop's opened rounds, newest first, with
+    their activity, as the ORM compiles it; never a round not yet opened, never another
+    workshop's."""
+    from tests.factories import ParticipantFactory, WorkshopFactory
+
+    (me, someone, _a), _customers = people
+
+    def orm(workshop, viewer):
+        qs = Ballot.objects.filter(workshop=workshop, opened_at__isnull=False).order_by(
+            "-opened_at", "-id"
+        )
+        return [_activity(b) for b in selectors._with_activity(qs, viewer=viewer)]
+
+    def same(workshop, viewer):
+        raw = rawsql.opened_ballots_with_activity(
+            workshop_id=workshop.pk,
+            viewer_id=viewer.pk if viewer is not None else None,
+            annotate=selectors._with_activity,
+        )
+        assert [_activity(b) for b in raw] == orm(workshop, viewer)
+        return raw
+
+    assert same(vote_workshop, me) == []  # no round yet
+    first = open_ballot(Method.APPROVAL, title="First")
+    second = open_ballot(Method.DOTS, dot_budget=3, title="Second")
+    services.ballot_create(actor=facilitator, workshop=vote_workshop, title="Draft", method="dots")
+    services.vote_cast(actor=me, ballot=first, proposal_id=proposals[0].pk, value=1)
+    services.vote_cast(actor=me, ballot=second, proposal_id=proposals[1].pk, value=2)
+    services.vote_cast(actor=someone, ballot=second, proposal_id=proposals[1].pk, value=1)
+    other = WorkshopFactory(organisation=vote_workshop.organisation, stage="vote")
+    other_fac = ParticipantFactory(workshop=other, role="facilitator")
+    make_proposal(other, other_fac, "CSAT")
+    theirs = services.ballot_create(actor=other_fac, workshop=other, title="Theirs", method="dots")
+    services.ballot_open(actor=other_fac, ballot=theirs)
+    for viewer in (None, me, someone, facilitator):
+        raw = same(vote_workshop, viewer)
+        assert [b.pk for b in raw] == [second.pk, first.pk]
+    assert [b.viewer_voted for b in same(vote_workshop, me)] == [True, True]
+    assert [b.voters_n for b in same(vote_workshop, None)] == [2, 1]
+    assert [b.pk for b in same(other, other_fac)] == [theirs.pk]

@@ -81,20 +81,41 @@ def _decimal(value) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def dated_targets(exported: list[dict]) -> list[dict]:
-    """The dated targets of an exported entry (``targets.targets_export``) as the pack's table
-    rows, in the pack's language: the period ("1° trim. 2027"), the target, and each band's
-    edge as a value of the KPI with the percentage of the target it comes from ("76 (95 %)"),
-    or no edges for a target without bands."""
-    rows = []
-    for t in exported or []:
-        target = Target(
+def _targets_of(exported: list[dict]) -> list[Target]:
+    return [
+        Target(
             t["period_kind"],
             datetime.date.fromisoformat(t["period_start"]),
             _decimal(t["target"]),
             _decimal(t.get("amber_pct")),
             _decimal(t.get("red_pct")),
         )
+        for t in exported or []
+    ]
+
+
+def card_target(written: str, exported: list[dict], on: datetime.date) -> tuple[str, str]:
+    """The target a KPI's one-glance card shows, and the period it is for ("" for the written
+    target): the written target when there is one; else, of the dated targets, the one whose
+    period holds ``on`` (the release's effective date), else the next to come, else the last.
+    A KPI with dated targets and no written one showed "—" where its target was."""
+    if (written or "").strip():
+        return figure(written), ""
+    targets = sorted(_targets_of(exported), key=lambda t: t.start)
+    if not targets:
+        return "", ""
+    chosen = next((t for t in targets if t.start <= on <= t.end), None)
+    chosen = chosen or next((t for t in targets if t.start > on), targets[-1])
+    return number(chosen.value), chosen.label
+
+
+def dated_targets(exported: list[dict]) -> list[dict]:
+    """The dated targets of an exported entry (``targets.targets_export``) as the pack's table
+    rows, in the pack's language: the period ("1° trim. 2027"), the target, and each band's
+    edge as a value of the KPI with the percentage of the target it comes from ("76 (95 %)"),
+    or no edges for a target without bands."""
+    rows = []
+    for target in _targets_of(exported):
         rows.append(
             {
                 "period": target.label,

@@ -7,6 +7,7 @@ fields marked internal-only are left out, vote figures are totals and per-group 
 """
 
 import csv
+import datetime
 import io
 import json
 from collections.abc import Callable
@@ -456,14 +457,16 @@ MARKDOWN_FIELDS = ["measures", "why", "numerator", "denominator", "gaming_risks"
 MARKDOWN_FIELDS += ["intended_use", "not_used_for", "collection_method", "limitations"]
 
 
-def _pack_entry(e: dict, language: str) -> dict:
-    """What the pack shows of one entry, beyond the document's own fields."""
+def _pack_entry(e: dict, language: str, effective: datetime.date) -> dict:
+    """What the pack shows of one entry, beyond the document's own fields (``effective``: the
+    release's effective date, which picks the dated target the card shows)."""
     notes = e["training_notes"]
     text_lang = packview.text_language(
         " ".join(e[k] for k in ("name", "measures", "why", "numerator", "denominator"))
     )
     notes_lang = packview.text_language(" ".join(notes.values()))
     calc_labels = dict(_definition_labels())
+    target, target_period = packview.card_target(e["target"], e["targets"], effective)
     return {
         "md": {k: packview.markdown(e[k]) for k in MARKDOWN_FIELDS},
         "notes": [
@@ -472,7 +475,8 @@ def _pack_entry(e: dict, language: str) -> dict:
         "when_it_moves": packview.markdown(notes.get("when_it_moves", "")),
         "sign": packview.DIRECTION_SIGNS.get(e["direction"], ""),
         "scale": packview.target_scale(e),
-        "target": packview.figure(e["target"]),
+        "target": target,
+        "target_period": target_period,
         "calc": [
             (
                 calc_labels[k],
@@ -515,12 +519,13 @@ def _pack_html(
     audience_name = _audience_name(doc)
     language = doc["language"]
     numbers = page_numbers or {}
+    effective = datetime.date.fromisoformat(doc["effective_date"])
     return render_to_string(
         "catalog/export_pack.html",
         {
             "doc": doc,
             "title": pack_title(doc),
-            "entries": [(e, _pack_entry(e, language)) for e in doc["entries"]]
+            "entries": [(e, _pack_entry(e, language, effective)) for e in doc["entries"]]
             if not cover_only
             else [(e, {"page": numbers.get(f"kpi-{e['kpi_uid']}")}) for e in doc["entries"]],
             "cover_only": cover_only,
