@@ -117,6 +117,17 @@ if env("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # PostgreSQL plans each statement once per connection: the parameters travel apart from
+    # the SQL (server-side binding) and psycopg prepares a statement from its second run on
+    # a connection (prepare_threshold). Our pages run the same few statements on every
+    # request; parsing and planning them again cost up to half of their database time
+    # (docs/benchmarks.md, "Prepared statements on PostgreSQL"). Behind PgBouncer in
+    # transaction mode set KPIW_PG_PREPARE=0 (prepared statements live on one connection).
+    if "postgresql" in DATABASES["default"]["ENGINE"] and env.bool("KPIW_PG_PREPARE", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True,
+            prepare_threshold=env.int("KPIW_PG_PREPARE_THRESHOLD", default=2),
+        )
 else:
     DATABASES = {
         "default": {
