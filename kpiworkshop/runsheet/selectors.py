@@ -6,12 +6,13 @@ from kpiworkshop.accounts.models import Membership
 from kpiworkshop.voting.models import Ballot
 from kpiworkshop.workshops.models import Participant, Workshop
 
+from . import rawsql
 from .models import Block, RunSheet
 
 
 def sheet_for_workshop(*, workshop: Workshop) -> RunSheet | None:
-    """The sheet with its current block (one query), or None."""
-    return RunSheet.objects.select_related("current_block").filter(workshop_id=workshop.pk).first()
+    """The sheet with its current block (one query, ``rawsql.sheet_with_block``), or None."""
+    return rawsql.sheet_with_block(workshop_id=workshop.pk)
 
 
 def blocks_for_sheet(*, sheet: RunSheet) -> list[Block]:
