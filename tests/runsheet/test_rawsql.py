@@ -22,8 +22,8 @@ def _same(workshop_id):
         assert raw is None
         return None
     assert row(raw) == row(orm)
-    block = raw.current_block
-    assert (row(block) if block else None) == (row(orm.current_block) if orm.current_block else None)
+    mine, theirs = raw.current_block, orm.current_block
+    assert (row(mine) if mine else None) == (row(theirs) if theirs else None)
     return raw
 
 
