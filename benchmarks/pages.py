@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import (
+    balanced,
     load,
     make_server,
     measure_rounds,
@@ -264,8 +265,10 @@ def main() -> None:
         def measure(endpoint, duration=args.duration):
             name, path, headers = endpoint
             if args.generator == "wrk":
-                return wrk_load(server.port, name, path, headers, concurrency=args.concurrency,
-                                duration=duration, server=server)  # fmt: skip
+                # Measured again when one gunicorn worker took every connection (``balanced``).
+                return balanced(lambda: wrk_load(
+                    server.port, name, path, headers, concurrency=args.concurrency,
+                    duration=duration, server=server))  # fmt: skip
             return load(server.port, name, lambda i, t: ("GET", path, None, headers),
                         concurrency=args.concurrency, duration=duration)  # fmt: skip
 
@@ -288,6 +291,11 @@ def main() -> None:
             f"\nEach of the {args.runs} runs' ratio is to the trivial view measured (2 s) just "
             "before that endpoint in that run; shown: the median of the runs, in brackets their "
             "spread (min–max). p50/p95/p99: the median of the runs'. Errors, statuses: all runs."
+        )
+        again = sum(r.retried + b.retried for row in rows for r, b in row.runs)
+        print(
+            f"Runs measured again because one of the {args.workers} gunicorn workers served "
+            f"(nearly) every connection: {again}."
         )
         command = shlex.join(["benchmarks/pages.py", *sys.argv[1:]])
         if args.json:

@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from benchmarks._harness import Repeated, Result, median_spread, repeated_table
+from benchmarks._harness import Repeated, Result, balanced, median_spread, repeated_table
 
 
 def _result(name: str, requests: int, seconds: float = 1.0, **extra) -> Result:
@@ -82,3 +82,19 @@ def test_one_run_is_shown_without_a_spread():
     row.add(_result("board", 300), _result("trivial view", 3000))
 
     assert repeated_table([row]).splitlines()[2].startswith("| board | 300 | 1/10.0 |")
+
+
+def test_a_run_served_by_one_worker_is_measured_again():
+    """wrk's eight connections now and then all land on one of the two gunicorn workers, and
+    the run measures one core: ``balanced`` runs it again, at most three times in all."""
+    shares = iter([1.0, 0.95, 0.55, 0.5])
+
+    def run():
+        return _result("page", 100, worker_share=next(shares))
+
+    result = balanced(run)
+    assert (result.worker_share, result.retried) == (0.55, 2)
+    stuck = balanced(lambda: _result("page", 100, worker_share=1.0))
+    assert stuck.retried == 2  # three runs in all, then the last is kept as it is
+    even = balanced(lambda: _result("page", 100, worker_share=0.5))
+    assert even.retried == 0
