@@ -165,7 +165,13 @@ c = Client()
 c.force_login(fac)
 c.get(f"/w/{mw.pk}/map/")  # the first visit creates the default goals and audiences
 guest = signing.get_cookie_signer(salt="kpiw_guest" + "kpiw.guest").sign(me.guest_key)
+# An agent of the organisation: reads the catalogue as the room does (no review or value forms).
+agent = User.objects.create_user("agent", password="x")
+Membership.objects.create(user=agent, organisation=org, role=Role.AGENT)
+a = Client()
+a.force_login(agent)
 print(json.dumps({"workshop": w.pk, "map": mw.pk, "audience": auds[1].pk, "version": w.state_version, "session": c.cookies["sessionid"].value,
+                  "agent_session": a.cookies["sessionid"].value,
                   "kpi": str(uids[10]),
                   "guest": guest, "code": invs[0].code, "invitation": invs[0].pk}))
 """
@@ -241,6 +247,16 @@ def main() -> None:
                 "catalogue KPI page with its history (member)",
                 f"/o/bench/catalogue/1.1/kpi/{data['kpi']}/",
                 fac,
+            ),
+            (
+                "catalogue KPI page with its history (agent)",
+                f"/o/bench/catalogue/1.1/kpi/{data['kpi']}/",
+                {"Cookie": f"sessionid={data['agent_session']}"},
+            ),
+            (
+                "catalogue (100 KPIs, agent)",
+                "/o/bench/catalogue/",
+                {"Cookie": f"sessionid={data['agent_session']}"},
             ),
             ("catalogue releases list (member)", "/o/bench/catalogue/releases/", fac),
             (
