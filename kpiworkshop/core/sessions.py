@@ -11,13 +11,39 @@ cache, the database on a miss, writes to both — with two rules of ours:
   while Redis is unreachable (``core.cache``), so a session ended during an outage could
   otherwise come back from a Redis that kept its memory; this bounds that window. With Redis
   down, reads miss and fall back to the database: sessions keep working.
+
+Both engines (this one and ``kpiworkshop.core.sessions_db``, the database alone) read the
+session row with ``rawsql.session_unexpired``, a statement compiled once, instead of Django's
+ORM query built on every request (``RawRead``).
 """
 
+import logging
+
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
+from django.core.exceptions import SuspiciousOperation
+from django.utils import timezone
 
 CACHE_SECONDS = 300
 ENGINE = "kpiworkshop.core.sessions"
-DB_ENGINE = "django.contrib.sessions.backends.db"
+DB_ENGINE = "kpiworkshop.core.sessions_db"
+
+
+class RawRead:
+    """Django's database session store's read, as one statement compiled once: the unexpired
+    row with the session's key, else the key is forgotten (a new session starts), as Django
+    does."""
+
+    def _get_session_from_db(self):
+        from . import rawsql  # settings import this module, before the models are ready
+
+        try:
+            found = rawsql.session_unexpired(session_key=self.session_key, now=timezone.now())
+        except SuspiciousOperation as exc:
+            logging.getLogger(f"django.security.{exc.__class__.__name__}").warning(str(exc))
+            found = None
+        if found is None:
+            self._session_key = None
+        return found
 
 
 def session_engine_for(caches: dict) -> str:
@@ -50,7 +76,7 @@ class _ShortLived:
         return getattr(self._cache, name)
 
 
-class SessionStore(CachedDBStore):
+class SessionStore(RawRead, CachedDBStore):
     cache_key_prefix = "kpiw:session:"
 
     def __init__(self, session_key=None):

@@ -1,0 +1,41 @@
+"""``accounts.rawsql`` gives what the ORM query it replaces gives, and the backend that uses
+it signs people in and out as Django's ``ModelBackend`` does."""
+
+import pytest
+from django.contrib.auth import get_user
+from django.test import RequestFactory
+
+from kpiworkshop.accounts import rawsql
+from kpiworkshop.accounts.backends import ModelBackend
+from kpiworkshop.accounts.models import User
+from tests.core.test_rawsql_modules import row
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_user_get_is_the_orm_query():
+    alice, bob = UserFactory(), UserFactory(is_active=False)
+    for user in (alice, bob):
+        assert row(rawsql.user_get(user_id=user.pk)) == row(User.objects.get(pk=user.pk))
+    assert rawsql.user_get(user_id=10**12) is None
+
+
+def test_the_backend_refuses_an_inactive_or_missing_user():
+    alice, bob = UserFactory(), UserFactory(is_active=False)
+    backend = ModelBackend()
+    assert backend.get_user(alice.pk) == alice
+    assert backend.get_user(bob.pk) is None
+    assert backend.get_user(10**12) is None
+
+
+def test_a_signed_in_request_loads_its_user_and_a_changed_password_signs_it_out(client):
+    alice = UserFactory()
+    client.force_login(alice)
+    request = RequestFactory().get("/")
+    request.session = client.session
+    assert get_user(request) == alice
+    alice.set_password("another-long-password")
+    alice.save()
+    request.session = client.session
+    assert get_user(request).is_anonymous
