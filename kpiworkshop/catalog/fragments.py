@@ -8,13 +8,13 @@ from django.template.loader import get_template, render_to_string
 from django.utils.translation import get_language
 
 from kpiworkshop.approval.models import NOTE_FIELDS, Decision
-from kpiworkshop.core.fragments import Fragment, versioned_key
+from kpiworkshop.core.fragments import Fragment
 from kpiworkshop.kpis.models import Category as KpiCategory
 from kpiworkshop.kpis.permissions import fields_hidden, fields_hidden_of
 from kpiworkshop.mapping.models import Relation, Strength
 
 from . import permissions, selectors
-from .versioning import changelog_compute
+from .versioning import changelog_compute, release_version
 
 CARD_TEMPLATE = "catalog/_catalogue_card.html"
 #: Included by the entry's definition part (its digest joins that part's key through the
@@ -24,10 +24,6 @@ ENTRY_TEMPLATE = "catalog/entry_detail.html"
 DIFF_TEMPLATE = "catalog/release_diff.html"
 #: A release never changes: this only bounds memory.
 RELEASE_MARKUP_TTL = 7 * 24 * 3600
-
-
-def release_version(organisation, *releases) -> str:
-    return versioned_key(organisation.slug, *((r.pk, r.published_at.isoformat()) for r in releases))
 
 
 def _audience(access, **_) -> dict:

@@ -6,12 +6,13 @@ figures are in ``docs/benchmarks.md`` ("Raw SQL")."""
 from functools import cache
 
 from django.db import connections, router
+from django.db.models import OneToOneRel
 
 from kpiworkshop.accounts.models import Membership, Organisation
-from kpiworkshop.core.rawrows import loaders, model_columns
+from kpiworkshop.core.rawrows import Columns, loaders, model_columns
 from kpiworkshop.workshops.models import Workshop
 
-from .models import CatalogRelease
+from .models import CatalogEntry, CatalogRelease, Export
 
 
 @cache
@@ -97,4 +98,111 @@ def releases_for_version_and_current(
         release.organisation = organisation
         release.previous = previous
         found.append(release)
+    return found
+
+
+@cache
+def _release_current_sql(using: str, vendor: str) -> tuple[str, list]:
+    """The statement behind ``release_current_with_workshop``, written once per database."""
+    table = CatalogRelease._meta.db_table
+    release = model_columns(CatalogRelease, "r", using)
+    workshop = model_columns(Workshop, "w", using)
+    sql = (
+        f"SELECT {release.sql}, {workshop.sql} FROM {table} r "  # noqa: S608 - no user text
+        f"LEFT OUTER JOIN {Workshop._meta.db_table} w ON w.id = r.workshop_id "
+        "WHERE r.organisation_id = %s ORDER BY r.major DESC, r.minor DESC LIMIT 1"
+    )
+    return sql, [release, workshop]
+
+
+def release_current_with_workshop(*, organisation_id: int) -> CatalogRelease | None:
+    """The organisation's newest release with its workshop loaded (None when it has none).
+
+    Replaces ``CatalogRelease.objects.filter(organisation_id=organisation_id)
+    .select_related("workshop").order_by("-major", "-minor").first()``: the catalogue page
+    asks it on every request (figures: docs/benchmarks.md, "Raw SQL")."""
+    using = router.db_for_read(CatalogRelease)
+    sql, columns = _release_current_sql(using, connections[using].vendor)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [organisation_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    release, workshop = loaders(*columns)(row)
+    release.workshop = workshop
+    return release
+
+
+@cache
+def _exports_sql(using: str, vendor: str) -> tuple[str, Columns]:
+    """The statement behind ``exports_of``, written once per database."""
+    columns = model_columns(Export, "e", using)
+    sql = (
+        f"SELECT {columns.sql} FROM {Export._meta.db_table} e "  # noqa: S608 - no user text
+        "WHERE e.release_id = %s ORDER BY e.format, e.audience"
+    )
+    return sql, columns
+
+
+def exports_of(*, release_id: int) -> list[Export]:
+    """The release's exports by format, then audience: what ``Export.objects.filter(
+    release_id=release_id).order_by("format", "audience")`` gives (the catalogue page's
+    downloads, on every request)."""
+    using = router.db_for_read(Export)
+    sql, columns = _exports_sql(using, connections[using].vendor)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [release_id])
+        return [columns.load(row) for row in cursor.fetchall()]
+
+
+@cache
+def _entries_of_kpi_sql(using: str, vendor: str, related: tuple[str, ...]) -> tuple[str, list]:
+    """The statement behind ``entries_of_kpi`` for these reverse one-to-one relations."""
+    entry = model_columns(CatalogEntry, "e", using)
+    release = model_columns(CatalogRelease, "r", using)
+    columns, joins = [entry, release], []
+    for i, name in enumerate(related):
+        relation = CatalogEntry._meta.get_field(name)
+        if not isinstance(relation, OneToOneRel):
+            raise ValueError(f"{name!r} is not a reverse one-to-one relation of an entry")
+        alias = f"x{i}"
+        columns.append(model_columns(relation.related_model, alias, using))
+        joins.append(
+            f"LEFT OUTER JOIN {relation.related_model._meta.db_table} {alias} "
+            f"ON {alias}.{relation.field.column} = e.id "
+        )
+    sql = (
+        f"SELECT {', '.join(c.sql for c in columns)} "  # noqa: S608 - no user text
+        f"FROM {CatalogEntry._meta.db_table} e "
+        f"INNER JOIN {CatalogRelease._meta.db_table} r ON r.id = e.release_id "
+        + "".join(joins)
+        + "WHERE r.organisation_id = %s AND e.kpi_uid = %s ORDER BY r.major DESC, r.minor DESC"
+    )
+    return sql, columns
+
+
+def entries_of_kpi(
+    *, organisation_id: int, kpi_uid, related: tuple[str, ...] = ()
+) -> list[CatalogEntry]:
+    """The KPI in every release of the organisation, newest release first, each with its
+    release and the ``related`` reverse one-to-ones (None where there is none) loaded.
+
+    Replaces ``CatalogEntry.objects.filter(release__organisation_id=organisation_id,
+    kpi_uid=kpi_uid).select_related("release", *related).order_by("-release__major",
+    "-release__minor")``: the KPI page asks it on every request."""
+    using = router.db_for_read(CatalogEntry)
+    connection = connections[using]
+    sql, columns = _entries_of_kpi_sql(using, connection.vendor, tuple(related))
+    uid = CatalogEntry._meta.get_field("kpi_uid").get_db_prep_value(kpi_uid, connection)
+    load = loaders(*columns)
+    found = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [organisation_id, uid])
+        rows = cursor.fetchall()
+    for row in rows:
+        entry, release, *others = load(row)
+        entry.release = release
+        for name, other in zip(related, others, strict=True):
+            setattr(entry, name, other)
+        found.append(entry)
     return found

@@ -251,9 +251,9 @@ def releases_for(*, organisation_id: int) -> list[CatalogRelease]:
 
 
 def release_current(*, organisation_id: int, with_workshop: bool = False) -> CatalogRelease | None:
+    if with_workshop:  # for a page that shows where it was agreed: the catalogue's, compiled
+        return rawsql.release_current_with_workshop(organisation_id=organisation_id)
     qs = CatalogRelease.objects.filter(organisation_id=organisation_id)
-    if with_workshop:  # for a page that shows where it was agreed
-        qs = qs.select_related("workshop")
     return qs.order_by("-major", "-minor").first()
 
 
@@ -444,10 +444,9 @@ def entry_with_history(
     organisation, newest first, and the one in ``release`` (None when it is not there).
     ``related``: the entry's one-to-one relations the page's panels read, joined in
     (``pages.entry_related``: the reviews' own review date)."""
-    qs = CatalogEntry.objects.filter(
-        release__organisation_id=release.organisation_id, kpi_uid=kpi_uid
-    ).select_related("release", *related)
-    history = list(qs.order_by("-release__major", "-release__minor"))
+    history = rawsql.entries_of_kpi(
+        organisation_id=release.organisation_id, kpi_uid=kpi_uid, related=related
+    )
     entry = next((e for e in history if e.release_id == release.pk), None)
     if entry is not None:
         entry.release = release  # the caller's instance (its workshop, previous, organisation)
@@ -464,7 +463,8 @@ def entry_counts(*, release_ids: list[int]) -> dict[int, int]:
 
 
 def exports_for(*, release: CatalogRelease) -> list[Export]:
-    return list(Export.objects.filter(release=release).order_by("format", "audience"))
+    """The release's exports by format and audience (``rawsql.exports_of``)."""
+    return rawsql.exports_of(release_id=release.pk)
 
 
 def export_get(*, token: str) -> Export | None:

@@ -7,6 +7,8 @@ version; anything else a minor one. The first release is 1.0.
 
 from dataclasses import dataclass, field
 
+from kpiworkshop.core.fragments import versioned_key
+
 #: Definition fields whose change breaks comparisons with past figures.
 MAJOR_FIELDS = ("numerator", "denominator", "unit", "direction")
 #: Fields compared entry by entry (the definition's fields plus the links and notes).
@@ -105,3 +107,10 @@ def version_next(
     if raise_major or changelog.is_major:
         return (major + 1, 0)
     return (major, minor + 1)
+
+
+def release_version(organisation, *releases) -> str:
+    """The version of markup that shows these releases of ``organisation``: a published
+    release never changes, so its identity (and its publication time) is its version; the
+    organisation's slug is in it, as the pages' links carry it."""
+    return versioned_key(organisation.slug, *((r.pk, r.published_at.isoformat()) for r in releases))

@@ -30,9 +30,10 @@ cache; cache.clear()"``, docs/operations.md).
 """
 
 from django.db import connection, transaction
-from django.db.models import CharField, F, OuterRef, Q, Subquery, Value
+from django.db.models import CharField, F, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat
 
+from . import rawsql
 from .models import ScopeVersion
 
 BOARD = "board"
@@ -70,14 +71,9 @@ def versions_read(*scopes: tuple[str, int]) -> str:
     never written reads as "0"."""
     if not scopes:
         return ""
-    where = Q()
-    for kind, object_id in scopes:
-        where |= Q(kind=kind, object_id=object_id)
     found = {
         (kind, object_id): f"{epoch}.{n}"
-        for kind, object_id, epoch, n in ScopeVersion.objects.filter(where).values_list(
-            "kind", "object_id", "epoch", "n"
-        )
+        for kind, object_id, epoch, n in rawsql.scope_versions(scopes)
     }
     return "|".join(found.get((kind, int(object_id)), "0") for kind, object_id in scopes)
 

@@ -5,7 +5,7 @@ owns its joins so a page's query count is fixed by one function."""
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from kpiworkshop.accounts.models import Membership, Role
@@ -13,6 +13,7 @@ from kpiworkshop.catalog.models import CatalogEntry, CatalogRelease
 from kpiworkshop.kpis.models import Comment, Proposal, Stance
 from kpiworkshop.workshops.models import Workshop
 
+from . import rawsql
 from .models import (
     Answer,
     EntryReview,
@@ -97,13 +98,7 @@ def feedback_summary_and_own(
     summary = FeedbackSummary()
     own = None
     per_role: dict[str, dict[str, int]] = {}
-    mine = Q(person=person) if person else Q(pk__in=[])
-    rows = (
-        Feedback.objects.filter(entry=entry)
-        .values_list("role", "answer")
-        .annotate(n=Count("id"), mine=Count("id", filter=mine), comment=Max("comment", filter=mine))
-        .order_by()
-    )
+    rows = rawsql.feedback_counts(entry_id=entry.pk, person=person)
     for role, answer, n, mine_n, comment in rows:
         summary.total += n
         summary.by_answer[answer] = summary.by_answer.get(answer, 0) + n
@@ -123,7 +118,7 @@ FEEDBACK_COMMENTS_SHOWN = 20
 
 def feedback_comments(*, entry: CatalogEntry, limit: int = FEEDBACK_COMMENTS_SHOWN) -> list:
     """The latest comments (hidden ones included, marked, for the facilitator's page)."""
-    return list(Feedback.objects.filter(entry=entry).exclude(comment="")[:limit])
+    return rawsql.feedback_comments(entry_id=entry.pk, limit=limit)
 
 
 def feedback_get(*, organisation_id: int, feedback_id: int) -> Feedback | None:
@@ -138,12 +133,9 @@ def feedback_get(*, organisation_id: int, feedback_id: int) -> Feedback | None:
 
 def measurements_for(*, organisation_id: int, kpi_uid) -> list:
     """Every value of one KPI across releases, oldest first: rows with ``period``,
-    ``breakdown`` and ``value`` (what the chart and the table show; no model instances)."""
-    return list(
-        Measurement.objects.filter(organisation_id=organisation_id, kpi_uid=kpi_uid)
-        .order_by("period", "breakdown")
-        .values_list("period", "breakdown", "value", named=True)
-    )
+    ``breakdown`` and ``value`` (what the chart and the table show; no model instances;
+    ``rawsql.measurements``)."""
+    return rawsql.measurements(organisation_id=organisation_id, kpi_uid=kpi_uid)
 
 
 def review_settings_for(*, organisation_id: int) -> ReviewSettings:

@@ -7,9 +7,12 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -32,7 +35,7 @@ from kpiworkshop.voting import permissions as voting_permissions
 from kpiworkshop.workshops import permissions as wp
 from kpiworkshop.workshops.access import guest_key_of, load_workshop
 
-from . import permissions, selectors, services
+from . import fragments, permissions, selectors, services
 from .charts import chart_build
 from .forms import (
     EntryReviewForm,
@@ -80,7 +83,11 @@ def review_entry_context(
 ) -> dict:
     """What the KPI page shows of issue 10: the feedback question and its counts, the chart
     of measured values with its table, the forms for the people allowed. Fixed query count.
-    ``current``: the organisation's current release when the caller already read it."""
+    ``current``: the organisation's current release when the caller already read it.
+
+    The forms come blank from the shared fragment (``fragments.entry_forms``), its CSRF slot
+    filled; a form in ``forms`` (sent back with its errors) or the reader's own feedback
+    answer is rendered for this request."""
     org_id = access.organisation.pk
     if current is _NOT_READ:
         current = catalog_selectors.release_current(organisation_id=org_id)
@@ -97,12 +104,13 @@ def review_entry_context(
     own_review = None
     if may_manage:
         own_review = getattr(getattr(entry, "review", None), "next_review", None)
-    return {
+    can_answer = permissions.can_give_feedback(access.reader, org_id, is_current=is_current)
+    context = {
+        "organisation": access.organisation,
+        "release": release,
+        "entry": entry,
         "fb_is_current": is_current,
-        "fb_can_answer": permissions.can_give_feedback(access.reader, org_id, is_current=is_current)
-        and bool(person),
-        "fb_form": forms.get("fb_form")
-        or FeedbackForm(initial={"answer": mine.answer, "comment": mine.comment} if mine else None),
+        "fb_can_answer": can_answer and bool(person),
         "fb_mine": mine,
         "fb_summary": summary,
         "fb_role_labels": dict(Role.choices),
@@ -112,13 +120,45 @@ def review_entry_context(
         "chart": chart,
         "values": _value_rows(values, chart, kind),
         "values_have_breakdowns": any(m.breakdown for m in values),
-        "value_form": forms.get("value_form") or (ValueForm(kind=kind) if may_record else None),
-        "import_form": forms.get("import_form") or (ValuesImportForm() if may_record else None),
-        "import_errors": forms.get("import_errors") or [],
         "may_record": may_record,
         "may_manage_reviews": may_manage,
-        "review_form": EntryReviewForm(initial={"next_review": own_review}) if may_manage else None,
     }
+    if not (context["fb_can_answer"] or may_record or may_manage):
+        return context
+    shared = fragments.entry_forms.get(
+        access,
+        organisation=access.organisation,
+        release=release,
+        entry=entry,
+        is_current=is_current,
+        today=timezone.localdate().isoformat(),
+        next_review=own_review.isoformat() if own_review else None,
+    )
+    csrf = get_token(request)
+
+    def part(name: str, partial: str, bound: dict) -> SafeString:
+        if bound:  # the reader's own: rendered now, with the request (its CSRF token)
+            return render_to_string(f"{fragments.TEMPLATE}#{partial}", context | bound, request)
+        return fragments.entry_form_part(shared, name, csrf=csrf)
+
+    if context["fb_can_answer"]:
+        bound = {}
+        if forms.get("fb_form") or mine:
+            initial = {"answer": mine.answer, "comment": mine.comment} if mine else None
+            bound = {"fb_form": forms.get("fb_form") or FeedbackForm(initial=initial)}
+        context["fb_form_html"] = part("feedback", "feedback-form", bound)
+    if may_record:
+        bound = {}
+        if forms.get("value_form") or forms.get("import_form") or forms.get("import_errors"):
+            bound = {
+                "value_form": forms.get("value_form") or ValueForm(kind=kind),
+                "import_form": forms.get("import_form") or ValuesImportForm(),
+                "import_errors": forms.get("import_errors") or [],
+            }
+        context["record_forms_html"] = part("record", "record-forms", bound)
+    if may_manage:
+        context["review_form_html"] = part("review", "review-form", {})
+    return context
 
 
 def catalogue_links(access: CatalogueAccess) -> list[dict]:
@@ -142,11 +182,7 @@ def _value_rows(values, chart, kind: str) -> list[tuple]:
 
 def _render_entry(request, access, release, entry, fragment: str = "", status=200, **forms):
     """The KPI page (or one of its issue-10 fragments for htmx) with these forms bound."""
-    context = {
-        "organisation": access.organisation,
-        "release": release,
-        "entry": entry,
-    } | review_entry_context(request, access, release, entry, **forms)
+    context = review_entry_context(request, access, release, entry, **forms)
     if request.htmx and fragment:
         return render(request, f"reviews/_entry.html#{fragment}", context, status=status)
     return redirect(

@@ -150,6 +150,14 @@ def _inputs(name, workshop, world):
         ),
         "catalogue-list": dict(organisation=org, release=world["release"]),
         "catalogue-entry": dict(organisation=org, release=world["release"], entry=world["entry"]),
+        "catalogue-entry-forms": dict(
+            organisation=org,
+            release=world["release"],
+            entry=world["entry"],
+            is_current=getattr(workshop, "stage", "") != "draft",  # both answers, across stages
+            today="2026-12-06",
+            next_review=None if getattr(workshop, "stage", "") == "draft" else "2027-06-01",
+        ),
         "catalogue-diff": dict(
             organisation=org, old=world["release"], new=world["release"], between=[]
         ),
@@ -224,7 +232,8 @@ def test_same_key_same_markup_and_distinguished_viewers_never_share_a_key(name, 
             own = fragment.render(fragment.flags(viewer, **inputs), **inputs)
             shared = served[label]
             assert own.pieces == shared.pieces or _same_but_nonce(own, shared), (stage, label)
-            text = "".join(shared.pieces)
+            assert own.extra == shared.extra, (stage, label)  # parts of markup kept beside it
+            text = "".join(shared.pieces) + repr(shared.extra)
             assert not any(person in text for person in names), (stage, label)
             filled = shared.fill({slot: "" for slot in shared.slot_names()})
             assert "\x00" not in filled

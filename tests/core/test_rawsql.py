@@ -68,3 +68,39 @@ def test_the_default_engine_without_redis_is_ours(settings):
     assert sessions.session_engine_for({"default": {"BACKEND": "locmem"}}) == (
         "kpiworkshop.core.sessions_db"
     )
+
+
+def test_scope_versions_is_the_orm_query():
+    from django.db import transaction
+    from django.db.models import Q
+
+    from kpiworkshop.core import versions
+    from kpiworkshop.core.models import ScopeVersion
+
+    with transaction.atomic():
+        versions.version_bump(versions.BOARD, 7)
+        versions.version_bump(versions.BOARD, 7)
+        versions.version_bump(versions.MAP, 7)
+        versions.version_bump(versions.BOARD, 8)
+
+    def orm(scopes):
+        where = Q(pk__in=[])
+        for kind, object_id in scopes:
+            where |= Q(kind=kind, object_id=object_id)
+        return sorted(
+            ScopeVersion.objects.filter(where).values_list("kind", "object_id", "epoch", "n")
+        )
+
+    for scopes in (
+        [(versions.BOARD, 7)],
+        [(versions.BOARD, 7), (versions.MAP, 7), (versions.ROSTER, 7)],
+        [(versions.MAP, 8), (versions.BOARD, 8), (versions.BOARD, "7")],
+        [(versions.GOALS, 10**12)],
+        [],
+    ):
+        assert sorted(rawsql.scope_versions(scopes)) == orm(scopes)
+    board = dict(((k, i), n) for k, i, _e, n in rawsql.scope_versions([(versions.BOARD, 7)]))
+    assert board == {(versions.BOARD, 7): 2}
+    # As the keys read them: a scope never written is "0", the rest "epoch.n", in order.
+    read = versions.versions_read((versions.ROSTER, 7), (versions.BOARD, 7))
+    assert read.split("|")[0] == "0" and read.split("|")[1].endswith(".2")
