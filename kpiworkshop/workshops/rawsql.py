@@ -7,10 +7,10 @@ from functools import cache
 
 from django.db import connections, router
 
-from kpiworkshop.accounts.models import Organisation
+from kpiworkshop.accounts.models import Organisation, Role
 from kpiworkshop.core.rawrows import loaders, model_columns
 
-from .models import Participant, Workshop
+from .models import Invitation, Participant, Workshop
 
 #: The request's participant in SQL, over ``p`` (participants): active, by account or by guest
 #: cookie, the account's first (a participant is one or the other: participant_member_xor_guest;
@@ -70,3 +70,34 @@ def participant_with_workshop(*, workshop_id: int, user, guest_key: str | None):
     workshop.organisation = organisation
     participant.workshop = workshop
     return participant
+
+
+@cache
+def _invitation_and_joined_sql(using: str, vendor: str) -> tuple[str, object]:
+    """The statement behind ``invitation_and_joined``, written once per database."""
+    invitation = model_columns(Invitation, "i", using)
+    sql = (
+        f"SELECT {invitation.sql}, "  # noqa: S608 - no user text
+        f"(SELECT COUNT(*) FROM {Participant._meta.db_table} p WHERE p.workshop_id = i.workshop_id "
+        "AND p.is_active = %s AND NOT (p.role = %s)) "
+        f"FROM {Invitation._meta.db_table} i WHERE i.id = %s AND i.workshop_id = %s"
+    )
+    return sql, invitation
+
+
+def invitation_and_joined(*, workshop_id: int, invitation_id: int) -> tuple[Invitation | None, int]:
+    """One invitation of this workshop (None for none: another workshop's is none) and how
+    many active people who are not facilitators have joined the workshop, in one query: the
+    projector's join screen, polled while a room joins.
+
+    Replaces ``Invitation.objects.filter(pk=invitation_id, workshop_id=workshop_id).first()``
+    and ``Participant.objects.active().filter(workshop_id=workshop_id).exclude(
+    role=Role.FACILITATOR).count()``."""
+    using = router.db_for_read(Invitation)
+    sql, columns = _invitation_and_joined_sql(using, connections[using].vendor)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [True, Role.FACILITATOR, invitation_id, workshop_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None, 0
+    return columns.load(row), int(row[-1])

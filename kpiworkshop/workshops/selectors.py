@@ -9,6 +9,7 @@ from kpiworkshop.accounts.selectors import memberships_for_user
 from kpiworkshop.core.audit import audit_action_label, audit_target_text
 from kpiworkshop.core.models import AuditEvent
 
+from . import rawsql
 from .models import Invitation, Participant, Stage, Workshop
 from .moderation import ModeratedKind, Moderation, moderated_kinds
 from .rawsql import (  # noqa: F401 - the request's participant is read by raw SQL
@@ -114,6 +115,14 @@ def history_for_workshop(*, workshop: Workshop, limit: int = 200) -> list[AuditE
             e.stage_from = stage_labels.get(e.details.get("from"), e.details.get("from"))
             e.stage_to = stage_labels.get(e.details.get("to"), e.details.get("to"))
     return events
+
+
+def invitation_and_joined(
+    *, workshop: Workshop, invitation_id: int
+) -> tuple[Invitation | None, int]:
+    """One invitation of this workshop (or None) and how many people (not facilitators) have
+    joined the workshop, in one query (``rawsql.invitation_and_joined``)."""
+    return rawsql.invitation_and_joined(workshop_id=workshop.pk, invitation_id=invitation_id)
 
 
 def invitation_get(*, workshop: Workshop, invitation_id: int) -> Invitation | None:

@@ -364,7 +364,12 @@ def join_screen(request: HtmxHttpRequest, pk: int, invitation_id: int) -> HttpRe
     access = load_workshop(request, pk)
     if not permissions.can_manage(access.participant, access.workshop):
         raise PermissionDenied
-    invitation = _invitation_for(access, invitation_id)
+    # Everyone who joined, not the facilitators running the room.
+    invitation, joined = selectors.invitation_and_joined(
+        workshop=access.workshop, invitation_id=invitation_id
+    )
+    if invitation is None:
+        raise Http404
     join_url = public_url(request, reverse("workshops:join_code", args=[invitation.code]))
     short_url = public_url(request, reverse("workshops:join"))
     context = {
@@ -372,8 +377,7 @@ def join_screen(request: HtmxHttpRequest, pk: int, invitation_id: int) -> HttpRe
         "invitation": invitation,
         "join_url": join_url,
         "short_url": short_url,
-        # Everyone who joined, not the facilitators running the room.
-        "joined": selectors.participant_count(workshop=access.workshop, exclude_facilitators=True),
+        "joined": joined,
         "poll_seconds": settings.KPIW_STATUS_POLL_SECONDS,
     }
     if request.htmx and request.GET.get("fragment") == "count":

@@ -67,3 +67,35 @@ def test_another_organisations_participant_never_appears(workshop, other_org_par
     assert _same(workshop_id=workshop.pk, user=AnonymousUser(), guest_key=guest.guest_key) is None
     found = _same(workshop_id=other.pk, user=AnonymousUser(), guest_key=guest.guest_key)
     assert found.workshop.organisation_id == other.organisation_id
+
+
+def test_invitation_and_joined_is_the_orm_queries(workshop, facilitator, agent, guest_customer):
+    from kpiworkshop.accounts.models import Role
+    from kpiworkshop.workshops.models import Invitation, Participant
+    from tests.factories import InvitationFactory
+
+    def same(workshop_id, invitation_id):
+        raw, joined = rawsql.invitation_and_joined(
+            workshop_id=workshop_id, invitation_id=invitation_id
+        )
+        orm = Invitation.objects.filter(pk=invitation_id, workshop_id=workshop_id).first()
+        assert (row(raw) if raw else None) == (row(orm) if orm else None)
+        if orm is not None:
+            count = (
+                Participant.objects.active()
+                .filter(workshop_id=workshop_id)
+                .exclude(role=Role.FACILITATOR)
+                .count()
+            )
+            assert joined == count
+        return raw, joined
+
+    invitation = InvitationFactory(workshop=workshop, role=Role.AGENT)
+    found, joined = same(workshop.pk, invitation.pk)
+    assert found.pk == invitation.pk and joined == 2  # the agent and the guest, not the host
+    Participant.objects.filter(pk=agent.pk).update(is_active=False)
+    assert same(workshop.pk, invitation.pk)[1] == 1
+    other = WorkshopFactory()
+    theirs = InvitationFactory(workshop=other, role=Role.AGENT)
+    assert same(workshop.pk, theirs.pk) == (None, 0)  # another workshop's code is no code
+    assert same(workshop.pk, 10**12) == (None, 0)
