@@ -203,6 +203,10 @@ def entries_of_kpi(
         entry, release, *others = load(row)
         entry.release = release
         for name, other in zip(related, others, strict=True):
-            setattr(entry, name, other)
+            # As select_related does: a missing row is cached as None too (no query later).
+            relation = CatalogEntry._meta.get_field(name)
+            relation.set_cached_value(entry, other)
+            if other is not None:
+                relation.field.set_cached_value(other, entry)
         found.append(entry)
     return found

@@ -133,7 +133,7 @@ def test_exports_of_is_the_orm_query(organisation):
     ]  # fmt: skip
 
 
-def test_entries_of_kpi_is_the_orm_query(organisation):
+def test_entries_of_kpi_is_the_orm_query(organisation, django_assert_num_queries):
     import uuid
 
     from kpiworkshop.catalog.models import CatalogEntry
@@ -176,6 +176,8 @@ def test_entries_of_kpi_is_the_orm_query(organisation):
     found = rawsql.entries_of_kpi(organisation_id=organisation.pk, kpi_uid=uid, related=("review",))
     assert [e.name for e in found] == ["KPI v2", "KPI v1", "KPI v0"]
     assert found[1].review.next_review == datetime.date(2027, 1, 1)
-    assert getattr(found[0], "review", None) is None  # no row: as the ORM, an AttributeError
+    with django_assert_num_queries(0):  # the relation is loaded, a missing row too
+        assert getattr(found[0], "review", None) is None  # as the ORM: an AttributeError
+        assert found[1].review.entry is found[1]
     with pytest.raises(ValueError, match="reverse one-to-one"):
         rawsql.entries_of_kpi(organisation_id=organisation.pk, kpi_uid=uid, related=("release",))

@@ -74,3 +74,31 @@ def test_facilitator_starts_a_review_workshop_and_sees_feedback(organisation, pr
         "It pushes the wrong behaviour: 3"
     )
     check_axe(page, name="review-board")
+
+
+def test_a_value_sent_back_with_its_error_is_shown_and_the_blank_form_then_saves(
+    organisation, phone_page
+):
+    """The value form comes blank from the shared fragment (its CSRF token filled per
+    request); a value the server refuses comes back as a 422 that htmx swaps in, so the
+    person reads what to fix; the corrected value then saves."""
+    release = make_release(organisation, names=("First contact resolution",))
+    entry = release.entries.get()
+    Measurement.objects.create(
+        organisation=organisation, kpi_uid=entry.kpi_uid, entry=entry,
+        period=datetime.date(2026, 1, 1), value=68,
+    )  # fmt: skip
+    facilitator = MembershipFactory(organisation=organisation, role=Role.FACILITATOR).user
+    page = phone_page
+    sign_in(page, facilitator)
+    page.goto(f"/o/{organisation.slug}/catalogue/1.0/kpi/{entry.kpi_uid}/")
+    values = page.locator("#values")
+    values.locator("input[name=period]").fill("2026-01-01")
+    values.get_by_role("textbox", name="Value", exact=True).fill("70")
+    values.get_by_role("button", name="Save the value").click()
+    expect(values.locator(".invalid-feedback")).to_contain_text("There is already a value")
+    check_axe(page, name="catalogue-entry-value-error")
+    values.locator("input[name=period]").fill("2026-02-01")
+    values.get_by_role("button", name="Save the value").click()
+    expect(values.locator(".invalid-feedback")).to_have_count(0)
+    assert Measurement.objects.filter(kpi_uid=entry.kpi_uid).count() == 2
