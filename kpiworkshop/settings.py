@@ -176,8 +176,11 @@ SESSION_ENGINE = env("SESSION_ENGINE", default=session_engine_for(CACHES))
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 # Django's ModelBackend, with the signed-in user read by a statement compiled once
-# (accounts/backends.py). Sessions signed in under another backend path sign in again once.
-AUTHENTICATION_BACKENDS = ["kpiworkshop.accounts.backends.ModelBackend"]
+# (accounts/backends.py); Django's own after it only for sessions signed in before it.
+AUTHENTICATION_BACKENDS = [
+    "kpiworkshop.accounts.backends.ModelBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
