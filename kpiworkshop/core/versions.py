@@ -79,12 +79,31 @@ def versions_read(*scopes: tuple[str, int]) -> str:
 
 
 def versions_of(obj, *scopes: tuple[str, int]) -> str:
-    """``versions_read(*scopes)``, read once per loaded object (a request's workshop): the
-    fragments of one page that share scopes cost one query between them."""
+    """``versions_read(*scopes)``, each scope read once per loaded object (a request's
+    workshop): the fragments of one page that share scopes cost one query between them, and
+    none for the scopes read with the object itself (``versions_prefill``)."""
     memo = obj.__dict__.setdefault("_kpiw_versions", {})
-    if scopes not in memo:
-        memo[scopes] = versions_read(*scopes)
-    return memo[scopes]
+    wanted = [(kind, int(object_id)) for kind, object_id in scopes]
+    missing = [scope for scope in dict.fromkeys(wanted) if scope not in memo]
+    if missing:
+        memo.update(zip(missing, versions_read(*missing).split("|"), strict=True))
+    return "|".join(memo[scope] for scope in wanted)
+
+
+#: The scopes of a workshop (and of its organisation: ``GOALS``) that its pages' fragments
+#: read: ``workshops.rawsql.participant_with_workshop`` reads them with the workshop.
+WORKSHOP_KINDS = (BOARD, ROSTER, MAP)
+
+
+def version_token(epoch: str | None, n: int | None) -> str:
+    """A scope's version as ``versions_read`` gives it: "epoch.n", or "0" never written."""
+    return "0" if epoch is None else f"{epoch}.{n}"
+
+
+def versions_prefill(obj, found: dict[tuple[str, int], str]) -> None:
+    """Remember versions read in the same query as ``obj`` (``version_token`` values), so
+    ``versions_of(obj, ...)`` does not read them again."""
+    obj.__dict__.setdefault("_kpiw_versions", {}).update(found)
 
 
 def version_subquery(kind: str, outer: str = "pk") -> Subquery:

@@ -58,9 +58,17 @@ class WorkshopAccess:
 def participant_of(request, workshop_id: int):
     """The request's participant in a workshop (by account, else by guest cookie; active only),
     with the workshop and its organisation loaded; None if they have not joined it. The one
-    loader of "who is acting here" for every app's views."""
+    loader of "who is acting here" for every app's views.
+
+    On a read (GET, HEAD: no writes, by the rule of the views) the workshop comes with the
+    versions its pages' fragments key on, read in the same statement; a request that writes
+    reads them after its write instead, so what it renders next is never keyed on the
+    version from before it."""
     return selectors.participant_with_workshop(
-        workshop_id=workshop_id, user=request.user, guest_key=guest_key_of(request)
+        workshop_id=workshop_id,
+        user=request.user,
+        guest_key=guest_key_of(request),
+        with_versions=request.method in ("GET", "HEAD"),
     )
 
 

@@ -8,6 +8,8 @@ from functools import cache
 from django.db import connections, router
 
 from kpiworkshop.accounts.models import Organisation, Role
+from kpiworkshop.core import versions
+from kpiworkshop.core.models import ScopeVersion
 from kpiworkshop.core.rawrows import loaders, model_columns
 
 from .models import Invitation, Participant, Workshop
@@ -33,34 +35,55 @@ def request_participant_params(*, workshop_id: int, user, guest_key: str | None)
 
 
 @cache
-def _participant_with_workshop_sql(using: str, vendor: str) -> tuple[str, list]:
+def _participant_with_workshop_sql(
+    using: str, vendor: str, with_versions: bool
+) -> tuple[str, list]:
     """The statement behind ``participant_with_workshop``, written once per database."""
     people = model_columns(Participant, "p", using)
     workshop = model_columns(Workshop, "w", using)
     organisation = model_columns(Organisation, "o", using)
+    # The versions of the workshop's scopes and of its organisation's goals, read with it
+    # (``core.versions.versions_prefill``): the page's shared fragments then read none.
+    table = ScopeVersion._meta.db_table
+    scopes = [(kind, "w") for kind in versions.WORKSHOP_KINDS] + [(versions.GOALS, "o")]
+    scopes = scopes if with_versions else []
+    assert all(kind.isidentifier() for kind, _owner in scopes)  # literals, never user text
+    joins = "".join(
+        f"LEFT OUTER JOIN {table} v{i} ON v{i}.kind = '{kind}' AND v{i}.object_id = {owner}.id "
+        for i, (kind, owner) in enumerate(scopes)
+    )
+    picked = "".join(f", v{i}.epoch, v{i}.n" for i in range(len(scopes)))
     sql = (
-        f"SELECT {people.sql}, {workshop.sql}, {organisation.sql} "  # noqa: S608 - no user text
+        f"SELECT {people.sql}, {workshop.sql}, {organisation.sql}{picked} "  # noqa: S608
         f"FROM {Participant._meta.db_table} p "
         f"INNER JOIN {Workshop._meta.db_table} w ON w.id = p.workshop_id "
         f"INNER JOIN {Organisation._meta.db_table} o ON o.id = w.organisation_id "
+        f"{joins}"
         f"WHERE {REQUEST_PARTICIPANT_WHERE} {REQUEST_PARTICIPANT_ORDER}"
     )
     return sql, [people, workshop, organisation]
 
 
-def participant_with_workshop(*, workshop_id: int, user, guest_key: str | None):
+def participant_with_workshop(
+    *, workshop_id: int, user, guest_key: str | None, with_versions: bool = False
+):
     """The request's participant in a workshop (by account, else by guest cookie; active only),
     with the workshop and its organisation, in one query: what nearly every page, poll and
     fragment of a participant needs first. None if not joined (no query without credentials).
 
     Equivalent to ``Participant.objects.select_related("workshop__organisation")`` filtered by
     the account, then by the cookie; written once per process as a fixed statement because
-    building and compiling that ORM query on every request cost more than running it."""
+    building and compiling that ORM query on every request cost more than running it.
+
+    ``with_versions``: also read the versions of the workshop's scopes and of its
+    organisation's goals (``core.versions.WORKSHOP_KINDS``, ``GOALS``) and remember them on
+    the workshop (``versions_prefill``), so its page's fragments read none. Only for a request
+    that writes nothing: a write after this read would leave them behind."""
     params = request_participant_params(workshop_id=workshop_id, user=user, guest_key=guest_key)
     if params is None:
         return None
     using = router.db_for_read(Participant)
-    sql, columns = _participant_with_workshop_sql(using, connections[using].vendor)
+    sql, columns = _participant_with_workshop_sql(using, connections[using].vendor, with_versions)
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -69,6 +92,18 @@ def participant_with_workshop(*, workshop_id: int, user, guest_key: str | None):
     participant, workshop, organisation = loaders(*columns)(row)
     workshop.organisation = organisation
     participant.workshop = workshop
+    if not with_versions:
+        return participant
+    tail = row[sum(c.width for c in columns) :]
+    owners = [workshop.pk] * len(versions.WORKSHOP_KINDS) + [organisation.pk]
+    kinds = [*versions.WORKSHOP_KINDS, versions.GOALS]
+    versions.versions_prefill(
+        workshop,
+        {
+            (kind, owner): versions.version_token(tail[2 * i], tail[2 * i + 1])
+            for i, (kind, owner) in enumerate(zip(kinds, owners, strict=True))
+        },
+    )
     return participant
 
 

@@ -32,9 +32,9 @@ def test_a_cached_session_spares_the_session_query(
     settings.SESSION_ENGINE = sessions.ENGINE
     login(client, facilitator)
     assert page(client, workshop).status_code == 200
-    # User, participant with workshop, roster version, the run-sheet's countdown: no session
-    # query.
-    with django_assert_num_queries(4):
+    # User, participant with workshop and its roster version, the run-sheet's countdown: no
+    # session query.
+    with django_assert_num_queries(3):
         assert "Invite people" in page(client, workshop).content.decode()
 
 

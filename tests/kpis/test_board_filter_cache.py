@@ -58,6 +58,6 @@ def test_a_shared_board_for_a_facilitator_costs_pinned_queries(
 ):
     login(client, facilitator)
     board(client, workshop)
-    # Session, user, participant with workshop, board version.
-    with django_assert_num_queries(4):
+    # Session, user, participant with workshop and its board version (one statement).
+    with django_assert_num_queries(3):
         board(client, workshop)

@@ -99,3 +99,52 @@ def test_invitation_and_joined_is_the_orm_queries(workshop, facilitator, agent, 
     theirs = InvitationFactory(workshop=other, role=Role.AGENT)
     assert same(workshop.pk, theirs.pk) == (None, 0)  # another workshop's code is no code
     assert same(workshop.pk, 10**12) == (None, 0)
+
+
+def test_the_workshops_versions_come_with_the_participant(
+    workshop, agent, django_assert_num_queries
+):
+    """The workshop's scope versions (and its organisation's goals) are read in the same
+    statement: the page's fragments then read none, and they equal what a read gives."""
+    from django.db import transaction
+
+    from kpiworkshop.core import versions
+
+    with transaction.atomic():
+        versions.version_bump(versions.BOARD, workshop.pk)
+        versions.version_bump(versions.BOARD, workshop.pk)
+        versions.version_bump(versions.GOALS, workshop.organisation_id)
+    scopes = [
+        (versions.BOARD, workshop.pk),
+        (versions.ROSTER, workshop.pk),
+        (versions.MAP, workshop.pk),
+        (versions.GOALS, workshop.organisation_id),
+    ]
+    found = rawsql.participant_with_workshop(
+        workshop_id=workshop.pk, user=agent.user, guest_key=None, with_versions=True
+    )
+    with django_assert_num_queries(0):
+        read = versions.versions_of(found.workshop, *scopes)
+    assert read == versions.versions_read(*scopes)
+    assert read.split("|")[0].endswith(".2") and read.split("|")[2] == "0"
+    # A scope it did not read is read when asked, once.
+    with django_assert_num_queries(1):
+        versions.versions_of(found.workshop, (versions.BOARD, workshop.pk), ("ballot", 1))
+        versions.versions_of(found.workshop, ("ballot", 1))
+
+
+def test_without_versions_a_writing_request_reads_them_after_its_write(
+    workshop, agent, django_assert_num_queries
+):
+    from django.db import transaction
+
+    from kpiworkshop.core import versions
+
+    found = rawsql.participant_with_workshop(
+        workshop_id=workshop.pk, user=agent.user, guest_key=None
+    )
+    with transaction.atomic():  # the request's write, after it loaded the workshop
+        versions.version_bump(versions.ROSTER, workshop.pk)
+    with django_assert_num_queries(1):
+        read = versions.versions_of(found.workshop, (versions.ROSTER, workshop.pk))
+    assert read == versions.versions_read((versions.ROSTER, workshop.pk)) != "0"

@@ -236,9 +236,9 @@ def test_the_facilitators_page_queries_are_pinned(
             workshop=workshop, guest_key=new_guest_key(), display_name=f"G{i}", role="agent"
         )
     page(client, workshop)  # a new roster: rendered once
-    # Session, user, participant with workshop, roster version, the run-sheet's countdown
-    # (one indexed lookup: runsheet's template tag).
-    with django_assert_num_queries(5):
+    # Session, user, participant with workshop and its roster version (one statement), the
+    # run-sheet's countdown (one indexed lookup: runsheet's template tag).
+    with django_assert_num_queries(4):
         page(client, workshop)
 
 
@@ -247,8 +247,8 @@ def test_the_guests_page_queries_are_pinned(
 ):
     as_guest(client, guest_customer)
     page(client, workshop)
-    # Participant with workshop, roster version, the run-sheet's countdown.
-    with django_assert_num_queries(3):
+    # Participant with workshop and roster version, the run-sheet's countdown.
+    with django_assert_num_queries(2):
         page(client, workshop)
 
 
