@@ -85,7 +85,11 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            "builtins": ["template_partials.templatetags.partials"],
+            # kpiw_url: Django's {% url %}, each reversal remembered per process.
+            "builtins": [
+                "template_partials.templatetags.partials",
+                "kpiworkshop.core.templatetags.kpiw_url",
+            ],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
