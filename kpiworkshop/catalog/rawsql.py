@@ -195,6 +195,7 @@ def entries_of_kpi(
     sql, columns = _entries_of_kpi_sql(using, connection.vendor, tuple(related))
     uid = CatalogEntry._meta.get_field("kpi_uid").get_db_prep_value(kpi_uid, connection)
     load = loaders(*columns)
+    relations = [CatalogEntry._meta.get_field(name) for name in related]
     found = []
     with connection.cursor() as cursor:
         cursor.execute(sql, [organisation_id, uid])
@@ -202,9 +203,8 @@ def entries_of_kpi(
     for row in rows:
         entry, release, *others = load(row)
         entry.release = release
-        for name, other in zip(related, others, strict=True):
+        for relation, other in zip(relations, others, strict=True):
             # As select_related does: a missing row is cached as None too (no query later).
-            relation = CatalogEntry._meta.get_field(name)
             relation.set_cached_value(entry, other)
             if other is not None:
                 relation.field.set_cached_value(other, entry)

@@ -34,6 +34,12 @@ def request_participant_params(*, workshop_id: int, user, guest_key: str | None)
     return [workshop_id, True, user_id, guest_key]
 
 
+#: The version scopes read with a participant on a GET: (kind, owner's alias in the statement:
+#: ``w`` the workshop, ``o`` its organisation). The kinds are our constants, never user text.
+VERSION_SCOPES = (*((kind, "w") for kind in versions.WORKSHOP_KINDS), (versions.GOALS, "o"))
+assert all(kind.isidentifier() for kind, _owner in VERSION_SCOPES)
+
+
 @cache
 def _participant_with_workshop_sql(
     using: str, vendor: str, with_versions: bool
@@ -45,9 +51,7 @@ def _participant_with_workshop_sql(
     # The versions of the workshop's scopes and of its organisation's goals, read with it
     # (``core.versions.versions_prefill``): the page's shared fragments then read none.
     table = ScopeVersion._meta.db_table
-    scopes = [(kind, "w") for kind in versions.WORKSHOP_KINDS] + [(versions.GOALS, "o")]
-    scopes = scopes if with_versions else []
-    assert all(kind.isidentifier() for kind, _owner in scopes)  # literals, never user text
+    scopes = VERSION_SCOPES if with_versions else ()
     joins = "".join(
         f"LEFT OUTER JOIN {table} v{i} ON v{i}.kind = '{kind}' AND v{i}.object_id = {owner}.id "
         for i, (kind, owner) in enumerate(scopes)
@@ -95,13 +99,12 @@ def participant_with_workshop(
     if not with_versions:
         return participant
     tail = row[sum(c.width for c in columns) :]
-    owners = [workshop.pk] * len(versions.WORKSHOP_KINDS) + [organisation.pk]
-    kinds = [*versions.WORKSHOP_KINDS, versions.GOALS]
+    owner_ids = {"w": workshop.pk, "o": organisation.pk}
     versions.versions_prefill(
         workshop,
         {
-            (kind, owner): versions.version_token(tail[2 * i], tail[2 * i + 1])
-            for i, (kind, owner) in enumerate(zip(kinds, owners, strict=True))
+            (kind, owner_ids[owner]): versions.version_token(tail[2 * i], tail[2 * i + 1])
+            for i, (kind, owner) in enumerate(VERSION_SCOPES)
         },
     )
     return participant

@@ -38,15 +38,9 @@ def workshops_for_user(*, user, memberships=None) -> list[Workshop]:
 
 def workshop_get(*, workshop_id: int) -> Workshop | None:
     """The workshop with its organisation: what every workshop page loads first, so it stays a
-    plain indexed lookup (pages that show the head count ask ``participant_count``)."""
+    plain indexed lookup (the join screen reads its head count with its invitation:
+    ``invitation_and_joined``)."""
     return Workshop.objects.select_related("organisation").filter(pk=workshop_id).first()
-
-
-def participant_count(*, workshop: Workshop, exclude_facilitators: bool = False) -> int:
-    qs = Participant.objects.active().filter(workshop=workshop)
-    if exclude_facilitators:
-        qs = qs.exclude(role=Role.FACILITATOR)
-    return qs.count()
 
 
 def invitations_for_workshop(*, workshop: Workshop) -> list[Invitation]:
