@@ -121,6 +121,10 @@ if env("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, its health check asking the socket before it sends SELECT 1: no
+        # round trip per request for a healthy connection (kpiworkshop/core/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "kpiworkshop.core.postgresql"
     # PostgreSQL plans each statement once per connection: the parameters travel apart from
     # the SQL (server-side binding) and psycopg prepares a statement from its second run on
     # a connection (prepare_threshold). Our pages run the same few statements on every
