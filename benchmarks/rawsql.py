@@ -36,12 +36,11 @@ def best_of(fn, calls: int, rounds: int = 3) -> float:
 
 def statements(data: dict) -> list[tuple[str, str, object, object]]:
     """(statement, what it replaces, raw call, ORM call) on the seeded data."""
-    from django.contrib.sessions.models import Session
     from django.db.models import Count, Max, Q
     from django.utils import timezone
 
     from kpiworkshop.accounts import rawsql as accounts_sql
-    from kpiworkshop.accounts.models import Organisation, Role, User
+    from kpiworkshop.accounts.models import Organisation, Role, Session, User
     from kpiworkshop.catalog import rawsql as catalog_sql
     from kpiworkshop.catalog.models import CatalogEntry, CatalogRelease, Export
     from kpiworkshop.core import rawsql as core_sql
@@ -81,10 +80,15 @@ def statements(data: dict) -> list[tuple[str, str, object, object]]:
 
     return [
         (
-            "core.session_unexpired",
-            "`Session.objects.get(session_key=…, expire_date__gt=now)`: every signed-in request",
-            lambda: core_sql.session_unexpired(session_key=session_key, now=now),
-            lambda: Session.objects.get(session_key=session_key, expire_date__gt=now),
+            "accounts.session_with_user",
+            '`Session…select_related("user").filter(session_key=…, expire_date__gt=now)`: '
+            "every signed-in request (the session and its user, two queries before)",
+            lambda: accounts_sql.session_with_user(session_key=session_key, now=now),
+            lambda: (
+                Session.objects.select_related("user")
+                .filter(session_key=session_key, expire_date__gt=now)
+                .first()
+            ),
         ),
         (
             "accounts.user_get",

@@ -69,7 +69,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, handing the session to the backend: the user read with the session row.
+    "kpiworkshop.accounts.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -176,8 +177,8 @@ else:
 KPIW_CACHE_RETRY_SECONDS = env.float("KPIW_CACHE_RETRY_SECONDS", default=5)
 # Signed-in pages read their session from Redis (one query fewer per request) when the cache
 # is Redis, shared by every process; with the in-process cache, from the database alone.
-# core/sessions.py says why, and how a Redis outage is handled.
-from kpiworkshop.core.sessions import session_engine_for  # noqa: E402
+# accounts/sessions.py says why, and how a Redis outage is handled.
+from kpiworkshop.accounts.sessions import session_engine_for  # noqa: E402
 
 SESSION_ENGINE = env("SESSION_ENGINE", default=session_engine_for(CACHES))
 

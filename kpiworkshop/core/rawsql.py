@@ -1,43 +1,16 @@
-"""The core's hand-written SQL: the session row that every signed-in request reads first, and
-the versions every shared fragment's key holds.
+"""The core's hand-written SQL: the versions every shared fragment's key holds.
 
-Django's database session engine reads the session with ``Session.objects.get(session_key=…,
-expire_date__gt=now)``: building and compiling that query took about 190 µs of every
-signed-in request, running this fixed statement about 20 µs; the versions' ORM query (an OR of
-the scopes) cost about as much to build (``docs/benchmarks.md``, "Raw SQL"). Each is tested
-against the ORM query it replaces in ``tests/core/test_rawsql.py``."""
+Their ORM query (an OR of the scopes) took about 190 µs to build and compile on every request
+that reads them, running this fixed statement about 20 µs (``docs/benchmarks.md``, "Raw SQL").
+Tested against the ORM query it replaces in ``tests/core/test_rawsql.py``. (The session row,
+read first by every signed-in request, is ``accounts.rawsql.session_with_user``.)"""
 
 from collections.abc import Sequence
-from functools import cache, lru_cache
+from functools import lru_cache
 
-from django.contrib.sessions.models import Session
 from django.db import connections, router
 
 from .models import ScopeVersion
-from .rawrows import Columns, model_columns
-
-
-@cache
-def _session_sql(using: str, vendor: str) -> tuple[str, Columns]:
-    """The statement behind ``session_unexpired``, written once per database."""
-    columns = model_columns(Session, "s", using)
-    table = Session._meta.db_table
-    key = Session._meta.get_field("session_key").column
-    expires = Session._meta.get_field("expire_date").column
-    sql = f"SELECT {columns.sql} FROM {table} s WHERE s.{key} = %s AND s.{expires} > %s"  # noqa: S608 - no user text
-    return sql, columns
-
-
-def session_unexpired(*, session_key: str, now) -> Session | None:
-    """The session row with this key that has not expired at ``now`` (None for none): what
-    ``Session.objects.get(session_key=session_key, expire_date__gt=now)`` finds."""
-    using = router.db_for_read(Session)
-    connection = connections[using]
-    sql, columns = _session_sql(using, connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [session_key, connection.ops.adapt_datetimefield_value(now)])
-        row = cursor.fetchone()
-    return None if row is None else columns.load(row)
 
 
 @lru_cache(maxsize=32)

@@ -146,7 +146,7 @@ def test_filters_and_search_run_over_the_cached_cards(
     assert names({"category": "economic"}) == set()
     assert names({"channel": "pigeon"}) == set()
     assert names({"audience": "nobody"}) == set()
-    with django_assert_num_queries(5) as unfiltered:
+    with django_assert_num_queries(4) as unfiltered:
         reader.get(url)
     with django_assert_num_queries(len(unfiltered.captured_queries)):
         response = reader.get(url, {"audience": "planning", "q": "kpi"})

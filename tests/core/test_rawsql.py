@@ -1,73 +1,10 @@
-"""``core.rawsql`` gives what the ORM query it replaces gives, and the session engines that
-use it behave as Django's."""
-
-import datetime
+"""``core.rawsql`` gives what the ORM query it replaces gives."""
 
 import pytest
-from django.contrib.sessions.models import Session
-from django.utils import timezone
 
-from kpiworkshop.core import rawsql, sessions
-from kpiworkshop.core.sessions_db import SessionStore
-from tests.core.test_rawsql_modules import row
+from kpiworkshop.core import rawsql
 
 pytestmark = pytest.mark.django_db
-
-
-def _orm(session_key, now):
-    return Session.objects.filter(session_key=session_key, expire_date__gt=now).first()
-
-
-def _same(session_key, now):
-    raw, orm = rawsql.session_unexpired(session_key=session_key, now=now), _orm(session_key, now)
-    assert (row(raw) if raw else None) == (row(orm) if orm else None)
-    return raw
-
-
-def test_session_unexpired_is_the_orm_query():
-    now = timezone.now()
-    store = SessionStore()
-    store["k"] = "v"
-    store.set_expiry(3600)
-    store.save()
-    other = SessionStore()
-    other["k"] = "other"
-    other.save()
-    found = _same(store.session_key, now)
-    assert found.get_decoded() == {"k": "v", "_session_expiry": 3600}
-    assert _same(other.session_key, now).get_decoded()["k"] == "other"
-    # Expired at "now": the row is there, but not found (exactly at its expiry too).
-    expiry = Session.objects.get(session_key=store.session_key).expire_date
-    assert _same(store.session_key, expiry) is None
-    assert _same(store.session_key, expiry + datetime.timedelta(seconds=1)) is None
-    assert _same(store.session_key, expiry - datetime.timedelta(microseconds=1)) is not None
-    assert _same("no-such-key-000000000000", now) is None
-    assert _same("", now) is None
-
-
-def test_the_database_engine_reads_and_forgets_as_djangos():
-    store = SessionStore()
-    store["who"] = "me"
-    store.save()
-    assert SessionStore(store.session_key)["who"] == "me"
-    # An unknown or expired key: an empty session whose key is forgotten (a new one is made
-    # on save, never the key the browser sent).
-    unknown = SessionStore("abcdefgh12345678abcdefgh12345678")
-    assert unknown.load() == {}
-    assert unknown.session_key is None
-    Session.objects.filter(session_key=store.session_key).update(
-        expire_date=timezone.now() - datetime.timedelta(seconds=1)
-    )
-    expired = SessionStore(store.session_key)
-    assert "who" not in expired
-    assert expired.session_key is None
-
-
-def test_the_default_engine_without_redis_is_ours(settings):
-    assert settings.SESSION_ENGINE in (sessions.DB_ENGINE, sessions.ENGINE)
-    assert sessions.session_engine_for({"default": {"BACKEND": "locmem"}}) == (
-        "kpiworkshop.core.sessions_db"
-    )
 
 
 def test_scope_versions_is_the_orm_query():

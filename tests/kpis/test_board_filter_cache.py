@@ -58,6 +58,7 @@ def test_a_shared_board_for_a_facilitator_costs_pinned_queries(
 ):
     login(client, facilitator)
     board(client, workshop)
-    # Session, user, participant with workshop and its board version (one statement).
-    with django_assert_num_queries(3):
+    # Session with its user (one statement), participant with workshop and its board version
+    # (one statement).
+    with django_assert_num_queries(2):
         board(client, workshop)

@@ -25,8 +25,8 @@ NAMES = [
 ]
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
-#: The merge page: session, participant, workshop, pairs, mergeable, merged.
-QUERIES = 6
+#: The merge page: session with its user, participant, workshop, pairs, mergeable, merged.
+QUERIES = 5
 
 
 def _old_similarity(a_name, a_measures, b_name, b_measures) -> float:

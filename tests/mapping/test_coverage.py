@@ -224,18 +224,18 @@ def count(client, url, **kw) -> int:
 
 
 #: Queries per page with 1, 10 or 100 KPIs: (shared fragments cached, not cached). A hit is the
-#: viewer's standing (session, user, participant) and the map's version stamp.
+#: viewer's standing (session with user, participant) and the map's version stamp.
 PINNED_QUERIES = {
-    # Session, user, the participant with the workshop and its versions (one statement), then
-    # the page's own reads.
-    "coverage": (3, 11),
-    "coverage-fragment": (3, 11),
-    "audience": (3, 6),
-    "audiences": (6, 6),
-    "map": (3, 11),
-    "map-more": (3, 8),
-    "map-audiences": (3, 6),
-    "kpi": (13, 13),
+    # Session with its user (one statement), the participant with the workshop and its
+    # versions (one statement), then the page's own reads.
+    "coverage": (2, 10),
+    "coverage-fragment": (2, 10),
+    "audience": (2, 5),
+    "audiences": (5, 5),
+    "map": (2, 10),
+    "map-more": (2, 7),
+    "map-audiences": (2, 5),
+    "kpi": (12, 12),
 }
 
 

@@ -156,8 +156,8 @@ def test_another_workshops_link_is_404(client, map_workshop, three, facilitator)
 #: The tree page's queries (as the facilitator, who sees every form), whatever its size: on a
 #: miss of the shared tree (mapping/fragments.py ``tree``) and on a hit, which skips the tree's
 #: five reads and keeps the viewer's own stances (the version stamp comes with the participant).
-PINNED_TREE_QUERIES = 9
-PINNED_TREE_HIT_QUERIES = 4
+PINNED_TREE_QUERIES = 8
+PINNED_TREE_HIT_QUERIES = 3
 
 
 def _tree_of(workshop, author, goal, n):

@@ -164,7 +164,7 @@ def test_entry_page_queries_do_not_grow_with_answers_and_values(
         assert client.get(url).status_code == 200
 
 
-QUERIES = 8
+QUERIES = 7
 
 
 def test_guest_participant_answers_once_per_device(client, organisation, release, guest_customer):

@@ -268,7 +268,7 @@ def test_page_query_counts_do_not_grow_with_blocks_or_people(client, workshop, f
     counts = {}
     for name in ("sheet", "projector", "report"):
         counts[name] = queries(client, url(name, workshop))[0]
-    assert counts == {"sheet": 5, "projector": 5, "report": 15}, counts
+    assert counts == {"sheet": 4, "projector": 4, "report": 14}, counts
 
 
 def test_the_component_costs_the_workshop_page_one_query(client, workshop, facilitator, agent):

@@ -189,7 +189,7 @@ def test_a_warm_facilitators_page_reuses_the_shared_results_and_shortlist(
     with CaptureQueriesContext(connection) as warm:
         again = page(client, ballot).content.decode()
     queries = [q["sql"] for q in warm.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert len(queries) == 5, [q[:80] for q in queries]
+    assert len(queries) == 4, [q[:80] for q in queries]
     assert not any('SUM("voting_vote".' in q for q in queries), queries
     assert dots_of(results_of_html(first), "FCR") == "3 dots"
     # The same results, up to the shortlist form (its CSRF token is masked afresh each time).

@@ -236,9 +236,9 @@ def test_the_facilitators_page_queries_are_pinned(
             workshop=workshop, guest_key=new_guest_key(), display_name=f"G{i}", role="agent"
         )
     page(client, workshop)  # a new roster: rendered once
-    # Session, user, participant with workshop and its roster version (one statement), the
-    # run-sheet's countdown (one indexed lookup: runsheet's template tag).
-    with django_assert_num_queries(4):
+    # Session with its user (one statement), participant with workshop and its roster version
+    # (one statement), the run-sheet's countdown (one indexed lookup: runsheet's template tag).
+    with django_assert_num_queries(3):
         page(client, workshop)
 
 

@@ -12,9 +12,12 @@ cache, the database on a miss, writes to both — with two rules of ours:
   otherwise come back from a Redis that kept its memory; this bounds that window. With Redis
   down, reads miss and fall back to the database: sessions keep working.
 
-Both engines (this one and ``kpiworkshop.core.sessions_db``, the database alone) read the
-session row with ``rawsql.session_unexpired``, a statement compiled once, instead of Django's
-ORM query built on every request (``RawRead``).
+Both engines (this one and ``kpiworkshop.accounts.sessions_db``, the database alone) keep their
+rows in ``models.Session``, whose ``user`` column is written from the session's data, and read
+a row with its user in one statement compiled once (``rawsql.session_with_user``,
+``WithUser``): a signed-in request whose session comes from the database makes one query for
+both, where Django's engines build and run two ORM queries. ``middleware`` hands the user read
+with the session to ``backends.ModelBackend``, which uses it only if it is the session's own.
 """
 
 import logging
@@ -24,25 +27,55 @@ from django.core.exceptions import SuspiciousOperation
 from django.utils import timezone
 
 CACHE_SECONDS = 300
-ENGINE = "kpiworkshop.core.sessions"
-DB_ENGINE = "kpiworkshop.core.sessions_db"
+ENGINE = "kpiworkshop.accounts.sessions"
+DB_ENGINE = "kpiworkshop.accounts.sessions_db"
 
 
-class RawRead:
-    """Django's database session store's read, as one statement compiled once: the unexpired
-    row with the session's key, else the key is forgotten (a new session starts), as Django
-    does."""
+def user_id_of(data: dict) -> int | None:
+    """The signed-in user's id in a session's data (Django's ``SESSION_KEY``), None when there
+    is none or it is not an id."""
+    from django.contrib.auth import SESSION_KEY  # settings import this module
+
+    value = data.get(SESSION_KEY)
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+class WithUser:
+    """What both engines add to Django's database session store: the rows are ``Session``'s,
+    with the user's id beside the data, and a row is read with its user in one statement.
+
+    ``user_read_with_session`` is the user that statement found for the row's ``user`` column,
+    or None: a hint for ``backends.ModelBackend``, which checks it is the session's user."""
+
+    user_read_with_session = None
+
+    @classmethod
+    def get_model_class(cls):
+        from .models import Session  # settings import this module, before the models are ready
+
+        return Session
+
+    def create_model_instance(self, data):
+        session = super().create_model_instance(data)
+        session.user_id = user_id_of(data)
+        return session
 
     def _get_session_from_db(self):
-        from . import rawsql  # settings import this module, before the models are ready
+        from . import rawsql
 
+        self.user_read_with_session = None
         try:
-            found = rawsql.session_unexpired(session_key=self.session_key, now=timezone.now())
+            found, user = rawsql.session_with_user(session_key=self.session_key, now=timezone.now())
         except SuspiciousOperation as exc:
             logging.getLogger(f"django.security.{exc.__class__.__name__}").warning(str(exc))
-            found = None
+            found, user = None, None
         if found is None:
             self._session_key = None
+        else:
+            self.user_read_with_session = user
         return found
 
 
@@ -76,7 +109,7 @@ class _ShortLived:
         return getattr(self._cache, name)
 
 
-class SessionStore(RawRead, CachedDBStore):
+class SessionStore(WithUser, CachedDBStore):
     cache_key_prefix = "kpiw:session:"
 
     def __init__(self, session_key=None):

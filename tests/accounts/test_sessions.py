@@ -7,9 +7,9 @@ import pytest
 from django.core.cache import caches
 from django.urls import reverse
 
-from kpiworkshop.core import sessions
+from kpiworkshop.accounts import sessions
+from kpiworkshop.accounts.sessions import CACHE_SECONDS, SessionStore, session_engine_for
 from kpiworkshop.core.cache import redis_caches
-from kpiworkshop.core.sessions import CACHE_SECONDS, SessionStore, session_engine_for
 from tests.conftest import login
 
 DEAD = "redis://127.0.0.1:1/0"  # nothing listens on port 1
