@@ -76,11 +76,13 @@ class Server:
     port: int
     proc: subprocess.Popen | None = None
     tmp: str = ""
+    #: The source tree it runs (this checkout, or another commit's for ``ab_pages.py``).
+    root: Path = ROOT
 
     def manage(self, *args: str, input_text: str | None = None) -> str:
         out = subprocess.run(
             [PY, "manage.py", *args],
-            cwd=ROOT,
+            cwd=self.root,
             env=self.env,
             input=input_text,
             capture_output=True,
@@ -99,7 +101,7 @@ class Server:
             "-w", str(workers), "--worker-class", "gthread", "--threads", "4",
             "--keep-alive", "30", "--log-level", "warning",
         ]  # fmt: skip
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env)
+        self.proc = subprocess.Popen(cmd, cwd=self.root, env=self.env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with contextlib.suppress(OSError):
@@ -131,9 +133,12 @@ class Server:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def make_server(db: str, *, static: bool = True) -> Server:
+def make_server(
+    db: str, *, static: bool = True, root: Path = ROOT, name: str | None = None
+) -> Server:
     """A server on a fresh database: ``sqlite`` (a temp file) or ``postgres`` (a database
-    named kpiw_bench on $BENCH_PG, default postgres://postgres@127.0.0.1:5432)."""
+    named ``name``, else $BENCH_DB, else kpiw_bench, on $BENCH_PG, default
+    postgres://postgres@127.0.0.1:5432), running the source tree at ``root``."""
     tmp = tempfile.mkdtemp(prefix="kpiw-bench-")
     env = os.environ.copy()
     for var in ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_DEBUG"):
@@ -149,7 +154,7 @@ def make_server(db: str, *, static: bool = True) -> Server:
     elif db == "postgres":
         base = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
         # BENCH_DB: a database of your own when several people benchmark on one server.
-        name = os.environ.get("BENCH_DB", "kpiw_bench")
+        name = name or os.environ.get("BENCH_DB", "kpiw_bench")
         subprocess.run(
             ["psql", f"{base}/postgres", "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True
         )
@@ -163,7 +168,7 @@ def make_server(db: str, *, static: bool = True) -> Server:
     # static file (collecting and compressing them takes minutes on a loaded machine).
     env["KPIW_MANIFEST_STATIC"] = "1" if static else "0"
     env["KPIW_STATIC_ROOT"] = str(Path(tmp) / "static")
-    server = Server(env=env, port=free_port(), tmp=tmp)
+    server = Server(env=env, port=free_port(), tmp=tmp, root=Path(root))
     server.manage("migrate", "--noinput", "-v0")
     if static:
         server.manage("collectstatic", "--noinput", "-v0")

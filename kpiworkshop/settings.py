@@ -64,7 +64,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Pages compress to a fifth (a phone on a crowded Wi-Fi). Django masks the CSRF token per
     # response and pads the gzip header at random (BREACH); WhiteNoise's files come compressed.
-    "django.middleware.gzip.GZipMiddleware",
+    # Django's middleware, large pages at gzip's fastest level (core/gzip.py says why).
+    "kpiworkshop.core.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
