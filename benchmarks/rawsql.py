@@ -140,32 +140,32 @@ def statements(data: dict) -> list[tuple[str, str, object, object]]:
             ),
         ),
         (
-            "reviews.feedback_counts",
-            "`Feedback` grouped by role and answer with two filtered aggregates: the KPI page",
-            lambda: reviews_sql.feedback_counts(entry_id=entry.pk, person=person),
-            lambda: list(
-                Feedback.objects.filter(entry_id=entry.pk)
-                .values_list("role", "answer")
-                .annotate(
-                    n=Count("id"), mine=Count("id", filter=mine), c=Max("comment", filter=mine)
-                )
-                .order_by()
+            "reviews.entry_reads",
+            "three queries of the KPI page: `Feedback` grouped by role and answer with two "
+            'filtered aggregates, `Feedback…exclude(comment="")[:20]` (for moderators) and '
+            '`Measurement…values_list("period", "breakdown", "value", named=True)`',
+            lambda: reviews_sql.entry_reads(
+                entry_id=entry.pk,
+                person=person,
+                organisation_id=org.pk,
+                kpi_uid=entry.kpi_uid,
+                comments=20,
             ),
-        ),
-        (
-            "reviews.feedback_comments",
-            '`Feedback…exclude(comment="")[:20]`: the KPI page, for moderators',
-            lambda: reviews_sql.feedback_comments(entry_id=entry.pk, limit=20),
-            lambda: list(Feedback.objects.filter(entry_id=entry.pk).exclude(comment="")[:20]),
-        ),
-        (
-            "reviews.measurements",
-            '`Measurement…values_list("period", "breakdown", "value", named=True)`: the KPI page',
-            lambda: reviews_sql.measurements(organisation_id=org.pk, kpi_uid=entry.kpi_uid),
-            lambda: list(
-                Measurement.objects.filter(organisation_id=org.pk, kpi_uid=entry.kpi_uid)
-                .order_by("period", "breakdown")
-                .values_list("period", "breakdown", "value", named=True)
+            lambda: (
+                list(
+                    Feedback.objects.filter(entry_id=entry.pk)
+                    .values_list("role", "answer")
+                    .annotate(
+                        n=Count("id"), mine=Count("id", filter=mine), c=Max("comment", filter=mine)
+                    )
+                    .order_by()
+                ),
+                list(Feedback.objects.filter(entry_id=entry.pk).exclude(comment="")[:20]),
+                list(
+                    Measurement.objects.filter(organisation_id=org.pk, kpi_uid=entry.kpi_uid)
+                    .order_by("period", "breakdown")
+                    .values_list("period", "breakdown", "value", named=True)
+                ),
             ),
         ),
     ]

@@ -89,17 +89,42 @@ class OwnFeedback:
     comment: str
 
 
-def feedback_summary_and_own(
-    *, entry: CatalogEntry, person: str
-) -> tuple[FeedbackSummary, OwnFeedback | None]:
-    """``feedback_summaries`` for one entry and the person's own answer (``feedback_of``) in
-    one grouped query: a person has at most one answer, so the group holding it is the one
-    whose filtered count is 1, and its comment is the filtered maximum."""
+#: How many of the latest comments a KPI's page shows.
+FEEDBACK_COMMENTS_SHOWN = 20
+
+
+@dataclass
+class EntryPageReads:
+    """What a KPI's catalogue page reads of this app, in one statement (``entry_page_reads``)."""
+
+    summary: FeedbackSummary
+    #: The reader's own answer, None when they gave none (or are nobody).
+    own: OwnFeedback | None
+    #: The latest comments, newest first (hidden ones included, marked, for the facilitator).
+    comments: list
+    #: Every value of the KPI across releases, oldest first: ``period``, ``breakdown``, ``value``.
+    values: list
+
+
+def entry_page_reads(
+    *, entry: CatalogEntry, organisation_id: int, person: str, with_comments: bool
+) -> EntryPageReads:
+    """``feedback_summaries`` for one entry, the person's own answer (``feedback_of``), the
+    latest ``FEEDBACK_COMMENTS_SHOWN`` comments when ``with_comments`` and the KPI's measured
+    values, in one round trip (``rawsql.entry_reads``). A person has at most one answer, so the
+    group holding it is the one whose filtered count is 1, and its comment is the filtered
+    maximum."""
+    reads = rawsql.entry_reads(
+        entry_id=entry.pk,
+        person=person,
+        organisation_id=organisation_id,
+        kpi_uid=entry.kpi_uid,
+        comments=FEEDBACK_COMMENTS_SHOWN if with_comments else 0,
+    )
     summary = FeedbackSummary()
     own = None
     per_role: dict[str, dict[str, int]] = {}
-    rows = rawsql.feedback_counts(entry_id=entry.pk, person=person)
-    for role, answer, n, mine_n, comment in rows:
+    for role, answer, n, mine_n, comment in reads.counts:
         summary.total += n
         summary.by_answer[answer] = summary.by_answer.get(answer, 0) + n
         per_role.setdefault(role, {})[answer] = n
@@ -110,15 +135,7 @@ def feedback_summary_and_own(
         ((r, counts, sum(counts.values())) for r, counts in per_role.items()),
         key=lambda row: order.get(row[0], 99),
     )
-    return summary, own
-
-
-FEEDBACK_COMMENTS_SHOWN = 20
-
-
-def feedback_comments(*, entry: CatalogEntry, limit: int = FEEDBACK_COMMENTS_SHOWN) -> list:
-    """The latest comments (hidden ones included, marked, for the facilitator's page)."""
-    return rawsql.feedback_comments(entry_id=entry.pk, limit=limit)
+    return EntryPageReads(summary, own, reads.comments, reads.measurements)
 
 
 def feedback_get(*, organisation_id: int, feedback_id: int) -> Feedback | None:
@@ -129,13 +146,6 @@ def feedback_get(*, organisation_id: int, feedback_id: int) -> Feedback | None:
         .select_related("entry__release")
         .first()
     )
-
-
-def measurements_for(*, organisation_id: int, kpi_uid) -> list:
-    """Every value of one KPI across releases, oldest first: rows with ``period``,
-    ``breakdown`` and ``value`` (what the chart and the table show; no model instances;
-    ``rawsql.measurements``)."""
-    return rawsql.measurements(organisation_id=organisation_id, kpi_uid=kpi_uid)
 
 
 def review_settings_for(*, organisation_id: int) -> ReviewSettings:

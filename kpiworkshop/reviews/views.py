@@ -93,9 +93,13 @@ def review_entry_context(
         current = catalog_selectors.release_current(organisation_id=org_id)
     is_current = current is not None and current.pk == release.pk
     person = _person_of(request)
-    summary, mine = selectors.feedback_summary_and_own(entry=entry, person=person)
-    see_comments = permissions.can_see_feedback_comments(access.reader, org_id)
-    values = selectors.measurements_for(organisation_id=org_id, kpi_uid=entry.kpi_uid)
+    reads = selectors.entry_page_reads(
+        entry=entry,
+        organisation_id=org_id,
+        person=person,
+        with_comments=permissions.can_see_feedback_comments(access.reader, org_id),
+    )
+    mine, values = reads.own, reads.values
     overall = [m for m in values if not m.breakdown]
     chart = chart_build(definition=entry.definition or {}, measurements=overall)
     kind = services.entry_period_kind(entry)
@@ -112,10 +116,10 @@ def review_entry_context(
         "fb_is_current": is_current,
         "fb_can_answer": can_answer and bool(person),
         "fb_mine": mine,
-        "fb_summary": summary,
+        "fb_summary": reads.summary,
         "fb_role_labels": dict(Role.choices),
         "fb_answer_labels": dict(Answer.choices),
-        "fb_comments": selectors.feedback_comments(entry=entry) if see_comments else [],
+        "fb_comments": reads.comments,
         "fb_can_hide": permissions.can_moderate_feedback(access.reader, org_id),
         "chart": chart,
         "values": _value_rows(values, chart, kind),

@@ -1,8 +1,8 @@
-"""The KPI page reads the entry with its history in one query and the feedback counts with the
-reader's own answer in one grouped query: the counts stay fixed as the history and the answers
-grow, each reader still sees only their own answer, and nothing per reader is served stale
-(feedback, values and the "current release" rule are read on every view, after the cached
-immutable parts)."""
+"""The KPI page reads the entry with its history in one query, and the feedback counts with
+the reader's own answer, the comments and the measured values in one statement: the counts stay
+fixed as the history and the answers grow, each reader still sees only their own answer, and
+nothing per reader is served stale (feedback, values and the "current release" rule are read on
+every view, after the cached immutable parts)."""
 
 import datetime
 import re
@@ -99,8 +99,11 @@ def test_each_reader_sees_only_their_own_answer(organisation):
             assert "2 answers" in page
     page = nobody.get(_url(entry)).content.decode()
     assert 'data-testid="feedback-mine"' not in page and "checked" not in page
-    summary, own = selectors.feedback_summary_and_own(entry=entry, person="")
-    assert own is None and summary.total == 2
+    reads = selectors.entry_page_reads(
+        entry=entry, organisation_id=organisation.pk, person="", with_comments=False
+    )
+    summary = reads.summary
+    assert reads.own is None and summary.total == 2 and reads.comments == []
     grouped = selectors.feedback_summaries(entry_ids=[entry.pk])[entry.pk]
     assert (summary.by_answer, summary.by_role) == (grouped.by_answer, grouped.by_role)
 
