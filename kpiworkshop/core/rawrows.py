@@ -18,11 +18,16 @@ from django.db.models import Model
 class Columns:
     """The SELECT list of one model under an alias, and how to load it back from a row."""
 
-    def __init__(self, model: type[Model], alias: str, using: str):
+    def __init__(
+        self, model: type[Model], alias: str, using: str, names: tuple[str, ...] | None = None
+    ):
         connection = connections[using]
         quote = connection.ops.quote_name
         fields = list(model._meta.concrete_fields)
+        if names is not None:  # some fields only, in that order: read with ``values``
+            fields = [model._meta.get_field(name) for name in names]
         self.model = model
+        self.fields = fields
         self.using = using
         self.width = len(fields)
         self.sql = ", ".join(f"{quote(alias)}.{quote(f.column)}" for f in fields)
@@ -34,11 +39,15 @@ class Columns:
             if found:
                 converters.append((i, col, found))
         self._converters = converters
-        self._pk_index = self.attnames.index(model._meta.pk.attname)
+        self._pk_index = (
+            self.attnames.index(model._meta.pk.attname)
+            if model._meta.pk.attname in self.attnames
+            else None
+        )
 
-    def load(self, row: Sequence, start: int = 0) -> Model | None:
-        """The instance in ``row[start:start + width]``; None when its primary key is NULL
-        (the missing side of a LEFT JOIN)."""
+    def values(self, row: Sequence, start: int = 0) -> list:
+        """The fields' values in ``row[start:start + width]``, converted as the ORM converts
+        them (what ``values_list`` gives), without building an instance."""
         values = list(row[start : start + self.width])
         connection = connections[self.using]
         for i, col, found in self._converters:
@@ -46,19 +55,31 @@ class Columns:
             for convert in found:
                 value = convert(value, col, connection)
             values[i] = value
+        return values
+
+    def load(self, row: Sequence, start: int = 0) -> Model | None:
+        """The instance in ``row[start:start + width]``; None when its primary key is NULL
+        (the missing side of a LEFT JOIN). Only for columns of every field."""
+        values = self.values(row, start)
         if values[self._pk_index] is None:
             return None
         return self.model.from_db(self.using, self.attnames, values)
 
 
 @cache
-def _columns(model: type[Model], alias: str, using: str, vendor: str) -> Columns:
-    return Columns(model, alias, using)
+def _columns(
+    model: type[Model], alias: str, using: str, vendor: str, names: tuple[str, ...] | None
+) -> Columns:
+    return Columns(model, alias, using, names)
 
 
-def model_columns(model: type[Model], alias: str, using: str = "default") -> Columns:
-    """``Columns`` for ``model`` under ``alias``, built once per database vendor."""
-    return _columns(model, alias, using, connections[using].vendor)
+def model_columns(
+    model: type[Model], alias: str, using: str = "default", names: tuple[str, ...] | None = None
+) -> Columns:
+    """``Columns`` for ``model`` under ``alias``, built once per database vendor: every
+    concrete field (``load`` gives instances), or only the fields ``names`` (``values`` gives
+    their converted values)."""
+    return _columns(model, alias, using, connections[using].vendor, names)
 
 
 def loaders(*columns: Columns) -> Callable[[Sequence], list[Model | None]]:

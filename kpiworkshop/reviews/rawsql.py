@@ -32,7 +32,7 @@ _COUNT_WIDTH = 5  # role, answer, answers, the person's, the person's comment
 def _entry_reads_sql(using: str, vendor: str) -> tuple[str, Columns, Columns]:
     connection = connections[using]
     feedback = model_columns(Feedback, "f", using)
-    values = model_columns(Measurement, "m", using)
+    values = model_columns(Measurement, "m", using, names=MeasurementRow._fields)
     fb_table, m_table = Feedback._meta.db_table, Measurement._meta.db_table
 
     def nulls(fields, typed: bool) -> str:
@@ -43,15 +43,14 @@ def _entry_reads_sql(using: str, vendor: str) -> tuple[str, Columns, Columns]:
             return ", ".join("NULL" for _ in fields)
         return ", ".join(f"CAST(NULL AS {t})" for t in fields)
 
-    fb_types = [f.cast_db_type(connection) for f in Feedback._meta.concrete_fields]
-    m_types = [f.cast_db_type(connection) for f in Measurement._meta.concrete_fields]
+    fb_types = [f.cast_db_type(connection) for f in feedback.fields]
+    m_types = [f.cast_db_type(connection) for f in values.fields]
     count_nulls = ", ".join("NULL" for _ in range(_COUNT_WIDTH))
     # Positions (1-based) of the ordering columns in the whole row: the part, the counts,
     # then each model's columns in field order.
     fb_at = 2 + _COUNT_WIDTH
     m_at = fb_at + feedback.width
-    fb_fields = [f.attname for f in Feedback._meta.concrete_fields]
-    m_fields = [f.attname for f in Measurement._meta.concrete_fields]
+    fb_fields, m_fields = feedback.attnames, values.attnames
     order = ", ".join(
         [
             "1",
@@ -115,6 +114,5 @@ def entry_reads(
         elif part == _COMMENTS:
             found.append(feedback.load(row, 1 + _COUNT_WIDTH))
         else:
-            value = values.load(row, 1 + _COUNT_WIDTH + feedback.width)
-            measured.append(MeasurementRow(value.period, value.breakdown, value.value))
+            measured.append(MeasurementRow(*values.values(row, 1 + _COUNT_WIDTH + feedback.width)))
     return EntryReads(counts, found, measured)

@@ -41,3 +41,29 @@ def test_scope_versions_is_the_orm_query():
     # As the keys read them: a scope never written is "0", the rest "epoch.n", in order.
     read = versions.versions_read((versions.ROSTER, 7), (versions.BOARD, 7))
     assert read.split("|")[0] == "0" and read.split("|")[1].endswith(".2")
+
+
+def test_columns_of_some_fields_convert_as_values_list(organisation):
+    """``model_columns(..., names=…)``: only those columns, converted as ``values_list`` gives
+    them (a date, a Decimal), with no instance built."""
+    import datetime
+    import decimal
+
+    from django.db import connection
+
+    from kpiworkshop.core.rawrows import model_columns
+    from kpiworkshop.reviews.models import Measurement
+    from tests.catalog.review_helpers import make_release
+
+    entry = make_release(organisation).entries.first()
+    Measurement.objects.create(
+        organisation=organisation, kpi_uid=entry.kpi_uid, entry=entry,
+        period=datetime.date(2026, 2, 1), breakdown="chat", value=decimal.Decimal("-0.0001"),
+    )  # fmt: skip
+    columns = model_columns(Measurement, "m", names=("period", "value", "breakdown"))
+    assert columns.width == 3 and columns.sql.count(",") == 2
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1, {columns.sql} FROM catalog_measurement m")  # noqa: S608
+        raw = [columns.values(row, 1) for row in cursor.fetchall()]
+    assert raw == [list(Measurement.objects.values_list("period", "value", "breakdown").get())]
+    assert isinstance(raw[0][0], datetime.date) and isinstance(raw[0][1], decimal.Decimal)
