@@ -91,11 +91,16 @@ class Server:
         )
         return out.stdout
 
-    def start(self, workers: int = 2) -> None:
+    def analyze(self) -> None:
+        """On PostgreSQL, gather the statistics its autovacuum would gather on a live server
+        after a burst of writes (it analyses a table once a tenth of it has changed, within
+        a minute); without them it plans from the statistics of before the burst, or from
+        default guesses. A benchmark's server may run with autovacuum off."""
         if self.env.get("DATABASE_URL", "").startswith("postgres"):
-            # The seed has just written every table: give PostgreSQL the statistics its
-            # autovacuum would gather on a live server, or it plans from default guesses.
             subprocess.run(["psql", self.env["DATABASE_URL"], "-qc", "ANALYZE"], check=True)
+
+    def start(self, workers: int = 2) -> None:
+        self.analyze()  # the seed has just written every table
         cmd = [
             PY, "-m", "gunicorn", "kpiworkshop.wsgi", "-b", f"127.0.0.1:{self.port}",
             "-w", str(workers), "--worker-class", "gthread", "--threads", "4",
@@ -560,3 +565,22 @@ def repeated_table(rows: list[Repeated]) -> str:
             f"| {gen.generator} ({100 * gen.generator_share:.0f}%) |"
         )
     return "\n".join(lines)
+
+
+def tree_of(spec: str, tmp: Path) -> Path:
+    """A directory holding the source at ``spec`` (a directory, or a commit of this repo)."""
+    if Path(spec).is_dir():
+        return Path(spec).resolve()
+    rev = subprocess.run(
+        ["git", "rev-parse", "--verify", f"{spec}^{{commit}}"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    out = tmp / rev[:12]
+    out.mkdir()
+    archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(out)], input=archive.stdout, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "compiletranslations"],
+        cwd=out, capture_output=True, check=True,
+    )  # fmt: skip
+    return out

@@ -22,33 +22,13 @@ import os
 import shlex
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import ROOT, balanced, make_server, require_wrk, wrk_load
+from _harness import ROOT, balanced, make_server, require_wrk, tree_of, wrk_load
 from pages import SEED
-
-
-def tree_of(spec: str, tmp: Path) -> Path:
-    """A directory holding the source at ``spec`` (a directory, or a commit of this repo)."""
-    if Path(spec).is_dir():
-        return Path(spec).resolve()
-    rev = subprocess.run(
-        ["git", "rev-parse", "--verify", f"{spec}^{{commit}}"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
-    out = tmp / rev[:12]
-    out.mkdir()
-    archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True)
-    subprocess.run(["tar", "-x", "-C", str(out)], input=archive.stdout, check=True)
-    subprocess.run(
-        [sys.executable, "manage.py", "compiletranslations"],
-        cwd=out, capture_output=True, check=True,
-    )  # fmt: skip
-    return out
 
 
 def endpoints(data: dict) -> list[tuple[str, str, str]]:

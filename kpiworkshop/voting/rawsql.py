@@ -61,7 +61,12 @@ def ballot_with_activity(
 
     Runs the SQL the ORM compiles for ``annotate(Ballot.objects.filter(workshop_id=...,
     pk=...), viewer=...)``, compiled once per process and database: building its six
-    subqueries costs the ORM several milliseconds a request, running it a fraction of one."""
+    subqueries costs the ORM several milliseconds a request, running it a fraction of one.
+
+    With a viewer, the same statement also reads that person's votes in the ballot (the rows
+    of ``my_votes_rows``), joined to the one ballot row: the ballot page needs both, and a
+    round trip costs it more than the join. They are kept with the ballot
+    (``viewer_votes_of``)."""
     db = router.db_for_read(Ballot)
     viewer = _ID["viewer"] if viewer_id is not None else None
     sql, marked = _compiled(
@@ -73,7 +78,57 @@ def ballot_with_activity(
         {"workshop", "ballot"} | ({"viewer"} if viewer is not None else set()),
     )
     ids = {"workshop": workshop_id, "ballot": ballot_id, "viewer": viewer_id}
-    return next(iter(Ballot.objects.raw(sql, _params(marked, ids)).using(db)), None)
+    if viewer_id is None:
+        return next(iter(Ballot.objects.raw(sql, _params(marked, ids)).using(db)), None)
+    outer, ballot_columns, names, (votes, current) = _with_votes_sql(
+        db, connections[db].vendor, sql, annotate
+    )
+    with connections[db].cursor() as cursor:
+        cursor.execute(outer, [*_params(marked, ids), viewer_id])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    ballot = ballot_columns.load(rows[0])
+    start = ballot_columns.width
+    for i, name in enumerate(names):  # raw values, as ``Ballot.objects.raw`` leaves them
+        setattr(ballot, name, rows[0][start + i])
+    start += len(names)
+    after = start + votes.width
+    mine = [
+        (*votes.values(row, start), *current.values(row, after))
+        for row in rows
+        if row[start] is not None
+    ]
+    ballot.__dict__.setdefault("_kpiw_memo", {})[("mine", viewer_id)] = mine
+    return ballot
+
+
+def viewer_votes_of(ballot: Ballot, viewer_id: int) -> list[tuple] | None:
+    """The rows of ``my_votes_rows`` read with ``ballot`` by ``ballot_with_activity`` for
+    this viewer; None when they were not read with it."""
+    return ballot.__dict__.get("_kpiw_memo", {}).get(("mine", viewer_id))
+
+
+@cache
+def _with_votes_sql(db: str, vendor: str, inner: str, annotate: Callable) -> tuple:
+    """The compiled ballot statement ``inner`` as a derived table (its ORDER BY keeps
+    PostgreSQL from merging it into the join, so its subqueries run once, not once per vote
+    row), with the viewer's votes and their proposals' current revisions joined to it.
+    Returns the statement, the ballot's columns, the names of ``annotate``'s annotations (in
+    the compiled order) and the votes' columns."""
+    quote = connections[db].ops.quote_name
+    names = tuple(annotate(Ballot.objects.using(db).all(), viewer=0).query.annotation_select)
+    ballot = model_columns(Ballot, "q", db)
+    votes = model_columns(Vote, "v", db, names=("proposal", "criterion", "value", "revision"))
+    current = model_columns(Proposal, "pr", db, names=("current_revision",))
+    sql = (
+        f"SELECT {ballot.sql}, {', '.join(f'q.{quote(n)}' for n in names)}, "  # noqa: S608 - no user text
+        f"{votes.sql}, {current.sql} FROM ({inner}) q "
+        f"LEFT JOIN {Vote._meta.db_table} v ON v.ballot_id = q.{quote('id')} "
+        "AND v.participant_id = %s "
+        f"LEFT JOIN {Proposal._meta.db_table} pr ON pr.id = v.proposal_id"
+    )
+    return sql, ballot, names, (votes, current)
 
 
 def opened_ballots_with_activity(

@@ -89,8 +89,8 @@ def ballot_get(
     viewer: Participant | None = None,
 ) -> Ballot | None:
     """One ballot of this workshop. ``with_activity`` adds, in the same query, what
-    ``ballot_version`` needs (see ``_with_activity``), and whether ``viewer`` has voted
-    (``viewer_voted``). The activity annotations are raw column values (a time may be a
+    ``ballot_version`` needs (see ``_with_activity``), whether ``viewer`` has voted
+    (``viewer_voted``) and ``viewer``'s own votes (kept for ``my_votes``). The activity annotations are raw column values (a time may be a
     string on SQLite): they are only compared, through ``ballot_version``."""
     if with_activity:
         ballot = rawsql.ballot_with_activity(
@@ -152,10 +152,13 @@ def ballot_criteria(*, ballot: Ballot) -> list[Criterion]:
 def my_votes(*, ballot: Ballot, participant: Participant | None) -> MyVotes:
     """{(proposal_id, criterion_id): value} for one person: what their own phone shows, with
     the votes on an earlier version of their KPI (``MyVotes.earlier``, issue 20). Its SQL is
-    compiled once per process (every phone's page asks it)."""
+    compiled once per process (every phone's page asks it); no query when they were read with
+    the ballot (``ballot_get(with_activity=True, viewer=participant)``)."""
     if participant is None:
         return MyVotes((), method=ballot.method)
-    rows = rawsql.my_votes_rows(ballot_id=ballot.pk, viewer_id=participant.pk)
+    rows = rawsql.viewer_votes_of(ballot, participant.pk)
+    if rows is None:
+        rows = rawsql.my_votes_rows(ballot_id=ballot.pk, viewer_id=participant.pk)
     return MyVotes(rows, method=ballot.method)
 
 

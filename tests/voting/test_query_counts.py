@@ -73,12 +73,13 @@ def test_pages_cost_the_same_at_1_10_and_100(client, vote_workshop, facilitator,
         page = count(client, "get", base)
         board = count(client, "get", base + "board/?fragment=live", **HX)
         # Again, from the shared fragments (the next phone of the room): the participant, the
-        # ballot with its version, my votes; a ranking also reads the proposals to order them.
+        # ballot with its version and my votes; a ranking also reads the proposals to order
+        # them.
         warm = (
             count(client, "get", base),
             count(client, "get", base + "board/?fragment=live", **HX),
         )
-        assert warm == ((5, 2) if method == Method.RANKING else (3, 2)), warm
+        assert warm == ((4, 2) if method == Method.RANKING else (2, 2)), warm
         if method == Method.RANKING:
             vote = count(client, "post", base + "rank/", data={"order": items, "save": "1"}, **HX)
         else:

@@ -241,3 +241,64 @@ def test_opened_ballots_with_activity_is_the_orm_query(
     assert [b.viewer_voted for b in same(vote_workshop, me)] == [True, True]
     assert [b.voters_n for b in same(vote_workshop, None)] == [2, 1]
     assert [b.pk for b in same(other, other_fac)] == [theirs.pk]
+
+
+def test_ballot_with_activity_is_the_orm_query_with_the_viewers_votes(
+    open_ballot, proposals, people, vote_workshop, facilitator, django_assert_num_queries
+):
+    """``ballot_get(with_activity=True, viewer=...)``'s one query: the ballot with its activity
+    as the ORM compiles it and, with a viewer, that person's votes as ``my_votes_rows`` reads
+    them (one row per proposal and criterion; none of another person's or another round's,
+    none for someone who has not voted); no ballot for another workshop's id."""
+    from tests.factories import ParticipantFactory, WorkshopFactory
+
+    (me, someone, _a), (customer, *_c) = people
+    score = open_ballot(Method.SCORE, criteria=["Actionable", "Hard to game"], secret=False)
+    dots = open_ballot(Method.DOTS, dot_budget=5, title="Dots")
+    actionable, hard = selectors.ballot_criteria(ballot=score)
+    services.vote_submit(
+        actor=me, ballot=score, proposal_id=proposals[0].pk, scores={actionable.pk: 4, hard.pk: 2}
+    )
+    services.vote_submit(actor=me, ballot=score, proposal_id=proposals[1].pk, scores={hard.pk: 5})
+    services.vote_cast(actor=me, ballot=dots, proposal_id=proposals[0].pk, value=2)
+    services.vote_cast(actor=me, ballot=dots, proposal_id=proposals[1].pk, value=0)  # taken back
+    services.vote_cast(actor=someone, ballot=dots, proposal_id=proposals[0].pk, value=3)
+
+    def orm(ballot, viewer):
+        qs = Ballot.objects.filter(workshop=vote_workshop, pk=ballot.pk)
+        return _activity(selectors._with_activity(qs, viewer=viewer).get())
+
+    for ballot in (score, dots):
+        for viewer in (me, someone, customer, facilitator, None):
+            got = rawsql.ballot_with_activity(
+                workshop_id=vote_workshop.pk,
+                ballot_id=ballot.pk,
+                viewer_id=viewer.pk if viewer is not None else None,
+                annotate=selectors._with_activity,
+            )
+            assert _activity(got) == orm(ballot, viewer)
+            if viewer is None:
+                assert got.__dict__.get("_kpiw_memo") is None
+                continue
+            mine = rawsql.viewer_votes_of(got, viewer.pk)
+            expected = _my_votes_orm(ballot_id=ballot.pk, viewer_id=viewer.pk)
+            assert sorted(mine) == expected
+            assert rawsql.viewer_votes_of(got, viewer.pk + 1000) is None  # read for one viewer
+            with django_assert_num_queries(0):  # my_votes reads them from the ballot
+                mine = selectors.my_votes(ballot=got, participant=viewer)
+            assert sorted(mine.items()) == sorted(
+                ((pid, cid), value) for pid, cid, value, _r, _c in expected
+            )
+    assert len(rawsql.viewer_votes_of(_read(score, me, vote_workshop), me.pk)) == 3
+    other = WorkshopFactory(organisation=vote_workshop.organisation, stage="vote")
+    ParticipantFactory(workshop=other, role="facilitator")
+    assert _read(score, me, other) is None  # the id of another workshop's ballot
+
+
+def _read(ballot, viewer, workshop):
+    return rawsql.ballot_with_activity(
+        workshop_id=workshop.pk,
+        ballot_id=ballot.pk,
+        viewer_id=viewer.pk,
+        annotate=selectors._with_activity,
+    )

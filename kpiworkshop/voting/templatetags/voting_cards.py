@@ -10,9 +10,13 @@ One function, ``control_bits``, decides them for both ways a card is drawn:
   it by ``Shared.fill`` (the one slot mechanism, ``core.fragments``).
 """
 
+from collections.abc import Mapping
+from functools import lru_cache
+from types import MappingProxyType
+
 from django import template
 from django.utils.html import conditional_escape
-from django.utils.translation import ngettext
+from django.utils.translation import get_language, ngettext
 
 register = template.Library()
 
@@ -25,9 +29,16 @@ BITS = {
 }
 
 
-def control_bits(method: str, value: int | None) -> dict[str, str]:
+def control_bits(method: str, value: int | None) -> Mapping[str, str]:
     """What a card's controls show of one person's vote ``value`` (None: not voted), as
-    markup-ready strings."""
+    markup-ready strings (read-only: each is built once per process and language, as a ballot
+    page asks for twenty of them and a room's votes take a handful of values)."""
+    return _control_bits(method, value, get_language())
+
+
+@lru_cache(maxsize=1024)
+def _control_bits(method: str, value: int | None, language: str | None) -> Mapping[str, str]:
+    # ``language`` is in the key only: ``ngettext`` reads the active one itself.
     bits = {"voted": " voted" if value else ""}
     if method == "approval":
         bits |= {
@@ -45,7 +56,7 @@ def control_bits(method: str, value: int | None) -> dict[str, str]:
             "given": str(conditional_escape(ngettext("%(n)s dot", "%(n)s dots", n) % {"n": n})),
             "plus": str(n + 1),
         }
-    return bits
+    return MappingProxyType(bits)
 
 
 def card_slot_values(method: str, pid: int | str, value: int | None) -> dict[str, str]:
