@@ -54,81 +54,27 @@ def _params(marked: list, ids: dict) -> list:
     return [ids[name] if name else value for name, value in marked]
 
 
-def ballot_with_activity(
-    *, workshop_id: int, ballot_id: int, viewer_id: int | None, annotate: Callable
-) -> Ballot | None:
+def ballot_with_activity(*, workshop_id: int, ballot_id: int, annotate: Callable) -> Ballot | None:
     """The ballot of this workshop annotated by ``annotate`` (``selectors._with_activity``).
 
     Runs the SQL the ORM compiles for ``annotate(Ballot.objects.filter(workshop_id=...,
-    pk=...), viewer=...)``, compiled once per process and database: building its six
-    subqueries costs the ORM several milliseconds a request, running it a fraction of one.
-
-    With a viewer, the same statement also reads that person's votes in the ballot (the rows
-    of ``my_votes_rows``), joined to the one ballot row: the ballot page needs both, and a
-    round trip costs it more than the join. They are kept with the ballot
-    (``viewer_votes_of``)."""
+    pk=...))``, compiled once per process and database: building its five subqueries costs
+    the ORM several milliseconds a request, running it a fraction of one. The ballot page
+    reads it with its viewer instead (``ballot_page_read``)."""
     db = router.db_for_read(Ballot)
-    viewer = _ID["viewer"] if viewer_id is not None else None
-    sql, marked = _compiled(
-        ("ballot", db, viewer_id is not None),
+    sql, marked = _ballot_sql(db, annotate)
+    ids = {"workshop": workshop_id, "ballot": ballot_id}
+    return next(iter(Ballot.objects.raw(sql, _params(marked, ids)).using(db)), None)
+
+
+def _ballot_sql(db: str, annotate: Callable) -> tuple[str, list]:
+    return _compiled(
+        ("ballot", db),
         lambda: annotate(
-            Ballot.objects.using(db).filter(workshop_id=_ID["workshop"], pk=_ID["ballot"]),
-            viewer=viewer,
+            Ballot.objects.using(db).filter(workshop_id=_ID["workshop"], pk=_ID["ballot"])
         ),
-        {"workshop", "ballot"} | ({"viewer"} if viewer is not None else set()),
+        {"workshop", "ballot"},
     )
-    ids = {"workshop": workshop_id, "ballot": ballot_id, "viewer": viewer_id}
-    if viewer_id is None:
-        return next(iter(Ballot.objects.raw(sql, _params(marked, ids)).using(db)), None)
-    outer, ballot_columns, names, (votes, current) = _with_votes_sql(
-        db, connections[db].vendor, sql, annotate
-    )
-    with connections[db].cursor() as cursor:
-        cursor.execute(outer, [*_params(marked, ids), viewer_id])
-        rows = cursor.fetchall()
-    if not rows:
-        return None
-    ballot = ballot_columns.load(rows[0])
-    start = ballot_columns.width
-    for i, name in enumerate(names):  # raw values, as ``Ballot.objects.raw`` leaves them
-        setattr(ballot, name, rows[0][start + i])
-    start += len(names)
-    after = start + votes.width
-    mine = [
-        (*votes.values(row, start), *current.values(row, after))
-        for row in rows
-        if row[start] is not None
-    ]
-    ballot.__dict__.setdefault("_kpiw_memo", {})[("mine", viewer_id)] = mine
-    return ballot
-
-
-def viewer_votes_of(ballot: Ballot, viewer_id: int) -> list[tuple] | None:
-    """The rows of ``my_votes_rows`` read with ``ballot`` by ``ballot_with_activity`` for
-    this viewer; None when they were not read with it."""
-    return ballot.__dict__.get("_kpiw_memo", {}).get(("mine", viewer_id))
-
-
-@cache
-def _with_votes_sql(db: str, vendor: str, inner: str, annotate: Callable) -> tuple:
-    """The compiled ballot statement ``inner`` as a derived table (its ORDER BY keeps
-    PostgreSQL from merging it into the join, so its subqueries run once, not once per vote
-    row), with the viewer's votes and their proposals' current revisions joined to it.
-    Returns the statement, the ballot's columns, the names of ``annotate``'s annotations (in
-    the compiled order) and the votes' columns."""
-    quote = connections[db].ops.quote_name
-    names = tuple(annotate(Ballot.objects.using(db).all(), viewer=0).query.annotation_select)
-    ballot = model_columns(Ballot, "q", db)
-    votes = model_columns(Vote, "v", db, names=("proposal", "criterion", "value", "revision"))
-    current = model_columns(Proposal, "pr", db, names=("current_revision",))
-    sql = (
-        f"SELECT {ballot.sql}, {', '.join(f'q.{quote(n)}' for n in names)}, "  # noqa: S608 - no user text
-        f"{votes.sql}, {current.sql} FROM ({inner}) q "
-        f"LEFT JOIN {Vote._meta.db_table} v ON v.ballot_id = q.{quote('id')} "
-        "AND v.participant_id = %s "
-        f"LEFT JOIN {Proposal._meta.db_table} pr ON pr.id = v.proposal_id"
-    )
-    return sql, ballot, names, (votes, current)
 
 
 def opened_ballots_with_activity(
@@ -232,6 +178,101 @@ def voter_and_ballot(
     if ballot is not None:
         ballot.workshop = workshop
     return participant, ballot
+
+
+# --- the ballot page's one read ---------------------------------------------------------------
+
+
+@cache
+def _ballot_page_sql(db: str, vendor: str, inner: str, annotate: Callable) -> tuple:
+    """The statement behind ``ballot_page_read``, written once per database: the request's
+    participant (a derived table, so its ``LIMIT 1`` picks one person, not one row), the
+    workshop and organisation, the ballot as ``inner`` compiles it (a derived table whose
+    ORDER BY keeps PostgreSQL from merging it into the joins, so its subqueries run once),
+    whether the participant has voted (the one-voter-per-ballot row) and their votes with
+    their proposals' current revisions (one row per vote)."""
+    quote = connections[db].ops.quote_name
+    people = model_columns(Participant, "p", db)
+    workshop = model_columns(Workshop, "w", db)
+    organisation = model_columns(Organisation, "o", db)
+    ballot = model_columns(Ballot, "q", db)
+    names = tuple(annotate(Ballot.objects.using(db).all()).query.annotation_select)
+    voter = model_columns(Voter, "vr", db, names=("id",))
+    votes = model_columns(Vote, "v", db, names=("proposal", "criterion", "value", "revision"))
+    current = model_columns(Proposal, "pr", db, names=("current_revision",))
+    picked = ", ".join(f"q.{quote(n)}" for n in names)
+    table = Participant._meta.db_table
+    sql = (
+        f"SELECT {people.sql}, {workshop.sql}, {organisation.sql}, {ballot.sql}, {picked}, "  # noqa: S608 - no user text
+        f"{voter.sql}, {votes.sql}, {current.sql} "
+        f"FROM (SELECT * FROM {table} p WHERE {REQUEST_PARTICIPANT_WHERE} "
+        f"{REQUEST_PARTICIPANT_ORDER}) p "
+        f"INNER JOIN {Workshop._meta.db_table} w ON w.id = p.workshop_id "
+        f"INNER JOIN {Organisation._meta.db_table} o ON o.id = w.organisation_id "
+        f"LEFT JOIN ({inner}) q ON 1 = 1 "
+        f"LEFT JOIN {Voter._meta.db_table} vr ON vr.ballot_id = q.{quote('id')} "
+        "AND vr.participant_id = p.id "
+        f"LEFT JOIN {Vote._meta.db_table} v ON v.ballot_id = q.{quote('id')} "
+        "AND v.participant_id = p.id "
+        f"LEFT JOIN {Proposal._meta.db_table} pr ON pr.id = v.proposal_id"
+    )
+    return sql, (people, workshop, organisation, ballot), names, (voter, votes, current)
+
+
+def ballot_page_read(
+    *, workshop_id: int, ballot_id: int, user, guest_key: str | None, annotate: Callable
+) -> tuple[Participant, Ballot | None] | None:
+    """What the ballot page reads of its viewer and its ballot, in one statement: the
+    request's participant (by account, else by guest cookie) with the workshop and its
+    organisation; the ballot of that workshop annotated by ``annotate``
+    (``selectors._with_activity``, as ``ballot_with_activity`` reads it) and whether the
+    participant has voted (``viewer_voted``); and the participant's own votes in it (the rows
+    of ``my_votes_rows``, kept with the ballot: ``viewer_votes_of``). The ballot is None when
+    the workshop has no such ballot. None when the request has not joined the workshop: the
+    caller falls back to ``load_workshop`` and ``ballot_get``.
+
+    Equivalent to ``participant_with_workshop`` + ``ballot_get(with_activity=True)`` +
+    ``my_votes_rows``: three round trips on the page every phone of the room opens."""
+    params = request_participant_params(workshop_id=workshop_id, user=user, guest_key=guest_key)
+    if params is None:
+        return None
+    db = router.db_for_read(Ballot)
+    inner, marked = _ballot_sql(db, annotate)
+    sql, columns, names, (voter, votes, current) = _ballot_page_sql(
+        db, connections[db].vendor, inner, annotate
+    )
+    ids = {"workshop": workshop_id, "ballot": ballot_id}
+    with connections[db].cursor() as cursor:
+        cursor.execute(sql, [*params, *_params(marked, ids)])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    participant, workshop, organisation, ballot = loaders(*columns)(rows[0])
+    workshop.organisation = organisation
+    participant.workshop = workshop
+    if ballot is None:
+        return participant, None
+    ballot.workshop = workshop
+    start = sum(c.width for c in columns)
+    for i, name in enumerate(names):  # raw values, as ``Ballot.objects.raw`` leaves them
+        setattr(ballot, name, rows[0][start + i])
+    start += len(names)
+    ballot.viewer_voted = rows[0][start] is not None
+    start += voter.width
+    after = start + votes.width
+    mine = [
+        (*votes.values(row, start), *current.values(row, after))
+        for row in rows
+        if row[start] is not None
+    ]
+    ballot.__dict__.setdefault("_kpiw_memo", {})[("mine", participant.pk)] = mine
+    return participant, ballot
+
+
+def viewer_votes_of(ballot: Ballot, viewer_id: int) -> list[tuple] | None:
+    """The rows of ``my_votes_rows`` read with ``ballot`` by ``ballot_page_read`` for this
+    viewer; None when they were not read with it."""
+    return ballot.__dict__.get("_kpiw_memo", {}).get(("mine", viewer_id))
 
 
 # --- the vote's writes --------------------------------------------------------------------------

@@ -81,29 +81,39 @@ def _with_activity(qs, *, viewer: Participant | None = None):
     return qs
 
 
-def ballot_get(
-    *,
-    workshop: Workshop,
-    ballot_id: int,
-    with_activity: bool = False,
-    viewer: Participant | None = None,
-) -> Ballot | None:
+def ballot_get(*, workshop: Workshop, ballot_id: int, with_activity: bool = False) -> Ballot | None:
     """One ballot of this workshop. ``with_activity`` adds, in the same query, what
-    ``ballot_version`` needs (see ``_with_activity``), whether ``viewer`` has voted
-    (``viewer_voted``) and ``viewer``'s own votes (kept for ``my_votes``). The activity annotations are raw column values (a time may be a
-    string on SQLite): they are only compared, through ``ballot_version``."""
+    ``ballot_version`` needs (see ``_with_activity``). The activity annotations are raw column
+    values (a time may be a string on SQLite): they are only compared, through
+    ``ballot_version``. The ballot page reads its ballot with its viewer
+    (``ballot_page_read``)."""
     if with_activity:
         ballot = rawsql.ballot_with_activity(
-            workshop_id=workshop.pk,
-            ballot_id=ballot_id,
-            viewer_id=viewer.pk if viewer is not None else None,
-            annotate=_with_activity,
+            workshop_id=workshop.pk, ballot_id=ballot_id, annotate=_with_activity
         )
     else:
         ballot = Ballot.objects.filter(workshop=workshop, pk=ballot_id).first()
     if ballot is not None:
         ballot.workshop = workshop  # already loaded with its organisation by the caller
     return ballot
+
+
+def ballot_page_read(
+    *, workshop_id: int, ballot_id: int, user, guest_key: str | None
+) -> tuple[Participant, Ballot | None] | None:
+    """The ballot page's viewer and ballot in one query (``rawsql.ballot_page_read``): the
+    request's participant with the workshop and organisation, the ballot with what
+    ``ballot_version`` needs and whether the viewer has voted (``viewer_voted``), and the
+    viewer's own votes, kept for ``my_votes``. None when the request has not joined the
+    workshop (the caller falls back to ``load_workshop`` and ``ballot_get``); the ballot is
+    None when the workshop has no such ballot."""
+    return rawsql.ballot_page_read(
+        workshop_id=workshop_id,
+        ballot_id=ballot_id,
+        user=user,
+        guest_key=guest_key,
+        annotate=_with_activity,
+    )
 
 
 def _activity_of(ballot: Ballot) -> Ballot:
@@ -153,7 +163,7 @@ def my_votes(*, ballot: Ballot, participant: Participant | None) -> MyVotes:
     """{(proposal_id, criterion_id): value} for one person: what their own phone shows, with
     the votes on an earlier version of their KPI (``MyVotes.earlier``, issue 20). Its SQL is
     compiled once per process (every phone's page asks it); no query when they were read with
-    the ballot (``ballot_get(with_activity=True, viewer=participant)``)."""
+    the ballot (``ballot_page_read``)."""
     if participant is None:
         return MyVotes((), method=ballot.method)
     rows = rawsql.viewer_votes_of(ballot, participant.pk)

@@ -222,15 +222,7 @@ def _ballot_context(
 
 @require_GET
 def ballot_detail(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResponse:
-    access = load_workshop(request, pk)
-    ballot = selectors.ballot_get(
-        workshop=access.workshop,
-        ballot_id=ballot_id,
-        with_activity=True,
-        viewer=access.participant,
-    )
-    if ballot is None:
-        raise Http404
+    access, ballot = _page_access(request, pk, ballot_id)
     template = "voting/ballot_detail.html"
     fragment = request.htmx and request.GET.get("fragment") == "results"
     if fragment:
@@ -238,6 +230,23 @@ def ballot_detail(request: HtmxHttpRequest, pk: int, ballot_id: int) -> HttpResp
     return render(
         request, template, _ballot_context(request, access, ballot, with_cards=not fragment)
     )
+
+
+def _page_access(request, pk: int, ballot_id: int) -> tuple[WorkshopAccess, Ballot]:
+    """The ballot page's viewer and ballot in one query (``selectors.ballot_page_read``: the
+    participant with the workshop, the ballot with its activity, whether and what the viewer
+    voted); anyone who has not joined the workshop goes the usual way (a member's access and
+    the ballot, or 404)."""
+    found = selectors.ballot_page_read(
+        workshop_id=pk, ballot_id=ballot_id, user=request.user, guest_key=guest_key_of(request)
+    )
+    if found is None:
+        access = load_workshop(request, pk)
+        return access, _ballot(access, ballot_id, with_activity=True)
+    participant, ballot = found
+    if ballot is None:
+        raise Http404
+    return WorkshopAccess(participant.workshop, participant, None), ballot
 
 
 def _voting_access(request, pk: int, ballot_id: int) -> tuple[WorkshopAccess, Ballot]:

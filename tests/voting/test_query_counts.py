@@ -72,14 +72,14 @@ def test_pages_cost_the_same_at_1_10_and_100(client, vote_workshop, facilitator,
         as_guest(client, voters[0])
         page = count(client, "get", base)
         board = count(client, "get", base + "board/?fragment=live", **HX)
-        # Again, from the shared fragments (the next phone of the room): the participant, the
-        # ballot with its version and my votes; a ranking also reads the proposals to order
-        # them.
+        # Again, from the shared fragments (the next phone of the room): one statement for the
+        # participant, the ballot with its version and my votes; a ranking also reads the
+        # proposals to order them.
         warm = (
             count(client, "get", base),
             count(client, "get", base + "board/?fragment=live", **HX),
         )
-        assert warm == ((4, 2) if method == Method.RANKING else (2, 2)), warm
+        assert warm == ((3, 2) if method == Method.RANKING else (1, 2)), warm
         if method == Method.RANKING:
             vote = count(client, "post", base + "rank/", data={"order": items, "save": "1"}, **HX)
         else:

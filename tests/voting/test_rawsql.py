@@ -243,14 +243,17 @@ def test_opened_ballots_with_activity_is_the_orm_query(
     assert [b.pk for b in same(other, other_fac)] == [theirs.pk]
 
 
-def test_ballot_with_activity_is_the_orm_query_with_the_viewers_votes(
+def test_ballot_page_read_is_the_three_queries_it_replaces(
     open_ballot, proposals, people, vote_workshop, facilitator, django_assert_num_queries
 ):
-    """``ballot_get(with_activity=True, viewer=...)``'s one query: the ballot with its activity
-    as the ORM compiles it and, with a viewer, that person's votes as ``my_votes_rows`` reads
-    them (one row per proposal and criterion; none of another person's or another round's,
-    none for someone who has not voted); no ballot for another workshop's id."""
-    from tests.factories import ParticipantFactory, WorkshopFactory
+    """``ballot_page_read``'s one query gives what ``participant_with_workshop``,
+    ``ballot_get(with_activity=True)`` with ``viewer_voted`` and ``my_votes_rows`` give: the
+    request's participant (by account or guest cookie), the ballot with its activity as the
+    ORM compiles it, and that person's votes (one row per proposal and criterion; none of
+    another person's or another round's). No ballot for another workshop's id; nothing for
+    someone who has not joined."""
+    from kpiworkshop.workshops.selectors import participant_with_workshop
+    from tests.factories import ParticipantFactory, UserFactory, WorkshopFactory
 
     (me, someone, _a), (customer, *_c) = people
     score = open_ballot(Method.SCORE, criteria=["Actionable", "Hard to game"], secret=False)
@@ -263,42 +266,52 @@ def test_ballot_with_activity_is_the_orm_query_with_the_viewers_votes(
     services.vote_cast(actor=me, ballot=dots, proposal_id=proposals[0].pk, value=2)
     services.vote_cast(actor=me, ballot=dots, proposal_id=proposals[1].pk, value=0)  # taken back
     services.vote_cast(actor=someone, ballot=dots, proposal_id=proposals[0].pk, value=3)
+    services.vote_cast(actor=facilitator, ballot=dots, proposal_id=proposals[2].pk, value=1)
+
+    def who(person):
+        return {"user": person.user, "guest_key": person.guest_key}
 
     def orm(ballot, viewer):
         qs = Ballot.objects.filter(workshop=vote_workshop, pk=ballot.pk)
         return _activity(selectors._with_activity(qs, viewer=viewer).get())
 
     for ballot in (score, dots):
-        for viewer in (me, someone, customer, facilitator, None):
-            got = rawsql.ballot_with_activity(
-                workshop_id=vote_workshop.pk,
-                ballot_id=ballot.pk,
-                viewer_id=viewer.pk if viewer is not None else None,
-                annotate=selectors._with_activity,
+        for viewer in (me, someone, customer, facilitator):
+            got_viewer, got = selectors.ballot_page_read(
+                workshop_id=vote_workshop.pk, ballot_id=ballot.pk, **who(viewer)
             )
+            expected = participant_with_workshop(workshop_id=vote_workshop.pk, **who(viewer))
+            assert row(got_viewer) == row(expected) == row(viewer)
+            assert row(got_viewer.workshop) == row(expected.workshop)
+            assert row(got_viewer.workshop.organisation) == row(expected.workshop.organisation)
+            assert got.workshop is got_viewer.workshop
             assert _activity(got) == orm(ballot, viewer)
-            if viewer is None:
-                assert got.__dict__.get("_kpiw_memo") is None
-                continue
-            mine = rawsql.viewer_votes_of(got, viewer.pk)
-            expected = _my_votes_orm(ballot_id=ballot.pk, viewer_id=viewer.pk)
-            assert sorted(mine) == expected
+            rows = _my_votes_orm(ballot_id=ballot.pk, viewer_id=viewer.pk)
+            assert sorted(rawsql.viewer_votes_of(got, viewer.pk)) == rows
             assert rawsql.viewer_votes_of(got, viewer.pk + 1000) is None  # read for one viewer
             with django_assert_num_queries(0):  # my_votes reads them from the ballot
                 mine = selectors.my_votes(ballot=got, participant=viewer)
-            assert sorted(mine.items()) == sorted(
-                ((pid, cid), value) for pid, cid, value, _r, _c in expected
-            )
-    assert len(rawsql.viewer_votes_of(_read(score, me, vote_workshop), me.pk)) == 3
-    other = WorkshopFactory(organisation=vote_workshop.organisation, stage="vote")
-    ParticipantFactory(workshop=other, role="facilitator")
-    assert _read(score, me, other) is None  # the id of another workshop's ballot
-
-
-def _read(ballot, viewer, workshop):
-    return rawsql.ballot_with_activity(
-        workshop_id=workshop.pk,
-        ballot_id=ballot.pk,
-        viewer_id=viewer.pk,
-        annotate=selectors._with_activity,
+            assert sorted(mine.items()) == sorted(((p, c), v) for p, c, v, _r, _c in rows)
+    _viewer, got = selectors.ballot_page_read(
+        workshop_id=vote_workshop.pk, ballot_id=score.pk, **who(me)
     )
+    assert len(rawsql.viewer_votes_of(got, me.pk)) == 3
+    other = WorkshopFactory(organisation=vote_workshop.organisation, stage="vote")
+    theirs = ParticipantFactory(workshop=other, role="facilitator")
+    # Another workshop's ballot id: the viewer, no ballot.
+    found = selectors.ballot_page_read(workshop_id=other.pk, ballot_id=score.pk, **who(theirs))
+    assert found[0] == theirs and found[1] is None
+    # Not joined (another workshop's participant, an account that never joined): nothing.
+    assert selectors.ballot_page_read(workshop_id=other.pk, ballot_id=score.pk, **who(me)) is None
+    stranger = {"user": UserFactory(), "guest_key": None}
+    assert (
+        selectors.ballot_page_read(workshop_id=vote_workshop.pk, ballot_id=dots.pk, **stranger)
+        is None
+    )
+    with django_assert_num_queries(0):  # no credentials, no query
+        assert (
+            selectors.ballot_page_read(
+                workshop_id=vote_workshop.pk, ballot_id=dots.pk, user=None, guest_key=None
+            )
+            is None
+        )
