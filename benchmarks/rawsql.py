@@ -47,6 +47,9 @@ def statements(data: dict) -> list[tuple[str, str, object, object]]:
     from kpiworkshop.core.models import ScopeVersion
     from kpiworkshop.reviews import rawsql as reviews_sql
     from kpiworkshop.reviews.models import Feedback, Measurement
+    from kpiworkshop.voting import rawsql as voting_sql
+    from kpiworkshop.voting import selectors as voting_selectors
+    from kpiworkshop.voting.models import Ballot, Vote
     from kpiworkshop.workshops import rawsql as workshops_sql
     from kpiworkshop.workshops.models import Invitation, Participant
 
@@ -67,6 +70,30 @@ def statements(data: dict) -> list[tuple[str, str, object, object]]:
         return list(
             ScopeVersion.objects.filter(where).values_list("kind", "object_id", "epoch", "n")
         )
+
+    # The ballot page of a guest who voted on each of the 100 KPIs of the seed's round.
+    ballot = Ballot.objects.get(workshop__organisation=org, title="Bench round")
+    voter = Vote.objects.filter(ballot=ballot).select_related("participant")[0].participant
+
+    def orm_ballot_page():
+        viewer = (
+            Participant.objects.select_related("workshop__organisation")
+            .filter(workshop_id=ballot.workshop_id, is_active=True, guest_key=voter.guest_key)
+            .first()
+        )
+        found = voting_selectors._with_activity(
+            Ballot.objects.filter(workshop_id=ballot.workshop_id, pk=ballot.pk), viewer=viewer
+        ).first()
+        votes = list(
+            Vote.objects.filter(ballot_id=ballot.pk, participant_id=viewer.pk).values_list(
+                "proposal_id",
+                "criterion_id",
+                "value",
+                "revision_id",
+                "proposal__current_revision_id",
+            )
+        )
+        return viewer, found, votes
 
     def orm_invitation():
         found = Invitation.objects.filter(pk=invitation, workshop_id=w).first()
@@ -167,6 +194,20 @@ def statements(data: dict) -> list[tuple[str, str, object, object]]:
                     .values_list("period", "breakdown", "value", named=True)
                 ),
             ),
+        ),
+        (
+            "voting.ballot_page_read",
+            "three queries of the ballot page: the participant with the workshop and its "
+            "organisation, the ballot with its five activity subqueries and `viewer_voted`, "
+            "and the viewer's votes (`Vote…values_list(…)`); here a guest with 100 votes",
+            lambda: voting_sql.ballot_page_read(
+                workshop_id=ballot.workshop_id,
+                ballot_id=ballot.pk,
+                user=None,
+                guest_key=voter.guest_key,
+                annotate=voting_selectors._with_activity,
+            ),
+            orm_ballot_page,
         ),
     ]
 

@@ -183,40 +183,69 @@ def voter_and_ballot(
 # --- the ballot page's one read ---------------------------------------------------------------
 
 
+#: A person's votes in a ballot as one text (``proposal:criterion:value:revision:current;…``,
+#: the revisions empty when NULL), per database: one row for the page whatever the votes.
+_VOTES_AGGREGATE = {"postgresql": "string_agg({}, ';')", "sqlite": "group_concat({}, ';')"}
+
+
 @cache
 def _ballot_page_sql(db: str, vendor: str, inner: str, annotate: Callable) -> tuple:
     """The statement behind ``ballot_page_read``, written once per database: the request's
-    participant (a derived table, so its ``LIMIT 1`` picks one person, not one row), the
-    workshop and organisation, the ballot as ``inner`` compiles it (a derived table whose
-    ORDER BY keeps PostgreSQL from merging it into the joins, so its subqueries run once),
-    whether the participant has voted (the one-voter-per-ballot row) and their votes with
-    their proposals' current revisions (one row per vote)."""
+    participant (a derived table, so its ``LIMIT 1`` picks one person), the workshop and
+    organisation, the ballot as ``inner`` compiles it (a derived table whose ORDER BY keeps
+    PostgreSQL from merging it into the joins, so its subqueries run once), whether the
+    participant has voted (the one-voter-per-ballot row), and their votes with their
+    proposals' current revisions aggregated into one text column: one row, however many
+    votes (a row per vote would repeat, and make the driver parse, the sixty columns of the
+    person, the workshop and the ballot for each)."""
     quote = connections[db].ops.quote_name
     people = model_columns(Participant, "p", db)
     workshop = model_columns(Workshop, "w", db)
     organisation = model_columns(Organisation, "o", db)
     ballot = model_columns(Ballot, "q", db)
     names = tuple(annotate(Ballot.objects.using(db).all()).query.annotation_select)
-    voter = model_columns(Voter, "vr", db, names=("id",))
-    votes = model_columns(Vote, "v", db, names=("proposal", "criterion", "value", "revision"))
-    current = model_columns(Proposal, "pr", db, names=("current_revision",))
     picked = ", ".join(f"q.{quote(n)}" for n in names)
+    parts = " || ':' || ".join(
+        f"COALESCE(CAST({column} AS TEXT), '')"
+        for column in (
+            "v.proposal_id",
+            "v.criterion_id",
+            "v.value",
+            "v.revision_id",
+            "pr.current_revision_id",
+        )
+    )
+    votes = (
+        f"(SELECT {_VOTES_AGGREGATE[vendor].format(parts)} "  # noqa: S608 - no user text
+        f"FROM {Vote._meta.db_table} v "
+        f"INNER JOIN {Proposal._meta.db_table} pr ON pr.id = v.proposal_id "
+        f"WHERE v.ballot_id = q.{quote('id')} AND v.participant_id = p.id)"
+    )
     table = Participant._meta.db_table
     sql = (
         f"SELECT {people.sql}, {workshop.sql}, {organisation.sql}, {ballot.sql}, {picked}, "  # noqa: S608 - no user text
-        f"{voter.sql}, {votes.sql}, {current.sql} "
+        f"vr.id, {votes} "
         f"FROM (SELECT * FROM {table} p WHERE {REQUEST_PARTICIPANT_WHERE} "
         f"{REQUEST_PARTICIPANT_ORDER}) p "
         f"INNER JOIN {Workshop._meta.db_table} w ON w.id = p.workshop_id "
         f"INNER JOIN {Organisation._meta.db_table} o ON o.id = w.organisation_id "
         f"LEFT JOIN ({inner}) q ON 1 = 1 "
         f"LEFT JOIN {Voter._meta.db_table} vr ON vr.ballot_id = q.{quote('id')} "
-        "AND vr.participant_id = p.id "
-        f"LEFT JOIN {Vote._meta.db_table} v ON v.ballot_id = q.{quote('id')} "
-        "AND v.participant_id = p.id "
-        f"LEFT JOIN {Proposal._meta.db_table} pr ON pr.id = v.proposal_id"
+        "AND vr.participant_id = p.id"
     )
-    return sql, (people, workshop, organisation, ballot), names, (voter, votes, current)
+    return sql, (people, workshop, organisation, ballot), names
+
+
+def _vote_rows(text: str | None) -> list[tuple]:
+    """The rows of ``my_votes_rows`` from the statement's aggregated text."""
+    rows = []
+    for vote in text.split(";") if text else ():
+        pid, cid, value, revision, current = vote.split(":")
+        rows.append(
+            (int(pid), int(cid), int(value), int(revision) if revision else None,
+             int(current) if current else None)
+        )  # fmt: skip
+    return rows
 
 
 def ballot_page_read(
@@ -238,16 +267,14 @@ def ballot_page_read(
         return None
     db = router.db_for_read(Ballot)
     inner, marked = _ballot_sql(db, annotate)
-    sql, columns, names, (voter, votes, current) = _ballot_page_sql(
-        db, connections[db].vendor, inner, annotate
-    )
+    sql, columns, names = _ballot_page_sql(db, connections[db].vendor, inner, annotate)
     ids = {"workshop": workshop_id, "ballot": ballot_id}
     with connections[db].cursor() as cursor:
         cursor.execute(sql, [*params, *_params(marked, ids)])
-        rows = cursor.fetchall()
-    if not rows:
+        row = cursor.fetchone()
+    if row is None:
         return None
-    participant, workshop, organisation, ballot = loaders(*columns)(rows[0])
+    participant, workshop, organisation, ballot = loaders(*columns)(row)
     workshop.organisation = organisation
     participant.workshop = workshop
     if ballot is None:
@@ -255,17 +282,10 @@ def ballot_page_read(
     ballot.workshop = workshop
     start = sum(c.width for c in columns)
     for i, name in enumerate(names):  # raw values, as ``Ballot.objects.raw`` leaves them
-        setattr(ballot, name, rows[0][start + i])
-    start += len(names)
-    ballot.viewer_voted = rows[0][start] is not None
-    start += voter.width
-    after = start + votes.width
-    mine = [
-        (*votes.values(row, start), *current.values(row, after))
-        for row in rows
-        if row[start] is not None
-    ]
-    ballot.__dict__.setdefault("_kpiw_memo", {})[("mine", participant.pk)] = mine
+        setattr(ballot, name, row[start + i])
+    voter, votes = row[start + len(names) :]
+    ballot.viewer_voted = voter is not None
+    ballot.__dict__.setdefault("_kpiw_memo", {})[("mine", participant.pk)] = _vote_rows(votes)
     return participant, ballot
 
 
