@@ -172,6 +172,12 @@ def voter_and_ballot(
         row = cursor.fetchone()
     if row is None:
         return None
+    return _viewer_and_ballot(row, columns)
+
+
+def _viewer_and_ballot(row, columns) -> tuple[Participant, Ballot | None]:
+    """The participant, workshop, organisation and ballot laid side by side at the start of
+    ``row`` (``columns``), linked as the ORM's ``select_related`` would link them."""
     participant, workshop, organisation, ballot = loaders(*columns)(row)
     workshop.organisation = organisation
     participant.workshop = workshop
@@ -274,12 +280,9 @@ def ballot_page_read(
         row = cursor.fetchone()
     if row is None:
         return None
-    participant, workshop, organisation, ballot = loaders(*columns)(row)
-    workshop.organisation = organisation
-    participant.workshop = workshop
+    participant, ballot = _viewer_and_ballot(row, columns)
     if ballot is None:
         return participant, None
-    ballot.workshop = workshop
     start = sum(c.width for c in columns)
     for i, name in enumerate(names):  # raw values, as ``Ballot.objects.raw`` leaves them
         setattr(ballot, name, row[start + i])
