@@ -7,7 +7,9 @@
 Every simulated participant is a guest with its own device cookie and keep-alive connection;
 all are released together and each spends its dots (--votes taps) on a dot-voting round. Then
 the projector board's live fragment is polled, changed (no If-None-Match) and unchanged (with
-it: 304). The trivial view is measured by the same server in the same run, as the baseline.
+it: 304), the live results fragment and the ballot pages are loaded. Each of these GET
+endpoints is measured --runs times (default 3), each run after 2 s of the trivial view served by
+the same server, and reported as the median ratio with its spread, as ``pages.py`` does.
 """
 
 import argparse
@@ -29,7 +31,9 @@ from _harness import (
     balanced,
     load,
     make_server,
+    measure_rounds,
     page_weight,
+    repeated_table,
     require_wrk,
     run_threads,
     table,
@@ -147,6 +151,9 @@ def main() -> None:
     parser.add_argument("--proposals", type=int, default=20)
     parser.add_argument("--votes", type=int, default=5, help="taps per participant (= dots)")
     parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument(
+        "--runs", type=int, default=3, help="runs of each GET endpoint (median and spread)"
+    )
     parser.add_argument("--poll-connections", type=int, default=2)
     parser.add_argument(
         "--think", type=float, default=1.0, help="seconds between a person's taps (0: burst)"
@@ -183,26 +190,25 @@ def main() -> None:
         guest = {"Cookie": f"kpiw_guest={data['guests'][0]}", "HX-Request": "true"}
         board = f"/w/{w}/ballots/{b}/board/?fragment=live"
 
-        neighbours: dict[str, Result] = {}
-
-        def get(name, path, headers, *, concurrency, cookies=None):
-            """One GET endpoint under load, by the chosen generator, after 2 s of the trivial
-            view (its neighbour for the ratio: the shared machine's load drifts)."""
-            if name != "trivial view":
-                neighbours[name] = get("trivial view", "/bench/trivial", {}, concurrency=8)
+        def get(endpoint, duration=None):
+            """One GET endpoint under load, by the chosen generator: (name, path, headers,
+            connections, cookies to take in turn)."""
+            name, path, headers, concurrency, cookies = endpoint
+            duration = duration or args.duration
             if args.generator == "wrk":
                 # Measured again when one gunicorn worker took every connection (``balanced``).
                 return balanced(lambda: wrk_load(
                     server.port, name, path, headers, cookies=cookies, concurrency=concurrency,
-                    server=server, duration=args.duration if name != "trivial view" else 2))  # fmt: skip
+                    server=server, duration=duration))  # fmt: skip
             rotate = cookies or [headers.get("Cookie", "")]
             return load(server.port, name,
                         lambda i, t: ("GET", path, None, headers | {"Cookie": rotate[i % len(rotate)]}),
-                        concurrency=concurrency, duration=args.duration)  # fmt: skip
+                        concurrency=concurrency, duration=duration)  # fmt: skip
 
+        trivial = ("trivial view", "/bench/trivial", {}, 8, None)
         load(server.port, "warm", lambda i, t: ("GET", "/bench/trivial", None, {}),
              concurrency=4, duration=1)  # fmt: skip
-        baseline = get("trivial view", "/bench/trivial", {}, concurrency=8)
+        baseline = get(trivial, duration=2)
         storm = voting_storm(server.port, data, args.votes, args.think)
         # The storm wrote 1 000 votes: a live server's autovacuum analyses the table within a
         # minute; the pages below are read as they would be then.
@@ -215,35 +221,47 @@ def main() -> None:
         resp.read()
         etag = resp.getheader("ETag")
         # A room has one projector (and perhaps a facilitator's laptop) polling: latency is
-        # measured with --poll-connections (2), not under a saturating load.
+        # measured with --poll-connections (2), not under a saturating load. The live results
+        # fragment and the ballot page at the room's load: every phone of the room in turn.
         pc = args.poll_connections
-        changed = get(f"board poll, changed (200), {pc} pollers", board, guest, concurrency=pc)
-        unchanged = get(f"board poll, unchanged (304), {pc} pollers", board,
-                        guest | {"If-None-Match": etag}, concurrency=pc)  # fmt: skip
-        # Live results fragment at the room's load: every phone of the room in turn (cookies).
         phones = [f"kpiw_guest={g}" for g in data["guests"]]
-        ballot_page = get("ballot page (phone, 200 phones in turn)", f"/w/{w}/ballots/{b}/", {},
-                          concurrency=8, cookies=phones)  # fmt: skip
-        manage_page = get("ballot page (facilitator, results)", f"/w/{w}/ballots/{b}/", fac,
-                          concurrency=8)  # fmt: skip
-        live = get("live results fragment (8 connections)", board, guest, concurrency=8)
+        page = f"/w/{w}/ballots/{b}/"
+        endpoints = [
+            (f"board poll, changed (200), {pc} pollers", board, guest, pc, None),
+            (f"board poll, unchanged (304), {pc} pollers", board,
+             guest | {"If-None-Match": etag}, pc, None),
+            ("live results fragment (8 connections)", board, guest, 8, None),
+            (f"ballot page (phone, {args.participants} phones in turn)", page, {}, 8, phones),
+            ("ballot page (facilitator, results)", page, fac, 8, None),
+        ]  # fmt: skip
+        # Each endpoint --runs times, each run after 2 s of the trivial view (its neighbour for
+        # the ratio: the shared machine's load drifts), in rounds (pages.py does the same).
+        rows = measure_rounds(endpoints, get, lambda: get(trivial, duration=2), runs=args.runs)
         print(
             f"\n{args.db}: gunicorn {args.workers} workers × 4 threads; {args.participants} "
             f"participants × {args.votes} dot taps on {args.proposals} proposals, all released "
             f"at once; board polls from {args.poll_connections} connections, pages from 8, "
             f"generator {args.generator} (the storm: Python threads), "
-            f"{args.duration:.0f} s each; "
+            f"{args.duration:.0f} s each, {args.runs} runs of each GET endpoint; "
             f"Python {platform.python_version()}\n"
         )
-        rows = [baseline, storm, changed, unchanged, live, ballot_page, manage_page]
-        print(table(rows, baseline, [neighbours.get(r.name, baseline) for r in rows]))
-        print("\nratio: to the trivial view measured (2 s) just before each GET endpoint; the "
-              "vote storm's to the first one")  # fmt: skip
+        print(table([baseline, storm], baseline, [baseline, baseline]))
         print(f"\nvotes recorded without error: {len(storm.latencies) - storm.errors} of "
               f"{args.participants * args.votes}; wall time of the storm {storm.elapsed:.1f} s")  # fmt: skip
         print(f"vote throughput {storm.rps:.0f}/s = 1/{baseline.rps / storm.rps:.1f} of the trivial "
               f"view; the storm's Python generator used {100 * storm.generator_share:.0f}% of "
-              "the machine")  # fmt: skip
+              "the machine\n")  # fmt: skip
+        print(repeated_table(rows))
+        print(
+            f"\nEach of the {args.runs} runs' ratio is to the trivial view measured (2 s) just "
+            "before that endpoint in that run; shown: the median of the runs, in brackets their "
+            "spread (min–max). p50/p95/p99: the median of the runs'."
+        )
+        again = sum(r.retried + t.retried for row in rows for r, t in row.runs)
+        print(
+            f"Runs measured again because one of the {args.workers} gunicorn workers served "
+            f"(nearly) every connection: {again}."
+        )
         phone = {"Cookie": f"kpiw_guest={data['guests'][1]}"}
         weights = [
             ("ballot page (phone, 20 proposals)", page_weight(server.port, f"/w/{w}/ballots/{b}/", phone)),
